@@ -1,0 +1,12 @@
+// SPDX-License-Identifier: MIT
+// llamaplan: the whole pure core. Adapters (GGUF, probing, llama-swap) are separate headers under adapters/.
+#ifndef LLAMAPLAN_HPP
+#define LLAMAPLAN_HPP
+
+#include <llamaplan/config.hpp>
+#include <llamaplan/result.hpp>
+#include <llamaplan/ggml_types.hpp>
+#include <llamaplan/model.hpp>
+#include <llamaplan/machine.hpp>
+
+#endif  // LLAMAPLAN_HPP

@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: MIT
+#ifndef LLAMAPLAN_MACHINE_HPP
+#define LLAMAPLAN_MACHINE_HPP
+
+#include <array>
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+namespace llamaplan {
+
+/// A ggml backend family a device is driven by.
+enum class backend : std::uint8_t { cpu, cuda, rocm, vulkan, metal, sycl, other };
+
+/// A short name for a backend ("cuda"), as used in machine files and JSON.
+[[nodiscard]] constexpr std::string_view to_string(backend b) noexcept {
+    constexpr std::array<std::string_view, 7> names = {"cpu", "cuda", "rocm", "vulkan", "metal", "sycl", "other"};
+    const auto i = static_cast<std::size_t>(b);
+    return i < names.size() ? names[i] : "other";
+}
+
+/// Parses a backend name (as to_string spells it; "hip" is accepted for rocm).
+[[nodiscard]] constexpr bool parse_backend(std::string_view s, backend& out) noexcept {
+    constexpr std::array<std::string_view, 7> names = {"cpu", "cuda", "rocm", "vulkan", "metal", "sycl", "other"};
+    for (std::size_t i = 0; i < names.size(); ++i)
+        if (names[i] == s) { out = static_cast<backend>(i); return true; }
+    if (s == "hip") { out = backend::rocm; return true; }
+    return false;
+}
+
+/// One accelerator (GPU) as llama.cpp would enumerate it.
+struct device {
+    std::string_view name{};            ///< marketing name, e.g. "NVIDIA GeForce RTX 4090"
+    backend kind = backend::cuda;       ///< backend that drives it
+    std::uint64_t memory_total = 0;     ///< device memory (bytes)
+    std::uint64_t memory_free = 0;      ///< free device memory now (bytes)
+    std::uint64_t bandwidth = 0;        ///< memory bandwidth (bytes/s); 0 = unknown
+    std::uint64_t flops = 0;            ///< dense FP16 throughput (FLOP/s); 0 = unknown
+    std::uint32_t compute_major = 0;    ///< CUDA compute capability major (0 = n/a)
+    std::uint32_t compute_minor = 0;    ///< CUDA compute capability minor
+    std::uint32_t pcie_generation = 0;  ///< current PCIe link generation (0 = unknown)
+    std::uint32_t pcie_width = 0;       ///< current PCIe link width (lanes; 0 = unknown)
+    bool unified_memory = false;        ///< shares host RAM (Apple silicon, iGPU/APU)
+};
+
+/// The host: CPU cores and system memory, with container limits already applied.
+struct host {
+    std::uint32_t cpus_logical = 0;     ///< logical CPUs usable by this process
+    std::uint32_t cpus_physical = 0;    ///< physical cores usable by this process
+    std::uint32_t cpus_performance = 0; ///< performance cores on hybrid CPUs (0 = not hybrid / unknown)
+    std::uint32_t cpus_efficiency = 0;  ///< efficiency cores on hybrid CPUs
+    std::uint32_t numa_nodes = 1;       ///< NUMA nodes
+    std::uint64_t memory_total = 0;     ///< RAM this process may use (bytes; cgroup limit applied)
+    std::uint64_t memory_available = 0; ///< RAM available now (bytes)
+    std::uint64_t bandwidth = 0;        ///< host memory bandwidth (bytes/s); 0 = unknown
+    std::uint64_t flops = 0;            ///< CPU matrix throughput (FLOP/s); 0 = unknown
+    bool cpu_repack = true;             ///< CPU backend repacks Q4_0/Q4_K/IQ4_NL/MXFP4 weights (AVX2/AVX-512/NEON)
+    std::string_view platform{};        ///< "linux", "macos", "windows"
+};
+
+/// A machine description: the host plus its accelerators (views over caller-owned storage).
+struct machine {
+    struct host host{};                 ///< CPU and RAM
+    std::span<const device> devices{};  ///< GPUs in llama.cpp's enumeration order (CUDA0, CUDA1, ...)
+};
+
+}  // namespace llamaplan
+
+#endif  // LLAMAPLAN_MACHINE_HPP
