@@ -103,6 +103,7 @@ struct tensor_info {
     std::array<std::uint64_t, 4> ne{1, 1, 1, 1};  ///< shape, ne[0] innermost (elements)
     std::uint32_t n_dims = 1;               ///< dimensions used (1..4)
     std::uint64_t offset = 0;               ///< bytes from the start of the file's data section
+    std::uint32_t file = 0;                 ///< split file index (0 for single-file models)
     std::uint64_t bytes = 0;                ///< ggml_nbytes: row_size(type, ne0) * ne1 * ne2 * ne3 (bytes)
     tensor_role role = tensor_role::other;  ///< classify_tensor(name)
     std::int32_t layer = -1;                ///< tensor_layer(name)
@@ -120,7 +121,7 @@ struct tensor_info {
     std::uint64_t bytes = *row;
     for (std::size_t d = 1; d < 4; ++d)
         if (detail::mul_overflows(bytes, ne[d], bytes)) return make_error(errc::overflow, "tensor size overflows 64 bits");
-    return tensor_info{name, type, ne, n_dims, offset, bytes, classify_tensor(name), tensor_layer(name)};
+    return tensor_info{name, type, ne, n_dims, offset, 0, bytes, classify_tensor(name), tensor_layer(name)};
 }
 
 /// How llama.cpp treats the model's memory (llama-arch.cpp llm_arch_is_recurrent / llm_arch_is_hybrid).
