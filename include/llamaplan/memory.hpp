@@ -1,0 +1,429 @@
+// SPDX-License-Identifier: MIT
+#ifndef LLAMAPLAN_MEMORY_HPP
+#define LLAMAPLAN_MEMORY_HPP
+
+#include <llamaplan/compute.hpp>
+#include <llamaplan/config.hpp>
+#include <llamaplan/detail/checked.hpp>
+#include <llamaplan/detail/fixed_vector.hpp>
+#include <llamaplan/machine.hpp>
+#include <llamaplan/model.hpp>
+#include <llamaplan/params.hpp>
+#include <llamaplan/placement.hpp>
+#include <llamaplan/result.hpp>
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <string_view>
+
+namespace llamaplan {
+
+/// The kind of a llama.cpp backend buffer (what its log line calls it).
+enum class buffer_kind : std::uint8_t {
+    cpu,          ///< "CPU": plain host memory
+    cpu_mapped,   ///< "CPU_Mapped": the memory-mapped model file
+    cpu_repack,   ///< "CPU_REPACK": weights repacked for the CPU's matrix kernels
+    host_pinned,  ///< "CUDA_Host" etc.: pinned host memory of the first GPU's backend
+    gpu,          ///< "CUDA0", "Vulkan1", ...: device memory
+};
+
+/// One backend buffer: its kind and the device it belongs to (host_device for host buffers).
+struct buffer_ref {
+    buffer_kind kind = buffer_kind::cpu;  ///< kind
+    std::int32_t device = host_device;    ///< GPU index for buffer_kind::gpu, else host_device
+
+    friend constexpr bool operator==(const buffer_ref&, const buffer_ref&) = default;
+};
+
+/// A buffer and its size.
+struct buffer_size {
+    buffer_ref buffer{};       ///< which buffer
+    std::uint64_t bytes = 0;   ///< size (bytes)
+};
+
+/// Buffers of one kind of allocation (model weights, KV cache, ...), one entry per distinct buffer.
+using buffer_list = detail::fixed_vector<buffer_size, 2 * LLAMAPLAN_MAX_DEVICES + 4>;
+
+/// One row of llama.cpp's memory breakdown (llama_memory_breakdown_print): a device or the host.
+struct device_memory {
+    std::int32_t device = host_device;  ///< GPU index, or host_device for host memory
+    std::uint64_t model = 0;            ///< weights (bytes)
+    std::uint64_t context = 0;          ///< KV cache + recurrent state + output buffer (bytes)
+    std::uint64_t compute = 0;          ///< compute buffers (bytes)
+    std::uint64_t overhead = 0;         ///< outside llama.cpp's buffers: driver context, prompt cache (bytes)
+    /// Everything this device must hold (bytes).
+    [[nodiscard]] constexpr std::uint64_t total() const noexcept { return model + context + compute + overhead; }
+};
+
+/// Memory that llama.cpp does not report in its buffers but a plan must budget (all overridable).
+struct overhead_params {
+    std::uint64_t gpu_context = 400ull << 20;  ///< per CUDA/ROCm device: driver + context + cuBLAS workspace (bytes)
+    std::uint64_t prompt_cache = 0;            ///< llama-server host prompt cache `-cram` (bytes; server default 8 GiB)
+};
+
+/// What llama.cpp allocates for a model and settings, with every item that was summed.
+struct memory_estimate {
+    // resolved context (llama_context constructor, src/llama-context.cpp)
+    std::uint32_t n_ctx = 0;        ///< context after padding to 256 (tokens, all sequences)
+    std::uint32_t n_ctx_seq = 0;    ///< context per sequence (tokens)
+    std::uint32_t n_stream = 1;     ///< KV streams (1 when unified)
+    std::uint32_t n_batch = 0;      ///< logical batch after clamping (tokens)
+    std::uint32_t n_ubatch = 0;     ///< physical batch after clamping (tokens)
+    std::uint32_t n_outputs = 0;    ///< rows of the output buffer (n_seq_max at start-up; it grows on demand)
+    std::uint32_t n_outputs_graph = 0;  ///< output rows in the reserved worst-case graph (min(n_ubatch, n_outputs_max))
+    std::uint32_t kv_cells = 0;     ///< KV cells per stream of full-attention layers
+    std::uint32_t kv_cells_swa = 0; ///< KV cells per stream of sliding-window layers (0 if none)
+    std::uint32_t kv_layers = 0;    ///< layers with a KV cache
+    std::uint32_t recurrent_layers = 0;  ///< layers with recurrent state
+    bool flash_attn = false;        ///< flash attention after resolving `auto`
+    layer_placement layers{};       ///< device of every layer
+
+    // the items, as llama.cpp logs them
+    buffer_list model_buffers{};    ///< "model buffer size" lines
+    buffer_list kv_buffers{};       ///< "KV buffer size" lines (summed per buffer over SWA and non-SWA caches)
+    buffer_list recurrent_buffers{};///< "RS buffer size" lines
+    buffer_list output_buffers{};   ///< "output buffer size" line
+    buffer_list compute_buffers{};  ///< "compute buffer size" lines
+    std::uint64_t kv_k = 0;         ///< K cache (bytes)
+    std::uint64_t kv_v = 0;         ///< V cache (bytes)
+    std::uint64_t kv_swa = 0;       ///< K + V of the sliding-window layers' cache (bytes; llama.cpp logs it apart)
+    compute_breakdown compute_detail{};  ///< the terms of the graph estimate (see compute.hpp)
+    bool compute_calibrated = true; ///< false when the compute buffer is extrapolated beyond measured backends
+
+    /// Per device (index 0 is the host), as llama_memory_breakdown reports it, plus explicit overheads.
+    detail::fixed_vector<device_memory, LLAMAPLAN_MAX_DEVICES + 1> devices{};
+
+    /// Sum of the sizes in a list (bytes).
+    [[nodiscard]] static constexpr std::uint64_t sum(const buffer_list& l) noexcept {
+        std::uint64_t s = 0;
+        for (const auto& b : l) s += b.bytes;
+        return s;
+    }
+    [[nodiscard]] constexpr std::uint64_t weights() const noexcept { return sum(model_buffers); }      ///< bytes
+    [[nodiscard]] constexpr std::uint64_t kv() const noexcept { return sum(kv_buffers); }              ///< bytes
+    [[nodiscard]] constexpr std::uint64_t recurrent() const noexcept { return sum(recurrent_buffers); }///< bytes
+    [[nodiscard]] constexpr std::uint64_t output() const noexcept { return sum(output_buffers); }      ///< bytes
+    [[nodiscard]] constexpr std::uint64_t compute() const noexcept { return sum(compute_buffers); }    ///< bytes
+    /// The breakdown row of a device (host_device for the host).
+    [[nodiscard]] constexpr const device_memory* row(std::int32_t device) const noexcept {
+        for (const auto& d : devices)
+            if (d.device == device) return &d;
+        return nullptr;
+    }
+};
+
+namespace detail {
+constexpr void add_to(buffer_list& l, buffer_ref b, std::uint64_t bytes) noexcept {
+    if (bytes == 0) return;
+    for (auto& e : l)
+        if (e.buffer == b) { e.bytes += bytes; return; }
+    (void)l.push_back({b, bytes});
+}
+
+/// Buffer alignment of a backend's device buffers (ggml_backend_buft_get_alignment): CPU TENSOR_ALIGNMENT = 32
+/// (ggml/src/ggml-impl.h); CUDA/HIP 128 (ggml-cuda.cu ggml_backend_cuda_buffer_type_get_alignment); others vary by
+/// driver: 128 is a conservative stand-in for Vulkan/SYCL, 32 for Metal.
+[[nodiscard]] constexpr std::uint64_t buffer_alignment(const machine& m, buffer_ref b) noexcept {
+    if (b.kind != buffer_kind::gpu) return 32;
+    const auto k = m.devices[static_cast<std::size_t>(b.device)].kind;
+    return k == backend::metal ? 32 : 128;
+}
+
+/// True if the GPU backends offer a pinned host buffer type (ggml_backend_dev_host_buffer_type is non-null for
+/// CUDA, HIP, SYCL and Vulkan; Metal and the CPU have none). llama.cpp puts it first in the CPU buffer list
+/// (src/llama-model.cpp make_cpu_buft_list), ahead of CPU_REPACK.
+[[nodiscard]] constexpr bool has_host_buffer(const machine& m) noexcept {
+    for (const auto& d : m.devices)
+        if (d.kind == backend::cuda || d.kind == backend::rocm || d.kind == backend::sycl || d.kind == backend::vulkan)
+            return true;
+    return false;
+}
+
+/// True if the CPU backend repacks this weight (ggml/src/ggml-cpu/repack.cpp ggml_repack_get_optimal_repack_type on
+/// x86 with AVX2 / AVX-512: Q4_0, Q4_K, IQ4_NL, MXFP4 and (AVX-512) Q2_K with ne[1] % 8 == 0), and the weight feeds
+/// a matrix multiplication (the repack buffer type supports only MUL_MAT / MUL_MAT_ID: extra_buffer_type::supports_op).
+[[nodiscard]] constexpr bool cpu_repacks(const tensor_info& t) noexcept {
+    const bool matmul = t.n_dims >= 2 && t.role != tensor_role::token_embedding && t.role != tensor_role::norm &&
+                        t.role != tensor_role::output_norm && t.role != tensor_role::ffn_router &&
+                        t.role != tensor_role::other;
+    const bool type_ok = t.type == ggml_type::q4_0 || t.type == ggml_type::q4_k || t.type == ggml_type::iq4_nl ||
+                         t.type == ggml_type::mxfp4 || t.type == ggml_type::q2_k;
+    return matmul && type_ok && t.ne[1] % 8 == 0;
+}
+
+/// Bytes a device buffer allocates for a tensor (ggml_backend_buft_get_alloc_size): CUDA pads quantized rows to a
+/// multiple of MATRIX_ROW_PADDING = 512 elements (ggml-cuda.cu ggml_backend_cuda_buffer_type_get_alloc_size).
+[[nodiscard]] constexpr std::uint64_t alloc_size(const machine& m, buffer_ref b, const tensor_info& t) noexcept {
+    std::uint64_t bytes = t.bytes;
+    if (b.kind == buffer_kind::gpu) {
+        const auto k = m.devices[static_cast<std::size_t>(b.device)].kind;
+        if ((k == backend::cuda || k == backend::rocm) && type_traits(t.type).quantized && t.ne[0] % 512 != 0)
+            bytes += row_size(t.type, 512 - t.ne[0] % 512) * t.ne[1] * t.ne[2] * t.ne[3];
+    }
+    return bytes;
+}
+}  // namespace detail
+
+/// Predicts llama.cpp's buffers for `m` on machine `hw` with settings `p` (llama_model_load + llama_init_from_model
+/// as llama-server runs them). Errors mirror llama.cpp's refusals, with its reason.
+[[nodiscard]] constexpr result<memory_estimate> estimate_memory(const model& m, const machine& hw,
+                                                                const launch_params& p,
+                                                                const overhead_params& extra = {}) noexcept {
+    const hparams& hp = m.hp;
+    memory_estimate e;
+    if (hp.n_layer == 0 || hp.n_embd == 0) return make_error(errc::invalid_argument, "model has no layers or no embedding length");
+    if (p.n_seq_max == 0 || p.n_seq_max > 256) return make_error(errc::invalid_argument, "n_seq_max must be between 1 and 256 (LLAMA_MAX_SEQ)", p.n_seq_max);
+    if (!is_kv_cache_type(p.type_k) || !is_kv_cache_type(p.type_v))
+        return make_error(errc::invalid_argument, "unsupported cache type: use f32, f16, bf16, q8_0, q4_0, q4_1, iq4_nl, q5_0 or q5_1");
+
+    // ---- context (llama_context::llama_context, llama_init_from_model in src/llama-context.cpp)
+    std::uint64_t n_ctx = p.n_ctx != 0 ? p.n_ctx : hp.n_ctx_train;
+    if (n_ctx == 0) return make_error(errc::invalid_argument, "n_ctx and model->hparams.n_ctx_train cannot both be zero");
+    const bool quant_v = type_traits(p.type_v).quantized;
+    bool fa = p.flash_attn != flash_attn_mode::off;  // auto resolves to on where the backends support it
+    if (quant_v && p.flash_attn == flash_attn_mode::off)
+        return make_error(errc::invalid_combination, "quantized V cache requires flash_attn to be enabled");
+    if (p.split_mode == split_mode::tensor && p.flash_attn == flash_attn_mode::off)
+        return make_error(errc::invalid_combination, "SPLIT_MODE_TENSOR requires flash_attn to be enabled");
+    if (hp.is_mla() && p.type_k != p.type_v)
+        return make_error(errc::invalid_combination, "model does not support different K and V cache types");
+    if (fa && type_traits(p.type_k).quantized) {
+        for (std::uint32_t il = 0; il < hp.n_layer; ++il)
+            if (hp.has_kv(il) && hp.head_size_k(il) % block_size(p.type_k) != 0) {
+                if (p.flash_attn == flash_attn_mode::on)
+                    return make_error(errc::invalid_combination, "K cache type requires n_embd_head_k to be a multiple of its block size", il);
+                fa = false;  // auto: llama.cpp disables FA rather than failing
+            }
+        if (!fa && quant_v) return make_error(errc::invalid_combination, "quantized V cache requires flash_attn to be enabled");
+    }
+    e.flash_attn = fa;
+    n_ctx = detail::pad_to(n_ctx, 256);
+    std::uint64_t n_ctx_seq = n_ctx;
+    if (!p.kv_unified) {
+        n_ctx_seq = detail::pad_to(n_ctx / p.n_seq_max, 256);
+        if (n_ctx_seq == 0) return make_error(errc::invalid_argument, "n_ctx_seq == 0");
+        n_ctx = n_ctx_seq * p.n_seq_max;
+    }
+    if (n_ctx > 0xffffffffull) return make_error(errc::overflow, "context too large");
+    e.n_ctx = static_cast<std::uint32_t>(n_ctx);
+    e.n_ctx_seq = static_cast<std::uint32_t>(n_ctx_seq);
+    e.n_stream = p.kv_unified ? 1 : p.n_seq_max;
+    e.n_batch = static_cast<std::uint32_t>(std::min<std::uint64_t>(n_ctx, p.n_batch));
+    e.n_ubatch = std::min(e.n_batch, p.n_ubatch == 0 ? e.n_batch : p.n_ubatch);
+    // llama-server reserves n_parallel outputs (server_output_limits in tools/server/server-context.cpp); the output
+    // buffer starts at max(n_outputs, n_seq_max) = n_seq_max rows (llama_context::output_reserve)
+    const std::uint32_t n_outputs_max = p.n_outputs_max != 0 ? p.n_outputs_max : p.n_seq_max;
+    e.n_outputs = p.n_seq_max;
+    e.n_outputs_graph = std::min(e.n_ubatch, n_outputs_max);
+
+    // ---- weights (llama_model::load_tensors, llama_model_loader::create_tensor)
+    auto lp = place_layers(hp, hw, p);
+    if (!lp) return lp.error();
+    e.layers = *lp;
+    auto ov = compile_overrides(p, hw);
+    if (!ov) return ov.error();
+    const bool host_buffer = detail::has_host_buffer(hw);
+    // CPU_Mapped buffers cover [first, last) of their tensors in each split file (get_mapping_range)
+    struct range { std::uint64_t first = ~0ull, last = 0; };
+    std::array<range, 64> mapped{};
+    for (const auto& t : m.tensors) {
+        const std::int32_t dev = tensor_device(t, e.layers, p, *ov);
+        buffer_ref b{buffer_kind::gpu, dev};
+        if (dev == host_device) {
+            // CPU list: [GPU host buffer, CPU_REPACK, CPU]; a host buffer is replaced by CPU when mmap is on
+            if (host_buffer) b = {p.use_mmap ? buffer_kind::cpu_mapped : buffer_kind::host_pinned, host_device};
+            else if (p.cpu_repack && hw.host.cpu_repack && detail::cpu_repacks(t)) b = {buffer_kind::cpu_repack, host_device};
+            else b = {p.use_mmap ? buffer_kind::cpu_mapped : buffer_kind::cpu, host_device};
+        }
+        if (b.kind == buffer_kind::cpu_mapped) {
+            auto& r = mapped[std::min<std::size_t>(t.file, mapped.size() - 1)];
+            r.first = std::min(r.first, t.offset);
+            r.last = std::max(r.last, t.offset + t.bytes);
+            continue;
+        }
+        detail::add_to(e.model_buffers, b, detail::pad_to(detail::alloc_size(hw, b, t), detail::buffer_alignment(hw, b)));
+        // a tied output head (no output.weight) duplicates token_embd into the output layer's buffer
+        // (TENSOR_DUPLICATED in llama_model_loader::create_tensor) when that buffer is not the mapped file
+    }
+    // tied embeddings: the output layer uses a duplicate of token_embd (llama_model_loader::create_tensor)
+    if (m.find("output.weight") == nullptr) {
+        if (const auto* te = m.find("token_embd.weight")) {
+            tensor_info dup = *te;
+            dup.role = tensor_role::output;
+            const std::int32_t dev = e.layers.output();
+            buffer_ref b{buffer_kind::gpu, dev};
+            bool extra_copy = dev != host_device;
+            if (dev == host_device && !host_buffer && p.cpu_repack && hw.host.cpu_repack && detail::cpu_repacks(dup)) {
+                b = {buffer_kind::cpu_repack, host_device};
+                extra_copy = true;
+            }
+            if (extra_copy) detail::add_to(e.model_buffers, b, detail::pad_to(detail::alloc_size(hw, b, dup), detail::buffer_alignment(hw, b)));
+        }
+    }
+    for (const auto& r : mapped)
+        if (r.first < r.last) detail::add_to(e.model_buffers, {buffer_kind::cpu_mapped, host_device}, r.last - r.first);
+
+    // ---- KV cache (llama_kv_cache constructor, src/llama-kv-cache.cpp; SWA sizes in llama-kv-cache-iswa.cpp)
+    const std::uint64_t n_stream = e.n_stream;
+    const std::uint64_t kv_size = n_ctx_seq;
+    std::uint64_t kv_size_swa = kv_size;
+    bool any_swa = false;
+    for (std::uint32_t il = 0; il < hp.n_layer; ++il) any_swa = any_swa || (hp.has_kv(il) && hp.is_swa(il));
+    if (any_swa && !p.swa_full) {
+        const std::uint64_t want = std::uint64_t(hp.n_swa) * (p.kv_unified ? p.n_seq_max : 1) + e.n_ubatch;
+        kv_size_swa = detail::pad_to(std::min(kv_size, want), 256);
+    }
+    e.kv_cells = static_cast<std::uint32_t>(kv_size);
+    e.kv_cells_swa = any_swa ? static_cast<std::uint32_t>(kv_size_swa) : 0;
+    // without flash attention V is stored transposed and rows are padded to the widest V (n_embd_v_gqa_max)
+    std::uint32_t v_max = 0;
+    for (std::uint32_t il = 0; il < hp.n_layer; ++il)
+        if (hp.has_kv(il)) v_max = std::max(v_max, hp.n_embd_v_gqa(il));
+    for (std::uint32_t il = 0; il < hp.n_layer; ++il) {
+        if (hp.is_recurrent(il)) { ++e.recurrent_layers; continue; }
+        if (!hp.has_kv(il)) continue;
+        ++e.kv_layers;
+        const std::uint64_t cells = hp.is_swa(il) ? kv_size_swa : kv_size;
+        const std::int32_t dev = p.offload_kqv ? e.layers.of(il) : host_device;
+        const buffer_ref b = dev == host_device ? buffer_ref{buffer_kind::cpu, host_device} : buffer_ref{buffer_kind::gpu, dev};
+        const std::uint64_t align = detail::buffer_alignment(hw, b);
+        const std::uint64_t k = detail::pad_to(row_size(p.type_k, hp.n_embd_k_gqa(il)) * cells * n_stream, align);
+        std::uint64_t v = 0;
+        if (!hp.is_mla()) {
+            const std::uint32_t v_width = fa ? hp.n_embd_v_gqa(il) : v_max;
+            v = detail::pad_to(row_size(p.type_v, v_width) * cells * n_stream, align);
+        }
+        e.kv_k += k;
+        e.kv_v += v;
+        if (hp.is_swa(il)) e.kv_swa += k + v;
+        detail::add_to(e.kv_buffers, b, k + v);
+    }
+
+    // ---- recurrent state (llama_memory_recurrent, src/llama-memory-recurrent.cpp): F32, max(1, n_seq_max) rows
+    if (e.recurrent_layers > 0) {
+        const std::uint64_t rows = std::max<std::uint32_t>(1, p.n_seq_max);
+        for (std::uint32_t il = 0; il < hp.n_layer; ++il) {
+            if (!hp.is_recurrent(il)) continue;
+            const std::int32_t dev = p.offload_kqv ? e.layers.of(il) : host_device;
+            const buffer_ref b = dev == host_device ? buffer_ref{buffer_kind::cpu, host_device} : buffer_ref{buffer_kind::gpu, dev};
+            const std::uint64_t align = detail::buffer_alignment(hw, b);
+            detail::add_to(e.recurrent_buffers, b,
+                           detail::pad_to(4 * hp.n_embd_r() * rows, align) + detail::pad_to(4 * hp.n_embd_s() * rows, align));
+        }
+    }
+
+    // ---- output buffer (llama_context::output_reserve): logits (+ embeddings) for n_outputs rows, F32,
+    // in the host buffer of the output layer's device
+    {
+        const std::uint64_t n_embd_out = hp.n_embd_out != 0 ? hp.n_embd_out : hp.n_embd;
+        const std::uint64_t floats = std::uint64_t(hp.n_vocab) * e.n_outputs + (p.embeddings ? n_embd_out * e.n_outputs : 0);
+        const bool pinned = e.layers.output() != host_device && host_buffer;
+        detail::add_to(e.output_buffers, {pinned ? buffer_kind::host_pinned : buffer_kind::cpu, host_device}, floats * 4);
+    }
+
+    // ---- compute buffers (llama_context::sched_reserve): the worst-case graph for one ubatch
+    {
+        compute_shape cs{};
+        cs.n_tokens = e.n_ubatch;
+        cs.n_outputs = e.n_outputs_graph;
+        cs.n_seqs = p.n_seq_max;
+        cs.n_stream = e.n_stream;
+        cs.n_kv = e.kv_cells;
+        cs.n_kv_swa = any_swa ? e.kv_cells_swa : e.kv_cells;
+        cs.flash_attn = fa;
+        cs.type_k = p.type_k;
+        cs.type_v = p.type_v;
+        e.compute_detail = compute_buffer_cpu_detail(m, cs);
+        const std::uint64_t graph = e.compute_detail.total;
+        if (e.layers.n_gpu_layers == 0) {
+            detail::add_to(e.compute_buffers, {buffer_kind::cpu, host_device}, graph);
+        } else {
+            // Each GPU holding layers reserves the graph of its layers; the largest live tensors are per-layer, so
+            // every such device is charged the whole-graph figure (an upper bound), and the host keeps the graph
+            // inputs (token ids, embeddings of the ubatch) — 4 copies with pipeline parallelism
+            // (llama_context: GGML_SCHED_MAX_COPIES when several devices hold every layer and no -ot is set).
+            e.compute_calibrated = false;
+            std::uint32_t n_gpus_used = 0;
+            for (std::size_t d = 0; d < hw.devices.size(); ++d) {
+                bool used = false;
+                for (const auto dev : e.layers.device) used = used || dev == static_cast<std::int32_t>(d);
+                if (!used) continue;
+                ++n_gpus_used;
+                detail::add_to(e.compute_buffers, {buffer_kind::gpu, static_cast<std::int32_t>(d)}, graph);
+            }
+            const bool pipeline = n_gpus_used > 1 && e.layers.n_gpu_layers == e.layers.n_layer_all + 1 &&
+                                  p.split_mode == split_mode::layer && p.offload_kqv && p.overrides.empty() &&
+                                  !p.cpu_moe && p.n_cpu_moe == 0;
+            const std::uint64_t inputs = std::uint64_t(e.n_ubatch) * hp.n_embd * 4 + std::uint64_t(hp.n_vocab) * cs.n_outputs * 4;
+            detail::add_to(e.compute_buffers, {host_buffer ? buffer_kind::host_pinned : buffer_kind::cpu, host_device},
+                           inputs * (pipeline ? 4 : 1));
+        }
+    }
+
+    // ---- per-device rows (llama_memory_breakdown) plus overheads outside llama.cpp's buffers
+    (void)e.devices.push_back({host_device, 0, 0, 0, extra.prompt_cache});
+    for (std::size_t d = 0; d < hw.devices.size(); ++d) {
+        const bool cuda_like = hw.devices[d].kind == backend::cuda || hw.devices[d].kind == backend::rocm;
+        (void)e.devices.push_back({static_cast<std::int32_t>(d), 0, 0, 0, cuda_like ? extra.gpu_context : 0});
+    }
+    auto row_of = [&](const buffer_ref& b) -> device_memory& {
+        const std::size_t i = b.kind == buffer_kind::gpu ? static_cast<std::size_t>(b.device) + 1 : 0;
+        return e.devices[i];
+    };
+    for (const auto& b : e.model_buffers) row_of(b.buffer).model += b.bytes;
+    for (const auto& b : e.kv_buffers) row_of(b.buffer).context += b.bytes;
+    for (const auto& b : e.recurrent_buffers) row_of(b.buffer).context += b.bytes;
+    for (const auto& b : e.output_buffers) row_of(b.buffer).context += b.bytes;
+    for (const auto& b : e.compute_buffers) row_of(b.buffer).compute += b.bytes;
+    return e;
+}
+
+/// The name llama.cpp gives a buffer ("CPU_Mapped", "CUDA0", "CUDA_Host", "Vulkan1").
+/// Writes into `out` (at least 16 chars) and returns the used part.
+[[nodiscard]] constexpr std::string_view buffer_name(const machine& hw, buffer_ref b, std::span<char> out) noexcept {
+    auto put = [&](std::string_view s, std::size_t at) {
+        std::size_t i = 0;
+        for (; i < s.size() && at + i < out.size(); ++i) out[at + i] = s[i];
+        return at + i;
+    };
+    auto backend_prefix = [&](backend k) -> std::string_view {
+        switch (k) {
+            case backend::cuda: return "CUDA";
+            case backend::rocm: return "ROCm";
+            case backend::vulkan: return "Vulkan";
+            case backend::metal: return "MTL";
+            case backend::sycl: return "SYCL";
+            default: return "GPU";
+        }
+    };
+    std::size_t n = 0;
+    switch (b.kind) {
+        case buffer_kind::cpu: n = put("CPU", 0); break;
+        case buffer_kind::cpu_mapped: n = put("CPU_Mapped", 0); break;
+        case buffer_kind::cpu_repack: n = put("CPU_REPACK", 0); break;
+        case buffer_kind::host_pinned: {
+            backend k = backend::cuda;
+            for (const auto& d : hw.devices)
+                if (d.kind != backend::metal) { k = d.kind; break; }
+            n = put(backend_prefix(k), 0);
+            n = put("_Host", n);
+            break;
+        }
+        case buffer_kind::gpu: {
+            const auto idx = static_cast<std::size_t>(b.device);
+            n = put(backend_prefix(idx < hw.devices.size() ? hw.devices[idx].kind : backend::other), 0);
+            char digits[12]{};
+            std::size_t nd = 0;
+            std::size_t v = idx;
+            do { digits[nd++] = char('0' + v % 10); v /= 10; } while (v != 0 && nd < sizeof digits);
+            while (nd > 0 && n < out.size()) out[n++] = digits[--nd];
+            break;
+        }
+    }
+    return {out.data(), n};
+}
+
+}  // namespace llamaplan
+
+#endif  // LLAMAPLAN_MEMORY_HPP

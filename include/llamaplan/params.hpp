@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: MIT
+#ifndef LLAMAPLAN_PARAMS_HPP
+#define LLAMAPLAN_PARAMS_HPP
+
+#include <llamaplan/config.hpp>
+#include <llamaplan/detail/fixed_vector.hpp>
+#include <llamaplan/ggml_types.hpp>
+
+#include <array>
+#include <cstdint>
+#include <string_view>
+
+namespace llamaplan {
+
+/// `-fa on|off|auto` (common/arg.cpp; llama.h llama_flash_attn_type).
+enum class flash_attn_mode : std::uint8_t { off, on, automatic };
+
+/// `-sm none|layer|row|tensor` (llama.h llama_split_mode).
+enum class split_mode : std::uint8_t { none, layer, row, tensor };
+
+/// Device index meaning "the host CPU" in tensor overrides and placements.
+inline constexpr std::int32_t host_device = -1;
+
+/// One `-ot REGEX=BUFT` rule: tensors whose name matches `pattern` (std::regex_search) go to `device`.
+struct tensor_override {
+    std::string_view pattern{};         ///< ECMAScript regex over tensor names
+    std::int32_t device = host_device;  ///< index into machine::devices, or host_device for CPU
+};
+
+/// The llama.cpp settings that decide memory use: the llama_model_params and llama_context_params a
+/// llama-server command line turns into (common/common.cpp common_model_params_to_llama / common_context_params_to_llama).
+struct launch_params {
+    std::uint32_t n_ctx = 0;             ///< `-c`: context (tokens); 0 = the model's training context
+    std::uint32_t n_batch = 2048;        ///< `-b`: logical batch (tokens)
+    std::uint32_t n_ubatch = 512;        ///< `-ub`: physical batch (tokens)
+    ggml_type type_k = ggml_type::f16;   ///< `-ctk`: K cache type
+    ggml_type type_v = ggml_type::f16;   ///< `-ctv`: V cache type
+    flash_attn_mode flash_attn = flash_attn_mode::automatic;  ///< `-fa`
+    std::uint32_t n_seq_max = 1;         ///< `-np`: parallel sequences (slots)
+    bool kv_unified = false;             ///< `-kvu`: one KV stream shared by all sequences
+    bool swa_full = false;               ///< `--swa-full`: full-size cache for sliding-window layers
+    bool offload_kqv = true;             ///< false with `-nkvo`: KV cache stays in host memory
+    bool embeddings = false;             ///< `--embeddings`: output buffer also holds embeddings
+    std::int32_t n_gpu_layers = -1;      ///< `-ngl`: layers on GPUs, counting the output layer; -1 = all
+    enum split_mode split_mode = split_mode::layer;  ///< `-sm`
+    std::array<float, LLAMAPLAN_MAX_DEVICES> tensor_split{};  ///< `-ts` proportions; all zero = by free memory
+    std::uint32_t main_gpu = 0;          ///< `-mg`: device for split_mode none
+    detail::fixed_vector<tensor_override, LLAMAPLAN_MAX_OVERRIDES> overrides{};  ///< `-ot` rules, first match wins
+    std::uint32_t n_cpu_moe = 0;         ///< `--n-cpu-moe N`: experts of blocks < N on the CPU (after `-ot` rules)
+    bool cpu_moe = false;                ///< `--cpu-moe`: all experts on the CPU
+    bool use_mmap = true;                ///< weights mapped from the file (`--load-mode mmap`, the default)
+    bool cpu_repack = true;              ///< CPU weight repacking (`--repack`, the default; `--no-repack` turns it off)
+    std::uint32_t n_outputs_max = 0;     ///< output rows reserved; 0 = n_seq_max (llama-server without speculation)
+};
+
+}  // namespace llamaplan
+
+#endif  // LLAMAPLAN_PARAMS_HPP

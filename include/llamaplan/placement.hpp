@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: MIT
+#ifndef LLAMAPLAN_PLACEMENT_HPP
+#define LLAMAPLAN_PLACEMENT_HPP
+
+#include <llamaplan/config.hpp>
+#include <llamaplan/detail/fixed_vector.hpp>
+#include <llamaplan/detail/regex.hpp>
+#include <llamaplan/machine.hpp>
+#include <llamaplan/model.hpp>
+#include <llamaplan/params.hpp>
+#include <llamaplan/result.hpp>
+
+#include <array>
+#include <cstdint>
+
+namespace llamaplan {
+
+/// Which device runs each layer: llama.cpp's layer assignment for `-ngl`, `-ts`, `-sm` and `-mg`.
+struct layer_placement {
+    std::uint32_t n_layer_all = 0;  ///< blocks in the file (n_layer + nextn layers)
+    /// Device of block il (index into machine::devices, or host_device); entry n_layer_all is the output layer.
+    detail::fixed_vector<std::int32_t, LLAMAPLAN_MAX_LAYERS + 1> device{};
+    std::uint32_t n_gpu_layers = 0; ///< layers (including the output layer) on GPUs
+
+    /// Device of block il, or of the output layer for il == n_layer_all.
+    [[nodiscard]] constexpr std::int32_t of(std::uint32_t il) const noexcept {
+        return il < device.size() ? device[il] : host_device;
+    }
+    /// Device of the output layer (output.weight, output_norm).
+    [[nodiscard]] constexpr std::int32_t output() const noexcept { return of(n_layer_all); }
+};
+
+/// Assigns layers to devices as llama.cpp does (src/llama-model.cpp, llama_model::load_tensors: split points from
+/// `-ts` or free memory, i_gpu_start = max(n_layer_all + 1 - ngl, 0), std::upper_bound over the cumulative split,
+/// the token embedding always on the CPU). With split_mode none only `main_gpu` is used.
+[[nodiscard]] constexpr result<layer_placement> place_layers(const hparams& hp, const machine& m,
+                                                             const launch_params& p) noexcept {
+    layer_placement out;
+    out.n_layer_all = hp.n_layer + hp.n_layer_nextn;
+    if (out.n_layer_all > LLAMAPLAN_MAX_LAYERS)
+        return make_error(errc::capacity_exceeded, "model has more layers than LLAMAPLAN_MAX_LAYERS", out.n_layer_all);
+    (void)out.device.resize(out.n_layer_all + 1);
+    for (auto& d : out.device) d = host_device;
+
+    // the devices llama.cpp uses: all of them, or only main_gpu with split mode none (llama_model_load)
+    detail::fixed_vector<std::int32_t, LLAMAPLAN_MAX_DEVICES> used;
+    if (m.devices.size() > LLAMAPLAN_MAX_DEVICES)
+        return make_error(errc::capacity_exceeded, "more devices than LLAMAPLAN_MAX_DEVICES", m.devices.size());
+    if (p.split_mode == split_mode::none) {
+        if (!m.devices.empty()) {
+            if (p.main_gpu >= m.devices.size()) return make_error(errc::invalid_argument, "main_gpu is out of range", p.main_gpu);
+            (void)used.push_back(static_cast<std::int32_t>(p.main_gpu));
+        }
+    } else {
+        for (std::size_t i = 0; i < m.devices.size(); ++i) (void)used.push_back(static_cast<std::int32_t>(i));
+    }
+    if (used.empty()) return out;
+
+    // split points: -ts proportions, or free memory when all are zero
+    std::array<float, LLAMAPLAN_MAX_DEVICES> splits{};
+    bool all_zero = true;
+    for (std::size_t i = 0; i < used.size(); ++i) all_zero = all_zero && p.tensor_split[i] == 0.0f;
+    for (std::size_t i = 0; i < used.size(); ++i)
+        splits[i] = all_zero ? static_cast<float>(m.devices[static_cast<std::size_t>(used[i])].memory_free)
+                             : p.tensor_split[i];
+    float sum = 0.0f;
+    for (std::size_t i = 0; i < used.size(); ++i) {
+        if (splits[i] < 0.0f) return make_error(errc::invalid_argument, "tensor split proportions must not be negative", i);
+        sum += splits[i];
+        splits[i] = sum;
+    }
+    if (sum <= 0.0f) {  // no free memory reported anywhere: split evenly
+        for (std::size_t i = 0; i < used.size(); ++i) splits[i] = float(i + 1) / float(used.size());
+    } else {
+        for (std::size_t i = 0; i < used.size(); ++i) splits[i] /= sum;
+    }
+
+    const std::int64_t n_all = out.n_layer_all;
+    const std::int64_t ngl = p.n_gpu_layers < 0 ? n_all + 1 : p.n_gpu_layers;
+    const std::int64_t i_gpu_start = std::max<std::int64_t>(n_all + 1 - ngl, 0);
+    const std::int64_t act = std::min<std::int64_t>(ngl, n_all + 1);
+    for (std::int64_t il = 0; il <= n_all; ++il) {
+        if (il < i_gpu_start || il - i_gpu_start >= act) continue;
+        const float x = float(il - i_gpu_start) / float(act);
+        std::size_t k = 0;  // upper_bound: first split point > x
+        while (k < used.size() && !(x < splits[k])) ++k;
+        if (k >= used.size()) k = used.size() - 1;
+        out.device[static_cast<std::size_t>(il)] = used[k];
+        ++out.n_gpu_layers;
+    }
+    return out;
+}
+
+namespace detail {
+/// The `--cpu-moe` pattern (common/arg.cpp, LLM_FFN_EXPS_REGEX): routed expert tensors.
+inline constexpr std::string_view ffn_exps_pattern = "\\.ffn_(up|down|gate|gate_up)_(ch|)exps";
+
+/// True if the tensor is a routed expert of a block below `n` (what `--n-cpu-moe n` matches with
+/// `blk\.<i>\.ffn_(up|down|gate|gate_up)_(ch|)exps` for each i < n).
+[[nodiscard]] constexpr bool n_cpu_moe_matches(const tensor_info& t, std::uint32_t n) noexcept {
+    return t.role == tensor_role::ffn_expert && t.layer >= 0 && static_cast<std::uint32_t>(t.layer) < n;
+}
+}  // namespace detail
+
+/// Compiled `-ot` rules (regexes compiled once, checked for syntax).
+struct compiled_overrides {
+    detail::fixed_vector<detail::regex, LLAMAPLAN_MAX_OVERRIDES> rules{};  ///< one per launch_params::overrides entry
+};
+
+/// Compiles the `-ot` rules of `p`; an invalid regex is an error naming the rule index.
+[[nodiscard]] constexpr result<compiled_overrides> compile_overrides(const launch_params& p, const machine& m) noexcept {
+    compiled_overrides out;
+    for (std::size_t i = 0; i < p.overrides.size(); ++i) {
+        const auto& o = p.overrides[i];
+        if (o.device != host_device && (o.device < 0 || static_cast<std::size_t>(o.device) >= m.devices.size()))
+            return make_error(errc::invalid_argument, "-ot names a device that does not exist", i);
+        auto re = detail::regex::compile(o.pattern);
+        if (!re) return make_error(re.error().code, re.error().what, i);
+        (void)out.rules.push_back(*re);
+    }
+    return out;
+}
+
+/// The device a tensor's weights live on: `-ot` rules first (first match wins), then `--cpu-moe` /
+/// `--n-cpu-moe`, then the layer's device (token embedding on the CPU; output tensors on the output layer's device).
+[[nodiscard]] constexpr std::int32_t tensor_device(const tensor_info& t, const layer_placement& lp,
+                                                   const launch_params& p, const compiled_overrides& ov) noexcept {
+    for (std::size_t i = 0; i < ov.rules.size(); ++i)
+        if (ov.rules[i].search(t.name)) return p.overrides[i].device;
+    if (t.role == tensor_role::ffn_expert && (p.cpu_moe || detail::n_cpu_moe_matches(t, p.n_cpu_moe))) return host_device;
+    if (t.layer >= 0) return lp.of(static_cast<std::uint32_t>(t.layer));
+    if (t.role == tensor_role::token_embedding || detail::starts_with(t.name, "token_") ||
+        detail::starts_with(t.name, "position_embd"))
+        return host_device;  // input layer: "always keep it on the CPU" (llama_model::load_tensors)
+    return lp.output();
+}
+
+}  // namespace llamaplan
+
+#endif  // LLAMAPLAN_PLACEMENT_HPP
