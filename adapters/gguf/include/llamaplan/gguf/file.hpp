@@ -281,6 +281,7 @@ private:
         const reader& h = mf.parts_[i]->header;
         for (const auto& t : h.tensors()) {
             mf.tensors_.push_back(t);
+            mf.tensors_.back().file = i;  // split index (tensor_info::file)
             mf.locations_.push_back({i, h.data().offset + t.offset});
         }
     }
