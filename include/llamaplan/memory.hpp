@@ -334,7 +334,7 @@ constexpr void add_to(buffer_list& l, buffer_ref b, std::uint64_t bytes) noexcep
         cs.flash_attn = fa;
         cs.type_k = p.type_k;
         cs.type_v = p.type_v;
-        e.compute_detail = compute_buffer_cpu_detail(m, cs);
+        e.compute_detail = compute_buffer_cpu_breakdown(m, cs);
         const std::uint64_t graph = e.compute_detail.total;
         if (e.layers.n_gpu_layers == 0) {
             detail::add_to(e.compute_buffers, {buffer_kind::cpu, host_device}, graph);

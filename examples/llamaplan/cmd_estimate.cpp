@@ -1,0 +1,189 @@
+// llamaplan estimate: the buffers llama.cpp will allocate for a model and a llama-server command line.
+#include "cli.hpp"
+#include "commands.hpp"
+
+#include <llamaplan/gguf/file.hpp>
+#include <llamaplan/memory.hpp>
+#include <llamaplan/probe/json.hpp>
+#include <llamaplan/server_args.hpp>
+
+#include <deque>
+#include <string>
+#include <vector>
+
+namespace {
+namespace json = llamaplan::probe::json;
+
+int usage(std::FILE* out) {
+    std::fputs(
+        "usage: llamaplan estimate MODEL.gguf [llama-server flags] [options]\n"
+        "       llamaplan estimate [options] -- llama-server -m MODEL.gguf [flags]\n"
+        "\n"
+        "Predicts llama.cpp's model, KV, recurrent-state, output and compute buffers from the GGUF metadata.\n"
+        "llama-server flags (same spellings and defaults): -m -c -b -ub -ctk -ctv -fa -np -ngl -ot -ts -sm -mg\n"
+        "  -kvu -no-kvu -nkvo --swa-full --cpu-moe --n-cpu-moe --embeddings --no-repack --load-mode -cram;\n"
+        "  flags that do not change memory (--host, --port, -t, ...) are accepted and ignored.\n"
+        "\n"
+        "options:\n"
+        "  --gpu BACKEND:FREE[:NAME]   add a GPU (cuda, rocm, vulkan, metal, sycl), e.g. --gpu cuda:24GiB\n"
+        "                              (default: none: the host CPU as a CPU build of llama.cpp sees it)\n"
+        "  --no-repack-cpu             the host CPU does not repack weights (no AVX2/NEON kernels)\n"
+        "  --gpu-overhead BYTES        driver/context memory per CUDA/ROCm GPU (default 400MiB)\n"
+        "  --json                      print JSON (bytes) instead of a table\n",
+        out);
+    return out == stdout ? 0 : 2;
+}
+
+const char* device_label(const llamaplan::machine& hw, std::int32_t d) {
+    return d == llamaplan::host_device ? "CPU" : hw.devices[static_cast<std::size_t>(d)].name.data();
+}
+}  // namespace
+
+int cmd_estimate(int argc, char** argv) {
+    std::vector<std::string_view> server_argv;
+    std::deque<std::string> gpu_names;  // stable storage for device names
+    std::vector<llamaplan::device> gpus;
+    bool as_json = false;
+    bool host_repack = true;
+    llamaplan::overhead_params overhead;
+    for (int i = 0; i < argc; ++i) {
+        const std::string_view a = argv[i];
+        if (a == "-h" || a == "--help") return usage(stdout);
+        if (a == "--json") { as_json = true; continue; }
+        if (a == "--no-repack-cpu") { host_repack = false; continue; }
+        if (a == "--gpu-overhead") {
+            if (i + 1 >= argc) return cli::fail("estimate: --gpu-overhead needs a size");
+            auto b = cli::parse_bytes(argv[++i]);
+            if (!b) return cli::fail("estimate: bad size '" + std::string(argv[i]) + "'");
+            overhead.gpu_context = *b;
+            continue;
+        }
+        if (a == "--gpu") {
+            if (i + 1 >= argc) return cli::fail("estimate: --gpu needs BACKEND:FREE[:NAME]");
+            const std::string spec = argv[++i];
+            const auto c1 = spec.find(':');
+            if (c1 == std::string::npos) return cli::fail("estimate: --gpu needs BACKEND:FREE[:NAME], got '" + spec + "'");
+            const auto c2 = spec.find(':', c1 + 1);
+            llamaplan::device d;
+            if (!llamaplan::parse_backend(spec.substr(0, c1), d.kind) || d.kind == llamaplan::backend::cpu)
+                return cli::fail("estimate: unknown GPU backend '" + spec.substr(0, c1) + "'");
+            const auto mem = cli::parse_bytes(spec.substr(c1 + 1, c2 == std::string::npos ? std::string::npos : c2 - c1 - 1));
+            if (!mem || *mem == 0) return cli::fail("estimate: bad GPU memory size in '" + spec + "'");
+            d.memory_total = d.memory_free = *mem;
+            gpu_names.push_back(c2 == std::string::npos ? spec.substr(0, c1) + std::to_string(gpus.size()) : spec.substr(c2 + 1));
+            d.name = gpu_names.back();
+            d.unified_memory = d.kind == llamaplan::backend::metal;
+            gpus.push_back(d);
+            continue;
+        }
+        if (a == "--") continue;
+        server_argv.push_back(a);
+    }
+    if (server_argv.empty()) return usage(stderr);
+    auto args = llamaplan::parse_server_args(server_argv);
+    if (!args) {
+        const auto at = args.error().where;
+        return cli::fail("estimate: " + std::string(args.error().what) +
+                         (at < server_argv.size() ? " ('" + std::string(server_argv[at]) + "')" : std::string{}));
+    }
+    if (args->model.empty()) return cli::fail("estimate: no model given (pass MODEL.gguf or -m MODEL.gguf)");
+
+    llamaplan::gguf::file_error fe;
+    auto mf = llamaplan::gguf::open(std::string(args->model), fe);
+    if (!mf) return cli::fail(fe.path + ": " + cli::describe(mf.error()));
+    const llamaplan::model m = mf->view();
+
+    llamaplan::machine hw;
+    hw.host.cpu_repack = host_repack;
+    hw.devices = gpus;
+    overhead.prompt_cache = args->cache_ram == ~0ull ? 0 : args->cache_ram;
+    auto est = llamaplan::estimate_memory(m, hw, args->params, overhead);
+    if (!est) return cli::fail("estimate: " + cli::describe(est.error()));
+    const auto& e = *est;
+
+    char name_buf[32];
+    auto name = [&](llamaplan::buffer_ref b) { return std::string(llamaplan::buffer_name(hw, b, name_buf)); };
+
+    if (as_json) {
+        auto o = json::value::make_object();
+        auto devices = json::value::make_array();
+        for (const auto& d : e.devices) {
+            auto r = json::value::make_object();
+            r.set("name", json::value::make_string(device_label(hw, d.device)));
+            r.set("model", json::value::make_u64(d.model));
+            r.set("context", json::value::make_u64(d.context));
+            r.set("compute", json::value::make_u64(d.compute));
+            r.set("overhead", json::value::make_u64(d.overhead));
+            r.set("total", json::value::make_u64(d.total()));
+            devices.push(std::move(r));
+        }
+        o.set("devices", std::move(devices));
+        auto items = json::value::make_object();
+        items.set("weights", json::value::make_u64(e.weights()));
+        items.set("kv", json::value::make_u64(e.kv()));
+        items.set("kv_k", json::value::make_u64(e.kv_k));
+        items.set("kv_v", json::value::make_u64(e.kv_v));
+        items.set("recurrent", json::value::make_u64(e.recurrent()));
+        items.set("output", json::value::make_u64(e.output()));
+        items.set("compute", json::value::make_u64(e.compute()));
+        o.set("items", std::move(items));
+        auto buffers = json::value::make_array();
+        auto list = [&](const char* what, const llamaplan::buffer_list& l) {
+            for (const auto& b : l) {
+                auto r = json::value::make_object();
+                r.set("kind", json::value::make_string(what));
+                r.set("buffer", json::value::make_string(name(b.buffer)));
+                r.set("bytes", json::value::make_u64(b.bytes));
+                buffers.push(std::move(r));
+            }
+        };
+        list("model", e.model_buffers);
+        list("kv", e.kv_buffers);
+        list("recurrent", e.recurrent_buffers);
+        list("output", e.output_buffers);
+        list("compute", e.compute_buffers);
+        o.set("buffers", std::move(buffers));
+        o.set("n_ctx", json::value::make_u64(e.n_ctx));
+        o.set("n_ctx_seq", json::value::make_u64(e.n_ctx_seq));
+        o.set("n_seq_max", json::value::make_u64(args->params.n_seq_max));
+        o.set("kv_unified", json::value::make_bool(args->params.kv_unified));
+        o.set("n_batch", json::value::make_u64(e.n_batch));
+        o.set("n_ubatch", json::value::make_u64(e.n_ubatch));
+        o.set("kv_cells", json::value::make_u64(e.kv_cells));
+        o.set("kv_cells_swa", json::value::make_u64(e.kv_cells_swa));
+        o.set("flash_attn", json::value::make_bool(e.flash_attn));
+        o.set("n_gpu_layers", json::value::make_u64(e.layers.n_gpu_layers));
+        o.set("compute_calibrated", json::value::make_bool(e.compute_calibrated));
+        std::printf("%s\n", json::dump(o).c_str());
+        return 0;
+    }
+
+    const auto& hp = m.hp;
+    std::printf("%s (%s, %u layers)\n", std::string(args->model).c_str(), std::string(hp.architecture).c_str(), hp.n_layer);
+    std::printf("context: n_ctx = %u, n_ctx_seq = %u, %u stream(s)%s, n_batch = %u, n_ubatch = %u, flash attention %s\n",
+                e.n_ctx, e.n_ctx_seq, e.n_stream, args->params.kv_unified ? " (unified)" : "", e.n_batch, e.n_ubatch,
+                e.flash_attn ? "on" : "off");
+    std::printf("KV cache: %u cells x %u layers", e.kv_cells, e.kv_layers);
+    if (e.kv_cells_swa) std::printf(" (sliding-window layers: %u cells)", e.kv_cells_swa);
+    std::printf(", K %s %s, V %s %s\n", std::string(llamaplan::type_name(args->params.type_k)).c_str(), cli::mib(e.kv_k).c_str(),
+                std::string(llamaplan::type_name(args->params.type_v)).c_str(), cli::mib(e.kv_v).c_str());
+    if (!hw.devices.empty())
+        std::printf("layers on GPUs: %u of %u (output layer included)%s\n", e.layers.n_gpu_layers, e.layers.n_layer_all + 1,
+                    args->n_gpu_layers_auto ? "  [-ngl auto: llama-server's --fit may choose fewer]" : "");
+    std::printf("\nbuffers (MiB, as llama.cpp logs them):\n");
+    auto lines = [&](const char* what, const llamaplan::buffer_list& l) {
+        for (const auto& b : l) std::printf("  %12s %-8s buffer size = %10s MiB\n", name(b.buffer).c_str(), what, cli::mib(b.bytes).c_str());
+    };
+    lines("model", e.model_buffers);
+    lines("KV", e.kv_buffers);
+    lines("RS", e.recurrent_buffers);
+    lines("output", e.output_buffers);
+    lines("compute", e.compute_buffers);
+    std::printf("\nmemory breakdown (MiB):\n  %-28s %10s %10s %10s %10s %10s\n", "device", "model", "context", "compute", "overhead", "total");
+    for (const auto& d : e.devices)
+        std::printf("  %-28s %10s %10s %10s %10s %10s\n", device_label(hw, d.device), cli::mib(d.model).c_str(), cli::mib(d.context).c_str(),
+                    cli::mib(d.compute).c_str(), cli::mib(d.overhead).c_str(), cli::mib(d.total()).c_str());
+    if (!e.compute_calibrated)
+        std::printf("\nnote: the GPU compute buffers are extrapolated from the CPU measurements (no GPU calibration yet).\n");
+    return 0;
+}

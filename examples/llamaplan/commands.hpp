@@ -1,0 +1,10 @@
+// The subcommands of the llamaplan command-line tool; each takes the arguments after its own name.
+#ifndef LLAMAPLAN_EXAMPLES_COMMANDS_HPP
+#define LLAMAPLAN_EXAMPLES_COMMANDS_HPP
+
+int cmd_inspect(int argc, char** argv);   // llamaplan inspect MODEL.gguf [--json]
+int cmd_estimate(int argc, char** argv);  // llamaplan estimate MODEL.gguf [llama-server flags] [--json]
+int cmd_specs(int argc, char** argv);     // llamaplan specs [--json] [--save FILE] [--root DIR]
+int cmd_demo(int argc, char** argv);      // llamaplan demo: the built-in model and machine
+
+#endif  // LLAMAPLAN_EXAMPLES_COMMANDS_HPP

@@ -1,0 +1,47 @@
+// llamaplan: plan llama.cpp launch settings from a GGUF file's metadata.
+#include "commands.hpp"
+
+#include <llamaplan/config.hpp>
+
+#include <cstdio>
+#include <cstring>
+
+namespace {
+void usage(std::FILE* out) {
+    std::fputs(
+        "usage: llamaplan COMMAND [ARGS]\n"
+        "\n"
+        "commands:\n"
+        "  inspect MODEL.gguf [--json]        architecture, hyper-parameters and tensors by role, layer and type\n"
+        "  estimate MODEL.gguf [FLAGS]        the buffers llama.cpp allocates, from llama-server's own flags\n"
+        "  specs [--json] [--save FILE]       the GPUs, CPU and memory this machine has\n"
+        "  demo                               inspect and estimate a built-in model on built-in machines\n"
+        "  version                            print the version\n"
+        "\n"
+        "Run 'llamaplan COMMAND --help' for a command's options.\n",
+        out);
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char* cmd = argv[1];
+    if (!std::strcmp(cmd, "inspect")) return cmd_inspect(argc - 2, argv + 2);
+    if (!std::strcmp(cmd, "estimate")) return cmd_estimate(argc - 2, argv + 2);
+    if (!std::strcmp(cmd, "specs")) return cmd_specs(argc - 2, argv + 2);
+    if (!std::strcmp(cmd, "demo")) return cmd_demo(argc - 2, argv + 2);
+    if (!std::strcmp(cmd, "version") || !std::strcmp(cmd, "--version")) {
+        std::printf("llamaplan %s\n", LLAMAPLAN_VERSION_STRING);
+        return 0;
+    }
+    if (!std::strcmp(cmd, "help") || !std::strcmp(cmd, "--help") || !std::strcmp(cmd, "-h")) {
+        usage(stdout);
+        return 0;
+    }
+    std::fprintf(stderr, "llamaplan: unknown command '%s'\n", cmd);
+    usage(stderr);
+    return 2;
+}

@@ -1,0 +1,255 @@
+// SPDX-License-Identifier: MIT
+#ifndef LLAMAPLAN_SERVER_ARGS_HPP
+#define LLAMAPLAN_SERVER_ARGS_HPP
+
+#include <llamaplan/config.hpp>
+#include <llamaplan/ggml_types.hpp>
+#include <llamaplan/params.hpp>
+#include <llamaplan/result.hpp>
+
+#include <array>
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+namespace llamaplan {
+
+/// A llama-server command line turned into launch parameters (flag spellings from common/arg.cpp).
+struct server_args {
+    launch_params params{};        ///< the settings, with llama-server's defaults where a flag is absent
+    std::string_view model{};      ///< `-m` / `--model` (or the first positional argument)
+    bool n_gpu_layers_auto = true; ///< `-ngl` absent or `auto`: llama-server's `--fit` would choose
+    bool n_parallel_auto = true;   ///< `-np` absent or -1: 4 slots with a unified KV cache
+    bool fit = true;               ///< `--fit on|off` (default on)
+    std::uint64_t cache_ram = 8192ull << 20;  ///< `-cram` host prompt cache (bytes; default 8192 MiB; 0 = off)
+};
+
+namespace detail {
+[[nodiscard]] constexpr bool parse_u64(std::string_view s, std::uint64_t& out) noexcept {
+    if (s.empty() || s.size() > 19) return false;
+    out = 0;
+    for (char c : s) {
+        if (c < '0' || c > '9') return false;
+        out = out * 10 + std::uint64_t(c - '0');
+    }
+    return true;
+}
+[[nodiscard]] constexpr bool parse_i64(std::string_view s, std::int64_t& out) noexcept {
+    const bool neg = !s.empty() && s[0] == '-';
+    std::uint64_t u = 0;
+    if (!parse_u64(neg ? s.substr(1) : s, u) || u > 0x7fffffffffffffffull) return false;
+    out = neg ? -std::int64_t(u) : std::int64_t(u);
+    return true;
+}
+/// A non-negative decimal like "3", "0.5", "1e2" is not needed: `-ts` takes plain decimals.
+[[nodiscard]] constexpr bool parse_float(std::string_view s, float& out) noexcept {
+    if (s.empty()) return false;
+    double v = 0, scale = 0;
+    bool any = false;
+    for (char c : s) {
+        if (c == '.' && scale == 0) { scale = 1; continue; }
+        if (c < '0' || c > '9') return false;
+        any = true;
+        if (scale == 0) v = v * 10 + (c - '0');
+        else { scale /= 10; v += (c - '0') * scale; }
+    }
+    out = static_cast<float>(v);
+    return any;
+}
+/// llama.cpp's boolean spellings (common/arg.cpp): on|enabled|true|1 and off|disabled|false|0.
+[[nodiscard]] constexpr int parse_switch(std::string_view s) noexcept {
+    if (s == "on" || s == "enabled" || s == "true" || s == "1") return 1;
+    if (s == "off" || s == "disabled" || s == "false" || s == "0") return 0;
+    return -1;
+}
+template <std::size_t N>
+[[nodiscard]] constexpr bool one_of(std::string_view a, const std::array<std::string_view, N>& names) noexcept {
+    for (auto n : names)
+        if (a == n) return true;
+    return false;
+}
+/// Maps a buffer-type name of `-ot` to a device: "CPU" (any case) is the host; "CUDA0", "Vulkan1", "ROCm2",
+/// "SYCL0", "MTL0" name GPU k by their trailing index.
+[[nodiscard]] constexpr bool parse_buft(std::string_view s, std::int32_t& device) noexcept {
+    if (iequals(s, "CPU")) { device = host_device; return true; }
+    std::size_t i = s.size();
+    while (i > 0 && s[i - 1] >= '0' && s[i - 1] <= '9') --i;
+    if (i == 0 || i == s.size()) return false;
+    std::uint64_t k = 0;
+    if (!parse_u64(s.substr(i), k) || k >= LLAMAPLAN_MAX_DEVICES) return false;
+    device = static_cast<std::int32_t>(k);
+    return true;
+}
+
+// Flags llama-server accepts that do not change memory; listed so a pasted command line parses (common/arg.cpp).
+inline constexpr std::array<std::string_view, 52> ignored_with_value = {
+    "--host", "--port", "-t", "--threads", "-tb", "--threads-batch", "-lv", "--verbosity", "--log-verbosity",
+    "-a", "--alias", "--api-key", "--api-key-file", "-s", "--seed", "--temp", "--top-k", "--top-p", "--min-p",
+    "-n", "--n-predict", "--predict", "--chat-template", "--chat-template-file", "--timeout", "--threads-http",
+    "-fitt", "--fit-target", "-fitc", "--fit-ctx", "--keep", "--numa", "--slot-save-path", "--reasoning-format",
+    "--reasoning-budget", "-C", "--cpu-mask", "-Cb", "--cpu-mask-batch", "--prio", "--prio-batch", "--cache-reuse",
+    "-ctxcp", "--ctx-checkpoints", "--swa-checkpoints", "--log-file", "--path", "--api-prefix", "--rope-freq-base",
+    "--rope-freq-scale", "--rope-scaling", "--yarn-orig-ctx"};
+inline constexpr std::array<std::string_view, 22> ignored_switches = {
+    "--no-warmup", "--jinja", "--no-jinja", "--metrics", "--slots", "--no-slots", "-cb", "--cont-batching",
+    "-nocb", "--no-cont-batching", "-v", "--verbose", "--log-disable", "--no-webui", "--props", "--mlock",
+    "--no-perf", "--perf", "-fa-auto", "--log-colors", "--log-prefix", "--log-timestamps"};
+}  // namespace detail
+
+/// Parses llama-server arguments (argv without the program name; a leading "llama-server" word is skipped).
+/// Values are the next argument, never `--flag=value`, as in common/arg.cpp. Unknown flags are an error naming
+/// the argument index, so nothing is silently misread.
+[[nodiscard]] constexpr result<server_args> parse_server_args(std::span<const std::string_view> argv) noexcept {
+    server_args out;
+    launch_params& p = out.params;
+    p.n_seq_max = 4;  // llama-server: -np auto = 4 slots with a unified KV cache
+    p.kv_unified = true;
+    bool kvu_explicit = false;
+    std::size_t i = 0;
+    if (!argv.empty()) {
+        const auto first = argv[0];
+        const auto slash = first.rfind('/');
+        const auto base = slash == std::string_view::npos ? first : first.substr(slash + 1);
+        if (base == "llama-server" || base == "llama-server.exe") i = 1;
+    }
+    auto bad = [](std::string_view what, std::size_t at) { return make_error(errc::invalid_argument, what, at); };
+    for (; i < argv.size(); ++i) {
+        const std::string_view a = argv[i];
+        const bool has_value = i + 1 < argv.size();
+        const std::string_view v = has_value ? argv[i + 1] : std::string_view{};
+        std::uint64_t u = 0;
+        std::int64_t s = 0;
+        auto need = [&]() -> bool { return has_value; };
+        if (a.find('=') != std::string_view::npos && a.size() > 2 && a[0] == '-' && a[1] == '-')
+            return bad("llama-server does not accept --flag=value; pass the value as the next argument", i);
+        if (a == "-m" || a == "--model") {
+            if (!need()) return bad("missing value after -m", i);
+            out.model = v; ++i;
+        } else if (a == "-c" || a == "--ctx-size") {
+            if (!need() || !detail::parse_u64(v, u) || u > 0xffffffffull) return bad("-c needs a token count", i);
+            p.n_ctx = static_cast<std::uint32_t>(u); ++i;
+        } else if (a == "-b" || a == "--batch-size") {
+            if (!need() || !detail::parse_u64(v, u) || u == 0 || u > 0xffffffffull) return bad("-b needs a positive token count", i);
+            p.n_batch = static_cast<std::uint32_t>(u); ++i;
+        } else if (a == "-ub" || a == "--ubatch-size") {
+            if (!need() || !detail::parse_u64(v, u) || u == 0 || u > 0xffffffffull) return bad("-ub needs a positive token count", i);
+            p.n_ubatch = static_cast<std::uint32_t>(u); ++i;
+        } else if (a == "-ctk" || a == "--cache-type-k" || a == "-ctv" || a == "--cache-type-v") {
+            if (!need()) return bad("missing cache type", i);
+            const auto t = parse_type(v);
+            if (!t || !is_kv_cache_type(*t))
+                return bad("unsupported cache type (allowed: f32, f16, bf16, q8_0, q4_0, q4_1, iq4_nl, q5_0, q5_1)", i + 1);
+            (a == "-ctk" || a == "--cache-type-k" ? p.type_k : p.type_v) = *t; ++i;
+        } else if (a == "-fa" || a == "--flash-attn") {
+            if (!need()) return bad("-fa needs on, off or auto", i);
+            const int sw = detail::parse_switch(v);
+            if (v == "auto" || v == "-1") p.flash_attn = flash_attn_mode::automatic;
+            else if (sw < 0) return bad("-fa needs on, off or auto", i + 1);
+            else p.flash_attn = sw ? flash_attn_mode::on : flash_attn_mode::off;
+            ++i;
+        } else if (a == "-np" || a == "--parallel") {
+            if (!need() || !detail::parse_i64(v, s) || s == 0 || s < -1 || s > 256) return bad("-np needs 1..256 or -1 (auto)", i);
+            out.n_parallel_auto = s == -1;
+            p.n_seq_max = s == -1 ? 4 : static_cast<std::uint32_t>(s);
+            if (!kvu_explicit) p.kv_unified = out.n_parallel_auto;
+            ++i;
+        } else if (a == "-kvu" || a == "--kv-unified") {
+            p.kv_unified = true; kvu_explicit = true;
+        } else if (a == "-no-kvu" || a == "--no-kv-unified") {
+            p.kv_unified = false; kvu_explicit = true;
+        } else if (a == "-ngl" || a == "--gpu-layers" || a == "--n-gpu-layers") {
+            if (!need()) return bad("-ngl needs N, auto or all", i);
+            if (v == "auto" || v == "-1") { out.n_gpu_layers_auto = true; p.n_gpu_layers = -1; }
+            else if (v == "all" || v == "-2") { out.n_gpu_layers_auto = false; p.n_gpu_layers = -1; }
+            else if (detail::parse_u64(v, u) && u <= 0x7fffffff) { out.n_gpu_layers_auto = false; p.n_gpu_layers = static_cast<std::int32_t>(u); }
+            else return bad("-ngl needs N, auto or all", i + 1);
+            ++i;
+        } else if (a == "-ot" || a == "--override-tensor") {
+            if (!need()) return bad("-ot needs REGEX=BUFT[,...]", i);
+            std::string_view rest = v;
+            while (!rest.empty()) {
+                const auto comma = rest.find(',');
+                const auto item = rest.substr(0, comma);
+                const auto eq = item.rfind('=');
+                if (eq == std::string_view::npos || eq == 0) return bad("-ot entries are REGEX=BUFT", i + 1);
+                tensor_override o{item.substr(0, eq), host_device};
+                if (!detail::parse_buft(item.substr(eq + 1), o.device)) return bad("-ot names an unknown buffer type (use CPU, CUDA0, Vulkan1, ...)", i + 1);
+                if (!p.overrides.push_back(o)) return make_error(errc::capacity_exceeded, "too many -ot rules", i + 1);
+                rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+            }
+            ++i;
+        } else if (a == "-ts" || a == "--tensor-split") {
+            if (!need()) return bad("-ts needs proportions like 3,1", i);
+            std::string_view rest = v;
+            std::size_t k = 0;
+            while (!rest.empty()) {
+                std::size_t cut = rest.find_first_of(",/");
+                const auto item = rest.substr(0, cut);
+                if (k >= p.tensor_split.size() || !detail::parse_float(item, p.tensor_split[k])) return bad("-ts needs proportions like 3,1", i + 1);
+                ++k;
+                rest = cut == std::string_view::npos ? std::string_view{} : rest.substr(cut + 1);
+            }
+            ++i;
+        } else if (a == "-sm" || a == "--split-mode") {
+            if (!need()) return bad("-sm needs none, layer, row or tensor", i);
+            if (v == "none") p.split_mode = split_mode::none;
+            else if (v == "layer") p.split_mode = split_mode::layer;
+            else if (v == "row") p.split_mode = split_mode::row;
+            else if (v == "tensor") p.split_mode = split_mode::tensor;
+            else return bad("-sm needs none, layer, row or tensor", i + 1);
+            ++i;
+        } else if (a == "-mg" || a == "--main-gpu") {
+            if (!need() || !detail::parse_u64(v, u) || u >= LLAMAPLAN_MAX_DEVICES) return bad("-mg needs a device index", i);
+            p.main_gpu = static_cast<std::uint32_t>(u); ++i;
+        } else if (a == "-nkvo" || a == "--no-kv-offload") {
+            p.offload_kqv = false;
+        } else if (a == "-kvo" || a == "--kv-offload") {
+            p.offload_kqv = true;
+        } else if (a == "--swa-full") {
+            p.swa_full = true;
+        } else if (a == "-cmoe" || a == "--cpu-moe") {
+            p.cpu_moe = true;
+        } else if (a == "-ncmoe" || a == "--n-cpu-moe") {
+            if (!need() || !detail::parse_u64(v, u) || u > 0xffffffffull) return bad("--n-cpu-moe needs a layer count", i);
+            p.n_cpu_moe = static_cast<std::uint32_t>(u); ++i;
+        } else if (a == "--embedding" || a == "--embeddings") {
+            p.embeddings = true;
+        } else if (a == "-nr" || a == "--no-repack") {
+            p.cpu_repack = false;
+        } else if (a == "--repack") {
+            p.cpu_repack = true;
+        } else if (a == "--no-mmap") {
+            p.use_mmap = false;
+        } else if (a == "--mmap") {
+            p.use_mmap = true;
+        } else if (a == "-lm" || a == "--load-mode") {
+            if (!need()) return bad("--load-mode needs a mode", i);
+            if (v == "none" || v == "dio") p.use_mmap = false;
+            else if (v == "auto" || v == "mmap" || v == "mlock" || v == "mmap+mlock") p.use_mmap = v != "mlock";
+            else return bad("--load-mode needs auto, none, mmap, mlock, mmap+mlock or dio", i + 1);
+            ++i;
+        } else if (a == "-fit" || a == "--fit") {
+            if (!need() || detail::parse_switch(v) < 0) return bad("--fit needs on or off", i);
+            out.fit = detail::parse_switch(v) == 1; ++i;
+        } else if (a == "-cram" || a == "--cache-ram") {
+            if (!need() || !detail::parse_i64(v, s) || s < -1) return bad("-cram needs MiB, 0 or -1", i);
+            out.cache_ram = s < 0 ? ~0ull : std::uint64_t(s) << 20; ++i;
+        } else if (detail::one_of(a, detail::ignored_with_value)) {
+            if (!need()) return bad("missing value after a flag", i);
+            ++i;
+        } else if (detail::one_of(a, detail::ignored_switches)) {
+            // no effect on memory
+        } else if (!a.empty() && a[0] == '-') {
+            return bad("unknown or unsupported llama-server flag", i);
+        } else if (out.model.empty()) {
+            out.model = a;
+        } else {
+            return bad("unexpected argument", i);
+        }
+    }
+    return out;
+}
+
+}  // namespace llamaplan
+
+#endif  // LLAMAPLAN_SERVER_ARGS_HPP
