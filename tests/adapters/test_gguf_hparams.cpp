@@ -1,0 +1,470 @@
+// Hyper-parameter extraction per architecture, through writer-made GGUF headers.
+#include <doctest/doctest.h>
+
+#include <llamaplan/gguf/hparams.hpp>
+#include <llamaplan/gguf/reader.hpp>
+#include <llamaplan/gguf/writer.hpp>
+
+#include <string>
+#include <vector>
+
+using namespace llamaplan;
+using namespace llamaplan::gguf;
+
+namespace {
+/// Keeps the bytes alive alongside the parsed header and hparams.
+struct parsed {
+    std::vector<std::byte> bytes;
+    reader r;
+    model_hparams mh;
+    hparams h;
+};
+
+parsed load(const writer& w) {
+    parsed p;
+    p.bytes = w.bytes(data_fill::header_only);
+    auto r = reader::parse(p.bytes);
+    REQUIRE(r.has_value());
+    p.r = std::move(*r);
+    auto mh = extract_hparams(p.r);
+    if (!mh) FAIL("extract_hparams failed: " << mh.error().what);
+    p.mh = std::move(*mh);
+    p.h = p.mh.view();
+    return p;
+}
+
+result<model_hparams> try_load(const writer& w, std::vector<std::byte>& keep, reader& r) {
+    keep = w.bytes(data_fill::header_only);
+    auto pr = reader::parse(keep);
+    REQUIRE(pr.has_value());
+    r = std::move(*pr);
+    return extract_hparams(r);
+}
+
+std::vector<std::uint8_t> swa_of(const hparams& h) {
+    std::vector<std::uint8_t> v;
+    for (std::uint32_t il = 0; il < h.n_layer; ++il) v.push_back(h.is_swa(il) ? 1 : 0);
+    return v;
+}
+}  // namespace
+
+TEST_CASE("gguf hparams: llama (and mistral, which uses the llama architecture)") {
+    synth_spec s;
+    s.arch = "llama";
+    s.n_layer = 4;
+    s.n_embd = 256;
+    s.n_head = 8;
+    s.n_head_kv = 2;
+    s.n_ff = 512;
+    s.n_vocab = 1000;
+    s.n_ctx = 8192;
+    auto p = load(synthesize(s));
+    const hparams& h = p.h;
+    CHECK(h.architecture == "llama");
+    CHECK(h.memory == memory_kind::attention);
+    CHECK(h.n_layer == 4);
+    CHECK(h.n_embd == 256);
+    CHECK(h.n_head == 8);
+    CHECK(h.n_head_kv == 2);
+    CHECK(h.n_ff == 512);
+    CHECK(h.n_vocab == 1000);  // from the token list length
+    CHECK(h.n_ctx_train == 8192);
+    CHECK(h.n_ctx_orig_yarn == 8192);
+    CHECK(h.n_embd_head_k == 32);  // n_embd / n_head default
+    CHECK(h.n_embd_head_v == 32);
+    CHECK(h.n_embd_k_gqa(0) == 64);
+    CHECK(h.n_swa == 0);
+    CHECK_FALSE(h.is_swa(0));
+    CHECK(h.rope_freq_base == 1000000.0f);
+    CHECK(h.n_head_arr.empty());
+    CHECK(h.n_head_kv_arr.empty());
+    CHECK(h.has_kv(3));
+    CHECK_FALSE(h.is_mla());
+}
+
+TEST_CASE("gguf hparams: vocab_size wins over the token list; defaults without optional keys") {
+    synth_spec s;
+    s.n_vocab = 300;
+    s.write_vocab_size = true;
+    writer w = synthesize(s);
+    w.set_u32("llama.vocab_size", 320);
+    w.remove("llama.rope.freq_base");
+    w.remove("llama.context_length");
+    auto p = load(w);
+    CHECK(p.h.n_vocab == 320);
+    CHECK(p.h.rope_freq_base == 10000.0f);
+    CHECK(p.h.n_ctx_train == 0);
+    w.remove("llama.vocab_size").remove("tokenizer.ggml.tokens");
+    auto q = load(w);
+    CHECK(q.h.n_vocab == 0);
+}
+
+TEST_CASE("gguf hparams: qwen2, qwen3 and command-r take the generic keys") {
+    for (const char* arch : {"qwen2", "qwen3", "command-r"}) {
+        CAPTURE(arch);
+        synth_spec s;
+        s.arch = arch;
+        s.n_layer = 3;
+        s.n_embd = 128;
+        s.n_head = 16;
+        s.n_head_kv = 8;
+        s.head_dim = 128;  // qwen3 writes key_length larger than n_embd / n_head
+        s.qk_norm = true;
+        auto p = load(synthesize(s));
+        CHECK(p.h.architecture == arch);
+        CHECK(p.h.n_embd_head_k == 128);
+        CHECK(p.h.n_embd_head_v == 128);
+        CHECK(p.h.n_embd_k_gqa(2) == 1024);
+        CHECK(p.h.n_swa == 0);
+        CHECK(p.h.memory == memory_kind::attention);
+    }
+}
+
+TEST_CASE("gguf hparams: qwen3moe experts") {
+    synth_spec s;
+    s.arch = "qwen3moe";
+    s.n_layer = 2;
+    s.n_embd = 128;
+    s.n_expert = 8;
+    s.n_expert_used = 2;
+    s.n_ff_exp = 64;
+    auto p = load(synthesize(s));
+    CHECK(p.h.n_expert == 8);
+    CHECK(p.h.n_expert_used == 2);
+    CHECK(p.h.n_ff_exp == 64);
+    CHECK(p.h.n_expert_shared == 0);
+}
+
+TEST_CASE("gguf hparams: gemma2 defaults to window 4096 and period 2") {
+    synth_spec s;
+    s.arch = "gemma2";
+    s.n_layer = 6;
+    auto p = load(synthesize(s));
+    CHECK(p.h.n_swa == 4096);
+    CHECK(swa_of(p.h) == std::vector<std::uint8_t>{1, 0, 1, 0, 1, 0});
+    s.n_swa = 1024;
+    auto q = load(synthesize(s));
+    CHECK(q.h.n_swa == 1024);
+}
+
+TEST_CASE("gguf hparams: gemma3 period 6 only with a sliding window") {
+    synth_spec s;
+    s.arch = "gemma3";
+    s.n_layer = 13;
+    s.n_swa = 512;
+    auto p = load(synthesize(s));
+    CHECK(p.h.n_swa == 512);
+    CHECK(swa_of(p.h) == std::vector<std::uint8_t>{1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 0, 1});
+    CHECK(p.h.is_swa(0));
+    CHECK_FALSE(p.h.is_swa(5));
+    s.swa_period = 3;
+    auto q = load(synthesize(s));
+    CHECK(swa_of(q.h) == std::vector<std::uint8_t>{1, 1, 0, 1, 1, 0, 1, 1, 0, 1, 1, 0, 1});
+    // a bool-array pattern is ignored by gemma3's scalar read: the default period stays
+    s.swa_period = 0;
+    s.swa_pattern = std::vector<std::uint8_t>(13, 1);
+    auto a = load(synthesize(s));
+    CHECK(swa_of(a.h) == swa_of(p.h));
+    s.swa_pattern.clear();
+    s.n_swa = 0;
+    auto r = load(synthesize(s));
+    CHECK(r.h.n_swa == 0);
+    CHECK_FALSE(r.h.is_swa(0));
+}
+
+TEST_CASE("gguf hparams: gpt-oss (arch name gpt-oss) alternates SWA with period 2") {
+    synth_spec s;
+    s.arch = "gpt-oss";
+    s.n_layer = 4;
+    s.n_swa = 128;
+    s.n_expert = 32;
+    s.n_expert_used = 4;
+    s.n_ff_exp = 64;
+    auto p = load(synthesize(s));
+    CHECK(p.h.n_swa == 128);
+    CHECK(swa_of(p.h) == std::vector<std::uint8_t>{1, 0, 1, 0});
+    CHECK(p.h.n_expert == 32);
+}
+
+TEST_CASE("gguf hparams: phi3 disables SWA even with a window") {
+    synth_spec s;
+    s.arch = "phi3";
+    s.n_layer = 4;
+    s.n_swa = 2048;
+    s.swa_period = 2;
+    auto p = load(synthesize(s));
+    CHECK(p.h.n_swa == 0);
+    CHECK_FALSE(p.h.is_swa(0));
+    CHECK(p.h.swa_layers.empty());
+}
+
+TEST_CASE("gguf hparams: llama4 chunked attention") {
+    synth_spec s;
+    s.arch = "llama4";
+    s.n_layer = 8;
+    auto p = load(synthesize(s));
+    CHECK(p.h.n_swa == 8192);
+    CHECK(p.h.swa_chunked);
+    CHECK(swa_of(p.h) == std::vector<std::uint8_t>{1, 1, 1, 0, 1, 1, 1, 0});
+    writer w = synthesize(s);
+    w.set_u32("llama4.attention.sliding_window", 0);
+    auto q = load(w);
+    CHECK(q.h.n_swa == 0);
+    CHECK_FALSE(q.h.swa_chunked);
+}
+
+TEST_CASE("gguf hparams: other architectures take a bool-array or period pattern when a window is set") {
+    synth_spec s;
+    s.arch = "gemma4";
+    s.n_layer = 5;
+    s.n_swa = 512;
+    s.swa_pattern = {1, 1, 0, 1, 0};
+    s.head_dim = 64;
+    s.head_dim_swa = 32;
+    auto p = load(synthesize(s));
+    CHECK(p.h.n_swa == 512);
+    CHECK(swa_of(p.h) == s.swa_pattern);
+    CHECK(p.h.head_size_k(0) == 32);
+    CHECK(p.h.head_size_k(2) == 64);
+    s.swa_pattern = {1, 0};  // wrong length
+    std::vector<std::byte> keep;
+    reader r;
+    auto bad = try_load(synthesize(s), keep, r);
+    CHECK(bad.error().code == errc::invalid_argument);
+    s.swa_pattern.clear();
+    s.swa_period = 2;
+    auto q = load(synthesize(s));
+    CHECK(swa_of(q.h) == std::vector<std::uint8_t>{1, 0, 1, 0, 1});
+}
+
+TEST_CASE("gguf hparams: deepseek2 MLA needs both key_length_mla and value_length_mla") {
+    synth_spec s;
+    s.arch = "deepseek2";
+    s.n_layer = 3;
+    s.n_embd = 256;
+    s.n_head = 16;
+    s.n_head_kv = 1;  // the converter writes 1 for MLA
+    s.head_dim = 576;  // kv_lora_rank + rope dim
+    s.kv_lora_rank = 512;
+    s.q_lora_rank = 128;
+    s.rope_dim = 64;
+    s.key_length_mla = 192;
+    s.value_length_mla = 128;
+    s.n_expert = 16;
+    s.n_expert_used = 2;
+    s.n_expert_shared = 1;
+    s.n_ff_exp = 64;
+    s.n_layer_dense_lead = 1;
+    writer w = synthesize(s);
+    w.set_u32("deepseek2.attention.value_length", 512);
+    auto p = load(w);
+    CHECK(p.h.is_mla());
+    CHECK(p.h.n_lora_kv == 512);
+    CHECK(p.h.n_lora_q == 128);
+    CHECK(p.h.n_embd_head_k_mla == 192);
+    CHECK(p.h.n_embd_head_v_mla == 128);
+    CHECK(p.h.n_embd_head_k == 576);
+    CHECK(p.h.n_embd_head_v == 512);
+    CHECK(p.h.n_head_kv == 1);
+    CHECK(p.h.n_layer_dense_lead == 1);
+    CHECK(p.h.n_expert_shared == 1);
+    w.remove("deepseek2.attention.value_length_mla");
+    auto q = load(w);
+    CHECK_FALSE(q.h.is_mla());
+    CHECK(q.h.n_embd_head_k_mla == 0);
+}
+
+TEST_CASE("gguf hparams: nextn (MTP) layers are excluded from n_layer") {
+    synth_spec s;
+    s.arch = "deepseek2";
+    s.n_layer = 4;
+    s.n_nextn = 1;
+    auto p = load(synthesize(s));
+    CHECK(p.mh.n_layer_all == 5);
+    CHECK(p.h.n_layer == 4);
+    CHECK(p.h.n_layer_nextn == 1);
+    writer w = synthesize(s);
+    w.set_u32("deepseek2.nextn_predict_layers", 5);
+    std::vector<std::byte> keep;
+    reader r;
+    CHECK(try_load(w, keep, r).error().code == errc::invalid_argument);
+}
+
+TEST_CASE("gguf hparams: per-layer arrays follow get_key_or_arr") {
+    synth_spec s;
+    s.arch = "openelm";
+    s.n_layer = 4;
+    s.n_embd = 64;
+    s.head_per_layer = {4, 4, 8, 8};
+    s.head_kv_per_layer = {1, 2, 2, 4};
+    s.ff_per_layer = {128, 256, 256, 512};
+    auto p = load(synthesize(s));
+    const hparams& h = p.h;
+    CHECK(h.n_head == 4);  // element 0, as llama_hparams::n_head()
+    CHECK(h.n_ff == 128);
+    CHECK(h.head_count(2) == 8);
+    CHECK(h.head_count_kv(3) == 4);
+    CHECK(h.ff_length(1) == 256);
+    CHECK(h.n_embd_head_k == 16);
+    CHECK(h.n_embd_k_gqa(3) == 64);
+    // head_count_kv defaults to the head_count array
+    writer w = synthesize(s);
+    w.remove("openelm.attention.head_count_kv");
+    auto q = load(w);
+    CHECK(q.h.head_count_kv(2) == 8);
+    CHECK(q.h.n_head_kv_arr.size() == 4);
+    // wrong lengths are errors
+    writer bad = synthesize(s);
+    const std::vector<std::uint32_t> three = {1, 2, 3};
+    bad.set_array_u32("openelm.feed_forward_length", three);
+    std::vector<std::byte> keep;
+    reader r;
+    auto e = try_load(bad, keep, r);
+    CHECK(e.error().code == errc::invalid_argument);
+    CHECK(e.error().where > 0);
+    // a copy of model_hparams rebinds its spans
+    model_hparams copy = p.mh;
+    const hparams hc = copy.view();
+    CHECK(hc.n_ff_arr.data() == copy.n_ff_arr.data());
+    CHECK(hc.ff_length(3) == 512);
+}
+
+TEST_CASE("gguf hparams: granitehybrid marks layers with 0 KV heads as recurrent") {
+    synth_spec s;
+    s.arch = "granitehybrid";
+    s.n_layer = 6;
+    s.n_embd = 128;
+    s.n_head = 4;
+    s.head_kv_per_layer = {0, 0, 2, 0, 0, 2};
+    s.ssm_d_conv = 4;
+    s.ssm_d_inner = 256;
+    s.ssm_d_state = 16;
+    s.ssm_dt_rank = 8;
+    s.ssm_n_group = 1;
+    auto p = load(synthesize(s));
+    const hparams& h = p.h;
+    CHECK(h.memory == memory_kind::hybrid);
+    CHECK(h.is_recurrent(0));
+    CHECK_FALSE(h.is_recurrent(2));
+    CHECK(h.is_recurrent(4));
+    CHECK(h.has_kv(2));
+    CHECK_FALSE(h.has_kv(0));
+    CHECK(h.ssm_d_conv == 4);
+    CHECK(h.ssm_d_inner == 256);
+    CHECK(h.ssm_d_state == 16);
+    CHECK(h.ssm_n_group == 1);
+    CHECK(h.n_embd_r() == 3u * (256 + 2 * 16));
+    CHECK(h.n_embd_s() == 16u * 256);
+}
+
+TEST_CASE("gguf hparams: qwen3next recurrent layers from full_attention_interval") {
+    synth_spec s;
+    s.arch = "qwen3next";
+    s.n_layer = 8;
+    writer w = synthesize(s);
+    auto p = load(w);
+    CHECK(p.h.memory == memory_kind::hybrid);
+    std::vector<std::uint8_t> rec;
+    for (std::uint32_t il = 0; il < 8; ++il) rec.push_back(p.h.is_recurrent(il) ? 1 : 0);
+    CHECK(rec == std::vector<std::uint8_t>{1, 1, 1, 0, 1, 1, 1, 0});
+    const std::vector<std::uint8_t> explicit_layers = {1, 0, 1, 0, 1, 0, 1, 0};
+    w.set_array_bool("qwen3next.attention.recurrent_layers", explicit_layers);
+    auto q = load(w);
+    CHECK(q.h.is_recurrent(0));
+    CHECK_FALSE(q.h.is_recurrent(1));
+}
+
+TEST_CASE("gguf hparams: mamba and mamba2 are recurrent") {
+    for (const char* arch : {"mamba", "mamba2"}) {
+        CAPTURE(arch);
+        synth_spec s;
+        s.arch = arch;
+        s.n_layer = 3;
+        s.n_embd = 64;
+        s.n_head = 0;
+        s.n_ff = 0;
+        s.ssm_d_conv = 4;
+        s.ssm_d_inner = 128;
+        s.ssm_d_state = 16;
+        s.ssm_dt_rank = 4;
+        s.ssm_n_group = std::string(arch) == "mamba2" ? 1 : 0;
+        auto p = load(synthesize(s));
+        CHECK(p.h.memory == memory_kind::recurrent);
+        CHECK(p.h.is_recurrent(0));
+        CHECK(p.h.is_recurrent(2));
+        CHECK_FALSE(p.h.has_kv(0));
+        CHECK(p.h.n_head == 0);
+        CHECK(p.h.n_embd_head_k == 0);
+        CHECK(p.h.ssm_d_state == 16);
+        CHECK(p.h.ssm_dt_rank == 4);
+        CHECK(p.mh.view().recurrent_layers.empty());
+    }
+}
+
+TEST_CASE("gguf hparams: rwkv6 and rwkv7 are recurrent with wkv state") {
+    for (const char* arch : {"rwkv6", "rwkv7"}) {
+        CAPTURE(arch);
+        synth_spec s;
+        s.arch = arch;
+        s.n_layer = 2;
+        s.n_embd = 128;
+        s.n_head = 0;
+        s.n_ff = 256;
+        s.wkv_head_size = 64;
+        auto p = load(synthesize(s));
+        CHECK(p.h.memory == memory_kind::recurrent);
+        CHECK(p.h.wkv_head_size == 64);
+        CHECK(p.h.token_shift_count == 2);
+        CHECK(p.h.n_embd_r() == 2u * 128);
+        CHECK(p.h.n_embd_s() == 128u * 64);
+        writer w = synthesize(s);
+        w.set_u32(std::string(arch) + ".token_shift_count", 1);
+        CHECK(load(w).h.token_shift_count == 1);
+    }
+}
+
+TEST_CASE("gguf hparams: unknown architectures get the generic keys; required keys are checked") {
+    synth_spec s;
+    s.arch = "some-new-arch";
+    s.n_layer = 2;
+    s.n_embd = 96;
+    s.n_head = 3;
+    s.n_head_kv = 1;
+    auto p = load(synthesize(s));
+    CHECK(p.h.architecture == "some-new-arch");
+    CHECK(p.h.n_embd_head_k == 32);
+    CHECK(p.h.memory == memory_kind::attention);
+    std::vector<std::byte> keep;
+    reader r;
+    writer w = synthesize(s);
+    w.remove("some-new-arch.block_count");
+    CHECK(try_load(w, keep, r).error().code == errc::missing_key);
+    writer w2 = synthesize(s);
+    w2.remove("general.architecture");
+    CHECK(try_load(w2, keep, r).error().code == errc::missing_key);
+    writer w3 = synthesize(s);
+    w3.set_string("some-new-arch.embedding_length", "wide");
+    CHECK(try_load(w3, keep, r).error().code == errc::type_mismatch);
+    writer w4 = synthesize(s);
+    w4.set_u32("some-new-arch.block_count", 0);
+    CHECK(try_load(w4, keep, r).error().code == errc::invalid_argument);
+    // integer widths other than u32 are accepted when the value fits
+    writer w5 = synthesize(s);
+    w5.set_u64("some-new-arch.context_length", 65536);
+    CHECK(load(w5).h.n_ctx_train == 65536);
+}
+
+TEST_CASE("gguf hparams: rope scaling keys") {
+    synth_spec s;
+    writer w = synthesize(s);
+    w.set_string("llama.rope.scaling.type", "yarn");
+    w.set_f32("llama.rope.scaling.factor", 4.0f);
+    w.set_u32("llama.rope.scaling.original_context_length", 32768);
+    auto p = load(w);
+    CHECK(p.h.rope_scaling_type == "yarn");
+    CHECK(p.h.rope_scaling_factor == 4.0f);
+    CHECK(p.h.n_ctx_orig_yarn == 32768);
+    writer legacy = synthesize(s);
+    legacy.set_f32("llama.rope.scale_linear", 2.0f);
+    CHECK(load(legacy).h.rope_scaling_factor == 2.0f);
+}
