@@ -8,5 +8,10 @@
 #include <llamaplan/ggml_types.hpp>
 #include <llamaplan/model.hpp>
 #include <llamaplan/machine.hpp>
+#include <llamaplan/params.hpp>
+#include <llamaplan/placement.hpp>
+#include <llamaplan/compute.hpp>
+#include <llamaplan/memory.hpp>
+#include <llamaplan/server_args.hpp>
 
 #endif  // LLAMAPLAN_HPP

@@ -1,0 +1,308 @@
+// The memory model on hand-built models: each expected figure is worked out by hand from llama.cpp's rules.
+#include <llamaplan/memory.hpp>
+
+#include <doctest/doctest.h>
+
+#include <string>
+#include <vector>
+
+namespace {
+using namespace llamaplan;
+
+/// A llama-shaped model with `n_layer` blocks, F16 attention and Q4_0 FFN (or routed experts).
+struct toy_model {
+    std::vector<std::string> names;
+    std::vector<tensor_info> tensors;
+    std::vector<std::uint8_t> swa;
+    std::vector<std::uint8_t> recurrent;
+    hparams hp;
+
+    toy_model(std::uint32_t n_layer, bool moe = false, bool tied = false) {
+        hp.architecture = "llama";
+        hp.n_layer = n_layer;
+        hp.n_embd = 256;
+        hp.n_vocab = 1000;
+        hp.n_ctx_train = 4096;
+        hp.n_head = 8;
+        hp.n_head_kv = 2;
+        hp.n_ff = 512;
+        hp.n_embd_head_k = hp.n_embd_head_v = 32;
+        if (moe) { hp.n_expert = 4; hp.n_expert_used = 2; hp.n_ff_exp = 128; }
+        names.reserve(16 + 8 * n_layer);
+        add("token_embd.weight", ggml_type::q8_0, 256, 1000, 1);
+        add("output_norm.weight", ggml_type::f32, 256, 1, 1);
+        if (!tied) add("output.weight", ggml_type::q8_0, 256, 1000, 1);
+        for (std::uint32_t il = 0; il < n_layer; ++il) {
+            const std::string b = "blk." + std::to_string(il) + ".";
+            add(b + "attn_norm.weight", ggml_type::f32, 256, 1, 1);
+            add(b + "attn_q.weight", ggml_type::f16, 256, 256, 1);
+            add(b + "attn_k.weight", ggml_type::f16, 256, 64, 1);
+            add(b + "attn_v.weight", ggml_type::f16, 256, 64, 1);
+            add(b + "attn_output.weight", ggml_type::f16, 256, 256, 1);
+            if (moe) {
+                add(b + "ffn_gate_inp.weight", ggml_type::f32, 256, 4, 1);
+                add(b + "ffn_up_exps.weight", ggml_type::q4_0, 256, 128, 4);
+                add(b + "ffn_down_exps.weight", ggml_type::q4_0, 128, 256, 4);
+            } else {
+                add(b + "ffn_up.weight", ggml_type::q4_0, 256, 512, 1);
+                add(b + "ffn_down.weight", ggml_type::q4_0, 512, 256, 1);
+            }
+        }
+    }
+    void add(std::string name, ggml_type type, std::uint64_t ne0, std::uint64_t ne1, std::uint64_t ne2) {
+        names.push_back(std::move(name));
+        const std::uint64_t off = tensors.empty() ? 0 : (tensors.back().offset + tensors.back().bytes + 31) / 32 * 32;
+        tensors.push_back(*make_tensor(names.back(), type, {ne0, ne1, ne2, 1}, ne2 > 1 ? 3u : (ne1 > 1 ? 2u : 1u), off));
+    }
+    [[nodiscard]] model view() const { return model{hp, tensors}; }
+    [[nodiscard]] std::uint64_t bytes_where(bool (*pred)(const tensor_info&)) const {
+        std::uint64_t s = 0;
+        for (const auto& t : tensors)
+            if (pred(t)) s += t.bytes;
+        return s;
+    }
+};
+
+std::uint64_t bytes_of(const buffer_list& l, buffer_ref b) {
+    for (const auto& x : l)
+        if (x.buffer == b) return x.bytes;
+    return 0;
+}
+constexpr buffer_ref cpu{buffer_kind::cpu, host_device};
+constexpr buffer_ref mapped{buffer_kind::cpu_mapped, host_device};
+constexpr buffer_ref repack{buffer_kind::cpu_repack, host_device};
+constexpr buffer_ref cuda0{buffer_kind::gpu, 0};
+constexpr buffer_ref cuda1{buffer_kind::gpu, 1};
+}  // namespace
+
+TEST_CASE("CPU only: Q4_0 matrices repack, the rest stays mapped") {
+    toy_model tm(2);
+    machine hw;
+    auto e = estimate_memory(tm.view(), hw, launch_params{});
+    REQUIRE(e);
+    // repacked: the four Q4_0 FFN matrices (ne1 % 8 == 0), each padded to 32 bytes
+    const std::uint64_t q4 = 2 * (512 / 32 * 18 * 256 + 256 / 32 * 18 * 512);
+    CHECK(bytes_of(e->model_buffers, repack) == q4);
+    // mapped: from the first to the end of the last non-repacked tensor; here blk.1.attn_output is last mapped
+    const auto* last = tm.view().find("blk.1.attn_output.weight");
+    CHECK(bytes_of(e->model_buffers, mapped) == last->offset + last->bytes);
+    SUBCASE("without repacking everything is one mapped range") {
+        hw.host.cpu_repack = false;
+        auto f = estimate_memory(tm.view(), hw, launch_params{});
+        const auto& t = tm.tensors.back();
+        CHECK(f->weights() == t.offset + t.bytes);
+    }
+}
+
+TEST_CASE("full offload to one CUDA GPU: token embedding stays on the host") {
+    toy_model tm(2);
+    const std::array<device, 1> gpus{device{"gpu0", backend::cuda, 24ull << 30, 24ull << 30}};
+    machine hw{host{}, gpus};
+    launch_params p;
+    p.n_ctx = 1024;
+    auto e = estimate_memory(tm.view(), hw, p);
+    REQUIRE(e);
+    CHECK(e->layers.n_gpu_layers == 3);
+    // host: only token_embd, mapped (with a GPU the pinned host buffer wins over CPU_REPACK, and mmap maps it)
+    CHECK(bytes_of(e->model_buffers, mapped) == tm.tensors[0].bytes);
+    CHECK(bytes_of(e->model_buffers, repack) == 0);
+    // GPU: every other tensor, 128-byte aligned; Q4_0 rows of 256 elements are padded to 512 (MATRIX_ROW_PADDING)
+    std::uint64_t gpu = 0;
+    for (std::size_t i = 1; i < tm.tensors.size(); ++i) {
+        const auto& t = tm.tensors[i];
+        std::uint64_t b = t.bytes;
+        if (t.type == ggml_type::q4_0 || t.type == ggml_type::q8_0) b += row_size(t.type, 512 - t.ne[0] % 512) * t.ne[1] * t.ne[2] * (t.ne[0] % 512 != 0);
+        gpu += (b + 127) / 128 * 128;
+    }
+    CHECK(bytes_of(e->model_buffers, cuda0) == gpu);
+    // KV on the GPU: 2 layers x (K + V) x 64 wide x f16 x 1024 cells
+    CHECK(bytes_of(e->kv_buffers, cuda0) == 2ull * 2 * 64 * 2 * 1024);
+    // logits in the pinned host buffer of the output device
+    CHECK(bytes_of(e->output_buffers, {buffer_kind::host_pinned, host_device}) == 1000ull * 4);
+    CHECK(e->devices.size() == 2);
+    CHECK(e->row(0)->overhead == 400ull << 20);
+
+    SUBCASE("-nkvo keeps the KV cache on the host") {
+        p.offload_kqv = false;
+        auto f = estimate_memory(tm.view(), hw, p);
+        CHECK(bytes_of(f->kv_buffers, cpu) == 2ull * 2 * 64 * 2 * 1024);
+        CHECK(bytes_of(f->kv_buffers, cuda0) == 0);
+    }
+}
+
+TEST_CASE("-ngl counts the output layer and offloads the last layers") {
+    toy_model tm(4);
+    const std::array<device, 1> gpus{device{"gpu0", backend::cuda, 24ull << 30, 24ull << 30}};
+    launch_params p;
+    p.n_gpu_layers = 2;  // output layer + block 3
+    auto lp = place_layers(tm.hp, machine{host{}, gpus}, p);
+    REQUIRE(lp);
+    CHECK(lp->of(0) == host_device);
+    CHECK(lp->of(2) == host_device);
+    CHECK(lp->of(3) == 0);
+    CHECK(lp->output() == 0);
+    p.n_gpu_layers = 0;
+    CHECK(place_layers(tm.hp, machine{host{}, gpus}, p)->n_gpu_layers == 0);
+}
+
+TEST_CASE("-ts splits layers proportionally across GPUs") {
+    toy_model tm(8);
+    const std::array<device, 2> gpus{device{"a", backend::cuda, 8ull << 30, 8ull << 30},
+                                     device{"b", backend::cuda, 8ull << 30, 8ull << 30}};
+    launch_params p;
+    p.tensor_split[0] = 1;
+    p.tensor_split[1] = 2;
+    auto lp = place_layers(tm.hp, machine{host{}, gpus}, p);
+    REQUIRE(lp);
+    // 9 layers (8 + output): layer il goes to the first device whose cumulative split exceeds il / 9
+    int on0 = 0;
+    for (std::uint32_t il = 0; il <= 8; ++il) on0 += lp->of(il) == 0;
+    CHECK(on0 == 3);  // il / 9 < 1/3 for il = 0, 1, 2
+    CHECK(lp->output() == 1);
+    SUBCASE("all-zero split follows free memory") {
+        const std::array<device, 2> uneven{device{"a", backend::cuda, 24ull << 30, 6ull << 30},
+                                           device{"b", backend::cuda, 24ull << 30, 12ull << 30}};
+        auto lq = place_layers(tm.hp, machine{host{}, uneven}, launch_params{});
+        int n0 = 0;
+        for (std::uint32_t il = 0; il <= 8; ++il) n0 += lq->of(il) == 0;
+        CHECK(n0 == 3);
+    }
+}
+
+TEST_CASE("--cpu-moe, --n-cpu-moe and -ot move routed experts to the host") {
+    toy_model tm(3, /*moe=*/true);
+    const std::array<device, 1> gpus{device{"gpu0", backend::cuda, 24ull << 30, 24ull << 30}};
+    machine hw{host{}, gpus};
+    auto experts_of = [&](int layer_below) {
+        std::uint64_t s = 0;
+        for (const auto& t : tm.tensors)
+            if (t.role == tensor_role::ffn_expert && t.layer < layer_below) s += t.bytes;
+        return s;
+    };
+    launch_params p;
+    p.cpu_moe = true;
+    auto e = estimate_memory(tm.view(), hw, p);
+    REQUIRE(e);
+    // experts on the host are mapped from the file: the range spans from token_embd to the last expert
+    CHECK(bytes_of(e->model_buffers, mapped) >= experts_of(3));
+    launch_params q;
+    q.n_cpu_moe = 1;
+    auto f = estimate_memory(tm.view(), hw, q);
+    launch_params r;
+    (void)r.overrides.push_back({"blk\\.0\\.ffn_(up|down)_exps", host_device});
+    auto g = estimate_memory(tm.view(), hw, r);
+    REQUIRE(f);
+    REQUIRE(g);
+    CHECK(bytes_of(f->model_buffers, cuda0) == bytes_of(g->model_buffers, cuda0));
+    CHECK(bytes_of(e->model_buffers, cuda0) < bytes_of(f->model_buffers, cuda0));
+    SUBCASE("a bad -ot regex is an error naming the rule") {
+        launch_params b;
+        (void)b.overrides.push_back({"ok", host_device});
+        (void)b.overrides.push_back({"(broken", host_device});
+        auto h = estimate_memory(tm.view(), hw, b);
+        REQUIRE_FALSE(h);
+        CHECK(h.error().where == 1);
+    }
+    SUBCASE("-ot to a device that does not exist is refused") {
+        launch_params b;
+        (void)b.overrides.push_back({"exps", 3});
+        CHECK_FALSE(estimate_memory(tm.view(), hw, b));
+    }
+}
+
+TEST_CASE("a tied output head is duplicated onto the GPU") {
+    toy_model untied(2), tied(2, false, true);
+    const std::array<device, 1> gpus{device{"gpu0", backend::cuda, 24ull << 30, 24ull << 30}};
+    machine hw{host{}, gpus};
+    auto a = estimate_memory(untied.view(), hw, launch_params{});
+    auto b = estimate_memory(tied.view(), hw, launch_params{});
+    // same GPU bytes: output.weight in one, a copy of token_embd (same shape and type) in the other
+    CHECK(bytes_of(a->model_buffers, cuda0) == bytes_of(b->model_buffers, cuda0));
+}
+
+TEST_CASE("sliding-window layers get a smaller cache unless --swa-full") {
+    toy_model tm(6);
+    tm.hp.n_swa = 128;
+    tm.swa.resize(6);
+    set_swa_pattern(tm.swa, 3);  // layers 0,1 SWA; 2 full; 3,4 SWA; 5 full
+    tm.hp.swa_layers = tm.swa;
+    launch_params p;
+    p.n_ctx = 4096;
+    p.n_ubatch = 512;
+    auto e = estimate_memory(tm.view(), machine{}, p);
+    REQUIRE(e);
+    CHECK(e->kv_cells == 4096);
+    CHECK(e->kv_cells_swa == 768);  // pad256(min(4096, 128 * 1 + 512)) = 768
+    const std::uint64_t row = 64 * 2;
+    CHECK(e->kv() == 2 * row * (4 * 768 + 2 * 4096));
+    CHECK(e->kv_swa == 2 * row * 4 * 768);
+    p.swa_full = true;
+    CHECK(estimate_memory(tm.view(), machine{}, p)->kv() == 2 * row * 6 * 4096);
+    p.swa_full = false;
+    p.kv_unified = true;
+    p.n_seq_max = 4;  // unified: n_swa * n_seq_max + n_ubatch = 1024
+    CHECK(estimate_memory(tm.view(), machine{}, p)->kv_cells_swa == 1024);
+}
+
+TEST_CASE("MLA stores no V; hybrid models keep recurrent state instead of KV on recurrent layers") {
+    toy_model tm(4);
+    tm.hp.n_embd_head_k_mla = 192;
+    tm.hp.n_embd_head_v_mla = 128;
+    tm.hp.n_head_kv = 1;
+    tm.hp.n_embd_head_k = 576;  // kv_lora_rank + rope
+    tm.hp.n_embd_head_v = 512;
+    launch_params p;
+    p.n_ctx = 512;
+    auto e = estimate_memory(tm.view(), machine{}, p);
+    REQUIRE(e);
+    CHECK(e->kv_v == 0);
+    CHECK(e->kv_k == 4ull * 576 * 2 * 512);
+    p.type_v = ggml_type::q8_0;
+    p.flash_attn = flash_attn_mode::on;
+    CHECK_FALSE(estimate_memory(tm.view(), machine{}, p));  // MLA needs matching K and V types
+
+    toy_model hy(4);
+    hy.hp.memory = memory_kind::hybrid;
+    hy.recurrent = {1, 1, 1, 0};
+    hy.hp.recurrent_layers = hy.recurrent;
+    hy.hp.ssm_d_conv = 4;
+    hy.hp.ssm_d_inner = 512;
+    hy.hp.ssm_d_state = 16;
+    hy.hp.ssm_n_group = 1;
+    launch_params q;
+    q.n_ctx = 512;
+    q.n_seq_max = 2;
+    auto h = estimate_memory(hy.view(), machine{}, q);
+    REQUIRE(h);
+    CHECK(h->kv_layers == 1);
+    CHECK(h->recurrent_layers == 3);
+    // r: (d_conv - 1) * (d_inner + 2 * n_group * d_state) floats, s: d_state * d_inner floats, per sequence
+    const std::uint64_t r = 3 * (512 + 2 * 16), s = 16 * 512;
+    CHECK(h->recurrent() == 3 * 4 * 2 * (r + s));
+}
+
+TEST_CASE("flash attention off pads V rows to the widest layer") {
+    toy_model tm(2);
+    std::vector<std::uint32_t> kv_heads{2, 4};
+    tm.hp.n_head_kv_arr = kv_heads;
+    launch_params p;
+    p.n_ctx = 256;
+    p.flash_attn = flash_attn_mode::off;
+    auto off = estimate_memory(tm.view(), machine{}, p);
+    p.flash_attn = flash_attn_mode::on;
+    auto on = estimate_memory(tm.view(), machine{}, p);
+    CHECK(on->kv_v == (64 + 128) * 2ull * 256);
+    CHECK(off->kv_v == (128 + 128) * 2ull * 256);
+    CHECK(on->kv_k == off->kv_k);
+}
+
+TEST_CASE("buffer names follow llama.cpp's logs") {
+    const std::array<device, 2> gpus{device{"a", backend::cuda}, device{"b", backend::vulkan}};
+    machine hw{host{}, gpus};
+    char buf[32];
+    CHECK(buffer_name(hw, mapped, buf) == "CPU_Mapped");
+    CHECK(buffer_name(hw, repack, buf) == "CPU_REPACK");
+    CHECK(buffer_name(hw, cuda0, buf) == "CUDA0");
+    CHECK(buffer_name(hw, cuda1, buf) == "Vulkan1");
+    CHECK(buffer_name(hw, {buffer_kind::host_pinned, host_device}, buf) == "CUDA_Host");
+}

@@ -1,0 +1,88 @@
+// llama-server command lines (common/arg.cpp spellings) into launch parameters.
+#include <llamaplan/server_args.hpp>
+
+#include <doctest/doctest.h>
+
+#include <string>
+#include <vector>
+
+namespace {
+llamaplan::result<llamaplan::server_args> parse(std::vector<std::string_view> v) { return llamaplan::parse_server_args(v); }
+}  // namespace
+
+TEST_CASE("llama-server defaults: 4 unified slots, training context, flash attention auto") {
+    auto a = parse({"llama-server", "-m", "model.gguf"});
+    REQUIRE(a);
+    CHECK(a->model == "model.gguf");
+    CHECK(a->params.n_seq_max == 4);
+    CHECK(a->params.kv_unified);
+    CHECK(a->n_parallel_auto);
+    CHECK(a->params.n_ctx == 0);
+    CHECK(a->params.flash_attn == llamaplan::flash_attn_mode::automatic);
+    CHECK(a->n_gpu_layers_auto);
+    CHECK(a->cache_ram == 8192ull << 20);
+}
+
+TEST_CASE("an explicit -np turns the unified cache off unless -kvu is given") {
+    auto a = parse({"-m", "m.gguf", "-np", "2"});
+    REQUIRE(a);
+    CHECK(a->params.n_seq_max == 2);
+    CHECK_FALSE(a->params.kv_unified);
+    auto b = parse({"-kvu", "-m", "m.gguf", "-np", "2"});
+    REQUIRE(b);
+    CHECK(b->params.kv_unified);
+}
+
+TEST_CASE("every memory flag is read") {
+    auto a = parse({"/usr/bin/llama-server", "--model", "m.gguf", "-c", "8192", "-b", "1024", "-ub", "256", "-ctk", "q8_0",
+                    "-ctv", "q4_0", "-fa", "on", "-ngl", "20", "-ot", "blk\\.1[0-9]\\.ffn_.*_exps=CPU,attn=CUDA1", "-ts", "3,1",
+                    "-sm", "row", "-mg", "1", "-nkvo", "--swa-full", "--n-cpu-moe", "5", "--cpu-moe", "--embeddings",
+                    "--no-repack", "--load-mode", "none", "-cram", "0", "--port", "8080", "--no-warmup", "-t", "8"});
+    REQUIRE(a);
+    const auto& p = a->params;
+    CHECK(p.n_ctx == 8192);
+    CHECK(p.n_batch == 1024);
+    CHECK(p.n_ubatch == 256);
+    CHECK(p.type_k == llamaplan::ggml_type::q8_0);
+    CHECK(p.type_v == llamaplan::ggml_type::q4_0);
+    CHECK(p.flash_attn == llamaplan::flash_attn_mode::on);
+    CHECK(p.n_gpu_layers == 20);
+    CHECK_FALSE(a->n_gpu_layers_auto);
+    REQUIRE(p.overrides.size() == 2);
+    CHECK(p.overrides[0].pattern == "blk\\.1[0-9]\\.ffn_.*_exps");
+    CHECK(p.overrides[0].device == llamaplan::host_device);
+    CHECK(p.overrides[1].device == 1);
+    CHECK(p.tensor_split[0] == doctest::Approx(3.0));
+    CHECK(p.tensor_split[1] == doctest::Approx(1.0));
+    CHECK(p.split_mode == llamaplan::split_mode::row);
+    CHECK(p.main_gpu == 1);
+    CHECK_FALSE(p.offload_kqv);
+    CHECK(p.swa_full);
+    CHECK(p.n_cpu_moe == 5);
+    CHECK(p.cpu_moe);
+    CHECK(p.embeddings);
+    CHECK_FALSE(p.cpu_repack);
+    CHECK_FALSE(p.use_mmap);
+    CHECK(a->cache_ram == 0);
+}
+
+TEST_CASE("-ngl spellings: N, auto, all") {
+    CHECK(parse({"-ngl", "all"})->params.n_gpu_layers == -1);
+    CHECK_FALSE(parse({"-ngl", "all"})->n_gpu_layers_auto);
+    CHECK(parse({"-ngl", "auto"})->n_gpu_layers_auto);
+    CHECK(parse({"-ngl", "0"})->params.n_gpu_layers == 0);
+}
+
+TEST_CASE("bad command lines are errors that name the argument") {
+    auto e1 = parse({"-m", "m.gguf", "--fit=off"});
+    REQUIRE_FALSE(e1);
+    CHECK(e1.error().where == 2);
+    CHECK_FALSE(parse({"-ctv", "q4_K"}));          // not a cache type llama.cpp accepts
+    CHECK_FALSE(parse({"-fa"}));                    // a bare -fa needs a value now
+    CHECK_FALSE(parse({"-np", "0"}));               // 0 is rejected
+    CHECK_FALSE(parse({"-ot", "exps"}));            // no =BUFT
+    CHECK_FALSE(parse({"-ot", "exps=NPU"}));        // unknown buffer type
+    CHECK_FALSE(parse({"--draft", "8"}));           // removed flag
+    CHECK_FALSE(parse({"-c", "-5"}));
+    CHECK_FALSE(parse({"a.gguf", "b.gguf"}));
+}
