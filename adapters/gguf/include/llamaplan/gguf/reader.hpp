@@ -21,6 +21,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <limits>
 #include <span>
 #include <string>
@@ -145,6 +146,17 @@ namespace detail {
     return v;
 }
 
+/// Little-endian u64 load (the caller has checked the bounds); one machine load on little-endian hosts.
+[[nodiscard]] inline std::uint64_t load_le64(const std::byte* p) noexcept {
+    if constexpr (std::endian::native == std::endian::little) {
+        std::uint64_t v;
+        std::memcpy(&v, p, 8);
+        return v;
+    } else {
+        return load_le(p, 8);
+    }
+}
+
 /// Bounds-checked reading position over the input.
 struct cursor {
     std::span<const std::byte> in{};
@@ -224,10 +236,14 @@ inline error skip_elements(cursor& c, value_type elem, std::uint64_t n, std::uin
         const std::uint64_t size = c.in.size();
         std::uint64_t pos = c.pos;
         for (std::uint64_t i = 0; i < n; ++i) {
-            if (size - pos < 8) return make_error(errc::truncated, "input ends inside a string length", pos);
-            const std::uint64_t len = load_le(base + pos, 8);
-            if (len > max_string_length) return make_error(errc::overflow, "string longer than 2^30 bytes", pos);
-            if (size - pos - 8 < len) return make_error(errc::truncated, "string runs past the end of the input", pos);
+            if (size - pos < 8) [[unlikely]]
+                return make_error(errc::truncated, "input ends inside a string length", pos);
+            const std::uint64_t len = load_le64(base + pos);
+            // one compare covers both limits: a length over max_string_length or over the bytes left
+            if (len > std::min<std::uint64_t>(max_string_length, size - pos - 8)) [[unlikely]] {
+                if (len > max_string_length) return make_error(errc::overflow, "string longer than 2^30 bytes", pos);
+                return make_error(errc::truncated, "string runs past the end of the input", pos);
+            }
             pos += 8 + len;
         }
         c.pos = pos;

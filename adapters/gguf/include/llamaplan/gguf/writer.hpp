@@ -433,7 +433,8 @@ inline std::string synth_token(std::uint32_t i) {
         w.set_array_i32("tokenizer.ggml.token_type", types);
         if (s.merges && s.n_vocab > 256) {
             std::vector<std::string> merges(s.n_vocab - 256);
-            for (std::uint32_t i = 0; i < merges.size(); ++i) merges[i] = detail::synth_token(i) + " " + detail::synth_token(i + 7);
+            for (std::uint32_t i = 0; i < merges.size(); ++i)
+                merges[i] = detail::synth_token(i).substr(0, 5) + " " + detail::synth_token(i + 7).substr(0, 5);
             w.set_array_strings("tokenizer.ggml.merges", merges);
         }
         w.set_u32("tokenizer.ggml.bos_token_id", 1);
