@@ -36,9 +36,21 @@ struct csv {
 inline std::vector<std::string> split(const std::string& line, char sep) {
     std::vector<std::string> out;
     std::string cur;
-    for (char ch : line) {
-        if (ch == sep) { out.push_back(cur); cur.clear(); }
-        else if (ch != '\r') cur += ch;
+    bool quoted = false;  // RFC 4180 quoting, as Python's csv module writes it
+    for (std::size_t i = 0; i < line.size(); ++i) {
+        const char ch = line[i];
+        if (quoted) {
+            if (ch == '"' && i + 1 < line.size() && line[i + 1] == '"') { cur += '"'; ++i; }
+            else if (ch == '"') quoted = false;
+            else cur += ch;
+        } else if (ch == '"') {
+            quoted = true;
+        } else if (ch == sep) {
+            out.push_back(cur);
+            cur.clear();
+        } else if (ch != '\r') {
+            cur += ch;
+        }
     }
     out.push_back(cur);
     return out;
