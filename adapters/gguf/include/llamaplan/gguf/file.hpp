@@ -41,8 +41,11 @@ struct file_error {
 /// The bytes of one file, memory-mapped read-only (POSIX) or read into memory. Move-only.
 class mapped_bytes {
 public:
+    /// Holds no bytes.
     mapped_bytes() = default;
+    /// Not copyable (owns a mapping).
     mapped_bytes(const mapped_bytes&) = delete;
+    /// Not copyable (owns a mapping).
     mapped_bytes& operator=(const mapped_bytes&) = delete;
     /// Moves the mapping; the bytes do not move, so views into them stay valid.
     mapped_bytes(mapped_bytes&& o) noexcept { swap(o); }
@@ -51,6 +54,7 @@ public:
         if (this != &o) { release(); swap(o); }
         return *this;
     }
+    /// Unmaps or frees the bytes.
     ~mapped_bytes() { release(); }
 
     /// Maps (or reads) `path`; with use_mmap false always reads. Errors: not_found, io_error.
@@ -207,6 +211,7 @@ public:
         return s;
     }
 
+    /// open_impl fills the private members.
     friend result<model_file> open_impl(const std::string& path, const open_options& o, file_error& fe);
 
 private:

@@ -131,7 +131,7 @@ private:
 
 /// The default SWA period and window per architecture (src/models/<arch>.cpp load_arch_hparams).
 struct swa_rule {
-    std::string_view arch;
+    std::string_view arch;     ///< general.architecture
     std::uint32_t period;      ///< default sliding_window_pattern
     std::uint32_t n_swa;       ///< default window (0 = from the file only)
     bool needs_window_key;     ///< SWA only when attention.sliding_window is present and > 0
