@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs what building and testing llamaplan needs on a fresh Debian machine, if anything is missing.
+# Sourced by tools/demo.sh and tools/test.sh.
+set -euo pipefail
+need=()
+command -v c++ >/dev/null 2>&1 || need+=(g++)
+command -v cmake >/dev/null 2>&1 || need+=(cmake)
+command -v ninja >/dev/null 2>&1 || need+=(ninja-build)
+command -v python3 >/dev/null 2>&1 || need+=(python3)
+if [ "${LLAMAPLAN_NEED_TESTS:-0}" = 1 ]; then
+  [ -f /usr/include/doctest/doctest.h ] || need+=(doctest-dev)
+  command -v meson >/dev/null 2>&1 || need+=(meson)
+  command -v clang++ >/dev/null 2>&1 || need+=(clang)
+fi
+if [ ${#need[@]} -gt 0 ]; then
+  echo "installing: ${need[*]}"
+  SUDO=""
+  [ "$(id -u)" = 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+fi
