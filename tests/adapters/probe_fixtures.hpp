@@ -12,8 +12,10 @@ namespace probe_test {
 
 /// Absolute path of a file or directory under tests/fixtures/probe.
 inline std::string fixture(const std::string& rel) {
-#ifdef LLAMAPLAN_PROBE_FIXTURES
+#if defined(LLAMAPLAN_PROBE_FIXTURES)
     const std::filesystem::path base = LLAMAPLAN_PROBE_FIXTURES;
+#elif defined(LLAMAPLAN_FIXTURES)
+    const std::filesystem::path base = std::filesystem::path(LLAMAPLAN_FIXTURES) / "probe";
 #else
     const std::filesystem::path base = std::filesystem::absolute(std::filesystem::path(__FILE__)).parent_path().parent_path() / "fixtures" / "probe";
 #endif
