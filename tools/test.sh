@@ -16,6 +16,13 @@ cmake -S . -B build/gcc -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=g
 cmake --build build/gcc -j "$jobs"
 ctest --test-dir build/gcc --output-on-failure
 
+echo "== package: install, then find_package from a downstream project"
+rm -rf build/prefix build/consumer
+cmake --install build/gcc --prefix build/prefix >/dev/null
+cmake -S tests/package -B build/consumer -G Ninja -DCMAKE_PREFIX_PATH="$PWD/build/prefix" >/dev/null
+cmake --build build/consumer
+ctest --test-dir build/consumer --output-on-failure
+
 echo "== meson + clang++ (same test lists)"
 if [ ! -d build/meson ]; then
   CXX=clang++ meson setup build/meson --buildtype=debugoptimized -Dwerror=true >/dev/null

@@ -1,0 +1,19 @@
+// Uses the installed headers the way a downstream project would.
+#include <llamaplan.hpp>
+#include <llamaplan/gguf/writer.hpp>
+#include <llamaplan/gguf/hparams.hpp>
+
+#include <cstdio>
+
+int main() {
+    llamaplan::gguf::synth_spec s;  // a tiny llama-shaped model, written and read back in memory
+    const auto bytes = llamaplan::gguf::synthesize(s).bytes(llamaplan::gguf::data_fill::header_only);
+    auto r = llamaplan::gguf::reader::parse(bytes);
+    if (!r) { std::puts("parse failed"); return 1; }
+    auto hp = llamaplan::gguf::extract_hparams(*r);
+    if (!hp) { std::puts("hparams failed"); return 1; }
+    auto e = llamaplan::estimate_memory(llamaplan::model{hp->view(), r->tensors()}, llamaplan::machine{}, {});
+    if (!e || e->kv() == 0) { std::puts("estimate failed"); return 1; }
+    std::printf("consumer: KV %llu bytes, version %s\n", static_cast<unsigned long long>(e->kv()), LLAMAPLAN_VERSION_STRING);
+    return 0;
+}
