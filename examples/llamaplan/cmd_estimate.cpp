@@ -4,10 +4,12 @@
 
 #include <llamaplan/gguf/file.hpp>
 #include <llamaplan/memory.hpp>
+#include <llamaplan/probe/machine_file.hpp>
 #include <llamaplan/probe/json.hpp>
 #include <llamaplan/server_args.hpp>
 
 #include <deque>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,6 +27,7 @@ int usage(std::FILE* out) {
         "  flags that do not change memory (--host, --port, -t, ...) are accepted and ignored.\n"
         "\n"
         "options:\n"
+        "  --machine FILE              the machine from a file saved by 'llamaplan specs --save FILE'\n"
         "  --gpu BACKEND:FREE[:NAME]   add a GPU (cuda, rocm, vulkan, metal, sycl), e.g. --gpu cuda:24GiB\n"
         "                              (default: none: the host CPU as a CPU build of llama.cpp sees it)\n"
         "  --no-repack-cpu             the host CPU does not repack weights (no AVX2/NEON kernels)\n"
@@ -34,8 +37,8 @@ int usage(std::FILE* out) {
     return out == stdout ? 0 : 2;
 }
 
-const char* device_label(const llamaplan::machine& hw, std::int32_t d) {
-    return d == llamaplan::host_device ? "CPU" : hw.devices[static_cast<std::size_t>(d)].name.data();
+std::string device_label(const llamaplan::machine& hw, std::int32_t d) {
+    return d == llamaplan::host_device ? std::string("CPU") : std::string(hw.devices[static_cast<std::size_t>(d)].name);
 }
 }  // namespace
 
@@ -46,6 +49,7 @@ int cmd_estimate(int argc, char** argv) {
     bool as_json = false;
     bool host_repack = true;
     llamaplan::overhead_params overhead;
+    std::optional<llamaplan::probe::probe_result> machine_file;
     for (int i = 0; i < argc; ++i) {
         const std::string_view a = argv[i];
         if (a == "-h" || a == "--help") return usage(stdout);
@@ -56,6 +60,14 @@ int cmd_estimate(int argc, char** argv) {
             auto b = cli::parse_bytes(argv[++i]);
             if (!b) return cli::fail("estimate: bad size '" + std::string(argv[i]) + "'");
             overhead.gpu_context = *b;
+            continue;
+        }
+        if (a == "--machine") {
+            if (i + 1 >= argc) return cli::fail("estimate: --machine needs a file");
+            std::string message;
+            auto loaded = llamaplan::probe::load_machine_file(argv[++i], &message);
+            if (!loaded) return cli::fail("estimate: " + message);
+            machine_file = std::move(*loaded);
             continue;
         }
         if (a == "--gpu") {
@@ -94,7 +106,12 @@ int cmd_estimate(int argc, char** argv) {
     const llamaplan::model m = mf->view();
 
     llamaplan::machine hw;
-    hw.host.cpu_repack = host_repack;
+    if (machine_file) {
+        const auto saved = machine_file->view();
+        hw.host = saved.host;
+        gpus.insert(gpus.begin(), saved.devices.begin(), saved.devices.end());
+    }
+    hw.host.cpu_repack = hw.host.cpu_repack && host_repack;
     hw.devices = gpus;
     overhead.prompt_cache = args->cache_ram == ~0ull ? 0 : args->cache_ram;
     auto est = llamaplan::estimate_memory(m, hw, args->params, overhead);
@@ -181,7 +198,7 @@ int cmd_estimate(int argc, char** argv) {
     lines("compute", e.compute_buffers);
     std::printf("\nmemory breakdown (MiB):\n  %-28s %10s %10s %10s %10s %10s\n", "device", "model", "context", "compute", "overhead", "total");
     for (const auto& d : e.devices)
-        std::printf("  %-28s %10s %10s %10s %10s %10s\n", device_label(hw, d.device), cli::mib(d.model).c_str(), cli::mib(d.context).c_str(),
+        std::printf("  %-28s %10s %10s %10s %10s %10s\n", device_label(hw, d.device).c_str(), cli::mib(d.model).c_str(), cli::mib(d.context).c_str(),
                     cli::mib(d.compute).c_str(), cli::mib(d.overhead).c_str(), cli::mib(d.total()).c_str());
     if (!e.compute_calibrated)
         std::printf("\nnote: the GPU compute buffers are extrapolated from the CPU measurements (no GPU calibration yet).\n");
