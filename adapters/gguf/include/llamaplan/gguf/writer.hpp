@@ -312,6 +312,8 @@ struct synth_spec {
     bool merges = false;                 ///< also write tokenizer.ggml.merges (n_vocab - 256 strings)
     bool qk_norm = false;                ///< attn_q_norm / attn_k_norm tensors (qwen3, gemma3)
     bool tied_output = false;            ///< no output.weight (tied to token_embd)
+    bool attn_bias = false;              ///< attn_q / attn_k / attn_v bias tensors (qwen2)
+    bool post_norms = false;             ///< post_attention_norm / post_ffw_norm tensors (gemma2, gemma3)
     std::vector<std::uint32_t> head_kv_per_layer{};  ///< written as an array when non-empty (0 = recurrent layer)
     std::vector<std::uint32_t> head_per_layer{};     ///< written as an array when non-empty
     std::vector<std::uint32_t> ff_per_layer{};       ///< written as an array when non-empty
@@ -381,7 +383,7 @@ inline std::string synth_token(std::uint32_t i) {
     else if (s.n_head) w.set_u32(a + "attention.head_count", s.n_head);
     if (!s.head_kv_per_layer.empty()) w.set_array_u32(a + "attention.head_count_kv", s.head_kv_per_layer);
     else if (s.n_head) w.set_u32(a + "attention.head_count_kv", s.n_head_kv);
-    if (s.n_head) w.set_f32(a + "attention.layer_norm_rms_epsilon", 1e-6f);
+    if (s.n_head || s.ssm_d_conv) w.set_f32(a + "attention.layer_norm_rms_epsilon", 1e-6f);
     const std::uint32_t hd = s.head_dim ? s.head_dim : (s.n_head ? s.n_embd / s.n_head : 0);
     if (s.head_dim) {
         w.set_u32(a + "attention.key_length", s.head_dim);
@@ -496,6 +498,12 @@ inline std::string synth_token(std::uint32_t i) {
             w.add_tensor(b + "attn_k.weight", wt, T{E, std::uint64_t(nkv) * hd});
             w.add_tensor(b + "attn_v.weight", wt, T{E, std::uint64_t(nkv) * hd});
             w.add_tensor(b + "attn_output.weight", wt, T{std::uint64_t(nh) * hd, E});
+            if (s.attn_bias) {
+                w.add_tensor(b + "attn_q.bias", ggml_type::f32, T{std::uint64_t(nh) * hd});
+                w.add_tensor(b + "attn_k.bias", ggml_type::f32, T{std::uint64_t(nkv) * hd});
+                w.add_tensor(b + "attn_v.bias", ggml_type::f32, T{std::uint64_t(nkv) * hd});
+            }
+            if (s.post_norms) w.add_tensor(b + "post_attention_norm.weight", ggml_type::f32, T{E});
             if (s.qk_norm) {
                 w.add_tensor(b + "attn_q_norm.weight", ggml_type::f32, T{hd});
                 w.add_tensor(b + "attn_k_norm.weight", ggml_type::f32, T{hd});
@@ -521,6 +529,7 @@ inline std::string synth_token(std::uint32_t i) {
             w.add_tensor(b + "ffn_up.weight", wt, T{E, nff});
             w.add_tensor(b + "ffn_down.weight", wt, T{nff, E});
         }
+        if (s.post_norms && !s.wkv_head_size) w.add_tensor(b + "post_ffw_norm.weight", ggml_type::f32, T{E});
         if (il >= s.n_layer) w.add_tensor(b + "nextn.eh_proj.weight", wt, T{2 * E, E});
     }
     return w;

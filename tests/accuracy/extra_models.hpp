@@ -1,0 +1,166 @@
+// The models behind tests/data/extra/measured.csv: every one is re-synthesized here from its synth_spec (the GGUF
+// writer is deterministic), so the test sees exactly the header llama.cpp loaded. Quantized models are the F16
+// model of `base` run through llama-quantize; their tensor lists are in tests/data/extra/tensors/<id>.tsv.
+#ifndef LLAMAPLAN_TESTS_EXTRA_MODELS_HPP
+#define LLAMAPLAN_TESTS_EXTRA_MODELS_HPP
+
+#include <llamaplan/gguf/writer.hpp>
+
+#include <string>
+#include <vector>
+
+namespace extra {
+
+struct model_def {
+    std::string id;                   ///< file name without ".gguf", as in measured.csv's model column
+    llamaplan::gguf::synth_spec spec; ///< what synthesize() builds (for quantized models: the F16 original)
+    std::string quantized_from;       ///< empty for synthesized files, else the id of the F16 model quantized
+};
+
+inline std::vector<model_def> models() {
+    using llamaplan::gguf::synth_spec;
+    std::vector<model_def> out;
+    auto add = [&](std::string id, synth_spec s, std::string from = {}) { out.push_back({std::move(id), std::move(s), std::move(from)}); };
+
+    synth_spec llama;
+    llama.arch = "llama";
+    llama.n_layer = 4;
+    llama.n_embd = 512;
+    llama.n_head = 8;
+    llama.n_head_kv = 4;
+    llama.n_ff = 1408;
+    llama.n_vocab = 8000;
+    llama.n_ctx = 8192;
+    llama.merges = true;
+    add("llama-4L-512", llama);
+
+    synth_spec tied = llama;
+    tied.n_layer = 3;
+    tied.n_embd = 384;
+    tied.n_head = 6;
+    tied.n_head_kv = 2;
+    tied.n_ff = 1024;
+    tied.tied_output = true;
+    tied.n_vocab = 12000;
+    add("llama-tied-3L-384", tied);
+
+    synth_spec qwen2 = llama;  // attention biases
+    qwen2.arch = "qwen2";
+    qwen2.n_layer = 3;
+    qwen2.n_embd = 448;
+    qwen2.n_head = 7;
+    qwen2.n_head_kv = 1;
+    qwen2.n_ff = 1216;
+    qwen2.attn_bias = true;
+    qwen2.n_vocab = 10000;
+    qwen2.n_ctx = 32768;
+    add("qwen2-3L-448", qwen2);
+
+    synth_spec moe = llama;  // qwen3moe: Q/K norms, no dense FFN
+    moe.arch = "qwen3moe";
+    moe.n_layer = 3;
+    moe.n_embd = 384;
+    moe.n_head = 6;
+    moe.n_head_kv = 2;
+    moe.head_dim = 64;
+    moe.qk_norm = true;
+    moe.n_ff = 0;
+    moe.n_expert = 8;
+    moe.n_expert_used = 2;
+    moe.n_ff_exp = 192;
+    moe.n_vocab = 6000;
+    moe.n_ctx = 32768;
+    add("qwen3moe-e8u2", moe);
+    moe.n_expert = 32;
+    moe.n_expert_used = 6;
+    moe.n_ff_exp = 128;
+    add("qwen3moe-e32u6", moe);
+
+    synth_spec g3 = llama;  // gemma3: SWA every layer but each 3rd, window 160
+    g3.arch = "gemma3";
+    g3.n_layer = 6;
+    g3.n_embd = 320;
+    g3.n_head = 4;
+    g3.n_head_kv = 1;
+    g3.head_dim = 128;
+    g3.qk_norm = true;
+    g3.post_norms = true;
+    g3.tied_output = true;
+    g3.n_ff = 960;
+    g3.n_swa = 160;
+    g3.swa_period = 3;
+    g3.n_vocab = 16000;
+    g3.n_ctx = 32768;
+    add("gemma3-6L-swa160", g3);
+
+    synth_spec g2 = g3;  // gemma2: no Q/K norms, SWA on even layers, window 512
+    g2.arch = "gemma2";
+    g2.n_layer = 4;
+    g2.qk_norm = false;
+    g2.n_swa = 512;
+    g2.swa_period = 0;
+    add("gemma2-4L-swa512", g2);
+
+    synth_spec ds = llama;  // deepseek2 with MLA, one dense lead block, shared expert
+    ds.arch = "deepseek2";
+    ds.n_layer = 3;
+    ds.n_embd = 384;
+    ds.n_head = 4;
+    ds.n_head_kv = 1;
+    ds.n_ff = 768;
+    ds.q_lora_rank = 192;
+    ds.kv_lora_rank = 128;
+    ds.rope_dim = 32;
+    ds.key_length_mla = 96;
+    ds.value_length_mla = 64;
+    ds.head_dim = 160;  // key_length = kv_lora_rank + rope_dim, value_length = kv_lora_rank (as converted MLA files)
+    ds.n_expert = 8;
+    ds.n_expert_used = 2;
+    ds.n_ff_exp = 128;
+    ds.n_expert_shared = 1;
+    ds.n_layer_dense_lead = 1;
+    ds.n_vocab = 6000;
+    ds.n_ctx = 16384;
+    add("deepseek2-mla-3L", ds);
+
+    synth_spec m2 = llama;  // mamba2: every layer recurrent
+    m2.arch = "mamba2";
+    m2.n_layer = 3;
+    m2.n_embd = 256;
+    m2.n_head = 0;
+    m2.n_head_kv = 0;
+    m2.n_ff = 0;
+    m2.ssm_d_conv = 4;
+    m2.ssm_d_inner = 512;
+    m2.ssm_d_state = 64;
+    m2.ssm_dt_rank = 8;
+    m2.ssm_n_group = 1;
+    m2.n_vocab = 6000;
+    add("mamba2-3L-256", m2);
+
+    synth_spec gh = llama;  // granitehybrid: Mamba-2 layers with attention on layer 1 and 3
+    gh.arch = "granitehybrid";
+    gh.n_layer = 4;
+    gh.n_embd = 256;
+    gh.n_head = 4;
+    gh.n_head_kv = 2;
+    gh.head_kv_per_layer = {0, 2, 0, 2};
+    gh.n_ff = 512;
+    gh.ssm_d_conv = 4;
+    gh.ssm_d_inner = 512;
+    gh.ssm_d_state = 64;
+    gh.ssm_dt_rank = 8;
+    gh.ssm_n_group = 1;
+    gh.n_vocab = 6000;
+    add("granitehybrid-4L-256", gh);
+
+    // llama-quantize <F16 file> <out> <type> 2 (tensor lists in tests/data/extra/tensors)
+    add("llama-4L-512-Q4_0", {}, "llama-4L-512");
+    add("llama-4L-512-Q4_K_M", {}, "llama-4L-512");
+    add("qwen3moe-e8u2-Q4_0", {}, "qwen3moe-e8u2");
+    return out;
+}
+
+}  // namespace extra
+
+#endif  // LLAMAPLAN_TESTS_EXTRA_MODELS_HPP
