@@ -24,6 +24,7 @@ enum class buffer_kind : std::uint8_t {
     cpu,          ///< "CPU": plain host memory
     cpu_mapped,   ///< "CPU_Mapped": the memory-mapped model file
     cpu_repack,   ///< "CPU_REPACK": weights repacked for the CPU's matrix kernels
+    cpu_amx,      ///< "AMX": weights packed for Intel AMX tiles
     host_pinned,  ///< "CUDA_Host" etc.: pinned host memory of the first GPU's backend
     gpu,          ///< "CUDA0", "Vulkan1", ...: device memory
 };
@@ -152,9 +153,51 @@ constexpr void add_to(buffer_list& l, buffer_ref b, std::uint64_t bytes) noexcep
     return matmul && type_ok && t.ne[1] % 8 == 0;
 }
 
+/// True if the AMX buffer type takes this weight (ggml/src/ggml-cpu/amx/amx.cpp extra_buffer_type::supports_op):
+/// a plain MUL_MAT (not MUL_MAT_ID, so never routed experts; batched 3-D weights such as MLA's attn_k_b count)
+/// whose output width ne[1] is a multiple of 2 * TILE_N = 32, with ne[0] a multiple of 32 for Q4_0/Q4_1/Q8_0, 256 for
+/// Q4_K/Q5_K/Q6_K/IQ4_XS and 16 for F16.
+[[nodiscard]] constexpr bool amx_takes(const tensor_info& t) noexcept {
+    const bool matmul = t.n_dims >= 2 && t.role != tensor_role::token_embedding && t.role != tensor_role::norm &&
+                        t.role != tensor_role::output_norm && t.role != tensor_role::ffn_router &&
+                        t.role != tensor_role::ffn_expert && t.role != tensor_role::other;
+    if (!matmul || t.ne[1] % 32 != 0) return false;
+    switch (t.type) {
+        case ggml_type::q4_0: case ggml_type::q4_1: case ggml_type::q8_0: return t.ne[0] % 32 == 0;
+        case ggml_type::q4_k: case ggml_type::q5_k: case ggml_type::q6_k: case ggml_type::iq4_xs: return t.ne[0] % 256 == 0;
+        case ggml_type::f16: return t.ne[0] % 16 == 0;
+        default: return false;
+    }
+}
+
+/// Bytes the AMX buffer allocates for a weight (amx/mmq.cpp ggml_backend_amx_get_alloc_size / get_row_size): packed
+/// rows carry an int32 compensation per block for Q8_0, 4 extra bytes per block for Q4_K/Q5_K and 2 for IQ4_XS.
+/// Like llama.cpp, it counts ne[1] rows only (a batched 3-D quantized weight would get the size of one matrix).
+[[nodiscard]] constexpr std::uint64_t amx_alloc_size(const tensor_info& t) noexcept {
+    const std::uint64_t blocks = t.ne[0] / block_size(t.type);
+    std::uint64_t extra = 0;
+    if (t.type == ggml_type::q8_0) extra = 4;
+    else if (t.type == ggml_type::q4_k || t.type == ggml_type::q5_k) extra = 4;
+    else if (t.type == ggml_type::iq4_xs) extra = 2;
+    else if (t.type == ggml_type::f16) return t.bytes;
+    return t.ne[1] * blocks * (type_size(t.type) + extra);
+}
+
+/// The host buffer a CPU-resident weight lands in: llama.cpp walks the CPU buffer-type list (make_cpu_buft_list:
+/// the first GPU's pinned host buffer, then the CPU's extra buffer types AMX and CPU_REPACK, then CPU) and takes the
+/// first that supports the weight's op (select_weight_buft); a pinned host buffer is swapped for the mapped file when
+/// mmap is on (llama_model_loader::create_tensor). `--no-repack` drops every extra buffer type.
+[[nodiscard]] constexpr buffer_kind host_weight_buffer(const machine& m, const launch_params& p, const tensor_info& t) noexcept {
+    if (has_host_buffer(m)) return p.use_mmap ? buffer_kind::cpu_mapped : buffer_kind::host_pinned;
+    if (p.cpu_repack && m.host.cpu_amx && amx_takes(t)) return buffer_kind::cpu_amx;
+    if (p.cpu_repack && m.host.cpu_repack && cpu_repacks(t)) return buffer_kind::cpu_repack;
+    return p.use_mmap ? buffer_kind::cpu_mapped : buffer_kind::cpu;
+}
+
 /// Bytes a device buffer allocates for a tensor (ggml_backend_buft_get_alloc_size): CUDA pads quantized rows to a
 /// multiple of MATRIX_ROW_PADDING = 512 elements (ggml-cuda.cu ggml_backend_cuda_buffer_type_get_alloc_size).
 [[nodiscard]] constexpr std::uint64_t alloc_size(const machine& m, buffer_ref b, const tensor_info& t) noexcept {
+    if (b.kind == buffer_kind::cpu_amx) return amx_alloc_size(t);
     std::uint64_t bytes = t.bytes;
     if (b.kind == buffer_kind::gpu) {
         const auto k = m.devices[static_cast<std::size_t>(b.device)].kind;
@@ -230,12 +273,7 @@ constexpr void add_to(buffer_list& l, buffer_ref b, std::uint64_t bytes) noexcep
     for (const auto& t : m.tensors) {
         const std::int32_t dev = tensor_device(t, e.layers, p, *ov);
         buffer_ref b{buffer_kind::gpu, dev};
-        if (dev == host_device) {
-            // CPU list: [GPU host buffer, CPU_REPACK, CPU]; a host buffer is replaced by CPU when mmap is on
-            if (host_buffer) b = {p.use_mmap ? buffer_kind::cpu_mapped : buffer_kind::host_pinned, host_device};
-            else if (p.cpu_repack && hw.host.cpu_repack && detail::cpu_repacks(t)) b = {buffer_kind::cpu_repack, host_device};
-            else b = {p.use_mmap ? buffer_kind::cpu_mapped : buffer_kind::cpu, host_device};
-        }
+        if (dev == host_device) b = {detail::host_weight_buffer(hw, p, t), host_device};
         if (b.kind == buffer_kind::cpu_mapped) {
             auto& r = mapped[std::min<std::size_t>(t.file, mapped.size() - 1)];
             r.first = std::min(r.first, t.offset);
@@ -243,8 +281,6 @@ constexpr void add_to(buffer_list& l, buffer_ref b, std::uint64_t bytes) noexcep
             continue;
         }
         detail::add_to(e.model_buffers, b, detail::pad_to(detail::alloc_size(hw, b, t), detail::buffer_alignment(hw, b)));
-        // a tied output head (no output.weight) duplicates token_embd into the output layer's buffer
-        // (TENSOR_DUPLICATED in llama_model_loader::create_tensor) when that buffer is not the mapped file
     }
     // tied embeddings: the output layer uses a duplicate of token_embd (llama_model_loader::create_tensor)
     if (m.find("output.weight") == nullptr) {
@@ -252,13 +288,11 @@ constexpr void add_to(buffer_list& l, buffer_ref b, std::uint64_t bytes) noexcep
             tensor_info dup = *te;
             dup.role = tensor_role::output;
             const std::int32_t dev = e.layers.output();
-            buffer_ref b{buffer_kind::gpu, dev};
-            bool extra_copy = dev != host_device;
-            if (dev == host_device && !host_buffer && p.cpu_repack && hw.host.cpu_repack && detail::cpu_repacks(dup)) {
-                b = {buffer_kind::cpu_repack, host_device};
-                extra_copy = true;
-            }
-            if (extra_copy) detail::add_to(e.model_buffers, b, detail::pad_to(detail::alloc_size(hw, b, dup), detail::buffer_alignment(hw, b)));
+            // a copy is made unless the output layer's buffer is the one token_embd already lives in
+            const buffer_ref b = dev == host_device ? buffer_ref{detail::host_weight_buffer(hw, p, dup), host_device}
+                                                    : buffer_ref{buffer_kind::gpu, dev};
+            const buffer_ref original{detail::host_weight_buffer(hw, p, *te), host_device};
+            if (!(b == original)) detail::add_to(e.model_buffers, b, detail::pad_to(detail::alloc_size(hw, b, dup), detail::buffer_alignment(hw, b)));
         }
     }
     for (const auto& r : mapped)
@@ -402,6 +436,7 @@ constexpr void add_to(buffer_list& l, buffer_ref b, std::uint64_t bytes) noexcep
         case buffer_kind::cpu: n = put("CPU", 0); break;
         case buffer_kind::cpu_mapped: n = put("CPU_Mapped", 0); break;
         case buffer_kind::cpu_repack: n = put("CPU_REPACK", 0); break;
+        case buffer_kind::cpu_amx: n = put("AMX", 0); break;
         case buffer_kind::host_pinned: {
             backend k = backend::cuda;
             for (const auto& d : hw.devices)
