@@ -31,6 +31,7 @@ int usage(std::FILE* out) {
         "  --gpu BACKEND:FREE[:NAME]   add a GPU (cuda, rocm, vulkan, metal, sycl), e.g. --gpu cuda:24GiB\n"
         "                              (default: none: the host CPU as a CPU build of llama.cpp sees it)\n"
         "  --no-repack-cpu             the host CPU does not repack weights (no AVX2/NEON kernels)\n"
+        "  --cpu-amx                   llama.cpp was built with AMX for an AMX CPU (weights go to an AMX buffer)\n"
         "  --gpu-overhead BYTES        driver/context memory per CUDA/ROCm GPU (default 400MiB)\n"
         "  --json                      print JSON (bytes) instead of a table\n",
         out);
@@ -48,6 +49,7 @@ int cmd_estimate(int argc, char** argv) {
     std::vector<llamaplan::device> gpus;
     bool as_json = false;
     bool host_repack = true;
+    bool host_amx = false;
     llamaplan::overhead_params overhead;
     std::optional<llamaplan::probe::probe_result> machine_file;
     for (int i = 0; i < argc; ++i) {
@@ -55,6 +57,7 @@ int cmd_estimate(int argc, char** argv) {
         if (a == "-h" || a == "--help") return usage(stdout);
         if (a == "--json") { as_json = true; continue; }
         if (a == "--no-repack-cpu") { host_repack = false; continue; }
+        if (a == "--cpu-amx") { host_amx = true; continue; }
         if (a == "--gpu-overhead") {
             if (i + 1 >= argc) return cli::fail("estimate: --gpu-overhead needs a size");
             auto b = cli::parse_bytes(argv[++i]);
@@ -112,6 +115,7 @@ int cmd_estimate(int argc, char** argv) {
         gpus.insert(gpus.begin(), saved.devices.begin(), saved.devices.end());
     }
     hw.host.cpu_repack = hw.host.cpu_repack && host_repack;
+    hw.host.cpu_amx = hw.host.cpu_amx || host_amx;
     hw.devices = gpus;
     overhead.prompt_cache = args->cache_ram == ~0ull ? 0 : args->cache_ram;
     auto est = llamaplan::estimate_memory(m, hw, args->params, overhead);

@@ -54,6 +54,7 @@ void print_table(const probe::probe_result& r) {
     row("memory available", or_unknown(h.memory_available, true), r.source_of("host.memory_available"));
     row("memory bandwidth", rate(h.bandwidth), r.source_of("host.bandwidth"));
     row("weight repacking", h.cpu_repack ? "yes" : "no", r.source_of("host.cpu_repack"));
+    row("AMX weights", h.cpu_amx ? "yes" : "no", r.source_of("host.cpu_amx"));
 
     const auto& l = r.limits;
     std::printf("Container and scheduler limits\n");

@@ -108,6 +108,10 @@ TEST_CASE("linux: cpuinfo features") {
     CHECK(arm.repack);
     const auto old = probe::parse_cpuinfo("model name\t: Old CPU\nflags\t\t: fpu sse sse2 avx\n");
     CHECK_FALSE(old.repack);
+    CHECK_FALSE(f.amx);  // Alder Lake has no AMX
+    const auto spr = probe::parse_cpuinfo("model name\t: Intel(R) Xeon(R) Platinum 8480+\nflags\t\t: fpu avx2 avx512f avx512_vnni amx_bf16 amx_tile amx_int8\n");
+    CHECK(spr.amx);
+    CHECK(spr.vnni);
 }
 
 TEST_CASE("linux: SMT host in a cgroup v2 container (fake root)") {

@@ -181,6 +181,8 @@ struct cpuinfo_facts {
     std::string model_name{};  ///< first "model name" (x86) or "Model"/"Hardware" (ARM) value
     bool has_flags = false;    ///< a "flags" (x86) or "Features" (ARM) line was found
     bool repack = false;       ///< AVX2, AVX-512F or ASIMD present
+    bool amx = false;          ///< amx_int8 and avx512_vnni present (ggml-cpu compiles its AMX buffer type for these)
+    bool vnni = false;         ///< avx512_vnni present
 };
 
 /// Parses /proc/cpuinfo (only the first processor block matters).
@@ -194,8 +196,11 @@ struct cpuinfo_facts {
         if (f.model_name.empty() && (key == "model name" || key == "Model" || key == "Hardware")) f.model_name = std::string(val);
         if (!f.has_flags && (key == "flags" || key == "Features")) {
             f.has_flags = true;
-            for (std::string_view w : split(val, ' '))
+            for (std::string_view w : split(val, ' ')) {
                 if (w == "avx2" || w == "avx512f" || w == "asimd" || w == "neon") f.repack = true;
+                if (w == "amx_int8") f.amx = true;
+                if (w == "avx512_vnni") f.vnni = true;
+            }
         }
     }
     return f;
@@ -503,6 +508,9 @@ inline void probe_linux_host(const std::string& root, probe_result& out, bool li
         if (f.has_flags) {
             out.host.cpu_repack = f.repack;
             out.set_source("host.cpu_repack", "/proc/cpuinfo flags (avx2/avx512f/asimd)");
+            // the AMX buffer exists only in a llama.cpp built for AMX (GGML_NATIVE on such a CPU, or GGML_AMX_INT8)
+            out.host.cpu_amx = f.amx && f.vnni;
+            out.set_source("host.cpu_amx", "/proc/cpuinfo flags (amx_int8 + avx512_vnni); assumes a native llama.cpp build");
         }
     } else {
         out.note("/proc/cpuinfo not found: CPU model and SIMD features unknown");

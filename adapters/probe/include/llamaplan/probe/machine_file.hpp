@@ -49,6 +49,7 @@ inline constexpr std::size_t machine_file_max_size = 4u << 20;
     h.set("bandwidth", value::make_u64(m.host.bandwidth));
     h.set("flops", value::make_u64(m.host.flops));
     h.set("cpu_repack", value::make_bool(m.host.cpu_repack));
+    h.set("cpu_amx", value::make_bool(m.host.cpu_amx));
     value& c = root.set("container", value::make_object());
     c.set("cgroup_version", value::make_string(m.limits.cgroup_version));
     c.set("cgroup_path", value::make_string(m.limits.cgroup_path));
@@ -190,7 +191,7 @@ private:
     if (const json::value* h = r.get("host", true, json::kind::object)) {
         detail::object_reader hr(*h, err);
         hr.only({"cpus_logical", "cpus_physical", "cpus_performance", "cpus_efficiency", "numa_nodes", "memory_total",
-                 "memory_available", "bandwidth", "flops", "cpu_repack"});
+                 "memory_available", "bandwidth", "flops", "cpu_repack", "cpu_amx"});
         constexpr std::uint64_t big = std::uint64_t{1} << 62;
         hr.u32("cpus_logical", true, m.host.cpus_logical);
         hr.u32("cpus_physical", true, m.host.cpus_physical);
@@ -202,6 +203,7 @@ private:
         hr.u64("bandwidth", false, m.host.bandwidth, big);
         hr.u64("flops", false, m.host.flops, big);
         hr.boolean("cpu_repack", false, m.host.cpu_repack);
+        hr.boolean("cpu_amx", false, m.host.cpu_amx);
         if (hr.ok() && m.host.cpus_physical > m.host.cpus_logical)
             return make_error(errc::invalid_argument, "host.cpus_physical exceeds host.cpus_logical", h->offset);
         if (hr.ok() && m.host.memory_available > m.host.memory_total)
