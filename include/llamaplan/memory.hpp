@@ -216,6 +216,15 @@ constexpr void add_to(buffer_list& l, buffer_ref b, std::uint64_t bytes) noexcep
     const hparams& hp = m.hp;
     memory_estimate e;
     if (hp.n_layer == 0 || hp.n_embd == 0) return make_error(errc::invalid_argument, "model has no layers or no embedding length");
+    // bounds that keep every product below 2^64 (real models are orders of magnitude smaller)
+    if (hp.n_embd >= (1u << 24) || hp.n_vocab >= (1u << 28) || hp.n_embd_head_k >= 65536 || hp.n_embd_head_v >= 65536 ||
+        hp.n_embd_head_k_swa >= 65536 || hp.n_embd_head_v_swa >= 65536 || hp.n_ff >= (1u << 24))
+        return make_error(errc::overflow, "model hyper-parameters are implausibly large");
+    for (std::uint32_t il = 0; il < hp.n_layer; ++il)
+        if (hp.head_count(il) >= 65536 || hp.head_count_kv(il) >= 65536 || hp.ff_length(il) >= (1u << 24))
+            return make_error(errc::overflow, "a layer's head count or FFN width is implausibly large", il);
+    if (hp.n_embd_r() >= (1ull << 32) || hp.n_embd_s() >= (1ull << 32))
+        return make_error(errc::overflow, "recurrent state width is implausibly large");
     if (p.n_seq_max == 0 || p.n_seq_max > 256) return make_error(errc::invalid_argument, "n_seq_max must be between 1 and 256 (LLAMA_MAX_SEQ)", p.n_seq_max);
     if (!is_kv_cache_type(p.type_k) || !is_kv_cache_type(p.type_v))
         return make_error(errc::invalid_argument, "unsupported cache type: use f32, f16, bf16, q8_0, q4_0, q4_1, iq4_nl, q5_0 or q5_1");
@@ -269,13 +278,14 @@ constexpr void add_to(buffer_list& l, buffer_ref b, std::uint64_t bytes) noexcep
     const bool host_buffer = detail::has_host_buffer(hw);
     // CPU_Mapped buffers cover [first, last) of their tensors in each split file (get_mapping_range)
     struct range { std::uint64_t first = ~0ull, last = 0; };
-    std::array<range, 64> mapped{};
+    std::array<range, 256> mapped{};
     for (const auto& t : m.tensors) {
         const std::int32_t dev = tensor_device(t, e.layers, p, *ov);
         buffer_ref b{buffer_kind::gpu, dev};
         if (dev == host_device) b = {detail::host_weight_buffer(hw, p, t), host_device};
         if (b.kind == buffer_kind::cpu_mapped) {
-            auto& r = mapped[std::min<std::size_t>(t.file, mapped.size() - 1)];
+            if (t.file >= mapped.size()) return make_error(errc::capacity_exceeded, "more than 256 split files", t.file);
+            auto& r = mapped[t.file];
             r.first = std::min(r.first, t.offset);
             r.last = std::max(r.last, t.offset + t.bytes);
             continue;
@@ -322,14 +332,20 @@ constexpr void add_to(buffer_list& l, buffer_ref b, std::uint64_t bytes) noexcep
         const std::int32_t dev = p.offload_kqv ? e.layers.of(il) : host_device;
         const buffer_ref b = dev == host_device ? buffer_ref{buffer_kind::cpu, host_device} : buffer_ref{buffer_kind::gpu, dev};
         const std::uint64_t align = detail::buffer_alignment(hw, b);
-        const std::uint64_t k = detail::pad_to(row_size(p.type_k, hp.n_embd_k_gqa(il)) * cells * n_stream, align);
-        std::uint64_t v = 0;
+        std::uint64_t k = 0, v = 0;
+        if (detail::mul_overflows(row_size(p.type_k, hp.n_embd_k_gqa(il)), cells * n_stream, k))
+            return make_error(errc::overflow, "KV cache size overflows 64 bits", il);
+        k = detail::pad_to(k, align);
         if (!hp.is_mla()) {
             const std::uint32_t v_width = fa ? hp.n_embd_v_gqa(il) : v_max;
-            v = detail::pad_to(row_size(p.type_v, v_width) * cells * n_stream, align);
+            if (detail::mul_overflows(row_size(p.type_v, v_width), cells * n_stream, v))
+                return make_error(errc::overflow, "KV cache size overflows 64 bits", il);
+            v = detail::pad_to(v, align);
         }
-        e.kv_k += k;
-        e.kv_v += v;
+        std::uint64_t kv_total = 0;
+        if (detail::add_overflows(e.kv_k, k, e.kv_k) || detail::add_overflows(e.kv_v, v, e.kv_v) ||
+            detail::add_overflows(e.kv_k, e.kv_v, kv_total))
+            return make_error(errc::overflow, "KV cache size overflows 64 bits", il);
         if (hp.is_swa(il)) e.kv_swa += k + v;
         detail::add_to(e.kv_buffers, b, k + v);
     }

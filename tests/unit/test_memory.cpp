@@ -306,3 +306,20 @@ TEST_CASE("buffer names follow llama.cpp's logs") {
     CHECK(buffer_name(hw, cuda1, buf) == "Vulkan1");
     CHECK(buffer_name(hw, {buffer_kind::host_pinned, host_device}, buf) == "CUDA_Host");
 }
+
+TEST_CASE("absurd hyper-parameters and contexts are errors, not wrapped-around sizes") {
+    toy_model tm(2);
+    tm.hp.n_embd_head_k = tm.hp.n_embd_head_v = 65535;
+    tm.hp.n_head_kv = 65535;
+    launch_params p;
+    p.n_ctx = 0x80000000u;  // 2 layers x 2^31 cells x a 65535 * 65535 * 2-byte row overflows 64 bits
+    auto e = estimate_memory(tm.view(), machine{}, p);
+    REQUIRE_FALSE(e);
+    CHECK(e.error().code == errc::overflow);
+    tm.hp.n_embd_head_k = 1u << 20;
+    CHECK(estimate_memory(tm.view(), machine{}, launch_params{}).error().code == errc::overflow);
+    tm.hp.n_embd_head_k = 32;
+    tm.hp.n_head_kv = 2;
+    p.n_seq_max = 0;
+    CHECK(estimate_memory(tm.view(), machine{}, p).error().code == errc::invalid_argument);
+}
