@@ -185,9 +185,423 @@ struct graph_sim {
             if (srcs[k] != out) release(srcs[k]);
         return out;
     }
+    /// Like node(), but an in-place op may take over any source whose bit is set in `direct` (ggml_gallocr_allocate_node
+    /// walks src[0], src[1], ... and takes the first own, non-view parent of the same layout with one consumer left).
+    template <std::size_t N>
+    constexpr int node_any(std::uint64_t size, std::uint32_t refs, const int (&srcs)[N], unsigned direct) noexcept {
+        int out = -1;
+        for (std::size_t k = 0; k < N && out < 0; ++k) {
+            const int p = srcs[k];
+            if ((direct >> k & 1u) && p >= 0 && t[p].live && !t[p].output && t[p].refs == 1 && t[p].size == size) {
+                t[p].refs = refs;
+                out = p;
+            }
+        }
+        if (out < 0) out = fresh(size, refs);
+        for (std::size_t k = 0; k < N; ++k)
+            if (srcs[k] != out) release(srcs[k]);
+        return out;
+    }
 };
 
 [[nodiscard]] constexpr bool is_quantized_kv(ggml_type t) noexcept { return type_traits(t).quantized; }
+
+/// The tensor "blk.<il>.<suffix>" of `m`, or nullptr.
+[[nodiscard]] constexpr const tensor_info* find_layer_tensor(const model& m, std::uint32_t il, std::string_view suffix) noexcept {
+    std::array<char, 96> buf{};
+    std::size_t n = 0;
+    for (const char c : std::string_view("blk.")) buf[n++] = c;
+    char digits[10]{};
+    int nd = 0;
+    do {
+        digits[nd++] = static_cast<char>('0' + il % 10);
+        il /= 10;
+    } while (il != 0 && nd < 10);
+    while (nd > 0) buf[n++] = digits[--nd];
+    buf[n++] = '.';
+    if (n + suffix.size() > buf.size()) return nullptr;
+    for (const char c : suffix) buf[n++] = c;
+    return m.find(std::string_view(buf.data(), n));
+}
+
+/// Shape values shared by the architecture-specific graphs below.
+struct graph_dims {
+    std::uint64_t E = 0;       ///< n_embd
+    std::uint64_t T = 0;       ///< tokens of the reserved ubatch (a multiple of n_seqs)
+    std::uint64_t n_seqs = 1;  ///< sequences of the reserved ubatch (n_seq_max)
+    std::uint64_t n_out = 1;   ///< output rows
+    std::uint64_t n_kv = 0;    ///< KV cells per stream
+    bool fa = true;            ///< flash attention
+    std::uint64_t mask_es = 2; ///< KQ mask element size (F16 with flash attention, else F32)
+};
+
+[[nodiscard]] constexpr graph_dims dims_of(const hparams& hp, const compute_shape& s) noexcept {
+    graph_dims d{};
+    d.E = hp.n_embd;
+    d.n_seqs = s.n_seqs == 0 ? 1 : s.n_seqs;
+    d.T = (std::uint64_t(s.n_tokens) + d.n_seqs - 1) / d.n_seqs * d.n_seqs;  // llama_context::graph_reserve
+    d.n_out = s.n_outputs == 0 ? 1 : s.n_outputs;
+    d.n_kv = s.n_kv;
+    d.fa = s.flash_attn;
+    d.mask_es = s.flash_attn ? 2 : 4;
+    return d;
+}
+
+/// The dense FFN of build_ffn (parallel gate, SiLU GLU) on `cur` (To rows), then the closing residual add on
+/// `ffn_inp` (in place on the FFN output). Returns l_out.
+constexpr int dense_ffn_residual(graph_sim& g, int cur, int ffn_inp, std::uint64_t E, std::uint64_t F, std::uint64_t To,
+                                 compute_breakdown& bd) noexcept {
+    const std::uint64_t fb = F * To * 4;
+    if (fb > bd.ffn_hidden) bd.ffn_hidden = fb;
+    g.t[cur].refs = 2;
+    const int gate = g.node(fb, 1, {cur});
+    const int up = g.node(fb, 1, {cur});
+    const int act = g.node(fb, 1, {gate, up});  // GGML_OP_GLU (swiglu_split) is not in place
+    cur = g.node(E * To * 4, 1, {act});
+    return g.node_any(E * To * 4, 1, {cur, ffn_inp}, 0b11u);
+}
+
+/// Mamba-2 and hybrid (Granite-4.0-H style) graphs: src/models/mamba.cpp (llama_model_mamba::graph) and
+/// src/models/granite-hybrid.cpp, with the Mamba-2 mixer of src/models/mamba-base.cpp
+/// (llm_build_mamba_base::build_mamba2_layer) and the state reads of src/llama-graph.cpp (build_rs / build_rs_inp).
+///
+/// Reserve-time facts (src/llama-context.cpp sched_reserve, src/llama-memory-recurrent.cpp init_full): the ubatch has
+/// n_seqs = n_seq_max sequences of T / n_seqs tokens; the full memory context has n_rs = size = n_seq_max states, head
+/// 0 and rs_z 0, so build_rs gathers n_seqs state rows (get_rows) and its "extra" copy is empty.
+///
+/// Node order matters to the allocator: layer il expands (ggml_build_forward_expand) its conv-state get_rows first,
+/// then the cpy of the last conv columns, which pulls in the previous layer's not yet expanded tail (z cont, y*D,
+/// gated norm, ssm_out, residual / FFN), this layer's norm, ssm_in and the concat; then ssm_conv ... ssm_scan and the
+/// state cpy. An attention layer expands Q, K, V, the cache writes and the attention output; its wo and FFN are pulled
+/// in by the next layer. So each layer's tail runs after the next layer's state gather.
+[[nodiscard]] constexpr compute_breakdown ssm_hybrid_graph(const model& m, const compute_shape& s) noexcept {
+    const hparams& hp = m.hp;
+    compute_breakdown bd{};
+    const graph_dims d = dims_of(hp, s);
+    const std::uint64_t f32 = 4, E = d.E, T = d.T;
+
+    const std::uint64_t d_inner = hp.ssm_d_inner, d_state = hp.ssm_d_state, d_conv = hp.ssm_d_conv;
+    const std::uint64_t n_group = hp.ssm_n_group == 0 ? 1 : hp.ssm_n_group;
+    const std::uint64_t n_head_ssm = hp.ssm_dt_rank;
+    const std::uint64_t ch = d_inner + 2 * n_group * d_state;                  // xBC channels
+    const std::uint64_t d_in_proj = 2 * d_inner + 2 * n_group * d_state + n_head_ssm;  // ssm_in rows: z, xBC, dt
+
+    std::uint32_t n_recr = 0, n_attn = 0;
+    std::uint64_t max_kv_gqa_v = 0;
+    for (std::uint32_t il = 0; il < hp.n_layer; ++il) {
+        if (hp.is_recurrent(il)) ++n_recr;
+        else ++n_attn;
+        if (!hp.is_recurrent(il) && hp.n_embd_v_gqa(il) > max_kv_gqa_v) max_kv_gqa_v = hp.n_embd_v_gqa(il);
+    }
+
+    graph_sim g{};
+    // graph inputs in first-visit order: inp_tokens, the unused inp_embd, then the inputs of the first layer's kind
+    const int tokens = g.fresh(T * 4, 1);
+    g.fresh(E * T * f32, 0);
+    std::uint64_t inputs = T * 4 + E * T * f32;
+    int s_copy = -1, pos = -1, k_idxs = -1, v_idxs = -1, mask = -1;
+    auto make_rs = [&]() {
+        // build_rs_inp: s_copy, I32 n_rs = n_seq_max; read through s_copy_main and s_copy_extra views by the conv
+        // and the ssm build_rs of every recurrent layer (get_rows main, get_rows extra, ssm_scan ids, get_rows extra)
+        s_copy = g.fresh(d.n_seqs * 4, 4 * n_recr);
+        inputs += d.n_seqs * 4;
+    };
+    auto make_attn = [&]() {
+        // build_inp_pos (read by both ropes), the KV cache's k_idxs / v_idxs (I64; per element for a transposed V
+        // cache) and the KQ mask (n_kv x n_tokens), as in compute_buffer_cpu_breakdown
+        pos = g.fresh(T * 4, 2 * n_attn);
+        k_idxs = g.fresh(T * 8, n_attn);
+        const std::uint64_t vb = d.fa ? T * 8 : T * max_kv_gqa_v * 8;
+        v_idxs = g.fresh(vb, n_attn);
+        const std::uint64_t mb = d.n_kv * T * d.mask_es;
+        mask = g.fresh(mb, n_attn);
+        inputs += T * 4 + T * 8 + vb + mb;
+        bd.kq_mask += mb;
+    };
+    if (hp.is_recurrent(0)) {
+        make_rs();
+        if (n_attn > 0) make_attn();
+    } else {
+        make_attn();
+        if (n_recr > 0) make_rs();
+    }
+    const int out_ids = g.fresh(d.n_out * 4, 2);
+    inputs += d.n_out * 4;
+
+    int inpL = g.node(E * T * f32, 1, {tokens});  // get_rows of token_embd
+    std::uint64_t last_max = 0;
+
+    // what a layer leaves for the next one to pull in
+    struct pending {
+        bool recurrent = false;
+        int zx = -1, xbc = -1, y = -1;  // recurrent: ssm_in output, conv output (x, B, C), ssm_scan output
+        int attn = -1;                  // attention: attention output before wo
+        int inpSA = -1;                 // the layer input (residual)
+    };
+    pending p{};
+    bool has_pending = false;
+
+    auto tail = [&](const pending& pd, std::uint32_t il) -> int {
+        const bool last = il + 1 == hp.n_layer;
+        int cur = -1;
+        bool cur_view = false;  // the mixer output is a reshape view (mamba_out), never reused in place
+        if (pd.recurrent) {
+            const std::uint64_t yb = d_inner * T * f32;
+            const int zc = g.node(yb, 1, {pd.zx});               // ggml_cont(z)
+            int yd = g.node(yb, 1, {pd.xbc});                    // ggml_mul(x, ssm_d): x is a view, fresh
+            yd = g.node_any(yb, 1, {pd.y, yd}, 0b10u);          // y + x*D, in place on x*D
+            int yy = g.node(yb, 1, {zc, yd});                    // swiglu_split(cont(z), y)
+            if (find_layer_tensor(m, il, "ssm_norm.weight") != nullptr) {
+                yy = g.node(yb, 1, {yy});                        // grouped rms_norm of a reshape view: fresh
+                yy = g.node(yb, 1, {yy}, true);                  // * ssm_norm, in place
+            }
+            cur = g.node(E * T * f32, 1, {yy});                  // ssm_out
+            cur_view = true;
+        } else {
+            cur = g.node(E * T * f32, 1, {pd.attn});             // wo
+        }
+        std::uint64_t To = T;
+        int res = pd.inpSA;
+        if (last) {
+            // ggml_get_rows(cur / inpSA, inp_out_ids)
+            To = d.n_out;
+            cur = g.node(E * To * f32, 1, {cur, out_ids});
+            res = g.node(E * To * f32, 1, {res, out_ids});
+            cur_view = false;
+        }
+        const std::uint64_t F = hp.ff_length(il);
+        if (F == 0) {
+            // mamba.cpp: l_out = cur + inpL
+            return g.node_any(E * To * f32, 1, {cur, res}, cur_view ? 0b10u : 0b11u);
+        }
+        // granite-hybrid.cpp build_layer_ffn: ffn_inp = cur + inpSA, rms_norm, FFN, + ffn_inp
+        const int ffn_inp = g.node_any(E * To * f32, 2, {cur, res}, cur_view ? 0b10u : 0b11u);
+        cur = g.node(E * To * f32, 1, {ffn_inp}, true);
+        cur = g.node(E * To * f32, 1, {cur}, true);
+        return dense_ffn_residual(g, cur, ffn_inp, E, F, To, bd);
+    };
+
+    for (std::uint32_t il = 0; il < hp.n_layer; ++il) {
+        const bool recr = hp.is_recurrent(il);
+        int conv_rows = -1;
+        if (recr) {
+            // build_rs(conv states): get_rows of n_seqs rows of n_embd_r (the empty "extra" get_rows costs nothing)
+            conv_rows = g.node(hp.n_embd_r() * d.n_seqs * f32, 1, {s_copy});
+            g.release(s_copy);
+        }
+        if (has_pending) inpL = tail(p, il - 1);
+        // attn_norm: rms_norm (inpL is also the residual), * weight in place
+        g.t[inpL].refs = 2;
+        int cur = g.node(E * T * f32, 1, {inpL}, true);
+        cur = g.node(E * T * f32, 1, {cur}, true);
+        p = pending{};
+        p.inpSA = inpL;
+        if (recr) {
+            p.recurrent = true;
+            // ssm_in: z, xBC and dt are views of it (z -> cont in the tail, xBC -> concat, dt -> cont)
+            const int zx = g.node(d_in_proj * T * f32, 3, {cur});
+            // concat(conv states, transpose(xBC)): {d_conv - 1 + n_seq_tokens, ch, n_seqs}; read by the cpy of its last
+            // d_conv - 1 columns into the cache and by ssm_conv
+            const int conv_x = g.node(((d_conv > 0 ? d_conv - 1 : 0) * d.n_seqs + T) * ch * f32, 2, {conv_rows, zx});
+            g.release(conv_x);
+            int xbc = g.node(ch * T * f32, 1, {conv_x});      // ggml_ssm_conv: {ch, n_seq_tokens, n_seqs}
+            xbc = g.node(ch * T * f32, 1, {xbc}, true);       // + conv bias
+            xbc = g.node(ch * T * f32, 4, {xbc}, true);       // silu; read as x, B, C by ssm_scan and x by y*D
+            int dt = g.node(n_head_ssm * T * f32, 1, {zx});   // ggml_cont(dt)
+            dt = g.node(n_head_ssm * T * f32, 1, {dt}, true); // + dt bias
+            // ggml_ssm_scan (ggml.c): y {d_inner, n_tokens} followed by the final states {d_state, d_inner, n_seqs};
+            // read by the cpy of the states and by the y view of the tail
+            const int y = g.node((d_inner * T + d_state * d_inner * d.n_seqs) * f32, 2, {dt, xbc, xbc, xbc, s_copy});
+            g.release(s_copy);  // the ssm build_rs "extra" get_rows
+            g.release(y);       // cpy of the final states into the cache
+            p.zx = zx;
+            p.xbc = xbc;
+            p.y = y;
+        } else {
+            const std::uint64_t H = hp.head_count(il), Hkv = hp.head_count_kv(il);
+            const std::uint64_t hdk = hp.head_size_k(il), hdv = hp.head_size_v(il);
+            const std::uint64_t q_bytes = hdk * H * T * f32, k_bytes = hdk * Hkv * T * f32, v_bytes = hdv * Hkv * T * f32;
+            g.t[cur].refs = 3;
+            int q = g.node(q_bytes, 1, {cur});
+            q = g.node(q_bytes, 1, {q, pos});                 // rope of a reshape view: fresh
+            int v = g.node(v_bytes, 1, {cur});
+            int k = g.node(k_bytes, 1, {cur});
+            k = g.node(k_bytes, 1, {k, pos});
+            g.release(k); g.release(k_idxs);                  // set_rows into the K cache
+            g.release(v); g.release(v_idxs);                  // set_rows into the V cache
+            if (d.fa) {
+                p.attn = g.node(hdv * H * T * f32, 1, {q, mask});
+            } else {
+                const std::uint64_t kq = d.n_kv * T * H * f32;
+                if (kq > bd.attn_scores) bd.attn_scores = kq;
+                int s1 = g.node(kq, 1, {q});
+                s1 = g.node(kq, 1, {s1, mask}, true);
+                s1 = g.node(hdv * T * H * f32, 1, {s1});
+                p.attn = g.node(hdv * H * T * f32, 1, {s1});
+            }
+        }
+        has_pending = true;
+        if (g.a.max_size > last_max) {
+            last_max = g.a.max_size;
+            bd.peak_layer = il;
+        }
+    }
+    inpL = tail(p, hp.n_layer - 1);
+    // output_norm and the LM head (both graph outputs)
+    int cur = g.node(E * d.n_out * f32, 1, {inpL}, true);
+    cur = g.node(E * d.n_out * f32, 1, {cur}, true);
+    g.t[cur].output = true;
+    const std::uint64_t logits = std::uint64_t(hp.n_vocab) * d.n_out * f32;
+    const int lg = g.node(logits, 1, {cur});
+    g.t[lg].output = true;
+    if (g.a.max_size > last_max) bd.peak_layer = hp.n_layer;
+    bd.total = g.a.max_size;
+    bd.inputs = inputs;
+    bd.logits = logits;
+    bd.ok = g.ok && g.a.ok;
+    return bd;
+}
+
+/// DeepSeek-2/3 style MLA (src/models/deepseek2.cpp, the absorbed path taken when key_length_mla / value_length_mla
+/// are present): q = q_b(rms_norm(q_a(x))) (or wq), q_nope absorbed through wk_b, q_pe roped, Qcur = concat; the K-only
+/// cache stores concat(rms_norm(kv_cmpr), rope(k_pe)) and V is a view of it (src/llama-graph.cpp build_attn with a
+/// llm_graph_input_attn_k, build_attn_mha with v_mla = wv_b). Dense FFN on the first n_layer_dense_lead blocks, then
+/// build_moe_ffn (softmax gating) plus the shared expert.
+[[nodiscard]] constexpr compute_breakdown mla_graph(const model& m, const compute_shape& s) noexcept {
+    const hparams& hp = m.hp;
+    compute_breakdown bd{};
+    const graph_dims d = dims_of(hp, s);
+    const std::uint64_t f32 = 4, E = d.E, T = d.T;
+    const std::uint64_t H = hp.n_head;
+    const std::uint64_t kv_lora = hp.n_lora_kv;
+    const std::uint64_t hk = hp.n_embd_head_k_mla, hv = hp.n_embd_head_v_mla;
+    // rope part: attn_kv_a_mqa has kv_lora_rank + n_rot rows; else key_length (= kv_lora_rank + n_rot) - kv_lora_rank
+    std::uint64_t n_rot = hp.n_embd_head_k > kv_lora ? hp.n_embd_head_k - kv_lora : 0;
+    if (const tensor_info* t = find_layer_tensor(m, 0, "attn_kv_a_mqa.weight"); t != nullptr && t->ne[1] > kv_lora)
+        n_rot = t->ne[1] - kv_lora;
+    const std::uint64_t hqk = kv_lora + n_rot;  // absorbed query / key head size
+
+    graph_sim g{};
+    // inputs: inp_tokens, unused inp_embd, inp_pos (2 ropes per layer), k_idxs (K-only cache: no v_idxs), the KQ
+    // mask, out_ids
+    const int tokens = g.fresh(T * 4, 1);
+    g.fresh(E * T * f32, 0);
+    const int pos = g.fresh(T * 4, 2 * hp.n_layer);
+    const int k_idxs = g.fresh(T * 8, hp.n_layer);
+    const std::uint64_t mb = d.n_kv * T * d.mask_es;
+    const int mask = g.fresh(mb, hp.n_layer);
+    const int out_ids = g.fresh(d.n_out * 4, 2);
+    bd.kq_mask = mb;
+    bd.inputs = T * 4 + E * T * f32 + T * 4 + T * 8 + mb + d.n_out * 4;
+
+    int inpL = g.node(E * T * f32, 1, {tokens});
+    std::uint64_t last_max = 0;
+    for (std::uint32_t il = 0; il < hp.n_layer; ++il) {
+        const bool last = il + 1 == hp.n_layer;
+        g.t[inpL].refs = 2;
+        int cur = g.node(E * T * f32, 1, {inpL}, true);
+        cur = g.node(E * T * f32, 2, {cur}, true);  // attn_norm: read by q_a (or wq) and kv_a_mqa
+        int q = -1;
+        if (hp.n_lora_q != 0) {
+            q = g.node(hp.n_lora_q * T * f32, 1, {cur});  // q_a
+            q = g.node(hp.n_lora_q * T * f32, 1, {q}, true);  // rms_norm, in place
+            q = g.node(hp.n_lora_q * T * f32, 1, {q}, true);  // * attn_q_a_norm
+            q = g.node(hk * H * T * f32, 2, {q});            // q_b; read as q_nope and q_pe views
+        } else {
+            q = g.node(hk * H * T * f32, 2, {cur});
+        }
+        const int qa = g.node(kv_lora * T * H * f32, 1, {q});      // wk_b x q_nope (absorbed): {kv_lora, T, H}
+        const int qpe = g.node(n_rot * H * T * f32, 1, {q, pos});  // rope of the q_pe view: fresh
+        const int Q = g.node(hqk * H * T * f32, 1, {qa, qpe});     // concat
+        const int kvpe = g.node(hqk * T * f32, 2, {cur});          // kv_a_mqa; read as kv_cmpr and k_pe views
+        int kv = g.node(kv_lora * T * f32, 1, {kvpe});             // rms_norm of the kv_cmpr view: fresh
+        kv = g.node(kv_lora * T * f32, 1, {kv}, true);             // * attn_kv_a_norm
+        const int kpe = g.node(n_rot * T * f32, 1, {kvpe, pos});   // rope of the k_pe view
+        const int K = g.node(hqk * T * f32, 1, {kv, kpe});         // concat
+        g.release(K); g.release(k_idxs);                           // set_rows into the K cache
+        if (d.fa) {
+            // flash_attn_ext: {kv_lora, H, T}; then wv_b x permute -> {hv, T, H}; cont
+            const int o = g.node(kv_lora * H * T * f32, 1, {Q, mask});
+            const int vm = g.node(hv * T * H * f32, 1, {o});
+            cur = g.node(hv * H * T * f32, 1, {vm});
+        } else {
+            // V = cont(transpose(view of the K cache)): {n_kv, kv_lora} per stream in the cache type, allocated
+            // first (src0 of kqv); kq {n_kv, T, H} F32, soft_max in place, kqv, wv_b, cont
+            const std::uint64_t streams = s.n_stream == 0 ? 1 : s.n_stream;
+            const int vc = g.fresh(row_size(s.type_k, d.n_kv) * kv_lora * streams, 1);
+            const std::uint64_t kq = d.n_kv * T * H * f32;
+            if (kq > bd.attn_scores) bd.attn_scores = kq;
+            int s1 = g.node(kq, 1, {Q});
+            s1 = g.node(kq, 1, {s1, mask}, true);
+            s1 = g.node(kv_lora * T * H * f32, 1, {vc, s1});
+            s1 = g.node(hv * T * H * f32, 1, {s1});
+            cur = g.node(hv * H * T * f32, 1, {s1});
+        }
+        cur = g.node(E * T * f32, 1, {cur});  // wo
+        std::uint64_t To = T;
+        int res = inpL;
+        if (last) {
+            To = d.n_out;
+            cur = g.node(E * To * f32, 1, {cur, out_ids});
+            res = g.node(E * To * f32, 1, {inpL, out_ids});
+        }
+        const int ffn_inp = g.node_any(E * To * f32, 2, {cur, res}, 0b11u);
+        cur = g.node(E * To * f32, 1, {ffn_inp}, true);
+        cur = g.node(E * To * f32, 1, {cur}, true);
+        if (il < hp.n_layer_dense_lead || hp.n_expert == 0) {
+            inpL = dense_ffn_residual(g, cur, ffn_inp, E, hp.ff_length(il), To, bd);
+        } else {
+            // build_moe_ffn: logits, soft_max (in place), argsort of all experts (ggml_argsort_top_k keeps a view of
+            // the first n_used), weights = get_rows(probs, top-k) (expanded before the experts), gate / up
+            // mul_mat_id, swiglu, down, * weights in place, then the sum of the n_used expert rows
+            const std::uint64_t ne = hp.n_expert, nu = hp.n_expert_used == 0 ? 1 : hp.n_expert_used;
+            const std::uint64_t Fe = hp.n_ff_exp != 0 ? hp.n_ff_exp : hp.ff_length(il);
+            std::uint64_t Fs = hp.n_ff_shexp != 0 ? hp.n_ff_shexp : Fe * hp.n_expert_shared;
+            if (const tensor_info* t = find_layer_tensor(m, il, "ffn_up_shexp.weight"); t != nullptr) Fs = t->ne[1];
+            const bool shexp = hp.n_expert_shared > 0 && Fs > 0;
+            const std::uint64_t fb = Fe * nu * To * f32;
+            if (fb > bd.ffn_hidden) bd.ffn_hidden = fb;
+            g.t[cur].refs = shexp ? 5 : 3;  // router, gate_exps, up_exps (+ shared gate, up)
+            int lg = g.node(ne * To * f32, 1, {cur});
+            const int probs = g.node(ne * To * f32, 2, {lg}, true);
+            const int sel = g.node(ne * To * 4, 4, {probs});        // argsort: I32 {n_expert, T}
+            const int w = g.node(nu * To * f32, 1, {probs, sel});   // get_rows
+            const int gate = g.node(fb, 1, {cur, sel});
+            const int up = g.node(fb, 1, {cur, sel});
+            const int act = g.node(fb, 1, {gate, up});
+            int ex = g.node(E * nu * To * f32, 1, {act, sel});
+            ex = g.node(E * nu * To * f32, static_cast<std::uint32_t>(nu), {ex, w}, true);
+            int moe = ex;
+            if (nu > 1) {
+                moe = g.node(E * To * f32, 1, {ex, ex});
+                for (std::uint64_t e = 2; e < nu; ++e) moe = g.node(E * To * f32, 1, {moe, ex}, true);
+            }
+            if (shexp) {
+                const int sg = g.node(Fs * To * f32, 1, {cur});
+                const int su = g.node(Fs * To * f32, 1, {cur});
+                const int sa = g.node(Fs * To * f32, 1, {sg, su});
+                const int sd = g.node(E * To * f32, 1, {sa});
+                moe = g.node_any(E * To * f32, 1, {moe, sd}, 0b11u);
+            }
+            inpL = g.node_any(E * To * f32, 1, {moe, ffn_inp}, 0b11u);
+        }
+        if (g.a.max_size > last_max) {
+            last_max = g.a.max_size;
+            bd.peak_layer = il;
+        }
+    }
+    int cur = g.node(E * d.n_out * f32, 1, {inpL}, true);
+    cur = g.node(E * d.n_out * f32, 1, {cur}, true);
+    g.t[cur].output = true;
+    const std::uint64_t logits = std::uint64_t(hp.n_vocab) * d.n_out * f32;
+    const int lgt = g.node(logits, 1, {cur});
+    g.t[lgt].output = true;
+    if (g.a.max_size > last_max) bd.peak_layer = hp.n_layer;
+    bd.total = g.a.max_size;
+    bd.logits = logits;
+    bd.ok = g.ok && g.a.ok;
+    return bd;
+}
 
 }  // namespace detail::compute
 
@@ -203,6 +617,12 @@ struct graph_sim {
     const hparams& hp = m.hp;
     compute_breakdown bd{};
     if (hp.n_layer == 0 || s.n_tokens == 0) return bd;
+    if (hp.is_mla()) return detail::compute::mla_graph(m, s);
+    if (hp.architecture == "mamba2" || hp.architecture == "granitehybrid") {
+        bool any_recurrent = false;
+        for (std::uint32_t il = 0; il < hp.n_layer; ++il) any_recurrent = any_recurrent || hp.is_recurrent(il);
+        if (any_recurrent) return detail::compute::ssm_hybrid_graph(m, s);
+    }
 
     const std::uint64_t f32 = 4;
     const std::uint64_t E = hp.n_embd;

@@ -60,6 +60,53 @@ static_assert(compute_buffer_cpu(toy, toy_shape(8, 64, true)) - compute_buffer_c
 // without FA the F32 scores n_kv x n_tokens x n_head dominate
 static_assert(compute_buffer_cpu_breakdown(toy, toy_shape(8, 4096, false)).attn_scores == 4096ull * 8 * 4 * 4);
 static_assert(compute_buffer_cpu_breakdown(toy, toy_shape(8, 32, true)).ok);
+// Mamba-2 toy shaped like tests/data/extra's mamba2-3L-256 (no tensor list, so no gated ssm_norm): 3 recurrent layers.
+constexpr hparams mamba2_hp() {
+    hparams hp{};
+    hp.architecture = "mamba2";
+    hp.memory = memory_kind::recurrent;
+    hp.n_layer = 3;
+    hp.n_embd = 256;
+    hp.n_vocab = 6000;
+    hp.ssm_d_conv = 4;
+    hp.ssm_d_inner = 512;
+    hp.ssm_d_state = 64;
+    hp.ssm_dt_rank = 8;
+    hp.ssm_n_group = 1;
+    return hp;
+}
+constexpr model mamba2_toy{mamba2_hp(), std::span<const tensor_info>(no_tensors.data(), 0)};
+// the allocator replay (ssm_in output 1160 x 512 f32 and the concat / ssm_conv / ssm_scan outputs dominate); the peak
+// comes before the gated norm, so this equals llama.cpp's 7774784 bytes (7.41 MiB) for the real model, as does -np 4
+// (8206400 bytes, measured 7.83 MiB) -- traced allocation by allocation against ggml-alloc.c
+static_assert(compute_buffer_cpu(mamba2_toy, toy_shape(512, 0, true)) == 7774784u);
+// no KV cache: attention settings do not matter; more sequences widen the state gathers and the scan's states
+static_assert(compute_buffer_cpu(mamba2_toy, toy_shape(512, 0, false)) == compute_buffer_cpu(mamba2_toy, toy_shape(512, 0, true)));
+static_assert(compute_buffer_cpu_breakdown(mamba2_toy, toy_shape(512, 0, true)).ok);
+
+// MLA toy shaped like deepseek2-mla-3L (q_lora 192, kv_lora 128, rope 32, k_mla 96, v_mla 64), all-dense blocks.
+constexpr hparams mla_hp() {
+    hparams hp{};
+    hp.architecture = "deepseek2";
+    hp.n_layer = 2;
+    hp.n_embd = 384;
+    hp.n_vocab = 6000;
+    hp.n_head = 4;
+    hp.n_head_kv = 1;
+    hp.n_ff = 768;
+    hp.n_embd_head_k = 160;
+    hp.n_embd_head_v = 128;
+    hp.n_lora_q = 192;
+    hp.n_lora_kv = 128;
+    hp.n_embd_head_k_mla = 96;
+    hp.n_embd_head_v_mla = 64;
+    return hp;
+}
+constexpr model mla_toy{mla_hp(), std::span<const tensor_info>(no_tensors.data(), 0)};
+// the peak is in a dense block (the dense FFN of the 3-layer model's lead block), so this equals llama.cpp's
+// 11804704 bytes (11.26 MiB) for deepseek2-mla-3L with flash attention; without it the F32 scores dominate
+static_assert(compute_buffer_cpu(mla_toy, toy_shape(512, 4096, true)) == 11804704u);
+static_assert(compute_buffer_cpu_breakdown(mla_toy, toy_shape(512, 4096, false)).attn_scores == 4096ull * 512 * 4 * 4);
 }  // namespace
 
 TEST_CASE("compute buffer: toy model properties") {
