@@ -48,6 +48,7 @@ int main(int argc, char** argv) {
     }
     std::printf("ground truth: %s (%zu rows: %zu accepted by llama.cpp, %zu refused)\n", dir.c_str(), table->rows.size(),
                 acc.model.rows + acc.failed, acc.rejected_rows);
+    std::printf("errors are relative to the MiB llama.cpp printed (rounded to 0.01), so an exact row can show a small one\n");
     std::printf("%-9s %6s %8s %12s %12s\n", "component", "rows", "exact", "median err", "max err");
     auto line = [](const char* what, const groundtruth::component_stats& s) {
         std::printf("%-9s %6zu %8zu %11.4f%% %11.4f%%\n", what, s.rows, s.exact, s.median() * 100, s.max() * 100);
