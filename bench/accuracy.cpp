@@ -44,7 +44,7 @@ int main(int argc, char** argv) {
         auto est = llamaplan::estimate_memory(f->view(), hw, params);
         estimate_us += std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
         ++estimates;
-        acc.add(*table, r, est);
+        acc.add(*table, r, hw, est);
     }
     std::printf("ground truth: %s (%zu rows: %zu accepted by llama.cpp, %zu refused)\n", dir.c_str(), table->rows.size(),
                 acc.model.rows + acc.failed, acc.rejected_rows);

@@ -2278,16 +2278,21 @@ constexpr void add_to(buffer_list& l, buffer_ref b, std::uint64_t bytes) noexcep
     return false;
 }
 
+/// True if a weight is the matrix operand of a MUL_MAT / MUL_MAT_ID (llm_tensor_info_for in src/llama-arch.cpp):
+/// 2-D or more, and not the token embedding (GET_ROWS), a norm (MUL) or an auxiliary tensor. The MoE router
+/// (ffn_gate_inp) is a MUL_MAT weight too, though usually F32 and so never repacked.
+[[nodiscard]] constexpr bool is_matmul_weight(const tensor_info& t) noexcept {
+    return t.n_dims >= 2 && t.role != tensor_role::token_embedding && t.role != tensor_role::norm &&
+           t.role != tensor_role::output_norm && t.role != tensor_role::other;
+}
+
 /// True if the CPU backend repacks this weight (ggml/src/ggml-cpu/repack.cpp ggml_repack_get_optimal_repack_type on
 /// x86 with AVX2 / AVX-512: Q4_0, Q4_K, IQ4_NL, MXFP4 and (AVX-512) Q2_K with ne[1] % 8 == 0), and the weight feeds
 /// a matrix multiplication (the repack buffer type supports only MUL_MAT / MUL_MAT_ID: extra_buffer_type::supports_op).
 [[nodiscard]] constexpr bool cpu_repacks(const tensor_info& t) noexcept {
-    const bool matmul = t.n_dims >= 2 && t.role != tensor_role::token_embedding && t.role != tensor_role::norm &&
-                        t.role != tensor_role::output_norm && t.role != tensor_role::ffn_router &&
-                        t.role != tensor_role::other;
     const bool type_ok = t.type == ggml_type::q4_0 || t.type == ggml_type::q4_k || t.type == ggml_type::iq4_nl ||
                          t.type == ggml_type::mxfp4 || t.type == ggml_type::q2_k;
-    return matmul && type_ok && t.ne[1] % 8 == 0;
+    return is_matmul_weight(t) && type_ok && t.ne[1] % 8 == 0;
 }
 
 /// True if the AMX buffer type takes this weight (ggml/src/ggml-cpu/amx/amx.cpp extra_buffer_type::supports_op):
@@ -2295,10 +2300,7 @@ constexpr void add_to(buffer_list& l, buffer_ref b, std::uint64_t bytes) noexcep
 /// whose output width ne[1] is a multiple of 2 * TILE_N = 32, with ne[0] a multiple of 32 for Q4_0/Q4_1/Q8_0, 256 for
 /// Q4_K/Q5_K/Q6_K/IQ4_XS and 16 for F16.
 [[nodiscard]] constexpr bool amx_takes(const tensor_info& t) noexcept {
-    const bool matmul = t.n_dims >= 2 && t.role != tensor_role::token_embedding && t.role != tensor_role::norm &&
-                        t.role != tensor_role::output_norm && t.role != tensor_role::ffn_router &&
-                        t.role != tensor_role::ffn_expert && t.role != tensor_role::other;
-    if (!matmul || t.ne[1] % 32 != 0) return false;
+    if (!is_matmul_weight(t) || t.role == tensor_role::ffn_expert || t.ne[1] % 32 != 0) return false;
     switch (t.type) {
         case ggml_type::q4_0: case ggml_type::q4_1: case ggml_type::q8_0: return t.ne[0] % 32 == 0;
         case ggml_type::q4_k: case ggml_type::q5_k: case ggml_type::q6_k: case ggml_type::iq4_xs: return t.ne[0] % 256 == 0;

@@ -4,13 +4,11 @@
 
 #include <llamaplan.hpp>
 
-#include <charconv>
 #include <cstdint>
 #include <cstdio>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <vector>
 
 namespace cli {
 
@@ -28,25 +26,6 @@ inline std::string describe(const llamaplan::error& e) {
     if (e.where != 0) s += ", at " + std::to_string(e.where);
     s += ")";
     return s;
-}
-
-/// Parses an unsigned decimal integer that fits T.
-template <class T>
-std::optional<T> parse_uint(std::string_view s) {
-    T v{};
-    if (s.empty()) return std::nullopt;
-    const auto r = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (r.ec != std::errc{} || r.ptr != s.data() + s.size()) return std::nullopt;
-    return v;
-}
-
-/// Parses a signed decimal integer.
-inline std::optional<std::int64_t> parse_int(std::string_view s) {
-    std::int64_t v{};
-    if (s.empty()) return std::nullopt;
-    const auto r = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (r.ec != std::errc{} || r.ptr != s.data() + s.size()) return std::nullopt;
-    return v;
 }
 
 /// Parses a size such as "24GiB", "24G", "512MiB", "8000000000" into bytes.

@@ -18,7 +18,7 @@ TEST_CASE("estimates match llama.cpp's measured buffers on every ground-truth ro
     for (std::size_t r = 0; r < table->rows.size(); ++r) {
         const auto it = store.models.find(table->get(r, "model_file"));
         REQUIRE(it != store.models.end());
-        acc.add(*table, r, llamaplan::estimate_memory(it->second, hw, groundtruth::params_of(*table, r)));
+        acc.add(*table, r, hw, llamaplan::estimate_memory(it->second, hw, groundtruth::params_of(*table, r)));
     }
     for (const auto& m : acc.mismatches) MESSAGE(m);
     CHECK(acc.failed == 0);

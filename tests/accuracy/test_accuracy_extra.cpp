@@ -117,37 +117,16 @@ TEST_CASE("estimates match llama.cpp on models and settings outside the shared g
         const auto& e = *est;
 
         if (!table->get(r, "model_buf_detail").empty()) {
-            bool exact = true;
-            std::size_t n_printed = 0;
-            for (const auto& part : groundtruth::split(table->get(r, "model_buf_detail"), ';')) {
-                const auto eq = part.find('=');
-                if (eq == std::string::npos) continue;
-                ++n_printed;
-                std::uint64_t ours = 0;
-                char name[32];
-                for (const auto& b : e.model_buffers)
-                    if (llamaplan::buffer_name(hw, b.buffer, name) == part.substr(0, eq)) ours = b.bytes;
-                exact = exact && groundtruth::same_mib(ours, std::stod(part.substr(eq + 1)));
-            }
-            exact = exact && n_printed == e.model_buffers.size();
+            const bool exact = groundtruth::model_buffers_match(e, hw, table->get(r, "model_buf_detail"));
             model_stats.add(e.weights(), groundtruth::detail_sum(table->get(r, "model_buf_detail")), exact);
-            if (!exact) {
-                std::string ours;
-                char name[32];
-                for (const auto& b : e.model_buffers) {
-                    char v[32];
-                    std::snprintf(v, sizeof v, "=%.2f;", groundtruth::mib(b.bytes));
-                    ours += std::string(llamaplan::buffer_name(hw, b.buffer, name)) + v;
-                }
-                MESSAGE("model buffers differ (ours " << ours << " llama.cpp " << table->get(r, "model_buf_detail") << "): " << what);
-            }
+            if (!exact)
+                MESSAGE("model buffers differ (ours " << groundtruth::model_buffers_text(e, hw) << " llama.cpp "
+                                                      << table->get(r, "model_buf_detail") << "): " << what);
         }
         if (printed(*table, r, "kv_buf_mib") || e.kv() != 0) {
-            const bool swa = printed(*table, r, "kv_swa_mib");
             const bool exact = printed(*table, r, "kv_buf_mib") &&
-                               (swa ? groundtruth::same_mib(e.kv_swa, std::stod(table->get(r, "kv_swa_mib"))) &&
-                                          groundtruth::same_mib(e.kv() - e.kv_swa, std::stod(table->get(r, "kv_nonswa_mib")))
-                                    : groundtruth::same_mib(e.kv(), std::stod(table->get(r, "kv_buf_mib"))));
+                               groundtruth::kv_matches(e, table->get(r, "kv_buf_mib"), table->get(r, "kv_swa_mib"),
+                                                       table->get(r, "kv_nonswa_mib"));
             kv_stats.add(e.kv(), printed(*table, r, "kv_buf_mib") ? std::stod(table->get(r, "kv_buf_mib")) : 0.0, exact);
             if (!exact) MESSAGE("KV differs (ours " << groundtruth::mib(e.kv()) << " MiB): " << what);
         }

@@ -123,13 +123,49 @@ struct component_stats {
     [[nodiscard]] double max() const { return rel_errors.empty() ? 0 : *std::max_element(rel_errors.begin(), rel_errors.end()); }
 };
 
+/// True if every model buffer llama.cpp printed ("CPU_Mapped=335.82;CPU_REPACK=111.38") matches the estimate's buffer
+/// of the same name, and the estimate has no buffer llama.cpp did not print.
+inline bool model_buffers_match(const llamaplan::memory_estimate& e, const llamaplan::machine& hw, const std::string& detail) {
+    std::size_t n_printed = 0;
+    for (const auto& part : split(detail, ';')) {
+        const auto eq = part.find('=');
+        if (eq == std::string::npos) continue;
+        ++n_printed;
+        std::uint64_t ours = 0;
+        char name[32];
+        for (const auto& b : e.model_buffers)
+            if (llamaplan::buffer_name(hw, b.buffer, name) == part.substr(0, eq)) ours = b.bytes;
+        if (!same_mib(ours, std::stod(part.substr(eq + 1)))) return false;
+    }
+    return n_printed == e.model_buffers.size();
+}
+
+/// The estimate's model buffers in llama.cpp's "NAME=MiB;" form, for failure messages.
+inline std::string model_buffers_text(const llamaplan::memory_estimate& e, const llamaplan::machine& hw) {
+    std::string out;
+    char name[32], v[32];
+    for (const auto& b : e.model_buffers) {
+        std::snprintf(v, sizeof v, "=%.2f;", mib(b.bytes));
+        out += std::string(llamaplan::buffer_name(hw, b.buffer, name)) + v;
+    }
+    return out;
+}
+
+/// True if the KV cache matches; with sliding-window layers llama.cpp prints two caches and each must match.
+inline bool kv_matches(const llamaplan::memory_estimate& e, const std::string& total_mib, const std::string& swa_mib,
+                       const std::string& nonswa_mib) {
+    if (swa_mib.empty()) return same_mib(e.kv(), std::stod(total_mib));
+    return same_mib(e.kv_swa, std::stod(swa_mib)) && same_mib(e.kv() - e.kv_swa, std::stod(nonswa_mib));
+}
+
 struct accuracy {
     component_stats model, kv, output, compute;
     std::size_t rejected_rows = 0, rejected_agree = 0, failed = 0;
     std::vector<std::string> mismatches;  ///< first few disagreements, for diagnosis
 
     /// Compares one row with an estimate (or with the refusal the estimator returned).
-    void add(const csv& t, std::size_t r, const llamaplan::result<llamaplan::memory_estimate>& est) {
+    void add(const csv& t, std::size_t r, const llamaplan::machine& hw,
+             const llamaplan::result<llamaplan::memory_estimate>& est) {
         const bool measured_ok = t.get(r, "rc") == "0";
         if (!measured_ok) {
             ++rejected_rows;
@@ -139,24 +175,10 @@ struct accuracy {
         }
         if (!est) { ++failed; note(t, r, std::string("estimator refused: ") + std::string(est.error().what)); return; }
         const auto& e = *est;
-        // every model buffer on its own, by the name llama.cpp printed
-        bool buffers_exact = true;
-        for (const auto& part : split(t.get(r, "model_buf_detail"), ';')) {
-            const auto eq = part.find('=');
-            if (eq == std::string::npos) continue;
-            std::uint64_t ours = 0;
-            char name[32];
-            for (const auto& b : e.model_buffers)
-                if (llamaplan::buffer_name(llamaplan::machine{}, b.buffer, name) == part.substr(0, eq)) ours = b.bytes;
-            buffers_exact = buffers_exact && same_mib(ours, std::stod(part.substr(eq + 1)));
-        }
+        const bool buffers_exact = model_buffers_match(e, hw, t.get(r, "model_buf_detail"));
         model.add(e.weights(), detail_sum(t.get(r, "model_buf_detail")), buffers_exact);
-        if (!buffers_exact) note(t, r, "a model buffer differs");
-        // with sliding-window layers llama.cpp prints two caches; each must match
-        const bool kv_exact = t.get(r, "kv_swa_mib").empty()
-            ? same_mib(e.kv(), std::stod(t.get(r, "kv_buf_mib")))
-            : same_mib(e.kv_swa, std::stod(t.get(r, "kv_swa_mib"))) &&
-                  same_mib(e.kv() - e.kv_swa, std::stod(t.get(r, "kv_nonswa_mib")));
+        if (!buffers_exact) note(t, r, "model buffers " + model_buffers_text(e, hw));
+        const bool kv_exact = kv_matches(e, t.get(r, "kv_buf_mib"), t.get(r, "kv_swa_mib"), t.get(r, "kv_nonswa_mib"));
         kv.add(e.kv(), std::stod(t.get(r, "kv_buf_mib")), kv_exact);
         if (!kv_exact) note(t, r, "kv " + std::to_string(mib(e.kv())));
         output.add(e.output(), std::stod(t.get(r, "output_buf_mib")));

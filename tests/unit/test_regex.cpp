@@ -13,17 +13,14 @@ TEST_CASE("-ot patterns match like std::regex_search") {
     const char* names[] = {"blk.12.ffn_up_exps.weight", "output.weight", "blk.24.attn_q.weight", "token_embd.weight",
                            "blk.4.attn_norm.weight", "", "abc", "blk.3.attn_k.weight", "blk.0.ffn_gate_up_chexps.weight",
                            "blk.17.ffn_down.weight", "output_norm.weight", "b-az"};
-    int compared = 0;
     for (const char* p : patterns) {
         auto ours = llamaplan::detail::regex::compile(p);
         REQUIRE_MESSAGE(ours.has_value(), p);
         const std::regex theirs(p);
         for (const char* n : names) {
             CHECK_MESSAGE(ours->search(n) == std::regex_search(std::string(n), theirs), p, " on ", n);
-            ++compared;
         }
     }
-    CHECK(compared == 15 * 12);
 }
 
 TEST_CASE("invalid or unsupported patterns are errors, never a crash") {
