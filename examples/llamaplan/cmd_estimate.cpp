@@ -1,15 +1,13 @@
 // llamaplan estimate: the buffers llama.cpp will allocate for a model and a llama-server command line.
 #include "cli.hpp"
 #include "commands.hpp"
+#include "machine_args.hpp"
 
 #include <llamaplan/gguf/file.hpp>
 #include <llamaplan/memory.hpp>
-#include <llamaplan/probe/machine_file.hpp>
 #include <llamaplan/probe/json.hpp>
 #include <llamaplan/server_args.hpp>
 
-#include <deque>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,14 +25,10 @@ int usage(std::FILE* out) {
         "  flags that do not change memory (--host, --port, -t, ...) are accepted and ignored.\n"
         "\n"
         "options:\n"
-        "  --machine FILE              the machine from a file saved by 'llamaplan specs --save FILE'\n"
-        "  --gpu BACKEND:FREE[:NAME]   add a GPU (cuda, rocm, vulkan, metal, sycl), e.g. --gpu cuda:24GiB\n"
-        "                              (default: none: the host CPU as a CPU build of llama.cpp sees it)\n"
-        "  --no-repack-cpu             the host CPU does not repack weights (no AVX2/NEON kernels)\n"
-        "  --cpu-amx                   llama.cpp was built with AMX for an AMX CPU (weights go to an AMX buffer)\n"
-        "  --gpu-overhead BYTES        driver/context memory per CUDA/ROCm GPU (default 400MiB)\n"
-        "  --json                      print JSON (bytes) instead of a table\n",
+        "  --json                      print JSON (bytes) instead of a table\n"
+        "machine (default: the host CPU alone, as a CPU build of llama.cpp sees it; no probing):\n",
         out);
+    std::fputs(cli::machine_options::help(), out);
     return out == stdout ? 0 : 2;
 }
 
@@ -45,52 +39,16 @@ std::string device_label(const llamaplan::machine& hw, std::int32_t d) {
 
 int cmd_estimate(int argc, char** argv) {
     std::vector<std::string_view> server_argv;
-    std::deque<std::string> gpu_names;  // stable storage for device names
-    std::vector<llamaplan::device> gpus;
+    cli::machine_options machine_opts(/*probe_by_default=*/false);
     bool as_json = false;
-    bool host_repack = true;
-    bool host_amx = false;
-    llamaplan::overhead_params overhead;
-    std::optional<llamaplan::probe::probe_result> machine_file;
     for (int i = 0; i < argc; ++i) {
         const std::string_view a = argv[i];
         if (a == "-h" || a == "--help") return usage(stdout);
         if (a == "--json") { as_json = true; continue; }
-        if (a == "--no-repack-cpu") { host_repack = false; continue; }
-        if (a == "--cpu-amx") { host_amx = true; continue; }
-        if (a == "--gpu-overhead") {
-            if (i + 1 >= argc) return cli::fail("estimate: --gpu-overhead needs a size");
-            auto b = cli::parse_bytes(argv[++i]);
-            if (!b) return cli::fail("estimate: bad size '" + std::string(argv[i]) + "'");
-            overhead.gpu_context = *b;
-            continue;
-        }
-        if (a == "--machine") {
-            if (i + 1 >= argc) return cli::fail("estimate: --machine needs a file");
-            std::string message;
-            auto loaded = llamaplan::probe::load_machine_file(argv[++i], &message);
-            if (!loaded) return cli::fail("estimate: " + message);
-            machine_file = std::move(*loaded);
-            continue;
-        }
-        if (a == "--gpu") {
-            if (i + 1 >= argc) return cli::fail("estimate: --gpu needs BACKEND:FREE[:NAME]");
-            const std::string spec = argv[++i];
-            const auto c1 = spec.find(':');
-            if (c1 == std::string::npos) return cli::fail("estimate: --gpu needs BACKEND:FREE[:NAME], got '" + spec + "'");
-            const auto c2 = spec.find(':', c1 + 1);
-            llamaplan::device d;
-            if (!llamaplan::parse_backend(spec.substr(0, c1), d.kind) || d.kind == llamaplan::backend::cpu)
-                return cli::fail("estimate: unknown GPU backend '" + spec.substr(0, c1) + "'");
-            const auto mem = cli::parse_bytes(spec.substr(c1 + 1, c2 == std::string::npos ? std::string::npos : c2 - c1 - 1));
-            if (!mem || *mem == 0) return cli::fail("estimate: bad GPU memory size in '" + spec + "'");
-            d.memory_total = d.memory_free = *mem;
-            gpu_names.push_back(c2 == std::string::npos ? spec.substr(0, c1) + std::to_string(gpus.size()) : spec.substr(c2 + 1));
-            d.name = gpu_names.back();
-            d.unified_memory = d.kind == llamaplan::backend::metal;
-            gpus.push_back(d);
-            continue;
-        }
+        std::string err;
+        const int took = machine_opts.consume(argc, argv, i, err);
+        if (took < 0) return cli::fail("estimate: " + err);
+        if (took > 0) continue;
         if (a == "--") continue;
         server_argv.push_back(a);
     }
@@ -109,14 +67,8 @@ int cmd_estimate(int argc, char** argv) {
     const llamaplan::model m = mf->view();
 
     llamaplan::machine hw;
-    if (machine_file) {
-        const auto saved = machine_file->view();
-        hw.host = saved.host;
-        gpus.insert(gpus.begin(), saved.devices.begin(), saved.devices.end());
-    }
-    hw.host.cpu_repack = hw.host.cpu_repack && host_repack;
-    hw.host.cpu_amx = hw.host.cpu_amx || host_amx;
-    hw.devices = gpus;
+    if (std::string err; !machine_opts.build(hw, err)) return cli::fail("estimate: " + err);
+    llamaplan::overhead_params overhead = machine_opts.overhead;
     overhead.prompt_cache = args->cache_ram == ~0ull ? 0 : args->cache_ram;
     auto est = llamaplan::estimate_memory(m, hw, args->params, overhead);
     if (!est) return cli::fail("estimate: " + cli::describe(est.error()));
