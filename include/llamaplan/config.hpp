@@ -47,4 +47,9 @@
 #define LLAMAPLAN_MAX_OVERRIDES 32
 #endif
 
+/// Maximum tensors that `-ot` rules place apart from the rest of their block part (see placement.hpp).
+#ifndef LLAMAPLAN_MAX_EXCEPTIONS
+#define LLAMAPLAN_MAX_EXCEPTIONS 1024
+#endif
+
 #endif  // LLAMAPLAN_CONFIG_HPP

@@ -11,6 +11,7 @@
 #include <llamaplan/params.hpp>
 #include <llamaplan/placement.hpp>
 #include <llamaplan/result.hpp>
+#include <llamaplan/summary.hpp>
 
 #include <algorithm>
 #include <array>
@@ -122,116 +123,48 @@ constexpr void add_to(buffer_list& l, buffer_ref b, std::uint64_t bytes) noexcep
     (void)l.push_back({b, bytes});
 }
 
-/// Buffer alignment of a backend's device buffers (ggml_backend_buft_get_alignment): CPU TENSOR_ALIGNMENT = 32
-/// (ggml/src/ggml-impl.h); CUDA/HIP 128 (ggml-cuda.cu ggml_backend_cuda_buffer_type_get_alignment); others vary by
-/// driver: 128 is a conservative stand-in for Vulkan/SYCL, 32 for Metal.
+/// Buffer alignment of a buffer (ggml_backend_buft_get_alignment): CPU TENSOR_ALIGNMENT = 32 (ggml/src/ggml-impl.h);
+/// device buffers by their class (summary.hpp gpu_alignment).
 [[nodiscard]] constexpr std::uint64_t buffer_alignment(const machine& m, buffer_ref b) noexcept {
     if (b.kind != buffer_kind::gpu) return 32;
-    const auto k = m.devices[static_cast<std::size_t>(b.device)].kind;
-    return k == backend::metal ? 32 : 128;
+    return gpu_alignment(gpu_class_of(m.devices[static_cast<std::size_t>(b.device)].kind));
 }
 
-/// True if the GPU backends offer a pinned host buffer type (ggml_backend_dev_host_buffer_type is non-null for
-/// CUDA, HIP, SYCL and Vulkan; Metal and the CPU have none). llama.cpp puts it first in the CPU buffer list
-/// (src/llama-model.cpp make_cpu_buft_list), ahead of CPU_REPACK.
-[[nodiscard]] constexpr bool has_host_buffer(const machine& m) noexcept {
-    for (const auto& d : m.devices)
-        if (d.kind == backend::cuda || d.kind == backend::rocm || d.kind == backend::sycl || d.kind == backend::vulkan)
-            return true;
-    return false;
-}
-
-/// True if a weight is the matrix operand of a MUL_MAT / MUL_MAT_ID (llm_tensor_info_for in src/llama-arch.cpp):
-/// 2-D or more, and not the token embedding (GET_ROWS), a norm (MUL) or an auxiliary tensor. The MoE router
-/// (ffn_gate_inp) is a MUL_MAT weight too, though usually F32 and so never repacked.
-[[nodiscard]] constexpr bool is_matmul_weight(const tensor_info& t) noexcept {
-    return t.n_dims >= 2 && t.role != tensor_role::token_embedding && t.role != tensor_role::norm &&
-           t.role != tensor_role::output_norm && t.role != tensor_role::other;
-}
-
-/// True if the CPU backend repacks this weight (ggml/src/ggml-cpu/repack.cpp ggml_repack_get_optimal_repack_type on
-/// x86 with AVX2 / AVX-512: Q4_0, Q4_K, IQ4_NL, MXFP4 and (AVX-512) Q2_K with ne[1] % 8 == 0), and the weight feeds
-/// a matrix multiplication (the repack buffer type supports only MUL_MAT / MUL_MAT_ID: extra_buffer_type::supports_op).
-[[nodiscard]] constexpr bool cpu_repacks(const tensor_info& t) noexcept {
-    const bool type_ok = t.type == ggml_type::q4_0 || t.type == ggml_type::q4_k || t.type == ggml_type::iq4_nl ||
-                         t.type == ggml_type::mxfp4 || t.type == ggml_type::q2_k;
-    return is_matmul_weight(t) && type_ok && t.ne[1] % 8 == 0;
-}
-
-/// True if the AMX buffer type takes this weight (ggml/src/ggml-cpu/amx/amx.cpp extra_buffer_type::supports_op):
-/// a plain MUL_MAT (not MUL_MAT_ID, so never routed experts; batched 3-D weights such as MLA's attn_k_b count)
-/// whose output width ne[1] is a multiple of 2 * TILE_N = 32, with ne[0] a multiple of 32 for Q4_0/Q4_1/Q8_0, 256 for
-/// Q4_K/Q5_K/Q6_K/IQ4_XS and 16 for F16.
-[[nodiscard]] constexpr bool amx_takes(const tensor_info& t) noexcept {
-    if (!is_matmul_weight(t) || t.role == tensor_role::ffn_expert || t.ne[1] % 32 != 0) return false;
-    switch (t.type) {
-        case ggml_type::q4_0: case ggml_type::q4_1: case ggml_type::q8_0: return t.ne[0] % 32 == 0;
-        case ggml_type::q4_k: case ggml_type::q5_k: case ggml_type::q6_k: case ggml_type::iq4_xs: return t.ne[0] % 256 == 0;
-        case ggml_type::f16: return t.ne[0] % 16 == 0;
-        default: return false;
+/// The buffer of a host_buffer kind.
+[[nodiscard]] constexpr buffer_ref host_ref(host_buffer h) noexcept {
+    switch (h) {
+        case host_buffer::repack: return {buffer_kind::cpu_repack, host_device};
+        case host_buffer::amx: return {buffer_kind::cpu_amx, host_device};
+        case host_buffer::pinned: return {buffer_kind::host_pinned, host_device};
+        default: return {buffer_kind::cpu, host_device};
     }
 }
 
-/// Bytes the AMX buffer allocates for a weight (amx/mmq.cpp ggml_backend_amx_get_alloc_size / get_row_size): packed
-/// rows carry an int32 compensation per block for Q8_0, 4 extra bytes per block for Q4_K/Q5_K and 2 for IQ4_XS.
-/// Like llama.cpp, it counts ne[1] rows only (a batched 3-D quantized weight would get the size of one matrix).
-[[nodiscard]] constexpr std::uint64_t amx_alloc_size(const tensor_info& t) noexcept {
-    const std::uint64_t blocks = t.ne[0] / block_size(t.type);
-    std::uint64_t extra = 0;
-    if (t.type == ggml_type::q8_0) extra = 4;
-    else if (t.type == ggml_type::q4_k || t.type == ggml_type::q5_k) extra = 4;
-    else if (t.type == ggml_type::iq4_xs) extra = 2;
-    else if (t.type == ggml_type::f16) return t.bytes;
-    return t.ne[1] * blocks * (type_size(t.type) + extra);
-}
-
-/// The host buffer a CPU-resident weight lands in: llama.cpp walks the CPU buffer-type list (make_cpu_buft_list:
-/// the first GPU's pinned host buffer, then the CPU's extra buffer types AMX and CPU_REPACK, then CPU) and takes the
-/// first that supports the weight's op (select_weight_buft); a pinned host buffer is swapped for the mapped file when
-/// mmap is on (llama_model_loader::create_tensor). `--no-repack` drops every extra buffer type.
-[[nodiscard]] constexpr buffer_kind host_weight_buffer(const machine& m, const launch_params& p, const tensor_info& t) noexcept {
-    if (has_host_buffer(m)) return p.use_mmap ? buffer_kind::cpu_mapped : buffer_kind::host_pinned;
-    if (p.cpu_repack && m.host.cpu_amx && amx_takes(t)) return buffer_kind::cpu_amx;
-    if (p.cpu_repack && m.host.cpu_repack && cpu_repacks(t)) return buffer_kind::cpu_repack;
-    return p.use_mmap ? buffer_kind::cpu_mapped : buffer_kind::cpu;
-}
-
-/// Bytes a device buffer allocates for a tensor (ggml_backend_buft_get_alloc_size): CUDA pads quantized rows to a
-/// multiple of MATRIX_ROW_PADDING = 512 elements (ggml-cuda.cu ggml_backend_cuda_buffer_type_get_alloc_size).
-[[nodiscard]] constexpr std::uint64_t alloc_size(const machine& m, buffer_ref b, const tensor_info& t) noexcept {
-    if (b.kind == buffer_kind::cpu_amx) return amx_alloc_size(t);
-    std::uint64_t bytes = t.bytes;
-    if (b.kind == buffer_kind::gpu) {
-        const auto k = m.devices[static_cast<std::size_t>(b.device)].kind;
-        if ((k == backend::cuda || k == backend::rocm) && type_traits(t.type).quantized && t.ne[0] % 512 != 0)
-            bytes += row_size(t.type, 512 - t.ne[0] % 512) * t.ne[1] * t.ne[2] * t.ne[3];
+/// Adds a group's (or a single tensor's) weights on `device` to the model buffers and the mapped ranges.
+constexpr void add_group_weights(buffer_list& l, std::array<mapped_range, 256>& mapped, const machine& hw,
+                                 const group_cost& g, std::int32_t device) noexcept {
+    if (device != host_device) {
+        add_to(l, {buffer_kind::gpu, device}, g.gpu[static_cast<std::size_t>(gpu_class_of(hw.devices[static_cast<std::size_t>(device)].kind))]);
+        return;
     }
-    return bytes;
+    for (std::size_t h = 0; h < host_buffer_count; ++h) add_to(l, host_ref(static_cast<host_buffer>(h)), g.host[h]);
+    for (const auto& r : g.mapped) {
+        if (r.empty()) continue;
+        auto& m = mapped[r.file];
+        m.first = std::min(m.first, r.first);
+        m.last = std::max(m.last, r.last);
+    }
 }
 }  // namespace detail
 
-/// Predicts llama.cpp's buffers for `m` on machine `hw` with settings `p` (llama_model_load + llama_init_from_model
-/// as llama-server runs them). Errors mirror llama.cpp's refusals, with its reason.
-[[nodiscard]] constexpr result<memory_estimate> estimate_memory(const model& m, const machine& hw,
-                                                                const launch_params& p,
-                                                                const overhead_params& extra = {}) noexcept {
-    const hparams& hp = m.hp;
+/// Resolves the context llama.cpp builds from the settings (llama_context::llama_context and llama_init_from_model
+/// in src/llama-context.cpp): n_ctx padding, streams, batch clamping, output rows, KV cells, flash attention; and
+/// refuses what llama.cpp refuses, with its reason. Fills the shape fields of a fresh estimate.
+[[nodiscard]] constexpr result<memory_estimate> resolve_context(const hparams& hp, const launch_params& p) noexcept {
     memory_estimate e;
-    if (hp.n_layer == 0 || hp.n_embd == 0) return make_error(errc::invalid_argument, "model has no layers or no embedding length");
-    // bounds that keep every product below 2^64 (real models are orders of magnitude smaller)
-    if (hp.n_embd >= (1u << 24) || hp.n_vocab >= (1u << 28) || hp.n_embd_head_k >= 65536 || hp.n_embd_head_v >= 65536 ||
-        hp.n_embd_head_k_swa >= 65536 || hp.n_embd_head_v_swa >= 65536 || hp.n_ff >= (1u << 24))
-        return make_error(errc::overflow, "model hyper-parameters are implausibly large");
-    for (std::uint32_t il = 0; il < hp.n_layer; ++il)
-        if (hp.head_count(il) >= 65536 || hp.head_count_kv(il) >= 65536 || hp.ff_length(il) >= (1u << 24))
-            return make_error(errc::overflow, "a layer's head count or FFN width is implausibly large", il);
-    if (hp.n_embd_r() >= (1ull << 32) || hp.n_embd_s() >= (1ull << 32))
-        return make_error(errc::overflow, "recurrent state width is implausibly large");
     if (p.n_seq_max == 0 || p.n_seq_max > 256) return make_error(errc::invalid_argument, "n_seq_max must be between 1 and 256 (LLAMA_MAX_SEQ)", p.n_seq_max);
     if (!is_kv_cache_type(p.type_k) || !is_kv_cache_type(p.type_v))
         return make_error(errc::invalid_argument, "unsupported cache type: use f32, f16, bf16, q8_0, q4_0, q4_1, iq4_nl, q5_0 or q5_1");
-
-    // ---- context (llama_context::llama_context, llama_init_from_model in src/llama-context.cpp)
     std::uint64_t n_ctx = p.n_ctx != 0 ? p.n_ctx : hp.n_ctx_train;
     if (n_ctx == 0) return make_error(errc::invalid_argument, "n_ctx and model->hparams.n_ctx_train cannot both be zero");
     const bool quant_v = type_traits(p.type_v).quantized;
@@ -270,58 +203,97 @@ constexpr void add_to(buffer_list& l, buffer_ref b, std::uint64_t bytes) noexcep
     const std::uint32_t n_outputs_max = p.n_outputs_max != 0 ? p.n_outputs_max : p.n_seq_max;
     e.n_outputs = p.n_seq_max;
     e.n_outputs_graph = std::min(e.n_ubatch, n_outputs_max);
-
-    // ---- weights (llama_model::load_tensors, llama_model_loader::create_tensor)
-    auto lp = place_layers(hp, hw, p);
-    if (!lp) return lp.error();
-    e.layers = *lp;
-    auto ov = compile_overrides(p, hw);
-    if (!ov) return ov.error();
-    const bool host_buffer = detail::has_host_buffer(hw);
-    // CPU_Mapped buffers cover [first, last) of their tensors in each split file (get_mapping_range)
-    struct range { std::uint64_t first = ~0ull, last = 0; };
-    std::array<range, 256> mapped{};
-    for (const auto& t : m.tensors) {
-        const std::int32_t dev = tensor_device(t, e.layers, p, *ov);
-        buffer_ref b{buffer_kind::gpu, dev};
-        if (dev == host_device) b = {detail::host_weight_buffer(hw, p, t), host_device};
-        if (b.kind == buffer_kind::cpu_mapped) {
-            if (t.file >= mapped.size()) return make_error(errc::capacity_exceeded, "more than 256 split files", t.file);
-            auto& r = mapped[t.file];
-            r.first = std::min(r.first, t.offset);
-            r.last = std::max(r.last, t.offset + t.bytes);
-            continue;
-        }
-        detail::add_to(e.model_buffers, b, detail::pad_to(detail::alloc_size(hw, b, t), detail::buffer_alignment(hw, b)));
+    // KV cells (llama_kv_cache constructor, src/llama-kv-cache.cpp; SWA sizes in llama-kv-cache-iswa.cpp)
+    bool any_swa = false;
+    for (std::uint32_t il = 0; il < hp.n_layer; ++il) any_swa = any_swa || (hp.has_kv(il) && hp.is_swa(il));
+    std::uint64_t kv_size_swa = n_ctx_seq;
+    if (any_swa && !p.swa_full) {
+        const std::uint64_t want = std::uint64_t(hp.n_swa) * (p.kv_unified ? p.n_seq_max : 1) + e.n_ubatch;
+        kv_size_swa = detail::pad_to(std::min<std::uint64_t>(n_ctx_seq, want), 256);
     }
-    // tied embeddings: the output layer uses a duplicate of token_embd (llama_model_loader::create_tensor)
-    if (m.find("output.weight") == nullptr) {
-        if (const auto* te = m.find("token_embd.weight")) {
-            tensor_info dup = *te;
-            dup.role = tensor_role::output;
-            const std::int32_t dev = e.layers.output();
-            // a copy is made unless the output layer's buffer is the one token_embd already lives in
-            const buffer_ref b = dev == host_device ? buffer_ref{detail::host_weight_buffer(hw, p, dup), host_device}
-                                                    : buffer_ref{buffer_kind::gpu, dev};
-            const buffer_ref original{detail::host_weight_buffer(hw, p, *te), host_device};
-            if (!(b == original)) detail::add_to(e.model_buffers, b, detail::pad_to(detail::alloc_size(hw, b, dup), detail::buffer_alignment(hw, b)));
+    e.kv_cells = static_cast<std::uint32_t>(n_ctx_seq);
+    e.kv_cells_swa = any_swa ? static_cast<std::uint32_t>(kv_size_swa) : 0;
+    return e;
+}
+
+/// The graph shape llama.cpp reserves its compute buffer for (llama_context::sched_reserve), from a resolved context.
+[[nodiscard]] constexpr compute_shape compute_shape_of(const memory_estimate& e, const launch_params& p) noexcept {
+    compute_shape cs{};
+    cs.n_tokens = e.n_ubatch;
+    cs.n_outputs = e.n_outputs_graph;
+    cs.n_seqs = p.n_seq_max;
+    cs.n_stream = e.n_stream;
+    cs.n_kv = e.kv_cells;
+    cs.n_kv_swa = e.kv_cells_swa != 0 ? e.kv_cells_swa : e.kv_cells;
+    cs.flash_attn = e.flash_attn;
+    cs.type_k = p.type_k;
+    cs.type_v = p.type_v;
+    return cs;
+}
+
+/// Adds the model buffers of a placement (llama_model::load_tensors, llama_model_loader::create_tensor), priced from
+/// the summary: groups without exceptions as wholes, the others tensor by tensor.
+[[nodiscard]] constexpr result<bool> add_weight_buffers(memory_estimate& e, const model& m, const model_summary& s,
+                                                        const placement& pl, const machine& hw) noexcept {
+    std::array<mapped_range, 256> mapped{};  // CPU_Mapped buffers cover [first, last) of their tensors per file
+    std::array<bool, max_groups> split{};    // groups with exceptions
+    for (const auto& x : pl.exceptions) {
+        if (x.tensor >= m.tensors.size()) return make_error(errc::invalid_argument, "placement names a tensor that does not exist", x.tensor);
+        split[group_of(m.tensors[x.tensor], s.n_layer_all)] = true;
+    }
+    for (std::size_t g = 0; g < s.n_groups; ++g) {
+        if (split[g]) continue;
+        const std::int32_t dev = pl.group_device(g);
+        if (dev != host_device && (dev < 0 || static_cast<std::size_t>(dev) >= hw.devices.size()))
+            return make_error(errc::invalid_argument, "placement names a device that does not exist", g);
+        detail::add_group_weights(e.model_buffers, mapped, hw, s.groups[g], dev);
+    }
+    if (!pl.exceptions.empty()) {
+        for (std::size_t i = 0; i < m.tensors.size(); ++i) {
+            const auto& t = m.tensors[i];
+            if (!split[group_of(t, s.n_layer_all)]) continue;
+            const std::int32_t dev = pl.tensor_device(static_cast<std::uint32_t>(i), t);
+            if (dev != host_device && (dev < 0 || static_cast<std::size_t>(dev) >= hw.devices.size()))
+                return make_error(errc::invalid_argument, "placement names a device that does not exist", i);
+            group_cost one{};
+            if (auto ok = add_tensor_cost(one, t, m.hp, hw, s.use_mmap, s.repack); !ok) return ok.error();
+            detail::add_group_weights(e.model_buffers, mapped, hw, one, dev);
+        }
+    }
+    // tied embeddings: the output layer uses a duplicate of token_embd (llama_model_loader::create_tensor), made
+    // unless the output layer's buffer is the one token_embd already lives in
+    if (s.tied_output) {
+        tensor_info dup = m.tensors[static_cast<std::size_t>(s.token_embd)];
+        const std::int32_t embd_dev = pl.tensor_device(static_cast<std::uint32_t>(s.token_embd), dup);
+        dup.role = tensor_role::output;
+        const std::int32_t dev = pl.layers.output();
+        auto buffer_of = [&](std::int32_t d, const tensor_info& t) -> buffer_ref {
+            if (d != host_device) return {buffer_kind::gpu, d};
+            host_buffer h{};
+            return detail::host_buffer_of(hw, s.use_mmap, s.repack, t, h) ? detail::host_ref(h)
+                                                                          : buffer_ref{buffer_kind::cpu_mapped, host_device};
+        };
+        const buffer_ref b = buffer_of(dev, dup);
+        if (!(b == buffer_of(embd_dev, m.tensors[static_cast<std::size_t>(s.token_embd)]))) {
+            group_cost one{};
+            if (auto ok = add_tensor_cost(one, dup, m.hp, hw, s.use_mmap, s.repack); !ok) return ok.error();
+            if (b.kind == buffer_kind::cpu_mapped) {
+                detail::add_to(e.model_buffers, b, detail::pad_to(dup.bytes, 32));
+            } else {
+                detail::add_group_weights(e.model_buffers, mapped, hw, one, dev);
+            }
         }
     }
     for (const auto& r : mapped)
         if (r.first < r.last) detail::add_to(e.model_buffers, {buffer_kind::cpu_mapped, host_device}, r.last - r.first);
+    return true;
+}
 
-    // ---- KV cache (llama_kv_cache constructor, src/llama-kv-cache.cpp; SWA sizes in llama-kv-cache-iswa.cpp)
+/// Adds the KV cache buffers (llama_kv_cache constructor, src/llama-kv-cache.cpp): each attention layer's K and V on
+/// its block's device (the host with `-nkvo`).
+[[nodiscard]] constexpr result<bool> add_kv_buffers(memory_estimate& e, const hparams& hp, const machine& hw,
+                                                    const launch_params& p) noexcept {
     const std::uint64_t n_stream = e.n_stream;
-    const std::uint64_t kv_size = n_ctx_seq;
-    std::uint64_t kv_size_swa = kv_size;
-    bool any_swa = false;
-    for (std::uint32_t il = 0; il < hp.n_layer; ++il) any_swa = any_swa || (hp.has_kv(il) && hp.is_swa(il));
-    if (any_swa && !p.swa_full) {
-        const std::uint64_t want = std::uint64_t(hp.n_swa) * (p.kv_unified ? p.n_seq_max : 1) + e.n_ubatch;
-        kv_size_swa = detail::pad_to(std::min(kv_size, want), 256);
-    }
-    e.kv_cells = static_cast<std::uint32_t>(kv_size);
-    e.kv_cells_swa = any_swa ? static_cast<std::uint32_t>(kv_size_swa) : 0;
     // without flash attention V is stored transposed and rows are padded to the widest V (n_embd_v_gqa_max)
     std::uint32_t v_max = 0;
     for (std::uint32_t il = 0; il < hp.n_layer; ++il)
@@ -330,7 +302,7 @@ constexpr void add_to(buffer_list& l, buffer_ref b, std::uint64_t bytes) noexcep
         if (hp.is_recurrent(il)) { ++e.recurrent_layers; continue; }
         if (!hp.has_kv(il)) continue;
         ++e.kv_layers;
-        const std::uint64_t cells = hp.is_swa(il) ? kv_size_swa : kv_size;
+        const std::uint64_t cells = hp.is_swa(il) ? e.kv_cells_swa : e.kv_cells;
         const std::int32_t dev = p.offload_kqv ? e.layers.of(il) : host_device;
         const buffer_ref b = dev == host_device ? buffer_ref{buffer_kind::cpu, host_device} : buffer_ref{buffer_kind::gpu, dev};
         const std::uint64_t align = detail::buffer_alignment(hw, b);
@@ -339,7 +311,7 @@ constexpr void add_to(buffer_list& l, buffer_ref b, std::uint64_t bytes) noexcep
             return make_error(errc::overflow, "KV cache size overflows 64 bits", il);
         k = detail::pad_to(k, align);
         if (!hp.is_mla()) {
-            const std::uint32_t v_width = fa ? hp.n_embd_v_gqa(il) : v_max;
+            const std::uint32_t v_width = e.flash_attn ? hp.n_embd_v_gqa(il) : v_max;
             if (detail::mul_overflows(row_size(p.type_v, v_width), cells * n_stream, v))
                 return make_error(errc::overflow, "KV cache size overflows 64 bits", il);
             v = detail::pad_to(v, align);
@@ -351,69 +323,68 @@ constexpr void add_to(buffer_list& l, buffer_ref b, std::uint64_t bytes) noexcep
         if (hp.is_swa(il)) e.kv_swa += k + v;
         detail::add_to(e.kv_buffers, b, k + v);
     }
+    return true;
+}
 
-    // ---- recurrent state (llama_memory_recurrent, src/llama-memory-recurrent.cpp): F32, max(1, n_seq_max) rows
-    if (e.recurrent_layers > 0) {
-        const std::uint64_t rows = std::max<std::uint32_t>(1, p.n_seq_max);
-        for (std::uint32_t il = 0; il < hp.n_layer; ++il) {
-            if (!hp.is_recurrent(il)) continue;
-            const std::int32_t dev = p.offload_kqv ? e.layers.of(il) : host_device;
-            const buffer_ref b = dev == host_device ? buffer_ref{buffer_kind::cpu, host_device} : buffer_ref{buffer_kind::gpu, dev};
-            const std::uint64_t align = detail::buffer_alignment(hw, b);
-            detail::add_to(e.recurrent_buffers, b,
-                           detail::pad_to(4 * hp.n_embd_r() * rows, align) + detail::pad_to(4 * hp.n_embd_s() * rows, align));
-        }
+/// Adds the recurrent-state buffers (llama_memory_recurrent, src/llama-memory-recurrent.cpp): F32, max(1,
+/// n_seq_max) rows per recurrent layer, on its block's device.
+constexpr void add_recurrent_buffers(memory_estimate& e, const hparams& hp, const machine& hw,
+                                     const launch_params& p) noexcept {
+    if (e.recurrent_layers == 0) return;
+    const std::uint64_t rows = std::max<std::uint32_t>(1, p.n_seq_max);
+    for (std::uint32_t il = 0; il < hp.n_layer; ++il) {
+        if (!hp.is_recurrent(il)) continue;
+        const std::int32_t dev = p.offload_kqv ? e.layers.of(il) : host_device;
+        const buffer_ref b = dev == host_device ? buffer_ref{buffer_kind::cpu, host_device} : buffer_ref{buffer_kind::gpu, dev};
+        const std::uint64_t align = detail::buffer_alignment(hw, b);
+        detail::add_to(e.recurrent_buffers, b,
+                       detail::pad_to(4 * hp.n_embd_r() * rows, align) + detail::pad_to(4 * hp.n_embd_s() * rows, align));
     }
+}
 
-    // ---- output buffer (llama_context::output_reserve): logits (+ embeddings) for n_outputs rows, F32,
-    // in the host buffer of the output layer's device
-    {
-        const std::uint64_t n_embd_out = hp.n_embd_out != 0 ? hp.n_embd_out : hp.n_embd;
-        const std::uint64_t floats = std::uint64_t(hp.n_vocab) * e.n_outputs + (p.embeddings ? n_embd_out * e.n_outputs : 0);
-        const bool pinned = e.layers.output() != host_device && host_buffer;
-        detail::add_to(e.output_buffers, {pinned ? buffer_kind::host_pinned : buffer_kind::cpu, host_device}, floats * 4);
+/// Adds the output buffer (llama_context::output_reserve): logits (+ embeddings) for n_outputs rows, F32, in the
+/// host buffer of the output layer's device.
+constexpr void add_output_buffer(memory_estimate& e, const hparams& hp, const machine& hw, const launch_params& p) noexcept {
+    const std::uint64_t n_embd_out = hp.n_embd_out != 0 ? hp.n_embd_out : hp.n_embd;
+    const std::uint64_t floats = std::uint64_t(hp.n_vocab) * e.n_outputs + (p.embeddings ? n_embd_out * e.n_outputs : 0);
+    const bool pinned = e.layers.output() != host_device && detail::has_host_buffer(hw);
+    detail::add_to(e.output_buffers, {pinned ? buffer_kind::host_pinned : buffer_kind::cpu, host_device}, floats * 4);
+}
+
+/// Adds the compute buffers (llama_context::sched_reserve) given the graph's CPU figure, which does not depend on
+/// the placement (so a planner computes it once per shape).
+constexpr void add_compute_buffers(memory_estimate& e, const hparams& hp, const machine& hw, const launch_params& p,
+                                   const placement& pl, const compute_breakdown& graph_cpu) noexcept {
+    e.compute_detail = graph_cpu;
+    const std::uint64_t graph = graph_cpu.total;
+    if (e.layers.n_gpu_layers == 0) {
+        detail::add_to(e.compute_buffers, {buffer_kind::cpu, host_device}, graph);
+        return;
     }
-
-    // ---- compute buffers (llama_context::sched_reserve): the worst-case graph for one ubatch
-    {
-        compute_shape cs{};
-        cs.n_tokens = e.n_ubatch;
-        cs.n_outputs = e.n_outputs_graph;
-        cs.n_seqs = p.n_seq_max;
-        cs.n_stream = e.n_stream;
-        cs.n_kv = e.kv_cells;
-        cs.n_kv_swa = any_swa ? e.kv_cells_swa : e.kv_cells;
-        cs.flash_attn = fa;
-        cs.type_k = p.type_k;
-        cs.type_v = p.type_v;
-        e.compute_detail = compute_buffer_cpu_breakdown(m, cs);
-        const std::uint64_t graph = e.compute_detail.total;
-        if (e.layers.n_gpu_layers == 0) {
-            detail::add_to(e.compute_buffers, {buffer_kind::cpu, host_device}, graph);
-        } else {
-            // Each GPU holding layers reserves the graph of its layers; the largest live tensors are per-layer, so
-            // every such device is charged the whole-graph figure (an upper bound), and the host keeps the graph
-            // inputs (token ids, embeddings of the ubatch) — 4 copies with pipeline parallelism
-            // (llama_context: GGML_SCHED_MAX_COPIES when several devices hold every layer and no -ot is set).
-            e.compute_calibrated = false;
-            std::uint32_t n_gpus_used = 0;
-            for (std::size_t d = 0; d < hw.devices.size(); ++d) {
-                bool used = false;
-                for (const auto dev : e.layers.device) used = used || dev == static_cast<std::int32_t>(d);
-                if (!used) continue;
-                ++n_gpus_used;
-                detail::add_to(e.compute_buffers, {buffer_kind::gpu, static_cast<std::int32_t>(d)}, graph);
-            }
-            const bool pipeline = n_gpus_used > 1 && e.layers.n_gpu_layers == e.layers.n_layer_all + 1 &&
-                                  p.split_mode == split_mode::layer && p.offload_kqv && p.overrides.empty() &&
-                                  !p.cpu_moe && p.n_cpu_moe == 0;
-            const std::uint64_t inputs = std::uint64_t(e.n_ubatch) * hp.n_embd * 4 + std::uint64_t(hp.n_vocab) * cs.n_outputs * 4;
-            detail::add_to(e.compute_buffers, {host_buffer ? buffer_kind::host_pinned : buffer_kind::cpu, host_device},
-                           inputs * (pipeline ? 4 : 1));
-        }
+    // Each GPU holding layers reserves the graph of its layers; the largest live tensors are per-layer, so every such
+    // device is charged the whole-graph figure (an upper bound), and the host keeps the graph inputs (token ids,
+    // embeddings of the ubatch) — 4 copies with pipeline parallelism (llama_context: GGML_SCHED_MAX_COPIES when
+    // several devices hold every layer and no tensor override is set).
+    e.compute_calibrated = false;
+    std::uint32_t n_gpus_used = 0;
+    for (std::size_t d = 0; d < hw.devices.size(); ++d) {
+        bool used = false;
+        for (const auto dev : e.layers.device) used = used || dev == static_cast<std::int32_t>(d);
+        if (!used) continue;
+        ++n_gpus_used;
+        detail::add_to(e.compute_buffers, {buffer_kind::gpu, static_cast<std::int32_t>(d)}, graph);
     }
+    const bool pipeline = n_gpus_used > 1 && e.layers.n_gpu_layers == e.layers.n_layer_all + 1 &&
+                          p.split_mode == split_mode::layer && p.offload_kqv && !pl.overrides;
+    const std::uint64_t inputs = std::uint64_t(e.n_ubatch) * hp.n_embd * 4 + std::uint64_t(hp.n_vocab) * e.n_outputs_graph * 4;
+    detail::add_to(e.compute_buffers,
+                   {detail::has_host_buffer(hw) ? buffer_kind::host_pinned : buffer_kind::cpu, host_device},
+                   inputs * (pipeline ? 4 : 1));
+}
 
-    // ---- per-device rows (llama_memory_breakdown) plus overheads outside llama.cpp's buffers
+/// Fills the per-device rows (llama_memory_breakdown) and the overheads outside llama.cpp's buffers.
+constexpr void add_breakdown(memory_estimate& e, const machine& hw, const overhead_params& extra) noexcept {
+    e.devices.clear();
     (void)e.devices.push_back({host_device, 0, 0, 0, extra.prompt_cache});
     for (std::size_t d = 0; d < hw.devices.size(); ++d) {
         const bool cuda_like = hw.devices[d].kind == backend::cuda || hw.devices[d].kind == backend::rocm;
@@ -428,7 +399,44 @@ constexpr void add_to(buffer_list& l, buffer_ref b, std::uint64_t bytes) noexcep
     for (const auto& b : e.recurrent_buffers) row_of(b.buffer).context += b.bytes;
     for (const auto& b : e.output_buffers) row_of(b.buffer).context += b.bytes;
     for (const auto& b : e.compute_buffers) row_of(b.buffer).compute += b.bytes;
+}
+
+/// The whole estimate for a resolved placement, priced from a summary (summarize() with the same machine, load mode
+/// and repacking as `p`). `graph_cpu` is the compute graph's CPU figure for this shape, when the caller already has
+/// it (compute_buffer_cpu_breakdown(m, compute_shape_of(e, p))); it is computed when null.
+[[nodiscard]] constexpr result<memory_estimate> estimate_placed(const model& m, const model_summary& s,
+                                                                const placement& pl, const machine& hw,
+                                                                const launch_params& p, const overhead_params& extra = {},
+                                                                const compute_breakdown* graph_cpu = nullptr) noexcept {
+    if (s.use_mmap != p.use_mmap || s.repack != p.cpu_repack)
+        return make_error(errc::invalid_argument, "the summary was priced for another load mode or repacking");
+    auto ctx = resolve_context(m.hp, p);
+    if (!ctx) return ctx.error();
+    memory_estimate e = *ctx;
+    e.layers = pl.layers;
+    if (auto ok = add_weight_buffers(e, m, s, pl, hw); !ok) return ok.error();
+    if (auto ok = add_kv_buffers(e, m.hp, hw, p); !ok) return ok.error();
+    add_recurrent_buffers(e, m.hp, hw, p);
+    add_output_buffer(e, m.hp, hw, p);
+    add_compute_buffers(e, m.hp, hw, p, pl, graph_cpu ? *graph_cpu : compute_buffer_cpu_breakdown(m, compute_shape_of(e, p)));
+    add_breakdown(e, hw, extra);
     return e;
+}
+
+/// Predicts llama.cpp's buffers for `m` on machine `hw` with settings `p` (llama_model_load + llama_init_from_model
+/// as llama-server runs them). Errors mirror llama.cpp's refusals, with its reason. Uses about 300 KB of stack for
+/// the model summary (see summary.hpp); a caller planning many settings summarizes once and calls estimate_placed.
+[[nodiscard]] constexpr result<memory_estimate> estimate_memory(const model& m, const machine& hw,
+                                                                const launch_params& p,
+                                                                const overhead_params& extra = {}) noexcept {
+    if (auto ok = check_hparams(m.hp); !ok) return ok.error();
+    auto ctx = resolve_context(m.hp, p);  // settings errors first, as llama.cpp reports them
+    if (!ctx) return ctx.error();
+    model_summary s;
+    if (auto ok = summarize(m, hw, p.use_mmap, p.cpu_repack, s); !ok) return ok.error();
+    auto pl = resolve_placement(m, hw, p);
+    if (!pl) return pl.error();
+    return estimate_placed(m, s, *pl, hw, p, extra);
 }
 
 /// The name llama.cpp gives a buffer ("CPU_Mapped", "CUDA0", "CUDA_Host", "Vulkan1").

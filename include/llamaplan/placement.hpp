@@ -9,6 +9,7 @@
 #include <llamaplan/model.hpp>
 #include <llamaplan/params.hpp>
 #include <llamaplan/result.hpp>
+#include <llamaplan/summary.hpp>
 
 #include <array>
 #include <cstdint>
@@ -133,6 +134,92 @@ struct compiled_overrides {
         detail::starts_with(t.name, "position_embd"))
         return host_device;  // input layer: "always keep it on the CPU" (llama_model::load_tensors)
     return lp.output();
+}
+
+
+/// A tensor placed apart from the rest of its group (by a user `-ot` rule that splits a group).
+struct tensor_exception {
+    std::uint32_t tensor = 0;           ///< index into model::tensors
+    std::int32_t device = host_device;  ///< where its weights live
+};
+
+/// Placement as data: which device runs each block (llama.cpp's layer assignment, which the KV cache and recurrent
+/// state follow) and where the weights of each part of each block live (`-ot` / `--n-cpu-moe` move parts apart from
+/// their block). User flags are resolved into it once; the planner builds it directly; emit.hpp turns it back into
+/// the shortest llama-server flags.
+struct placement {
+    layer_placement layers{};  ///< device of each block and of the output layer (from -ngl / -ts / -sm / -mg)
+    /// Device of each part's weights, per block (index into machine::devices, or host_device).
+    std::array<std::array<std::int8_t, layer_part_count>, LLAMAPLAN_MAX_LAYERS> parts{};
+    std::int32_t input = host_device;   ///< device of the input layer's weights (the host, unless a rule moves them)
+    std::int32_t output = host_device;  ///< device of the output layer's weights
+    detail::fixed_vector<tensor_exception, LLAMAPLAN_MAX_EXCEPTIONS> exceptions{};  ///< tensors apart from their group
+    bool overrides = false;  ///< tensor-buffer overrides are in effect (`-ot`, `--cpu-moe`, `--n-cpu-moe`): llama.cpp
+                             ///< then never uses pipeline parallelism (llama_model::has_tensor_overrides)
+
+    /// Device of group g's weights.
+    [[nodiscard]] constexpr std::int32_t group_device(std::size_t g) const noexcept {
+        const std::size_t n = layers.n_layer_all;
+        if (g == group_index::input(static_cast<std::uint32_t>(n))) return input;
+        if (g == group_index::output(static_cast<std::uint32_t>(n))) return output;
+        return parts[g / layer_part_count][g % layer_part_count];
+    }
+    /// Sets the device of part p of block il.
+    constexpr void set_part(std::uint32_t il, layer_part p, std::int32_t device) noexcept {
+        parts[il][static_cast<std::size_t>(p)] = static_cast<std::int8_t>(device);
+    }
+    /// Device of part p of block il.
+    [[nodiscard]] constexpr std::int32_t part(std::uint32_t il, layer_part p) const noexcept {
+        return parts[il][static_cast<std::size_t>(p)];
+    }
+    /// Device of tensor `index` of a model (its exception, else its group's device).
+    [[nodiscard]] constexpr std::int32_t tensor_device(std::uint32_t index, const tensor_info& t) const noexcept {
+        for (const auto& x : exceptions)
+            if (x.tensor == index) return x.device;
+        return group_device(group_of(t, layers.n_layer_all));
+    }
+    /// Every part of every block on its block's device, input on the host, output on the output layer's device.
+    constexpr void follow_layers() noexcept {
+        for (std::uint32_t il = 0; il < layers.n_layer_all; ++il)
+            for (std::size_t p = 0; p < layer_part_count; ++p) parts[il][p] = static_cast<std::int8_t>(layers.of(il));
+        input = host_device;
+        output = layers.output();
+        exceptions.clear();
+    }
+};
+
+/// Resolves llama-server settings (-ngl / -ts / -sm / -mg, then `-ot` rules, `--cpu-moe`, `--n-cpu-moe`) into a
+/// placement. Each `-ot` regex runs once per tensor here and never again while the placement is priced.
+[[nodiscard]] constexpr result<placement> resolve_placement(const model& m, const machine& hw,
+                                                            const launch_params& p) noexcept {
+    placement out;
+    auto lp = place_layers(m.hp, hw, p);
+    if (!lp) return lp.error();
+    out.layers = *lp;
+    out.follow_layers();
+    out.overrides = !p.overrides.empty() || p.cpu_moe || p.n_cpu_moe > 0;
+    if (!out.overrides) return out;
+    auto ov = compile_overrides(p, hw);
+    if (!ov) return ov.error();
+    // the first tensor of a group decides the group's device; the others that differ become exceptions
+    constexpr std::size_t n_max = max_groups;
+    std::array<bool, n_max> seen{};
+    for (std::size_t i = 0; i < m.tensors.size(); ++i) {
+        const auto& t = m.tensors[i];
+        const std::int32_t dev = llamaplan::tensor_device(t, out.layers, p, *ov);
+        const std::size_t g = group_of(t, out.layers.n_layer_all);
+        if (!seen[g]) {
+            seen[g] = true;
+            const auto n = out.layers.n_layer_all;
+            if (g == group_index::input(n)) out.input = dev;
+            else if (g == group_index::output(n)) out.output = dev;
+            else out.parts[g / layer_part_count][g % layer_part_count] = static_cast<std::int8_t>(dev);
+        } else if (dev != out.group_device(g)) {
+            if (!out.exceptions.push_back({static_cast<std::uint32_t>(i), dev}))
+                return make_error(errc::capacity_exceeded, "-ot rules split more tensors from their blocks than LLAMAPLAN_MAX_EXCEPTIONS", i);
+        }
+    }
+    return out;
 }
 
 }  // namespace llamaplan
