@@ -9,9 +9,13 @@
 #include <llamaplan/model.hpp>
 #include <llamaplan/machine.hpp>
 #include <llamaplan/params.hpp>
+#include <llamaplan/summary.hpp>
 #include <llamaplan/placement.hpp>
 #include <llamaplan/compute.hpp>
 #include <llamaplan/memory.hpp>
 #include <llamaplan/server_args.hpp>
+#include <llamaplan/presets.hpp>
+#include <llamaplan/planner.hpp>
+#include <llamaplan/emit.hpp>
 
 #endif  // LLAMAPLAN_HPP

@@ -12,6 +12,7 @@ void usage(std::FILE* out) {
         "usage: llamaplan COMMAND [ARGS]\n"
         "\n"
         "commands:\n"
+        "  plan [MODEL.gguf] [FLAGS]          the best llama-server settings for this machine and a goal\n"
         "  inspect MODEL.gguf [--json]        architecture, hyper-parameters and tensors by role, layer and type\n"
         "  estimate MODEL.gguf [FLAGS]        the buffers llama.cpp allocates, from llama-server's own flags\n"
         "  specs [--json] [--save FILE]       the GPUs, CPU and memory this machine has\n"
@@ -29,6 +30,7 @@ int main(int argc, char** argv) {
         return 2;
     }
     const char* cmd = argv[1];
+    if (!std::strcmp(cmd, "plan")) return cmd_plan(argc - 2, argv + 2);
     if (!std::strcmp(cmd, "inspect")) return cmd_inspect(argc - 2, argv + 2);
     if (!std::strcmp(cmd, "estimate")) return cmd_estimate(argc - 2, argv + 2);
     if (!std::strcmp(cmd, "specs")) return cmd_specs(argc - 2, argv + 2);

@@ -27,6 +27,40 @@ struct tensor_override {
     std::int32_t device = host_device;  ///< index into machine::devices, or host_device for CPU
 };
 
+/// A launch setting a user can pin and the planner decides (one entry per llama-server flag family).
+enum class setting : std::uint8_t {
+    n_ctx, n_batch, n_ubatch, type_k, type_v, flash_attn, n_parallel, kv_unified, n_gpu_layers, tensor_split,
+    split_mode, main_gpu, tensor_overrides, threads, threads_batch, load_mode, cache_ram, swa_full, offload_kqv,
+    repack, numa,
+};
+
+/// Number of setting values.
+inline constexpr std::size_t setting_count = 21;
+
+/// The name of a setting as JSON and reasons spell it ("n_ctx").
+[[nodiscard]] constexpr std::string_view to_string(setting s) noexcept {
+    constexpr std::array<std::string_view, setting_count> names = {
+        "n_ctx", "n_batch", "n_ubatch", "type_k", "type_v", "flash_attn", "n_parallel", "kv_unified", "n_gpu_layers",
+        "tensor_split", "split_mode", "main_gpu", "tensor_overrides", "threads", "threads_batch", "load_mode",
+        "cache_ram", "swa_full", "offload_kqv", "repack", "numa"};
+    const auto i = static_cast<std::size_t>(s);
+    return i < names.size() ? names[i] : "n_ctx";
+}
+
+/// A set of settings (which ones a user pinned).
+struct setting_set {
+    std::uint32_t bits = 0;  ///< bit i = setting i
+    /// True if `s` is in the set.
+    [[nodiscard]] constexpr bool has(setting s) const noexcept { return (bits >> static_cast<unsigned>(s)) & 1u; }
+    /// Adds `s`.
+    constexpr void add(setting s) noexcept { bits |= 1u << static_cast<unsigned>(s); }
+    /// True if any placement setting (-ngl, -ts, -sm, -mg, -ot, --cpu-moe, --n-cpu-moe) is in the set.
+    [[nodiscard]] constexpr bool any_placement() const noexcept {
+        return has(setting::n_gpu_layers) || has(setting::tensor_split) || has(setting::split_mode) ||
+               has(setting::main_gpu) || has(setting::tensor_overrides);
+    }
+};
+
 /// The llama.cpp settings that decide memory use: the llama_model_params and llama_context_params a
 /// llama-server command line turns into (common/common.cpp common_model_params_to_llama / common_context_params_to_llama).
 struct launch_params {

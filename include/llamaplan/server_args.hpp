@@ -22,6 +22,10 @@ struct server_args {
     bool n_parallel_auto = true;   ///< `-np` absent or -1: 4 slots with a unified KV cache
     bool fit = true;               ///< `--fit on|off` (default on)
     std::uint64_t cache_ram = 8192ull << 20;  ///< `-cram` host prompt cache (bytes; default 8192 MiB; 0 = off)
+    std::uint32_t threads = 0;       ///< `-t` CPU threads for generation (0 = llama.cpp's default)
+    std::uint32_t threads_batch = 0; ///< `-tb` CPU threads for batches (0 = same as threads)
+    std::string_view numa{};         ///< `--numa distribute|isolate|numactl`, empty when absent
+    setting_set pinned{};            ///< the settings the command line gave explicitly
 };
 
 namespace detail {
@@ -82,11 +86,11 @@ template <std::size_t N>
 }
 
 // Flags llama-server accepts that do not change memory; listed so a pasted command line parses (common/arg.cpp).
-inline constexpr std::array<std::string_view, 52> ignored_with_value = {
-    "--host", "--port", "-t", "--threads", "-tb", "--threads-batch", "-lv", "--verbosity", "--log-verbosity",
+inline constexpr std::array<std::string_view, 47> ignored_with_value = {
+    "--host", "--port", "-lv", "--verbosity", "--log-verbosity",
     "-a", "--alias", "--api-key", "--api-key-file", "-s", "--seed", "--temp", "--top-k", "--top-p", "--min-p",
     "-n", "--n-predict", "--predict", "--chat-template", "--chat-template-file", "--timeout", "--threads-http",
-    "-fitt", "--fit-target", "-fitc", "--fit-ctx", "--keep", "--numa", "--slot-save-path", "--reasoning-format",
+    "-fitt", "--fit-target", "-fitc", "--fit-ctx", "--keep", "--slot-save-path", "--reasoning-format",
     "--reasoning-budget", "-C", "--cpu-mask", "-Cb", "--cpu-mask-batch", "--prio", "--prio-batch", "--cache-reuse",
     "-ctxcp", "--ctx-checkpoints", "--swa-checkpoints", "--log-file", "--path", "--api-prefix", "--rope-freq-base",
     "--rope-freq-scale", "--rope-scaling", "--yarn-orig-ctx"};
@@ -127,42 +131,48 @@ inline constexpr std::array<std::string_view, 22> ignored_switches = {
             out.model = v; ++i;
         } else if (a == "-c" || a == "--ctx-size") {
             if (!need() || !detail::parse_u64(v, u) || u > 0xffffffffull) return bad("-c needs a token count", i);
-            p.n_ctx = static_cast<std::uint32_t>(u); ++i;
+            p.n_ctx = static_cast<std::uint32_t>(u); out.pinned.add(setting::n_ctx); ++i;
         } else if (a == "-b" || a == "--batch-size") {
             if (!need() || !detail::parse_u64(v, u) || u == 0 || u > 0xffffffffull) return bad("-b needs a positive token count", i);
-            p.n_batch = static_cast<std::uint32_t>(u); ++i;
+            p.n_batch = static_cast<std::uint32_t>(u); out.pinned.add(setting::n_batch); ++i;
         } else if (a == "-ub" || a == "--ubatch-size") {
             if (!need() || !detail::parse_u64(v, u) || u == 0 || u > 0xffffffffull) return bad("-ub needs a positive token count", i);
-            p.n_ubatch = static_cast<std::uint32_t>(u); ++i;
+            p.n_ubatch = static_cast<std::uint32_t>(u); out.pinned.add(setting::n_ubatch); ++i;
         } else if (a == "-ctk" || a == "--cache-type-k" || a == "-ctv" || a == "--cache-type-v") {
             if (!need()) return bad("missing cache type", i);
             const auto t = parse_type(v);
             if (!t || !is_kv_cache_type(*t))
                 return bad("unsupported cache type (allowed: f32, f16, bf16, q8_0, q4_0, q4_1, iq4_nl, q5_0, q5_1)", i + 1);
-            (a == "-ctk" || a == "--cache-type-k" ? p.type_k : p.type_v) = *t; ++i;
+            const bool is_k = a == "-ctk" || a == "--cache-type-k";
+            (is_k ? p.type_k : p.type_v) = *t;
+            out.pinned.add(is_k ? setting::type_k : setting::type_v);
+            ++i;
         } else if (a == "-fa" || a == "--flash-attn") {
             if (!need()) return bad("-fa needs on, off or auto", i);
             const int sw = detail::parse_switch(v);
             if (v == "auto" || v == "-1") p.flash_attn = flash_attn_mode::automatic;
             else if (sw < 0) return bad("-fa needs on, off or auto", i + 1);
             else p.flash_attn = sw ? flash_attn_mode::on : flash_attn_mode::off;
+            out.pinned.add(setting::flash_attn);
             ++i;
         } else if (a == "-np" || a == "--parallel") {
             if (!need() || !detail::parse_i64(v, s) || s == 0 || s < -1 || s > 256) return bad("-np needs 1..256 or -1 (auto)", i);
             out.n_parallel_auto = s == -1;
             p.n_seq_max = s == -1 ? 4 : static_cast<std::uint32_t>(s);
             if (!kvu_explicit) p.kv_unified = out.n_parallel_auto;
+            if (!out.n_parallel_auto) out.pinned.add(setting::n_parallel);
             ++i;
         } else if (a == "-kvu" || a == "--kv-unified") {
-            p.kv_unified = true; kvu_explicit = true;
+            p.kv_unified = true; kvu_explicit = true; out.pinned.add(setting::kv_unified);
         } else if (a == "-no-kvu" || a == "--no-kv-unified") {
-            p.kv_unified = false; kvu_explicit = true;
+            p.kv_unified = false; kvu_explicit = true; out.pinned.add(setting::kv_unified);
         } else if (a == "-ngl" || a == "--gpu-layers" || a == "--n-gpu-layers") {
             if (!need()) return bad("-ngl needs N, auto or all", i);
             if (v == "auto" || v == "-1") { out.n_gpu_layers_auto = true; p.n_gpu_layers = -1; }
             else if (v == "all" || v == "-2") { out.n_gpu_layers_auto = false; p.n_gpu_layers = -1; }
             else if (detail::parse_u64(v, u) && u <= 0x7fffffff) { out.n_gpu_layers_auto = false; p.n_gpu_layers = static_cast<std::int32_t>(u); }
             else return bad("-ngl needs N, auto or all", i + 1);
+            if (!out.n_gpu_layers_auto) out.pinned.add(setting::n_gpu_layers);
             ++i;
         } else if (a == "-ot" || a == "--override-tensor") {
             if (!need()) return bad("-ot needs REGEX=BUFT[,...]", i);
@@ -177,6 +187,7 @@ inline constexpr std::array<std::string_view, 22> ignored_switches = {
                 if (!p.overrides.push_back(o)) return make_error(errc::capacity_exceeded, "too many -ot rules", i + 1);
                 rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
             }
+            out.pinned.add(setting::tensor_overrides);
             ++i;
         } else if (a == "-ts" || a == "--tensor-split") {
             if (!need()) return bad("-ts needs proportions like 3,1", i);
@@ -189,6 +200,7 @@ inline constexpr std::array<std::string_view, 22> ignored_switches = {
                 ++k;
                 rest = cut == std::string_view::npos ? std::string_view{} : rest.substr(cut + 1);
             }
+            out.pinned.add(setting::tensor_split);
             ++i;
         } else if (a == "-sm" || a == "--split-mode") {
             if (!need()) return bad("-sm needs none, layer, row or tensor", i);
@@ -197,43 +209,53 @@ inline constexpr std::array<std::string_view, 22> ignored_switches = {
             else if (v == "row") p.split_mode = split_mode::row;
             else if (v == "tensor") p.split_mode = split_mode::tensor;
             else return bad("-sm needs none, layer, row or tensor", i + 1);
+            out.pinned.add(setting::split_mode);
             ++i;
         } else if (a == "-mg" || a == "--main-gpu") {
             if (!need() || !detail::parse_u64(v, u) || u >= LLAMAPLAN_MAX_DEVICES) return bad("-mg needs a device index", i);
-            p.main_gpu = static_cast<std::uint32_t>(u); ++i;
+            p.main_gpu = static_cast<std::uint32_t>(u); out.pinned.add(setting::main_gpu); ++i;
         } else if (a == "-nkvo" || a == "--no-kv-offload") {
-            p.offload_kqv = false;
+            p.offload_kqv = false; out.pinned.add(setting::offload_kqv);
         } else if (a == "-kvo" || a == "--kv-offload") {
-            p.offload_kqv = true;
+            p.offload_kqv = true; out.pinned.add(setting::offload_kqv);
         } else if (a == "--swa-full") {
-            p.swa_full = true;
+            p.swa_full = true; out.pinned.add(setting::swa_full);
         } else if (a == "-cmoe" || a == "--cpu-moe") {
-            p.cpu_moe = true;
+            p.cpu_moe = true; out.pinned.add(setting::tensor_overrides);
         } else if (a == "-ncmoe" || a == "--n-cpu-moe") {
             if (!need() || !detail::parse_u64(v, u) || u > 0xffffffffull) return bad("--n-cpu-moe needs a layer count", i);
-            p.n_cpu_moe = static_cast<std::uint32_t>(u); ++i;
+            p.n_cpu_moe = static_cast<std::uint32_t>(u); out.pinned.add(setting::tensor_overrides); ++i;
         } else if (a == "--embedding" || a == "--embeddings") {
             p.embeddings = true;
         } else if (a == "-nr" || a == "--no-repack") {
-            p.cpu_repack = false;
+            p.cpu_repack = false; out.pinned.add(setting::repack);
         } else if (a == "--repack") {
-            p.cpu_repack = true;
+            p.cpu_repack = true; out.pinned.add(setting::repack);
         } else if (a == "--no-mmap") {
-            p.use_mmap = false;
+            p.use_mmap = false; out.pinned.add(setting::load_mode);
         } else if (a == "--mmap") {
-            p.use_mmap = true;
+            p.use_mmap = true; out.pinned.add(setting::load_mode);
         } else if (a == "-lm" || a == "--load-mode") {
             if (!need()) return bad("--load-mode needs a mode", i);
             if (v == "none" || v == "dio") p.use_mmap = false;
             else if (v == "auto" || v == "mmap" || v == "mlock" || v == "mmap+mlock") p.use_mmap = v != "mlock";
             else return bad("--load-mode needs auto, none, mmap, mlock, mmap+mlock or dio", i + 1);
+            out.pinned.add(setting::load_mode);
             ++i;
         } else if (a == "-fit" || a == "--fit") {
             if (!need() || detail::parse_switch(v) < 0) return bad("--fit needs on or off", i);
             out.fit = detail::parse_switch(v) == 1; ++i;
         } else if (a == "-cram" || a == "--cache-ram") {
             if (!need() || !detail::parse_i64(v, s) || s < -1) return bad("-cram needs MiB, 0 or -1", i);
-            out.cache_ram = s < 0 ? ~0ull : std::uint64_t(s) << 20; ++i;
+            out.cache_ram = s < 0 ? ~0ull : std::uint64_t(s) << 20; out.pinned.add(setting::cache_ram); ++i;
+        } else if (a == "-t" || a == "--threads" || a == "-tb" || a == "--threads-batch") {
+            if (!need() || !detail::parse_i64(v, s) || s < -1 || s > 4096) return bad("-t needs a thread count", i);
+            const bool batch = a == "-tb" || a == "--threads-batch";
+            (batch ? out.threads_batch : out.threads) = s < 0 ? 0 : static_cast<std::uint32_t>(s);
+            out.pinned.add(batch ? setting::threads_batch : setting::threads); ++i;
+        } else if (a == "--numa") {
+            if (!need() || !(v == "distribute" || v == "isolate" || v == "numactl")) return bad("--numa needs distribute, isolate or numactl", i);
+            out.numa = v; out.pinned.add(setting::numa); ++i;
         } else if (detail::one_of(a, detail::ignored_with_value)) {
             if (!need()) return bad("missing value after a flag", i);
             ++i;

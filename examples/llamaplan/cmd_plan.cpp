@@ -1,0 +1,208 @@
+// llamaplan plan: the best llama-server settings for a model on a machine, for a goal, around any pinned flags.
+#include "cli.hpp"
+#include "commands.hpp"
+#include "machine_args.hpp"
+
+#include <llamaplan/emit.hpp>
+#include <llamaplan/gguf/file.hpp>
+#include <llamaplan/gguf/writer.hpp>
+#include <llamaplan/planner.hpp>
+#include <llamaplan/server_args.hpp>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace {
+
+int usage(std::FILE* out) {
+    std::fputs(
+        "usage: llamaplan plan [MODEL.gguf] [llama-server flags] [options]\n"
+        "       llamaplan plan [options] -- llama-server -m MODEL.gguf [flags]\n"
+        "\n"
+        "Chooses every llama-server setting (context, KV cache types, flash attention, batch sizes, slots, GPU layers\n"
+        "and their split, MoE expert placement, threads, load mode, prompt cache) for a goal, so that every device\n"
+        "keeps its margin. Flags you give (-c, -ngl, -ot, -ctk, -np, ...) are pinned: kept as given, and the rest is\n"
+        "planned around them. With no MODEL it plans a built-in Llama-3.1-8B-shaped model.\n"
+        "\n"
+        "options:\n"
+        "  --preset NAME               balanced (default), high_speed, more_context, system_safe, ultra_performance,\n"
+        "                              moe_optimized, general, long_context, speed, quality\n"
+        "  --margin BYTES              free memory kept on each GPU (default: the preset's, e.g. 1GiB)\n"
+        "  --host-margin BYTES         free RAM kept on the host (default: the preset's)\n"
+        "  --json                      print JSON (bytes, tokens/s)\n"
+        "  -v, --verbose               explain every setting\n"
+        "machine (default: this machine, probed):\n",
+        out);
+    std::fputs(cli::machine_options::help(), out);
+    std::fputs(
+        "\nexit codes: 0 planned, 3 nothing fits (the closest configuration and the shortfall are printed),\n"
+        "            2 bad input, 1 I/O error\n"
+        "\nexamples:\n"
+        "  llamaplan plan model.gguf\n"
+        "  llamaplan plan model.gguf --preset more_context -np 4\n"
+        "  llamaplan plan model.gguf -c 32768 -ctk q8_0 --gpu cuda:24GiB --json\n"
+        "  llamaplan plan --machine server.json -- llama-server -m model.gguf --jinja\n",
+        out);
+    return out == stdout ? 0 : 2;
+}
+
+/// Quotes an argument for a POSIX shell when it needs it.
+std::string shell_quote(std::string_view a) {
+    bool plain = !a.empty();
+    for (char c : a)
+        plain = plain && (std::isalnum(static_cast<unsigned char>(c)) || std::string_view("-_./:=,+@%").find(c) != std::string_view::npos);
+    if (plain) return std::string(a);
+    std::string q = "'";
+    for (char c : a) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return q + "'";
+}
+
+/// Writes the built-in model (Llama-3.1-8B-shaped, Q4_K) as a header-only GGUF in the temp directory.
+std::string builtin_model(std::string& err) {
+    std::error_code ec;
+    const auto dir = std::filesystem::temp_directory_path(ec);
+    if (ec) { err = "no temporary directory: " + ec.message(); return {}; }
+    const std::string path = (dir / "llamaplan-builtin-llama3.1-8b-q4_k.gguf").string();
+    llamaplan::gguf::synth_spec s;
+    s.arch = "llama";
+    s.n_layer = 32;
+    s.n_embd = 4096;
+    s.n_head = 32;
+    s.n_head_kv = 8;
+    s.n_ff = 14336;
+    s.n_vocab = 128256;
+    s.n_ctx = 131072;
+    s.write_vocab_size = true;
+    s.weight_type = llamaplan::ggml_type::q4_k;
+    s.embd_type = llamaplan::ggml_type::q6_k;
+    if (!llamaplan::gguf::synthesize(s).write(path, llamaplan::gguf::data_fill::header_only)) {
+        err = "cannot write " + path;
+        return {};
+    }
+    return path;
+}
+
+std::string device_name(const llamaplan::machine& hw, std::int32_t d) {
+    return d == llamaplan::host_device ? std::string("CPU") : std::string(hw.devices[static_cast<std::size_t>(d)].name);
+}
+
+}  // namespace
+
+int cmd_plan(int argc, char** argv) {
+    std::vector<std::string_view> server_argv;
+    cli::machine_options machine_opts(/*probe_by_default=*/true);
+    bool as_json = false, verbose = false;
+    llamaplan::preset_id preset = llamaplan::preset_id::balanced;
+    std::uint64_t margin = llamaplan::unset_bytes, host_margin = llamaplan::unset_bytes;
+    for (int i = 0; i < argc; ++i) {
+        const std::string_view a = argv[i];
+        if (a == "-h" || a == "--help") return usage(stdout);
+        if (a == "--json") { as_json = true; continue; }
+        if (a == "-v" || a == "--verbose") { verbose = true; continue; }
+        if (a == "--preset") {
+            if (i + 1 >= argc || !llamaplan::parse_preset(argv[i + 1], preset))
+                return cli::fail("plan: --preset needs one of balanced, high_speed, more_context, system_safe, "
+                                 "ultra_performance, moe_optimized, general, long_context, speed, quality");
+            ++i;
+            continue;
+        }
+        if (a == "--margin" || a == "--host-margin") {
+            if (i + 1 >= argc) return cli::fail("plan: " + std::string(a) + " needs a size");
+            auto b = cli::parse_bytes(argv[++i]);
+            if (!b) return cli::fail("plan: bad size '" + std::string(argv[i]) + "'");
+            (a == "--margin" ? margin : host_margin) = *b;
+            continue;
+        }
+        std::string err;
+        const int took = machine_opts.consume(argc, argv, i, err);
+        if (took < 0) return cli::fail("plan: " + err);
+        if (took > 0) continue;
+        if (a == "--") continue;
+        server_argv.push_back(a);
+    }
+    auto args = llamaplan::parse_server_args(server_argv);
+    if (!args) {
+        const auto at = args.error().where;
+        return cli::fail("plan: " + std::string(args.error().what) +
+                         (at < server_argv.size() ? " ('" + std::string(server_argv[at]) + "')" : std::string{}));
+    }
+    std::string model_path(args->model);
+    if (model_path.empty()) {
+        std::string err;
+        model_path = builtin_model(err);
+        if (model_path.empty()) { std::fprintf(stderr, "llamaplan: plan: %s\n", err.c_str()); return 1; }
+        if (!as_json) std::printf("(no model given: planning a built-in Llama-3.1-8B-shaped Q4_K model)\n");
+    }
+    llamaplan::gguf::file_error fe;
+    auto mf = llamaplan::gguf::open(model_path, fe);
+    if (!mf) {
+        std::fprintf(stderr, "llamaplan: %s: %s\n", fe.path.c_str(), cli::describe(mf.error()).c_str());
+        return mf.error().code == llamaplan::errc::io_error || mf.error().code == llamaplan::errc::not_found ? 1 : 2;
+    }
+    const llamaplan::model m = mf->view();
+    llamaplan::machine hw;
+    if (std::string err; !machine_opts.build(hw, err)) return cli::fail("plan: " + err);
+
+    llamaplan::goal g = llamaplan::goal_from_args(*args, preset);
+    g.gpu_margin = margin;
+    g.host_margin = host_margin;
+    g.gpu_context = machine_opts.overhead.gpu_context;
+    auto summary = std::make_unique<llamaplan::model_summary>();
+    const bool mmap = g.pinned.has(llamaplan::setting::load_mode) ? g.params.use_mmap : true;
+    const bool repack = g.pinned.has(llamaplan::setting::repack) ? g.params.cpu_repack : true;
+    if (auto ok = llamaplan::summarize(m, hw, mmap, repack, *summary); !ok) return cli::fail("plan: " + cli::describe(ok.error()));
+    auto pl = std::make_unique<llamaplan::plan>();
+    {
+        auto r = llamaplan::plan_model(m, *summary, hw, g);
+        if (!r) return cli::fail("plan: " + cli::describe(r.error()));
+        *pl = *r;
+    }
+    const int rc = pl->fits ? 0 : 3;
+    if (as_json) {
+        std::string out;
+        llamaplan::emit_json(*pl, m, *summary, hw, model_path, [&](std::string_view s) { out += s; });
+        std::printf("%s\n", out.c_str());
+        return rc;
+    }
+    std::vector<std::string> argv_out;
+    (void)llamaplan::emit_argv(*pl, m, *summary, hw, model_path, [&](std::string_view s) { argv_out.emplace_back(s); });
+    if (!pl->fits) {
+        std::printf("nothing fits for preset %s: the closest configuration misses %s on %s by %s\n\n",
+                    std::string(llamaplan::to_string(preset)).c_str(), "its budget",
+                    device_name(hw, pl->short_device).c_str(), cli::human(pl->short_bytes).c_str());
+    }
+    std::printf("%s", pl->fits ? "" : "closest: ");
+    for (std::size_t i = 0; i < argv_out.size(); ++i) std::printf("%s%s", i ? " " : "", shell_quote(argv_out[i]).c_str());
+    std::printf("\n\n");
+    const auto& e = pl->memory;
+    std::printf("preset %s: context %u tokens (%u per slot x %u slot%s), KV %s/%s, flash attention %s, batch %u/%u\n",
+                std::string(llamaplan::to_string(preset)).c_str(), e.n_ctx, pl->ctx_per_slot, pl->params.n_seq_max,
+                pl->params.n_seq_max == 1 ? "" : "s", std::string(llamaplan::type_name(pl->params.type_k)).c_str(),
+                std::string(llamaplan::type_name(pl->params.type_v)).c_str(), e.flash_attn ? "on" : "off", e.n_batch, e.n_ubatch);
+    std::printf("layers on GPUs: %u of %u; weights read per token: %s, %s of it from GPU memory\n",
+                pl->place.layers.n_gpu_layers, pl->place.layers.n_layer_all + 1, cli::human(pl->speed.read_bytes).c_str(),
+                cli::human(pl->speed.gpu_read_bytes).c_str());
+    std::printf("predicted: %.1f tokens/s generating, %.0f tokens/s prompt (bandwidth/FLOPs bound; see README)\n\n",
+                pl->speed.decode_tps, pl->speed.prefill_tps);
+    std::printf("  %-28s %10s %10s %10s %10s %10s %10s %10s\n", "device (MiB)", "model", "context", "compute", "overhead",
+                "planned", "margin", "free");
+    for (const auto& b : pl->budgets) {
+        const auto* row = e.row(b.device);
+        std::printf("  %-28s %10s %10s %10s %10s %10s %10s %10s%s\n", device_name(hw, b.device).substr(0, 28).c_str(),
+                    cli::mib(row ? row->model : 0).c_str(), cli::mib(row ? row->context : 0).c_str(),
+                    cli::mib(row ? row->compute : 0).c_str(), cli::mib(row ? row->overhead : 0).c_str(),
+                    cli::mib(b.planned).c_str(), cli::mib(b.margin).c_str(),
+                    b.free == 0 && b.device == llamaplan::host_device ? "unknown" : cli::mib(b.free).c_str(),
+                    b.fits() ? "" : "  <- over");
+    }
+    if (verbose) {
+        std::printf("\nwhy:\n");
+        for (const auto& r : pl->reasons)
+            std::printf("  %-16s %-9s %s\n", std::string(llamaplan::to_string(r.what)).c_str(),
+                        std::string(llamaplan::to_string(r.how)).c_str(), std::string(r.why).c_str());
+        std::printf("  (%u candidate placements priced)\n", pl->candidates);
+    }
+    return rc;
+}

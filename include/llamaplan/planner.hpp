@@ -1,0 +1,697 @@
+// SPDX-License-Identifier: MIT
+#ifndef LLAMAPLAN_PLANNER_HPP
+#define LLAMAPLAN_PLANNER_HPP
+
+// plan(): every llama.cpp setting chosen jointly for a goal, never over any device's budget.
+//
+// The search (DESIGN.md §7). For each discrete choice (KV cache type, physical batch) and each context on a ladder,
+// tensors are placed greedily by value density — bytes read per decoded token per byte stored: attention, norms,
+// dense FFN and shared experts (read in full every token) fill the fastest memory first, block by block from the
+// output layer backwards as `-ngl` counts them, and routed experts (read n_expert_used / n_expert of the time) take
+// the memory that remains, block by block and part by part (up, gate, down: partial blocks). Every candidate is
+// priced with the memory model's own arithmetic (estimate_placed), so a plan's bytes are what `estimate` reports for
+// its argv. Between candidates the goal decides lexicographically (presets.hpp): offload-first presets maximize the
+// bytes read per token from GPU memory and then the context; context-first presets the reverse. Both orders are
+// monotone in free memory, which the property tests check.
+
+#include <llamaplan/config.hpp>
+#include <llamaplan/machine.hpp>
+#include <llamaplan/memory.hpp>
+#include <llamaplan/model.hpp>
+#include <llamaplan/params.hpp>
+#include <llamaplan/placement.hpp>
+#include <llamaplan/presets.hpp>
+#include <llamaplan/result.hpp>
+#include <llamaplan/server_args.hpp>
+#include <llamaplan/summary.hpp>
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <string_view>
+
+namespace llamaplan {
+
+/// "Not given": a margin or size the preset decides.
+inline constexpr std::uint64_t unset_bytes = ~0ull;
+
+/// What the user asks for: a preset, the settings pinned on the command line, and margins.
+struct goal {
+    preset_id preset = preset_id::balanced;  ///< the planning goal
+    launch_params params{};                  ///< values of the pinned settings (the others are ignored)
+    setting_set pinned{};                    ///< which settings are pinned
+    std::uint32_t threads = 0;               ///< pinned `-t` (0 = llama.cpp's default)
+    std::uint32_t threads_batch = 0;         ///< pinned `-tb`
+    std::uint64_t cache_ram = 8192ull << 20; ///< pinned `-cram` (bytes; unset_bytes = unlimited)
+    std::uint64_t gpu_margin = unset_bytes;  ///< free memory kept on each GPU (bytes; unset = the preset's)
+    std::uint64_t host_margin = unset_bytes; ///< free RAM kept on the host (bytes; unset = the preset's)
+    std::uint64_t gpu_context = 400ull << 20;///< driver context per CUDA/ROCm GPU, outside llama.cpp's buffers (bytes)
+};
+
+/// A goal from a parsed llama-server command line: every flag it gave is pinned.
+[[nodiscard]] constexpr goal goal_from_args(const server_args& a, preset_id preset = preset_id::balanced) noexcept {
+    goal g;
+    g.preset = preset;
+    g.params = a.params;
+    g.pinned = a.pinned;
+    g.threads = a.threads;
+    g.threads_batch = a.threads_batch;
+    g.cache_ram = a.cache_ram;
+    return g;
+}
+
+/// How a setting got its value.
+enum class origin : std::uint8_t {
+    pinned,     ///< the user gave it
+    chosen,     ///< the planner chose it
+    defaulted,  ///< llama.cpp's default, stated explicitly
+};
+
+/// The name of an origin ("pinned").
+[[nodiscard]] constexpr std::string_view to_string(origin o) noexcept {
+    return o == origin::pinned ? "pinned" : o == origin::chosen ? "chosen" : "defaulted";
+}
+
+/// Why a setting has its value.
+struct reason {
+    setting what = setting::n_ctx;  ///< the setting
+    origin how = origin::chosen;    ///< pinned, chosen or defaulted
+    std::string_view why{};         ///< the binding constraint or trade, in words
+};
+
+/// One device's budget in a plan (index 0 is the host).
+struct device_budget {
+    std::int32_t device = host_device;  ///< GPU index, or host_device
+    std::uint64_t free = 0;             ///< free memory when planned (bytes; 0 for a host of unknown size)
+    std::uint64_t planned = 0;          ///< what the plan puts there, overheads included (bytes)
+    std::uint64_t margin = 0;           ///< kept free (bytes)
+    /// True if planned + margin fits in free (a host of unknown size always fits).
+    [[nodiscard]] constexpr bool fits() const noexcept {
+        return (device == host_device && free == 0) || (planned <= free && margin <= free - planned);
+    }
+    /// Bytes by which it misses (0 if it fits).
+    [[nodiscard]] constexpr std::uint64_t shortfall() const noexcept {
+        return fits() ? 0 : planned + margin - free;
+    }
+};
+
+/// Predicted speed of a plan (tokens/s).
+struct speed_estimate {
+    double decode_tps = 0;   ///< generation at an empty context (tokens/s)
+    double prefill_tps = 0;  ///< prompt processing (tokens/s)
+    std::uint64_t read_bytes = 0;      ///< weight bytes read per decoded token (bytes)
+    std::uint64_t gpu_read_bytes = 0;  ///< of which from GPU memory (bytes)
+};
+
+/// A launch plan: every setting, the placement, the memory model's bytes per device, the predicted speed and the
+/// reasons. When `fits` is false nothing fitted: the plan is the smallest configuration tried and `short_device` /
+/// `short_bytes` say where and by how much it missed.
+struct plan {
+    preset_id preset = preset_id::balanced;  ///< the goal planned for
+    launch_params params{};                  ///< the settings (llama.cpp's memory-relevant ones)
+    std::uint32_t threads = 0;               ///< `-t` (0 = not set)
+    std::uint32_t threads_batch = 0;         ///< `-tb` (0 = not set)
+    std::uint64_t cache_ram = 0;             ///< `-cram` (bytes; unset_bytes = unlimited)
+    bool numa = false;                       ///< `--numa distribute`
+    std::uint32_t ctx_per_slot = 0;          ///< context each slot can hold (tokens)
+    placement place{};                       ///< where every block and part runs
+    memory_estimate memory{};                ///< what llama.cpp will allocate
+    detail::fixed_vector<device_budget, LLAMAPLAN_MAX_DEVICES + 1> budgets{};  ///< host first, then each GPU
+    speed_estimate speed{};                  ///< predicted throughput
+    detail::fixed_vector<reason, setting_count + 4> reasons{};  ///< why each setting has its value
+    bool fits = false;                       ///< every budget holds
+    std::int32_t short_device = host_device; ///< when !fits: the device that missed
+    std::uint64_t short_bytes = 0;           ///< when !fits: by how much (bytes)
+    std::uint32_t candidates = 0;            ///< candidate placements priced
+
+    /// The reason for a setting, or nullptr.
+    [[nodiscard]] constexpr const reason* reason_for(setting s) const noexcept {
+        for (const auto& r : reasons)
+            if (r.what == s) return &r;
+        return nullptr;
+    }
+};
+
+namespace detail::planning {
+
+/// Bandwidth assumed when a device does not report one (bytes/s): a dual-channel DDR4 host, a mid-range GPU.
+inline constexpr double default_host_bandwidth = 50e9;
+inline constexpr double default_gpu_bandwidth = 400e9;
+inline constexpr double default_host_flops = 1e12;
+inline constexpr double default_gpu_flops = 50e12;
+
+/// The speed term of the objective: decode = bytes read per token over each memory's bandwidth; prefill = 2 x active
+/// parameters per token over each device's FLOP/s. One function, replaced by the throughput model (perf.hpp).
+[[nodiscard]] constexpr speed_estimate predict_speed(const model_summary& s, const placement& pl, const machine& hw) noexcept {
+    speed_estimate out;
+    double t_decode = 0, t_prefill = 0;
+    for (std::size_t g = 0; g < s.n_groups; ++g) {
+        const auto& c = s.groups[g];
+        const std::int32_t d = pl.group_device(g);
+        const bool gpu = d != host_device;
+        double bw = gpu ? double(hw.devices[static_cast<std::size_t>(d)].bandwidth) : double(hw.host.bandwidth);
+        if (bw <= 0) bw = gpu ? default_gpu_bandwidth : default_host_bandwidth;
+        double fl = gpu ? double(hw.devices[static_cast<std::size_t>(d)].flops) : double(hw.host.flops);
+        if (fl <= 0) fl = gpu ? default_gpu_flops : default_host_flops;
+        t_decode += double(c.read_per_token) / bw;
+        t_prefill += 2.0 * double(c.active_params) / fl;
+        out.read_bytes += c.read_per_token;
+        if (gpu) out.gpu_read_bytes += c.read_per_token;
+    }
+    out.decode_tps = t_decode > 0 ? 1.0 / t_decode : 0;
+    out.prefill_tps = t_prefill > 0 ? 1.0 / t_prefill : 0;
+    return out;
+}
+
+/// Memoized compute graphs: the CPU figure depends on the shape only, never on the placement.
+struct graph_memo {
+    struct entry {
+        compute_shape shape{};
+        compute_breakdown graph{};
+    };
+    std::array<entry, 24> entries{};
+    std::size_t n = 0, next = 0;
+
+    [[nodiscard]] static constexpr bool same(const compute_shape& a, const compute_shape& b) noexcept {
+        return a.n_tokens == b.n_tokens && a.n_outputs == b.n_outputs && a.n_seqs == b.n_seqs &&
+               a.n_stream == b.n_stream && a.n_kv == b.n_kv && a.n_kv_swa == b.n_kv_swa &&
+               a.flash_attn == b.flash_attn && a.type_k == b.type_k && a.type_v == b.type_v;
+    }
+    [[nodiscard]] constexpr const compute_breakdown& get(const model& m, const compute_shape& s) noexcept {
+        for (std::size_t i = 0; i < n; ++i)
+            if (same(entries[i].shape, s)) return entries[i].graph;
+        const std::size_t i = n < entries.size() ? n++ : (next++ % entries.size());
+        entries[i] = {s, compute_buffer_cpu_breakdown(m, s)};
+        return entries[i].graph;
+    }
+};
+
+/// One priced candidate.
+struct evaluation {
+    bool valid = false;         ///< llama.cpp accepts the settings
+    bool fits = false;          ///< every budget holds
+    launch_params params{};     ///< the settings priced
+    placement place{};
+    memory_estimate memory{};
+    detail::fixed_vector<device_budget, LLAMAPLAN_MAX_DEVICES + 1> budgets{};
+    std::uint64_t gpu_read = 0;      ///< weight bytes read per token from GPU memory
+    std::uint64_t cache_ram = 0;     ///< the prompt cache granted (bytes)
+    std::int32_t short_device = host_device;
+    std::uint64_t short_bytes = 0;
+    error err{};
+};
+
+/// Everything the search shares.
+struct search {
+    const model& m;
+    const model_summary& s;
+    const machine& hw;
+    const goal& g;
+    const preset& pr;
+    graph_memo memo{};
+    std::uint32_t priced = 0;
+    bool placement_pinned = false;
+    placement user_placement{};  ///< the user's -ngl / -ts / -ot resolved once, when placement is pinned
+
+    [[nodiscard]] constexpr std::uint64_t gpu_margin(std::size_t d) const noexcept {
+        const std::uint64_t base = g.gpu_margin != unset_bytes ? g.gpu_margin : pr.gpu_margin;
+        return base / 100 * rule_of(hw.devices[d].kind).margin_percent;
+    }
+    [[nodiscard]] constexpr std::uint64_t host_margin() const noexcept {
+        if (g.host_margin != unset_bytes) return g.host_margin;
+        return std::max(pr.host_margin, hw.host.memory_total / 100 * pr.host_margin_percent);
+    }
+    [[nodiscard]] constexpr std::uint64_t driver_overhead(std::size_t d) const noexcept {
+        const auto k = hw.devices[d].kind;
+        return k == backend::cuda || k == backend::rocm ? g.gpu_context : 0;
+    }
+
+    /// KV-cache + recurrent-state bytes of block il on a buffer of the given alignment (as add_kv_buffers sums them).
+    [[nodiscard]] constexpr std::uint64_t state_bytes(const memory_estimate& e, const launch_params& p, std::uint32_t il,
+                                                      std::uint64_t align, std::uint32_t v_max) const noexcept {
+        const hparams& hp = m.hp;
+        if (il >= hp.n_layer) return 0;
+        if (hp.is_recurrent(il)) {
+            const std::uint64_t rows = std::max<std::uint32_t>(1, p.n_seq_max);
+            return detail::pad_to(4 * hp.n_embd_r() * rows, align) + detail::pad_to(4 * hp.n_embd_s() * rows, align);
+        }
+        if (!hp.has_kv(il)) return 0;
+        const std::uint64_t cells = std::uint64_t(hp.is_swa(il) ? e.kv_cells_swa : e.kv_cells) * e.n_stream;
+        std::uint64_t bytes = detail::pad_to(row_size(p.type_k, hp.n_embd_k_gqa(il)) * cells, align);
+        if (!hp.is_mla()) bytes += detail::pad_to(row_size(p.type_v, e.flash_attn ? hp.n_embd_v_gqa(il) : v_max) * cells, align);
+        return bytes;
+    }
+
+    /// Prices a placement exactly and checks every budget.
+    constexpr void price(evaluation& ev, const launch_params& p, const compute_breakdown& graph) noexcept {
+        ++priced;
+        ev.params = p;
+        overhead_params extra{};
+        extra.gpu_context = g.gpu_context;
+        const bool cache_pinned = g.pinned.has(setting::cache_ram);
+        extra.prompt_cache = cache_pinned && g.cache_ram != unset_bytes ? g.cache_ram : 0;
+        auto e = estimate_placed(m, s, ev.place, hw, p, extra, &graph);
+        if (!e) { ev.valid = false; ev.err = e.error(); return; }
+        ev.valid = true;
+        ev.memory = *e;
+        ev.budgets.clear();
+        std::uint64_t unified = 0;
+        for (std::size_t d = 0; d < hw.devices.size(); ++d)
+            if (rule_of(hw.devices[d].kind).shares_host_memory || hw.devices[d].unified_memory)
+                unified += ev.memory.devices[d + 1].total();
+        const std::uint64_t host_planned = ev.memory.devices[0].total() + unified;
+        (void)ev.budgets.push_back({host_device, hw.host.memory_available, host_planned, host_margin()});
+        for (std::size_t d = 0; d < hw.devices.size(); ++d)
+            (void)ev.budgets.push_back({static_cast<std::int32_t>(d), hw.devices[d].memory_free,
+                                        ev.memory.devices[d + 1].total(), gpu_margin(d)});
+        // the prompt cache takes what the host can spare, up to llama-server's default (-cram 8192)
+        ev.cache_ram = extra.prompt_cache;
+        if (!cache_pinned) {
+            const auto& h = ev.budgets[0];
+            std::uint64_t spare = g.cache_ram == unset_bytes ? (8192ull << 20) : g.cache_ram;
+            if (h.free != 0) spare = h.planned + h.margin < h.free ? std::min(spare, h.free - h.planned - h.margin) : 0;
+            ev.cache_ram = spare / (1ull << 20) * (1ull << 20);
+            ev.budgets[0].planned += ev.cache_ram;
+            ev.memory.devices[0].overhead += ev.cache_ram;
+        }
+        ev.fits = true;
+        ev.short_bytes = 0;
+        for (const auto& b : ev.budgets)
+            if (!b.fits() && b.shortfall() > ev.short_bytes) {
+                ev.fits = false;
+                ev.short_device = b.device;
+                ev.short_bytes = b.shortfall();
+            }
+        ev.gpu_read = 0;
+        for (std::size_t gi = 0; gi < s.n_groups; ++gi)
+            if (ev.place.group_device(gi) != host_device) ev.gpu_read += s.groups[gi].read_per_token;
+    }
+
+    /// Places greedily for settings `p` (see the file comment) and prices the result.
+    [[nodiscard]] constexpr evaluation place(launch_params p) noexcept {
+        evaluation ev;
+        auto ctx = resolve_context(m.hp, p);
+        if (!ctx) { ev.err = ctx.error(); return ev; }
+        const compute_breakdown& graph = memo.get(m, compute_shape_of(*ctx, p));
+        if (placement_pinned || hw.devices.empty()) {
+            ev.place = placement_pinned ? user_placement : placement{};
+            if (!placement_pinned) {
+                p.n_gpu_layers = 0;
+                auto lp = place_layers(m.hp, hw, p);
+                if (!lp) { ev.err = lp.error(); return ev; }
+                ev.place.layers = *lp;
+                ev.place.follow_layers();
+            }
+            price(ev, p, graph);
+            return ev;
+        }
+        const std::uint32_t n_all = s.n_layer_all;
+        const std::size_t n_dev = hw.devices.size();
+        std::uint32_t v_max = 0;
+        for (std::uint32_t il = 0; il < m.hp.n_layer; ++il)
+            if (m.hp.has_kv(il)) v_max = std::max(v_max, m.hp.n_embd_v_gqa(il));
+        std::array<std::int64_t, LLAMAPLAN_MAX_DEVICES> avail{};
+        for (std::size_t d = 0; d < n_dev; ++d) {
+            const std::uint64_t fixed = gpu_margin(d) + driver_overhead(d) + graph.total;
+            avail[d] = std::int64_t(hw.devices[d].memory_free) - std::int64_t(std::min<std::uint64_t>(fixed, 1ull << 62));
+        }
+        // the cost of item i (block i, or the output layer at i == n_all) on device d, routed experts excluded
+        auto core_cost = [&](std::uint32_t i, std::size_t d) -> std::int64_t {
+            const auto c = static_cast<std::size_t>(gpu_class_of(hw.devices[d].kind));
+            if (i == n_all) {
+                std::uint64_t b = s.group(group_index::output(n_all)).gpu[c];
+                if (s.tied_output) b += detail::gpu_alloc_size(static_cast<gpu_class>(c), m.tensors[static_cast<std::size_t>(s.token_embd)]);
+                return std::int64_t(b);
+            }
+            const std::uint64_t align = gpu_alignment(static_cast<gpu_class>(c));
+            return std::int64_t(s.part(i, layer_part::attention).gpu[c] + s.part(i, layer_part::ffn).gpu[c] +
+                                (p.offload_kqv ? state_bytes(*ctx, p, i, align, v_max) : 0));
+        };
+        std::array<std::uint32_t, LLAMAPLAN_MAX_DEVICES> counts{};
+        std::array<std::int64_t, LLAMAPLAN_MAX_DEVICES> rem{};
+        // fills devices front to back with the last `ngl` items, as llama.cpp assigns -ts ranges
+        auto fill = [&](std::uint32_t ngl) -> bool {
+            counts = {};
+            rem = avail;
+            std::size_t d = 0;
+            for (std::uint32_t i = n_all + 1 - ngl; i <= n_all; ++i) {
+                for (;;) {
+                    if (d >= n_dev) return false;
+                    const std::int64_t c = core_cost(i, d);
+                    if (c <= rem[d]) { rem[d] -= c; ++counts[d]; break; }
+                    ++d;
+                }
+            }
+            return true;
+        };
+        // the most items that fit (feasibility is monotone in ngl)
+        std::uint32_t lo = 0, hi = n_all + 1;
+        while (lo < hi) {
+            const std::uint32_t mid = (lo + hi + 1) / 2;
+            if (fill(mid)) lo = mid; else hi = mid - 1;
+        }
+        std::uint32_t ngl = lo;
+        for (int attempt = 0; attempt < 2 * LLAMAPLAN_MAX_DEVICES + 8; ++attempt) {
+            (void)fill(ngl);
+            p.n_gpu_layers = static_cast<std::int32_t>(ngl);
+            p.tensor_split = {};
+            std::size_t used = 0;
+            for (std::size_t d = 0; d < n_dev; ++d) if (counts[d] > 0) ++used;
+            if (n_dev > 1 && ngl > 0)
+                for (std::size_t d = 0; d < n_dev; ++d) p.tensor_split[d] = float(counts[d]);
+            auto lp = place_layers(m.hp, hw, p);
+            if (!lp) { ev.err = lp.error(); return ev; }
+            ev.place = placement{};
+            ev.place.layers = *lp;
+            ev.place.follow_layers();
+            // routed experts: to the host first, then back onto their block's GPU while memory remains
+            if (s.has_experts) {
+                for (std::uint32_t il = 0; il < n_all; ++il) {
+                    if (!s.layer_has_experts[il] || ev.place.layers.of(il) == host_device) continue;
+                    for (auto part : {layer_part::expert_gate, layer_part::expert_up, layer_part::expert_down})
+                        ev.place.set_part(il, part, host_device);
+                }
+                for (std::size_t d = 0; d < n_dev; ++d) {
+                    const auto c = static_cast<std::size_t>(gpu_class_of(hw.devices[d].kind));
+                    bool full = false;
+                    for (std::uint32_t k = n_all; k-- > 0 && !full;) {
+                        if (!s.layer_has_experts[k] || ev.place.layers.of(k) != static_cast<std::int32_t>(d)) continue;
+                        for (auto part : {layer_part::expert_up, layer_part::expert_gate, layer_part::expert_down}) {
+                            const std::int64_t cost = std::int64_t(s.part(k, part).gpu[c]);
+                            if (cost > rem[d]) { full = true; break; }
+                            rem[d] -= cost;
+                            ev.place.set_part(k, part, static_cast<std::int32_t>(d));
+                        }
+                    }
+                }
+                for (std::uint32_t il = 0; il < n_all && !ev.place.overrides; ++il)
+                    for (auto part : {layer_part::expert_gate, layer_part::expert_up, layer_part::expert_down})
+                        if (s.layer_has_experts[il] && ev.place.part(il, part) != ev.place.layers.of(il)) ev.place.overrides = true;
+            }
+            (void)used;
+            price(ev, p, graph);
+            if (!ev.valid || ev.fits || ev.short_device == host_device) return ev;
+            // a GPU missed by a little (the estimate above is per item; the price is exact): shrink its budget
+            avail[static_cast<std::size_t>(ev.short_device)] -= std::int64_t(ev.short_bytes);
+            while (ngl > 0 && !fill(ngl)) --ngl;
+        }
+        return ev;
+    }
+};
+
+/// Turns the chosen candidate into a plan: threads, NUMA, the prompt cache, speed and the reasons.
+[[nodiscard]] constexpr plan finish(search& st, const evaluation& ev, bool fits, std::uint32_t ctx, std::uint32_t floor_ctx,
+                                    std::uint32_t target) noexcept {
+    const goal& g = st.g;
+    const preset& pr = st.pr;
+    const setting_set pin = g.pinned;
+    const machine& hw = st.hw;
+    plan out;
+    out.preset = g.preset;
+    out.params = ev.params;
+    out.place = ev.place;
+    out.memory = ev.memory;
+    out.budgets = ev.budgets;
+    out.cache_ram = ev.cache_ram;
+    out.fits = fits && ev.fits;
+    out.short_device = out.fits ? host_device : ev.short_device;
+    out.short_bytes = out.fits ? 0 : ev.short_bytes;
+    out.candidates = st.priced;
+    out.ctx_per_slot = ev.memory.n_ctx / std::max<std::uint32_t>(1, ev.params.n_seq_max);
+    out.speed = predict_speed(st.s, ev.place, hw);
+    const bool all_on_gpu = !hw.devices.empty() && out.speed.gpu_read_bytes == out.speed.read_bytes;
+
+    // threads: physical (performance) cores, never hyper-threads; few when the GPUs do all the work
+    const host& h = hw.host;
+    const std::uint32_t cores = h.cpus_performance != 0 ? h.cpus_performance
+                              : h.cpus_physical != 0    ? h.cpus_physical
+                                                        : h.cpus_logical;
+    out.threads = pin.has(setting::threads) ? g.threads : all_on_gpu ? std::min<std::uint32_t>(cores, 4) : cores;
+    out.threads_batch = pin.has(setting::threads_batch) ? g.threads_batch : cores;
+    out.numa = pin.has(setting::numa) || (!pin.has(setting::numa) && h.numa_nodes > 1);
+
+    auto add = [&](setting s, origin o, std::string_view why) { (void)out.reasons.push_back({s, o, why}); };
+    auto pinned_or = [&](setting s, std::string_view why, origin o = origin::chosen) {
+        if (pin.has(s)) add(s, origin::pinned, "given on the command line: kept as is");
+        else add(s, o, why);
+    };
+    // context
+    if (pin.has(setting::n_ctx)) add(setting::n_ctx, origin::pinned, "given on the command line: kept as is");
+    else if (!out.fits) add(setting::n_ctx, origin::chosen, "the smallest context tried: even it does not fit");
+    else if (ctx >= target) add(setting::n_ctx, origin::chosen, pr.first == priority::context
+                                                                    ? "the preset's context target (the model's training context or the preset's cap) fits"
+                                                                    : "the preset's context target fits with the most weights on the fastest memory");
+    else if (ctx < floor_ctx) add(setting::n_ctx, origin::chosen, "below the preset's floor: no larger context fits in memory");
+    else if (pr.first == priority::context) add(setting::n_ctx, origin::chosen, "the longest context that fits in memory");
+    else if (ctx == floor_ctx && !all_on_gpu) add(setting::n_ctx, origin::chosen, "the preset's floor: a longer context would move weights off the GPUs");
+    else add(setting::n_ctx, origin::chosen, "grown while every weight stays on the GPUs; the next step would not fit");
+    pinned_or(setting::type_k, ev.params.type_k == ggml_type::f16 ? "full-precision KV cache fits the goal"
+                                                                  : "quantized KV cache: more context or offload than with f16 in the same memory");
+    pinned_or(setting::type_v, ev.params.type_v == ggml_type::f16 ? "same as the K cache" : "same as the K cache (quantized V needs flash attention, which is on)");
+    pinned_or(setting::flash_attn, "on: smaller compute buffer and KV layout, needed for a quantized V cache");
+    pinned_or(setting::n_ubatch, ev.params.n_ubatch > 512 ? "larger physical batch for faster prompt processing: costs neither offload nor context"
+                                                          : "llama.cpp's default; a larger batch's compute buffer would cost offload or context");
+    pinned_or(setting::n_batch, "at least llama.cpp's default 2048 and the physical batch", origin::defaulted);
+    pinned_or(setting::n_parallel, pr.n_parallel == 1 ? "one slot: the whole context for one conversation" : "the preset's slot count");
+    pinned_or(setting::kv_unified, ev.params.kv_unified ? "one KV stream shared by the slots" : "one slot: no sharing needed", origin::defaulted);
+    if (pin.any_placement()) {
+        add(setting::n_gpu_layers, origin::pinned, "placement given on the command line (-ngl/-ts/-ot/...): kept as is");
+    } else if (hw.devices.empty()) {
+        add(setting::n_gpu_layers, origin::chosen, "no GPU: everything runs on the CPU");
+    } else if (ev.place.layers.n_gpu_layers == ev.place.layers.n_layer_all + 1) {
+        add(setting::n_gpu_layers, origin::chosen, "every layer fits on the GPUs");
+    } else {
+        add(setting::n_gpu_layers, origin::chosen, "the most layers that fit in GPU memory after margins, KV cache and compute buffers");
+    }
+    if (hw.devices.size() > 1 && !pin.any_placement())
+        add(setting::tensor_split, origin::chosen, "layers per GPU, filled in device order as llama.cpp assigns -ts ranges");
+    if (st.s.has_experts && !pin.any_placement())
+        add(setting::tensor_overrides, origin::chosen, ev.place.overrides
+                ? "routed experts (read n_expert_used/n_expert per token) yield GPU memory to dense layers; surplus takes them back block by block"
+                : "every routed expert fits beside the dense layers");
+    pinned_or(setting::threads, all_on_gpu ? "the GPUs do the work: a few CPU threads suffice" : "physical (performance) cores, not hyper-threads");
+    pinned_or(setting::threads_batch, "physical (performance) cores for prompt processing");
+    pinned_or(setting::load_mode, "memory-mapped weights: loaded on demand and shared with the page cache", origin::defaulted);
+    pinned_or(setting::cache_ram, out.cache_ram >= (8192ull << 20) ? "llama-server's default prompt cache fits in host RAM"
+                                                                   : "prompt cache reduced to the host RAM left after the model and margin");
+    if (out.numa) pinned_or(setting::numa, "several NUMA nodes: spread threads and memory evenly");
+    return out;
+}
+
+/// Lexicographic comparison of two fitting candidates for a goal: true if `a` is better than `b`.
+[[nodiscard]] constexpr bool better(const preset& pr, std::uint64_t a_read, std::uint32_t a_ctx, std::uint64_t b_read,
+                                    std::uint32_t b_ctx) noexcept {
+    if (pr.first == priority::context) return a_ctx != b_ctx ? a_ctx > b_ctx : a_read > b_read;
+    return a_read != b_read ? a_read > b_read : a_ctx > b_ctx;
+}
+
+}  // namespace detail::planning
+
+/// Plans a model on a machine for a goal, from a summary made by summarize() for this machine. Errors are input
+/// errors (settings llama.cpp refuses, a pinned placement that names no device); a plan that does not fit is a plan
+/// with `fits == false` (see plan).
+[[nodiscard]] constexpr result<plan> plan_model(const model& m, const model_summary& s, const machine& hw,
+                                                const goal& g) noexcept {
+    using namespace detail::planning;
+    const preset& pr = preset_of(g.preset);
+    search st{m, s, hw, g, pr};
+    const hparams& hp = m.hp;
+    const setting_set pin = g.pinned;
+    if (s.use_mmap != (pin.has(setting::load_mode) ? g.params.use_mmap : true) ||
+        s.repack != (pin.has(setting::repack) ? g.params.cpu_repack : true))
+        return make_error(errc::invalid_argument, "the summary was priced for another load mode or repacking");
+
+    // ---- the settings that are not searched: pinned values, else the preset's or llama.cpp's
+    launch_params base{};
+    base.use_mmap = s.use_mmap;
+    base.cpu_repack = s.repack;
+    base.n_seq_max = pin.has(setting::n_parallel) ? g.params.n_seq_max : pr.n_parallel;
+    base.kv_unified = pin.has(setting::kv_unified) ? g.params.kv_unified : base.n_seq_max > 1;
+    base.flash_attn = pin.has(setting::flash_attn) ? g.params.flash_attn : flash_attn_mode::on;
+    base.swa_full = g.params.swa_full;
+    base.offload_kqv = g.params.offload_kqv;
+    base.embeddings = g.params.embeddings;
+    base.n_outputs_max = g.params.n_outputs_max;
+    base.split_mode = pin.has(setting::split_mode) ? g.params.split_mode : split_mode::layer;
+    base.main_gpu = g.params.main_gpu;
+    if (pin.any_placement()) {
+        launch_params up = base;
+        up.n_gpu_layers = g.params.n_gpu_layers;
+        up.tensor_split = g.params.tensor_split;
+        up.split_mode = g.params.split_mode;
+        up.main_gpu = g.params.main_gpu;
+        up.overrides = g.params.overrides;
+        up.cpu_moe = g.params.cpu_moe;
+        up.n_cpu_moe = g.params.n_cpu_moe;
+        auto pl = resolve_placement(m, hw, up);
+        if (!pl) return pl.error();
+        st.placement_pinned = true;
+        st.user_placement = *pl;
+        base.n_gpu_layers = up.n_gpu_layers;
+        base.tensor_split = up.tensor_split;
+        base.overrides = up.overrides;
+        base.cpu_moe = up.cpu_moe;
+        base.n_cpu_moe = up.n_cpu_moe;
+    }
+    // flash attention: on unless pinned off; a quantized K whose head size is not a multiple of its block size
+    // makes llama.cpp refuse -fa on, so such types are skipped below
+    std::array<ggml_type, 4> kv_types{};
+    std::size_t n_kv = 0;
+    if (pin.has(setting::type_k) || pin.has(setting::type_v)) {
+        kv_types[n_kv++] = pin.has(setting::type_k) ? g.params.type_k : g.params.type_v;
+    } else {
+        for (std::size_t i = 0; i < pr.n_kv_types; ++i) {
+            const ggml_type t = pr.kv_types[i];
+            if (base.flash_attn == flash_attn_mode::off && type_traits(t).quantized) continue;
+            bool dup = false;
+            for (std::size_t j = 0; j < n_kv; ++j) dup = dup || kv_types[j] == t;
+            if (!dup) kv_types[n_kv++] = t;
+        }
+        if (n_kv == 0) kv_types[n_kv++] = ggml_type::f16;
+    }
+    auto with_kv = [&](launch_params p, ggml_type t) {
+        p.type_k = pin.has(setting::type_k) ? g.params.type_k : t;
+        p.type_v = pin.has(setting::type_v) ? g.params.type_v : t;
+        return p;
+    };
+    std::array<std::uint32_t, 3> ubatches{};
+    std::size_t n_ub = 0;
+    if (pin.has(setting::n_ubatch)) ubatches[n_ub++] = g.params.n_ubatch;
+    else for (std::size_t i = 0; i < pr.n_ubatch; ++i) ubatches[n_ub++] = pr.ubatch[i];
+    auto with_ubatch = [&](launch_params p, std::uint32_t ub) {
+        p.n_ubatch = ub;
+        p.n_batch = pin.has(setting::n_batch) ? g.params.n_batch : std::max<std::uint32_t>(2048, ub);
+        return p;
+    };
+
+    // ---- the context ladder (tokens per slot): powers of two from 512 to the target, plus the target
+    const std::uint32_t train = hp.n_ctx_train != 0 ? hp.n_ctx_train : 4096;
+    const std::uint32_t slots = base.n_seq_max;
+    const std::uint32_t target = std::min(pr.ctx_target == 0 ? train : pr.ctx_target, train);
+    const std::uint32_t floor_ctx = std::min(pr.ctx_floor, target);
+    std::array<std::uint32_t, 40> ladder{};
+    std::size_t n_ladder = 0;
+    if (pin.has(setting::n_ctx)) {
+        ladder[n_ladder++] = g.params.n_ctx != 0 ? (g.params.n_ctx + slots - 1) / slots : train;
+    } else {
+        for (std::uint32_t c = 512; c < target && n_ladder + 1 < ladder.size(); c *= 2) ladder[n_ladder++] = c;
+        ladder[n_ladder++] = target;
+    }
+    std::size_t floor_i = 0;
+    while (floor_i + 1 < n_ladder && ladder[floor_i] < floor_ctx) ++floor_i;
+    auto with_ctx = [&](launch_params p, std::uint32_t per_slot) {
+        p.n_ctx = pin.has(setting::n_ctx) ? g.params.n_ctx : per_slot * slots;
+        return p;
+    };
+
+    // ---- the search
+    evaluation best{};
+    std::uint32_t best_ctx = 0;
+    evaluation smallest{};  // the smallest configuration tried, for a refusal
+    bool have_best = false, have_smallest = false;
+    error last_error = make_error(errc::invalid_combination, "no candidate settings");
+    for (std::size_t k = 0; k < n_kv; ++k) {
+        const launch_params pk = with_ubatch(with_kv(base, kv_types[k]), ubatches[0]);
+        auto at = [&](std::size_t i) { return st.place(with_ctx(pk, ladder[i])); };
+        // fits at the floor? else the largest ladder step below it that fits
+        std::size_t ci = floor_i;
+        evaluation ev = at(ci);
+        if (!ev.valid) { last_error = ev.err; continue; }
+        while (!ev.fits && ci > 0) {
+            if (!have_smallest || ev.short_bytes < smallest.short_bytes) { smallest = ev; have_smallest = true; }
+            ev = at(--ci);
+        }
+        if (!ev.fits) {
+            if (!have_smallest || ev.short_bytes <= smallest.short_bytes) { smallest = ev; have_smallest = true; }
+            continue;
+        }
+        // grow the context: context-first presets as far as anything fits; offload-first ones while the offload
+        // reached at the floor is kept
+        const std::uint64_t keep_read = ev.gpu_read;
+        std::size_t lo = ci, hi = n_ladder - 1;
+        evaluation best_here = ev;
+        while (lo < hi) {
+            const std::size_t mid = (lo + hi + 1) / 2;
+            evaluation e2 = at(mid);
+            const bool ok = e2.valid && e2.fits && (pr.first == priority::context || e2.gpu_read >= keep_read);
+            if (ok) { lo = mid; best_here = e2; } else hi = mid - 1;
+        }
+        const std::uint32_t ctx_here = ladder[lo];
+        if (!have_best || better(pr, best_here.gpu_read, ctx_here, best.gpu_read, best_ctx)) {
+            best = best_here;
+            best_ctx = ctx_here;
+            have_best = true;
+        }
+    }
+    if (!have_best) {
+        if (!have_smallest) return last_error;
+        best = smallest;
+    } else {
+        // larger physical batches where they cost neither offload nor context
+        for (std::size_t u = 1; u < n_ub; ++u) {
+            evaluation e2 = st.place(with_ubatch(best.params, ubatches[u]));
+            if (e2.valid && e2.fits && e2.gpu_read >= best.gpu_read) best = e2;
+        }
+    }
+    return detail::planning::finish(st, best, have_best, best_ctx, ladder[floor_i], target);
+}
+
+/// Plans a model on a machine for a goal (summarizes the model first: about 300 KB of stack; see summary.hpp).
+[[nodiscard]] constexpr result<plan> plan_model(const model& m, const machine& hw, const goal& g) noexcept {
+    model_summary s;
+    const bool mmap = g.pinned.has(setting::load_mode) ? g.params.use_mmap : true;
+    const bool repack = g.pinned.has(setting::repack) ? g.params.cpu_repack : true;
+    if (auto ok = summarize(m, hw, mmap, repack, s); !ok) return ok.error();
+    return plan_model(m, s, hw, g);
+}
+
+/// One model of several that run side by side.
+struct model_request {
+    const model* m = nullptr;              ///< the model
+    const model_summary* summary = nullptr;///< its summary for this machine
+    goal g{};                              ///< its goal
+};
+
+/// Plans several co-resident models (a chat model and its draft, an embedding model beside it, a llama-swap group
+/// that runs together): every device's memory is shared so that all fit at once. The smaller models are planned
+/// first, each on what the ones before it left; the largest takes the rest. `out[i]` receives the plan of
+/// `requests[i]`. Returns false (with every plan filled) if some model did not fit.
+[[nodiscard]] constexpr result<bool> plan_models(std::span<const model_request> requests, const machine& hw,
+                                                 std::span<plan> out) noexcept {
+    if (out.size() < requests.size()) return make_error(errc::invalid_argument, "fewer plans than models");
+    if (hw.devices.size() > LLAMAPLAN_MAX_DEVICES) return make_error(errc::capacity_exceeded, "more devices than LLAMAPLAN_MAX_DEVICES");
+    std::array<std::size_t, 64> order{};
+    if (requests.size() > order.size()) return make_error(errc::capacity_exceeded, "more than 64 co-resident models");
+    for (std::size_t i = 0; i < requests.size(); ++i) {
+        if (requests[i].m == nullptr || requests[i].summary == nullptr) return make_error(errc::invalid_argument, "a model request is empty", i);
+        order[i] = i;
+    }
+    auto size_of = [&](std::size_t i) { return requests[i].m->total_bytes(); };
+    for (std::size_t i = 1; i < requests.size(); ++i)  // insertion sort: small first, stable
+        for (std::size_t j = i; j > 0 && size_of(order[j]) < size_of(order[j - 1]); --j) std::swap(order[j], order[j - 1]);
+    std::array<device, LLAMAPLAN_MAX_DEVICES> devs{};
+    for (std::size_t d = 0; d < hw.devices.size(); ++d) devs[d] = hw.devices[d];
+    machine left{hw.host, std::span<const device>(devs.data(), hw.devices.size())};
+    bool all_fit = true;
+    for (std::size_t k = 0; k < requests.size(); ++k) {
+        const auto& r = requests[order[k]];
+        auto p = plan_model(*r.m, *r.summary, left, r.g);
+        if (!p) return make_error(p.error().code, p.error().what, order[k]);
+        out[order[k]] = *p;
+        all_fit = all_fit && p->fits;
+        // what this model takes is no longer free for the next (its margin stays shared)
+        for (const auto& b : p->budgets) {
+            if (b.device == host_device) {
+                left.host.memory_available = left.host.memory_available > b.planned ? left.host.memory_available - b.planned : 0;
+            } else {
+                auto& d = devs[static_cast<std::size_t>(b.device)];
+                d.memory_free = d.memory_free > b.planned ? d.memory_free - b.planned : 0;
+            }
+        }
+    }
+    return all_fit;
+}
+
+}  // namespace llamaplan
+
+#endif  // LLAMAPLAN_PLANNER_HPP
