@@ -800,6 +800,40 @@ struct tensor_override {
     std::int32_t device = host_device;  ///< index into machine::devices, or host_device for CPU
 };
 
+/// A launch setting a user can pin and the planner decides (one entry per llama-server flag family).
+enum class setting : std::uint8_t {
+    n_ctx, n_batch, n_ubatch, type_k, type_v, flash_attn, n_parallel, kv_unified, n_gpu_layers, tensor_split,
+    split_mode, main_gpu, tensor_overrides, threads, threads_batch, load_mode, cache_ram, swa_full, offload_kqv,
+    repack, numa,
+};
+
+/// Number of setting values.
+inline constexpr std::size_t setting_count = 21;
+
+/// The name of a setting as JSON and reasons spell it ("n_ctx").
+[[nodiscard]] constexpr std::string_view to_string(setting s) noexcept {
+    constexpr std::array<std::string_view, setting_count> names = {
+        "n_ctx", "n_batch", "n_ubatch", "type_k", "type_v", "flash_attn", "n_parallel", "kv_unified", "n_gpu_layers",
+        "tensor_split", "split_mode", "main_gpu", "tensor_overrides", "threads", "threads_batch", "load_mode",
+        "cache_ram", "swa_full", "offload_kqv", "repack", "numa"};
+    const auto i = static_cast<std::size_t>(s);
+    return i < names.size() ? names[i] : "n_ctx";
+}
+
+/// A set of settings (which ones a user pinned).
+struct setting_set {
+    std::uint32_t bits = 0;  ///< bit i = setting i
+    /// True if `s` is in the set.
+    [[nodiscard]] constexpr bool has(setting s) const noexcept { return (bits >> static_cast<unsigned>(s)) & 1u; }
+    /// Adds `s`.
+    constexpr void add(setting s) noexcept { bits |= 1u << static_cast<unsigned>(s); }
+    /// True if any placement setting (-ngl, -ts, -sm, -mg, -ot, --cpu-moe, --n-cpu-moe) is in the set.
+    [[nodiscard]] constexpr bool any_placement() const noexcept {
+        return has(setting::n_gpu_layers) || has(setting::tensor_split) || has(setting::split_mode) ||
+               has(setting::main_gpu) || has(setting::tensor_overrides);
+    }
+};
+
 /// The llama.cpp settings that decide memory use: the llama_model_params and llama_context_params a
 /// llama-server command line turns into (common/common.cpp common_model_params_to_llama / common_context_params_to_llama).
 struct launch_params {
@@ -830,341 +864,6 @@ struct launch_params {
 
 #endif  // LLAMAPLAN_PARAMS_HPP
 // ---- end llamaplan/params.hpp ----
-// ---- begin llamaplan/placement.hpp ----
-#ifndef LLAMAPLAN_PLACEMENT_HPP
-#define LLAMAPLAN_PLACEMENT_HPP
-
-// ---- begin llamaplan/detail/regex.hpp ----
-#ifndef LLAMAPLAN_DETAIL_REGEX_HPP
-#define LLAMAPLAN_DETAIL_REGEX_HPP
-
-
-#include <array>
-#include <cstdint>
-#include <string_view>
-
-namespace llamaplan::detail {
-
-/// A constexpr regular expression for `-ot` tensor-override patterns, matched like llama.cpp's
-/// `std::regex_search` with the default ECMAScript grammar (src/llama-model-loader.cpp, create_tensor).
-/// Supported: literals, `.`, escapes (`\.` `\d` `\w` `\s` `\D` `\W` `\S` `\t` `\n`), classes `[a-z_]` / `[^...]`,
-/// groups `(...)` / `(?:...)`, alternation `|`, quantifiers `* + ? {m} {m,} {m,n}` (lazy `?` suffix accepted: it
-/// does not change whether a search matches), anchors `^ $`. Matching is a Pike VM (linear time, no backtracking).
-class regex {
-public:
-    static constexpr std::size_t max_program = 384;  ///< instructions
-    static constexpr std::size_t max_classes = 48;   ///< character classes
-
-    /// Compiles `pattern`; errors name the pattern offset.
-    [[nodiscard]] static constexpr result<regex> compile(std::string_view pattern) noexcept {
-        regex re;
-        compiler c{pattern, 0, re, {}};
-        if (!c.alternation(0)) return c.err;
-        if (c.pos != pattern.size()) return make_error(errc::invalid_argument, "unbalanced ')' in regex", c.pos);
-        if (!re.emit({op::match, 0, 0, 0})) return make_error(errc::capacity_exceeded, "regex too long", c.pos);
-        return re;
-    }
-
-    /// True if the pattern matches anywhere in `s` (std::regex_search semantics).
-    [[nodiscard]] constexpr bool search(std::string_view s) const noexcept {
-        std::array<std::uint8_t, max_program> cur{}, next{};
-        std::array<std::uint16_t, max_program> cur_list{}, next_list{};
-        std::size_t n_cur = 0, n_next = 0;
-        for (std::size_t i = 0; i <= s.size(); ++i) {
-            // a new thread may start at every position (search, not match)
-            if (add(cur, cur_list, n_cur, 0, i, s.size())) return true;
-            n_next = 0;
-            next.fill(0);
-            for (std::size_t k = 0; k < n_cur; ++k) {
-                const auto& in = prog_[cur_list[k]];
-                if (i == s.size()) continue;
-                const auto ch = static_cast<unsigned char>(s[i]);
-                bool ok = false;
-                if (in.code == op::chr) ok = ch == in.a;
-                else if (in.code == op::any) ok = ch != '\n' && ch != '\r';
-                else if (in.code == op::cls) ok = class_has(in.a, ch);
-                if (ok && add(next, next_list, n_next, cur_list[k] + 1, i + 1, s.size())) return true;
-            }
-            cur = next;
-            cur_list = next_list;
-            n_cur = n_next;
-        }
-        return false;
-    }
-
-private:
-    enum class op : std::uint8_t { chr, any, cls, split, jmp, bol, eol, match };
-    struct inst {
-        op code = op::match;
-        std::uint16_t a = 0;  // char, class index
-        std::int16_t x = 0;   // relative jump targets
-        std::int16_t y = 0;
-    };
-    std::array<inst, max_program> prog_{};
-    std::size_t n_prog_ = 0;
-    std::array<std::array<std::uint64_t, 4>, max_classes> classes_{};
-    std::size_t n_classes_ = 0;
-
-    [[nodiscard]] constexpr bool class_has(std::size_t c, unsigned char ch) const noexcept {
-        return (classes_[c][ch >> 6] >> (ch & 63)) & 1u;
-    }
-    constexpr bool emit(inst in) noexcept {
-        if (n_prog_ == max_program) return false;
-        prog_[n_prog_++] = in;
-        return true;
-    }
-    constexpr bool insert(std::size_t at, inst in) noexcept {
-        if (n_prog_ == max_program) return false;
-        for (std::size_t i = n_prog_; i > at; --i) prog_[i] = prog_[i - 1];
-        prog_[at] = in;
-        ++n_prog_;
-        return true;
-    }
-
-    // Follows epsilon edges from pc at input position i; returns true on reaching `match`.
-    constexpr bool add(std::array<std::uint8_t, max_program>& on, std::array<std::uint16_t, max_program>& list,
-                       std::size_t& n, std::size_t pc0, std::size_t i, std::size_t len) const noexcept {
-        std::array<std::uint16_t, max_program> stack{};
-        std::size_t sp = 0;
-        stack[sp++] = static_cast<std::uint16_t>(pc0);
-        while (sp > 0) {
-            const std::size_t pc = stack[--sp];
-            if (on[pc]) continue;
-            on[pc] = 1;
-            const auto& in = prog_[pc];
-            switch (in.code) {
-                case op::match: return true;
-                case op::jmp: stack[sp++] = static_cast<std::uint16_t>(std::int64_t(pc) + in.x); break;
-                case op::split:
-                    stack[sp++] = static_cast<std::uint16_t>(std::int64_t(pc) + in.y);
-                    stack[sp++] = static_cast<std::uint16_t>(std::int64_t(pc) + in.x);
-                    break;
-                case op::bol: if (i == 0) stack[sp++] = static_cast<std::uint16_t>(pc + 1); break;
-                case op::eol: if (i == len) stack[sp++] = static_cast<std::uint16_t>(pc + 1); break;
-                default: list[n++] = static_cast<std::uint16_t>(pc); break;
-            }
-        }
-        return false;
-    }
-
-    struct compiler {
-        std::string_view p;
-        std::size_t pos;
-        regex& re;
-        error err;
-
-        constexpr bool fail(errc code, std::string_view what) noexcept {
-            err = make_error(code, what, pos);
-            return false;
-        }
-        [[nodiscard]] constexpr bool at_end() const noexcept { return pos >= p.size(); }
-
-        constexpr bool alternation(int depth) noexcept {
-            if (depth > 32) return fail(errc::capacity_exceeded, "regex nests too deeply");
-            const std::size_t start = re.n_prog_;
-            if (!sequence(depth)) return false;
-            if (at_end() || p[pos] != '|') return true;
-            ++pos;
-            // start: SPLIT(+1, L2); first branch; JMP end; L2: rest
-            if (!re.insert(start, {op::split, 0, 1, 0})) return fail(errc::capacity_exceeded, "regex too long");
-            const std::size_t jmp_at = re.n_prog_;
-            if (!re.emit({op::jmp, 0, 0, 0})) return fail(errc::capacity_exceeded, "regex too long");
-            re.prog_[start].y = static_cast<std::int16_t>(re.n_prog_ - start);
-            if (!alternation(depth + 1)) return false;
-            re.prog_[jmp_at].x = static_cast<std::int16_t>(re.n_prog_ - jmp_at);
-            return true;
-        }
-
-        constexpr bool sequence(int depth) noexcept {
-            while (!at_end() && p[pos] != '|' && p[pos] != ')') {
-                const std::size_t atom_start = re.n_prog_;
-                if (!atom(depth)) return false;
-                if (!quantifier(atom_start)) return false;
-            }
-            return true;
-        }
-
-        constexpr bool parse_uint(std::size_t& out) noexcept {
-            if (at_end() || p[pos] < '0' || p[pos] > '9') return false;
-            out = 0;
-            while (!at_end() && p[pos] >= '0' && p[pos] <= '9') {
-                out = out * 10 + std::size_t(p[pos++] - '0');
-                if (out > 1000) return false;
-            }
-            return true;
-        }
-
-        // Applies a quantifier to the fragment [a, end).
-        constexpr bool quantifier(std::size_t a) noexcept {
-            if (at_end()) return true;
-            std::size_t lo = 1, hi = 1;
-            bool unbounded = false;
-            const char q = p[pos];
-            if (q == '*') { lo = 0; unbounded = true; ++pos; }
-            else if (q == '+') { lo = 1; unbounded = true; ++pos; }
-            else if (q == '?') { lo = 0; hi = 1; ++pos; }
-            else if (q == '{') {
-                ++pos;
-                if (!parse_uint(lo)) return fail(errc::invalid_argument, "bad {m,n} quantifier in regex");
-                hi = lo;
-                if (!at_end() && p[pos] == ',') {
-                    ++pos;
-                    if (!at_end() && p[pos] == '}') unbounded = true;
-                    else if (!parse_uint(hi) || hi < lo) return fail(errc::invalid_argument, "bad {m,n} quantifier in regex");
-                }
-                if (at_end() || p[pos] != '}') return fail(errc::invalid_argument, "unterminated {m,n} quantifier in regex");
-                ++pos;
-            } else {
-                return true;
-            }
-            if (!at_end() && p[pos] == '?') ++pos;  // lazy: same language
-            if (!at_end() && (p[pos] == '*' || p[pos] == '+' || p[pos] == '{'))
-                return fail(errc::invalid_argument, "nothing to repeat in regex");
-            const std::size_t len = re.n_prog_ - a;
-            std::array<inst, max_program> frag{};
-            for (std::size_t i = 0; i < len; ++i) frag[i] = re.prog_[a + i];
-            re.n_prog_ = a;
-            auto copy = [&]() -> bool {
-                for (std::size_t i = 0; i < len; ++i)
-                    if (!re.emit(frag[i])) return false;
-                return true;
-            };
-            for (std::size_t k = 0; k < lo; ++k)
-                if (!copy()) return fail(errc::capacity_exceeded, "regex too long");
-            if (unbounded) {
-                // L: SPLIT(+1, out); frag; JMP L
-                const std::size_t l = re.n_prog_;
-                if (!re.emit({op::split, 0, 1, 0}) || !copy() || !re.emit({op::jmp, 0, 0, 0}))
-                    return fail(errc::capacity_exceeded, "regex too long");
-                re.prog_[re.n_prog_ - 1].x = static_cast<std::int16_t>(std::int64_t(l) - std::int64_t(re.n_prog_ - 1));
-                re.prog_[l].y = static_cast<std::int16_t>(re.n_prog_ - l);
-            } else {
-                for (std::size_t k = lo; k < hi; ++k) {
-                    const std::size_t s = re.n_prog_;
-                    if (!re.emit({op::split, 0, 1, 0}) || !copy()) return fail(errc::capacity_exceeded, "regex too long");
-                    re.prog_[s].y = static_cast<std::int16_t>(re.n_prog_ - s);
-                }
-            }
-            return true;
-        }
-
-        constexpr bool new_class(std::size_t& idx) noexcept {
-            if (re.n_classes_ == max_classes) return fail(errc::capacity_exceeded, "too many character classes in regex");
-            idx = re.n_classes_++;
-            re.classes_[idx] = {};
-            return true;
-        }
-        constexpr void set(std::size_t c, unsigned char ch) noexcept { re.classes_[c][ch >> 6] |= (1ull << (ch & 63)); }
-        constexpr void set_range(std::size_t c, unsigned char lo, unsigned char hi) noexcept {
-            for (unsigned v = lo; v <= hi; ++v) set(c, static_cast<unsigned char>(v));
-        }
-        // \d \w \s into class c; returns false if `e` is not a class escape.
-        constexpr bool class_escape(std::size_t c, char e) noexcept {
-            const char l = (e >= 'A' && e <= 'Z') ? char(e - 'A' + 'a') : e;
-            if (l != 'd' && l != 'w' && l != 's') return false;
-            std::array<std::uint64_t, 4> bits{};
-            auto put = [&](unsigned char ch) { bits[ch >> 6] |= (1ull << (ch & 63)); };
-            if (l == 'd') for (char ch = '0'; ch <= '9'; ++ch) put(static_cast<unsigned char>(ch));
-            if (l == 'w') {
-                for (char ch = '0'; ch <= '9'; ++ch) put(static_cast<unsigned char>(ch));
-                for (char ch = 'a'; ch <= 'z'; ++ch) put(static_cast<unsigned char>(ch));
-                for (char ch = 'A'; ch <= 'Z'; ++ch) put(static_cast<unsigned char>(ch));
-                put('_');
-            }
-            if (l == 's') for (char ch : {' ', '\t', '\n', '\r', '\f', '\v'}) put(static_cast<unsigned char>(ch));
-            const bool negate = e != l;
-            for (std::size_t w = 0; w < 4; ++w) re.classes_[c][w] |= negate ? ~bits[w] : bits[w];
-            return true;
-        }
-        [[nodiscard]] static constexpr char literal_escape(char e) noexcept {
-            switch (e) {
-                case 't': return '\t';
-                case 'n': return '\n';
-                case 'r': return '\r';
-                case 'f': return '\f';
-                case 'v': return '\v';
-                default: return e;
-            }
-        }
-
-        constexpr bool bracket() noexcept {
-            std::size_t c = 0;
-            if (!new_class(c)) return false;
-            bool negate = false;
-            if (!at_end() && p[pos] == '^') { negate = true; ++pos; }
-            bool first = true;
-            while (!at_end() && (p[pos] != ']' || first)) {
-                first = false;
-                char lo = p[pos++];
-                if (lo == '\\') {
-                    if (at_end()) return fail(errc::invalid_argument, "trailing backslash in regex");
-                    const char e = p[pos++];
-                    if (class_escape(c, e)) continue;
-                    lo = literal_escape(e);
-                }
-                if (pos + 1 < p.size() && p[pos] == '-' && p[pos + 1] != ']') {
-                    ++pos;
-                    char hi = p[pos++];
-                    if (hi == '\\') {
-                        if (at_end()) return fail(errc::invalid_argument, "trailing backslash in regex");
-                        hi = literal_escape(p[pos++]);
-                    }
-                    if (static_cast<unsigned char>(hi) < static_cast<unsigned char>(lo))
-                        return fail(errc::invalid_argument, "bad range in regex character class");
-                    set_range(c, static_cast<unsigned char>(lo), static_cast<unsigned char>(hi));
-                } else {
-                    set(c, static_cast<unsigned char>(lo));
-                }
-            }
-            if (at_end()) return fail(errc::invalid_argument, "unterminated [ in regex");
-            ++pos;  // ']'
-            if (negate)
-                for (auto& w : re.classes_[c]) w = ~w;
-            if (!re.emit({op::cls, static_cast<std::uint16_t>(c), 0, 0})) return fail(errc::capacity_exceeded, "regex too long");
-            return true;
-        }
-
-        constexpr bool atom(int depth) noexcept {
-            const char ch = p[pos++];
-            auto emit = [&](inst in) { return re.emit(in) ? true : fail(errc::capacity_exceeded, "regex too long"); };
-            switch (ch) {
-                case '(': {
-                    if (pos + 1 < p.size() && p[pos] == '?' && p[pos + 1] == ':') pos += 2;
-                    else if (!at_end() && p[pos] == '?') return fail(errc::unsupported, "lookaround is not supported in -ot regex");
-                    if (!alternation(depth + 1)) return false;
-                    if (at_end() || p[pos] != ')') return fail(errc::invalid_argument, "missing ')' in regex");
-                    ++pos;
-                    return true;
-                }
-                case '[': return bracket();
-                case '.': return emit({op::any, 0, 0, 0});
-                case '^': return emit({op::bol, 0, 0, 0});
-                case '$': return emit({op::eol, 0, 0, 0});
-                case '*': case '+': case '?': case '{': --pos; return fail(errc::invalid_argument, "nothing to repeat in regex");
-                case '\\': {
-                    if (at_end()) return fail(errc::invalid_argument, "trailing backslash in regex");
-                    const char e = p[pos++];
-                    if (e == 'b' || e == 'B' || (e >= '1' && e <= '9'))
-                        return fail(errc::unsupported, "word boundaries and back-references are not supported in -ot regex");
-                    const char l = (e >= 'A' && e <= 'Z') ? char(e - 'A' + 'a') : e;
-                    if (l == 'd' || l == 'w' || l == 's') {
-                        std::size_t c = 0;
-                        if (!new_class(c)) return false;
-                        class_escape(c, e);
-                        return emit({op::cls, static_cast<std::uint16_t>(c), 0, 0});
-                    }
-                    return emit({op::chr, static_cast<unsigned char>(literal_escape(e)), 0, 0});
-                }
-                default: return emit({op::chr, static_cast<unsigned char>(ch), 0, 0});
-            }
-        }
-    };
-};
-
-}  // namespace llamaplan::detail
-
-#endif  // LLAMAPLAN_DETAIL_REGEX_HPP
-// ---- end llamaplan/detail/regex.hpp ----
 // ---- begin llamaplan/summary.hpp ----
 #ifndef LLAMAPLAN_SUMMARY_HPP
 #define LLAMAPLAN_SUMMARY_HPP
@@ -1508,6 +1207,341 @@ struct model_summary {
 
 #endif  // LLAMAPLAN_SUMMARY_HPP
 // ---- end llamaplan/summary.hpp ----
+// ---- begin llamaplan/placement.hpp ----
+#ifndef LLAMAPLAN_PLACEMENT_HPP
+#define LLAMAPLAN_PLACEMENT_HPP
+
+// ---- begin llamaplan/detail/regex.hpp ----
+#ifndef LLAMAPLAN_DETAIL_REGEX_HPP
+#define LLAMAPLAN_DETAIL_REGEX_HPP
+
+
+#include <array>
+#include <cstdint>
+#include <string_view>
+
+namespace llamaplan::detail {
+
+/// A constexpr regular expression for `-ot` tensor-override patterns, matched like llama.cpp's
+/// `std::regex_search` with the default ECMAScript grammar (src/llama-model-loader.cpp, create_tensor).
+/// Supported: literals, `.`, escapes (`\.` `\d` `\w` `\s` `\D` `\W` `\S` `\t` `\n`), classes `[a-z_]` / `[^...]`,
+/// groups `(...)` / `(?:...)`, alternation `|`, quantifiers `* + ? {m} {m,} {m,n}` (lazy `?` suffix accepted: it
+/// does not change whether a search matches), anchors `^ $`. Matching is a Pike VM (linear time, no backtracking).
+class regex {
+public:
+    static constexpr std::size_t max_program = 384;  ///< instructions
+    static constexpr std::size_t max_classes = 48;   ///< character classes
+
+    /// Compiles `pattern`; errors name the pattern offset.
+    [[nodiscard]] static constexpr result<regex> compile(std::string_view pattern) noexcept {
+        regex re;
+        compiler c{pattern, 0, re, {}};
+        if (!c.alternation(0)) return c.err;
+        if (c.pos != pattern.size()) return make_error(errc::invalid_argument, "unbalanced ')' in regex", c.pos);
+        if (!re.emit({op::match, 0, 0, 0})) return make_error(errc::capacity_exceeded, "regex too long", c.pos);
+        return re;
+    }
+
+    /// True if the pattern matches anywhere in `s` (std::regex_search semantics).
+    [[nodiscard]] constexpr bool search(std::string_view s) const noexcept {
+        std::array<std::uint8_t, max_program> cur{}, next{};
+        std::array<std::uint16_t, max_program> cur_list{}, next_list{};
+        std::size_t n_cur = 0, n_next = 0;
+        for (std::size_t i = 0; i <= s.size(); ++i) {
+            // a new thread may start at every position (search, not match)
+            if (add(cur, cur_list, n_cur, 0, i, s.size())) return true;
+            n_next = 0;
+            next.fill(0);
+            for (std::size_t k = 0; k < n_cur; ++k) {
+                const auto& in = prog_[cur_list[k]];
+                if (i == s.size()) continue;
+                const auto ch = static_cast<unsigned char>(s[i]);
+                bool ok = false;
+                if (in.code == op::chr) ok = ch == in.a;
+                else if (in.code == op::any) ok = ch != '\n' && ch != '\r';
+                else if (in.code == op::cls) ok = class_has(in.a, ch);
+                if (ok && add(next, next_list, n_next, cur_list[k] + 1, i + 1, s.size())) return true;
+            }
+            cur = next;
+            cur_list = next_list;
+            n_cur = n_next;
+        }
+        return false;
+    }
+
+private:
+    enum class op : std::uint8_t { chr, any, cls, split, jmp, bol, eol, match };
+    struct inst {
+        op code = op::match;
+        std::uint16_t a = 0;  // char, class index
+        std::int16_t x = 0;   // relative jump targets
+        std::int16_t y = 0;
+    };
+    std::array<inst, max_program> prog_{};
+    std::size_t n_prog_ = 0;
+    std::array<std::array<std::uint64_t, 4>, max_classes> classes_{};
+    std::size_t n_classes_ = 0;
+
+    [[nodiscard]] constexpr bool class_has(std::size_t c, unsigned char ch) const noexcept {
+        return (classes_[c][ch >> 6] >> (ch & 63)) & 1u;
+    }
+    constexpr bool emit(inst in) noexcept {
+        if (n_prog_ == max_program) return false;
+        prog_[n_prog_++] = in;
+        return true;
+    }
+    constexpr bool insert(std::size_t at, inst in) noexcept {
+        if (n_prog_ == max_program) return false;
+        for (std::size_t i = n_prog_; i > at; --i) prog_[i] = prog_[i - 1];
+        prog_[at] = in;
+        ++n_prog_;
+        return true;
+    }
+
+    // Follows epsilon edges from pc at input position i; returns true on reaching `match`.
+    constexpr bool add(std::array<std::uint8_t, max_program>& on, std::array<std::uint16_t, max_program>& list,
+                       std::size_t& n, std::size_t pc0, std::size_t i, std::size_t len) const noexcept {
+        std::array<std::uint16_t, max_program> stack{};
+        std::size_t sp = 0;
+        stack[sp++] = static_cast<std::uint16_t>(pc0);
+        while (sp > 0) {
+            const std::size_t pc = stack[--sp];
+            if (on[pc]) continue;
+            on[pc] = 1;
+            const auto& in = prog_[pc];
+            switch (in.code) {
+                case op::match: return true;
+                case op::jmp: stack[sp++] = static_cast<std::uint16_t>(std::int64_t(pc) + in.x); break;
+                case op::split:
+                    stack[sp++] = static_cast<std::uint16_t>(std::int64_t(pc) + in.y);
+                    stack[sp++] = static_cast<std::uint16_t>(std::int64_t(pc) + in.x);
+                    break;
+                case op::bol: if (i == 0) stack[sp++] = static_cast<std::uint16_t>(pc + 1); break;
+                case op::eol: if (i == len) stack[sp++] = static_cast<std::uint16_t>(pc + 1); break;
+                default: list[n++] = static_cast<std::uint16_t>(pc); break;
+            }
+        }
+        return false;
+    }
+
+    struct compiler {
+        std::string_view p;
+        std::size_t pos;
+        regex& re;
+        error err;
+
+        constexpr bool fail(errc code, std::string_view what) noexcept {
+            err = make_error(code, what, pos);
+            return false;
+        }
+        [[nodiscard]] constexpr bool at_end() const noexcept { return pos >= p.size(); }
+
+        constexpr bool alternation(int depth) noexcept {
+            if (depth > 32) return fail(errc::capacity_exceeded, "regex nests too deeply");
+            const std::size_t start = re.n_prog_;
+            if (!sequence(depth)) return false;
+            if (at_end() || p[pos] != '|') return true;
+            ++pos;
+            // start: SPLIT(+1, L2); first branch; JMP end; L2: rest
+            if (!re.insert(start, {op::split, 0, 1, 0})) return fail(errc::capacity_exceeded, "regex too long");
+            const std::size_t jmp_at = re.n_prog_;
+            if (!re.emit({op::jmp, 0, 0, 0})) return fail(errc::capacity_exceeded, "regex too long");
+            re.prog_[start].y = static_cast<std::int16_t>(re.n_prog_ - start);
+            if (!alternation(depth + 1)) return false;
+            re.prog_[jmp_at].x = static_cast<std::int16_t>(re.n_prog_ - jmp_at);
+            return true;
+        }
+
+        constexpr bool sequence(int depth) noexcept {
+            while (!at_end() && p[pos] != '|' && p[pos] != ')') {
+                const std::size_t atom_start = re.n_prog_;
+                if (!atom(depth)) return false;
+                if (!quantifier(atom_start)) return false;
+            }
+            return true;
+        }
+
+        constexpr bool parse_uint(std::size_t& out) noexcept {
+            if (at_end() || p[pos] < '0' || p[pos] > '9') return false;
+            out = 0;
+            while (!at_end() && p[pos] >= '0' && p[pos] <= '9') {
+                out = out * 10 + std::size_t(p[pos++] - '0');
+                if (out > 1000) return false;
+            }
+            return true;
+        }
+
+        // Applies a quantifier to the fragment [a, end).
+        constexpr bool quantifier(std::size_t a) noexcept {
+            if (at_end()) return true;
+            std::size_t lo = 1, hi = 1;
+            bool unbounded = false;
+            const char q = p[pos];
+            if (q == '*') { lo = 0; unbounded = true; ++pos; }
+            else if (q == '+') { lo = 1; unbounded = true; ++pos; }
+            else if (q == '?') { lo = 0; hi = 1; ++pos; }
+            else if (q == '{') {
+                ++pos;
+                if (!parse_uint(lo)) return fail(errc::invalid_argument, "bad {m,n} quantifier in regex");
+                hi = lo;
+                if (!at_end() && p[pos] == ',') {
+                    ++pos;
+                    if (!at_end() && p[pos] == '}') unbounded = true;
+                    else if (!parse_uint(hi) || hi < lo) return fail(errc::invalid_argument, "bad {m,n} quantifier in regex");
+                }
+                if (at_end() || p[pos] != '}') return fail(errc::invalid_argument, "unterminated {m,n} quantifier in regex");
+                ++pos;
+            } else {
+                return true;
+            }
+            if (!at_end() && p[pos] == '?') ++pos;  // lazy: same language
+            if (!at_end() && (p[pos] == '*' || p[pos] == '+' || p[pos] == '{'))
+                return fail(errc::invalid_argument, "nothing to repeat in regex");
+            const std::size_t len = re.n_prog_ - a;
+            std::array<inst, max_program> frag{};
+            for (std::size_t i = 0; i < len; ++i) frag[i] = re.prog_[a + i];
+            re.n_prog_ = a;
+            auto copy = [&]() -> bool {
+                for (std::size_t i = 0; i < len; ++i)
+                    if (!re.emit(frag[i])) return false;
+                return true;
+            };
+            for (std::size_t k = 0; k < lo; ++k)
+                if (!copy()) return fail(errc::capacity_exceeded, "regex too long");
+            if (unbounded) {
+                // L: SPLIT(+1, out); frag; JMP L
+                const std::size_t l = re.n_prog_;
+                if (!re.emit({op::split, 0, 1, 0}) || !copy() || !re.emit({op::jmp, 0, 0, 0}))
+                    return fail(errc::capacity_exceeded, "regex too long");
+                re.prog_[re.n_prog_ - 1].x = static_cast<std::int16_t>(std::int64_t(l) - std::int64_t(re.n_prog_ - 1));
+                re.prog_[l].y = static_cast<std::int16_t>(re.n_prog_ - l);
+            } else {
+                for (std::size_t k = lo; k < hi; ++k) {
+                    const std::size_t s = re.n_prog_;
+                    if (!re.emit({op::split, 0, 1, 0}) || !copy()) return fail(errc::capacity_exceeded, "regex too long");
+                    re.prog_[s].y = static_cast<std::int16_t>(re.n_prog_ - s);
+                }
+            }
+            return true;
+        }
+
+        constexpr bool new_class(std::size_t& idx) noexcept {
+            if (re.n_classes_ == max_classes) return fail(errc::capacity_exceeded, "too many character classes in regex");
+            idx = re.n_classes_++;
+            re.classes_[idx] = {};
+            return true;
+        }
+        constexpr void set(std::size_t c, unsigned char ch) noexcept { re.classes_[c][ch >> 6] |= (1ull << (ch & 63)); }
+        constexpr void set_range(std::size_t c, unsigned char lo, unsigned char hi) noexcept {
+            for (unsigned v = lo; v <= hi; ++v) set(c, static_cast<unsigned char>(v));
+        }
+        // \d \w \s into class c; returns false if `e` is not a class escape.
+        constexpr bool class_escape(std::size_t c, char e) noexcept {
+            const char l = (e >= 'A' && e <= 'Z') ? char(e - 'A' + 'a') : e;
+            if (l != 'd' && l != 'w' && l != 's') return false;
+            std::array<std::uint64_t, 4> bits{};
+            auto put = [&](unsigned char ch) { bits[ch >> 6] |= (1ull << (ch & 63)); };
+            if (l == 'd') for (char ch = '0'; ch <= '9'; ++ch) put(static_cast<unsigned char>(ch));
+            if (l == 'w') {
+                for (char ch = '0'; ch <= '9'; ++ch) put(static_cast<unsigned char>(ch));
+                for (char ch = 'a'; ch <= 'z'; ++ch) put(static_cast<unsigned char>(ch));
+                for (char ch = 'A'; ch <= 'Z'; ++ch) put(static_cast<unsigned char>(ch));
+                put('_');
+            }
+            if (l == 's') for (char ch : {' ', '\t', '\n', '\r', '\f', '\v'}) put(static_cast<unsigned char>(ch));
+            const bool negate = e != l;
+            for (std::size_t w = 0; w < 4; ++w) re.classes_[c][w] |= negate ? ~bits[w] : bits[w];
+            return true;
+        }
+        [[nodiscard]] static constexpr char literal_escape(char e) noexcept {
+            switch (e) {
+                case 't': return '\t';
+                case 'n': return '\n';
+                case 'r': return '\r';
+                case 'f': return '\f';
+                case 'v': return '\v';
+                default: return e;
+            }
+        }
+
+        constexpr bool bracket() noexcept {
+            std::size_t c = 0;
+            if (!new_class(c)) return false;
+            bool negate = false;
+            if (!at_end() && p[pos] == '^') { negate = true; ++pos; }
+            bool first = true;
+            while (!at_end() && (p[pos] != ']' || first)) {
+                first = false;
+                char lo = p[pos++];
+                if (lo == '\\') {
+                    if (at_end()) return fail(errc::invalid_argument, "trailing backslash in regex");
+                    const char e = p[pos++];
+                    if (class_escape(c, e)) continue;
+                    lo = literal_escape(e);
+                }
+                if (pos + 1 < p.size() && p[pos] == '-' && p[pos + 1] != ']') {
+                    ++pos;
+                    char hi = p[pos++];
+                    if (hi == '\\') {
+                        if (at_end()) return fail(errc::invalid_argument, "trailing backslash in regex");
+                        hi = literal_escape(p[pos++]);
+                    }
+                    if (static_cast<unsigned char>(hi) < static_cast<unsigned char>(lo))
+                        return fail(errc::invalid_argument, "bad range in regex character class");
+                    set_range(c, static_cast<unsigned char>(lo), static_cast<unsigned char>(hi));
+                } else {
+                    set(c, static_cast<unsigned char>(lo));
+                }
+            }
+            if (at_end()) return fail(errc::invalid_argument, "unterminated [ in regex");
+            ++pos;  // ']'
+            if (negate)
+                for (auto& w : re.classes_[c]) w = ~w;
+            if (!re.emit({op::cls, static_cast<std::uint16_t>(c), 0, 0})) return fail(errc::capacity_exceeded, "regex too long");
+            return true;
+        }
+
+        constexpr bool atom(int depth) noexcept {
+            const char ch = p[pos++];
+            auto emit = [&](inst in) { return re.emit(in) ? true : fail(errc::capacity_exceeded, "regex too long"); };
+            switch (ch) {
+                case '(': {
+                    if (pos + 1 < p.size() && p[pos] == '?' && p[pos + 1] == ':') pos += 2;
+                    else if (!at_end() && p[pos] == '?') return fail(errc::unsupported, "lookaround is not supported in -ot regex");
+                    if (!alternation(depth + 1)) return false;
+                    if (at_end() || p[pos] != ')') return fail(errc::invalid_argument, "missing ')' in regex");
+                    ++pos;
+                    return true;
+                }
+                case '[': return bracket();
+                case '.': return emit({op::any, 0, 0, 0});
+                case '^': return emit({op::bol, 0, 0, 0});
+                case '$': return emit({op::eol, 0, 0, 0});
+                case '*': case '+': case '?': case '{': --pos; return fail(errc::invalid_argument, "nothing to repeat in regex");
+                case '\\': {
+                    if (at_end()) return fail(errc::invalid_argument, "trailing backslash in regex");
+                    const char e = p[pos++];
+                    if (e == 'b' || e == 'B' || (e >= '1' && e <= '9'))
+                        return fail(errc::unsupported, "word boundaries and back-references are not supported in -ot regex");
+                    const char l = (e >= 'A' && e <= 'Z') ? char(e - 'A' + 'a') : e;
+                    if (l == 'd' || l == 'w' || l == 's') {
+                        std::size_t c = 0;
+                        if (!new_class(c)) return false;
+                        class_escape(c, e);
+                        return emit({op::cls, static_cast<std::uint16_t>(c), 0, 0});
+                    }
+                    return emit({op::chr, static_cast<unsigned char>(literal_escape(e)), 0, 0});
+                }
+                default: return emit({op::chr, static_cast<unsigned char>(ch), 0, 0});
+            }
+        }
+    };
+};
+
+}  // namespace llamaplan::detail
+
+#endif  // LLAMAPLAN_DETAIL_REGEX_HPP
+// ---- end llamaplan/detail/regex.hpp ----
 
 #include <array>
 #include <cstdint>
@@ -3079,6 +3113,10 @@ struct server_args {
     bool n_parallel_auto = true;   ///< `-np` absent or -1: 4 slots with a unified KV cache
     bool fit = true;               ///< `--fit on|off` (default on)
     std::uint64_t cache_ram = 8192ull << 20;  ///< `-cram` host prompt cache (bytes; default 8192 MiB; 0 = off)
+    std::uint32_t threads = 0;       ///< `-t` CPU threads for generation (0 = llama.cpp's default)
+    std::uint32_t threads_batch = 0; ///< `-tb` CPU threads for batches (0 = same as threads)
+    std::string_view numa{};         ///< `--numa distribute|isolate|numactl`, empty when absent
+    setting_set pinned{};            ///< the settings the command line gave explicitly
 };
 
 namespace detail {
@@ -3139,11 +3177,11 @@ template <std::size_t N>
 }
 
 // Flags llama-server accepts that do not change memory; listed so a pasted command line parses (common/arg.cpp).
-inline constexpr std::array<std::string_view, 52> ignored_with_value = {
-    "--host", "--port", "-t", "--threads", "-tb", "--threads-batch", "-lv", "--verbosity", "--log-verbosity",
+inline constexpr std::array<std::string_view, 47> ignored_with_value = {
+    "--host", "--port", "-lv", "--verbosity", "--log-verbosity",
     "-a", "--alias", "--api-key", "--api-key-file", "-s", "--seed", "--temp", "--top-k", "--top-p", "--min-p",
     "-n", "--n-predict", "--predict", "--chat-template", "--chat-template-file", "--timeout", "--threads-http",
-    "-fitt", "--fit-target", "-fitc", "--fit-ctx", "--keep", "--numa", "--slot-save-path", "--reasoning-format",
+    "-fitt", "--fit-target", "-fitc", "--fit-ctx", "--keep", "--slot-save-path", "--reasoning-format",
     "--reasoning-budget", "-C", "--cpu-mask", "-Cb", "--cpu-mask-batch", "--prio", "--prio-batch", "--cache-reuse",
     "-ctxcp", "--ctx-checkpoints", "--swa-checkpoints", "--log-file", "--path", "--api-prefix", "--rope-freq-base",
     "--rope-freq-scale", "--rope-scaling", "--yarn-orig-ctx"};
@@ -3184,42 +3222,48 @@ inline constexpr std::array<std::string_view, 22> ignored_switches = {
             out.model = v; ++i;
         } else if (a == "-c" || a == "--ctx-size") {
             if (!need() || !detail::parse_u64(v, u) || u > 0xffffffffull) return bad("-c needs a token count", i);
-            p.n_ctx = static_cast<std::uint32_t>(u); ++i;
+            p.n_ctx = static_cast<std::uint32_t>(u); out.pinned.add(setting::n_ctx); ++i;
         } else if (a == "-b" || a == "--batch-size") {
             if (!need() || !detail::parse_u64(v, u) || u == 0 || u > 0xffffffffull) return bad("-b needs a positive token count", i);
-            p.n_batch = static_cast<std::uint32_t>(u); ++i;
+            p.n_batch = static_cast<std::uint32_t>(u); out.pinned.add(setting::n_batch); ++i;
         } else if (a == "-ub" || a == "--ubatch-size") {
             if (!need() || !detail::parse_u64(v, u) || u == 0 || u > 0xffffffffull) return bad("-ub needs a positive token count", i);
-            p.n_ubatch = static_cast<std::uint32_t>(u); ++i;
+            p.n_ubatch = static_cast<std::uint32_t>(u); out.pinned.add(setting::n_ubatch); ++i;
         } else if (a == "-ctk" || a == "--cache-type-k" || a == "-ctv" || a == "--cache-type-v") {
             if (!need()) return bad("missing cache type", i);
             const auto t = parse_type(v);
             if (!t || !is_kv_cache_type(*t))
                 return bad("unsupported cache type (allowed: f32, f16, bf16, q8_0, q4_0, q4_1, iq4_nl, q5_0, q5_1)", i + 1);
-            (a == "-ctk" || a == "--cache-type-k" ? p.type_k : p.type_v) = *t; ++i;
+            const bool is_k = a == "-ctk" || a == "--cache-type-k";
+            (is_k ? p.type_k : p.type_v) = *t;
+            out.pinned.add(is_k ? setting::type_k : setting::type_v);
+            ++i;
         } else if (a == "-fa" || a == "--flash-attn") {
             if (!need()) return bad("-fa needs on, off or auto", i);
             const int sw = detail::parse_switch(v);
             if (v == "auto" || v == "-1") p.flash_attn = flash_attn_mode::automatic;
             else if (sw < 0) return bad("-fa needs on, off or auto", i + 1);
             else p.flash_attn = sw ? flash_attn_mode::on : flash_attn_mode::off;
+            out.pinned.add(setting::flash_attn);
             ++i;
         } else if (a == "-np" || a == "--parallel") {
             if (!need() || !detail::parse_i64(v, s) || s == 0 || s < -1 || s > 256) return bad("-np needs 1..256 or -1 (auto)", i);
             out.n_parallel_auto = s == -1;
             p.n_seq_max = s == -1 ? 4 : static_cast<std::uint32_t>(s);
             if (!kvu_explicit) p.kv_unified = out.n_parallel_auto;
+            if (!out.n_parallel_auto) out.pinned.add(setting::n_parallel);
             ++i;
         } else if (a == "-kvu" || a == "--kv-unified") {
-            p.kv_unified = true; kvu_explicit = true;
+            p.kv_unified = true; kvu_explicit = true; out.pinned.add(setting::kv_unified);
         } else if (a == "-no-kvu" || a == "--no-kv-unified") {
-            p.kv_unified = false; kvu_explicit = true;
+            p.kv_unified = false; kvu_explicit = true; out.pinned.add(setting::kv_unified);
         } else if (a == "-ngl" || a == "--gpu-layers" || a == "--n-gpu-layers") {
             if (!need()) return bad("-ngl needs N, auto or all", i);
             if (v == "auto" || v == "-1") { out.n_gpu_layers_auto = true; p.n_gpu_layers = -1; }
             else if (v == "all" || v == "-2") { out.n_gpu_layers_auto = false; p.n_gpu_layers = -1; }
             else if (detail::parse_u64(v, u) && u <= 0x7fffffff) { out.n_gpu_layers_auto = false; p.n_gpu_layers = static_cast<std::int32_t>(u); }
             else return bad("-ngl needs N, auto or all", i + 1);
+            if (!out.n_gpu_layers_auto) out.pinned.add(setting::n_gpu_layers);
             ++i;
         } else if (a == "-ot" || a == "--override-tensor") {
             if (!need()) return bad("-ot needs REGEX=BUFT[,...]", i);
@@ -3234,6 +3278,7 @@ inline constexpr std::array<std::string_view, 22> ignored_switches = {
                 if (!p.overrides.push_back(o)) return make_error(errc::capacity_exceeded, "too many -ot rules", i + 1);
                 rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
             }
+            out.pinned.add(setting::tensor_overrides);
             ++i;
         } else if (a == "-ts" || a == "--tensor-split") {
             if (!need()) return bad("-ts needs proportions like 3,1", i);
@@ -3246,6 +3291,7 @@ inline constexpr std::array<std::string_view, 22> ignored_switches = {
                 ++k;
                 rest = cut == std::string_view::npos ? std::string_view{} : rest.substr(cut + 1);
             }
+            out.pinned.add(setting::tensor_split);
             ++i;
         } else if (a == "-sm" || a == "--split-mode") {
             if (!need()) return bad("-sm needs none, layer, row or tensor", i);
@@ -3254,43 +3300,53 @@ inline constexpr std::array<std::string_view, 22> ignored_switches = {
             else if (v == "row") p.split_mode = split_mode::row;
             else if (v == "tensor") p.split_mode = split_mode::tensor;
             else return bad("-sm needs none, layer, row or tensor", i + 1);
+            out.pinned.add(setting::split_mode);
             ++i;
         } else if (a == "-mg" || a == "--main-gpu") {
             if (!need() || !detail::parse_u64(v, u) || u >= LLAMAPLAN_MAX_DEVICES) return bad("-mg needs a device index", i);
-            p.main_gpu = static_cast<std::uint32_t>(u); ++i;
+            p.main_gpu = static_cast<std::uint32_t>(u); out.pinned.add(setting::main_gpu); ++i;
         } else if (a == "-nkvo" || a == "--no-kv-offload") {
-            p.offload_kqv = false;
+            p.offload_kqv = false; out.pinned.add(setting::offload_kqv);
         } else if (a == "-kvo" || a == "--kv-offload") {
-            p.offload_kqv = true;
+            p.offload_kqv = true; out.pinned.add(setting::offload_kqv);
         } else if (a == "--swa-full") {
-            p.swa_full = true;
+            p.swa_full = true; out.pinned.add(setting::swa_full);
         } else if (a == "-cmoe" || a == "--cpu-moe") {
-            p.cpu_moe = true;
+            p.cpu_moe = true; out.pinned.add(setting::tensor_overrides);
         } else if (a == "-ncmoe" || a == "--n-cpu-moe") {
             if (!need() || !detail::parse_u64(v, u) || u > 0xffffffffull) return bad("--n-cpu-moe needs a layer count", i);
-            p.n_cpu_moe = static_cast<std::uint32_t>(u); ++i;
+            p.n_cpu_moe = static_cast<std::uint32_t>(u); out.pinned.add(setting::tensor_overrides); ++i;
         } else if (a == "--embedding" || a == "--embeddings") {
             p.embeddings = true;
         } else if (a == "-nr" || a == "--no-repack") {
-            p.cpu_repack = false;
+            p.cpu_repack = false; out.pinned.add(setting::repack);
         } else if (a == "--repack") {
-            p.cpu_repack = true;
+            p.cpu_repack = true; out.pinned.add(setting::repack);
         } else if (a == "--no-mmap") {
-            p.use_mmap = false;
+            p.use_mmap = false; out.pinned.add(setting::load_mode);
         } else if (a == "--mmap") {
-            p.use_mmap = true;
+            p.use_mmap = true; out.pinned.add(setting::load_mode);
         } else if (a == "-lm" || a == "--load-mode") {
             if (!need()) return bad("--load-mode needs a mode", i);
             if (v == "none" || v == "dio") p.use_mmap = false;
             else if (v == "auto" || v == "mmap" || v == "mlock" || v == "mmap+mlock") p.use_mmap = v != "mlock";
             else return bad("--load-mode needs auto, none, mmap, mlock, mmap+mlock or dio", i + 1);
+            out.pinned.add(setting::load_mode);
             ++i;
         } else if (a == "-fit" || a == "--fit") {
             if (!need() || detail::parse_switch(v) < 0) return bad("--fit needs on or off", i);
             out.fit = detail::parse_switch(v) == 1; ++i;
         } else if (a == "-cram" || a == "--cache-ram") {
             if (!need() || !detail::parse_i64(v, s) || s < -1) return bad("-cram needs MiB, 0 or -1", i);
-            out.cache_ram = s < 0 ? ~0ull : std::uint64_t(s) << 20; ++i;
+            out.cache_ram = s < 0 ? ~0ull : std::uint64_t(s) << 20; out.pinned.add(setting::cache_ram); ++i;
+        } else if (a == "-t" || a == "--threads" || a == "-tb" || a == "--threads-batch") {
+            if (!need() || !detail::parse_i64(v, s) || s < -1 || s > 4096) return bad("-t needs a thread count", i);
+            const bool batch = a == "-tb" || a == "--threads-batch";
+            (batch ? out.threads_batch : out.threads) = s < 0 ? 0 : static_cast<std::uint32_t>(s);
+            out.pinned.add(batch ? setting::threads_batch : setting::threads); ++i;
+        } else if (a == "--numa") {
+            if (!need() || !(v == "distribute" || v == "isolate" || v == "numactl")) return bad("--numa needs distribute, isolate or numactl", i);
+            out.numa = v; out.pinned.add(setting::numa); ++i;
         } else if (detail::one_of(a, detail::ignored_with_value)) {
             if (!need()) return bad("missing value after a flag", i);
             ++i;
@@ -3311,6 +3367,1242 @@ inline constexpr std::array<std::string_view, 22> ignored_switches = {
 
 #endif  // LLAMAPLAN_SERVER_ARGS_HPP
 // ---- end llamaplan/server_args.hpp ----
+// ---- begin llamaplan/presets.hpp ----
+#ifndef LLAMAPLAN_PRESETS_HPP
+#define LLAMAPLAN_PRESETS_HPP
+
+// Planning goals as data: one row per preset. The planner reads nothing but these fields, so a new goal is a new
+// row, not new code.
+
+
+#include <array>
+#include <cstdint>
+#include <string_view>
+
+namespace llamaplan {
+
+/// The planning goals, by the names people use (the first six are the llama-swap optimizer's presets, the last four
+/// the use cases of one-command auto-configuration tools).
+enum class preset_id : std::uint8_t {
+    balanced,           ///< the default: full speed first, then a comfortable context
+    high_speed,         ///< the most layers on the fastest memory; a modest context
+    more_context,       ///< the longest context first, then speed
+    system_safe,        ///< wide margins; leaves room for the desktop and other programs
+    ultra_performance,  ///< thin margins, large batches: everything for throughput
+    moe_optimized,      ///< MoE: dense parts on GPUs first, routed experts wherever memory remains
+    general,            ///< use case: general chat (as balanced)
+    long_context,       ///< use case: long documents (context first, quantized KV allowed)
+    speed,              ///< use case: latency (as high_speed)
+    quality,            ///< use case: best output quality (full-precision KV only)
+};
+
+/// Number of preset_id values.
+inline constexpr std::size_t preset_count = 10;
+
+/// Which goal comes first when memory is short.
+enum class priority : std::uint8_t {
+    offload,  ///< put the most bytes read per token on the fastest memory, then grow the context
+    context,  ///< reach the longest context, then put what remains on the fastest memory
+};
+
+/// A planning goal. Context values are per slot (tokens); margins are kept free on each device (bytes).
+struct preset {
+    preset_id id = preset_id::balanced;  ///< which preset
+    std::string_view name{};             ///< its name on the command line ("balanced")
+    std::string_view summary{};          ///< one line for help and reasons
+    priority first = priority::offload;  ///< what wins when memory is short
+    std::uint32_t ctx_floor = 4096;      ///< context the plan reaches before anything else (tokens per slot)
+    std::uint32_t ctx_target = 32768;    ///< context it grows to when memory allows (tokens per slot; 0 = training context)
+    std::array<ggml_type, 3> kv_types{ggml_type::f16, ggml_type::q8_0, ggml_type::f16};  ///< KV cache types, preferred first
+    std::uint32_t n_kv_types = 2;        ///< entries of kv_types in use
+    std::array<std::uint32_t, 3> ubatch{512, 1024, 2048};  ///< physical batches, smallest first; larger ones only
+                                                           ///< where they cost neither offload nor context
+    std::uint32_t n_ubatch = 1;          ///< entries of ubatch in use
+    std::uint32_t n_parallel = 1;        ///< slots (`-np`)
+    std::uint64_t gpu_margin = 1024ull << 20;   ///< free memory kept on each GPU (bytes; llama.cpp --fit's default)
+    std::uint64_t host_margin = 2048ull << 20;  ///< free RAM kept for the OS and other programs (bytes)
+    std::uint32_t host_margin_percent = 5;      ///< ... or this share of the host's RAM, whichever is larger
+};
+
+/// The preset table.
+inline constexpr std::array<preset, preset_count> presets = {{
+    {preset_id::balanced, "balanced", "full speed first, then a comfortable context (default)", priority::offload,
+     4096, 32768, {ggml_type::f16, ggml_type::q8_0, ggml_type::f16}, 2, {512, 1024, 2048}, 2, 1, 1024ull << 20,
+     2048ull << 20, 5},
+    {preset_id::high_speed, "high_speed", "the most weights on the fastest memory; a modest context", priority::offload,
+     4096, 8192, {ggml_type::f16, ggml_type::q8_0, ggml_type::f16}, 2, {512, 1024, 2048}, 3, 1, 768ull << 20,
+     2048ull << 20, 5},
+    {preset_id::more_context, "more_context", "the longest context first, then speed", priority::context, 8192, 0,
+     {ggml_type::q8_0, ggml_type::q4_0, ggml_type::f16}, 2, {512, 1024, 2048}, 1, 1, 1024ull << 20, 2048ull << 20, 5},
+    {preset_id::system_safe, "system_safe", "wide margins for the desktop and other programs", priority::offload,
+     4096, 16384, {ggml_type::f16, ggml_type::q8_0, ggml_type::f16}, 2, {512, 1024, 2048}, 1, 1, 2048ull << 20,
+     4096ull << 20, 15},
+    {preset_id::ultra_performance, "ultra_performance", "thin margins and large batches, all for throughput",
+     priority::offload, 4096, 16384, {ggml_type::f16, ggml_type::q8_0, ggml_type::f16}, 2, {512, 1024, 2048}, 3, 1,
+     512ull << 20, 1024ull << 20, 3},
+    {preset_id::moe_optimized, "moe_optimized", "dense parts on GPUs first, routed experts where memory remains",
+     priority::offload, 4096, 32768, {ggml_type::f16, ggml_type::q8_0, ggml_type::f16}, 2, {512, 1024, 2048}, 3, 1,
+     1024ull << 20, 2048ull << 20, 5},
+    {preset_id::general, "general", "use case: general chat (as balanced)", priority::offload, 4096, 32768,
+     {ggml_type::f16, ggml_type::q8_0, ggml_type::f16}, 2, {512, 1024, 2048}, 2, 1, 1024ull << 20, 2048ull << 20, 5},
+    {preset_id::long_context, "long_context", "use case: long documents (context first, quantized KV)",
+     priority::context, 16384, 0, {ggml_type::q8_0, ggml_type::f16, ggml_type::f16}, 1, {512, 1024, 2048}, 1, 1,
+     1024ull << 20, 2048ull << 20, 5},
+    {preset_id::speed, "speed", "use case: latency (as high_speed)", priority::offload, 4096, 8192,
+     {ggml_type::f16, ggml_type::q8_0, ggml_type::f16}, 2, {512, 1024, 2048}, 3, 1, 768ull << 20, 2048ull << 20, 5},
+    {preset_id::quality, "quality", "use case: best output quality (full-precision KV cache only)", priority::offload,
+     4096, 32768, {ggml_type::f16, ggml_type::f16, ggml_type::f16}, 1, {512, 1024, 2048}, 2, 1, 1024ull << 20,
+     2048ull << 20, 5},
+}};
+
+/// The preset row of an id.
+[[nodiscard]] constexpr const preset& preset_of(preset_id id) noexcept {
+    const auto i = static_cast<std::size_t>(id);
+    return presets[i < presets.size() ? i : 0];
+}
+
+/// The name of a preset ("balanced").
+[[nodiscard]] constexpr std::string_view to_string(preset_id id) noexcept { return preset_of(id).name; }
+
+/// Parses a preset name (as to_string spells it; '-' is accepted for '_').
+[[nodiscard]] constexpr bool parse_preset(std::string_view s, preset_id& out) noexcept {
+    for (const auto& p : presets) {
+        if (p.name.size() != s.size()) continue;
+        bool same = true;
+        for (std::size_t i = 0; i < s.size() && same; ++i) same = p.name[i] == (s[i] == '-' ? '_' : s[i]);
+        if (same) { out = p.id; return true; }
+    }
+    return false;
+}
+
+/// How each backend's memory is budgeted (one row per backend).
+struct backend_rule {
+    backend kind = backend::cuda;  ///< which backend
+    std::uint32_t margin_percent = 100;  ///< the preset's GPU margin is scaled by this (percent)
+    bool shares_host_memory = false;     ///< its memory is the host's RAM: planned bytes count against the host too
+};
+
+/// Backend rules: Vulkan drivers report free memory less reliably and allocate outside it (a larger margin); Metal
+/// and other unified-memory GPUs share the host's RAM (planned bytes count against the host, and no mlock).
+inline constexpr std::array<backend_rule, 7> backend_rules = {{
+    {backend::cpu, 100, true},
+    {backend::cuda, 100, false},
+    {backend::rocm, 100, false},
+    {backend::vulkan, 150, false},
+    {backend::metal, 100, true},
+    {backend::sycl, 125, false},
+    {backend::other, 150, false},
+}};
+
+/// The rule of a backend.
+[[nodiscard]] constexpr const backend_rule& rule_of(backend b) noexcept {
+    const auto i = static_cast<std::size_t>(b);
+    return backend_rules[i < backend_rules.size() ? i : backend_rules.size() - 1];
+}
+
+}  // namespace llamaplan
+
+#endif  // LLAMAPLAN_PRESETS_HPP
+// ---- end llamaplan/presets.hpp ----
+// ---- begin llamaplan/planner.hpp ----
+#ifndef LLAMAPLAN_PLANNER_HPP
+#define LLAMAPLAN_PLANNER_HPP
+
+// plan(): every llama.cpp setting chosen jointly for a goal, never over any device's budget.
+//
+// The search (DESIGN.md §7). For each discrete choice (KV cache type, physical batch) and each context on a ladder,
+// tensors are placed greedily by value density — bytes read per decoded token per byte stored: attention, norms,
+// dense FFN and shared experts (read in full every token) fill the fastest memory first, block by block from the
+// output layer backwards as `-ngl` counts them, and routed experts (read n_expert_used / n_expert of the time) take
+// the memory that remains, block by block and part by part (up, gate, down: partial blocks). Every candidate is
+// priced with the memory model's own arithmetic (estimate_placed), so a plan's bytes are what `estimate` reports for
+// its argv. Between candidates the goal decides lexicographically (presets.hpp): offload-first presets maximize the
+// bytes read per token from GPU memory and then the context; context-first presets the reverse. Both orders are
+// monotone in free memory, which the property tests check.
+
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <string_view>
+
+namespace llamaplan {
+
+/// "Not given": a margin or size the preset decides.
+inline constexpr std::uint64_t unset_bytes = ~0ull;
+
+/// What the user asks for: a preset, the settings pinned on the command line, and margins.
+struct goal {
+    preset_id preset = preset_id::balanced;  ///< the planning goal
+    launch_params params{};                  ///< values of the pinned settings (the others are ignored)
+    setting_set pinned{};                    ///< which settings are pinned
+    std::uint32_t threads = 0;               ///< pinned `-t` (0 = llama.cpp's default)
+    std::uint32_t threads_batch = 0;         ///< pinned `-tb`
+    std::uint64_t cache_ram = 8192ull << 20; ///< pinned `-cram` (bytes; unset_bytes = unlimited)
+    std::uint64_t gpu_margin = unset_bytes;  ///< free memory kept on each GPU (bytes; unset = the preset's)
+    std::uint64_t host_margin = unset_bytes; ///< free RAM kept on the host (bytes; unset = the preset's)
+    std::uint64_t gpu_context = 400ull << 20;///< driver context per CUDA/ROCm GPU, outside llama.cpp's buffers (bytes)
+};
+
+/// A goal from a parsed llama-server command line: every flag it gave is pinned.
+[[nodiscard]] constexpr goal goal_from_args(const server_args& a, preset_id preset = preset_id::balanced) noexcept {
+    goal g;
+    g.preset = preset;
+    g.params = a.params;
+    g.pinned = a.pinned;
+    g.threads = a.threads;
+    g.threads_batch = a.threads_batch;
+    g.cache_ram = a.cache_ram;
+    return g;
+}
+
+/// How a setting got its value.
+enum class origin : std::uint8_t {
+    pinned,     ///< the user gave it
+    chosen,     ///< the planner chose it
+    defaulted,  ///< llama.cpp's default, stated explicitly
+};
+
+/// The name of an origin ("pinned").
+[[nodiscard]] constexpr std::string_view to_string(origin o) noexcept {
+    return o == origin::pinned ? "pinned" : o == origin::chosen ? "chosen" : "defaulted";
+}
+
+/// Why a setting has its value.
+struct reason {
+    setting what = setting::n_ctx;  ///< the setting
+    origin how = origin::chosen;    ///< pinned, chosen or defaulted
+    std::string_view why{};         ///< the binding constraint or trade, in words
+};
+
+/// One device's budget in a plan (index 0 is the host).
+struct device_budget {
+    std::int32_t device = host_device;  ///< GPU index, or host_device
+    std::uint64_t free = 0;             ///< free memory when planned (bytes; 0 for a host of unknown size)
+    std::uint64_t planned = 0;          ///< what the plan puts there, overheads included (bytes)
+    std::uint64_t margin = 0;           ///< kept free (bytes)
+    /// True if planned + margin fits in free (a host of unknown size always fits).
+    [[nodiscard]] constexpr bool fits() const noexcept {
+        return (device == host_device && free == 0) || (planned <= free && margin <= free - planned);
+    }
+    /// Bytes by which it misses (0 if it fits).
+    [[nodiscard]] constexpr std::uint64_t shortfall() const noexcept {
+        return fits() ? 0 : planned + margin - free;
+    }
+};
+
+/// Predicted speed of a plan (tokens/s).
+struct speed_estimate {
+    double decode_tps = 0;   ///< generation at an empty context (tokens/s)
+    double prefill_tps = 0;  ///< prompt processing (tokens/s)
+    std::uint64_t read_bytes = 0;      ///< weight bytes read per decoded token (bytes)
+    std::uint64_t gpu_read_bytes = 0;  ///< of which from GPU memory (bytes)
+};
+
+/// A launch plan: every setting, the placement, the memory model's bytes per device, the predicted speed and the
+/// reasons. When `fits` is false nothing fitted: the plan is the smallest configuration tried and `short_device` /
+/// `short_bytes` say where and by how much it missed.
+struct plan {
+    preset_id preset = preset_id::balanced;  ///< the goal planned for
+    launch_params params{};                  ///< the settings (llama.cpp's memory-relevant ones)
+    std::uint32_t threads = 0;               ///< `-t` (0 = not set)
+    std::uint32_t threads_batch = 0;         ///< `-tb` (0 = not set)
+    std::uint64_t cache_ram = 0;             ///< `-cram` (bytes; unset_bytes = unlimited)
+    bool numa = false;                       ///< `--numa distribute`
+    std::uint32_t ctx_per_slot = 0;          ///< context each slot can hold (tokens)
+    placement place{};                       ///< where every block and part runs
+    memory_estimate memory{};                ///< what llama.cpp will allocate
+    detail::fixed_vector<device_budget, LLAMAPLAN_MAX_DEVICES + 1> budgets{};  ///< host first, then each GPU
+    speed_estimate speed{};                  ///< predicted throughput
+    detail::fixed_vector<reason, setting_count + 4> reasons{};  ///< why each setting has its value
+    bool fits = false;                       ///< every budget holds
+    std::int32_t short_device = host_device; ///< when !fits: the device that missed
+    std::uint64_t short_bytes = 0;           ///< when !fits: by how much (bytes)
+    std::uint32_t candidates = 0;            ///< candidate placements priced
+
+    /// The reason for a setting, or nullptr.
+    [[nodiscard]] constexpr const reason* reason_for(setting s) const noexcept {
+        for (const auto& r : reasons)
+            if (r.what == s) return &r;
+        return nullptr;
+    }
+};
+
+namespace detail::planning {
+
+/// Bandwidth assumed when a device does not report one (bytes/s): a dual-channel DDR4 host, a mid-range GPU.
+inline constexpr double default_host_bandwidth = 50e9;
+inline constexpr double default_gpu_bandwidth = 400e9;
+inline constexpr double default_host_flops = 1e12;
+inline constexpr double default_gpu_flops = 50e12;
+
+/// The speed term of the objective: decode = bytes read per token over each memory's bandwidth; prefill = 2 x active
+/// parameters per token over each device's FLOP/s. One function, replaced by the throughput model (perf.hpp).
+[[nodiscard]] constexpr speed_estimate predict_speed(const model_summary& s, const placement& pl, const machine& hw) noexcept {
+    speed_estimate out;
+    double t_decode = 0, t_prefill = 0;
+    for (std::size_t g = 0; g < s.n_groups; ++g) {
+        const auto& c = s.groups[g];
+        const std::int32_t d = pl.group_device(g);
+        const bool gpu = d != host_device;
+        double bw = gpu ? double(hw.devices[static_cast<std::size_t>(d)].bandwidth) : double(hw.host.bandwidth);
+        if (bw <= 0) bw = gpu ? default_gpu_bandwidth : default_host_bandwidth;
+        double fl = gpu ? double(hw.devices[static_cast<std::size_t>(d)].flops) : double(hw.host.flops);
+        if (fl <= 0) fl = gpu ? default_gpu_flops : default_host_flops;
+        t_decode += double(c.read_per_token) / bw;
+        t_prefill += 2.0 * double(c.active_params) / fl;
+        out.read_bytes += c.read_per_token;
+        if (gpu) out.gpu_read_bytes += c.read_per_token;
+    }
+    out.decode_tps = t_decode > 0 ? 1.0 / t_decode : 0;
+    out.prefill_tps = t_prefill > 0 ? 1.0 / t_prefill : 0;
+    return out;
+}
+
+/// Memoized compute graphs: the CPU figure depends on the shape only, never on the placement.
+struct graph_memo {
+    struct entry {
+        compute_shape shape{};
+        compute_breakdown graph{};
+    };
+    std::array<entry, 24> entries{};
+    std::size_t n = 0, next = 0;
+
+    [[nodiscard]] static constexpr bool same(const compute_shape& a, const compute_shape& b) noexcept {
+        return a.n_tokens == b.n_tokens && a.n_outputs == b.n_outputs && a.n_seqs == b.n_seqs &&
+               a.n_stream == b.n_stream && a.n_kv == b.n_kv && a.n_kv_swa == b.n_kv_swa &&
+               a.flash_attn == b.flash_attn && a.type_k == b.type_k && a.type_v == b.type_v;
+    }
+    [[nodiscard]] constexpr const compute_breakdown& get(const model& m, const compute_shape& s) noexcept {
+        for (std::size_t i = 0; i < n; ++i)
+            if (same(entries[i].shape, s)) return entries[i].graph;
+        const std::size_t i = n < entries.size() ? n++ : (next++ % entries.size());
+        entries[i] = {s, compute_buffer_cpu_breakdown(m, s)};
+        return entries[i].graph;
+    }
+};
+
+/// One priced candidate.
+struct evaluation {
+    bool valid = false;         ///< llama.cpp accepts the settings
+    bool fits = false;          ///< every budget holds
+    launch_params params{};     ///< the settings priced
+    placement place{};
+    memory_estimate memory{};
+    detail::fixed_vector<device_budget, LLAMAPLAN_MAX_DEVICES + 1> budgets{};
+    std::uint64_t gpu_read = 0;      ///< weight bytes read per token from GPU memory
+    std::uint64_t cache_ram = 0;     ///< the prompt cache granted (bytes)
+    std::int32_t short_device = host_device;
+    std::uint64_t short_bytes = 0;
+    error err{};
+};
+
+/// Everything the search shares.
+struct search {
+    const model& m;
+    const model_summary& s;
+    const machine& hw;
+    const goal& g;
+    const preset& pr;
+    graph_memo memo{};
+    std::uint32_t priced = 0;
+    bool placement_pinned = false;
+    placement user_placement{};  ///< the user's -ngl / -ts / -ot resolved once, when placement is pinned
+
+    [[nodiscard]] constexpr std::uint64_t gpu_margin(std::size_t d) const noexcept {
+        const std::uint64_t base = g.gpu_margin != unset_bytes ? g.gpu_margin : pr.gpu_margin;
+        return base / 100 * rule_of(hw.devices[d].kind).margin_percent;
+    }
+    [[nodiscard]] constexpr std::uint64_t host_margin() const noexcept {
+        if (g.host_margin != unset_bytes) return g.host_margin;
+        return std::max(pr.host_margin, hw.host.memory_total / 100 * pr.host_margin_percent);
+    }
+    [[nodiscard]] constexpr std::uint64_t driver_overhead(std::size_t d) const noexcept {
+        const auto k = hw.devices[d].kind;
+        return k == backend::cuda || k == backend::rocm ? g.gpu_context : 0;
+    }
+
+    /// KV-cache + recurrent-state bytes of block il on a buffer of the given alignment (as add_kv_buffers sums them).
+    [[nodiscard]] constexpr std::uint64_t state_bytes(const memory_estimate& e, const launch_params& p, std::uint32_t il,
+                                                      std::uint64_t align, std::uint32_t v_max) const noexcept {
+        const hparams& hp = m.hp;
+        if (il >= hp.n_layer) return 0;
+        if (hp.is_recurrent(il)) {
+            const std::uint64_t rows = std::max<std::uint32_t>(1, p.n_seq_max);
+            return detail::pad_to(4 * hp.n_embd_r() * rows, align) + detail::pad_to(4 * hp.n_embd_s() * rows, align);
+        }
+        if (!hp.has_kv(il)) return 0;
+        const std::uint64_t cells = std::uint64_t(hp.is_swa(il) ? e.kv_cells_swa : e.kv_cells) * e.n_stream;
+        std::uint64_t bytes = detail::pad_to(row_size(p.type_k, hp.n_embd_k_gqa(il)) * cells, align);
+        if (!hp.is_mla()) bytes += detail::pad_to(row_size(p.type_v, e.flash_attn ? hp.n_embd_v_gqa(il) : v_max) * cells, align);
+        return bytes;
+    }
+
+    /// Prices a placement exactly and checks every budget.
+    constexpr void price(evaluation& ev, const launch_params& p, const compute_breakdown& graph) noexcept {
+        ++priced;
+        ev.params = p;
+        overhead_params extra{};
+        extra.gpu_context = g.gpu_context;
+        const bool cache_pinned = g.pinned.has(setting::cache_ram);
+        extra.prompt_cache = cache_pinned && g.cache_ram != unset_bytes ? g.cache_ram : 0;
+        auto e = estimate_placed(m, s, ev.place, hw, p, extra, &graph);
+        if (!e) { ev.valid = false; ev.err = e.error(); return; }
+        ev.valid = true;
+        ev.memory = *e;
+        ev.budgets.clear();
+        std::uint64_t unified = 0;
+        for (std::size_t d = 0; d < hw.devices.size(); ++d)
+            if (rule_of(hw.devices[d].kind).shares_host_memory || hw.devices[d].unified_memory)
+                unified += ev.memory.devices[d + 1].total();
+        const std::uint64_t host_planned = ev.memory.devices[0].total() + unified;
+        (void)ev.budgets.push_back({host_device, hw.host.memory_available, host_planned, host_margin()});
+        for (std::size_t d = 0; d < hw.devices.size(); ++d)
+            (void)ev.budgets.push_back({static_cast<std::int32_t>(d), hw.devices[d].memory_free,
+                                        ev.memory.devices[d + 1].total(), gpu_margin(d)});
+        // the prompt cache takes what the host can spare, up to llama-server's default (-cram 8192)
+        ev.cache_ram = extra.prompt_cache;
+        if (!cache_pinned) {
+            const auto& h = ev.budgets[0];
+            std::uint64_t spare = g.cache_ram == unset_bytes ? (8192ull << 20) : g.cache_ram;
+            if (h.free != 0) spare = h.planned + h.margin < h.free ? std::min(spare, h.free - h.planned - h.margin) : 0;
+            ev.cache_ram = spare / (1ull << 20) * (1ull << 20);
+            ev.budgets[0].planned += ev.cache_ram;
+            ev.memory.devices[0].overhead += ev.cache_ram;
+        }
+        ev.fits = true;
+        ev.short_bytes = 0;
+        for (const auto& b : ev.budgets)
+            if (!b.fits() && b.shortfall() > ev.short_bytes) {
+                ev.fits = false;
+                ev.short_device = b.device;
+                ev.short_bytes = b.shortfall();
+            }
+        ev.gpu_read = 0;
+        for (std::size_t gi = 0; gi < s.n_groups; ++gi)
+            if (ev.place.group_device(gi) != host_device) ev.gpu_read += s.groups[gi].read_per_token;
+    }
+
+    /// Places greedily for settings `p` (see the file comment) and prices the result.
+    [[nodiscard]] constexpr evaluation place(launch_params p) noexcept {
+        evaluation ev;
+        auto ctx = resolve_context(m.hp, p);
+        if (!ctx) { ev.err = ctx.error(); return ev; }
+        const compute_breakdown& graph = memo.get(m, compute_shape_of(*ctx, p));
+        if (placement_pinned || hw.devices.empty()) {
+            ev.place = placement_pinned ? user_placement : placement{};
+            if (!placement_pinned) {
+                p.n_gpu_layers = 0;
+                auto lp = place_layers(m.hp, hw, p);
+                if (!lp) { ev.err = lp.error(); return ev; }
+                ev.place.layers = *lp;
+                ev.place.follow_layers();
+            }
+            price(ev, p, graph);
+            return ev;
+        }
+        const std::uint32_t n_all = s.n_layer_all;
+        const std::size_t n_dev = hw.devices.size();
+        std::uint32_t v_max = 0;
+        for (std::uint32_t il = 0; il < m.hp.n_layer; ++il)
+            if (m.hp.has_kv(il)) v_max = std::max(v_max, m.hp.n_embd_v_gqa(il));
+        std::array<std::int64_t, LLAMAPLAN_MAX_DEVICES> avail{};
+        for (std::size_t d = 0; d < n_dev; ++d) {
+            const std::uint64_t fixed = gpu_margin(d) + driver_overhead(d) + graph.total;
+            avail[d] = std::int64_t(hw.devices[d].memory_free) - std::int64_t(std::min<std::uint64_t>(fixed, 1ull << 62));
+        }
+        // the cost of item i (block i, or the output layer at i == n_all) on device d, routed experts excluded
+        auto core_cost = [&](std::uint32_t i, std::size_t d) -> std::int64_t {
+            const auto c = static_cast<std::size_t>(gpu_class_of(hw.devices[d].kind));
+            if (i == n_all) {
+                std::uint64_t b = s.group(group_index::output(n_all)).gpu[c];
+                if (s.tied_output) b += detail::gpu_alloc_size(static_cast<gpu_class>(c), m.tensors[static_cast<std::size_t>(s.token_embd)]);
+                return std::int64_t(b);
+            }
+            const std::uint64_t align = gpu_alignment(static_cast<gpu_class>(c));
+            return std::int64_t(s.part(i, layer_part::attention).gpu[c] + s.part(i, layer_part::ffn).gpu[c] +
+                                (p.offload_kqv ? state_bytes(*ctx, p, i, align, v_max) : 0));
+        };
+        std::array<std::uint32_t, LLAMAPLAN_MAX_DEVICES> counts{};
+        std::array<std::int64_t, LLAMAPLAN_MAX_DEVICES> rem{};
+        // fills devices front to back with the last `ngl` items, as llama.cpp assigns -ts ranges
+        auto fill = [&](std::uint32_t ngl) -> bool {
+            counts = {};
+            rem = avail;
+            std::size_t d = 0;
+            for (std::uint32_t i = n_all + 1 - ngl; i <= n_all; ++i) {
+                for (;;) {
+                    if (d >= n_dev) return false;
+                    const std::int64_t c = core_cost(i, d);
+                    if (c <= rem[d]) { rem[d] -= c; ++counts[d]; break; }
+                    ++d;
+                }
+            }
+            return true;
+        };
+        // the most items that fit (feasibility is monotone in ngl)
+        std::uint32_t lo = 0, hi = n_all + 1;
+        while (lo < hi) {
+            const std::uint32_t mid = (lo + hi + 1) / 2;
+            if (fill(mid)) lo = mid; else hi = mid - 1;
+        }
+        std::uint32_t ngl = lo;
+        for (int attempt = 0; attempt < 2 * LLAMAPLAN_MAX_DEVICES + 8; ++attempt) {
+            (void)fill(ngl);
+            p.n_gpu_layers = static_cast<std::int32_t>(ngl);
+            p.tensor_split = {};
+            std::size_t used = 0;
+            for (std::size_t d = 0; d < n_dev; ++d) if (counts[d] > 0) ++used;
+            if (n_dev > 1 && ngl > 0)
+                for (std::size_t d = 0; d < n_dev; ++d) p.tensor_split[d] = float(counts[d]);
+            auto lp = place_layers(m.hp, hw, p);
+            if (!lp) { ev.err = lp.error(); return ev; }
+            ev.place = placement{};
+            ev.place.layers = *lp;
+            ev.place.follow_layers();
+            // routed experts: to the host first, then back onto their block's GPU while memory remains
+            if (s.has_experts) {
+                for (std::uint32_t il = 0; il < n_all; ++il) {
+                    if (!s.layer_has_experts[il] || ev.place.layers.of(il) == host_device) continue;
+                    for (auto part : {layer_part::expert_gate, layer_part::expert_up, layer_part::expert_down})
+                        ev.place.set_part(il, part, host_device);
+                }
+                for (std::size_t d = 0; d < n_dev; ++d) {
+                    const auto c = static_cast<std::size_t>(gpu_class_of(hw.devices[d].kind));
+                    bool full = false;
+                    for (std::uint32_t k = n_all; k-- > 0 && !full;) {
+                        if (!s.layer_has_experts[k] || ev.place.layers.of(k) != static_cast<std::int32_t>(d)) continue;
+                        for (auto part : {layer_part::expert_up, layer_part::expert_gate, layer_part::expert_down}) {
+                            const std::int64_t cost = std::int64_t(s.part(k, part).gpu[c]);
+                            if (cost > rem[d]) { full = true; break; }
+                            rem[d] -= cost;
+                            ev.place.set_part(k, part, static_cast<std::int32_t>(d));
+                        }
+                    }
+                }
+                for (std::uint32_t il = 0; il < n_all && !ev.place.overrides; ++il)
+                    for (auto part : {layer_part::expert_gate, layer_part::expert_up, layer_part::expert_down})
+                        if (s.layer_has_experts[il] && ev.place.part(il, part) != ev.place.layers.of(il)) ev.place.overrides = true;
+            }
+            (void)used;
+            price(ev, p, graph);
+            if (!ev.valid || ev.fits || ev.short_device == host_device) return ev;
+            // a GPU missed by a little (the estimate above is per item; the price is exact): shrink its budget
+            avail[static_cast<std::size_t>(ev.short_device)] -= std::int64_t(ev.short_bytes);
+            while (ngl > 0 && !fill(ngl)) --ngl;
+        }
+        return ev;
+    }
+};
+
+/// Turns the chosen candidate into a plan: threads, NUMA, the prompt cache, speed and the reasons.
+[[nodiscard]] constexpr plan finish(search& st, const evaluation& ev, bool fits, std::uint32_t ctx, std::uint32_t floor_ctx,
+                                    std::uint32_t target) noexcept {
+    const goal& g = st.g;
+    const preset& pr = st.pr;
+    const setting_set pin = g.pinned;
+    const machine& hw = st.hw;
+    plan out;
+    out.preset = g.preset;
+    out.params = ev.params;
+    out.place = ev.place;
+    out.memory = ev.memory;
+    out.budgets = ev.budgets;
+    out.cache_ram = ev.cache_ram;
+    out.fits = fits && ev.fits;
+    out.short_device = out.fits ? host_device : ev.short_device;
+    out.short_bytes = out.fits ? 0 : ev.short_bytes;
+    out.candidates = st.priced;
+    out.ctx_per_slot = ev.memory.n_ctx / std::max<std::uint32_t>(1, ev.params.n_seq_max);
+    out.speed = predict_speed(st.s, ev.place, hw);
+    const bool all_on_gpu = !hw.devices.empty() && out.speed.gpu_read_bytes == out.speed.read_bytes;
+
+    // threads: physical (performance) cores, never hyper-threads; few when the GPUs do all the work
+    const host& h = hw.host;
+    const std::uint32_t cores = h.cpus_performance != 0 ? h.cpus_performance
+                              : h.cpus_physical != 0    ? h.cpus_physical
+                                                        : h.cpus_logical;
+    out.threads = pin.has(setting::threads) ? g.threads : all_on_gpu ? std::min<std::uint32_t>(cores, 4) : cores;
+    out.threads_batch = pin.has(setting::threads_batch) ? g.threads_batch : cores;
+    out.numa = pin.has(setting::numa) || (!pin.has(setting::numa) && h.numa_nodes > 1);
+
+    auto add = [&](setting s, origin o, std::string_view why) { (void)out.reasons.push_back({s, o, why}); };
+    auto pinned_or = [&](setting s, std::string_view why, origin o = origin::chosen) {
+        if (pin.has(s)) add(s, origin::pinned, "given on the command line: kept as is");
+        else add(s, o, why);
+    };
+    // context
+    if (pin.has(setting::n_ctx)) add(setting::n_ctx, origin::pinned, "given on the command line: kept as is");
+    else if (!out.fits) add(setting::n_ctx, origin::chosen, "the smallest context tried: even it does not fit");
+    else if (ctx >= target) add(setting::n_ctx, origin::chosen, pr.first == priority::context
+                                                                    ? "the preset's context target (the model's training context or the preset's cap) fits"
+                                                                    : "the preset's context target fits with the most weights on the fastest memory");
+    else if (ctx < floor_ctx) add(setting::n_ctx, origin::chosen, "below the preset's floor: no larger context fits in memory");
+    else if (pr.first == priority::context) add(setting::n_ctx, origin::chosen, "the longest context that fits in memory");
+    else if (ctx == floor_ctx && !all_on_gpu) add(setting::n_ctx, origin::chosen, "the preset's floor: a longer context would move weights off the GPUs");
+    else add(setting::n_ctx, origin::chosen, "grown while every weight stays on the GPUs; the next step would not fit");
+    pinned_or(setting::type_k, ev.params.type_k == ggml_type::f16 ? "full-precision KV cache fits the goal"
+                                                                  : "quantized KV cache: more context or offload than with f16 in the same memory");
+    pinned_or(setting::type_v, ev.params.type_v == ggml_type::f16 ? "same as the K cache" : "same as the K cache (quantized V needs flash attention, which is on)");
+    pinned_or(setting::flash_attn, "on: smaller compute buffer and KV layout, needed for a quantized V cache");
+    pinned_or(setting::n_ubatch, ev.params.n_ubatch > 512 ? "larger physical batch for faster prompt processing: costs neither offload nor context"
+                                                          : "llama.cpp's default; a larger batch's compute buffer would cost offload or context");
+    pinned_or(setting::n_batch, "at least llama.cpp's default 2048 and the physical batch", origin::defaulted);
+    pinned_or(setting::n_parallel, pr.n_parallel == 1 ? "one slot: the whole context for one conversation" : "the preset's slot count");
+    pinned_or(setting::kv_unified, ev.params.kv_unified ? "one KV stream shared by the slots" : "one slot: no sharing needed", origin::defaulted);
+    if (pin.any_placement()) {
+        add(setting::n_gpu_layers, origin::pinned, "placement given on the command line (-ngl/-ts/-ot/...): kept as is");
+    } else if (hw.devices.empty()) {
+        add(setting::n_gpu_layers, origin::chosen, "no GPU: everything runs on the CPU");
+    } else if (ev.place.layers.n_gpu_layers == ev.place.layers.n_layer_all + 1) {
+        add(setting::n_gpu_layers, origin::chosen, "every layer fits on the GPUs");
+    } else {
+        add(setting::n_gpu_layers, origin::chosen, "the most layers that fit in GPU memory after margins, KV cache and compute buffers");
+    }
+    if (hw.devices.size() > 1 && !pin.any_placement())
+        add(setting::tensor_split, origin::chosen, "layers per GPU, filled in device order as llama.cpp assigns -ts ranges");
+    if (st.s.has_experts && !pin.any_placement())
+        add(setting::tensor_overrides, origin::chosen, ev.place.overrides
+                ? "routed experts (read n_expert_used/n_expert per token) yield GPU memory to dense layers; surplus takes them back block by block"
+                : "every routed expert fits beside the dense layers");
+    pinned_or(setting::threads, all_on_gpu ? "the GPUs do the work: a few CPU threads suffice" : "physical (performance) cores, not hyper-threads");
+    pinned_or(setting::threads_batch, "physical (performance) cores for prompt processing");
+    pinned_or(setting::load_mode, "memory-mapped weights: loaded on demand and shared with the page cache", origin::defaulted);
+    pinned_or(setting::cache_ram, out.cache_ram >= (8192ull << 20) ? "llama-server's default prompt cache fits in host RAM"
+                                                                   : "prompt cache reduced to the host RAM left after the model and margin");
+    if (out.numa) pinned_or(setting::numa, "several NUMA nodes: spread threads and memory evenly");
+    return out;
+}
+
+/// Lexicographic comparison of two fitting candidates for a goal: true if `a` is better than `b`.
+[[nodiscard]] constexpr bool better(const preset& pr, std::uint64_t a_read, std::uint32_t a_ctx, std::uint64_t b_read,
+                                    std::uint32_t b_ctx) noexcept {
+    if (pr.first == priority::context) return a_ctx != b_ctx ? a_ctx > b_ctx : a_read > b_read;
+    return a_read != b_read ? a_read > b_read : a_ctx > b_ctx;
+}
+
+}  // namespace detail::planning
+
+/// Plans a model on a machine for a goal, from a summary made by summarize() for this machine. Errors are input
+/// errors (settings llama.cpp refuses, a pinned placement that names no device); a plan that does not fit is a plan
+/// with `fits == false` (see plan).
+[[nodiscard]] constexpr result<plan> plan_model(const model& m, const model_summary& s, const machine& hw,
+                                                const goal& g) noexcept {
+    using namespace detail::planning;
+    const preset& pr = preset_of(g.preset);
+    search st{m, s, hw, g, pr};
+    const hparams& hp = m.hp;
+    const setting_set pin = g.pinned;
+    if (s.use_mmap != (pin.has(setting::load_mode) ? g.params.use_mmap : true) ||
+        s.repack != (pin.has(setting::repack) ? g.params.cpu_repack : true))
+        return make_error(errc::invalid_argument, "the summary was priced for another load mode or repacking");
+
+    // ---- the settings that are not searched: pinned values, else the preset's or llama.cpp's
+    launch_params base{};
+    base.use_mmap = s.use_mmap;
+    base.cpu_repack = s.repack;
+    base.n_seq_max = pin.has(setting::n_parallel) ? g.params.n_seq_max : pr.n_parallel;
+    base.kv_unified = pin.has(setting::kv_unified) ? g.params.kv_unified : base.n_seq_max > 1;
+    base.flash_attn = pin.has(setting::flash_attn) ? g.params.flash_attn : flash_attn_mode::on;
+    base.swa_full = g.params.swa_full;
+    base.offload_kqv = g.params.offload_kqv;
+    base.embeddings = g.params.embeddings;
+    base.n_outputs_max = g.params.n_outputs_max;
+    base.split_mode = pin.has(setting::split_mode) ? g.params.split_mode : split_mode::layer;
+    base.main_gpu = g.params.main_gpu;
+    if (pin.any_placement()) {
+        launch_params up = base;
+        up.n_gpu_layers = g.params.n_gpu_layers;
+        up.tensor_split = g.params.tensor_split;
+        up.split_mode = g.params.split_mode;
+        up.main_gpu = g.params.main_gpu;
+        up.overrides = g.params.overrides;
+        up.cpu_moe = g.params.cpu_moe;
+        up.n_cpu_moe = g.params.n_cpu_moe;
+        auto pl = resolve_placement(m, hw, up);
+        if (!pl) return pl.error();
+        st.placement_pinned = true;
+        st.user_placement = *pl;
+        base.n_gpu_layers = up.n_gpu_layers;
+        base.tensor_split = up.tensor_split;
+        base.overrides = up.overrides;
+        base.cpu_moe = up.cpu_moe;
+        base.n_cpu_moe = up.n_cpu_moe;
+    }
+    // flash attention: on unless pinned off; a quantized K whose head size is not a multiple of its block size
+    // makes llama.cpp refuse -fa on, so such types are skipped below
+    std::array<ggml_type, 4> kv_types{};
+    std::size_t n_kv = 0;
+    if (pin.has(setting::type_k) || pin.has(setting::type_v)) {
+        kv_types[n_kv++] = pin.has(setting::type_k) ? g.params.type_k : g.params.type_v;
+    } else {
+        for (std::size_t i = 0; i < pr.n_kv_types; ++i) {
+            const ggml_type t = pr.kv_types[i];
+            if (base.flash_attn == flash_attn_mode::off && type_traits(t).quantized) continue;
+            bool dup = false;
+            for (std::size_t j = 0; j < n_kv; ++j) dup = dup || kv_types[j] == t;
+            if (!dup) kv_types[n_kv++] = t;
+        }
+        if (n_kv == 0) kv_types[n_kv++] = ggml_type::f16;
+    }
+    auto with_kv = [&](launch_params p, ggml_type t) {
+        p.type_k = pin.has(setting::type_k) ? g.params.type_k : t;
+        p.type_v = pin.has(setting::type_v) ? g.params.type_v : t;
+        return p;
+    };
+    std::array<std::uint32_t, 3> ubatches{};
+    std::size_t n_ub = 0;
+    if (pin.has(setting::n_ubatch)) ubatches[n_ub++] = g.params.n_ubatch;
+    else for (std::size_t i = 0; i < pr.n_ubatch; ++i) ubatches[n_ub++] = pr.ubatch[i];
+    auto with_ubatch = [&](launch_params p, std::uint32_t ub) {
+        p.n_ubatch = ub;
+        p.n_batch = pin.has(setting::n_batch) ? g.params.n_batch : std::max<std::uint32_t>(2048, ub);
+        return p;
+    };
+
+    // ---- the context ladder (tokens per slot): powers of two from 512 to the target, plus the target
+    const std::uint32_t train = hp.n_ctx_train != 0 ? hp.n_ctx_train : 4096;
+    const std::uint32_t slots = base.n_seq_max;
+    const std::uint32_t target = std::min(pr.ctx_target == 0 ? train : pr.ctx_target, train);
+    const std::uint32_t floor_ctx = std::min(pr.ctx_floor, target);
+    std::array<std::uint32_t, 40> ladder{};
+    std::size_t n_ladder = 0;
+    if (pin.has(setting::n_ctx)) {
+        ladder[n_ladder++] = g.params.n_ctx != 0 ? (g.params.n_ctx + slots - 1) / slots : train;
+    } else {
+        for (std::uint32_t c = 512; c < target && n_ladder + 1 < ladder.size(); c *= 2) ladder[n_ladder++] = c;
+        ladder[n_ladder++] = target;
+    }
+    std::size_t floor_i = 0;
+    while (floor_i + 1 < n_ladder && ladder[floor_i] < floor_ctx) ++floor_i;
+    auto with_ctx = [&](launch_params p, std::uint32_t per_slot) {
+        p.n_ctx = pin.has(setting::n_ctx) ? g.params.n_ctx : per_slot * slots;
+        return p;
+    };
+
+    // ---- the search
+    evaluation best{};
+    std::uint32_t best_ctx = 0;
+    evaluation smallest{};  // the smallest configuration tried, for a refusal
+    bool have_best = false, have_smallest = false;
+    error last_error = make_error(errc::invalid_combination, "no candidate settings");
+    for (std::size_t k = 0; k < n_kv; ++k) {
+        const launch_params pk = with_ubatch(with_kv(base, kv_types[k]), ubatches[0]);
+        auto at = [&](std::size_t i) { return st.place(with_ctx(pk, ladder[i])); };
+        // fits at the floor? else the largest ladder step below it that fits
+        std::size_t ci = floor_i;
+        evaluation ev = at(ci);
+        if (!ev.valid) { last_error = ev.err; continue; }
+        while (!ev.fits && ci > 0) {
+            if (!have_smallest || ev.short_bytes < smallest.short_bytes) { smallest = ev; have_smallest = true; }
+            ev = at(--ci);
+        }
+        if (!ev.fits) {
+            if (!have_smallest || ev.short_bytes <= smallest.short_bytes) { smallest = ev; have_smallest = true; }
+            continue;
+        }
+        // grow the context: context-first presets as far as anything fits; offload-first ones only once every
+        // weight is on the GPUs (or there are none), and only while that stays so — growing it at partial offload
+        // would trade offload for context, and more memory could then give a shorter context
+        const bool full = ev.gpu_read == s.read_per_token() || hw.devices.empty();
+        std::size_t lo = ci, hi = pr.first == priority::context || full ? n_ladder - 1 : ci;
+        evaluation best_here = ev;
+        while (lo < hi) {
+            const std::size_t mid = (lo + hi + 1) / 2;
+            evaluation e2 = at(mid);
+            const bool ok = e2.valid && e2.fits && (pr.first == priority::context || e2.gpu_read >= ev.gpu_read);
+            if (ok) { lo = mid; best_here = e2; } else hi = mid - 1;
+        }
+        const std::uint32_t ctx_here = ladder[lo];
+        if (!have_best || better(pr, best_here.gpu_read, ctx_here, best.gpu_read, best_ctx)) {
+            best = best_here;
+            best_ctx = ctx_here;
+            have_best = true;
+        }
+    }
+    if (!have_best) {
+        if (!have_smallest) return last_error;
+        best = smallest;
+    } else {
+        // larger physical batches where they cost neither offload nor context
+        for (std::size_t u = 1; u < n_ub; ++u) {
+            evaluation e2 = st.place(with_ubatch(best.params, ubatches[u]));
+            if (e2.valid && e2.fits && e2.gpu_read >= best.gpu_read) best = e2;
+        }
+    }
+    return detail::planning::finish(st, best, have_best, best_ctx, ladder[floor_i], target);
+}
+
+/// Plans a model on a machine for a goal (summarizes the model first: about 300 KB of stack; see summary.hpp).
+[[nodiscard]] constexpr result<plan> plan_model(const model& m, const machine& hw, const goal& g) noexcept {
+    model_summary s;
+    const bool mmap = g.pinned.has(setting::load_mode) ? g.params.use_mmap : true;
+    const bool repack = g.pinned.has(setting::repack) ? g.params.cpu_repack : true;
+    if (auto ok = summarize(m, hw, mmap, repack, s); !ok) return ok.error();
+    return plan_model(m, s, hw, g);
+}
+
+/// One model of several that run side by side.
+struct model_request {
+    const model* m = nullptr;              ///< the model
+    const model_summary* summary = nullptr;///< its summary for this machine
+    goal g{};                              ///< its goal
+};
+
+/// Plans several co-resident models (a chat model and its draft, an embedding model beside it, a llama-swap group
+/// that runs together): every device's memory is shared so that all fit at once. The smaller models are planned
+/// first, each on what the ones before it left; the largest takes the rest. `out[i]` receives the plan of
+/// `requests[i]`. Returns false (with every plan filled) if some model did not fit.
+[[nodiscard]] constexpr result<bool> plan_models(std::span<const model_request> requests, const machine& hw,
+                                                 std::span<plan> out) noexcept {
+    if (out.size() < requests.size()) return make_error(errc::invalid_argument, "fewer plans than models");
+    if (hw.devices.size() > LLAMAPLAN_MAX_DEVICES) return make_error(errc::capacity_exceeded, "more devices than LLAMAPLAN_MAX_DEVICES");
+    std::array<std::size_t, 64> order{};
+    if (requests.size() > order.size()) return make_error(errc::capacity_exceeded, "more than 64 co-resident models");
+    for (std::size_t i = 0; i < requests.size(); ++i) {
+        if (requests[i].m == nullptr || requests[i].summary == nullptr) return make_error(errc::invalid_argument, "a model request is empty", i);
+        order[i] = i;
+    }
+    auto size_of = [&](std::size_t i) { return requests[i].m->total_bytes(); };
+    for (std::size_t i = 1; i < requests.size(); ++i)  // insertion sort: small first, stable
+        for (std::size_t j = i; j > 0 && size_of(order[j]) < size_of(order[j - 1]); --j) std::swap(order[j], order[j - 1]);
+    std::array<device, LLAMAPLAN_MAX_DEVICES> devs{};
+    for (std::size_t d = 0; d < hw.devices.size(); ++d) devs[d] = hw.devices[d];
+    machine left{hw.host, std::span<const device>(devs.data(), hw.devices.size())};
+    bool all_fit = true;
+    for (std::size_t k = 0; k < requests.size(); ++k) {
+        const auto& r = requests[order[k]];
+        auto p = plan_model(*r.m, *r.summary, left, r.g);
+        if (!p) return make_error(p.error().code, p.error().what, order[k]);
+        out[order[k]] = *p;
+        all_fit = all_fit && p->fits;
+        // what this model takes is no longer free for the next (its margin stays shared)
+        for (const auto& b : p->budgets) {
+            if (b.device == host_device) {
+                left.host.memory_available = left.host.memory_available > b.planned ? left.host.memory_available - b.planned : 0;
+            } else {
+                auto& d = devs[static_cast<std::size_t>(b.device)];
+                d.memory_free = d.memory_free > b.planned ? d.memory_free - b.planned : 0;
+            }
+        }
+    }
+    return all_fit;
+}
+
+}  // namespace llamaplan
+
+#endif  // LLAMAPLAN_PLANNER_HPP
+// ---- end llamaplan/planner.hpp ----
+// ---- begin llamaplan/emit.hpp ----
+#ifndef LLAMAPLAN_EMIT_HPP
+#define LLAMAPLAN_EMIT_HPP
+
+// Renders plans: llama-server argv with the current flag spellings (values as separate arguments, `-fa on|off`,
+// `--load-mode`, `--fit off` since the plan sets placement), the placement as the shortest flags (layer ranges in
+// `-ot` regexes, `--n-cpu-moe` / `--cpu-moe` where they say the same thing), and JSON. Pure: text goes to a sink
+// the caller supplies (any callable taking std::string_view), so nothing here allocates or does I/O.
+
+
+#include <array>
+#include <cstdint>
+#include <string_view>
+
+namespace llamaplan {
+
+namespace detail {
+/// A fixed-capacity text buffer (constexpr-friendly); sets `overflow` instead of writing past its end.
+template <std::size_t N>
+struct text {
+    std::array<char, N> buf{};
+    std::size_t n = 0;
+    bool overflow = false;
+    constexpr text& put(std::string_view s) noexcept {
+        for (char c : s) {
+            if (n == N) { overflow = true; return *this; }
+            buf[n++] = c;
+        }
+        return *this;
+    }
+    constexpr text& put(std::uint64_t v) noexcept {
+        char d[20]{};
+        std::size_t k = 0;
+        do { d[k++] = char('0' + v % 10); v /= 10; } while (v != 0);
+        while (k > 0) put(std::string_view(&d[--k], 1));
+        return *this;
+    }
+    [[nodiscard]] constexpr std::string_view view() const noexcept { return {buf.data(), n}; }
+    constexpr void clear() noexcept { n = 0; overflow = false; }
+};
+
+/// Appends regex alternatives matching exactly the decimal numbers a..b (a <= b), e.g. 3..35 -> [3-9]|[1-2][0-9]|3[0-5].
+/// Each alternative is a run of aligned blocks of equal length under one prefix, so no number gets a leading zero.
+template <std::size_t N>
+constexpr void number_range_regex(text<N>& out, std::uint64_t a, std::uint64_t b, bool& first) noexcept {
+    while (a <= b) {
+        // the largest aligned block [a, a + k - 1] inside [a, b] whose numbers all have the same length
+        std::uint64_t k = 1;
+        std::uint32_t digits = 0;
+        while (k < 1000000000ull && a % (k * 10) == 0 && a + k * 10 - 1 <= b && (a / (k * 10) != 0 || k == 1)) {
+            k *= 10;
+            ++digits;
+        }
+        // consecutive blocks of that size under the same higher digits: prefix p0..p1 share p0 / 10
+        const std::uint64_t p0 = a / k;
+        std::uint64_t p1 = p0;
+        while (p0 != 0 && p1 % 10 != 9 && (p1 + 2) * k - 1 <= b) ++p1;
+        if (!first) out.put("|");
+        first = false;
+        if (p0 / 10 != 0) out.put(p0 / 10);
+        if (p0 == p1) {
+            if (p0 != 0 || digits == 0) out.put(p0 % 10);  // block [0, 9] is "[0-9]", not "0[0-9]"
+        } else {
+            out.put("[").put(p0 % 10).put("-").put(p1 % 10).put("]");
+        }
+        for (std::uint32_t i = 0; i < digits; ++i) out.put("[0-9]");
+        a = (p1 + 1) * k;
+    }
+}
+
+/// Appends a regex-escaped literal.
+template <std::size_t N>
+constexpr void regex_escape(text<N>& out, std::string_view s) noexcept {
+    for (char c : s) {
+        if (c == '.' || c == '\\' || c == '(' || c == ')' || c == '[' || c == ']' || c == '{' || c == '}' || c == '*' ||
+            c == '+' || c == '?' || c == '|' || c == '^' || c == '$')
+            out.put("\\");
+        out.put(std::string_view(&c, 1));
+    }
+}
+
+/// The `-ot` buffer-type name of a device ("CPU", "CUDA0").
+template <std::size_t N>
+constexpr void buft_name(text<N>& out, const machine& hw, std::int32_t device) noexcept {
+    if (device == host_device) { out.put("CPU"); return; }
+    char tmp[24]{};
+    out.put(buffer_name(hw, {buffer_kind::gpu, device}, tmp));
+}
+
+/// The regex alternatives of a set of expert parts (bit p = layer_part p).
+template <std::size_t N>
+constexpr void expert_parts_regex(text<N>& out, unsigned mask) noexcept {
+    bool first = true;
+    auto alt = [&](std::string_view s) { if (!first) out.put("|"); first = false; out.put(s); };
+    if (mask >> static_cast<unsigned>(layer_part::expert_up) & 1u) alt("up");
+    if (mask >> static_cast<unsigned>(layer_part::expert_down) & 1u) alt("down");
+    if (mask >> static_cast<unsigned>(layer_part::expert_gate) & 1u) { alt("gate"); alt("gate_up"); }
+}
+
+inline constexpr std::size_t arg_capacity = 8192;
+}  // namespace detail
+
+/// Emits the placement as llama-server flags (`-ngl`, `-sm`/`-mg`/`-ts`, `-ot`, `--n-cpu-moe`/`--cpu-moe`), one
+/// argument per call of `out`. Returns false if an argument would exceed the internal buffer (8 KiB).
+template <class Out>
+constexpr bool emit_placement(const placement& pl, const launch_params& p, const model& m, const model_summary& s,
+                              const machine& hw, Out&& out) noexcept {
+    using detail::text;
+    text<detail::arg_capacity> a;
+    bool ok = true;
+    auto arg = [&](std::string_view v) { out(v); };
+    auto flush = [&]() { ok = ok && !a.overflow; out(a.view()); a.clear(); };
+    const std::uint32_t n_all = pl.layers.n_layer_all;
+
+    arg("-ngl");
+    a.put(std::uint64_t(pl.layers.n_gpu_layers));
+    flush();
+    if (p.split_mode == split_mode::none) {
+        arg("-sm"); arg("none");
+        arg("-mg"); a.put(std::uint64_t(p.main_gpu)); flush();
+    } else if (hw.devices.size() > 1 && pl.layers.n_gpu_layers > 0) {
+        if (p.split_mode != split_mode::layer) { arg("-sm"); arg(p.split_mode == split_mode::row ? "row" : "tensor"); }
+        arg("-ts");
+        for (std::size_t d = 0; d < hw.devices.size(); ++d) {
+            std::uint64_t c = 0;
+            for (const auto dev : pl.layers.device) c += dev == static_cast<std::int32_t>(d) ? 1 : 0;
+            if (d > 0) a.put(",");
+            a.put(c);
+        }
+        flush();
+    }
+    // routed-expert parts moved apart from their block: --n-cpu-moe N when they are exactly the experts of the
+    // blocks below N, moved to the host
+    const bool rules = pl.overrides;
+    if (!rules) return ok;
+    bool only_host_experts = pl.exceptions.empty() && pl.input == host_device && pl.output == pl.layers.output();
+    std::uint32_t n_cpu = 0;
+    for (std::uint32_t il = 0; il < n_all && only_host_experts; ++il)
+        for (std::size_t k = 0; k < layer_part_count; ++k) {
+            const auto part = static_cast<layer_part>(k);
+            if (s.part(il, part).tensors == 0 || pl.part(il, part) == pl.layers.of(il)) continue;
+            if (!is_expert_part(part) || pl.part(il, part) != host_device) only_host_experts = false;
+            else n_cpu = il + 1;
+        }
+    if (only_host_experts) {
+        for (std::uint32_t il = 0; il < n_cpu && only_host_experts; ++il)
+            for (auto part : {layer_part::expert_gate, layer_part::expert_up, layer_part::expert_down})
+                if (s.part(il, part).tensors != 0 && pl.part(il, part) != host_device) only_host_experts = false;
+    }
+    if (only_host_experts) {
+        std::uint32_t last_expert_layer = 0;
+        for (std::uint32_t il = 0; il < n_all; ++il)
+            if (s.layer_has_experts[il]) last_expert_layer = il + 1;
+        if (n_cpu >= last_expert_layer) {
+            arg("--cpu-moe");
+        } else {
+            arg("--n-cpu-moe");
+            a.put(std::uint64_t(n_cpu));
+            flush();
+        }
+        return ok;
+    }
+    // general case: -ot rules, most specific first (single tensors, then whole groups, then expert parts by range)
+    auto rule_end = [&](std::int32_t dev) { a.put("="); detail::buft_name(a, hw, dev); arg("-ot"); flush(); };
+    for (const auto& x : pl.exceptions) {
+        a.put("^");
+        detail::regex_escape(a, m.tensors[x.tensor].name);
+        a.put("$");
+        rule_end(x.device);
+    }
+    // whole non-expert groups apart from their block (the input and output layers included): their tensor names
+    auto group_rule = [&](std::size_t g, std::int32_t dev) {
+        a.put("^(");
+        bool first = true;
+        for (const auto& t : m.tensors) {
+            if (group_of(t, n_all) != g) continue;
+            if (!first) a.put("|");
+            first = false;
+            detail::regex_escape(a, t.name);
+        }
+        a.put(")$");
+        rule_end(dev);
+    };
+    if (pl.input != host_device && s.group(group_index::input(n_all)).tensors != 0) group_rule(group_index::input(n_all), pl.input);
+    if (pl.output != pl.layers.output() && s.group(group_index::output(n_all)).tensors != 0)
+        group_rule(group_index::output(n_all), pl.output);
+    for (std::uint32_t il = 0; il < n_all; ++il)
+        for (auto part : {layer_part::attention, layer_part::ffn})
+            if (s.part(il, part).tensors != 0 && pl.part(il, part) != pl.layers.of(il))
+                group_rule(group_index::of(il, part), pl.part(il, part));
+    // expert parts: one rule per (parts, device) with the blocks as number ranges
+    for (unsigned mask = 1; mask < (1u << layer_part_count); ++mask) {
+        if ((mask & 0b00011u) != 0) continue;  // expert parts only
+        for (std::int32_t dev = host_device; dev < static_cast<std::int32_t>(hw.devices.size()); ++dev) {
+            auto moved_mask = [&](std::uint32_t il) {
+                unsigned mk = 0;
+                for (auto part : {layer_part::expert_gate, layer_part::expert_up, layer_part::expert_down})
+                    if (s.part(il, part).tensors != 0 && pl.part(il, part) != pl.layers.of(il) && pl.part(il, part) == dev)
+                        mk |= 1u << static_cast<unsigned>(part);
+                return mk;
+            };
+            bool any = false;
+            for (std::uint32_t il = 0; il < n_all && !any; ++il) any = moved_mask(il) == mask;
+            if (!any) continue;
+            a.put("blk\\.(");
+            bool first = true;
+            for (std::uint32_t il = 0; il < n_all;) {
+                if (moved_mask(il) != mask) { ++il; continue; }
+                std::uint32_t end = il;
+                while (end + 1 < n_all && moved_mask(end + 1) == mask) ++end;
+                detail::number_range_regex(a, il, end, first);
+                il = end + 1;
+            }
+            a.put(")\\.ffn_(");
+            detail::expert_parts_regex(a, mask);
+            a.put(")_(ch|)exps");
+            rule_end(dev);
+        }
+    }
+    return ok;
+}
+
+/// Emits a plan as a llama-server command line (`program`, then `-m model_path`, then every setting), one
+/// argument per call of `out`. The flags are those of llama.cpp at the commit the memory model was measured
+/// against (3f545bec, common/arg.cpp). Returns false if an argument would exceed the internal buffer.
+template <class Out>
+constexpr bool emit_argv(const plan& pl, const model& m, const model_summary& s, const machine& hw,
+                         std::string_view model_path, Out&& out, std::string_view program = "llama-server") noexcept {
+    detail::text<64> a;
+    const launch_params& p = pl.params;
+    auto num = [&](std::string_view flag, std::uint64_t v) { out(flag); a.clear(); a.put(v); out(a.view()); };
+    out(program);
+    out("-m"); out(model_path);
+    num("-c", p.n_ctx);
+    num("-np", p.n_seq_max);
+    out(p.kv_unified ? "-kvu" : "-no-kvu");
+    num("-b", p.n_batch);
+    num("-ub", p.n_ubatch);
+    out("-ctk"); out(type_name(p.type_k));
+    out("-ctv"); out(type_name(p.type_v));
+    out("-fa"); out(p.flash_attn == flash_attn_mode::off ? "off" : p.flash_attn == flash_attn_mode::on ? "on" : "auto");
+    const bool ok = emit_placement(pl.place, p, m, s, hw, out);
+    if (pl.threads != 0) num("-t", pl.threads);
+    if (pl.threads_batch != 0) num("-tb", pl.threads_batch);
+    out("--load-mode"); out(p.use_mmap ? "mmap" : "none");
+    if (pl.cache_ram == unset_bytes) { out("-cram"); out("-1"); }
+    else num("-cram", pl.cache_ram >> 20);
+    if (pl.numa) { out("--numa"); out("distribute"); }
+    if (p.swa_full) out("--swa-full");
+    if (!p.offload_kqv) out("-nkvo");
+    if (!p.cpu_repack) out("--no-repack");
+    if (p.embeddings) out("--embeddings");
+    out("--fit"); out("off");
+    return ok;
+}
+
+namespace detail {
+/// A JSON string literal of plain text (quotes, backslashes and control characters escaped).
+template <class Out>
+constexpr void json_string(Out& out, std::string_view s) noexcept {
+    out("\"");
+    std::size_t from = 0;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        const char c = s[i];
+        if (c != '"' && c != '\\' && static_cast<unsigned char>(c) >= 0x20) continue;
+        out(s.substr(from, i - from));
+        if (c == '"') out("\\\"");
+        else if (c == '\\') out("\\\\");
+        else {
+            constexpr std::string_view hex = "0123456789abcdef";
+            char u[6] = {'\\', 'u', '0', '0', hex[(c >> 4) & 0xf], hex[c & 0xf]};
+            out(std::string_view(u, 6));
+        }
+        from = i + 1;
+    }
+    out(s.substr(from));
+    out("\"");
+}
+template <class Out>
+constexpr void json_u64(Out& out, std::uint64_t v) noexcept {
+    text<24> t;
+    t.put(v);
+    out(t.view());
+}
+/// A non-negative double with two decimals (tokens/s).
+template <class Out>
+constexpr void json_rate(Out& out, double v) noexcept {
+    if (!(v >= 0) || v > 1e15) v = 0;
+    const auto hundredths = static_cast<std::uint64_t>(v * 100 + 0.5);
+    text<32> t;
+    t.put(hundredths / 100).put(".");
+    if (hundredths % 100 < 10) t.put("0");
+    t.put(hundredths % 100);
+    out(t.view());
+}
+}  // namespace detail
+
+/// Emits a plan as JSON: `{"ok":..,"preset":..,"argv":[..],"settings":{..},"devices":[..],"throughput":{..},
+/// "reasons":[..],"memory":{..}}` (bytes, tokens, tokens/s). A plan that does not fit is `"ok":false` with
+/// `"error"` and `"closest"` (the smallest configuration tried, in the same shape).
+template <class Out>
+constexpr void emit_json(const plan& pl, const model& m, const model_summary& s, const machine& hw,
+                         std::string_view model_path, Out&& out) noexcept {
+    using detail::json_string;
+    using detail::json_u64;
+    auto key = [&](std::string_view k) { json_string(out, k); out(":"); };
+    auto body = [&]() {
+        key("preset"); json_string(out, to_string(pl.preset)); out(",");
+        key("argv"); out("[");
+        bool first = true;
+        (void)emit_argv(pl, m, s, hw, model_path, [&](std::string_view a) {
+            if (!first) out(",");
+            first = false;
+            json_string(out, a);
+        });
+        out("],");
+        const launch_params& p = pl.params;
+        key("settings"); out("{");
+        key("n_ctx"); json_u64(out, pl.memory.n_ctx); out(",");
+        key("ctx_per_slot"); json_u64(out, pl.ctx_per_slot); out(",");
+        key("n_batch"); json_u64(out, pl.memory.n_batch); out(",");
+        key("n_ubatch"); json_u64(out, pl.memory.n_ubatch); out(",");
+        key("type_k"); json_string(out, type_name(p.type_k)); out(",");
+        key("type_v"); json_string(out, type_name(p.type_v)); out(",");
+        key("flash_attn"); out(pl.memory.flash_attn ? "true" : "false"); out(",");
+        key("n_parallel"); json_u64(out, p.n_seq_max); out(",");
+        key("kv_unified"); out(p.kv_unified ? "true" : "false"); out(",");
+        key("n_gpu_layers"); json_u64(out, pl.place.layers.n_gpu_layers); out(",");
+        key("n_layers"); json_u64(out, pl.place.layers.n_layer_all + 1); out(",");
+        key("threads"); json_u64(out, pl.threads); out(",");
+        key("threads_batch"); json_u64(out, pl.threads_batch); out(",");
+        key("load_mode"); json_string(out, p.use_mmap ? "mmap" : "none"); out(",");
+        key("cache_ram"); json_u64(out, pl.cache_ram == unset_bytes ? 0 : pl.cache_ram); out(",");
+        key("numa"); out(pl.numa ? "true" : "false");
+        out("},");
+        key("devices"); out("[");
+        for (std::size_t i = 0; i < pl.budgets.size(); ++i) {
+            const auto& b = pl.budgets[i];
+            if (i > 0) out(",");
+            out("{");
+            key("name");
+            if (b.device == host_device) json_string(out, "CPU");
+            else json_string(out, hw.devices[static_cast<std::size_t>(b.device)].name);
+            out(",");
+            key("buffer");
+            detail::text<32> t;
+            detail::buft_name(t, hw, b.device);
+            json_string(out, t.view());
+            out(",");
+            key("free"); json_u64(out, b.free); out(",");
+            key("planned"); json_u64(out, b.planned); out(",");
+            key("margin"); json_u64(out, b.margin); out(",");
+            const device_memory* row = pl.memory.row(b.device);
+            key("model"); json_u64(out, row ? row->model : 0); out(",");
+            key("context"); json_u64(out, row ? row->context : 0); out(",");
+            key("compute"); json_u64(out, row ? row->compute : 0); out(",");
+            key("overhead"); json_u64(out, row ? row->overhead : 0);
+            out("}");
+        }
+        out("],");
+        key("throughput"); out("{");
+        key("decode_tps"); detail::json_rate(out, pl.speed.decode_tps); out(",");
+        key("prefill_tps"); detail::json_rate(out, pl.speed.prefill_tps); out(",");
+        key("read_bytes_per_token"); json_u64(out, pl.speed.read_bytes); out(",");
+        key("gpu_read_bytes_per_token"); json_u64(out, pl.speed.gpu_read_bytes);
+        out("},");
+        key("reasons"); out("[");
+        for (std::size_t i = 0; i < pl.reasons.size(); ++i) {
+            const auto& r = pl.reasons[i];
+            if (i > 0) out(",");
+            out("{");
+            key("setting"); json_string(out, to_string(r.what)); out(",");
+            key("origin"); json_string(out, to_string(r.how)); out(",");
+            key("why"); json_string(out, r.why);
+            out("}");
+        }
+        out("],");
+        key("memory"); out("{");
+        key("weights"); json_u64(out, pl.memory.weights()); out(",");
+        key("kv"); json_u64(out, pl.memory.kv()); out(",");
+        key("recurrent"); json_u64(out, pl.memory.recurrent()); out(",");
+        key("output"); json_u64(out, pl.memory.output()); out(",");
+        key("compute"); json_u64(out, pl.memory.compute());
+        out("},");
+        key("candidates"); json_u64(out, pl.candidates);
+    };
+    out("{");
+    if (pl.fits) {
+        key("ok"); out("true,");
+        body();
+    } else {
+        key("ok"); out("false,");
+        key("error"); json_string(out, "nothing fits: even the smallest configuration tried misses its budget"); out(",");
+        key("short_device");
+        detail::text<32> t;
+        detail::buft_name(t, hw, pl.short_device);
+        json_string(out, t.view());
+        out(",");
+        key("short_bytes"); json_u64(out, pl.short_bytes); out(",");
+        key("closest"); out("{");
+        body();
+        out("}");
+    }
+    out("}");
+}
+
+}  // namespace llamaplan
+
+#endif  // LLAMAPLAN_EMIT_HPP
+// ---- end llamaplan/emit.hpp ----
 
 #endif  // LLAMAPLAN_HPP
 // ---- end llamaplan.hpp ----

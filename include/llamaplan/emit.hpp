@@ -42,27 +42,31 @@ struct text {
 };
 
 /// Appends regex alternatives matching exactly the decimal numbers a..b (a <= b), e.g. 3..35 -> [3-9]|[1-2][0-9]|3[0-5].
+/// Each alternative is a run of aligned blocks of equal length under one prefix, so no number gets a leading zero.
 template <std::size_t N>
 constexpr void number_range_regex(text<N>& out, std::uint64_t a, std::uint64_t b, bool& first) noexcept {
     while (a <= b) {
-        // the largest aligned block [a, a + 10^k - 1] inside [a, b]
+        // the largest aligned block [a, a + k - 1] inside [a, b] whose numbers all have the same length
         std::uint64_t k = 1;
         std::uint32_t digits = 0;
-        while (a % (k * 10) == 0 && a + k * 10 - 1 <= b && k < 1000000000ull) { k *= 10; ++digits; }
+        while (k < 1000000000ull && a % (k * 10) == 0 && a + k * 10 - 1 <= b && (a / (k * 10) != 0 || k == 1)) {
+            k *= 10;
+            ++digits;
+        }
+        // consecutive blocks of that size under the same higher digits: prefix p0..p1 share p0 / 10
+        const std::uint64_t p0 = a / k;
+        std::uint64_t p1 = p0;
+        while (p0 != 0 && p1 % 10 != 9 && (p1 + 2) * k - 1 <= b) ++p1;
         if (!first) out.put("|");
         first = false;
-        if (digits == 0) {
-            // a run of last digits under one prefix: a..min(b, next multiple of 10 - 1)
-            const std::uint64_t end = std::min(b, a / 10 * 10 + 9);
-            if (a / 10 != 0) out.put(a / 10);
-            if (end == a) out.put(a % 10);
-            else out.put("[").put(a % 10).put("-").put(end % 10).put("]");
-            a = end + 1;
+        if (p0 / 10 != 0) out.put(p0 / 10);
+        if (p0 == p1) {
+            if (p0 != 0 || digits == 0) out.put(p0 % 10);  // block [0, 9] is "[0-9]", not "0[0-9]"
         } else {
-            if (a / k != 0) out.put(a / k);
-            for (std::uint32_t i = 0; i < digits; ++i) out.put("[0-9]");
-            a += k;
+            out.put("[").put(p0 % 10).put("-").put(p1 % 10).put("]");
         }
+        for (std::uint32_t i = 0; i < digits; ++i) out.put("[0-9]");
+        a = (p1 + 1) * k;
     }
 }
 

@@ -605,15 +605,16 @@ struct search {
             if (!have_smallest || ev.short_bytes <= smallest.short_bytes) { smallest = ev; have_smallest = true; }
             continue;
         }
-        // grow the context: context-first presets as far as anything fits; offload-first ones while the offload
-        // reached at the floor is kept
-        const std::uint64_t keep_read = ev.gpu_read;
-        std::size_t lo = ci, hi = n_ladder - 1;
+        // grow the context: context-first presets as far as anything fits; offload-first ones only once every
+        // weight is on the GPUs (or there are none), and only while that stays so — growing it at partial offload
+        // would trade offload for context, and more memory could then give a shorter context
+        const bool full = ev.gpu_read == s.read_per_token() || hw.devices.empty();
+        std::size_t lo = ci, hi = pr.first == priority::context || full ? n_ladder - 1 : ci;
         evaluation best_here = ev;
         while (lo < hi) {
             const std::size_t mid = (lo + hi + 1) / 2;
             evaluation e2 = at(mid);
-            const bool ok = e2.valid && e2.fits && (pr.first == priority::context || e2.gpu_read >= keep_read);
+            const bool ok = e2.valid && e2.fits && (pr.first == priority::context || e2.gpu_read >= ev.gpu_read);
             if (ok) { lo = mid; best_here = e2; } else hi = mid - 1;
         }
         const std::uint32_t ctx_here = ladder[lo];

@@ -1,0 +1,400 @@
+// The planner's guarantees, checked on generated models and machines: never over budget, the plan's bytes equal
+// what estimate_memory reports for the plan's own argv, monotone in free memory, deterministic, pins kept; and the
+// placement emitter round-trips (emit -> parse -> resolve gives the same device for every tensor).
+#include <llamaplan/emit.hpp>
+#include <llamaplan/planner.hpp>
+#include <llamaplan/server_args.hpp>
+
+#include <doctest/doctest.h>
+
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace {
+using namespace llamaplan;
+
+/// xorshift64*: deterministic, seedable.
+struct rng {
+    std::uint64_t s;
+    explicit rng(std::uint64_t seed) : s(seed * 2654435761u + 88172645463325252ull) {}
+    std::uint64_t next() {
+        s ^= s >> 12; s ^= s << 25; s ^= s >> 27;
+        return s * 2685821657736338717ull;
+    }
+    std::uint64_t below(std::uint64_t n) { return n == 0 ? 0 : next() % n; }
+    bool chance(unsigned percent) { return below(100) < percent; }
+};
+
+/// A generated llama-shaped model: dense or MoE, optional sliding-window layers, tied or separate output head.
+struct gen_model {
+    std::deque<std::string> names;
+    std::vector<tensor_info> tensors;
+    std::vector<std::uint8_t> swa;
+    hparams hp;
+    bool moe = false;
+
+    gen_model(rng& r, std::uint32_t max_layers = 80) {
+        moe = r.chance(40);
+        hp.architecture = moe ? "qwen3moe" : "llama";
+        hp.n_layer = 1 + static_cast<std::uint32_t>(r.below(max_layers));
+        hp.n_embd = 256u << r.below(4);
+        hp.n_head = hp.n_embd / 64;
+        hp.n_head_kv = std::max(1u, hp.n_head >> r.below(3));
+        hp.n_embd_head_k = hp.n_embd_head_v = 64;
+        hp.n_ff = hp.n_embd * (2 + static_cast<std::uint32_t>(r.below(3)));
+        hp.n_vocab = 1000 + static_cast<std::uint32_t>(r.below(60000));
+        hp.n_ctx_train = 4096u << r.below(6);
+        if (moe) {
+            hp.n_expert = 4u << r.below(5);
+            hp.n_expert_used = 1 + static_cast<std::uint32_t>(r.below(std::min(8u, hp.n_expert)));
+            hp.n_ff_exp = hp.n_embd / 2;
+        }
+        if (r.chance(20)) {
+            hp.n_swa = 512u << r.below(3);
+            swa.resize(hp.n_layer);
+            set_swa_pattern(swa, 4);
+            hp.swa_layers = swa;
+        }
+        const ggml_type wt = r.chance(50) ? ggml_type::q4_0 : (r.chance(50) ? ggml_type::q8_0 : ggml_type::f16);
+        const bool tied = r.chance(30);
+        const std::uint64_t E = hp.n_embd, kv = std::uint64_t(hp.n_head_kv) * 64;
+        tensors.reserve(4 + 10 * hp.n_layer);
+        add("token_embd.weight", ggml_type::q8_0, E, hp.n_vocab, 1);
+        for (std::uint32_t il = 0; il < hp.n_layer; ++il) {
+            const std::string b = "blk." + std::to_string(il) + ".";
+            add(b + "attn_norm.weight", ggml_type::f32, E, 1, 1);
+            add(b + "attn_q.weight", wt, E, E, 1);
+            add(b + "attn_k.weight", wt, E, kv, 1);
+            add(b + "attn_v.weight", wt, E, kv, 1);
+            add(b + "attn_output.weight", wt, E, E, 1);
+            add(b + "ffn_norm.weight", ggml_type::f32, E, 1, 1);
+            if (moe) {
+                add(b + "ffn_gate_inp.weight", ggml_type::f32, E, hp.n_expert, 1);
+                add(b + "ffn_gate_exps.weight", wt, E, hp.n_ff_exp, hp.n_expert);
+                add(b + "ffn_up_exps.weight", wt, E, hp.n_ff_exp, hp.n_expert);
+                add(b + "ffn_down_exps.weight", wt, hp.n_ff_exp, E, hp.n_expert);
+            } else {
+                add(b + "ffn_gate.weight", wt, E, hp.n_ff, 1);
+                add(b + "ffn_up.weight", wt, E, hp.n_ff, 1);
+                add(b + "ffn_down.weight", wt, hp.n_ff, E, 1);
+            }
+        }
+        add("output_norm.weight", ggml_type::f32, E, 1, 1);
+        if (!tied) add("output.weight", ggml_type::q8_0, E, hp.n_vocab, 1);
+    }
+    void add(std::string name, ggml_type type, std::uint64_t ne0, std::uint64_t ne1, std::uint64_t ne2) {
+        names.push_back(std::move(name));
+        const std::uint64_t off = tensors.empty() ? 0 : (tensors.back().offset + tensors.back().bytes + 31) / 32 * 32;
+        auto t = make_tensor(names.back(), type, {ne0, ne1, ne2, 1}, ne2 > 1 ? 3u : (ne1 > 1 ? 2u : 1u), off);
+        REQUIRE(t.has_value());
+        tensors.push_back(*t);
+    }
+    [[nodiscard]] model view() const { return model{hp, tensors}; }
+};
+
+/// A generated machine: 0-16 GPUs of mixed backends and sizes, a host of 0 (unknown) to 2 TiB.
+struct gen_machine {
+    std::vector<device> devices;
+    machine m;
+    explicit gen_machine(rng& r, std::size_t max_devices = 16) {
+        const std::size_t n = r.chance(20) ? 0 : 1 + r.below(max_devices);
+        constexpr backend kinds[] = {backend::cuda, backend::cuda, backend::rocm, backend::vulkan, backend::sycl};
+        for (std::size_t i = 0; i < n; ++i) {
+            device d;
+            d.name = "gpu";
+            d.kind = kinds[r.below(5)];
+            d.memory_total = (1ull << 30) * (1 + r.below(96));
+            d.memory_free = r.chance(10) ? 0 : d.memory_total / 100 * (50 + r.below(51));
+            d.bandwidth = r.chance(20) ? 0 : 100'000'000'000ull * (1 + r.below(40));
+            devices.push_back(d);
+        }
+        m.host.cpus_physical = static_cast<std::uint32_t>(r.below(129));
+        m.host.cpus_logical = m.host.cpus_physical * 2;
+        m.host.numa_nodes = 1 + static_cast<std::uint32_t>(r.below(2));
+        m.host.memory_total = r.chance(5) ? 0 : (1ull << 30) * (1 + r.below(2048));
+        m.host.memory_available = m.host.memory_total / 100 * (40 + r.below(61));
+        m.host.bandwidth = 10'000'000'000ull * (1 + r.below(40));
+        m.host.cpu_repack = r.chance(70);
+        m.devices = devices;
+    }
+    /// The same machine with every free size multiplied by num / den.
+    [[nodiscard]] gen_machine scaled(std::uint64_t num, std::uint64_t den) const {
+        gen_machine out = *this;
+        for (auto& d : out.devices) d.memory_free = d.memory_free / den * num;
+        out.m.host.memory_available = out.m.host.memory_available / den * num;
+        out.m.devices = out.devices;
+        return out;
+    }
+    gen_machine(const gen_machine& o) : devices(o.devices), m(o.m) { m.devices = devices; }
+};
+
+std::vector<std::string> argv_of(const plan& p, const model& m, const model_summary& s, const machine& hw) {
+    std::vector<std::string> out;
+    (void)emit_argv(p, m, s, hw, "model.gguf", [&](std::string_view a) { out.emplace_back(a); });
+    return out;
+}
+
+std::unique_ptr<model_summary> summary_of(const model& m, const machine& hw, bool mmap = true, bool repack = true) {
+    auto s = std::make_unique<model_summary>();
+    REQUIRE(summarize(m, hw, mmap, repack, *s).has_value());
+    return s;
+}
+
+/// Parses an emitted argv back and estimates it: the per-device rows must equal the plan's.
+void check_reproduces(const plan& p, const model& m, const model_summary& s, const machine& hw) {
+    const auto args = argv_of(p, m, s, hw);
+    std::vector<std::string_view> views(args.begin(), args.end());
+    auto parsed = parse_server_args(views);
+    REQUIRE_MESSAGE(parsed.has_value(), parsed.error().what);
+    CHECK(parsed->params.n_ctx == p.params.n_ctx);
+    overhead_params extra{};
+    extra.prompt_cache = parsed->cache_ram == ~0ull ? 0 : parsed->cache_ram;
+    auto e = estimate_memory(m, hw, parsed->params, extra);
+    REQUIRE(e.has_value());
+    REQUIRE(e->devices.size() == p.memory.devices.size());
+    for (std::size_t i = 0; i < e->devices.size(); ++i) {
+        CHECK(e->devices[i].model == p.memory.devices[i].model);
+        CHECK(e->devices[i].context == p.memory.devices[i].context);
+        CHECK(e->devices[i].compute == p.memory.devices[i].compute);
+        CHECK(e->devices[i].overhead == p.memory.devices[i].overhead);
+    }
+}
+
+}  // namespace
+
+TEST_CASE("planner: never over budget, and the plan's argv reproduces its bytes, on generated models and machines") {
+    std::size_t planned = 0, fitted = 0, moe_split = 0;
+    for (std::uint64_t seed = 1; seed <= 600; ++seed) {
+        rng r(seed);
+        gen_model gm(r);
+        gen_machine hw(r);
+        const model m = gm.view();
+        if (gm.moe && !hw.devices.empty() && r.chance(60)) {
+            // GPUs that hold most of the model but not all of it: experts must be split off
+            const std::uint64_t share = m.total_bytes() / hw.devices.size() / 100 * (40 + r.below(60));
+            for (auto& d : hw.devices) d.memory_free = d.memory_total = share + (2ull << 30);
+            hw.m.devices = hw.devices;
+        }
+        auto s = summary_of(m, hw.m);
+        goal g;
+        g.preset = static_cast<preset_id>(r.below(preset_count));
+        auto p = plan_model(m, *s, hw.m, g);
+        REQUIRE_MESSAGE(p.has_value(), "seed ", seed, ": ", p.error().what);
+        ++planned;
+        if (p->fits) {
+            ++fitted;
+            for (const auto& b : p->budgets) CHECK_MESSAGE(b.fits(), "seed ", seed, " device ", b.device);
+            if (p->place.overrides) ++moe_split;
+        } else {
+            // a refusal names the device and the bytes by which the closest configuration missed
+            bool found = false;
+            for (const auto& b : p->budgets)
+                if (b.device == p->short_device) { found = true; CHECK(b.shortfall() == p->short_bytes); }
+            CHECK(found);
+            CHECK(p->short_bytes > 0);
+        }
+        CHECK(p->reasons.size() >= 10);
+        check_reproduces(*p, m, *s, hw.m);
+    }
+    CHECK(planned == 600);
+    MESSAGE("plans: ", planned, ", fitting: ", fitted, ", with experts split from their blocks: ", moe_split);
+    CHECK(fitted > 300);
+    CHECK(moe_split > 10);
+}
+
+TEST_CASE("planner: more free memory never gives less offload, and never a shorter context for offload-first goals") {
+    std::size_t compared = 0;
+    for (std::uint64_t seed = 1000; seed < 1300; ++seed) {
+        rng r(seed);
+        gen_model gm(r);
+        gen_machine small(r, 4);
+        const model m = gm.view();
+        goal g;
+        g.preset = r.chance(50) ? preset_id::balanced : preset_id::high_speed;
+        const gen_machine big = small.scaled(3, 2);
+        auto s1 = summary_of(m, small.m);
+        auto s2 = summary_of(m, big.m);
+        auto p1 = plan_model(m, *s1, small.m, g);
+        auto p2 = plan_model(m, *s2, big.m, g);
+        REQUIRE(p1.has_value());
+        REQUIRE(p2.has_value());
+        if (!p1->fits) continue;
+        ++compared;
+        CHECK_MESSAGE(p2->fits, "seed ", seed);
+        CHECK_MESSAGE(p2->speed.gpu_read_bytes >= p1->speed.gpu_read_bytes, "seed ", seed);
+        CHECK_MESSAGE(p2->ctx_per_slot >= p1->ctx_per_slot, "seed ", seed);
+    }
+    CHECK(compared > 150);
+}
+
+TEST_CASE("planner: context-first goals never get a shorter context with more memory") {
+    for (std::uint64_t seed = 2000; seed < 2150; ++seed) {
+        rng r(seed);
+        gen_model gm(r);
+        gen_machine small(r, 4);
+        const model m = gm.view();
+        goal g;
+        g.preset = r.chance(50) ? preset_id::more_context : preset_id::long_context;
+        const gen_machine big = small.scaled(2, 1);
+        auto p1 = plan_model(m, *summary_of(m, small.m), small.m, g);
+        auto p2 = plan_model(m, *summary_of(m, big.m), big.m, g);
+        REQUIRE(p1.has_value());
+        REQUIRE(p2.has_value());
+        if (!p1->fits) continue;
+        CHECK_MESSAGE(p2->ctx_per_slot >= p1->ctx_per_slot, "seed ", seed);
+    }
+}
+
+TEST_CASE("planner: deterministic, and pinned settings are kept") {
+    for (std::uint64_t seed = 3000; seed < 3200; ++seed) {
+        rng r(seed);
+        gen_model gm(r);
+        gen_machine hw(r, 3);
+        const model m = gm.view();
+        auto s = summary_of(m, hw.m);
+        // pin a few llama-server flags, as a user would
+        std::vector<std::string> flags = {"llama-server", "-m", "x.gguf"};
+        if (r.chance(50)) { flags.push_back("-c"); flags.push_back(std::to_string(512u << r.below(5))); }
+        if (r.chance(40)) { flags.push_back("-ctk"); flags.push_back("q8_0"); flags.push_back("-ctv"); flags.push_back("q8_0"); }
+        if (r.chance(30)) { flags.push_back("-np"); flags.push_back(std::to_string(1 + r.below(4))); }
+        if (r.chance(30) && !hw.devices.empty()) { flags.push_back("-ngl"); flags.push_back(std::to_string(r.below(gm.hp.n_layer + 2))); }
+        if (r.chance(20) && gm.moe) { flags.push_back("--n-cpu-moe"); flags.push_back(std::to_string(r.below(gm.hp.n_layer + 1))); }
+        if (r.chance(20)) { flags.push_back("-t"); flags.push_back("3"); }
+        std::vector<std::string_view> views(flags.begin(), flags.end());
+        auto args = parse_server_args(views);
+        REQUIRE(args.has_value());
+        const goal g = goal_from_args(*args, static_cast<preset_id>(r.below(preset_count)));
+        auto p = plan_model(m, *s, hw.m, g);
+        REQUIRE_MESSAGE(p.has_value(), p.error().what);
+        auto again = plan_model(m, *s, hw.m, g);
+        REQUIRE(again.has_value());
+        CHECK(argv_of(*p, m, *s, hw.m) == argv_of(*again, m, *s, hw.m));
+        const auto& pin = args->pinned;
+        if (pin.has(setting::n_ctx)) CHECK(p->params.n_ctx == args->params.n_ctx);
+        if (pin.has(setting::type_k)) CHECK(p->params.type_k == ggml_type::q8_0);
+        if (pin.has(setting::type_v)) CHECK(p->params.type_v == ggml_type::q8_0);
+        if (pin.has(setting::n_parallel)) CHECK(p->params.n_seq_max == args->params.n_seq_max);
+        if (pin.has(setting::threads)) CHECK(p->threads == 3);
+        if (pin.any_placement()) {
+            auto user = resolve_placement(m, hw.m, args->params);
+            REQUIRE(user.has_value());
+            CHECK(p->place.layers.n_gpu_layers == user->layers.n_gpu_layers);
+            for (std::uint32_t i = 0; i < m.tensors.size(); ++i)
+                CHECK(p->place.tensor_device(i, m.tensors[i]) == user->tensor_device(i, m.tensors[i]));
+        }
+        for (std::size_t k = 0; k < setting_count; ++k)
+            if (pin.has(static_cast<setting>(k)))
+                if (const reason* why = p->reason_for(static_cast<setting>(k))) CHECK(why->how == origin::pinned);
+    }
+}
+
+TEST_CASE("placement: emit -> parse -> resolve gives the same device for every tensor") {
+    std::size_t checked = 0, with_rules = 0;
+    for (std::uint64_t seed = 5000; seed < 7000; ++seed) {
+        rng r(seed);
+        gen_model gm(r, 48);
+        gen_machine hw(r, 4);
+        const model m = gm.view();
+        auto s = summary_of(m, hw.m);
+        // a random placement: -ngl and -ts counts, then expert parts moved anywhere, maybe a whole group
+        launch_params p;
+        p.n_gpu_layers = static_cast<std::int32_t>(r.below(gm.hp.n_layer + 2));
+        for (std::size_t d = 0; d < hw.devices.size(); ++d) p.tensor_split[d] = float(r.below(5));
+        auto lp = place_layers(gm.hp, hw.m, p);
+        REQUIRE(lp.has_value());
+        placement pl;
+        pl.layers = *lp;
+        pl.follow_layers();
+        const auto n_dev = static_cast<std::int32_t>(hw.devices.size());
+        auto random_device = [&]() { return static_cast<std::int32_t>(r.below(std::size_t(n_dev) + 1)) - 1; };
+        for (std::uint32_t il = 0; il < gm.hp.n_layer; ++il) {
+            if (gm.moe && r.chance(40))
+                for (auto part : {layer_part::expert_gate, layer_part::expert_up, layer_part::expert_down})
+                    if (r.chance(60)) pl.set_part(il, part, random_device());
+            if (r.chance(3)) pl.set_part(il, layer_part::attention, random_device());
+        }
+        if (r.chance(5)) pl.output = random_device();
+        for (std::uint32_t il = 0; il < gm.hp.n_layer && !pl.overrides; ++il)
+            for (std::size_t k = 0; k < layer_part_count; ++k)
+                if (s->part(il, static_cast<layer_part>(k)).tensors != 0 && pl.parts[il][k] != pl.layers.of(il)) pl.overrides = true;
+        if (pl.output != pl.layers.output()) pl.overrides = true;
+        std::vector<std::string> args = {"llama-server", "-m", "x.gguf"};
+        REQUIRE(emit_placement(pl, p, m, *s, hw.m, [&](std::string_view a) { args.emplace_back(a); }));
+        std::vector<std::string_view> views(args.begin(), args.end());
+        auto parsed = parse_server_args(views);
+        REQUIRE_MESSAGE(parsed.has_value(), parsed.error().what);
+        auto back = resolve_placement(m, hw.m, parsed->params);
+        REQUIRE_MESSAGE(back.has_value(), back.error().what);
+        CHECK(back->overrides == pl.overrides);
+        CHECK(back->layers.n_gpu_layers == pl.layers.n_gpu_layers);
+        for (std::uint32_t il = 0; il <= pl.layers.n_layer_all; ++il) CHECK(back->layers.of(il) == pl.layers.of(il));
+        bool all_same = true;
+        for (std::uint32_t i = 0; i < m.tensors.size(); ++i)
+            all_same = all_same && back->tensor_device(i, m.tensors[i]) == pl.tensor_device(i, m.tensors[i]);
+        CHECK_MESSAGE(all_same, "seed ", seed);
+        ++checked;
+        if (pl.overrides) ++with_rules;
+    }
+    CHECK(checked == 2000);
+    CHECK(with_rules > 500);
+}
+
+TEST_CASE("emit: layer ranges become short regexes that match exactly their numbers") {
+    auto ranges = [](std::uint64_t a, std::uint64_t b) {
+        detail::text<512> t;
+        bool first = true;
+        detail::number_range_regex(t, a, b, first);
+        return std::string(t.view());
+    };
+    CHECK(ranges(3, 35) == "[3-9]|[1-2][0-9]|3[0-5]");
+    CHECK(ranges(0, 60) == "[0-9]|[1-5][0-9]|60");
+    CHECK(ranges(0, 199) == "[0-9]|[1-9][0-9]|1[0-9][0-9]");
+    CHECK(ranges(7, 7) == "7");
+    CHECK(ranges(100, 199) == "1[0-9][0-9]");
+    // every number in 0..400 is matched by exactly the ranges that contain it
+    for (std::uint64_t a = 0; a < 130; a += 7)
+        for (std::uint64_t b = a; b < 400; b += 13) {
+            auto re = detail::regex::compile("^(" + ranges(a, b) + ")$");
+            REQUIRE(re.has_value());
+            for (std::uint64_t x = 0; x < 420; x += 3) {
+                const std::string s = std::to_string(x);
+                CHECK(re->search(s) == (x >= a && x <= b));
+            }
+        }
+}
+
+TEST_CASE("planner: MoE experts go to the host before any dense part, and come back as memory allows") {
+    rng r(42);
+    gen_model gm(r);
+    auto expert_bytes = [](const gen_model& x) {
+        std::uint64_t e = 0;
+        for (const auto& t : x.tensors) e += t.role == tensor_role::ffn_expert ? t.bytes : 0;
+        return e;
+    };
+    while (!gm.moe || gm.hp.n_layer < 8 || expert_bytes(gm) < (8ull << 30)) gm = gen_model(r);
+    const model m = gm.view();
+    std::uint64_t total = 0, experts = 0;
+    for (const auto& t : m.tensors) {
+        total += t.bytes;
+        if (t.role == tensor_role::ffn_expert) experts += t.bytes;
+    }
+    // a GPU that holds everything but half of the experts
+    std::vector<device> gpu{device{"gpu", backend::cuda}};
+    gpu[0].memory_free = gpu[0].memory_total = (total - experts / 2) + (3ull << 30);
+    machine hw;
+    hw.host.memory_total = hw.host.memory_available = 256ull << 30;
+    hw.devices = gpu;
+    goal g;
+    g.preset = preset_id::high_speed;
+    auto p = plan_model(m, hw, g);
+    REQUIRE(p.has_value());
+    REQUIRE(p->fits);
+    CHECK(p->place.layers.n_gpu_layers == gm.hp.n_layer + 1);  // every dense part is on the GPU
+    CHECK(p->place.overrides);                                  // and some experts are not
+    std::uint32_t host_layers = 0;
+    for (std::uint32_t il = 0; il < gm.hp.n_layer; ++il) host_layers += p->place.part(il, layer_part::expert_down) == host_device;
+    CHECK(host_layers > 0);
+    CHECK(host_layers < gm.hp.n_layer);
+}
