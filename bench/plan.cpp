@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -123,6 +124,6 @@ int main() {
     rc |= run_case("kimi_k2_8gpu", kimi_path, eight, {});
     rc |= run_case("kimi_k2_8gpu_ot", kimi_path, eight, {"-ot", "blk\\.(1[0-9]|2[0-9])\\.ffn_(up|down|gate)_exps=CPU"});
     std::filesystem::remove(dense_path);
-    std::filesystem::remove(kimi_path);
+    if (!std::getenv("LLAMAPLAN_BENCH_KEEP")) std::filesystem::remove(kimi_path);
     return rc;
 }

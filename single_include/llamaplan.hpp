@@ -3757,9 +3757,13 @@ struct search {
                 unified += ev.memory.devices[d + 1].total();
         const std::uint64_t host_planned = ev.memory.devices[0].total() + unified;
         (void)ev.budgets.push_back({host_device, hw.host.memory_available, host_planned, host_margin()});
-        for (std::size_t d = 0; d < hw.devices.size(); ++d)
-            (void)ev.budgets.push_back({static_cast<std::int32_t>(d), hw.devices[d].memory_free,
-                                        ev.memory.devices[d + 1].total(), gpu_margin(d)});
+        // a GPU the plan leaves empty keeps no margin: only the driver context lands there
+        for (std::size_t d = 0; d < hw.devices.size(); ++d) {
+            const auto& row = ev.memory.devices[d + 1];
+            const bool used = row.model + row.context + row.compute != 0;
+            (void)ev.budgets.push_back({static_cast<std::int32_t>(d), hw.devices[d].memory_free, row.total(),
+                                        used ? gpu_margin(d) : 0});
+        }
         // the prompt cache takes what the host can spare, up to llama-server's default (-cram 8192)
         ev.cache_ram = extra.prompt_cache;
         if (!cache_pinned) {
@@ -3886,7 +3890,7 @@ struct search {
             }
             (void)used;
             price(ev, p, graph);
-            if (!ev.valid || ev.fits || ev.short_device == host_device) return ev;
+            if (!ev.valid || ev.fits || ev.short_device == host_device || ngl == 0) return ev;
             // a GPU missed by a little (the estimate above is per item; the price is exact): shrink its budget
             avail[static_cast<std::size_t>(ev.short_device)] -= std::int64_t(ev.short_bytes);
             while (ngl > 0 && !fill(ngl)) --ngl;
