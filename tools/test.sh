@@ -43,4 +43,20 @@ if $cli estimate build/gcc/llamaplan-demo-llama3.1-8b-q4_k.gguf -ctv q8_0 -fa of
   echo "expected a refusal for quantized V without flash attention"; exit 1
 fi
 if $cli inspect /nonexistent.gguf 2>/dev/null; then echo "expected an error for a missing file"; exit 1; fi
+# plan: the built-in model on a built-in GPU; the plan's argv, estimated again, gives the plan's bytes
+$cli plan --no-probe --gpu cuda:24GiB --json > build/gcc/plan.json
+python3 - build/gcc/plan.json "$cli" <<'PY'
+import json, subprocess, sys
+plan = json.load(open(sys.argv[1]))
+assert plan["ok"] and plan["settings"]["n_gpu_layers"] == plan["settings"]["n_layers"], plan
+argv = plan["argv"][1:]
+est = json.loads(subprocess.check_output([sys.argv[2], "estimate", "--gpu", "cuda:24GiB", "--json", "--"] + ["llama-server"] + argv))
+planned = {d["name"]: d for d in plan["devices"]}
+for d in est["devices"]:
+    p = planned["CPU" if d["name"] == "CPU" else "cuda0"]
+    for k in ("model", "context", "compute", "overhead"):
+        assert d[k] == p[k], (d["name"], k, d[k], p[k])
+PY
+rc=0; $cli plan --no-probe --gpu cuda:1GiB -c 131072 -ngl all >/dev/null 2>&1 || rc=$?
+[ "$rc" = 3 ] || { echo "expected exit code 3 when nothing fits, got $rc"; exit 1; }
 echo "tests: all passed"

@@ -423,7 +423,8 @@ struct search {
     out.candidates = st.priced;
     out.ctx_per_slot = ev.memory.n_ctx / std::max<std::uint32_t>(1, ev.params.n_seq_max);
     out.speed = predict_speed(st.s, ev.place, hw);
-    const bool all_on_gpu = !hw.devices.empty() && out.speed.gpu_read_bytes == out.speed.read_bytes;
+    const bool all_on_gpu = !hw.devices.empty() &&
+        out.speed.gpu_read_bytes >= out.speed.read_bytes - st.s.group(group_index::input(st.s.n_layer_all)).read_per_token;
 
     // threads: physical (performance) cores, never hyper-threads; few when the GPUs do all the work
     const host& h = hw.host;
@@ -589,6 +590,8 @@ struct search {
     };
 
     // ---- the search
+    // what can live on GPUs: everything but the input layer, which llama.cpp keeps on the host
+    const std::uint64_t offloadable = s.read_per_token() - s.group(group_index::input(s.n_layer_all)).read_per_token;
     evaluation best{};
     std::uint32_t best_ctx = 0;
     evaluation smallest{};  // the smallest configuration tried, for a refusal
@@ -612,7 +615,7 @@ struct search {
         // grow the context: context-first presets as far as anything fits; offload-first ones only once every
         // weight is on the GPUs (or there are none), and only while that stays so — growing it at partial offload
         // would trade offload for context, and more memory could then give a shorter context
-        const bool full = ev.gpu_read == s.read_per_token() || hw.devices.empty();
+        const bool full = ev.gpu_read >= offloadable || hw.devices.empty();
         std::size_t lo = ci, hi = pr.first == priority::context || full ? n_ladder - 1 : ci;
         evaluation best_here = ev;
         while (lo < hi) {
