@@ -661,8 +661,9 @@ struct model_request {
 };
 
 /// Plans several co-resident models (a chat model and its draft, an embedding model beside it, a llama-swap group
-/// that runs together): every device's memory is shared so that all fit at once. The smaller models are planned
-/// first, each on what the ones before it left; the largest takes the rest. `out[i]` receives the plan of
+/// that runs together): every device's memory is shared so that all fit at once, each model keeping its own margin
+/// on each device it uses. The smaller models are planned first, each on what the ones before it left; the largest
+/// takes the rest. `out[i]` receives the plan of
 /// `requests[i]`. Returns false (with every plan filled) if some model did not fit.
 [[nodiscard]] constexpr result<bool> plan_models(std::span<const model_request> requests, const machine& hw,
                                                  std::span<plan> out) noexcept {
@@ -687,13 +688,16 @@ struct model_request {
         if (!p) return make_error(p.error().code, p.error().what, order[k]);
         out[order[k]] = *p;
         all_fit = all_fit && p->fits;
-        // what this model takes is no longer free for the next (its margin stays shared)
+        // what this model takes, and the margin it keeps, are no longer free for the next: each process keeps its
+        // own headroom on each device it uses
         for (const auto& b : p->budgets) {
+            const std::uint64_t taken = b.planned + b.margin;
             if (b.device == host_device) {
-                left.host.memory_available = left.host.memory_available > b.planned ? left.host.memory_available - b.planned : 0;
+                if (left.host.memory_available == 0) continue;  // unknown host size stays unknown
+                left.host.memory_available = left.host.memory_available > taken ? left.host.memory_available - taken : 1;
             } else {
                 auto& d = devs[static_cast<std::size_t>(b.device)];
-                d.memory_free = d.memory_free > b.planned ? d.memory_free - b.planned : 0;
+                d.memory_free = d.memory_free > taken ? d.memory_free - taken : 0;
             }
         }
     }

@@ -398,3 +398,32 @@ TEST_CASE("planner: MoE experts go to the host before any dense part, and come b
     CHECK(host_layers > 0);
     CHECK(host_layers < gm.hp.n_layer);
 }
+
+TEST_CASE("planner: co-resident models share every device, and each is told what it got") {
+    for (std::uint64_t seed = 8000; seed < 8100; ++seed) {
+        rng r(seed);
+        gen_model a(r), b(r);
+        gen_machine hw(r, 3);
+        const model ma = a.view(), mb = b.view();
+        auto sa = summary_of(ma, hw.m);
+        auto sb = summary_of(mb, hw.m);
+        std::array<model_request, 2> req{{{&ma, sa.get(), goal{}}, {&mb, sb.get(), goal{}}}};
+        req[1].g.preset = preset_id::high_speed;
+        auto plans = std::make_unique<std::array<plan, 2>>();
+        auto ok = plan_models(req, hw.m, *plans);
+        REQUIRE(ok.has_value());
+        if (!*ok) continue;
+        // together they fit: on every device what both planned, plus both margins, is free
+        for (std::size_t i = 0; i < (*plans)[0].budgets.size(); ++i) {
+            const auto& x = (*plans)[0].budgets[i];
+            const auto& y = (*plans)[1].budgets[i];
+            REQUIRE(x.device == y.device);
+            if (x.device == host_device && x.free == 0) continue;
+            const std::uint64_t free = x.device == host_device ? hw.m.host.memory_available
+                                                               : hw.devices[static_cast<std::size_t>(x.device)].memory_free;
+            CHECK_MESSAGE(x.planned + y.planned + x.margin + y.margin <= free, "seed ", seed, " device ", x.device);
+        }
+        CHECK((*plans)[0].preset == preset_id::balanced);
+        CHECK((*plans)[1].preset == preset_id::high_speed);
+    }
+}
