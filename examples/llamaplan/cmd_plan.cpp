@@ -31,6 +31,8 @@ int usage(std::FILE* out) {
         "                              moe_optimized, general, long_context, speed, quality\n"
         "  --margin BYTES              free memory kept on each GPU (default: the preset's, e.g. 1GiB)\n"
         "  --host-margin BYTES         free RAM kept on the host (default: the preset's)\n"
+        "  --with MODEL.gguf[@PRESET]  another model that runs at the same time (a draft or embedding model, a\n"
+        "                              llama-swap group member): every device is shared so that all fit at once\n"
         "  --json                      print JSON (bytes, tokens/s)\n"
         "  -v, --verbose               explain every setting\n"
         "machine (default: this machine, probed):\n",
@@ -88,6 +90,51 @@ std::string device_name(const llamaplan::machine& hw, std::int32_t d) {
     return d == llamaplan::host_device ? std::string("CPU") : std::string(hw.devices[static_cast<std::size_t>(d)].name);
 }
 
+
+void print_plan(const llamaplan::plan& plan, const llamaplan::model& m, const llamaplan::model_summary& summary,
+                const llamaplan::machine& hw, const std::string& model_path, bool verbose) {
+    const llamaplan::plan* pl = &plan;
+    const auto preset = plan.preset;
+    std::vector<std::string> argv_out;
+    (void)llamaplan::emit_argv(*pl, m, summary, hw, model_path, [&](std::string_view s) { argv_out.emplace_back(s); });
+    if (!pl->fits) {
+        std::printf("nothing fits for preset %s: the closest configuration misses its budget on %s by %s\n\n",
+                    std::string(llamaplan::to_string(preset)).c_str(), device_name(hw, pl->short_device).c_str(),
+                    cli::human(pl->short_bytes).c_str());
+    }
+    std::printf("%s", pl->fits ? "" : "closest: ");
+    for (std::size_t i = 0; i < argv_out.size(); ++i) std::printf("%s%s", i ? " " : "", shell_quote(argv_out[i]).c_str());
+    std::printf("\n\n");
+    const auto& e = pl->memory;
+    std::printf("preset %s: context %u tokens (%u per slot x %u slot%s), KV %s/%s, flash attention %s, batch %u/%u\n",
+                std::string(llamaplan::to_string(preset)).c_str(), e.n_ctx, pl->ctx_per_slot, pl->params.n_seq_max,
+                pl->params.n_seq_max == 1 ? "" : "s", std::string(llamaplan::type_name(pl->params.type_k)).c_str(),
+                std::string(llamaplan::type_name(pl->params.type_v)).c_str(), e.flash_attn ? "on" : "off", e.n_batch, e.n_ubatch);
+    std::printf("layers on GPUs: %u of %u; weights read per token: %s, %s of it from GPU memory\n",
+                pl->place.layers.n_gpu_layers, pl->place.layers.n_layer_all + 1, cli::human(pl->speed.read_bytes).c_str(),
+                cli::human(pl->speed.gpu_read_bytes).c_str());
+    std::printf("predicted: %.1f tokens/s generating, %.0f tokens/s prompt (bandwidth/FLOPs bound; see README)\n\n",
+                pl->speed.decode_tps, pl->speed.prefill_tps);
+    std::printf("  %-28s %10s %10s %10s %10s %10s %10s %10s\n", "device (MiB)", "model", "context", "compute", "overhead",
+                "planned", "margin", "free");
+    for (const auto& b : pl->budgets) {
+        const auto* row = e.row(b.device);
+        std::printf("  %-28s %10s %10s %10s %10s %10s %10s %10s%s\n", device_name(hw, b.device).substr(0, 28).c_str(),
+                    cli::mib(row ? row->model : 0).c_str(), cli::mib(row ? row->context : 0).c_str(),
+                    cli::mib(row ? row->compute : 0).c_str(), cli::mib(row ? row->overhead : 0).c_str(),
+                    cli::mib(b.planned).c_str(), cli::mib(b.margin).c_str(),
+                    b.free == 0 && b.device == llamaplan::host_device ? "unknown" : cli::mib(b.free).c_str(),
+                    b.fits() ? "" : "  <- over");
+    }
+    if (verbose) {
+        std::printf("\nwhy:\n");
+        for (const auto& r : pl->reasons)
+            std::printf("  %-16s %-9s %s\n", std::string(llamaplan::to_string(r.what)).c_str(),
+                        std::string(llamaplan::to_string(r.how)).c_str(), std::string(r.why).c_str());
+        std::printf("  (%u candidate placements priced)\n", pl->candidates);
+    }
+}
+
 }  // namespace
 
 int cmd_plan(int argc, char** argv) {
@@ -96,6 +143,7 @@ int cmd_plan(int argc, char** argv) {
     bool as_json = false, verbose = false;
     llamaplan::preset_id preset = llamaplan::preset_id::balanced;
     std::uint64_t margin = llamaplan::unset_bytes, host_margin = llamaplan::unset_bytes;
+    std::vector<std::pair<std::string, llamaplan::preset_id>> with;  // co-resident models
     for (int i = 0; i < argc; ++i) {
         const std::string_view a = argv[i];
         if (a == "-h" || a == "--help") return usage(stdout);
@@ -106,6 +154,17 @@ int cmd_plan(int argc, char** argv) {
                 return cli::fail("plan: --preset needs one of balanced, high_speed, more_context, system_safe, "
                                  "ultra_performance, moe_optimized, general, long_context, speed, quality");
             ++i;
+            continue;
+        }
+        if (a == "--with") {
+            if (i + 1 >= argc) return cli::fail("plan: --with needs MODEL.gguf[@PRESET]");
+            std::string v = argv[++i];
+            llamaplan::preset_id wp = llamaplan::preset_id::balanced;
+            if (const auto at = v.rfind('@'); at != std::string::npos) {
+                if (!llamaplan::parse_preset(v.substr(at + 1), wp)) return cli::fail("plan: unknown preset in '" + v + "'");
+                v.resize(at);
+            }
+            with.emplace_back(v, wp);
             continue;
         }
         if (a == "--margin" || a == "--host-margin") {
@@ -149,60 +208,64 @@ int cmd_plan(int argc, char** argv) {
     g.gpu_margin = margin;
     g.host_margin = host_margin;
     g.gpu_context = machine_opts.overhead.gpu_context;
-    auto summary = std::make_unique<llamaplan::model_summary>();
-    const bool mmap = g.pinned.has(llamaplan::setting::load_mode) ? g.params.use_mmap : true;
-    const bool repack = g.pinned.has(llamaplan::setting::repack) ? g.params.cpu_repack : true;
-    if (auto ok = llamaplan::summarize(m, hw, mmap, repack, *summary); !ok) return cli::fail("plan: " + cli::describe(ok.error()));
-    auto pl = std::make_unique<llamaplan::plan>();
-    {
-        auto r = llamaplan::plan_model(m, *summary, hw, g);
-        if (!r) return cli::fail("plan: " + cli::describe(r.error()));
-        *pl = *r;
+    // the main model first, then any co-resident ones, each with its own summary
+    struct member {
+        std::string path;
+        std::unique_ptr<llamaplan::gguf::model_file> file;
+        llamaplan::model m;
+        std::unique_ptr<llamaplan::model_summary> summary = std::make_unique<llamaplan::model_summary>();
+        llamaplan::goal g;
+    };
+    std::vector<member> members;
+    members.push_back({model_path, nullptr, m, nullptr, g});
+    members.back().summary = std::make_unique<llamaplan::model_summary>();
+    for (const auto& [path, wp] : with) {
+        auto f = llamaplan::gguf::open(path, fe);
+        if (!f) {
+            std::fprintf(stderr, "llamaplan: %s: %s\n", fe.path.c_str(), cli::describe(f.error()).c_str());
+            return f.error().code == llamaplan::errc::io_error || f.error().code == llamaplan::errc::not_found ? 1 : 2;
+        }
+        member x{path, std::make_unique<llamaplan::gguf::model_file>(std::move(*f)), {}, std::make_unique<llamaplan::model_summary>(), g};
+        x.m = x.file->view();
+        x.g.preset = wp;
+        x.g.pinned = {};  // the command line's flags pin the main model only
+        members.push_back(std::move(x));
     }
-    const int rc = pl->fits ? 0 : 3;
+    std::vector<llamaplan::model_request> requests;
+    for (auto& x : members) {
+        const bool mmap = x.g.pinned.has(llamaplan::setting::load_mode) ? x.g.params.use_mmap : true;
+        const bool repack = x.g.pinned.has(llamaplan::setting::repack) ? x.g.params.cpu_repack : true;
+        if (auto ok = llamaplan::summarize(x.m, hw, mmap, repack, *x.summary); !ok)
+            return cli::fail("plan: " + x.path + ": " + cli::describe(ok.error()));
+        requests.push_back({&x.m, x.summary.get(), x.g});
+    }
+    std::vector<llamaplan::plan> plans(members.size());
+    if (auto r = llamaplan::plan_models(requests, hw, plans); !r) return cli::fail("plan: " + cli::describe(r.error()));
+    bool all_fit = true;
+    for (const auto& p : plans) all_fit = all_fit && p.fits;
+    const int rc = all_fit ? 0 : 3;
     if (as_json) {
         std::string out;
-        llamaplan::emit_json(*pl, m, *summary, hw, model_path, [&](std::string_view s) { out += s; });
+        auto sink = [&](std::string_view s) { out += s; };
+        if (members.size() == 1) {
+            llamaplan::emit_json(plans[0], m, *members[0].summary, hw, model_path, sink);
+        } else {
+            out += all_fit ? "{\"ok\":true,\"models\":[" : "{\"ok\":false,\"models\":[";
+            for (std::size_t k = 0; k < members.size(); ++k) {
+                if (k) out += ",";
+                llamaplan::emit_json(plans[k], members[k].m, *members[k].summary, hw, members[k].path, sink);
+            }
+            out += "]}";
+        }
         std::printf("%s\n", out.c_str());
         return rc;
     }
-    std::vector<std::string> argv_out;
-    (void)llamaplan::emit_argv(*pl, m, *summary, hw, model_path, [&](std::string_view s) { argv_out.emplace_back(s); });
-    if (!pl->fits) {
-        std::printf("nothing fits for preset %s: the closest configuration misses %s on %s by %s\n\n",
-                    std::string(llamaplan::to_string(preset)).c_str(), "its budget",
-                    device_name(hw, pl->short_device).c_str(), cli::human(pl->short_bytes).c_str());
-    }
-    std::printf("%s", pl->fits ? "" : "closest: ");
-    for (std::size_t i = 0; i < argv_out.size(); ++i) std::printf("%s%s", i ? " " : "", shell_quote(argv_out[i]).c_str());
-    std::printf("\n\n");
-    const auto& e = pl->memory;
-    std::printf("preset %s: context %u tokens (%u per slot x %u slot%s), KV %s/%s, flash attention %s, batch %u/%u\n",
-                std::string(llamaplan::to_string(preset)).c_str(), e.n_ctx, pl->ctx_per_slot, pl->params.n_seq_max,
-                pl->params.n_seq_max == 1 ? "" : "s", std::string(llamaplan::type_name(pl->params.type_k)).c_str(),
-                std::string(llamaplan::type_name(pl->params.type_v)).c_str(), e.flash_attn ? "on" : "off", e.n_batch, e.n_ubatch);
-    std::printf("layers on GPUs: %u of %u; weights read per token: %s, %s of it from GPU memory\n",
-                pl->place.layers.n_gpu_layers, pl->place.layers.n_layer_all + 1, cli::human(pl->speed.read_bytes).c_str(),
-                cli::human(pl->speed.gpu_read_bytes).c_str());
-    std::printf("predicted: %.1f tokens/s generating, %.0f tokens/s prompt (bandwidth/FLOPs bound; see README)\n\n",
-                pl->speed.decode_tps, pl->speed.prefill_tps);
-    std::printf("  %-28s %10s %10s %10s %10s %10s %10s %10s\n", "device (MiB)", "model", "context", "compute", "overhead",
-                "planned", "margin", "free");
-    for (const auto& b : pl->budgets) {
-        const auto* row = e.row(b.device);
-        std::printf("  %-28s %10s %10s %10s %10s %10s %10s %10s%s\n", device_name(hw, b.device).substr(0, 28).c_str(),
-                    cli::mib(row ? row->model : 0).c_str(), cli::mib(row ? row->context : 0).c_str(),
-                    cli::mib(row ? row->compute : 0).c_str(), cli::mib(row ? row->overhead : 0).c_str(),
-                    cli::mib(b.planned).c_str(), cli::mib(b.margin).c_str(),
-                    b.free == 0 && b.device == llamaplan::host_device ? "unknown" : cli::mib(b.free).c_str(),
-                    b.fits() ? "" : "  <- over");
-    }
-    if (verbose) {
-        std::printf("\nwhy:\n");
-        for (const auto& r : pl->reasons)
-            std::printf("  %-16s %-9s %s\n", std::string(llamaplan::to_string(r.what)).c_str(),
-                        std::string(llamaplan::to_string(r.how)).c_str(), std::string(r.why).c_str());
-        std::printf("  (%u candidate placements priced)\n", pl->candidates);
+    if (members.size() > 1)
+        std::printf("%zu models side by side: each plan below leaves room for the others\n\n", members.size());
+    for (std::size_t k = 0; k < members.size(); ++k) {
+        if (members.size() > 1) std::printf("== %s\n", members[k].path.c_str());
+        print_plan(plans[k], members[k].m, *members[k].summary, hw, members[k].path, verbose);
+        if (k + 1 < members.size()) std::printf("\n");
     }
     return rc;
 }
