@@ -16,6 +16,7 @@
 #include <llamaplan/server_args.hpp>
 #include <llamaplan/presets.hpp>
 #include <llamaplan/planner.hpp>
+#include <llamaplan/llama_cpp_version.hpp>
 #include <llamaplan/emit.hpp>
 
 #endif  // LLAMAPLAN_HPP

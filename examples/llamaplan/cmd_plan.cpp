@@ -33,7 +33,13 @@ int usage(std::FILE* out) {
         "  --host-margin BYTES         free RAM kept on the host (default: the preset's)\n"
         "  --with MODEL.gguf[@PRESET]  another model that runs at the same time (a draft or embedding model, a\n"
         "                              llama-swap group member): every device is shared so that all fit at once\n"
-        "  --json                      print JSON (bytes, tokens/s)\n"
+        "  --format FORMAT             llama-server (default: the command line and the memory per device),\n"
+        "                              llama-swap (a cmd: block), llama-cpp-python (Llama() keyword arguments;\n"
+        "                              planned without tensor overrides and with one slot, which it cannot express),\n"
+        "                              json, runtime-config (hardware profile + plan + expected tokens/s, JSON)\n"
+        "  --llama-cpp VERSION         the llama.cpp build to write flags for: b6325, 6325 or a date 2025-08-30\n"
+        "                              (default: b10573, the build the memory model was measured against)\n"
+        "  --json                      same as --format json\n"
         "  -v, --verbose               explain every setting\n"
         "machine (default: this machine, probed):\n",
         out);
@@ -48,17 +54,6 @@ int usage(std::FILE* out) {
         "  llamaplan plan --machine server.json -- llama-server -m model.gguf --jinja\n",
         out);
     return out == stdout ? 0 : 2;
-}
-
-/// Quotes an argument for a POSIX shell when it needs it.
-std::string shell_quote(std::string_view a) {
-    bool plain = !a.empty();
-    for (char c : a)
-        plain = plain && (std::isalnum(static_cast<unsigned char>(c)) || std::string_view("-_./:=,+@%").find(c) != std::string_view::npos);
-    if (plain) return std::string(a);
-    std::string q = "'";
-    for (char c : a) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    return q + "'";
 }
 
 /// Writes the built-in model (Llama-3.1-8B-shaped, Q4_K) as a header-only GGUF in the temp directory.
@@ -92,19 +87,18 @@ std::string device_name(const llamaplan::machine& hw, std::int32_t d) {
 
 
 void print_plan(const llamaplan::plan& plan, const llamaplan::model& m, const llamaplan::model_summary& summary,
-                const llamaplan::machine& hw, const std::string& model_path, bool verbose) {
+                const llamaplan::machine& hw, const std::string& model_path, bool verbose, llamaplan::llama_cpp_version target) {
     const llamaplan::plan* pl = &plan;
     const auto preset = plan.preset;
-    std::vector<std::string> argv_out;
-    (void)llamaplan::emit_argv(*pl, m, summary, hw, model_path, [&](std::string_view s) { argv_out.emplace_back(s); });
+    std::string line;
+    const bool expressible = llamaplan::emit_command_line(*pl, m, summary, hw, model_path, [&](std::string_view s) { line += s; }, target);
     if (!pl->fits) {
         std::printf("nothing fits for preset %s: the closest configuration misses its budget on %s by %s\n\n",
                     std::string(llamaplan::to_string(preset)).c_str(), device_name(hw, pl->short_device).c_str(),
                     cli::human(pl->short_bytes).c_str());
     }
-    std::printf("%s", pl->fits ? "" : "closest: ");
-    for (std::size_t i = 0; i < argv_out.size(); ++i) std::printf("%s%s", i ? " " : "", shell_quote(argv_out[i]).c_str());
-    std::printf("\n\n");
+    std::printf("%s%s\n%s\n", pl->fits ? "" : "closest: ", line.c_str(),
+                expressible ? "" : "(a pinned setting has no flag in the targeted llama.cpp build)\n");
     const auto& e = pl->memory;
     std::printf("preset %s: context %u tokens (%u per slot x %u slot%s), KV %s/%s, flash attention %s, batch %u/%u\n",
                 std::string(llamaplan::to_string(preset)).c_str(), e.n_ctx, pl->ctx_per_slot, pl->params.n_seq_max,
@@ -141,13 +135,30 @@ int cmd_plan(int argc, char** argv) {
     std::vector<std::string_view> server_argv;
     cli::machine_options machine_opts(/*probe_by_default=*/true);
     bool as_json = false, verbose = false;
+    std::string format = "llama-server";
+    llamaplan::llama_cpp_version target{};
     llamaplan::preset_id preset = llamaplan::preset_id::balanced;
     std::uint64_t margin = llamaplan::unset_bytes, host_margin = llamaplan::unset_bytes;
     std::vector<std::pair<std::string, llamaplan::preset_id>> with;  // co-resident models
     for (int i = 0; i < argc; ++i) {
         const std::string_view a = argv[i];
         if (a == "-h" || a == "--help") return usage(stdout);
-        if (a == "--json") { as_json = true; continue; }
+        if (a == "--json") { format = "json"; continue; }
+        if (a == "--format") {
+            if (i + 1 >= argc) return cli::fail("plan: --format needs llama-server, llama-swap, llama-cpp-python, json or runtime-config");
+            format = argv[++i];
+            if (format != "llama-server" && format != "llama-swap" && format != "llama-cpp-python" && format != "json" &&
+                format != "runtime-config")
+                return cli::fail("plan: unknown format '" + format + "' (llama-server, llama-swap, llama-cpp-python, json, runtime-config)");
+            continue;
+        }
+        if (a == "--llama-cpp") {
+            if (i + 1 >= argc || !llamaplan::parse_llama_cpp_version(argv[i + 1], target))
+                return cli::fail("plan: --llama-cpp needs a build (b6325 or 6325, at least b" +
+                                 std::to_string(llamaplan::oldest_supported_build) + ") or a date (2025-08-30)");
+            ++i;
+            continue;
+        }
         if (a == "-v" || a == "--verbose") { verbose = true; continue; }
         if (a == "--preset") {
             if (i + 1 >= argc || !llamaplan::parse_preset(argv[i + 1], preset))
@@ -187,6 +198,7 @@ int cmd_plan(int argc, char** argv) {
         return cli::fail("plan: " + std::string(args.error().what) +
                          (at < server_argv.size() ? " ('" + std::string(server_argv[at]) + "')" : std::string{}));
     }
+    as_json = format != "llama-server";
     std::string model_path(args->model);
     if (model_path.empty()) {
         std::string err;
@@ -208,6 +220,18 @@ int cmd_plan(int argc, char** argv) {
     g.gpu_margin = margin;
     g.host_margin = host_margin;
     g.gpu_context = machine_opts.overhead.gpu_context;
+    if (format == "llama-cpp-python") {
+        // Llama() has no tensor overrides, one sequence, no server prompt cache (python_can_express)
+        if (g.pinned.has(llamaplan::setting::tensor_overrides) || (g.pinned.has(llamaplan::setting::n_parallel) && g.params.n_seq_max != 1))
+            return cli::fail("plan: llama-cpp-python cannot express -ot / --cpu-moe / --n-cpu-moe or several slots");
+        g.tensor_overrides = false;
+        g.params.n_seq_max = 1;
+        g.params.kv_unified = false;
+        g.pinned.add(llamaplan::setting::n_parallel);
+        g.pinned.add(llamaplan::setting::kv_unified);
+        g.cache_ram = 0;
+        g.pinned.add(llamaplan::setting::cache_ram);
+    }
     // the main model first, then any co-resident ones, each with its own summary
     struct member {
         std::string path;
@@ -246,25 +270,50 @@ int cmd_plan(int argc, char** argv) {
     const int rc = all_fit ? 0 : 3;
     if (as_json) {
         std::string out;
-        auto sink = [&](std::string_view s) { out += s; };
-        if (members.size() == 1) {
-            llamaplan::emit_json(plans[0], m, *members[0].summary, hw, model_path, sink);
-        } else {
-            out += all_fit ? "{\"ok\":true,\"models\":[" : "{\"ok\":false,\"models\":[";
-            for (std::size_t k = 0; k < members.size(); ++k) {
-                if (k) out += ",";
-                llamaplan::emit_json(plans[k], members[k].m, *members[k].summary, hw, members[k].path, sink);
+        auto sink = [&](std::string_view x) { out += x; };
+        for (std::size_t k = 0; k < members.size(); ++k) {
+            const auto& x = members[k];
+            if (format == "llama-swap") {
+                if (members.size() > 1) out += "# " + x.path + "\n";
+                if (!llamaplan::emit_llama_swap(plans[k], x.m, *x.summary, hw, x.path, sink, "  ", target))
+                    return cli::fail("plan: the plan needs a flag llama.cpp b" + std::to_string(target.build) + " does not have");
+            } else if (format == "llama-cpp-python") {
+                if (members.size() > 1) out += "# " + x.path + "\n";
+                if (!llamaplan::emit_python_kwargs(plans[k], hw, x.path, sink))
+                    return cli::fail("plan: llama-cpp-python cannot express this plan (tensor overrides or several slots)");
             }
-            out += "]}";
         }
-        std::printf("%s\n", out.c_str());
+        if (format == "json" || format == "runtime-config") {
+            auto one = [&](std::size_t k) {
+                const auto& x = members[k];
+                if (format == "json") llamaplan::emit_json(plans[k], x.m, *x.summary, hw, x.path, sink, target);
+                else llamaplan::emit_runtime_config(plans[k], x.m, *x.summary, hw, x.path, sink, target);
+            };
+            if (members.size() == 1) {
+                one(0);
+            } else {
+                out += all_fit ? "{\"ok\":true,\"models\":[" : "{\"ok\":false,\"models\":[";
+                for (std::size_t k = 0; k < members.size(); ++k) {
+                    if (k) out += ",";
+                    one(k);
+                }
+                out += "]}";
+            }
+            out += "\n";
+        }
+        std::fputs(out.c_str(), stdout);
+        if (verbose)
+            for (std::size_t k = 0; k < members.size(); ++k)
+                for (const auto& r : plans[k].reasons)
+                    std::fprintf(stderr, "%s: %-16s %-9s %s\n", members[k].path.c_str(), std::string(llamaplan::to_string(r.what)).c_str(),
+                                 std::string(llamaplan::to_string(r.how)).c_str(), std::string(r.why).c_str());
         return rc;
     }
     if (members.size() > 1)
         std::printf("%zu models side by side: each plan below leaves room for the others\n\n", members.size());
     for (std::size_t k = 0; k < members.size(); ++k) {
         if (members.size() > 1) std::printf("== %s\n", members[k].path.c_str());
-        print_plan(plans[k], members[k].m, *members[k].summary, hw, members[k].path, verbose);
+        print_plan(plans[k], members[k].m, *members[k].summary, hw, members[k].path, verbose, target);
         if (k + 1 < members.size()) std::printf("\n");
     }
     return rc;

@@ -7,6 +7,7 @@
 // `-ot` regexes, `--n-cpu-moe` / `--cpu-moe` where they say the same thing), and JSON. Pure: text goes to a sink
 // the caller supplies (any callable taking std::string_view), so nothing here allocates or does I/O.
 
+#include <llamaplan/llama_cpp_version.hpp>
 #include <llamaplan/memory.hpp>
 #include <llamaplan/planner.hpp>
 
@@ -106,7 +107,7 @@ inline constexpr std::size_t arg_capacity = 8192;
 /// argument per call of `out`. Returns false if an argument would exceed the internal buffer (8 KiB).
 template <class Out>
 constexpr bool emit_placement(const placement& pl, const launch_params& p, const model& m, const model_summary& s,
-                              const machine& hw, Out&& out) noexcept {
+                              const machine& hw, Out&& out, llama_cpp_version target = {}) noexcept {
     using detail::text;
     text<detail::arg_capacity> a;
     bool ok = true;
@@ -153,14 +154,16 @@ constexpr bool emit_placement(const placement& pl, const launch_params& p, const
         std::uint32_t last_expert_layer = 0;
         for (std::uint32_t il = 0; il < n_all; ++il)
             if (s.layer_has_experts[il]) last_expert_layer = il + 1;
-        if (n_cpu >= last_expert_layer) {
+        if (n_cpu >= last_expert_layer && supports(target, flag_feature::cpu_moe)) {
             arg("--cpu-moe");
-        } else {
+            return ok;
+        }
+        if (supports(target, flag_feature::n_cpu_moe)) {
             arg("--n-cpu-moe");
             a.put(std::uint64_t(n_cpu));
             flush();
+            return ok;
         }
-        return ok;
     }
     // general case: -ot rules, most specific first (single tensors, then whole groups, then expert parts by range)
     auto rule_end = [&](std::int32_t dev) { a.put("="); detail::buft_name(a, hw, dev); arg("-ot"); flush(); };
@@ -222,38 +225,162 @@ constexpr bool emit_placement(const placement& pl, const launch_params& p, const
     return ok;
 }
 
-/// Emits a plan as a llama-server command line (`program`, then `-m model_path`, then every setting), one
-/// argument per call of `out`. The flags are those of llama.cpp at the commit the memory model was measured
-/// against (3f545bec, common/arg.cpp). Returns false if an argument would exceed the internal buffer.
+/// Emits a plan as a llama-server command line (`program`, then `-m model_path`, then every setting), one argument
+/// per call of `out`, with the flag spellings of the targeted llama.cpp build (llama_cpp_version.hpp; by default the
+/// build the memory model was measured against, 3f545bec). Every setting is explicit, so the plan never relies on a
+/// default that changed between builds. Returns false if a setting cannot be expressed for that build (`--no-repack`
+/// before b6049) or an argument would exceed the internal buffer.
 template <class Out>
 constexpr bool emit_argv(const plan& pl, const model& m, const model_summary& s, const machine& hw,
-                         std::string_view model_path, Out&& out, std::string_view program = "llama-server") noexcept {
+                         std::string_view model_path, Out&& out, std::string_view program = "llama-server",
+                         llama_cpp_version target = {}) noexcept {
     detail::text<64> a;
     const launch_params& p = pl.params;
+    bool ok = true;
     auto num = [&](std::string_view flag, std::uint64_t v) { out(flag); a.clear(); a.put(v); out(a.view()); };
     out(program);
     out("-m"); out(model_path);
     num("-c", p.n_ctx);
     num("-np", p.n_seq_max);
-    out(p.kv_unified ? "-kvu" : "-no-kvu");
+    if (p.kv_unified) out("-kvu");
+    else if (supports(target, flag_feature::no_kv_unified)) out("-no-kvu");
     num("-b", p.n_batch);
     num("-ub", p.n_ubatch);
     out("-ctk"); out(type_name(p.type_k));
     out("-ctv"); out(type_name(p.type_v));
-    out("-fa"); out(p.flash_attn == flash_attn_mode::off ? "off" : p.flash_attn == flash_attn_mode::on ? "on" : "auto");
-    const bool ok = emit_placement(pl.place, p, m, s, hw, out);
+    if (supports(target, flag_feature::fa_value)) {
+        out("-fa");
+        out(p.flash_attn == flash_attn_mode::off ? "off" : p.flash_attn == flash_attn_mode::on ? "on" : "auto");
+    } else if (p.flash_attn != flash_attn_mode::off) {
+        out("-fa");  // a switch before b6325, off by default
+    }
+    ok = emit_placement(pl.place, p, m, s, hw, out, target) && ok;
     if (pl.threads != 0) num("-t", pl.threads);
     if (pl.threads_batch != 0) num("-tb", pl.threads_batch);
-    out("--load-mode"); out(p.use_mmap ? "mmap" : "none");
-    if (pl.cache_ram == unset_bytes) { out("-cram"); out("-1"); }
-    else num("-cram", pl.cache_ram >> 20);
+    if (supports(target, flag_feature::load_mode)) {
+        out("--load-mode"); out(p.use_mmap ? "mmap" : "none");
+    } else if (!p.use_mmap) {
+        out("--no-mmap");
+    }
+    if (supports(target, flag_feature::cache_ram)) {
+        if (pl.cache_ram == unset_bytes) { out("-cram"); out("-1"); }
+        else num("-cram", pl.cache_ram >> 20);
+    }
     if (pl.numa) { out("--numa"); out("distribute"); }
     if (p.swa_full) out("--swa-full");
     if (!p.offload_kqv) out("-nkvo");
-    if (!p.cpu_repack) out("--no-repack");
+    if (!p.cpu_repack) {
+        if (supports(target, flag_feature::no_repack)) out("--no-repack");
+        else ok = false;
+    }
     if (p.embeddings) out("--embeddings");
-    out("--fit"); out("off");
+    if (supports(target, flag_feature::fit)) { out("--fit"); out("off"); }
     return ok;
+}
+
+/// Quotes one argument for a POSIX shell (and for llama-swap's shell-word splitting), when it needs it.
+template <class Out>
+constexpr void shell_quote(std::string_view a, Out&& out) noexcept {
+    constexpr std::string_view safe = "-_./:=,+@%";
+    bool plain = !a.empty();
+    for (char c : a)
+        plain = plain && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                          safe.find(c) != std::string_view::npos);
+    if (plain) { out(a); return; }
+    out("'");
+    std::size_t from = 0;
+    for (std::size_t i = 0; i < a.size(); ++i)
+        if (a[i] == '\'') { out(a.substr(from, i - from)); out("'\\''"); from = i + 1; }
+    out(a.substr(from));
+    out("'");
+}
+
+/// Emits a plan as one shell command line (arguments quoted where needed).
+template <class Out>
+constexpr bool emit_command_line(const plan& pl, const model& m, const model_summary& s, const machine& hw,
+                                 std::string_view model_path, Out&& out, llama_cpp_version target = {}) noexcept {
+    bool first = true;
+    return emit_argv(pl, m, s, hw, model_path, [&](std::string_view arg) {
+        if (!first) out(" ");
+        first = false;
+        shell_quote(arg, out);
+    }, "llama-server", target);
+}
+
+/// Emits a plan as a llama-swap `cmd:` block: a YAML literal block, one flag (with its value) per line, listening on
+/// llama-swap's `${PORT}` macro.
+template <class Out>
+constexpr bool emit_llama_swap(const plan& pl, const model& m, const model_summary& s, const machine& hw,
+                               std::string_view model_path, Out&& out, std::string_view indent = "    ",
+                               llama_cpp_version target = {}) noexcept {
+    out("cmd: |\n");
+    out(indent);
+    bool first = true;
+    const bool ok = emit_argv(pl, m, s, hw, model_path, [&](std::string_view arg) {
+        // a new line before every flag, so each setting reads on its own line
+        if (!first) {
+            if (arg.size() > 1 && arg[0] == '-' && !(arg[1] >= '0' && arg[1] <= '9')) { out("\n"); out(indent); }
+            else out(" ");
+        }
+        first = false;
+        shell_quote(arg, out);
+    }, "llama-server", target);
+    out("\n"); out(indent); out("--port ${PORT}\n");
+    return ok;
+}
+
+/// What llama-cpp-python's `Llama()` cannot express (llama_cpp/llama.py 0.3.x): tensor overrides (its
+/// tensor_buft_overrides is an unused pointer), several slots or a unified KV cache (n_seq_max / kv_unified are set
+/// for embeddings only). A plan for it is made with these off; emit_python_kwargs refuses a plan that needs them.
+[[nodiscard]] constexpr bool python_can_express(const plan& pl) noexcept {
+    return !pl.place.overrides && pl.params.n_seq_max == 1 && pl.params.cpu_repack;
+}
+
+/// Emits a plan as llama-cpp-python keyword arguments (`Llama(model_path=..., ...)`). llama-cpp-python's library
+/// defaults differ from llama-server's (swa_full = True, n_ctx = 512, n_gpu_layers = 0), so every setting is given.
+/// Returns false, writing nothing, when the plan needs what Llama() cannot express (python_can_express).
+template <class Out>
+constexpr bool emit_python_kwargs(const plan& pl, const machine& hw, std::string_view model_path, Out&& out) noexcept {
+    if (!python_can_express(pl)) return false;
+    const launch_params& p = pl.params;
+    detail::text<64> t;
+    auto num = [&](std::string_view k, std::uint64_t v) { out("    "); out(k); out("="); t.clear(); t.put(v); out(t.view()); out(",\n"); };
+    auto boolean = [&](std::string_view k, bool v) { out("    "); out(k); out(v ? "=True,\n" : "=False,\n"); };
+    out("Llama(\n    model_path=");
+    out("\"");
+    for (char c : model_path) {
+        if (c == '"' || c == '\\') out("\\");
+        out(std::string_view(&c, 1));
+    }
+    out("\",\n");
+    num("n_ctx", p.n_ctx);
+    num("n_batch", p.n_batch);
+    num("n_ubatch", p.n_ubatch);
+    num("n_gpu_layers", pl.place.layers.n_gpu_layers);
+    num("split_mode", static_cast<std::uint64_t>(p.split_mode));  // LLAMA_SPLIT_MODE_NONE / LAYER / ROW
+    num("main_gpu", p.main_gpu);
+    if (hw.devices.size() > 1 && pl.place.layers.n_gpu_layers > 0) {
+        out("    tensor_split=[");
+        for (std::size_t d = 0; d < hw.devices.size(); ++d) {
+            std::uint64_t c = 0;
+            for (const auto dev : pl.place.layers.device) c += dev == static_cast<std::int32_t>(d) ? 1 : 0;
+            if (d > 0) out(", ");
+            t.clear(); t.put(c).put(".0"); out(t.view());
+        }
+        out("],\n");
+    }
+    if (pl.threads != 0) num("n_threads", pl.threads);
+    if (pl.threads_batch != 0) num("n_threads_batch", pl.threads_batch);
+    boolean("flash_attn", pl.memory.flash_attn);
+    num("type_k", static_cast<std::uint64_t>(p.type_k));  // ggml type ids (GGML_TYPE_F16 = 1, GGML_TYPE_Q8_0 = 8, ...)
+    num("type_v", static_cast<std::uint64_t>(p.type_v));
+    boolean("offload_kqv", p.offload_kqv);
+    boolean("swa_full", p.swa_full);
+    boolean("use_mmap", p.use_mmap);
+    boolean("use_mlock", false);
+    boolean("embedding", p.embeddings);
+    out(")\n");
+    return true;
 }
 
 namespace detail {
@@ -302,7 +429,7 @@ constexpr void json_rate(Out& out, double v) noexcept {
 /// `"error"` and `"closest"` (the smallest configuration tried, in the same shape).
 template <class Out>
 constexpr void emit_json(const plan& pl, const model& m, const model_summary& s, const machine& hw,
-                         std::string_view model_path, Out&& out) noexcept {
+                         std::string_view model_path, Out&& out, llama_cpp_version target = {}) noexcept {
     using detail::json_string;
     using detail::json_u64;
     auto key = [&](std::string_view k) { json_string(out, k); out(":"); };
@@ -314,7 +441,7 @@ constexpr void emit_json(const plan& pl, const model& m, const model_summary& s,
             if (!first) out(",");
             first = false;
             json_string(out, a);
-        });
+        }, "llama-server", target);
         out("],");
         const launch_params& p = pl.params;
         key("settings"); out("{");
@@ -403,6 +530,47 @@ constexpr void emit_json(const plan& pl, const model& m, const model_summary& s,
         body();
         out("}");
     }
+    out("}");
+}
+
+/// Emits a runtime configuration a launcher can read: the hardware profile the plan was made for, the targeted
+/// llama.cpp build and the plan as emit_json writes it (settings, argv, expected tokens/s, reasons).
+template <class Out>
+constexpr void emit_runtime_config(const plan& pl, const model& m, const model_summary& s, const machine& hw,
+                                   std::string_view model_path, Out&& out, llama_cpp_version target = {}) noexcept {
+    using detail::json_string;
+    using detail::json_u64;
+    auto key = [&](std::string_view k) { json_string(out, k); out(":"); };
+    out("{");
+    key("format"); json_string(out, "llamaplan-runtime-config"); out(",");
+    key("format_version"); json_u64(out, 1); out(",");
+    key("llamaplan"); json_string(out, LLAMAPLAN_VERSION_STRING); out(",");
+    key("llama_cpp_build"); json_u64(out, target.build); out(",");
+    key("model"); json_string(out, model_path); out(",");
+    key("hardware"); out("{");
+    key("platform"); json_string(out, hw.host.platform); out(",");
+    key("cpu_cores"); json_u64(out, hw.host.cpus_physical); out(",");
+    key("cpu_threads"); json_u64(out, hw.host.cpus_logical); out(",");
+    key("numa_nodes"); json_u64(out, hw.host.numa_nodes); out(",");
+    key("ram"); json_u64(out, hw.host.memory_total); out(",");
+    key("ram_available"); json_u64(out, hw.host.memory_available); out(",");
+    key("ram_bandwidth"); json_u64(out, hw.host.bandwidth); out(",");
+    key("gpus"); out("[");
+    for (std::size_t d = 0; d < hw.devices.size(); ++d) {
+        const auto& g = hw.devices[d];
+        if (d > 0) out(",");
+        out("{");
+        key("name"); json_string(out, g.name); out(",");
+        key("backend"); json_string(out, to_string(g.kind)); out(",");
+        key("memory_total"); json_u64(out, g.memory_total); out(",");
+        key("memory_free"); json_u64(out, g.memory_free); out(",");
+        key("bandwidth"); json_u64(out, g.bandwidth); out(",");
+        key("unified_memory"); out(g.unified_memory ? "true" : "false");
+        out("}");
+    }
+    out("]},");
+    key("plan");
+    emit_json(pl, m, s, hw, model_path, out, target);
     out("}");
 }
 

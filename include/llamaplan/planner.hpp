@@ -46,6 +46,8 @@ struct goal {
     std::uint64_t gpu_margin = unset_bytes;  ///< free memory kept on each GPU (bytes; unset = the preset's)
     std::uint64_t host_margin = unset_bytes; ///< free RAM kept on the host (bytes; unset = the preset's)
     std::uint64_t gpu_context = 400ull << 20;///< driver context per CUDA/ROCm GPU, outside llama.cpp's buffers (bytes)
+    bool tensor_overrides = true;            ///< the launcher can express `-ot` (llama-cpp-python cannot): else routed
+                                             ///< experts stay with their blocks
 };
 
 /// A goal from a parsed llama-server command line: every flag it gave is pinned.
@@ -369,7 +371,7 @@ struct search {
             ev.place.layers = *lp;
             ev.place.follow_layers();
             // routed experts: to the host first, then back onto their block's GPU while memory remains
-            if (s.has_experts) {
+            if (s.has_experts && g.tensor_overrides) {
                 for (std::uint32_t il = 0; il < n_all; ++il) {
                     if (!s.layer_has_experts[il] || ev.place.layers.of(il) == host_device) continue;
                     for (auto part : {layer_part::expert_gate, layer_part::expert_up, layer_part::expert_down})
@@ -470,7 +472,9 @@ struct search {
     }
     if (hw.devices.size() > 1 && !pin.any_placement())
         add(setting::tensor_split, origin::chosen, "layers per GPU, filled in device order as llama.cpp assigns -ts ranges");
-    if (st.s.has_experts && !pin.any_placement())
+    if (st.s.has_experts && !pin.any_placement() && !g.tensor_overrides)
+        add(setting::tensor_overrides, origin::chosen, "the launcher cannot express tensor overrides: routed experts stay with their blocks");
+    else if (st.s.has_experts && !pin.any_placement())
         add(setting::tensor_overrides, origin::chosen, ev.place.overrides
                 ? "routed experts (read n_expert_used/n_expert per token) yield GPU memory to dense layers; surplus takes them back block by block"
                 : "every routed expert fits beside the dense layers");

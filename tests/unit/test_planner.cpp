@@ -3,6 +3,8 @@
 // placement emitter round-trips (emit -> parse -> resolve gives the same device for every tensor).
 #include "../support/planner_checks.hpp"
 
+#include <algorithm>
+
 #include <deque>
 #include <memory>
 #include <string>
@@ -347,4 +349,76 @@ TEST_CASE("planner: co-resident models share every device, and each is told what
         CHECK((*plans)[0].preset == preset_id::balanced);
         CHECK((*plans)[1].preset == preset_id::high_speed);
     }
+}
+
+TEST_CASE("emit: flags for the targeted llama.cpp build") {
+    llama_cpp_version v{};
+    CHECK(parse_llama_cpp_version("b6325", v));
+    CHECK(v.build == 6325);
+    CHECK(parse_llama_cpp_version("7416", v));
+    CHECK(v.build == 7416);
+    CHECK(parse_llama_cpp_version("2025-08-30", v));  // the day -fa took a value
+    CHECK(v.build == 6325);
+    CHECK(parse_llama_cpp_version("2025-08-29", v));
+    CHECK(v.build == 6089);
+    CHECK(parse_llama_cpp_version("2026-12-01", v));
+    CHECK(v.build == 10573);
+    CHECK_FALSE(parse_llama_cpp_version("b5000", v));       // older than -kvu
+    CHECK_FALSE(parse_llama_cpp_version("2025-13-01", v));
+    CHECK_FALSE(parse_llama_cpp_version("latest", v));
+    CHECK(supports(llama_cpp_version{6325}, flag_feature::fa_value));
+    CHECK_FALSE(supports(llama_cpp_version{6324}, flag_feature::fa_value));
+    CHECK_FALSE(supports(llama_cpp_version{10107}, flag_feature::load_mode));
+
+    rng r(77);
+    gen_model gm(r);
+    while (!gm.moe) gm = gen_model(r);
+    const model m = gm.view();
+    std::vector<device> gpu{device{"gpu", backend::cuda}};
+    std::uint64_t total = m.total_bytes();
+    gpu[0].memory_free = gpu[0].memory_total = total / 2 + (2ull << 30);
+    machine hw;
+    hw.host.memory_total = hw.host.memory_available = 512ull << 30;
+    hw.host.cpus_physical = 8;
+    hw.devices = gpu;
+    auto s = summary_of(m, hw);
+    auto p = plan_model(m, *s, hw, goal{});
+    REQUIRE(p.has_value());
+    REQUIRE(p->fits);
+    REQUIRE(p->place.overrides);  // half the model on the GPU: experts are split off
+    auto args_for = [&](std::uint32_t build) {
+        std::vector<std::string> out;
+        CHECK(emit_argv(*p, m, *s, hw, "m.gguf", [&](std::string_view a) { out.emplace_back(a); }, "llama-server",
+                        llama_cpp_version{build}));
+        return out;
+    };
+    auto has = [](const std::vector<std::string>& a, std::string_view f) { return std::find(a.begin(), a.end(), f) != a.end(); };
+    const auto now = args_for(10573);
+    CHECK(has(now, "--load-mode"));
+    CHECK(has(now, "--fit"));
+    CHECK(has(now, "-cram"));
+    CHECK(has(now, "-no-kvu"));
+    const auto old = args_for(6089);  // before -fa values, -cram, --fit, -no-kvu and --load-mode
+    CHECK_FALSE(has(old, "--load-mode"));
+    CHECK_FALSE(has(old, "--fit"));
+    CHECK_FALSE(has(old, "-cram"));
+    CHECK_FALSE(has(old, "-no-kvu"));
+    CHECK_FALSE(has(old, "on"));
+    CHECK(has(old, "-fa"));
+    const auto older = args_for(6050);  // before --n-cpu-moe and --cpu-moe: the same placement as -ot rules
+    CHECK_FALSE(has(older, "--n-cpu-moe"));
+    CHECK_FALSE(has(older, "--cpu-moe"));
+    CHECK(has(older, "-ot"));
+    // llama-cpp-python has no tensor overrides: such a plan is refused by its emitter
+    std::string kwargs;
+    CHECK_FALSE(emit_python_kwargs(*p, hw, "m.gguf", [&](std::string_view x) { kwargs += x; }));
+    CHECK(kwargs.empty());
+    goal g;
+    g.tensor_overrides = false;
+    auto q = plan_model(m, *s, hw, g);
+    REQUIRE(q.has_value());
+    CHECK_FALSE(q->place.overrides);
+    CHECK(emit_python_kwargs(*q, hw, "m.gguf", [&](std::string_view x) { kwargs += x; }));
+    CHECK(kwargs.find("n_gpu_layers=" + std::to_string(q->place.layers.n_gpu_layers) + ",") != std::string::npos);
+    CHECK(kwargs.find("swa_full=False") != std::string::npos);
 }
