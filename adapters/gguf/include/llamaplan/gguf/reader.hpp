@@ -633,7 +633,17 @@ public:
     }
     /// Feeds the last bytes the source has (a stream reached its end): the result is complete or failed.
     [[nodiscard]] parse_status feed_last(std::span<const std::byte> prefix) {
-        if (status_ == parse_status::need_more && prefix.size() >= seen_) total_ = prefix.size();
+        if (status_ == parse_status::need_more && prefix.size() >= seen_ && prefix.size() < total_) {
+            total_ = prefix.size();
+            // the checks against the source size that could not be made while it was unknown, as reader::parse makes them
+            if (stage_ != stage::preamble) {
+                const std::uint64_t left = total_ - 24;
+                if (n_kv_ > left / 14) return fail(make_error(errc::truncated, "KV count exceeds what the input can hold", 16));
+                if (n_tensors_ > left / 24) return fail(make_error(errc::truncated, "tensor count exceeds what the input can hold", 8));
+                if (in_strings_ && pending_.count * 8 > total_ - pending_.value_offset)
+                    return fail(make_error(errc::truncated, "array runs past the end of the input", pending_.value_offset - 8));
+            }
+        }
         return feed(prefix);
     }
 
