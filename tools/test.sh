@@ -43,4 +43,7 @@ if $cli estimate build/gcc/llamaplan-demo-llama3.1-8b-q4_k.gguf -ctv q8_0 -fa of
   echo "expected a refusal for quantized V without flash attention"; exit 1
 fi
 if $cli inspect /nonexistent.gguf 2>/dev/null; then echo "expected an error for a missing file"; exit 1; fi
+# '-' reads the header from standard input (and stops reading there)
+cat build/gcc/llamaplan-demo-llama3.1-8b-q4_k.gguf | $cli estimate - -c 4096 --json | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["n_ctx"] == 4096, d'
+$cli inspect - < build/gcc/llamaplan-demo-llama3.1-8b-q4_k.gguf | grep -q "^-: llama"
 echo "tests: all passed"
