@@ -57,8 +57,8 @@ std::vector<std::byte> synthetic_qwen3_header() {
     s.n_ctx = 40960;
     s.merges = true;
     s.qk_norm = true;
-    s.weight_type = ggml_type::q4_k;
-    s.embd_type = ggml_type::q6_k;
+    s.weight_type = llamaplan::ggml_type::q4_k;
+    s.embd_type = llamaplan::ggml_type::q6_k;
     return gguf::synthesize(s).bytes(gguf::data_fill::header_only);
 }
 
