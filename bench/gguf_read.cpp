@@ -3,8 +3,8 @@
 // (gguf::reader::parse on bytes already held), gguf::open by mmap and by read (median of N opens each, in one process:
 // the allocator reuses memory, as in a server; a one-shot process pays first-touch page faults on top), the bytes
 // each path read and the reads (or mappings) it made, and, when built against llama.cpp (LLAMAPLAN_BENCH_LLAMA_CPP,
-// see bench/CMakeLists.txt), llama.cpp's gguf_init_from_file (no_alloc) on the same file in the same process. With no file it synthesizes a qwen3-like
-// header (151,936-token BPE vocabulary with merges) into a temporary file and measures that.
+// see bench/CMakeLists.txt), llama.cpp's gguf_init_from_file (no_alloc) on the same file in the same process. With no
+// file it synthesizes a qwen3-like header (151,936-token BPE vocabulary with merges) into a temporary file.
 //
 //     llamaplan_bench_gguf_read [--iterations N] [FILE.gguf ...]
 #include <llamaplan/gguf/file.hpp>
