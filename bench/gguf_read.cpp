@@ -6,7 +6,7 @@
 // see bench/CMakeLists.txt), llama.cpp's gguf_init_from_file (no_alloc) on the same file in the same process. With no
 // file it synthesizes a qwen3-like header (151,936-token BPE vocabulary with merges) into a temporary file.
 //
-//     llamaplan_bench_gguf_read [--iterations N] [FILE.gguf ...]
+//     llamaplan_bench_gguf_read [--iterations N] [--read-ahead BYTES] [FILE.gguf ...]
 #include <llamaplan/gguf/file.hpp>
 #include <llamaplan/gguf/reader.hpp>
 #include <llamaplan/gguf/writer.hpp>
@@ -71,7 +71,7 @@ void line(const std::string& name, const char* what, std::uint64_t v, const char
 }
 
 /// Measures one file; false on an error.
-bool bench_file(const std::string& path, int iterations) {
+bool bench_file(const std::string& path, int iterations, std::uint64_t read_ahead) {
     const std::string name = std::filesystem::path(path).stem().string();
     std::vector<std::byte> whole;
     {
@@ -105,6 +105,7 @@ bool bench_file(const std::string& path, int iterations) {
     for (const bool mm : {true, false}) {
         gguf::open_options o;
         o.use_mmap = mm;
+        o.read_ahead = read_ahead;
         std::uint64_t read = 0, requests = 0;
         {
             auto m = gguf::open(path, o);
@@ -137,6 +138,7 @@ bool bench_file(const std::string& path, int iterations) {
         });
         gguf::open_options o;
         o.use_mmap = false;
+        o.read_ahead = read_ahead;
         const double ours = median_ms(iterations, [&] {
             auto m = gguf::open(path, o);
             sink += m->view().tensors.size();
@@ -152,12 +154,14 @@ bool bench_file(const std::string& path, int iterations) {
 
 int main(int argc, char** argv) {
     int iterations = 31;
+    std::uint64_t read_ahead = gguf::open_options{}.read_ahead;
     std::vector<std::string> files;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         if (a == "--iterations" && i + 1 < argc) iterations = std::max(1, std::atoi(argv[++i]));
+        else if (a == "--read-ahead" && i + 1 < argc) read_ahead = std::strtoull(argv[++i], nullptr, 10);
         else if (a == "-h" || a == "--help") {
-            std::printf("usage: llamaplan_bench_gguf_read [--iterations N] [FILE.gguf ...]\n");
+            std::printf("usage: llamaplan_bench_gguf_read [--iterations N] [--read-ahead BYTES] [FILE.gguf ...]\n");
             return 0;
         } else files.push_back(a);
     }
@@ -172,7 +176,7 @@ int main(int argc, char** argv) {
         files.push_back(temp);
     }
     bool ok = true;
-    for (const auto& f : files) ok = bench_file(f, iterations) && ok;
+    for (const auto& f : files) ok = bench_file(f, iterations, read_ahead) && ok;
     if (!temp.empty()) std::filesystem::remove(temp);
     return ok ? 0 : 1;
 }
