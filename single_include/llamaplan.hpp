@@ -3108,7 +3108,7 @@ namespace llamaplan {
 /// A llama-server command line turned into launch parameters (flag spellings from common/arg.cpp).
 struct server_args {
     launch_params params{};        ///< the settings, with llama-server's defaults where a flag is absent
-    std::string_view model{};      ///< `-m` / `--model` (or the first positional argument)
+    std::string_view model{};      ///< `-m` / `--model` (or the first positional argument; "-" is kept as given)
     bool n_gpu_layers_auto = true; ///< `-ngl` absent or `auto`: llama-server's `--fit` would choose
     bool n_parallel_auto = true;   ///< `-np` absent or -1: 4 slots with a unified KV cache
     bool fit = true;               ///< `--fit on|off` (default on)
@@ -3352,7 +3352,7 @@ inline constexpr std::array<std::string_view, 22> ignored_switches = {
             ++i;
         } else if (detail::one_of(a, detail::ignored_switches)) {
             // no effect on memory
-        } else if (!a.empty() && a[0] == '-') {
+        } else if (a.size() > 1 && a[0] == '-') {  // a lone "-" is a positional: the model on standard input
             return bad("unknown or unsupported llama-server flag", i);
         } else if (out.model.empty()) {
             out.model = a;

@@ -59,4 +59,7 @@ for d in est["devices"]:
 PY
 rc=0; $cli plan --no-probe --gpu cuda:1GiB -c 131072 -ngl all >/dev/null 2>&1 || rc=$?
 [ "$rc" = 3 ] || { echo "expected exit code 3 when nothing fits, got $rc"; exit 1; }
+# '-' reads the header from standard input (and stops reading there)
+cat build/gcc/llamaplan-demo-llama3.1-8b-q4_k.gguf | $cli estimate - -c 4096 --json | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["n_ctx"] == 4096, d'
+$cli inspect - < build/gcc/llamaplan-demo-llama3.1-8b-q4_k.gguf | grep -q "^-: llama"
 echo "tests: all passed"

@@ -2,6 +2,7 @@
 #include "cli.hpp"
 #include "commands.hpp"
 #include "machine_args.hpp"
+#include "model_arg.hpp"
 
 #include <llamaplan/gguf/file.hpp>
 #include <llamaplan/memory.hpp>
@@ -20,6 +21,7 @@ int usage(std::FILE* out) {
         "       llamaplan estimate [options] -- llama-server -m MODEL.gguf [flags]\n"
         "\n"
         "Predicts llama.cpp's model, KV, recurrent-state, output and compute buffers from the GGUF metadata.\n"
+        "MODEL.gguf '-' reads the header from standard input: curl -r 0-8000000 URL | llamaplan estimate - -c 8192\n"
         "llama-server flags (same spellings and defaults): -m -c -b -ub -ctk -ctv -fa -np -ngl -ot -ts -sm -mg\n"
         "  -kvu -no-kvu -nkvo --swa-full --cpu-moe --n-cpu-moe --embeddings --no-repack --load-mode -cram;\n"
         "  flags that do not change memory (--host, --port, -t, ...) are accepted and ignored.\n"
@@ -62,7 +64,7 @@ int cmd_estimate(int argc, char** argv) {
     if (args->model.empty()) return cli::fail("estimate: no model given (pass MODEL.gguf or -m MODEL.gguf)");
 
     llamaplan::gguf::file_error fe;
-    auto mf = llamaplan::gguf::open(std::string(args->model), fe);
+    auto mf = cli::load_model_arg(args->model, fe);
     if (!mf) return cli::fail(fe.path + ": " + cli::describe(mf.error()));
     const llamaplan::model m = mf->view();
 

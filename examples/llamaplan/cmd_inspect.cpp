@@ -1,6 +1,7 @@
 // llamaplan inspect: what a GGUF file says about the model, summarised for planning.
 #include "cli.hpp"
 #include "commands.hpp"
+#include "model_arg.hpp"
 
 #include <llamaplan/gguf/file.hpp>
 #include <llamaplan/probe/json.hpp>
@@ -37,7 +38,8 @@ json::value tally_json(const tally& t) {
 int usage(std::FILE* out) {
     std::fputs("usage: llamaplan inspect MODEL.gguf [--json]\n"
                "  Prints the architecture, hyper-parameters and a tensor summary by role, layer and type.\n"
-               "  A split model opens from any of its parts; a header-only copy (no tensor data) is fine.\n",
+               "  A split model opens from any of its parts; a header-only copy (no tensor data) is fine.\n"
+               "  MODEL.gguf '-' reads the header from standard input: curl -r 0-8000000 URL | llamaplan inspect -\n",
                out);
     return out == stdout ? 0 : 2;
 }
@@ -50,14 +52,14 @@ int cmd_inspect(int argc, char** argv) {
         const std::string a = argv[i];
         if (a == "--json") as_json = true;
         else if (a == "-h" || a == "--help") return usage(stdout);
-        else if (!a.empty() && a[0] == '-') return cli::fail("inspect: unknown option '" + a + "'");
+        else if (a.size() > 1 && a[0] == '-') return cli::fail("inspect: unknown option '" + a + "'");
         else if (path.empty()) path = a;
         else return cli::fail("inspect: more than one model given");
     }
     if (path.empty()) return usage(stderr);
 
     llamaplan::gguf::file_error fe;
-    auto mf = llamaplan::gguf::open(path, fe);
+    auto mf = cli::load_model_arg(path, fe);
     if (!mf) return cli::fail(fe.path + ": " + cli::describe(mf.error()));
     const llamaplan::model m = mf->view();
     const auto& hp = m.hp;

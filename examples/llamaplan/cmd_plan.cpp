@@ -2,6 +2,7 @@
 #include "cli.hpp"
 #include "commands.hpp"
 #include "machine_args.hpp"
+#include "model_arg.hpp"
 
 #include <llamaplan/emit.hpp>
 #include <llamaplan/gguf/file.hpp>
@@ -18,13 +19,14 @@ namespace {
 
 int usage(std::FILE* out) {
     std::fputs(
-        "usage: llamaplan plan [MODEL.gguf] [llama-server flags] [options]\n"
+        "usage: llamaplan plan [MODEL.gguf | -] [llama-server flags] [options]\n"
         "       llamaplan plan [options] -- llama-server -m MODEL.gguf [flags]\n"
         "\n"
         "Chooses every llama-server setting (context, KV cache types, flash attention, batch sizes, slots, GPU layers\n"
         "and their split, MoE expert placement, threads, load mode, prompt cache) for a goal, so that every device\n"
         "keeps its margin. Flags you give (-c, -ngl, -ot, -ctk, -np, ...) are pinned: kept as given, and the rest is\n"
-        "planned around them. With no MODEL it plans a built-in Llama-3.1-8B-shaped model.\n"
+        "planned around them. With no MODEL it plans a built-in Llama-3.1-8B-shaped model; '-' reads a GGUF header\n"
+        "from standard input (curl -r 0-8000000 URL | llamaplan plan -).\n"
         "\n"
         "options:\n"
         "  --preset NAME               balanced (default), high_speed, more_context, system_safe, ultra_performance,\n"
@@ -207,7 +209,7 @@ int cmd_plan(int argc, char** argv) {
         if (!as_json) std::printf("(no model given: planning a built-in Llama-3.1-8B-shaped Q4_K model)\n");
     }
     llamaplan::gguf::file_error fe;
-    auto mf = llamaplan::gguf::open(model_path, fe);
+    auto mf = cli::load_model_arg(model_path, fe);
     if (!mf) {
         std::fprintf(stderr, "llamaplan: %s: %s\n", fe.path.c_str(), cli::describe(mf.error()).c_str());
         return mf.error().code == llamaplan::errc::io_error || mf.error().code == llamaplan::errc::not_found ? 1 : 2;

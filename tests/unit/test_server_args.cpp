@@ -86,3 +86,14 @@ TEST_CASE("bad command lines are errors that name the argument") {
     CHECK_FALSE(parse({"-c", "-5"}));
     CHECK_FALSE(parse({"a.gguf", "b.gguf"}));
 }
+
+TEST_CASE("a lone '-' is the model (the CLI reads it from standard input); '-x' is still a flag") {
+    auto a = parse({"-", "-c", "4096"});
+    REQUIRE(a);
+    CHECK(a->model == "-");
+    CHECK(a->params.n_ctx == 4096);
+    auto b = parse({"-m", "-", "-c", "4096"});
+    REQUIRE(b);
+    CHECK(b->model == "-");
+    CHECK(parse({"-", "-x"}).error().where == 1);
+}

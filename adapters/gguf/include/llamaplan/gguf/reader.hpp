@@ -135,7 +135,27 @@ struct data_section {
 /// Parser switches.
 struct parse_options {
     bool allow_nested_arrays = true;  ///< accept array-of-array values (gguf.cpp rejects them; the GGUF spec allows)
+    /// Largest header a header_parser asks a source for (bytes); bytes already in memory are parsed whatever their size.
+    std::uint64_t max_header_bytes = 256ull << 20;
 };
+
+/// How far an incremental parse (header_parser) has come.
+enum class parse_status : std::uint8_t {
+    need_more,  ///< the bytes fed end inside the header: fetch header_parser::need() and feed again
+    complete,   ///< every KV pair and tensor info is parsed: header_parser::take() gives the reader
+    failed,     ///< the bytes are not a valid GGUF header, or break a limit: see header_parser::failure()
+};
+
+/// A range of bytes of a source.
+struct byte_range {
+    std::uint64_t offset = 0;  ///< first byte (bytes from the start of the source)
+    std::uint64_t size = 0;    ///< length (bytes)
+    /// One past the last byte (bytes from the start of the source).
+    [[nodiscard]] constexpr std::uint64_t end() const noexcept { return offset + size; }
+};
+
+/// The source size to give a header_parser when the length is not known (a pipe, a socket; bytes).
+inline constexpr std::uint64_t unknown_size = ~std::uint64_t{0};
 
 namespace detail {
 
@@ -157,13 +177,21 @@ namespace detail {
     }
 }
 
-/// Bounds-checked reading position over the input.
+/// Bounds-checked reading position over the input (a prefix of the source).
 struct cursor {
     std::span<const std::byte> in{};
     std::uint64_t pos = 0;
+    std::uint64_t limit = 0;  ///< size of the whole source when larger than `in` (bytes; counts are checked against it)
+    std::uint64_t want = 0;   ///< set by a failed has(): the input length the read needed (bytes)
 
     [[nodiscard]] std::uint64_t left() const noexcept { return in.size() - pos; }
-    [[nodiscard]] bool has(std::uint64_t n) const noexcept { return n <= left(); }
+    /// Bytes left in the whole source (the input when it is the whole source).
+    [[nodiscard]] std::uint64_t source_left() const noexcept { return (limit > in.size() ? limit : in.size()) - pos; }
+    [[nodiscard]] bool has(std::uint64_t n) noexcept {
+        if (n <= left()) return true;
+        want = n > ~std::uint64_t{0} - pos ? ~std::uint64_t{0} : pos + n;
+        return false;
+    }
     [[nodiscard]] bool u32(std::uint32_t& v) noexcept {
         if (!has(4)) return false;
         v = static_cast<std::uint32_t>(load_le(in.data() + pos, 4));
@@ -224,30 +252,46 @@ struct cursor {
     const std::uint64_t at = c.pos;
     if (!c.u64(n)) return make_error(errc::truncated, "input ends inside an array length", at);
     if (n > max_array_elements) return make_error(errc::overflow, "array has more than 2^30 elements", at);
-    // n <= 2^30 and element sizes <= 12 bytes: the product cannot overflow
-    if (n * min_element_size(elem) > c.left()) return make_error(errc::truncated, "array runs past the end of the input", at);
+    // n <= 2^30 and element sizes <= 12 bytes: the product cannot overflow; checked against the whole source, so a
+    // prefix can be parsed element by element
+    if (n * min_element_size(elem) > c.source_left()) return make_error(errc::truncated, "array runs past the end of the input", at);
+    return {};
+}
+
+/// Skips strings `done`..`n` of a string array starting at c.pos. On running out of input, c.pos and `done` name the
+/// string that did not fit (so a longer prefix can resume there) and c.want the input length it needs.
+[[nodiscard]] inline error skip_strings(cursor& c, std::uint64_t n, std::uint64_t& done) noexcept {
+    // the hot loop for vocabularies: one length load, one bounds check and one add per string
+    const std::byte* base = c.in.data();
+    const std::uint64_t size = c.in.size();
+    std::uint64_t pos = c.pos;
+    for (std::uint64_t i = done; i < n; ++i) {
+        if (size - pos < 8) [[unlikely]] {
+            c.pos = pos;
+            done = i;
+            c.want = pos + 8;
+            return make_error(errc::truncated, "input ends inside a string length", pos);
+        }
+        const std::uint64_t len = load_le64(base + pos);
+        // one compare covers both limits: a length over max_string_length or over the bytes left
+        if (len > std::min<std::uint64_t>(max_string_length, size - pos - 8)) [[unlikely]] {
+            c.pos = pos;
+            done = i;
+            if (len > max_string_length) return make_error(errc::overflow, "string longer than 2^30 bytes", pos);
+            c.want = pos + 8 + len;
+            return make_error(errc::truncated, "string runs past the end of the input", pos);
+        }
+        pos += 8 + len;
+    }
+    c.pos = pos;
+    done = n;
     return {};
 }
 
 inline error skip_elements(cursor& c, value_type elem, std::uint64_t n, std::uint32_t depth, bool allow_nested) noexcept {
     if (elem == value_type::string) {
-        // the hot loop for vocabularies: one length load, one bounds check and one add per string
-        const std::byte* base = c.in.data();
-        const std::uint64_t size = c.in.size();
-        std::uint64_t pos = c.pos;
-        for (std::uint64_t i = 0; i < n; ++i) {
-            if (size - pos < 8) [[unlikely]]
-                return make_error(errc::truncated, "input ends inside a string length", pos);
-            const std::uint64_t len = load_le64(base + pos);
-            // one compare covers both limits: a length over max_string_length or over the bytes left
-            if (len > std::min<std::uint64_t>(max_string_length, size - pos - 8)) [[unlikely]] {
-                if (len > max_string_length) return make_error(errc::overflow, "string longer than 2^30 bytes", pos);
-                return make_error(errc::truncated, "string runs past the end of the input", pos);
-            }
-            pos += 8 + len;
-        }
-        c.pos = pos;
-        return {};
+        std::uint64_t done = 0;
+        return skip_strings(c, n, done);
     }
     if (elem == value_type::array) {
         for (std::uint64_t i = 0; i < n; ++i) {
@@ -286,11 +330,7 @@ class reader {
 public:
     /// Parses `bytes` (a whole file, or any prefix that still holds every KV pair and tensor info).
     /// A missing or short data section is not an error: see data().present.
-    [[nodiscard]] static result<reader> parse(std::span<const std::byte> bytes, parse_options opts = {}) {
-        reader r;
-        if (auto e = r.parse_impl(bytes, opts); !detail::ok(e)) return e;
-        return r;
-    }
+    [[nodiscard]] static result<reader> parse(std::span<const std::byte> bytes, parse_options opts = {});
     /// Parses bytes given as unsigned char.
     [[nodiscard]] static result<reader> parse(std::span<const unsigned char> bytes, parse_options opts = {}) {
         return parse(std::as_bytes(bytes), opts);
@@ -501,6 +541,8 @@ public:
     }
 
 private:
+    friend class header_parser;
+
     [[nodiscard]] static std::int64_t sign_extend(std::uint64_t raw, std::uint64_t size) noexcept {
         const unsigned shift = static_cast<unsigned>(64 - 8 * size);
         return static_cast<std::int64_t>(raw << shift) >> shift;
@@ -536,77 +578,233 @@ private:
         }
     }
 
-    error parse_impl(std::span<const std::byte> bytes, parse_options opts) {
-        using detail::ok;
-        in_ = bytes;
-        detail::cursor c{bytes, 0};
-        // magic and version (gguf.cpp gguf_init_from_reader: "file magic", "header")
-        if (!c.has(4)) return make_error(errc::truncated, "input ends inside the magic", 0);
-        if (std::to_integer<char>(bytes[0]) != 'G' || std::to_integer<char>(bytes[1]) != 'G' ||
-            std::to_integer<char>(bytes[2]) != 'U' || std::to_integer<char>(bytes[3]) != 'F')
-            return make_error(errc::bad_magic, "not a GGUF file (magic is not \"GGUF\")", 0);
-        c.pos = 4;
-        if (!c.u32(version_)) return make_error(errc::truncated, "input ends inside the version", 4);
-        if (version_ == 0) return make_error(errc::unsupported_version, "GGUF version 0", 4);
-        if ((version_ & 0xFFFFu) == 0) return make_error(errc::unsupported_version, "GGUF version looks byte-swapped (big-endian file?)", 4);
-        if (version_ == 1) return make_error(errc::unsupported_version, "GGUF version 1 is no longer supported", 4);
-        if (version_ > 3) return make_error(errc::unsupported_version, "GGUF version newer than 3", 4);
-        std::uint64_t n_tensors = 0, n_kv = 0;
-        if (!c.u64(n_tensors)) return make_error(errc::truncated, "input ends inside the tensor count", 8);
-        if (!c.u64(n_kv)) return make_error(errc::truncated, "input ends inside the KV count", 16);
-        if (n_tensors > std::uint64_t(std::numeric_limits<std::int64_t>::max())) return make_error(errc::overflow, "negative tensor count", 8);
-        if (n_kv > std::uint64_t(std::numeric_limits<std::int64_t>::max())) return make_error(errc::overflow, "negative KV count", 16);
-        // each KV needs >= 8 (key length) + 1 (key) + 4 (type) + 1 (value) bytes; each tensor info >= 8 + 4 + 4 + 8:
-        // checking counts against the bytes left keeps hostile counts from driving allocation or long loops
-        if (n_kv > c.left() / 14) return make_error(errc::truncated, "KV count exceeds what the input can hold", 16);
-        if (n_tensors > c.left() / 24) return make_error(errc::truncated, "tensor count exceeds what the input can hold", 8);
+    std::span<const std::byte> in_{};
+    std::uint32_t version_ = 0;
+    std::uint32_t alignment_ = default_alignment;
+    std::vector<kv_entry> kvs_{};
+    std::vector<std::uint32_t> sorted_{};
+    std::vector<tensor_info> tensors_{};
+    data_section data_{};
+};
 
-        kvs_.reserve(static_cast<std::size_t>(n_kv));
-        for (std::uint64_t i = 0; i < n_kv; ++i) {
-            kv_entry kv;
-            kv.entry_offset = c.pos;
-            if (auto e = detail::read_string(c, kv.key); !ok(e)) return e;
-            if (kv.key.empty()) return make_error(errc::invalid_argument, "empty key", kv.entry_offset);
-            if (auto e = detail::read_type(c, kv.type); !ok(e)) return e;
-            kv.elem_type = kv.type;
-            if (kv.type == value_type::array) {
-                if (auto e = detail::read_array_header(c, kv.elem_type, kv.count, 0, opts.allow_nested_arrays); !ok(e)) return e;
-                kv.value_offset = c.pos;
-                if (auto e = detail::skip_elements(c, kv.elem_type, kv.count, 0, opts.allow_nested_arrays); !ok(e)) return e;
-            } else if (kv.type == value_type::string) {
-                kv.value_offset = c.pos;
-                std::string_view ignored;
-                if (auto e = detail::read_string(c, ignored); !ok(e)) return e;
-            } else {
-                kv.value_offset = c.pos;
-                if (!c.has(scalar_size(kv.type))) return make_error(errc::truncated, "input ends inside a value", c.pos);
-                c.pos += scalar_size(kv.type);
+/// An incremental GGUF header parser for hosts that do their own I/O (HTTP range requests, object storage, a socket):
+/// feed it a prefix of the source; it parses as far as the prefix allows and either completes or says exactly which
+/// bytes it needs next (need()), which are always part of the header (the KV pairs and tensor infos), never tensor
+/// data. Work already done is kept between feeds (a vocabulary is resumed string by string), so feeding a header in
+/// k pieces costs one pass over it. No I/O, no exceptions of its own; views are re-pointed when the prefix moves.
+///
+///     gguf::header_parser p(file_size);                       // or gguf::unknown_size for a stream
+///     std::vector<std::byte> buf;
+///     while (p.feed(buf) == gguf::parse_status::need_more) {
+///         const gguf::byte_range r = p.need();                // r.offset == buf.size()
+///         append(buf, fetch(r.offset, std::max<std::uint64_t>(r.size, 64 << 10)));   // more is fine
+///     }
+///     if (p.status() == gguf::parse_status::failed) return p.failure();
+///     auto header = p.take(buf);                              // result<reader> viewing buf
+class header_parser {
+public:
+    /// A parser for a source of `source_size` bytes (gguf::unknown_size when the length is not known).
+    explicit header_parser(std::uint64_t source_size = unknown_size, parse_options opts = {}) noexcept
+        : total_(source_size), opts_(opts) {}
+
+    /// Parses as far as `prefix` allows. `prefix` holds bytes [0, prefix.size()) of the source; each feed passes at
+    /// least as many bytes as the one before (the same bytes, possibly moved in memory). Returns status().
+    [[nodiscard]] parse_status feed(std::span<const std::byte> prefix) {
+        if (status_ != parse_status::need_more) return status_;
+        if (prefix.size() < seen_) return fail(make_error(errc::invalid_argument, "fed fewer bytes than before", prefix.size()));
+        if (total_ != unknown_size && prefix.size() > total_)
+            return fail(make_error(errc::invalid_argument, "fed more bytes than the source size", total_));
+        seen_ = prefix.size();
+        rebase(prefix);
+        detail::cursor c{prefix, pos_, total_, 0};
+        const error e = run(c);
+        if (detail::ok(e)) {
+            status_ = parse_status::complete;
+            return status_;
+        }
+        // running out of input inside the source is a request for more, not an error
+        if (e.code == errc::truncated && c.want > prefix.size() && c.want <= total_) {
+            if (c.want > opts_.max_header_bytes)
+                return fail(make_error(errc::capacity_exceeded, "GGUF header larger than parse_options::max_header_bytes", c.want));
+            need_end_ = std::min({lower_bound(c.want), total_, opts_.max_header_bytes});
+            return status_;
+        }
+        return fail(e);
+    }
+    /// Feeds the last bytes the source has (a stream reached its end): the result is complete or failed.
+    [[nodiscard]] parse_status feed_last(std::span<const std::byte> prefix) {
+        if (status_ == parse_status::need_more && prefix.size() >= seen_ && prefix.size() < total_) {
+            total_ = prefix.size();
+            // the checks against the source size that could not be made while it was unknown, as reader::parse makes them
+            if (stage_ != stage::preamble) {
+                const std::uint64_t left = total_ - 24;
+                if (n_kv_ > left / 14) return fail(make_error(errc::truncated, "KV count exceeds what the input can hold", 16));
+                if (n_tensors_ > left / 24) return fail(make_error(errc::truncated, "tensor count exceeds what the input can hold", 8));
+                if (in_strings_ && pending_.count * 8 > total_ - pending_.value_offset)
+                    return fail(make_error(errc::truncated, "array runs past the end of the input", pending_.value_offset - 8));
             }
-            kv.value_size = c.pos - kv.value_offset;
-            kvs_.push_back(kv);
         }
-        // duplicate keys (gguf.cpp rejects them); a sorted index also serves find()
-        sorted_.resize(kvs_.size());
-        for (std::uint32_t i = 0; i < sorted_.size(); ++i) sorted_[i] = i;
-        std::sort(sorted_.begin(), sorted_.end(), [this](std::uint32_t a, std::uint32_t b) {
-            return kvs_[a].key != kvs_[b].key ? kvs_[a].key < kvs_[b].key : a < b;
-        });
-        for (std::size_t i = 1; i < sorted_.size(); ++i)
-            if (kvs_[sorted_[i]].key == kvs_[sorted_[i - 1]].key)
-                return make_error(errc::invalid_argument, "duplicate key", kvs_[sorted_[i]].entry_offset);
-        // general.alignment: u32, a power of two (gguf.cpp)
-        alignment_ = default_alignment;
-        if (const kv_entry* a = find("general.alignment")) {
-            if (a->type != value_type::u32) return make_error(errc::type_mismatch, "general.alignment must be a u32", a->value_offset);
-            alignment_ = static_cast<std::uint32_t>(detail::load_le(in_.data() + a->value_offset, 4));
-            if (alignment_ == 0 || (alignment_ & (alignment_ - 1)) != 0)
-                return make_error(errc::invalid_argument, "general.alignment is not a power of two", a->value_offset);
-        }
+        return feed(prefix);
+    }
 
-        // tensor infos
-        tensors_.reserve(static_cast<std::size_t>(n_tensors));
-        std::uint64_t expected_offset = 0;  // gguf.cpp: offsets must be exactly the cumulative padded sizes
-        for (std::uint64_t i = 0; i < n_tensors; ++i) {
+    /// Where the parse stands.
+    [[nodiscard]] parse_status status() const noexcept { return status_; }
+    /// With status() need_more: the bytes to fetch next. They start where the last prefix ended and are all needed
+    /// (a lower bound of the rest of the header); fetching more in one request is fine and saves round trips.
+    [[nodiscard]] byte_range need() const noexcept {
+        if (status_ != parse_status::need_more) return {seen_, 0};
+        return {seen_, need_end_ > seen_ ? need_end_ - seen_ : 0};
+    }
+    /// With status() failed: why.
+    [[nodiscard]] const error& failure() const noexcept { return err_; }
+    /// With status() complete: the header's length: the end of the last tensor info (bytes).
+    [[nodiscard]] std::uint64_t header_size() const noexcept { return header_end_; }
+    /// The source size given (or the length fed to feed_last; gguf::unknown_size when not known; bytes).
+    [[nodiscard]] std::uint64_t source_size() const noexcept { return total_; }
+
+    /// With status() complete: the parsed header, viewing `bytes`: the bytes fed (at least header_size() of them,
+    /// possibly moved). Once only.
+    [[nodiscard]] result<reader> take(std::span<const std::byte> bytes) {
+        if (status_ != parse_status::complete || taken_)
+            return make_error(errc::invalid_argument, "header_parser::take needs a complete, untaken header");
+        if (bytes.size() < header_end_) return make_error(errc::truncated, "fewer bytes than the parsed header", bytes.size());
+        rebase(bytes);
+        if (total_ == unknown_size) {  // a stream: what is held is all that is known of the file
+            r_.data_.available = bytes.size();
+            r_.data_.present = r_.data_.available >= r_.data_.expected_end;
+        }
+        taken_ = true;
+        return std::move(r_);
+    }
+
+private:
+    enum class stage : std::uint8_t { preamble, kvs, tensors, done };
+
+    parse_status fail(const error& e) noexcept {
+        err_ = e;
+        status_ = parse_status::failed;
+        return status_;
+    }
+    [[nodiscard]] static std::uint64_t sat_add(std::uint64_t a, std::uint64_t b) noexcept { return a > ~b ? ~std::uint64_t{0} : a + b; }
+    [[nodiscard]] static std::uint64_t sat_mul(std::uint64_t a, std::uint64_t b) noexcept {
+        return b != 0 && a > ~std::uint64_t{0} / b ? ~std::uint64_t{0} : a * b;
+    }
+    /// The input length the rest of the header needs at least, given the unit in progress needs `want`: each
+    /// remaining string of a vocabulary has a u64 length, each KV pair takes >= 14 bytes and each tensor info >= 24.
+    [[nodiscard]] std::uint64_t lower_bound(std::uint64_t want) const noexcept {
+        std::uint64_t lb = want;
+        if (stage_ == stage::kvs) {
+            if (in_strings_) lb = sat_add(lb, sat_mul(8, pending_.count - done_ - 1));
+            lb = sat_add(lb, sat_mul(14, n_kv_ - kv_i_ - 1));
+            lb = sat_add(lb, sat_mul(24, n_tensors_));
+        } else if (stage_ == stage::tensors) {
+            lb = sat_add(lb, sat_mul(24, n_tensors_ - t_i_ - 1));
+        }
+        return lb;
+    }
+    /// Points every view (keys, tensor names) at `in`, which holds the same bytes as the input parsed so far.
+    void rebase(std::span<const std::byte> in) noexcept {
+        r_.in_ = in;
+        if (in.data() == base_) return;
+        const char* b = reinterpret_cast<const char*>(in.data());
+        for (auto& kv : r_.kvs_) kv.key = std::string_view(b + kv.entry_offset + 8, kv.key.size());
+        if (in_strings_) pending_.key = std::string_view(b + pending_.entry_offset + 8, pending_.key.size());
+        for (std::size_t i = 0; i < r_.tensors_.size(); ++i)
+            r_.tensors_[i].name = std::string_view(b + name_at_[i], r_.tensors_[i].name.size());
+        base_ = in.data();
+    }
+
+    /// Parses from the last checkpoint (pos_) as far as the input allows; layout and checks as gguf.cpp
+    /// gguf_init_from_reader (see the top of this file).
+    error run(detail::cursor& c) {
+        using detail::ok;
+        reader& r = r_;
+        if (stage_ == stage::preamble) {
+            // magic and version (gguf.cpp gguf_init_from_reader: "file magic", "header")
+            c.pos = 0;
+            if (!c.has(4)) return make_error(errc::truncated, "input ends inside the magic", 0);
+            const auto& in = c.in;
+            if (std::to_integer<char>(in[0]) != 'G' || std::to_integer<char>(in[1]) != 'G' ||
+                std::to_integer<char>(in[2]) != 'U' || std::to_integer<char>(in[3]) != 'F')
+                return make_error(errc::bad_magic, "not a GGUF file (magic is not \"GGUF\")", 0);
+            c.pos = 4;
+            if (!c.u32(r.version_)) return make_error(errc::truncated, "input ends inside the version", 4);
+            if (r.version_ == 0) return make_error(errc::unsupported_version, "GGUF version 0", 4);
+            if ((r.version_ & 0xFFFFu) == 0) return make_error(errc::unsupported_version, "GGUF version looks byte-swapped (big-endian file?)", 4);
+            if (r.version_ == 1) return make_error(errc::unsupported_version, "GGUF version 1 is no longer supported", 4);
+            if (r.version_ > 3) return make_error(errc::unsupported_version, "GGUF version newer than 3", 4);
+            if (!c.u64(n_tensors_)) return make_error(errc::truncated, "input ends inside the tensor count", 8);
+            if (!c.u64(n_kv_)) return make_error(errc::truncated, "input ends inside the KV count", 16);
+            if (n_tensors_ > std::uint64_t(std::numeric_limits<std::int64_t>::max())) return make_error(errc::overflow, "negative tensor count", 8);
+            if (n_kv_ > std::uint64_t(std::numeric_limits<std::int64_t>::max())) return make_error(errc::overflow, "negative KV count", 16);
+            // each KV needs >= 8 (key length) + 1 (key) + 4 (type) + 1 (value) bytes; each tensor info >= 8 + 4 + 4 + 8:
+            // checking counts against the bytes the source has keeps hostile counts from driving long loops, and
+            // reservations are capped so that they cannot drive allocation (vectors grow with the bytes parsed)
+            if (n_kv_ > c.source_left() / 14) return make_error(errc::truncated, "KV count exceeds what the input can hold", 16);
+            if (n_tensors_ > c.source_left() / 24) return make_error(errc::truncated, "tensor count exceeds what the input can hold", 8);
+            r.kvs_.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(n_kv_, 1024)));
+            r.tensors_.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(n_tensors_, 8192)));
+            name_at_.reserve(r.tensors_.capacity());
+            pos_ = c.pos;
+            stage_ = stage::kvs;
+        }
+        while (stage_ == stage::kvs) {
+            if (kv_i_ == n_kv_) {
+                if (auto e = finish_kvs(); !ok(e)) return e;
+                stage_ = stage::tensors;
+                break;
+            }
+            c.pos = pos_;
+            if (!in_strings_) {
+                kv_entry kv;
+                kv.entry_offset = c.pos;
+                if (auto e = detail::read_string(c, kv.key); !ok(e)) return e;
+                if (kv.key.empty()) return make_error(errc::invalid_argument, "empty key", kv.entry_offset);
+                if (auto e = detail::read_type(c, kv.type); !ok(e)) return e;
+                kv.elem_type = kv.type;
+                if (kv.type == value_type::array) {
+                    if (auto e = detail::read_array_header(c, kv.elem_type, kv.count, 0, opts_.allow_nested_arrays); !ok(e)) return e;
+                    kv.value_offset = c.pos;
+                    if (kv.elem_type == value_type::string) {  // a vocabulary: resumable string by string below
+                        pending_ = kv;
+                        in_strings_ = true;
+                        done_ = 0;
+                        pos_ = c.pos;
+                    } else if (auto e = detail::skip_elements(c, kv.elem_type, kv.count, 0, opts_.allow_nested_arrays); !ok(e)) {
+                        return e;
+                    }
+                } else if (kv.type == value_type::string) {
+                    kv.value_offset = c.pos;
+                    std::string_view ignored;
+                    if (auto e = detail::read_string(c, ignored); !ok(e)) return e;
+                } else {
+                    kv.value_offset = c.pos;
+                    if (!c.has(scalar_size(kv.type))) return make_error(errc::truncated, "input ends inside a value", c.pos);
+                    c.pos += scalar_size(kv.type);
+                }
+                if (!in_strings_) {
+                    kv.value_size = c.pos - kv.value_offset;
+                    r.kvs_.push_back(kv);
+                    ++kv_i_;
+                    pos_ = c.pos;
+                    continue;
+                }
+            }
+            const error e = detail::skip_strings(c, pending_.count, done_);
+            pos_ = c.pos;  // progress through the array is kept even when the input runs out
+            if (!ok(e)) return e;
+            in_strings_ = false;
+            pending_.value_size = c.pos - pending_.value_offset;
+            r.kvs_.push_back(pending_);
+            ++kv_i_;
+        }
+        while (stage_ == stage::tensors) {
+            if (t_i_ == n_tensors_) {
+                if (auto e = finish_tensors(); !ok(e)) return e;
+                stage_ = stage::done;
+                break;
+            }
+            c.pos = pos_;
             const std::uint64_t info_at = c.pos;
             std::string_view name;
             if (auto e = detail::read_string(c, name); !ok(e)) return e;
@@ -634,44 +832,96 @@ private:
             if (!c.u64(offset)) return make_error(errc::truncated, "input ends inside a tensor's offset", off_at);
             auto t = make_tensor(name, static_cast<ggml_type>(type_id), ne, n_dims == 0 ? 1 : n_dims, offset);
             if (!t) return make_error(t.error().code, t.error().what, info_at);
-            if (offset != expected_offset)
+            if (offset != expected_offset_)
                 return make_error(errc::misaligned, "tensor offset is not the cumulative padded size of the tensors before it", off_at);
             std::uint64_t padded = 0;
-            if (llamaplan::detail::add_overflows(t->bytes, alignment_ - 1, padded) ||
-                llamaplan::detail::add_overflows(expected_offset, padded / alignment_ * alignment_, expected_offset))
+            if (llamaplan::detail::add_overflows(t->bytes, r.alignment_ - 1, padded) ||
+                llamaplan::detail::add_overflows(expected_offset_, padded / r.alignment_ * r.alignment_, expected_offset_))
                 return make_error(errc::overflow, "data section size overflows 64 bits", off_at);
-            tensors_.push_back(*t);
+            r.tensors_.push_back(*t);
+            name_at_.push_back(info_at + 8);
+            ++t_i_;
+            pos_ = c.pos;
         }
-        // duplicate tensor names (gguf.cpp rejects them)
-        {
-            std::vector<std::uint32_t> idx(tensors_.size());
-            for (std::uint32_t i = 0; i < idx.size(); ++i) idx[i] = i;
-            std::sort(idx.begin(), idx.end(), [this](std::uint32_t a, std::uint32_t b) {
-                return tensors_[a].name != tensors_[b].name ? tensors_[a].name < tensors_[b].name : a < b;
-            });
-            for (std::size_t i = 1; i < idx.size(); ++i)
-                if (tensors_[idx[i]].name == tensors_[idx[i - 1]].name)
-                    return make_error(errc::invalid_argument, "duplicate tensor name (where = tensor index)", idx[i]);
-        }
-        // data section: aligned start when there are tensors (gguf.cpp seeks to GGML_PAD(tell, alignment))
-        data_.offset = n_tensors > 0 ? llamaplan::detail::pad_to(c.pos, alignment_) : c.pos;
-        data_.needed_padded = expected_offset;
-        data_.needed = tensors_.empty() ? 0 : tensors_.back().offset + tensors_.back().bytes;
-        data_.available = bytes.size();
-        if (llamaplan::detail::add_overflows(data_.offset, data_.needed, data_.expected_end))
-            return make_error(errc::overflow, "data section end overflows 64 bits", c.pos);
-        data_.present = data_.available >= data_.expected_end;
         return {};
     }
 
-    std::span<const std::byte> in_{};
-    std::uint32_t version_ = 0;
-    std::uint32_t alignment_ = default_alignment;
-    std::vector<kv_entry> kvs_{};
-    std::vector<std::uint32_t> sorted_{};
-    std::vector<tensor_info> tensors_{};
-    data_section data_{};
+    /// After the last KV pair: duplicate keys and general.alignment.
+    error finish_kvs() {
+        reader& r = r_;
+        // duplicate keys (gguf.cpp rejects them); a sorted index also serves find()
+        r.sorted_.resize(r.kvs_.size());
+        for (std::uint32_t i = 0; i < r.sorted_.size(); ++i) r.sorted_[i] = i;
+        std::sort(r.sorted_.begin(), r.sorted_.end(), [&r](std::uint32_t a, std::uint32_t b) {
+            return r.kvs_[a].key != r.kvs_[b].key ? r.kvs_[a].key < r.kvs_[b].key : a < b;
+        });
+        for (std::size_t i = 1; i < r.sorted_.size(); ++i)
+            if (r.kvs_[r.sorted_[i]].key == r.kvs_[r.sorted_[i - 1]].key)
+                return make_error(errc::invalid_argument, "duplicate key", r.kvs_[r.sorted_[i]].entry_offset);
+        // general.alignment: u32, a power of two (gguf.cpp)
+        r.alignment_ = default_alignment;
+        if (const kv_entry* a = r.find("general.alignment")) {
+            if (a->type != value_type::u32) return make_error(errc::type_mismatch, "general.alignment must be a u32", a->value_offset);
+            r.alignment_ = static_cast<std::uint32_t>(detail::load_le(r.in_.data() + a->value_offset, 4));
+            if (r.alignment_ == 0 || (r.alignment_ & (r.alignment_ - 1)) != 0)
+                return make_error(errc::invalid_argument, "general.alignment is not a power of two", a->value_offset);
+        }
+        return {};
+    }
+
+    /// After the last tensor info: duplicate names and the data section.
+    error finish_tensors() {
+        reader& r = r_;
+        // duplicate tensor names (gguf.cpp rejects them)
+        {
+            std::vector<std::uint32_t> idx(r.tensors_.size());
+            for (std::uint32_t i = 0; i < idx.size(); ++i) idx[i] = i;
+            std::sort(idx.begin(), idx.end(), [&r](std::uint32_t a, std::uint32_t b) {
+                return r.tensors_[a].name != r.tensors_[b].name ? r.tensors_[a].name < r.tensors_[b].name : a < b;
+            });
+            for (std::size_t i = 1; i < idx.size(); ++i)
+                if (r.tensors_[idx[i]].name == r.tensors_[idx[i - 1]].name)
+                    return make_error(errc::invalid_argument, "duplicate tensor name (where = tensor index)", idx[i]);
+        }
+        // data section: aligned start when there are tensors (gguf.cpp seeks to GGML_PAD(tell, alignment))
+        header_end_ = pos_;
+        data_section& d = r.data_;
+        d.offset = n_tensors_ > 0 ? llamaplan::detail::pad_to(pos_, r.alignment_) : pos_;
+        d.needed_padded = expected_offset_;
+        d.needed = r.tensors_.empty() ? 0 : r.tensors_.back().offset + r.tensors_.back().bytes;
+        d.available = total_ == unknown_size ? r.in_.size() : total_;
+        if (llamaplan::detail::add_overflows(d.offset, d.needed, d.expected_end))
+            return make_error(errc::overflow, "data section end overflows 64 bits", pos_);
+        d.present = d.available >= d.expected_end;
+        return {};
+    }
+
+    reader r_{};
+    std::uint64_t total_ = unknown_size;
+    parse_options opts_{};
+    parse_status status_ = parse_status::need_more;
+    stage stage_ = stage::preamble;
+    bool in_strings_ = false;     // inside a string array (pending_), resumable at string done_
+    bool taken_ = false;
+    error err_{};
+    std::uint64_t seen_ = 0;      // bytes fed last
+    std::uint64_t need_end_ = 0;  // with need_more: the input length the rest of the header needs at least
+    std::uint64_t pos_ = 0;       // checkpoint: where the next unit (KV pair, string, tensor info) starts
+    std::uint64_t n_kv_ = 0, n_tensors_ = 0, kv_i_ = 0, t_i_ = 0, done_ = 0;
+    std::uint64_t expected_offset_ = 0;  // gguf.cpp: offsets must be exactly the cumulative padded sizes
+    std::uint64_t header_end_ = 0;
+    kv_entry pending_{};
+    std::vector<std::uint64_t> name_at_{};  // where each tensor name's characters start (bytes)
+    const std::byte* base_ = nullptr;       // the input the views point into
 };
+
+inline result<reader> reader::parse(std::span<const std::byte> bytes, parse_options opts) {
+    header_parser p(bytes.size(), opts);
+    const parse_status st = p.feed(bytes);
+    if (st == parse_status::complete) return p.take(bytes);
+    if (st == parse_status::failed) return p.failure();
+    return make_error(errc::truncated, "input ends inside the header", bytes.size());  // not reached: the input is the whole source
+}
 
 }  // namespace llamaplan::gguf
 
