@@ -93,6 +93,8 @@ struct catalog_entry {
 inline constexpr catalog_entry catalog_table[] = {
     {"llama-2-7b", {}, "llama", catalog_layout::llama, 32, 4096, 32, 32, 0, 11008, 32000, 4096, 0, 0, 0, 0, 0, 0, 0, 0, 0,
      false, false, 10000.0f, common_quants, "meta-llama/Llama-2-7b-hf config.json"},
+    {"llama-1-33b", {}, "llama", catalog_layout::llama, 60, 6656, 52, 52, 0, 17920, 32000, 2048, 0, 0, 0, 0, 0, 0, 0, 0,
+     0, false, false, 10000.0f, common_quants, "huggyllama/llama-30b config.json (LLaMA 1 33B)"},
     {"llama-2-13b", {}, "llama", catalog_layout::llama, 40, 5120, 40, 40, 0, 13824, 32000, 4096, 0, 0, 0, 0, 0, 0, 0, 0,
      0, false, false, 10000.0f, common_quants, "meta-llama/Llama-2-13b-hf config.json"},
     {"llama-2-70b", {}, "llama", catalog_layout::llama, 80, 8192, 64, 8, 0, 28672, 32000, 4096, 0, 0, 0, 0, 0, 0, 0, 0, 0,
@@ -122,6 +124,9 @@ inline constexpr catalog_entry catalog_table[] = {
      "deepseek-ai/DeepSeek-V3 config.json (MTP layer not converted, as in the published GGUFs)"},
     {"kimi-k2", {}, "deepseek2", catalog_layout::deepseek2, 61, 7168, 64, 64, 0, 18432, 163840, 131072, 384, 8, 2048, 1,
      1, 0, 1536, 512, 0, false, false, 50000.0f, common_quants, "moonshotai/Kimi-K2-Instruct config.json"},
+    {"deepseek-coder-v2-lite", {}, "deepseek2", catalog_layout::deepseek2, 27, 2048, 16, 16, 0, 10944, 102400, 163840,
+     64, 6, 1408, 2, 1, 0, 0, 512, 0, false, false, 10000.0f, common_quants,
+     "deepseek-ai/DeepSeek-Coder-V2-Lite-Base config.json (no q LoRA)"},
     {"gpt-oss-20b", {}, "gpt-oss", catalog_layout::gpt_oss, 24, 2880, 64, 8, 64, 0, 201088, 131072, 32, 4, 2880, 0, 0,
      128, 0, 0, 0, false, false, 150000.0f, common_quants | quant_bit(quant_scheme::mxfp4_moe),
      "openai/gpt-oss-20b config.json"},
@@ -206,9 +211,13 @@ constexpr void for_each_catalog_tensor(const catalog_entry& e, F&& f) {
         switch (e.layout) {
             case catalog_layout::deepseek2: {
                 const std::uint64_t rope = 64, nope = 128, v = 128;  // qk_rope_head_dim, qk_nope_head_dim, v_head_dim
-                emit(f, il, "attn_q_a.weight", E, e.q_lora);
-                emit(f, il, "attn_q_a_norm.weight", e.q_lora);
-                emit(f, il, "attn_q_b.weight", e.q_lora, e.n_head * (nope + rope));
+                if (e.q_lora) {
+                    emit(f, il, "attn_q_a.weight", E, e.q_lora);
+                    emit(f, il, "attn_q_a_norm.weight", e.q_lora);
+                    emit(f, il, "attn_q_b.weight", e.q_lora, e.n_head * (nope + rope));
+                } else {
+                    emit(f, il, "attn_q.weight", E, e.n_head * (nope + rope));
+                }
                 emit(f, il, "attn_kv_a_mqa.weight", E, e.kv_lora + rope);
                 emit(f, il, "attn_kv_a_norm.weight", e.kv_lora);
                 emit(f, il, "attn_kv_b.weight", e.kv_lora, e.n_head * (nope + v));

@@ -82,6 +82,7 @@ inline constexpr device_spec device_table[] = {
     // NVIDIA data centre (NVML spells them "NVIDIA A100-SXM4-80GB", "NVIDIA H100 80GB HBM3", ...)
     {"A100-SXM4-80GB", backend::cuda, 80, 2039, 312, 624, 0, false, "NV-DC A100 (SXM4 80 GB HBM2e)"},
     {"A100 80GB PCIe", backend::cuda, 80, 1935, 312, 624, 0, false, "NV-DC A100 (PCIe 80 GB HBM2e)"},
+    {"A100 80GB", backend::cuda, 80, 1935, 312, 624, 0, false, "NV-DC A100 (80 GB; PCIe figure, SXM4 is 2039)"},
     {"A100-SXM4-40GB", backend::cuda, 40, 1555, 312, 624, 0, false, "NV-DC A100 (SXM4 40 GB HBM2)"},
     {"A100-PCIE-40GB", backend::cuda, 40, 1555, 312, 624, 0, false, "NV-DC A100 (PCIe 40 GB HBM2)"},
     {"A100", backend::cuda, 40, 1555, 312, 624, 0, false, "NV-DC A100 (40 GB HBM2, the lowest A100 figure)"},
@@ -104,6 +105,7 @@ inline constexpr device_spec device_table[] = {
     {"P40", backend::cuda, 24, 346, 11.8, 0, 0, false, "NV-DC P40 (GDDR5; FP32 rate, FP16 is 1/64)"},
     {"M40", backend::cuda, 24, 288, 6.8, 0, 0, false, "NV-DC M40 (GDDR5; FP32 rate, no FP16 units)"},
     {"GB10", backend::cuda, 128, 273, 125, 250, 0, true, "NVIDIA DGX Spark spec (LPDDR5x 256-bit, unified; 1 PFLOP FP4 sparse)"},
+    {"DGX Spark", backend::cuda, 128, 273, 125, 250, 0, true, "NVIDIA DGX Spark spec (GB10; same as the GB10 row)"},
     // AMD Radeon RX 9000 (RDNA4), 7000 (RDNA3), 6000 (RDNA2)
     {"RX 9070 XT", backend::rocm, 16, 640, 195, 389, 0, false, "AMD (GDDR6 256-bit 20 Gbps)"},
     {"RX 9070", backend::rocm, 16, 640, 145, 289, 0, false, "AMD (GDDR6 256-bit 20 Gbps)"},
@@ -382,6 +384,7 @@ namespace detail {
             if (const device_spec* d = r.dev.name.empty() ? nullptr : match_device(r.dev.name)) {
                 r.dev.bandwidth = static_cast<std::uint64_t>(d->bandwidth_gbs * 1e9);
                 r.dev.flops = static_cast<std::uint64_t>(d->fp16_tflops * 1e12);
+                r.dev.int8_ops = static_cast<std::uint64_t>(d->int8_tops * 1e12);
             }
             return r;
         }
@@ -414,6 +417,7 @@ namespace detail {
     r.dev.memory_total = r.dev.memory_free = static_cast<std::uint64_t>(d->memory_gib * double(1ull << 30));
     r.dev.bandwidth = static_cast<std::uint64_t>(d->bandwidth_gbs * 1e9);
     r.dev.flops = static_cast<std::uint64_t>(d->fp16_tflops * 1e12);
+    r.dev.int8_ops = static_cast<std::uint64_t>(d->int8_tops * 1e12);
     r.dev.unified_memory = d->unified_memory;
     return r;
 }

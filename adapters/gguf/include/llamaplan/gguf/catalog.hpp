@@ -54,7 +54,7 @@ namespace llamaplan::gguf {
         w.set_u32(a + "attention.value_length", e.kv_lora);
         w.set_u32(a + "attention.key_length_mla", 192);
         w.set_u32(a + "attention.value_length_mla", 128);
-        w.set_u32(a + "attention.q_lora_rank", e.q_lora);
+        if (e.q_lora) w.set_u32(a + "attention.q_lora_rank", e.q_lora);
         w.set_u32(a + "attention.kv_lora_rank", e.kv_lora);
         w.set_u32(a + "rope.dimension_count", 64);
     } else {
