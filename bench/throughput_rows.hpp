@@ -258,7 +258,7 @@ inline prediction predict(row& r, const llamaplan::perf_constants& c) {
         if (has(r.hardware, "RTX 3070")) gpus.push_back(parse_device_spec("RTX 3070")->dev);  // CUDA build, -ngl 0
         const double t = number(r.threads);
         if (t > 0) threads = static_cast<std::uint32_t>(t);
-        if (has(r.notes, "-fa 1") || has(r.test, "-fa")) lp.flash_attn = flash_attn_mode::on;
+        if (has(r.notes, "-fa 1") || has(r.notes, "FA on") || has(r.test, "-fa")) lp.flash_attn = flash_attn_mode::on;
         if (has(r.notes, "ctk/-ctv q8_0")) lp.type_k = lp.type_v = ggml_type::q8_0;
         if (has(r.notes, "K cache q8_0")) lp.type_k = ggml_type::q8_0;
         lp.n_gpu_layers = 0;

@@ -102,20 +102,20 @@ enum class cpu_kernel : std::uint8_t { f16, q8_0, q4_0, kquant, iquant };
 /// attention takes twice as long (it materialises the KQ matrix).
 struct perf_constants {
     double bw_gpu = 0.86;            ///< fraction of peak bandwidth a discrete GPU reaches in decode
-    double bw_metal = 0.90;          ///< fraction of peak bandwidth Apple GPUs reach in decode
-    double bw_cpu = 0.70;            ///< fraction of peak bandwidth the CPU reaches with enough threads
-    double layer_overhead_gpu_s = 3.0e-5;    ///< fixed cost per layer per token on a discrete GPU (s)
-    double layer_overhead_metal_s = 2.0e-4;  ///< fixed cost per layer per token on Metal (s)
-    double cpu_thread_reach = 2.2;   ///< one thread reaches cpu_thread_reach / cores of the host bandwidth
-    double mm_gpu = 0.22;            ///< fraction of peak INT8 (quantized) or FP16 matrix rate in GPU prefill
-    double mm_metal = 0.70;          ///< fraction of peak FP16 rate in Metal prefill
-    double cpu_f16 = 0.25;           ///< fraction of peak FP32 FLOP rate, CPU prefill, F16/BF16 weights
-    double cpu_q8_0 = 0.45;          ///< ... Q8_0 weights
-    double cpu_q4_0 = 0.50;          ///< ... Q4_0 / IQ4_NL / MXFP4 (repacked GEMM)
-    double cpu_kquant = 0.30;        ///< ... K-quants and Q5_0 / Q4_1
-    double cpu_iquant = 0.15;        ///< ... i-quants
-    double cpu_decode_compute = 0.6; ///< decode (GEMV) per-thread rate relative to prefill's
-    double mm_gpu_fp16_fallback = 0.33;  ///< fraction of FP16 peak when a GPU has no INT8 units (cuBLAS path)
+    double bw_metal = 0.918;          ///< fraction of peak bandwidth Apple GPUs reach in decode
+    double bw_cpu = 0.728;            ///< fraction of peak bandwidth the CPU reaches with enough threads
+    double layer_overhead_gpu_s = 2.5e-5;    ///< fixed cost per layer per token on a discrete GPU (s)
+    double layer_overhead_metal_s = 1.94e-4;  ///< fixed cost per layer per token on Metal (s)
+    double cpu_thread_reach = 6.24;   ///< one thread reaches cpu_thread_reach / cores of the host bandwidth
+    double mm_gpu = 0.235;            ///< fraction of peak INT8 (quantized) or FP16 matrix rate in GPU prefill
+    double mm_metal = 0.749;          ///< fraction of peak FP16 rate in Metal prefill
+    double cpu_f16 = 0.488;           ///< fraction of peak FP32 FLOP rate, CPU prefill, F16/BF16 weights
+    double cpu_q8_0 = 0.928;          ///< ... Q8_0 weights
+    double cpu_q4_0 = 0.735;          ///< ... Q4_0 / IQ4_NL / MXFP4 (repacked GEMM)
+    double cpu_kquant = 0.459;        ///< ... K-quants and Q5_0 / Q4_1
+    double cpu_iquant = 0.322;        ///< ... i-quants
+    double cpu_decode_compute = 0.882; ///< decode (GEMV) per-thread rate relative to prefill's
+    double mm_gpu_fp16_fallback = 0.551;  ///< fraction of FP16 peak when a GPU has no INT8 units (cuBLAS path)
     double link_efficiency = 0.8;    ///< fraction of the raw PCIe rate achieved (not fitted)
     double hop_latency_s = 1.0e-5;   ///< latency of one device hop per token (s; not fitted)
     double fa_off_attention_factor = 2.0;  ///< attention time multiplier without flash attention (not fitted)
