@@ -2,6 +2,8 @@
 #include "cli.hpp"
 #include "commands.hpp"
 
+#include <llamaplan/catalog.hpp>
+#include <llamaplan/gguf/catalog.hpp>
 #include <llamaplan/gguf/file.hpp>
 #include <llamaplan/probe/json.hpp>
 
@@ -35,7 +37,7 @@ json::value tally_json(const tally& t) {
 }
 
 int usage(std::FILE* out) {
-    std::fputs("usage: llamaplan inspect MODEL.gguf [--json]\n"
+    std::fputs("usage: llamaplan inspect MODEL.gguf|NAME:QUANT [--json]\n"
                "  Prints the architecture, hyper-parameters and a tensor summary by role, layer and type.\n"
                "  A split model opens from any of its parts; a header-only copy (no tensor data) is fine.\n",
                out);
@@ -57,8 +59,9 @@ int cmd_inspect(int argc, char** argv) {
     if (path.empty()) return usage(stderr);
 
     llamaplan::gguf::file_error fe;
-    auto mf = llamaplan::gguf::open(path, fe);
-    if (!mf) return cli::fail(fe.path + ": " + cli::describe(mf.error()));
+    auto mf = llamaplan::looks_like_catalog_ref(path) ? llamaplan::gguf::open_catalog(path)  // NAME:QUANT
+                                                      : llamaplan::gguf::open(path, fe);
+    if (!mf) return cli::fail((fe.path.empty() ? path : fe.path) + ": " + cli::describe(mf.error()));
     const llamaplan::model m = mf->view();
     const auto& hp = m.hp;
 

@@ -6,5 +6,6 @@ int cmd_inspect(int argc, char** argv);   // llamaplan inspect MODEL.gguf [--jso
 int cmd_estimate(int argc, char** argv);  // llamaplan estimate MODEL.gguf [llama-server flags] [--json]
 int cmd_specs(int argc, char** argv);     // llamaplan specs [--json] [--save FILE] [--root DIR]
 int cmd_demo(int argc, char** argv);      // llamaplan demo: the built-in model and machine
+int cmd_catalog(int argc, char** argv);   // llamaplan catalog [--json]: models plannable by NAME:QUANT
 
 #endif  // LLAMAPLAN_EXAMPLES_COMMANDS_HPP
