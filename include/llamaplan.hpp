@@ -13,5 +13,8 @@
 #include <llamaplan/compute.hpp>
 #include <llamaplan/memory.hpp>
 #include <llamaplan/server_args.hpp>
+#include <llamaplan/devices.hpp>
+#include <llamaplan/catalog.hpp>
+#include <llamaplan/perf.hpp>
 
 #endif  // LLAMAPLAN_HPP

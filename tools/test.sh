@@ -43,4 +43,7 @@ if $cli estimate build/gcc/llamaplan-demo-llama3.1-8b-q4_k.gguf -ctv q8_0 -fa of
   echo "expected a refusal for quantized V without flash attention"; exit 1
 fi
 if $cli inspect /nonexistent.gguf 2>/dev/null; then echo "expected an error for a missing file"; exit 1; fi
+$cli catalog >/dev/null
+$cli estimate qwen3-30b-a3b:Q4_K_M -c 8192 --gpu "RTX 4090" --cpu-moe --json | python3 -c 'import json,sys; t=json.load(sys.stdin)["throughput"]; assert t["decode_tps"] > 0 and t["prefill_tps"] > 0 and t["prefill_tokens"] == 512 and t["depth"] == 0, t'
+if $cli estimate llama-2-7b:Q4_0 --gpu "RTX 4095" 2>/dev/null; then echo "expected an error for an unknown GPU"; exit 1; fi
 echo "tests: all passed"

@@ -191,7 +191,7 @@ inline constexpr cpu_spec cpu_table[] = {
     {"EPYC 9654", 96, 3.5, 32, 12, 4800, 460.8, "AMD (DDR5-4800 twelve channels; Zen 4)"},
     {"EPYC 9755", 128, 4.1, 64, 12, 6000, 576, "AMD (DDR5-6000 twelve channels; Zen 5)"},
     {"Core i9-14900K", 24, 5.0, 32, 2, 5600, 89.6, "Intel (DDR5-5600 dual channel; 8P+16E)"},
-    {"Core i7-8700", 6, 4.3, 32, 2, 2666, 42.7, "Intel (DDR4-2666 dual channel; Coffee Lake)"},
+    {"Core i7-8700", 6, 4.3, 32, 2, 2666, 42.656, "Intel (DDR4-2666 dual channel; Coffee Lake)"},
     {"Xeon E5-2683 v4", 16, 2.1, 32, 4, 2400, 76.8, "Intel (DDR4-2400 quad channel; Broadwell)"},
     {"Xeon w9-3495X", 56, 2.9, 64, 8, 4800, 307.2, "Intel (DDR5-4800 eight channels; Sapphire Rapids)"},
     {"Xeon Platinum 8480+", 56, 2.0, 64, 8, 4800, 307.2, "Intel (DDR5-4800 eight channels; Sapphire Rapids)"},
