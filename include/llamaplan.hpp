@@ -14,6 +14,9 @@
 #include <llamaplan/compute.hpp>
 #include <llamaplan/memory.hpp>
 #include <llamaplan/server_args.hpp>
+#include <llamaplan/devices.hpp>
+#include <llamaplan/catalog.hpp>
+#include <llamaplan/perf.hpp>
 #include <llamaplan/presets.hpp>
 #include <llamaplan/planner.hpp>
 #include <llamaplan/llama_cpp_version.hpp>

@@ -693,6 +693,7 @@ struct device {
     std::uint32_t pcie_generation = 0;  ///< current PCIe link generation (0 = unknown)
     std::uint32_t pcie_width = 0;       ///< current PCIe link width (lanes; 0 = unknown)
     bool unified_memory = false;        ///< shares host RAM (Apple silicon, iGPU/APU)
+    std::uint64_t int8_ops = 0;         ///< dense INT8 matrix throughput (op/s); 0 = unknown or none
 };
 
 /// The host: CPU cores and system memory, with container limits already applied.
@@ -3367,6 +3368,1226 @@ inline constexpr std::array<std::string_view, 22> ignored_switches = {
 
 #endif  // LLAMAPLAN_SERVER_ARGS_HPP
 // ---- end llamaplan/server_args.hpp ----
+// ---- begin llamaplan/devices.hpp ----
+// The device table: peak memory bandwidth, memory and matrix throughput of common GPUs, Apple SoCs and CPUs, one
+// row per device with its source; and the `--gpu [BACKEND:]NAME[xN]` device-spec syntax.
+#ifndef LLAMAPLAN_DEVICES_HPP
+#define LLAMAPLAN_DEVICES_HPP
+
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+namespace llamaplan {
+
+/// One accelerator model: vendor peak figures (GB = 1e9 bytes, TFLOPS = 1e12 FLOP/s, dense, no sparsity).
+struct device_spec {
+    std::string_view name{};        ///< table name without the vendor prefix, e.g. "RTX 4090", "M2 Max"
+    backend kind = backend::cuda;   ///< backend llama.cpp normally drives it with
+    double memory_gib = 0;          ///< device memory (GiB; Apple: the largest configuration)
+    double bandwidth_gbs = 0;       ///< peak memory bandwidth (GB/s)
+    double fp16_tflops = 0;         ///< dense FP16 matrix throughput, FP32 accumulate where the vendor distinguishes
+                                    ///< (TFLOP/s; GPUs without FP16 matrix units: their FP32 vector rate)
+    double int8_tops = 0;           ///< dense INT8 matrix throughput (TOP/s; 0 = no INT8 matrix units llama.cpp uses)
+    std::uint32_t gpu_cores = 0;    ///< Apple GPU cores of the configuration the figures are for (0 = n/a)
+    bool unified_memory = false;    ///< shares system memory with the CPU
+    std::string_view source{};      ///< where the figures come from
+};
+
+// Sources (figures are the vendors' own peak numbers unless a row says otherwise):
+//  NV-GF   NVIDIA GeForce product pages and the Ada / Ampere / Blackwell GPU architecture whitepapers (GeForce FP16
+//          tensor rate with FP32 accumulate is half the FP16-accumulate rate; INT8 dense tensor TOPS)
+//  NV-DC   NVIDIA datasheets (A100, H100, H200, B200 HGX, L40S, L40, L4, A10, A30, A40, T4, V100, P100, P40, M40)
+//  NV-WS   NVIDIA RTX workstation datasheets (full-rate FP32 accumulate)
+//  AMD     AMD product pages / Instinct datasheets (FP16 matrix = WMMA on RDNA3/4, packed FP16 on RDNA2)
+//  INTEL   Intel Arc product pages (XMX FP16 / INT8)
+//  APPLE   bandwidth: shared/public/apple_silicon.csv (llama.cpp discussion #4167, column bw_gbs) where listed, else
+//          Apple's specifications; memory: Apple's largest configuration; FP32 = FP16 rate estimated as
+//          GPU cores x 128 ALUs x 2 FLOP x GPU clock (clock from public die analyses; an estimate, not a vendor figure)
+inline constexpr device_spec device_table[] = {
+    // NVIDIA GeForce RTX 50 (Blackwell)
+    {"RTX 5090", backend::cuda, 32, 1792, 209.5, 838, 0, false, "NV-GF (GDDR7 512-bit 28 Gbps)"},
+    {"RTX 5080", backend::cuda, 16, 960, 112.6, 450, 0, false, "NV-GF (GDDR7 256-bit 30 Gbps)"},
+    {"RTX 5070 Ti", backend::cuda, 16, 896, 87.9, 352, 0, false, "NV-GF (GDDR7 256-bit 28 Gbps)"},
+    {"RTX 5070", backend::cuda, 12, 672, 61.7, 247, 0, false, "NV-GF (GDDR7 192-bit 28 Gbps)"},
+    {"RTX 5060 Ti", backend::cuda, 16, 448, 47.4, 190, 0, false, "NV-GF (GDDR7 128-bit 28 Gbps; 8 GB variant too)"},
+    {"RTX 5060", backend::cuda, 8, 448, 38.4, 154, 0, false, "NV-GF (GDDR7 128-bit 28 Gbps)"},
+    // NVIDIA GeForce RTX 40 (Ada)
+    {"RTX 4090", backend::cuda, 24, 1008, 165.2, 661, 0, false, "NV-GF (GDDR6X 384-bit 21 Gbps)"},
+    {"RTX 4090 D", backend::cuda, 24, 1008, 147.0, 588, 0, false, "NV-GF (GDDR6X 384-bit 21 Gbps, 114 SMs)"},
+    {"RTX 4080 SUPER", backend::cuda, 16, 736, 104.4, 418, 0, false, "NV-GF (GDDR6X 256-bit 23 Gbps)"},
+    {"RTX 4080", backend::cuda, 16, 717, 97.5, 390, 0, false, "NV-GF (GDDR6X 256-bit 22.4 Gbps)"},
+    {"RTX 4070 Ti SUPER", backend::cuda, 16, 672, 88.2, 353, 0, false, "NV-GF (GDDR6X 256-bit 21 Gbps)"},
+    {"RTX 4070 Ti", backend::cuda, 12, 504, 80.2, 321, 0, false, "NV-GF (GDDR6X 192-bit 21 Gbps)"},
+    {"RTX 4070 SUPER", backend::cuda, 12, 504, 70.8, 283, 0, false, "NV-GF (GDDR6X 192-bit 21 Gbps)"},
+    {"RTX 4070", backend::cuda, 12, 504, 58.3, 233, 0, false, "NV-GF (GDDR6X 192-bit 21 Gbps)"},
+    {"RTX 4060 Ti", backend::cuda, 16, 288, 44.1, 177, 0, false, "NV-GF (GDDR6 128-bit 18 Gbps; 8 GB variant too)"},
+    {"RTX 4060", backend::cuda, 8, 272, 30.2, 121, 0, false, "NV-GF (GDDR6 128-bit 17 Gbps)"},
+    // NVIDIA GeForce RTX 30 (Ampere) and 20 (Turing)
+    {"RTX 3090 Ti", backend::cuda, 24, 1008, 80.0, 320, 0, false, "NV-GF (GDDR6X 384-bit 21 Gbps)"},
+    {"RTX 3090", backend::cuda, 24, 936, 71.0, 284, 0, false, "NV-GF (GDDR6X 384-bit 19.5 Gbps)"},
+    {"RTX 3080 Ti", backend::cuda, 12, 912, 68.2, 273, 0, false, "NV-GF (GDDR6X 384-bit 19 Gbps)"},
+    {"RTX 3080", backend::cuda, 10, 760, 59.5, 238, 0, false, "NV-GF (10 GB: GDDR6X 320-bit 19 Gbps)"},
+    {"RTX 3070 Ti", backend::cuda, 8, 608, 43.5, 174, 0, false, "NV-GF (GDDR6X 256-bit 19 Gbps)"},
+    {"RTX 3070", backend::cuda, 8, 448, 40.6, 163, 0, false, "NV-GF (GDDR6 256-bit 14 Gbps)"},
+    {"RTX 3060 Ti", backend::cuda, 8, 448, 32.4, 130, 0, false, "NV-GF (GDDR6 256-bit 14 Gbps)"},
+    {"RTX 3060", backend::cuda, 12, 360, 25.5, 102, 0, false, "NV-GF (12 GB: GDDR6 192-bit 15 Gbps)"},
+    {"RTX 2080 Ti", backend::cuda, 11, 616, 53.8, 215, 0, false, "NV-GF (GDDR6 352-bit 14 Gbps)"},
+    {"TITAN RTX", backend::cuda, 24, 672, 130.5, 261, 0, false, "NV-GF (GDDR6 384-bit 14 Gbps)"},
+    // NVIDIA workstation
+    {"RTX PRO 6000", backend::cuda, 96, 1792, 500, 1000, 0, false, "NV-WS (Blackwell, GDDR7 512-bit)"},
+    {"RTX PRO 4000", backend::cuda, 24, 672, 161, 322, 0, false, "NV-WS (Blackwell, GDDR7 192-bit)"},
+    {"RTX 6000 Ada", backend::cuda, 48, 960, 364.2, 728, 0, false, "NV-WS (GDDR6 384-bit 20 Gbps)"},
+    {"RTX A6000", backend::cuda, 48, 768, 154.8, 310, 0, false, "NV-WS (GDDR6 384-bit 16 Gbps)"},
+    {"RTX A5000", backend::cuda, 24, 768, 111.1, 222, 0, false, "NV-WS (GDDR6 384-bit 16 Gbps)"},
+    {"RTX A4000", backend::cuda, 16, 448, 76.7, 153, 0, false, "NV-WS (GDDR6 256-bit 14 Gbps)"},
+    {"Quadro RTX 6000", backend::cuda, 24, 672, 130.5, 261, 0, false, "NV-WS (Turing, GDDR6 384-bit 14 Gbps)"},
+    {"Quadro RTX 8000", backend::cuda, 48, 672, 130.5, 261, 0, false, "NV-WS (Turing, GDDR6 384-bit 14 Gbps)"},
+    // NVIDIA data centre (NVML spells them "NVIDIA A100-SXM4-80GB", "NVIDIA H100 80GB HBM3", ...)
+    {"A100-SXM4-80GB", backend::cuda, 80, 2039, 312, 624, 0, false, "NV-DC A100 (SXM4 80 GB HBM2e)"},
+    {"A100 80GB PCIe", backend::cuda, 80, 1935, 312, 624, 0, false, "NV-DC A100 (PCIe 80 GB HBM2e)"},
+    {"A100 80GB", backend::cuda, 80, 1935, 312, 624, 0, false, "NV-DC A100 (80 GB; PCIe figure, SXM4 is 2039)"},
+    {"A100-SXM4-40GB", backend::cuda, 40, 1555, 312, 624, 0, false, "NV-DC A100 (SXM4 40 GB HBM2)"},
+    {"A100-PCIE-40GB", backend::cuda, 40, 1555, 312, 624, 0, false, "NV-DC A100 (PCIe 40 GB HBM2)"},
+    {"A100", backend::cuda, 40, 1555, 312, 624, 0, false, "NV-DC A100 (40 GB HBM2, the lowest A100 figure)"},
+    {"H100 80GB HBM3", backend::cuda, 80, 3352, 989.4, 1979, 0, false, "NV-DC H100 (SXM5 HBM3)"},
+    {"H100 PCIe", backend::cuda, 80, 2039, 756.5, 1513, 0, false, "NV-DC H100 (PCIe HBM2e)"},
+    {"H100 NVL", backend::cuda, 94, 3938, 835.5, 1671, 0, false, "NV-DC H100 (NVL HBM3)"},
+    {"H100", backend::cuda, 80, 3352, 989.4, 1979, 0, false, "NV-DC H100 (SXM5 HBM3; H100 PCIe is a separate row)"},
+    {"H200", backend::cuda, 141, 4800, 989.4, 1979, 0, false, "NV-DC H200 (SXM HBM3e)"},
+    {"GH200", backend::cuda, 96, 4000, 989.4, 1979, 0, false, "NV-DC GH200 (96 GB HBM3)"},
+    {"B200", backend::cuda, 180, 8000, 2250, 4500, 0, false, "NV-DC B200 (HGX B200 per GPU, HBM3e)"},
+    {"L40S", backend::cuda, 48, 864, 362, 733, 0, false, "NV-DC L40S (GDDR6)"},
+    {"L40", backend::cuda, 48, 864, 181, 362, 0, false, "NV-DC L40 (GDDR6)"},
+    {"L4", backend::cuda, 24, 300, 121, 242, 0, false, "NV-DC L4 (GDDR6)"},
+    {"A10", backend::cuda, 24, 600, 125, 250, 0, false, "NV-DC A10 (GDDR6)"},
+    {"A30", backend::cuda, 24, 933, 165, 330, 0, false, "NV-DC A30 (HBM2)"},
+    {"A40", backend::cuda, 48, 696, 149.7, 299, 0, false, "NV-DC A40 (GDDR6)"},
+    {"T4", backend::cuda, 16, 320, 65, 130, 0, false, "NV-DC T4 (GDDR6)"},
+    {"V100", backend::cuda, 32, 900, 125, 0, 0, false, "NV-DC V100 (SXM2 HBM2; no INT8 tensor cores)"},
+    {"P100", backend::cuda, 16, 732, 18.7, 0, 0, false, "NV-DC P100 (16 GB HBM2; no tensor cores)"},
+    {"P40", backend::cuda, 24, 346, 11.8, 0, 0, false, "NV-DC P40 (GDDR5; FP32 rate, FP16 is 1/64)"},
+    {"M40", backend::cuda, 24, 288, 6.8, 0, 0, false, "NV-DC M40 (GDDR5; FP32 rate, no FP16 units)"},
+    {"GB10", backend::cuda, 128, 273, 125, 250, 0, true, "NVIDIA DGX Spark spec (LPDDR5x 256-bit, unified; 1 PFLOP FP4 sparse)"},
+    {"DGX Spark", backend::cuda, 128, 273, 125, 250, 0, true, "NVIDIA DGX Spark spec (GB10; same as the GB10 row)"},
+    // AMD Radeon RX 9000 (RDNA4), 7000 (RDNA3), 6000 (RDNA2)
+    {"RX 9070 XT", backend::rocm, 16, 640, 195, 389, 0, false, "AMD (GDDR6 256-bit 20 Gbps)"},
+    {"RX 9070", backend::rocm, 16, 640, 145, 289, 0, false, "AMD (GDDR6 256-bit 20 Gbps)"},
+    {"RX 9060 XT", backend::rocm, 16, 320, 103, 206, 0, false, "AMD (GDDR6 128-bit 20 Gbps)"},
+    {"RX 7900 XTX", backend::rocm, 24, 960, 122.8, 0, 0, false, "AMD (GDDR6 384-bit 20 Gbps)"},
+    {"RX 7900 XT", backend::rocm, 20, 800, 103, 0, 0, false, "AMD (GDDR6 320-bit 20 Gbps)"},
+    {"RX 7900 GRE", backend::rocm, 16, 576, 92, 0, 0, false, "AMD (GDDR6 256-bit 18 Gbps)"},
+    {"RX 7800 XT", backend::rocm, 16, 624, 74.6, 0, 0, false, "AMD (GDDR6 256-bit 19.5 Gbps)"},
+    {"RX 7700 XT", backend::rocm, 12, 432, 70.3, 0, 0, false, "AMD (GDDR6 192-bit 18 Gbps)"},
+    {"RX 7600", backend::rocm, 8, 288, 43.5, 0, 0, false, "AMD (GDDR6 128-bit 18 Gbps)"},
+    {"RX 6950 XT", backend::rocm, 16, 576, 47.3, 0, 0, false, "AMD (GDDR6 256-bit 18 Gbps; packed FP16)"},
+    {"RX 6900 XT", backend::rocm, 16, 512, 46.1, 0, 0, false, "AMD (GDDR6 256-bit 16 Gbps; packed FP16)"},
+    {"RX 6800 XT", backend::rocm, 16, 512, 41.5, 0, 0, false, "AMD (GDDR6 256-bit 16 Gbps; packed FP16)"},
+    {"RX 6800", backend::rocm, 16, 512, 32.3, 0, 0, false, "AMD (GDDR6 256-bit 16 Gbps; packed FP16)"},
+    {"RX 6700 XT", backend::rocm, 12, 384, 26.4, 0, 0, false, "AMD (GDDR6 192-bit 16 Gbps; packed FP16)"},
+    {"RX 6600 XT", backend::rocm, 8, 256, 21.2, 0, 0, false, "AMD (GDDR6 128-bit 16 Gbps; packed FP16)"},
+    // AMD Instinct
+    {"MI325X", backend::rocm, 256, 6000, 1307, 2615, 0, false, "AMD Instinct MI325X datasheet (HBM3e)"},
+    {"MI300X", backend::rocm, 192, 5300, 1307, 2615, 0, false, "AMD Instinct MI300X datasheet (HBM3)"},
+    {"MI300A", backend::rocm, 128, 5300, 981, 1961, 0, true, "AMD Instinct MI300A datasheet (HBM3, unified)"},
+    {"MI250X", backend::rocm, 128, 3277, 383, 383, 0, false, "AMD Instinct MI250X datasheet (HBM2e, two dies)"},
+    {"MI250", backend::rocm, 128, 3277, 362, 362, 0, false, "AMD Instinct MI250 datasheet (HBM2e, two dies)"},
+    {"MI210", backend::rocm, 64, 1638, 181, 181, 0, false, "AMD Instinct MI210 datasheet (HBM2e)"},
+    // Intel Arc
+    {"Arc B580", backend::sycl, 12, 456, 117, 233, 0, false, "INTEL (GDDR6 192-bit 19 Gbps)"},
+    {"Arc B570", backend::sycl, 10, 380, 101, 203, 0, false, "INTEL (GDDR6 160-bit 19 Gbps)"},
+    {"Arc A770", backend::sycl, 16, 560, 138, 276, 0, false, "INTEL (GDDR6 256-bit 17.5 Gbps)"},
+    {"Arc A750", backend::sycl, 8, 512, 118, 236, 0, false, "INTEL (GDDR6 256-bit 16 Gbps)"},
+    {"Arc A580", backend::sycl, 8, 512, 98, 197, 0, false, "INTEL (GDDR6 256-bit 16 Gbps)"},
+    // Apple silicon (GPU, Metal; FP16 = FP32 rate, see APPLE above)
+    {"M1", backend::metal, 16, 68, 2.6, 0, 8, true, "APPLE (#4167: 68 GB/s; 8 cores at 1.278 GHz)"},
+    {"M1 Pro", backend::metal, 32, 200, 5.2, 0, 16, true, "APPLE (#4167: 200 GB/s; 16 cores at 1.278 GHz)"},
+    {"M1 Max", backend::metal, 64, 400, 10.5, 0, 32, true, "APPLE (#4167: 400 GB/s; 32 cores at 1.278 GHz)"},
+    {"M1 Ultra", backend::metal, 128, 800, 21.2, 0, 64, true, "APPLE (#4167: 800 GB/s; 64 cores at 1.296 GHz)"},
+    {"M2", backend::metal, 24, 100, 3.6, 0, 10, true, "APPLE (#4167: 100 GB/s; 10 cores at 1.398 GHz)"},
+    {"M2 Pro", backend::metal, 32, 200, 6.8, 0, 19, true, "APPLE (#4167: 200 GB/s; 19 cores at 1.398 GHz)"},
+    {"M2 Max", backend::metal, 96, 400, 13.6, 0, 38, true, "APPLE (#4167: 400 GB/s; 38 cores at 1.398 GHz)"},
+    {"M2 Ultra", backend::metal, 192, 800, 27.2, 0, 76, true, "APPLE (#4167: 800 GB/s; 76 cores at 1.398 GHz)"},
+    {"M3", backend::metal, 24, 100, 3.5, 0, 10, true, "APPLE (#4167: 100 GB/s; 10 cores at 1.38 GHz)"},
+    {"M3 Pro", backend::metal, 36, 150, 6.4, 0, 18, true, "APPLE (#4167: 150 GB/s; 18 cores at 1.38 GHz)"},
+    {"M3 Max", backend::metal, 128, 400, 14.1, 0, 40, true, "APPLE (#4167: 400 GB/s, 40-core variant; 1.38 GHz)"},
+    {"M3 Ultra", backend::metal, 512, 800, 28.3, 0, 80, true, "APPLE (#4167: 800 GB/s; 80 cores at 1.38 GHz)"},
+    {"M4", backend::metal, 32, 120, 4.0, 0, 10, true, "APPLE (Apple spec 120 GB/s; 10 cores at 1.578 GHz)"},
+    {"M4 Pro", backend::metal, 64, 273, 8.1, 0, 20, true, "APPLE (#4167: 273 GB/s; 20 cores at 1.578 GHz)"},
+    {"M4 Max", backend::metal, 128, 546, 16.2, 0, 40, true, "APPLE (Apple spec 546 GB/s for 40 cores; #4167 lists 410 for the 32-core bin)"},
+    {"M5", backend::metal, 32, 153, 4.1, 0, 10, true, "APPLE (apple_silicon.csv M5 row: 153 GB/s; 10 cores at 1.6 GHz, est.)"},
+    {"M5 Max", backend::metal, 128, 614, 16.4, 0, 40, true, "APPLE (apple_silicon.csv M5 Max row: 614 GB/s; 40 cores, est.)"},
+};
+
+/// One CPU model: cores and the peak figures a throughput model needs. Memory bandwidth depends on the DIMMs
+/// fitted; `channels` and `mts` are the platform's supported maximum (use dram_bandwidth with the real ones).
+struct cpu_spec {
+    std::string_view name{};      ///< e.g. "Ryzen 9 7950X"
+    std::uint32_t cores = 0;      ///< physical cores (performance + efficiency)
+    double ghz = 0;               ///< all-core sustained clock (GHz)
+    std::uint32_t flops_per_cycle = 0;  ///< FP32 FLOP per cycle per core (2 FMA pipes x SIMD lanes x 2)
+    std::uint32_t channels = 0;   ///< 64-bit memory channels
+    std::uint32_t mts = 0;        ///< supported memory transfer rate (MT/s)
+    double bandwidth_gbs = 0;     ///< peak memory bandwidth (GB/s); for SoCs the figure the vendor states
+    std::string_view source{};    ///< where the figures come from
+};
+
+/// Peak DRAM bandwidth (bytes/s) = transfers/s x 8 bytes per 64-bit channel x channels (JEDEC JESD79-4/-5:
+/// DDR4/DDR5 DIMM channels are 64 bits wide; DDR5's two 32-bit subchannels together), e.g. dual-channel
+/// DDR5-6000 = 96 GB/s.
+[[nodiscard]] constexpr std::uint64_t dram_bandwidth(std::uint64_t mega_transfers, std::uint32_t channels,
+                                                     std::uint32_t channel_bits = 64) noexcept {
+    return mega_transfers * 1000000ull * (channel_bits / 8) * channels;
+}
+
+// Sources: AMD / Intel / Apple product pages for cores, memory channels and supported MT/s; FLOP/cycle from the
+// core microarchitecture (Zen 2/3/4 and Skylake/Broadwell client: 2 x 256-bit FMA = 32; Zen 5 desktop and Golden
+// Cove server with AVX-512: 2 x 512-bit FMA = 64; Apple Firestorm/Avalanche: 4 x 128-bit FMA = 32).
+inline constexpr cpu_spec cpu_table[] = {
+    {"Ryzen 9 9950X", 16, 5.0, 64, 2, 5600, 89.6, "AMD (DDR5-5600 dual channel; Zen 5 full-width AVX-512)"},
+    {"Ryzen 9 7950X", 16, 5.0, 32, 2, 5200, 83.2, "AMD (DDR5-5200 dual channel; Zen 4)"},
+    {"Ryzen 7 7800X3D", 8, 4.8, 32, 2, 5200, 83.2, "AMD (DDR5-5200 dual channel; Zen 4)"},
+    {"Ryzen 9 5950X", 16, 4.5, 32, 2, 3200, 51.2, "AMD (DDR4-3200 dual channel; Zen 3)"},
+    {"Ryzen 7 5800X", 8, 4.5, 32, 2, 3200, 51.2, "AMD (DDR4-3200 dual channel; Zen 3)"},
+    {"Ryzen 7 3700X", 8, 4.0, 32, 2, 3200, 51.2, "AMD (DDR4-3200 dual channel; Zen 2)"},
+    {"Ryzen AI Max+ 395", 16, 5.0, 64, 4, 8000, 256, "AMD (LPDDR5X-8000 256-bit unified; Zen 5)"},
+    {"Threadripper PRO 7995WX", 96, 4.0, 32, 8, 5200, 332.8, "AMD (DDR5-5200 eight channels; Zen 4)"},
+    {"EPYC 9654", 96, 3.5, 32, 12, 4800, 460.8, "AMD (DDR5-4800 twelve channels; Zen 4)"},
+    {"EPYC 9755", 128, 4.1, 64, 12, 6000, 576, "AMD (DDR5-6000 twelve channels; Zen 5)"},
+    {"Core i9-14900K", 24, 5.0, 32, 2, 5600, 89.6, "Intel (DDR5-5600 dual channel; 8P+16E)"},
+    {"Core i7-8700", 6, 4.3, 32, 2, 2666, 42.656, "Intel (DDR4-2666 dual channel; Coffee Lake)"},
+    {"Xeon E5-2683 v4", 16, 2.1, 32, 4, 2400, 76.8, "Intel (DDR4-2400 quad channel; Broadwell)"},
+    {"Xeon w9-3495X", 56, 2.9, 64, 8, 4800, 307.2, "Intel (DDR5-4800 eight channels; Sapphire Rapids)"},
+    {"Xeon Platinum 8480+", 56, 2.0, 64, 8, 4800, 307.2, "Intel (DDR5-4800 eight channels; Sapphire Rapids)"},
+    {"Apple M2 Max CPU", 12, 3.5, 32, 0, 0, 400, "Apple (8P+4E; 400 GB/s is the SoC's, the CPU cluster reaches ~100-115)"},
+};
+
+namespace detail {
+[[nodiscard]] constexpr bool is_alnum_ascii(char c) noexcept {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+/// Folds a device name for comparison: lower case, runs of space / '-' / '_' as one space, trimmed, "(...)" dropped.
+template <std::size_t N>
+struct folded_name {
+    std::array<char, N> buf{};
+    std::size_t n = 0;
+    [[nodiscard]] constexpr std::string_view view() const noexcept { return {buf.data(), n}; }
+};
+[[nodiscard]] constexpr folded_name<96> fold_name(std::string_view s) noexcept {
+    folded_name<96> f;
+    bool space = false;
+    bool paren = false;
+    for (char c : s) {
+        if (paren) { paren = c != ')'; continue; }
+        if (c == '(') { paren = true; continue; }  // "(R)", "(TM)"
+        if (c == ' ' || c == '-' || c == '_' || c == '\t') { space = f.n > 0; continue; }
+        if (space && f.n + 1 < f.buf.size()) f.buf[f.n++] = ' ';
+        space = false;
+        if (f.n < f.buf.size()) f.buf[f.n++] = detail::ascii_lower(c);
+    }
+    return f;
+}
+/// Drops vendor words a user or a driver may put before the table name ("NVIDIA GeForce RTX 4090", "AMD Radeon RX
+/// 7900 XTX", "Apple M2 Max", "Intel(R) Arc(TM) A770 Graphics").
+[[nodiscard]] constexpr std::string_view strip_vendor(std::string_view s) noexcept {
+    constexpr std::array<std::string_view, 8> prefixes = {"nvidia ", "geforce ", "tesla ", "amd ", "radeon ", "instinct ",
+                                                          "apple ", "intel "};
+    bool again = true;
+    while (again) {
+        again = false;
+        for (auto p : prefixes)
+            if (s.substr(0, p.size()) == p) {
+                s.remove_prefix(p.size());
+                again = true;
+            }
+    }
+    constexpr std::array<std::string_view, 2> suffixes = {" graphics", " gpu"};
+    for (auto p : suffixes)
+        if (s.size() > p.size() && s.substr(s.size() - p.size()) == p) s.remove_suffix(p.size());
+    return s;
+}
+/// Edit distance between two short strings (bounded to 63 characters each).
+[[nodiscard]] constexpr std::uint32_t edit_distance(std::string_view a, std::string_view b) noexcept {
+    a = a.substr(0, 63);
+    b = b.substr(0, 63);
+    std::array<std::uint32_t, 64> prev{}, cur{};
+    for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = static_cast<std::uint32_t>(j);
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+        cur[0] = static_cast<std::uint32_t>(i);
+        for (std::size_t j = 1; j <= b.size(); ++j) {
+            const std::uint32_t sub = prev[j - 1] + (a[i - 1] == b[j - 1] ? 0u : 1u);
+            cur[j] = std::min(std::min(prev[j] + 1, cur[j - 1] + 1), sub);
+        }
+        prev = cur;
+    }
+    return prev[b.size()];
+}
+}  // namespace detail
+
+/// The table row named `name`: case-insensitive, spaces / '-' / '_' alike, vendor words ("NVIDIA", "GeForce",
+/// "AMD Radeon", "Apple", ...) optional; nullptr when none matches exactly.
+[[nodiscard]] constexpr const device_spec* find_device(std::string_view name) noexcept {
+    const auto f = detail::fold_name(name);
+    const std::string_view want = detail::strip_vendor(f.view());
+    for (const auto& d : device_table) {
+        const auto g = detail::fold_name(d.name);
+        if (g.view() == want) return &d;
+    }
+    return nullptr;
+}
+
+/// The table row whose name occurs as a whole word in a driver-reported device name, preferring the longest (as a
+/// probe sees "NVIDIA GeForce RTX 4090 D" or "NVIDIA A100-SXM4-80GB"); nullptr when none does.
+[[nodiscard]] constexpr const device_spec* match_device(std::string_view reported) noexcept {
+    const auto f = detail::fold_name(reported);
+    const std::string_view s = f.view();
+    const device_spec* best = nullptr;
+    std::size_t best_len = 0;
+    for (const auto& d : device_table) {
+        const auto g = detail::fold_name(d.name);
+        const std::string_view k = g.view();
+        if (k.empty() || k.size() > s.size()) continue;
+        for (std::size_t i = 0; i + k.size() <= s.size(); ++i) {
+            if (s.substr(i, k.size()) != k) continue;
+            const bool left = i == 0 || !detail::is_alnum_ascii(s[i - 1]);
+            const bool right = i + k.size() == s.size() || !detail::is_alnum_ascii(s[i + k.size()]);
+            if (left && right && k.size() > best_len) { best = &d; best_len = k.size(); }
+        }
+    }
+    return best;
+}
+
+/// Fills `out` with the table names closest to `name` (edit distance on folded names, vendor words dropped), best
+/// first; returns how many were written.
+constexpr std::size_t closest_devices(std::string_view name, std::span<std::string_view> out) noexcept {
+    const auto f = detail::fold_name(name);
+    const std::string_view want = detail::strip_vendor(f.view());
+    const std::size_t cap = std::min<std::size_t>(out.size(), 16);
+    std::size_t n = 0;
+    std::array<std::uint32_t, 16> dist{};
+    for (const auto& d : device_table) {
+        const auto g = detail::fold_name(d.name);
+        const std::uint32_t e = detail::edit_distance(want, g.view());
+        if (n == cap && (cap == 0 || e >= dist[cap - 1])) continue;
+        std::size_t pos = n < cap ? n : cap - 1;
+        while (pos > 0 && dist[pos - 1] > e) {
+            out[pos] = out[pos - 1];
+            dist[pos] = dist[pos - 1];
+            --pos;
+        }
+        out[pos] = d.name;
+        dist[pos] = e;
+        if (n < cap) ++n;
+    }
+    return n;
+}
+
+/// A parsed `--gpu` value.
+struct device_request {
+    device dev{};                       ///< the device (name views the table or the input string)
+    std::uint32_t count = 1;            ///< how many such devices (`H100x8`)
+    const device_spec* spec = nullptr;  ///< the table row, or nullptr for the `BACKEND:SIZE[:NAME]` form
+};
+
+namespace detail {
+/// Parses "24GiB", "24G", "80GB", "512MiB", "1073741824" (bytes; G/GiB/GB all mean 2^30, as in `-cram` and
+/// llama.cpp's own sizes); 0 on error.
+[[nodiscard]] constexpr std::uint64_t parse_size_bytes(std::string_view s) noexcept {
+    std::uint64_t whole = 0, frac = 0, frac_div = 1;
+    std::size_t i = 0;
+    bool digits = false;
+    for (; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i) {
+        if (whole > (1ull << 40)) return 0;
+        whole = whole * 10 + std::uint64_t(s[i] - '0');
+        digits = true;
+    }
+    if (i < s.size() && s[i] == '.') {
+        for (++i; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i)
+            if (frac_div < 1000000) { frac = frac * 10 + std::uint64_t(s[i] - '0'); frac_div *= 10; }
+    }
+    if (!digits) return 0;
+    const auto f = fold_name(s.substr(i));
+    const std::string_view u = f.view();
+    std::uint64_t mul = 0;
+    if (u.empty() || u == "b") mul = 1;
+    else if (u == "k" || u == "kb" || u == "kib") mul = 1ull << 10;
+    else if (u == "m" || u == "mb" || u == "mib") mul = 1ull << 20;
+    else if (u == "g" || u == "gb" || u == "gib") mul = 1ull << 30;
+    else if (u == "t" || u == "tb" || u == "tib") mul = 1ull << 40;
+    else return 0;
+    if (whole > (~0ull / mul) - 1) return 0;
+    return whole * mul + frac * mul / frac_div;
+}
+}  // namespace detail
+
+/// Parses a `--gpu` value: `[BACKEND:]NAME[xN]` for a table device (`"RTX 4090"`, `"NVIDIA GeForce RTX 4090"`,
+/// `"vulkan:RTX 4090"`, `"M2 Max"`, `"H100x8"`; case-insensitive, vendor words optional), or
+/// `BACKEND:SIZE[:NAME]` for a device given by its free memory (`"cuda:24GiB"`, `"cuda:24GiB:my card"`).
+/// An unknown name is errc::not_found (closest_devices lists alternatives).
+[[nodiscard]] constexpr result<device_request> parse_device_spec(std::string_view spec) noexcept {
+    device_request r;
+    std::string_view rest = spec;
+    bool has_backend = false;
+    backend be = backend::cuda;
+    if (const auto c = spec.find(':'); c != std::string_view::npos) {
+        const auto f = detail::fold_name(spec.substr(0, c));
+        if (!parse_backend(f.view(), be) || be == backend::cpu)
+            return make_error(errc::invalid_argument, "unknown GPU backend (cuda, rocm, vulkan, metal, sycl)");
+        has_backend = true;
+        rest = spec.substr(c + 1);
+        // BACKEND:SIZE[:NAME]
+        const auto c2 = rest.find(':');
+        const std::string_view size = rest.substr(0, c2);
+        if (!size.empty() && size[0] >= '0' && size[0] <= '9') {
+            const std::uint64_t bytes = detail::parse_size_bytes(size);
+            if (bytes == 0) return make_error(errc::invalid_argument, "bad GPU memory size");
+            r.dev.kind = be;
+            r.dev.memory_total = r.dev.memory_free = bytes;
+            r.dev.name = c2 == std::string_view::npos ? std::string_view{} : rest.substr(c2 + 1);
+            r.dev.unified_memory = be == backend::metal;
+            if (const device_spec* d = r.dev.name.empty() ? nullptr : match_device(r.dev.name)) {
+                r.dev.bandwidth = static_cast<std::uint64_t>(d->bandwidth_gbs * 1e9);
+                r.dev.flops = static_cast<std::uint64_t>(d->fp16_tflops * 1e12);
+                r.dev.int8_ops = static_cast<std::uint64_t>(d->int8_tops * 1e12);
+            }
+            return r;
+        }
+    }
+    // NAME[xN]
+    std::uint32_t count = 1;
+    const device_spec* d = find_device(rest);
+    if (!d) {
+        const auto x = rest.find_last_of("xX*");
+        if (x != std::string_view::npos && x + 1 < rest.size()) {
+            std::uint32_t n = 0;
+            bool ok = true;
+            for (std::size_t i = x + 1; i < rest.size(); ++i) {
+                if (rest[i] < '0' || rest[i] > '9' || n > 1000) { ok = false; break; }
+                n = n * 10 + std::uint32_t(rest[i] - '0');
+            }
+            if (ok && n >= 1 && n <= 64) {
+                d = find_device(rest.substr(0, x));
+                count = n;
+            } else if (ok) {
+                return make_error(errc::invalid_argument, "device count must be 1 to 64");
+            }
+        }
+    }
+    if (!d) return make_error(errc::not_found, "unknown device name");
+    r.spec = d;
+    r.count = count;
+    r.dev.name = d->name;
+    r.dev.kind = has_backend ? be : d->kind;
+    r.dev.memory_total = r.dev.memory_free = static_cast<std::uint64_t>(d->memory_gib * double(1ull << 30));
+    r.dev.bandwidth = static_cast<std::uint64_t>(d->bandwidth_gbs * 1e9);
+    r.dev.flops = static_cast<std::uint64_t>(d->fp16_tflops * 1e12);
+    r.dev.int8_ops = static_cast<std::uint64_t>(d->int8_tops * 1e12);
+    r.dev.unified_memory = d->unified_memory;
+    return r;
+}
+
+/// The CPU table row named `name` (same folding as find_device), or nullptr.
+[[nodiscard]] constexpr const cpu_spec* find_cpu(std::string_view name) noexcept {
+    const auto f = detail::fold_name(name);
+    for (const auto& c : cpu_table) {
+        const auto g = detail::fold_name(c.name);
+        if (f.view() == g.view()) return &c;
+    }
+    return nullptr;
+}
+
+}  // namespace llamaplan
+
+#endif  // LLAMAPLAN_DEVICES_HPP
+// ---- end llamaplan/devices.hpp ----
+// ---- begin llamaplan/catalog.hpp ----
+// The model catalog: hyper-parameters of widely used models and the per-tensor types llama-quantize chooses for each
+// quantization scheme, so a model can be planned by name (`qwen3-30b-a3b:Q4_K_M`) before it is downloaded.
+// Everything here is constexpr; adapters/gguf (llamaplan/gguf/catalog.hpp) turns an entry into an owned model.
+#ifndef LLAMAPLAN_CATALOG_HPP
+#define LLAMAPLAN_CATALOG_HPP
+
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace llamaplan {
+
+/// The tensor layout families the catalog knows (GGUF names as src/llama-arch.cpp LLM_TENSOR_NAMES spells them).
+enum class catalog_layout : std::uint8_t {
+    llama,      ///< llama, mistral: q/k/v/o + gated FFN
+    qwen2,      ///< llama + q/k/v biases
+    qwen3,      ///< llama + q/k norms
+    qwen3moe,   ///< qwen3 attention + routed experts
+    gemma3,     ///< q/k norms, post-attention / post-FFN norms, tied output
+    deepseek2,  ///< MLA attention (q LoRA, kv_a/kv_b, k_b/v_b) + shared and routed experts, dense leading blocks
+    gpt_oss,    ///< biases everywhere, attention sinks, routed experts with biases
+    glm4moe,    ///< q/k/v biases, shared + routed experts, dense leading block, one MTP (next-n) layer
+};
+
+/// A quantization scheme as llama-quantize names it (src/llama-quant.cpp llama_ftype_get_default_type).
+enum class quant_scheme : std::uint8_t { f16, bf16, q8_0, q6_k, q5_k_m, q4_k_m, q5_0, q4_0, iq4_xs, mxfp4_moe };
+
+/// Number of quant_scheme values.
+inline constexpr std::size_t quant_scheme_count = 10;
+
+/// The scheme's name as llama.cpp spells it ("Q4_K_M", "MXFP4").
+[[nodiscard]] constexpr std::string_view to_string(quant_scheme q) noexcept {
+    constexpr std::array<std::string_view, quant_scheme_count> names = {"F16", "BF16", "Q8_0", "Q6_K", "Q5_K_M",
+                                                                        "Q4_K_M", "Q5_0", "Q4_0", "IQ4_XS", "MXFP4"};
+    const auto i = static_cast<std::size_t>(q);
+    return i < names.size() ? names[i] : "?";
+}
+
+/// Parses a scheme name, case-insensitively ("q4_k_m", "MXFP4", "mxfp4_moe").
+[[nodiscard]] constexpr std::optional<quant_scheme> parse_quant_scheme(std::string_view s) noexcept {
+    for (std::size_t i = 0; i < quant_scheme_count; ++i)
+        if (detail::iequals(s, to_string(static_cast<quant_scheme>(i)))) return static_cast<quant_scheme>(i);
+    if (detail::iequals(s, "mxfp4_moe")) return quant_scheme::mxfp4_moe;
+    return std::nullopt;
+}
+
+/// Bit for a scheme in catalog_entry::quants.
+[[nodiscard]] constexpr std::uint32_t quant_bit(quant_scheme q) noexcept { return 1u << static_cast<unsigned>(q); }
+
+/// Schemes every dense or MoE model in the catalog offers.
+inline constexpr std::uint32_t common_quants = quant_bit(quant_scheme::f16) | quant_bit(quant_scheme::bf16) |
+    quant_bit(quant_scheme::q8_0) | quant_bit(quant_scheme::q6_k) | quant_bit(quant_scheme::q5_k_m) |
+    quant_bit(quant_scheme::q4_k_m) | quant_bit(quant_scheme::q5_0) | quant_bit(quant_scheme::q4_0) |
+    quant_bit(quant_scheme::iq4_xs);
+
+/// One model: its shape as the original GGUF conversion writes it (sizes in elements / tokens).
+struct catalog_entry {
+    std::string_view name{};        ///< lowercase `family-size[-variant]`, e.g. "qwen3-30b-a3b"
+    std::string_view alias{};       ///< another accepted name (e.g. "llama-3.1-8b"), or empty
+    std::string_view arch{};        ///< general.architecture
+    catalog_layout layout = catalog_layout::llama;  ///< tensor layout
+    std::uint32_t n_layer = 0;      ///< blocks used for inference
+    std::uint32_t n_embd = 0;       ///< embedding width
+    std::uint32_t n_head = 0;       ///< attention heads
+    std::uint32_t n_head_kv = 0;    ///< KV heads
+    std::uint32_t head_dim = 0;     ///< head size (0 = n_embd / n_head)
+    std::uint32_t n_ff = 0;         ///< dense FFN width
+    std::uint32_t n_vocab = 0;      ///< vocabulary (tokens)
+    std::uint32_t n_ctx_train = 0;  ///< training context (tokens)
+    std::uint32_t n_expert = 0;     ///< routed experts
+    std::uint32_t n_expert_used = 0;///< experts per token
+    std::uint32_t n_ff_exp = 0;     ///< expert FFN width
+    std::uint32_t n_expert_shared = 0;  ///< shared experts
+    std::uint32_t n_dense_lead = 0; ///< leading dense blocks (MoE models)
+    std::uint32_t n_swa = 0;        ///< sliding window (tokens; 0 = none)
+    std::uint32_t q_lora = 0;       ///< MLA q LoRA rank
+    std::uint32_t kv_lora = 0;      ///< MLA kv LoRA rank
+    std::uint32_t n_nextn = 0;      ///< MTP layers stored after n_layer
+    bool tied_output = false;       ///< no output.weight (LM head tied to token_embd)
+    bool llm_type_70b = false;      ///< llama.cpp classifies it LLM_TYPE_70B (attn_v gets one more bit)
+    float rope_base = 10000.0f;     ///< rope.freq_base
+    std::uint32_t quants = common_quants;  ///< quant_bit set of the schemes offered
+    std::string_view source{};      ///< where the shape comes from
+};
+
+/// Sources: each model's config.json on its Hugging Face repository (the shape convert_hf_to_gguf.py writes);
+/// the catalog test checks each size against llama-bench in shared/public/models.csv where a row exists.
+inline constexpr catalog_entry catalog_table[] = {
+    {"llama-2-7b", {}, "llama", catalog_layout::llama, 32, 4096, 32, 32, 0, 11008, 32000, 4096, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+     false, false, 10000.0f, common_quants, "meta-llama/Llama-2-7b-hf config.json"},
+    {"llama-1-33b", {}, "llama", catalog_layout::llama, 60, 6656, 52, 52, 0, 17920, 32000, 2048, 0, 0, 0, 0, 0, 0, 0, 0,
+     0, false, false, 10000.0f, common_quants, "huggyllama/llama-30b config.json (LLaMA 1 33B)"},
+    {"llama-2-13b", {}, "llama", catalog_layout::llama, 40, 5120, 40, 40, 0, 13824, 32000, 4096, 0, 0, 0, 0, 0, 0, 0, 0,
+     0, false, false, 10000.0f, common_quants, "meta-llama/Llama-2-13b-hf config.json"},
+    {"llama-2-70b", {}, "llama", catalog_layout::llama, 80, 8192, 64, 8, 0, 28672, 32000, 4096, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+     false, true, 10000.0f, common_quants, "meta-llama/Llama-2-70b-hf config.json"},
+    {"llama-3-8b", "llama-3.1-8b", "llama", catalog_layout::llama, 32, 4096, 32, 8, 0, 14336, 128256, 8192, 0, 0, 0, 0,
+     0, 0, 0, 0, 0, false, false, 500000.0f, common_quants, "meta-llama/Meta-Llama-3-8B config.json"},
+    {"llama-3-70b", "llama-3.1-70b", "llama", catalog_layout::llama, 80, 8192, 64, 8, 0, 28672, 128256, 8192, 0, 0, 0, 0,
+     0, 0, 0, 0, 0, false, true, 500000.0f, common_quants, "meta-llama/Meta-Llama-3-70B config.json"},
+    {"mistral-small-24b", {}, "llama", catalog_layout::llama, 40, 5120, 32, 8, 128, 32768, 131072, 32768, 0, 0, 0, 0, 0,
+     0, 0, 0, 0, false, false, 100000000.0f, common_quants, "mistralai/Mistral-Small-24B-Instruct-2501 config.json"},
+    {"qwen2.5-7b", {}, "qwen2", catalog_layout::qwen2, 28, 3584, 28, 4, 0, 18944, 152064, 32768, 0, 0, 0, 0, 0, 0, 0, 0,
+     0, false, false, 1000000.0f, common_quants, "Qwen/Qwen2.5-7B-Instruct config.json"},
+    {"qwen3-8b", {}, "qwen3", catalog_layout::qwen3, 36, 4096, 32, 8, 128, 12288, 151936, 40960, 0, 0, 0, 0, 0, 0, 0, 0,
+     0, false, false, 1000000.0f, common_quants, "Qwen/Qwen3-8B config.json"},
+    {"qwen3-32b", {}, "qwen3", catalog_layout::qwen3, 64, 5120, 64, 8, 128, 25600, 151936, 40960, 0, 0, 0, 0, 0, 0, 0, 0,
+     0, false, false, 1000000.0f, common_quants, "Qwen/Qwen3-32B config.json"},
+    {"qwen3-30b-a3b", {}, "qwen3moe", catalog_layout::qwen3moe, 48, 2048, 32, 4, 128, 6144, 151936, 40960, 128, 8, 768,
+     0, 0, 0, 0, 0, 0, false, false, 1000000.0f, common_quants, "Qwen/Qwen3-30B-A3B config.json"},
+    {"qwen3-235b-a22b", {}, "qwen3moe", catalog_layout::qwen3moe, 94, 4096, 64, 4, 128, 12288, 151936, 40960, 128, 8,
+     1536, 0, 0, 0, 0, 0, 0, false, false, 1000000.0f, common_quants, "Qwen/Qwen3-235B-A22B config.json"},
+    {"gemma-3-4b", {}, "gemma3", catalog_layout::gemma3, 34, 2560, 8, 4, 256, 10240, 262144, 131072, 0, 0, 0, 0, 0, 1024,
+     0, 0, 0, true, false, 1000000.0f, common_quants, "google/gemma-3-4b-it config.json (text model)"},
+    {"gemma-3-27b", {}, "gemma3", catalog_layout::gemma3, 62, 5376, 32, 16, 128, 21504, 262144, 131072, 0, 0, 0, 0, 0,
+     1024, 0, 0, 0, true, false, 1000000.0f, common_quants, "google/gemma-3-27b-it config.json (text model)"},
+    {"deepseek-v3", "deepseek-r1", "deepseek2", catalog_layout::deepseek2, 61, 7168, 128, 128, 0, 18432, 129280, 163840,
+     256, 8, 2048, 1, 3, 0, 1536, 512, 0, false, false, 10000.0f, common_quants,
+     "deepseek-ai/DeepSeek-V3 config.json (MTP layer not converted, as in the published GGUFs)"},
+    {"kimi-k2", {}, "deepseek2", catalog_layout::deepseek2, 61, 7168, 64, 64, 0, 18432, 163840, 131072, 384, 8, 2048, 1,
+     1, 0, 1536, 512, 0, false, false, 50000.0f, common_quants, "moonshotai/Kimi-K2-Instruct config.json"},
+    {"deepseek-coder-v2-lite", {}, "deepseek2", catalog_layout::deepseek2, 27, 2048, 16, 16, 0, 10944, 102400, 163840,
+     64, 6, 1408, 2, 1, 0, 0, 512, 0, false, false, 10000.0f, common_quants,
+     "deepseek-ai/DeepSeek-Coder-V2-Lite-Base config.json (no q LoRA)"},
+    {"gpt-oss-20b", {}, "gpt-oss", catalog_layout::gpt_oss, 24, 2880, 64, 8, 64, 0, 201088, 131072, 32, 4, 2880, 0, 0,
+     128, 0, 0, 0, false, false, 150000.0f, common_quants | quant_bit(quant_scheme::mxfp4_moe),
+     "openai/gpt-oss-20b config.json"},
+    {"gpt-oss-120b", {}, "gpt-oss", catalog_layout::gpt_oss, 36, 2880, 64, 8, 64, 0, 201088, 131072, 128, 4, 2880, 0, 0,
+     128, 0, 0, 0, false, false, 150000.0f, common_quants | quant_bit(quant_scheme::mxfp4_moe),
+     "openai/gpt-oss-120b config.json"},
+    {"glm-4.5-air", {}, "glm4moe", catalog_layout::glm4moe, 46, 4096, 96, 8, 128, 10944, 151552, 131072, 128, 8, 1408, 1,
+     1, 0, 0, 0, 1, false, false, 1000000.0f, common_quants, "zai-org/GLM-4.5-Air config.json"},
+};
+
+/// A catalog model and scheme, as named on a command line.
+struct catalog_ref {
+    const catalog_entry* entry = nullptr;  ///< the model
+    quant_scheme quant = quant_scheme::q4_k_m;  ///< the scheme
+};
+
+/// Looks up `NAME:QUANT` (name or alias case-insensitive, e.g. "qwen3-30b-a3b:Q4_K_M", "llama-3.1-8b:q8_0").
+/// Errors: not_found for an unknown model, invalid_argument for a missing / unknown / unoffered scheme.
+[[nodiscard]] constexpr result<catalog_ref> find_catalog_model(std::string_view spec) noexcept {
+    const auto c = spec.rfind(':');
+    if (c == std::string_view::npos) return make_error(errc::invalid_argument, "catalog model needs NAME:QUANT");
+    const std::string_view name = spec.substr(0, c), q = spec.substr(c + 1);
+    for (const auto& e : catalog_table) {
+        if (!detail::iequals(name, e.name) && (e.alias.empty() || !detail::iequals(name, e.alias))) continue;
+        const auto s = parse_quant_scheme(q);
+        if (!s) return make_error(errc::invalid_argument, "unknown quantization scheme");
+        if ((e.quants & quant_bit(*s)) == 0) return make_error(errc::invalid_argument, "scheme not offered for this model");
+        return catalog_ref{&e, *s};
+    }
+    return make_error(errc::not_found, "unknown catalog model");
+}
+
+/// True if `spec` looks like a catalog reference rather than a path: `name:QUANT` with a known scheme and no '/'.
+[[nodiscard]] constexpr bool looks_like_catalog_ref(std::string_view spec) noexcept {
+    const auto c = spec.rfind(':');
+    if (c == std::string_view::npos || c == 0 || spec.find('/') != std::string_view::npos) return false;
+    return parse_quant_scheme(spec.substr(c + 1)).has_value();
+}
+
+/// One tensor of a catalog model before naming: block (-1 for global tensors), name without "blk.N.", shape.
+struct catalog_tensor {
+    std::int32_t layer = -1;               ///< block index, -1 for token_embd / output / output_norm
+    std::string_view local{};              ///< e.g. "attn_q.weight", "ffn_down_exps.weight"
+    std::array<std::uint64_t, 4> ne{1, 1, 1, 1};  ///< shape, innermost first (elements)
+    std::uint32_t n_dims = 1;              ///< 1..3
+    ggml_type source_type = ggml_type::f16;///< type in the converted (unquantized) GGUF
+};
+
+namespace detail {
+template <class F>
+constexpr void emit(F& f, std::int32_t layer, std::string_view local, std::uint64_t a, std::uint64_t b = 0,
+                    std::uint64_t c = 0) {
+    catalog_tensor t;
+    t.layer = layer;
+    t.local = local;
+    t.ne = {a, b ? b : 1, c ? c : 1, 1};
+    t.n_dims = c ? 3u : (b ? 2u : 1u);
+    // convert_hf_to_gguf.py keeps 1-D tensors, biases, and the MoE router / expert bias in F32
+    const bool f32 = t.n_dims == 1 || local.ends_with(".bias") || local.starts_with("ffn_gate_inp") ||
+                     local.starts_with("exp_probs_b");
+    t.source_type = f32 ? ggml_type::f32 : ggml_type::f16;
+    f(t);
+}
+}  // namespace detail
+
+/// Calls `f(catalog_tensor)` for every tensor of the model in llama.cpp's tensor order (global tensors, then each
+/// block; names as LLM_TENSOR_NAMES in src/llama-arch.cpp, shapes as the create_tensor calls in src/models/<arch>.cpp).
+template <class F>
+constexpr void for_each_catalog_tensor(const catalog_entry& e, F&& f) {
+    using detail::emit;
+    const std::uint64_t E = e.n_embd, V = e.n_vocab;
+    const std::uint64_t hd = e.head_dim ? e.head_dim : e.n_embd / e.n_head;
+    const std::uint64_t q = e.n_head * hd, kv = e.n_head_kv * hd;
+    emit(f, -1, "token_embd.weight", E, V);
+    emit(f, -1, "output_norm.weight", E);
+    if (!e.tied_output) emit(f, -1, "output.weight", E, V);
+    const std::uint32_t n_all = e.n_layer + e.n_nextn;
+    for (std::uint32_t ui = 0; ui < n_all; ++ui) {
+        const auto il = static_cast<std::int32_t>(ui);
+        const bool moe = e.n_expert > 0 && ui >= e.n_dense_lead;
+        emit(f, il, "attn_norm.weight", E);
+        switch (e.layout) {
+            case catalog_layout::deepseek2: {
+                const std::uint64_t rope = 64, nope = 128, v = 128;  // qk_rope_head_dim, qk_nope_head_dim, v_head_dim
+                if (e.q_lora) {
+                    emit(f, il, "attn_q_a.weight", E, e.q_lora);
+                    emit(f, il, "attn_q_a_norm.weight", e.q_lora);
+                    emit(f, il, "attn_q_b.weight", e.q_lora, e.n_head * (nope + rope));
+                } else {
+                    emit(f, il, "attn_q.weight", E, e.n_head * (nope + rope));
+                }
+                emit(f, il, "attn_kv_a_mqa.weight", E, e.kv_lora + rope);
+                emit(f, il, "attn_kv_a_norm.weight", e.kv_lora);
+                emit(f, il, "attn_kv_b.weight", e.kv_lora, e.n_head * (nope + v));
+                emit(f, il, "attn_k_b.weight", nope, e.kv_lora, e.n_head);
+                emit(f, il, "attn_v_b.weight", e.kv_lora, v, e.n_head);
+                emit(f, il, "attn_output.weight", e.n_head * v, E);
+                break;
+            }
+            default: {
+                emit(f, il, "attn_q.weight", E, q);
+                emit(f, il, "attn_k.weight", E, kv);
+                emit(f, il, "attn_v.weight", E, kv);
+                emit(f, il, "attn_output.weight", q, E);
+                const bool qkv_bias = e.layout == catalog_layout::qwen2 || e.layout == catalog_layout::gpt_oss ||
+                                      e.layout == catalog_layout::glm4moe;
+                if (qkv_bias) {
+                    emit(f, il, "attn_q.bias", q);
+                    emit(f, il, "attn_k.bias", kv);
+                    emit(f, il, "attn_v.bias", kv);
+                }
+                if (e.layout == catalog_layout::gpt_oss) {
+                    emit(f, il, "attn_output.bias", E);
+                    emit(f, il, "attn_sinks.weight", e.n_head);
+                }
+                if (e.layout == catalog_layout::qwen3 || e.layout == catalog_layout::qwen3moe ||
+                    e.layout == catalog_layout::gemma3) {
+                    emit(f, il, "attn_q_norm.weight", hd);
+                    emit(f, il, "attn_k_norm.weight", hd);
+                }
+                break;
+            }
+        }
+        if (e.layout == catalog_layout::gemma3) {
+            emit(f, il, "post_attention_norm.weight", E);
+            emit(f, il, "post_ffw_norm.weight", E);
+        }
+        // gpt-oss and glm4moe name the pre-FFN norm post_attention_norm (LLM_TENSOR_ATTN_POST_NORM)
+        if (e.layout == catalog_layout::gpt_oss || e.layout == catalog_layout::glm4moe)
+            emit(f, il, "post_attention_norm.weight", E);
+        else
+            emit(f, il, "ffn_norm.weight", E);
+        if (!moe) {
+            emit(f, il, "ffn_gate.weight", E, e.n_ff);
+            emit(f, il, "ffn_up.weight", E, e.n_ff);
+            emit(f, il, "ffn_down.weight", e.n_ff, E);
+        } else {
+            const std::uint64_t fe = e.n_ff_exp, ne = e.n_expert;
+            emit(f, il, "ffn_gate_inp.weight", E, ne);
+            if (e.layout == catalog_layout::gpt_oss) emit(f, il, "ffn_gate_inp.bias", ne);
+            if (e.layout == catalog_layout::deepseek2 || e.layout == catalog_layout::glm4moe)
+                emit(f, il, "exp_probs_b.bias", ne);
+            emit(f, il, "ffn_gate_exps.weight", E, fe, ne);
+            emit(f, il, "ffn_up_exps.weight", E, fe, ne);
+            emit(f, il, "ffn_down_exps.weight", fe, E, ne);
+            if (e.layout == catalog_layout::gpt_oss) {
+                emit(f, il, "ffn_gate_exps.bias", fe, ne);
+                emit(f, il, "ffn_up_exps.bias", fe, ne);
+                emit(f, il, "ffn_down_exps.bias", E, ne);
+            }
+            if (e.n_expert_shared) {
+                const std::uint64_t fs = fe * e.n_expert_shared;
+                emit(f, il, "ffn_gate_shexp.weight", E, fs);
+                emit(f, il, "ffn_up_shexp.weight", E, fs);
+                emit(f, il, "ffn_down_shexp.weight", fs, E);
+            }
+        }
+        if (ui >= e.n_layer) {  // MTP layer (glm4moe: src/models/glm4-moe.cpp, LLM_TENSOR_NEXTN_*)
+            emit(f, il, "nextn.eh_proj.weight", 2 * E, E);
+            emit(f, il, "nextn.enorm.weight", E);
+            emit(f, il, "nextn.hnorm.weight", E);
+            emit(f, il, "nextn.shared_head_norm.weight", E);
+        }
+    }
+}
+
+/// Counters llama-quantize keeps while it walks the tensors in weights_map order (block, then name).
+struct quantize_state {
+    std::uint32_t n_attention_wv = 0;  ///< attn_v / attn_qkv / attn_kv_b tensors in the model
+    std::uint32_t i_attention_wv = 0;  ///< those seen so far
+    std::uint32_t n_layer_all = 0;     ///< n_layer + MTP layers (n_ffn_down)
+    std::uint32_t i_ffn_down = 0;      ///< ffn_down* tensors seen so far (dense models use it as the layer)
+};
+
+namespace detail {
+[[nodiscard]] constexpr bool has(std::string_view s, std::string_view p) noexcept { return s.find(p) != std::string_view::npos; }
+[[nodiscard]] constexpr bool use_more_bits(std::uint32_t i, std::uint32_t n) noexcept {
+    return i < n / 8 || i >= 7 * n / 8 || (std::int64_t(i) - std::int64_t(n / 8)) % 3 == 2;
+}
+[[nodiscard]] constexpr ggml_type default_type(quant_scheme q) noexcept {
+    switch (q) {
+        case quant_scheme::f16: return ggml_type::f16;
+        case quant_scheme::bf16: return ggml_type::bf16;
+        case quant_scheme::q8_0: return ggml_type::q8_0;
+        case quant_scheme::q6_k: return ggml_type::q6_k;
+        case quant_scheme::q5_k_m: return ggml_type::q5_k;
+        case quant_scheme::q4_k_m: return ggml_type::q4_k;
+        case quant_scheme::q5_0: return ggml_type::q5_0;
+        case quant_scheme::q4_0: return ggml_type::q4_0;
+        case quant_scheme::iq4_xs: return ggml_type::iq4_xs;
+        case quant_scheme::mxfp4_moe: return ggml_type::mxfp4;
+    }
+    return ggml_type::f16;
+}
+/// tensor_type_fallback: a row length that is not a multiple of the block size takes a compatible type.
+[[nodiscard]] constexpr ggml_type fallback(ggml_type t, std::uint64_t ncols) noexcept {
+    if (!type_traits(t).quantized || ncols % block_size(t) == 0) return t;
+    ggml_type r = t;
+    switch (t) {
+        case ggml_type::iq4_xs: r = ggml_type::iq4_nl; break;
+        case ggml_type::q4_k: r = ggml_type::q5_0; break;
+        case ggml_type::q5_k: r = ggml_type::q5_1; break;
+        case ggml_type::q6_k: r = ggml_type::q8_0; break;
+        default: break;
+    }
+    return ncols % block_size(r) == 0 ? r : ggml_type::f16;
+}
+}  // namespace detail
+
+/// The type llama-quantize gives a tensor (src/llama-quant.cpp: tensor_allows_quantization, llama_tensor_get_type,
+/// llama_tensor_get_type_impl without an imatrix, tensor_type_fallback). Call it for the tensors in weights_map order
+/// (llama-model-loader.h weight_name_comparer: block number, then name) so the counters advance as llama.cpp's do.
+[[nodiscard]] constexpr ggml_type quantized_type(const catalog_entry& e, quant_scheme scheme, const catalog_tensor& t,
+                                                 quantize_state& qs) noexcept {
+    using detail::has;
+    const std::string_view n = t.local;
+    // tensor_allows_quantization: 2-D/3-D, name ends in "weight", not a norm, not the router
+    const bool allowed = t.n_dims >= 2 && n.ends_with("weight") && !has(n, "_norm.weight") && !has(n, "ffn_gate_inp.weight");
+    if (!allowed) return t.source_type;
+    const ggml_type def = detail::default_type(scheme);
+    if (!type_traits(def).quantized) return def;
+    const bool is_output = t.layer < 0 && n == "output.weight";
+    const bool is_embd = t.layer < 0 && n == "token_embd.weight";
+    const bool attn_v = has(n, "attn_v.weight") || has(n, "attn_qkv.weight") || has(n, "attn_kv_b.weight");
+    const bool ffn_down = has(n, "ffn_down");
+    const std::uint32_t n_gqa = e.n_head_kv ? e.n_head / e.n_head_kv : 0;
+    ggml_type nt = def;
+    if (is_output || (e.tied_output && is_embd)) {
+        if (scheme == quant_scheme::mxfp4_moe || t.ne[0] % block_size(def) != 0) nt = ggml_type::q8_0;
+        else if (def != ggml_type::q8_0) nt = ggml_type::q6_k;
+    } else if (scheme == quant_scheme::mxfp4_moe) {
+        nt = t.ne[2] > 1 ? ggml_type::mxfp4 : ggml_type::q8_0;
+    } else if (is_embd) {
+        // the schemes here keep the default type for an untied token embedding
+    } else if (attn_v) {
+        if (scheme == quant_scheme::iq4_xs && n_gqa >= 4) nt = ggml_type::q5_k;
+        else if ((scheme == quant_scheme::q4_k_m || scheme == quant_scheme::q5_k_m) &&
+                 detail::use_more_bits(qs.i_attention_wv, qs.n_attention_wv))
+            nt = ggml_type::q6_k;
+        if (e.llm_type_70b && nt == ggml_type::q4_k) nt = ggml_type::q5_k;
+        if (e.n_expert == 8) nt = ggml_type::q8_0;
+        ++qs.i_attention_wv;
+    } else if (ffn_down) {
+        // layer_info: with experts the block comes from the name, otherwise from the running counter
+        const std::uint32_t il = e.n_expert > 1 ? static_cast<std::uint32_t>(t.layer) : qs.i_ffn_down;
+        const std::uint32_t nl = qs.n_layer_all;
+        if (scheme == quant_scheme::q4_k_m) {
+            if (detail::use_more_bits(il, nl)) nt = ggml_type::q6_k;
+        } else if (il < nl / 8 && scheme == quant_scheme::iq4_xs) {
+            nt = ggml_type::q5_k;
+        } else if (scheme == quant_scheme::q5_k_m && detail::use_more_bits(il, nl)) {
+            nt = ggml_type::q6_k;
+        }
+        ++qs.i_ffn_down;
+    } else if (has(n, "attn_k.weight") && e.n_expert == 8) {
+        nt = ggml_type::q8_0;
+    } else if (has(n, "attn_output.weight") && e.n_expert == 8) {
+        if (scheme == quant_scheme::q4_k_m || scheme == quant_scheme::iq4_xs) nt = ggml_type::q5_k;
+    }
+    return detail::fallback(nt, t.ne[0]);
+}
+
+/// Initial quantize_state for a model (init_quantize_state_counters).
+[[nodiscard]] constexpr quantize_state make_quantize_state(const catalog_entry& e) noexcept {
+    quantize_state qs;
+    qs.n_layer_all = e.n_layer + e.n_nextn;
+    for_each_catalog_tensor(e, [&](const catalog_tensor& t) {
+        const std::string_view n = t.local;
+        if (detail::has(n, "attn_v.weight") || detail::has(n, "attn_qkv.weight") || detail::has(n, "attn_kv_b.weight"))
+            ++qs.n_attention_wv;
+    });
+    return qs;
+}
+
+/// Total tensor bytes and elements of a catalog model under a scheme (what llama-bench prints as size and params).
+struct catalog_size {
+    std::uint64_t bytes = 0;   ///< tensor data (bytes)
+    std::uint64_t params = 0;  ///< elements
+};
+
+/// Sums a catalog model's tensors under a scheme, with the per-tensor types quantized_type gives.
+[[nodiscard]] constexpr catalog_size catalog_model_size(const catalog_entry& e, quant_scheme q) noexcept {
+    catalog_size s;
+    quantize_state qs = make_quantize_state(e);
+    for_each_catalog_tensor(e, [&](const catalog_tensor& t) {
+        const ggml_type ty = quantized_type(e, q, t, qs);
+        s.bytes += row_size(ty, t.ne[0]) * t.ne[1] * t.ne[2] * t.ne[3];
+        s.params += t.ne[0] * t.ne[1] * t.ne[2] * t.ne[3];
+    });
+    return s;
+}
+
+}  // namespace llamaplan
+
+#endif  // LLAMAPLAN_CATALOG_HPP
+// ---- end llamaplan/catalog.hpp ----
+// ---- begin llamaplan/perf.hpp ----
+// The throughput model: llama.cpp's decode and prompt-processing speed (tokens/s) from the bytes and FLOPs each
+// device handles per token, the device table's peak figures and a few efficiency constants fitted on published
+// llama-bench results (shared/public; tools/fit_throughput.py).
+#ifndef LLAMAPLAN_PERF_HPP
+#define LLAMAPLAN_PERF_HPP
+
+
+#include <algorithm>
+#include <cstdint>
+#include <string_view>
+
+namespace llamaplan {
+
+/// Work one device (or the host) does per decoded token under a plan.
+struct device_work {
+    std::int32_t device = host_device;        ///< GPU index into machine::devices, or host_device
+    std::uint64_t weight_bytes = 0;           ///< weight bytes read per decoded token (routed experts weighted by n_expert_used / n_expert)
+    std::uint64_t kv_bytes_per_depth = 0;     ///< KV-cache bytes read per decoded token per token of context depth
+    std::uint64_t matmul_flops = 0;           ///< matrix-multiply FLOPs per token (2 x active weight elements on this device)
+    std::uint64_t attn_flops_per_depth = 0;   ///< attention FLOPs per token per token of context depth
+    std::uint32_t layers = 0;                 ///< blocks (of n_layer + output) it runs
+    std::uint64_t kv_bytes_per_depth_swa = 0; ///< like kv_bytes_per_depth, for sliding-window layers (depth capped at n_swa)
+    std::uint64_t attn_flops_per_depth_swa = 0;  ///< like attn_flops_per_depth, for sliding-window layers
+};
+
+/// Everything the throughput model needs besides the machine.
+struct perf_inputs {
+    detail::fixed_vector<device_work, LLAMAPLAN_MAX_DEVICES + 1> work{};  ///< host first, then each GPU that holds anything
+    std::uint64_t host_weights_streamed = 0;  ///< host-resident weight bytes a GPU copies over the link per ubatch in large-batch prefill
+    std::uint32_t device_hops = 0;            ///< device boundaries one token's forward pass crosses
+    std::uint64_t hop_bytes = 0;              ///< activation bytes per token per hop (n_embd x 4)
+    std::uint32_t n_ubatch = 512;             ///< physical batch (tokens)
+    std::uint32_t threads = 0;                ///< CPU threads for decode (0 = physical cores)
+    std::uint32_t threads_batch = 0;          ///< CPU threads for prefill (0 = threads)
+    bool flash_attn = true;                   ///< flash attention on
+    ggml_type weight_type = ggml_type::q4_0;  ///< dominant weight type (for per-type efficiency factors)
+    ggml_type type_k = ggml_type::f16, type_v = ggml_type::f16;  ///< KV cache types
+    std::uint32_t n_swa = 0;                  ///< sliding window (tokens) of the *_swa fields; 0 = none
+    std::uint64_t host_streamed_flops = 0;    ///< matmul FLOPs per token of the host weights a GPU takes over in prefill
+};
+
+/// The workload, as llama-bench's -p / -d.
+struct workload {
+    std::uint32_t prompt_tokens = 512;  ///< -p: prompt tokens processed (tokens)
+    std::uint32_t depth = 0;            ///< -d: context already filled (tokens)
+};
+
+/// What bounds a phase.
+enum class perf_bound : std::uint8_t { memory_bandwidth, compute, link, overhead };
+
+/// A short name for a bound ("memory bandwidth").
+[[nodiscard]] constexpr std::string_view to_string(perf_bound b) noexcept {
+    switch (b) {
+        case perf_bound::memory_bandwidth: return "memory bandwidth";
+        case perf_bound::compute: return "compute";
+        case perf_bound::link: return "host-GPU link";
+        case perf_bound::overhead: return "per-token overhead";
+    }
+    return "?";
+}
+
+/// Predicted speed.
+struct throughput_estimate {
+    double decode_tps = 0;    ///< tokens/s generating at `depth`
+    double prefill_tps = 0;   ///< tokens/s processing a prompt of `prompt_tokens`
+    perf_bound decode_bound{}, prefill_bound{};  ///< what bounds each phase
+    std::int32_t decode_bound_device = host_device, prefill_bound_device = host_device;  ///< the slowest device
+};
+
+/// Kernel families of the CPU backend whose speed differs per weight type (ggml-cpu: repacked Q4_0/IQ4_NL/Q4_K
+/// GEMM, plain vec_dot for the rest).
+enum class cpu_kernel : std::uint8_t { f16, q8_0, q4_0, kquant, iquant };
+
+/// The CPU kernel family of a weight type.
+[[nodiscard]] constexpr cpu_kernel cpu_kernel_of(ggml_type t) noexcept {
+    switch (t) {
+        case ggml_type::f32: case ggml_type::f16: case ggml_type::bf16: return cpu_kernel::f16;
+        case ggml_type::q8_0: return cpu_kernel::q8_0;
+        case ggml_type::q4_0: case ggml_type::iq4_nl: case ggml_type::mxfp4: return cpu_kernel::q4_0;
+        case ggml_type::iq1_s: case ggml_type::iq1_m: case ggml_type::iq2_xxs: case ggml_type::iq2_xs:
+        case ggml_type::iq2_s: case ggml_type::iq3_xxs: case ggml_type::iq3_s: case ggml_type::iq4_xs:
+            return cpu_kernel::iquant;
+        default: return cpu_kernel::kquant;
+    }
+}
+
+/// The efficiency constants: fractions of peak achieved and fixed costs. Fitted by tools/fit_throughput.py on
+/// shared/public (apple_silicon.csv, cuda.csv, cpu.csv) by minimising the median |log error| of bench/throughput;
+/// 15 constants, none per row. `link_efficiency`, `hop_latency_s` and `fa_off_attention_factor` are not fitted (no
+/// rows exercise them): PCIe moves ~80 % of its raw rate, a device hop costs ~10 us, attention without flash
+/// attention takes twice as long (it materialises the KQ matrix).
+struct perf_constants {
+    double bw_gpu = 0.86;            ///< fraction of peak bandwidth a discrete GPU reaches in decode
+    double bw_metal = 0.918;          ///< fraction of peak bandwidth Apple GPUs reach in decode
+    double bw_cpu = 0.728;            ///< fraction of peak bandwidth the CPU reaches with enough threads
+    double layer_overhead_gpu_s = 2.5e-5;    ///< fixed cost per layer per token on a discrete GPU (s)
+    double layer_overhead_metal_s = 1.94e-4;  ///< fixed cost per layer per token on Metal (s)
+    double cpu_thread_reach = 6.24;   ///< one thread reaches cpu_thread_reach / cores of the host bandwidth
+    double mm_gpu = 0.235;            ///< fraction of peak INT8 (quantized) or FP16 matrix rate in GPU prefill
+    double mm_metal = 0.749;          ///< fraction of peak FP16 rate in Metal prefill
+    double cpu_f16 = 0.488;           ///< fraction of peak FP32 FLOP rate, CPU prefill, F16/BF16 weights
+    double cpu_q8_0 = 0.928;          ///< ... Q8_0 weights
+    double cpu_q4_0 = 0.735;          ///< ... Q4_0 / IQ4_NL / MXFP4 (repacked GEMM)
+    double cpu_kquant = 0.459;        ///< ... K-quants and Q5_0 / Q4_1
+    double cpu_iquant = 0.322;        ///< ... i-quants
+    double cpu_decode_compute = 0.882; ///< decode (GEMV) per-thread rate relative to prefill's
+    double mm_gpu_fp16_fallback = 0.551;  ///< fraction of FP16 peak when a GPU has no INT8 units (cuBLAS path)
+    double link_efficiency = 0.8;    ///< fraction of the raw PCIe rate achieved (not fitted)
+    double hop_latency_s = 1.0e-5;   ///< latency of one device hop per token (s; not fitted)
+    double fa_off_attention_factor = 2.0;  ///< attention time multiplier without flash attention (not fitted)
+};
+
+namespace detail {
+/// Defaults when a machine does not state a figure: dual-channel DDR5-4800 (76.8 GB/s), 3.5 GHz x 32 FP32
+/// FLOP/cycle per core, PCIe 4.0 x16.
+inline constexpr double default_host_bandwidth = 76.8e9;
+inline constexpr double default_core_flops = 3.5e9 * 32;
+
+/// Raw PCIe rate (bytes/s) of a link: per-lane rate by generation (PCI-SIG: 2.5/5/8/16/32/64 GT/s, 8b/10b below
+/// gen 3, 128b/130b from gen 3) times lanes; unknown links count as PCIe 4.0 x16.
+[[nodiscard]] constexpr double pcie_bytes_per_s(const device& d) noexcept {
+    constexpr double lane[] = {0, 0.25e9, 0.5e9, 0.985e9, 1.969e9, 3.938e9, 7.877e9};
+    const std::uint32_t gen = d.pcie_generation >= 1 && d.pcie_generation <= 6 ? d.pcie_generation : 4;
+    const std::uint32_t width = d.pcie_width ? d.pcie_width : 16;
+    return lane[gen] * width;
+}
+
+struct peak {
+    double bandwidth = 0;  // bytes/s
+    double matmul = 0;     // FLOP/s for quantized / FP16 matmuls
+    bool unified = false;
+};
+
+[[nodiscard]] constexpr peak device_peak(const device& d, ggml_type wt, const perf_constants& c) noexcept {
+    peak p;
+    p.bandwidth = double(d.bandwidth);
+    double fp16 = double(d.flops), int8 = double(d.int8_ops);
+    if (p.bandwidth == 0 || fp16 == 0) {
+        if (const device_spec* s = match_device(d.name)) {
+            if (p.bandwidth == 0) p.bandwidth = s->bandwidth_gbs * 1e9;
+            if (fp16 == 0) fp16 = s->fp16_tflops * 1e12;
+            if (int8 == 0) int8 = s->int8_tops * 1e12;
+        }
+    }
+    if (p.bandwidth == 0) p.bandwidth = 300e9;  // unknown GPU: a mid-range card
+    if (fp16 == 0) fp16 = 30e12;
+    const bool quantized = type_traits(wt).quantized;
+    if (d.kind == backend::metal) p.matmul = fp16 * c.mm_metal;
+    else if (quantized && int8 > 0 && d.kind == backend::cuda) p.matmul = int8 * c.mm_gpu;  // MMQ (ggml-cuda/mmq.cuh)
+    else p.matmul = fp16 * c.mm_gpu_fp16_fallback;
+    p.unified = d.unified_memory;
+    return p;
+}
+
+[[nodiscard]] constexpr double cpu_kernel_factor(ggml_type wt, const perf_constants& c) noexcept {
+    switch (cpu_kernel_of(wt)) {
+        case cpu_kernel::f16: return c.cpu_f16;
+        case cpu_kernel::q8_0: return c.cpu_q8_0;
+        case cpu_kernel::q4_0: return c.cpu_q4_0;
+        case cpu_kernel::kquant: return c.cpu_kquant;
+        case cpu_kernel::iquant: return c.cpu_iquant;
+    }
+    return c.cpu_kquant;
+}
+
+struct phase_time {
+    double mem = 0, compute = 0, overhead = 0;
+    [[nodiscard]] constexpr double total() const noexcept { return std::max(mem, compute) + overhead; }
+    [[nodiscard]] constexpr perf_bound bound() const noexcept {
+        if (overhead > std::max(mem, compute)) return perf_bound::overhead;
+        return compute > mem ? perf_bound::compute : perf_bound::memory_bandwidth;
+    }
+};
+}  // namespace detail
+
+/// Predicts decode and prefill tokens/s with explicit constants (see perf_constants).
+[[nodiscard]] constexpr throughput_estimate predict_throughput(const machine& hw, const perf_inputs& in, const workload& w,
+                                                               const perf_constants& c) noexcept {
+    throughput_estimate out;
+    const double depth = w.depth;
+    const double n_prompt = std::max<std::uint32_t>(w.prompt_tokens, 1);
+    const double swa_depth = in.n_swa ? std::min<double>(depth, in.n_swa) : depth;
+    // host figures
+    const double cores = hw.host.cpus_physical ? hw.host.cpus_physical : (hw.host.cpus_logical ? hw.host.cpus_logical : 8);
+    const double host_bw = hw.host.bandwidth ? double(hw.host.bandwidth) : detail::default_host_bandwidth;
+    const double host_flops = hw.host.flops ? double(hw.host.flops) : detail::default_core_flops * cores;
+    const double t_dec = in.threads ? std::min<double>(in.threads, hw.host.cpus_logical ? hw.host.cpus_logical : in.threads) : cores;
+    const double t_pp = in.threads_batch ? double(in.threads_batch) : t_dec;
+    const double kfac = detail::cpu_kernel_factor(in.weight_type, c);
+    const double attn_factor = in.flash_attn ? 1.0 : c.fa_off_attention_factor;
+    const bool have_gpu = !hw.devices.empty();
+    // the GPU that takes over host weights in large-batch prefill (ggml-backend.cpp ggml_backend_sched_backend_id_from_cur:
+    // op_offload picks the first backend that supports the op and whose offload_op agrees; CUDA's needs a batch of
+    // at least op_offload_min_batch_size = 32 rows, ggml-cuda.cu ggml_backend_cuda_device_offload_op)
+    const bool offload = have_gpu && in.n_ubatch >= 32 && n_prompt >= 32 && !hw.devices[0].unified_memory &&
+                         in.host_weights_streamed > 0;
+    const std::uint64_t ub = std::max<std::uint32_t>(in.n_ubatch, 1);
+    const double nub = double((std::uint64_t(n_prompt) + ub - 1) / ub);  // ubatches per prompt
+
+    double dec_total = 0, pp_total = 0, dec_worst = -1, pp_worst = -1;
+    for (const auto& wk : in.work) {
+        const bool host = wk.device == host_device || wk.device < 0 || static_cast<std::size_t>(wk.device) >= hw.devices.size();
+        detail::phase_time dec, pp;
+        const double kv_bytes = double(wk.kv_bytes_per_depth) * depth + double(wk.kv_bytes_per_depth_swa) * swa_depth;
+        const double attn_dec = (double(wk.attn_flops_per_depth) * depth + double(wk.attn_flops_per_depth_swa) * swa_depth) * attn_factor;
+        // prefill: each prompt token attends to depth + its position (half the prompt on average)
+        const double ctx_pp = depth + n_prompt / 2;
+        const double swa_pp = in.n_swa ? std::min<double>(ctx_pp, in.n_swa) : ctx_pp;
+        const double attn_pp = n_prompt * (double(wk.attn_flops_per_depth) * ctx_pp + double(wk.attn_flops_per_depth_swa) * swa_pp) * attn_factor;
+        if (host) {
+            const double reach = std::min(1.0, c.cpu_thread_reach * t_dec / cores);
+            const double bw = c.bw_cpu * host_bw * reach;
+            const double per_core = host_flops / cores * kfac;
+            dec.mem = (double(wk.weight_bytes) + kv_bytes) / bw;
+            dec.compute = (double(wk.matmul_flops) + attn_dec) / (per_core * c.cpu_decode_compute * std::min(t_dec, cores));
+            double mm = double(wk.matmul_flops) * n_prompt;
+            if (offload) mm -= double(in.host_streamed_flops) * n_prompt;  // the GPU runs these
+            pp.compute = (std::max(mm, 0.0) + attn_pp) / (per_core * std::min(t_pp, cores));
+            pp.mem = double(wk.weight_bytes) * nub / (c.bw_cpu * host_bw);
+        } else {
+            const device& d = hw.devices[static_cast<std::size_t>(wk.device)];
+            const detail::peak pk = detail::device_peak(d, in.weight_type, c);
+            const bool metal = d.kind == backend::metal;
+            const double bw = pk.bandwidth * (metal ? c.bw_metal : c.bw_gpu);
+            dec.mem = (double(wk.weight_bytes) + kv_bytes) / bw;
+            dec.compute = (double(wk.matmul_flops) + attn_dec) / pk.matmul;
+            dec.overhead = wk.layers * (metal ? c.layer_overhead_metal_s : c.layer_overhead_gpu_s);
+            double mm = double(wk.matmul_flops) * n_prompt;
+            if (offload && wk.device == 0) mm += double(in.host_streamed_flops) * n_prompt;
+            pp.compute = (mm + attn_pp) / pk.matmul;
+            pp.mem = double(wk.weight_bytes) * nub / bw;
+            pp.overhead = nub * wk.layers * (metal ? c.layer_overhead_metal_s : c.layer_overhead_gpu_s);
+        }
+        const double td = dec.total(), tp = pp.total();
+        dec_total += td;
+        pp_total += tp;
+        if (td > dec_worst) { dec_worst = td; out.decode_bound = dec.bound(); out.decode_bound_device = wk.device; }
+        if (tp > pp_worst) { pp_worst = tp; out.prefill_bound = pp.bound(); out.prefill_bound_device = wk.device; }
+    }
+    // device boundaries: activations cross the link, plus a fixed latency per hop
+    if (in.device_hops > 0 && have_gpu) {
+        const double link = detail::pcie_bytes_per_s(hw.devices[0]) * c.link_efficiency;
+        const double hop_dec = in.device_hops * (c.hop_latency_s + double(in.hop_bytes) / link);
+        const double hop_pp = in.device_hops * (c.hop_latency_s * nub + double(in.hop_bytes) * n_prompt / link);
+        dec_total += hop_dec;
+        pp_total += hop_pp;
+        if (hop_dec > dec_worst) { dec_worst = hop_dec; out.decode_bound = perf_bound::link; }
+        if (hop_pp > pp_worst) { pp_worst = hop_pp; out.prefill_bound = perf_bound::link; }
+    }
+    // large-batch prefill with host weights: each ubatch copies them to the GPU
+    if (offload) {
+        const double link = detail::pcie_bytes_per_s(hw.devices[0]) * c.link_efficiency;
+        const double t_link = nub * double(in.host_weights_streamed) / link;
+        pp_total += t_link;
+        if (t_link > pp_worst) { pp_worst = t_link; out.prefill_bound = perf_bound::link; out.prefill_bound_device = 0; }
+    }
+    out.decode_tps = dec_total > 0 ? 1.0 / dec_total : 0;
+    out.prefill_tps = pp_total > 0 ? n_prompt / pp_total : 0;
+    return out;
+}
+
+/// Predicts decode and prefill tokens/s with the fitted constants.
+[[nodiscard]] constexpr throughput_estimate predict_throughput(const machine& hw, const perf_inputs& in, const workload& w) noexcept {
+    return predict_throughput(hw, in, w, perf_constants{});
+}
+
+/// Builds perf_inputs for a model and launch settings by walking its tensors with the memory model's placement
+/// (estimate_memory's layers + tensor_device). Routed experts count n_expert_used / n_expert of their bytes and
+/// FLOPs per decoded token; the token embedding is a row gather (not counted); the KV cache of a layer lives with
+/// the layer (or on the host with -nkvo).
+[[nodiscard]] constexpr result<perf_inputs> make_perf_inputs(const model& m, const machine& hw, const launch_params& p,
+                                                             const memory_estimate& est) noexcept {
+    perf_inputs in;
+    const hparams& hp = m.hp;
+    auto ov = compile_overrides(p, hw);
+    if (!ov) return ov.error();
+    const std::size_t n_dev = hw.devices.size();
+    if (n_dev > LLAMAPLAN_MAX_DEVICES) return make_error(errc::capacity_exceeded, "more devices than LLAMAPLAN_MAX_DEVICES");
+    std::array<device_work, LLAMAPLAN_MAX_DEVICES + 1> acc{};
+    std::array<bool, LLAMAPLAN_MAX_DEVICES + 1> used{};
+    auto slot = [&](std::int32_t dev) -> std::size_t {
+        return dev < 0 || static_cast<std::size_t>(dev) >= n_dev ? 0 : static_cast<std::size_t>(dev) + 1;
+    };
+    for (std::size_t i = 0; i < acc.size(); ++i) acc[i].device = i == 0 ? host_device : static_cast<std::int32_t>(i - 1);
+    used[0] = true;
+
+    // weights
+    std::array<std::uint64_t, ggml_type_count> type_bytes{};
+    const double expert_frac = hp.n_expert ? double(hp.n_expert_used) / double(hp.n_expert) : 1.0;
+    // per layer: does any expert live elsewhere than the layer (each such layer crosses twice)
+    std::uint32_t expert_hops = 0;
+    std::int32_t last_layer_checked = -1;
+    for (const auto& t : m.tensors) {
+        const std::int32_t dev = tensor_device(t, est.layers, p, *ov);
+        const std::size_t s = slot(dev);
+        used[s] = true;
+        if (t.role == tensor_role::token_embedding) continue;  // GET_ROWS: one row per token
+        const std::uint64_t elems = t.ne[0] * t.ne[1] * t.ne[2] * t.ne[3];
+        const bool expert = t.role == tensor_role::ffn_expert;
+        const double frac = expert ? expert_frac : 1.0;
+        acc[s].weight_bytes += static_cast<std::uint64_t>(double(t.bytes) * frac);
+        if (detail::is_matmul_weight(t)) {
+            acc[s].matmul_flops += static_cast<std::uint64_t>(2.0 * double(elems) * frac);
+            if (static_cast<std::uint32_t>(t.type) < ggml_type_count) type_bytes[static_cast<std::uint32_t>(t.type)] += t.bytes;
+            if (dev == host_device && n_dev > 0) {
+                in.host_weights_streamed += t.bytes;  // MUL_MAT(_ID) copies the whole tensor per ubatch
+                in.host_streamed_flops += static_cast<std::uint64_t>(2.0 * double(elems) * frac);
+            }
+        }
+        if (expert && t.layer >= 0 && t.layer != last_layer_checked &&
+            dev != est.layers.of(static_cast<std::uint32_t>(t.layer))) {
+            expert_hops += 2;
+            last_layer_checked = t.layer;
+        }
+    }
+    // dominant weight type
+    std::uint64_t best = 0;
+    for (std::uint32_t i = 0; i < ggml_type_count; ++i)
+        if (type_bytes[i] > best) { best = type_bytes[i]; in.weight_type = static_cast<ggml_type>(i); }
+
+    // layers and hops along the block sequence (input on the host, blocks, output layer)
+    std::int32_t prev = host_device;
+    std::uint32_t hops = 0;
+    for (std::uint32_t il = 0; il <= est.layers.n_layer_all && il < est.layers.device.size(); ++il) {
+        if (il < est.layers.n_layer_all && il >= hp.n_layer) continue;  // MTP layers are not run in decoding
+        const std::int32_t dev = est.layers.of(il);
+        acc[slot(dev)].layers += 1;
+        used[slot(dev)] = true;
+        if (dev != prev) ++hops;
+        prev = dev;
+    }
+    in.device_hops = hops + expert_hops;
+    in.hop_bytes = std::uint64_t(hp.n_embd) * 4;
+
+    // KV cache and attention per token of depth
+    for (std::uint32_t il = 0; il < hp.n_layer; ++il) {
+        if (!hp.has_kv(il)) continue;
+        const std::int32_t layer_dev = est.layers.of(il);
+        const std::int32_t kv_dev = p.offload_kqv ? layer_dev : host_device;
+        const std::uint64_t k = row_size(p.type_k, hp.n_embd_k_gqa(il));
+        const std::uint64_t v = hp.is_mla() ? 0 : row_size(p.type_v, hp.n_embd_v_gqa(il));
+        const std::uint64_t flops = 2ull * hp.head_count(il) * (std::uint64_t(hp.head_size_k(il)) + hp.head_size_v(il));
+        auto& a = acc[slot(kv_dev)];
+        if (hp.is_swa(il)) { a.kv_bytes_per_depth_swa += k + v; acc[slot(layer_dev)].attn_flops_per_depth_swa += flops; }
+        else { a.kv_bytes_per_depth += k + v; acc[slot(layer_dev)].attn_flops_per_depth += flops; }
+        used[slot(kv_dev)] = true;
+    }
+    in.n_swa = hp.n_swa;
+    for (std::size_t i = 0; i <= n_dev; ++i)
+        if (used[i] && !in.work.push_back(acc[i])) return make_error(errc::capacity_exceeded, "too many devices");
+    in.n_ubatch = est.n_ubatch ? est.n_ubatch : p.n_ubatch;
+    in.flash_attn = est.flash_attn;
+    in.type_k = p.type_k;
+    in.type_v = p.type_v;
+    return in;
+}
+
+}  // namespace llamaplan
+
+#endif  // LLAMAPLAN_PERF_HPP
+// ---- end llamaplan/perf.hpp ----
 // ---- begin llamaplan/presets.hpp ----
 #ifndef LLAMAPLAN_PRESETS_HPP
 #define LLAMAPLAN_PRESETS_HPP
@@ -4886,6 +6107,48 @@ constexpr void emit_runtime_config(const plan& pl, const model& m, const model_s
     key("plan");
     emit_json(pl, m, s, hw, model_path, out, target);
     out("}");
+}
+
+/// Emits where every tensor lives under a plan, as JSON (the tensor-override optimizer's analysis): per device its
+/// buffer name, free memory and what the plan puts there; per tensor its name, role, block, bytes and buffer.
+template <class Out>
+constexpr void emit_tensor_analysis(const plan& pl, const model& m, const machine& hw, Out&& out) noexcept {
+    using detail::json_string;
+    using detail::json_u64;
+    auto key = [&](std::string_view k) { json_string(out, k); out(":"); };
+    auto buft = [&](std::int32_t d) { detail::text<32> t; detail::buft_name(t, hw, d); json_string(out, t.view()); };
+    out("{");
+    key("fits"); out(pl.fits ? "true" : "false"); out(",");
+    key("devices"); out("[");
+    for (std::size_t i = 0; i < pl.budgets.size(); ++i) {
+        const auto& b = pl.budgets[i];
+        const device_memory* row = pl.memory.row(b.device);
+        if (i > 0) out(",");
+        out("{");
+        key("buffer"); buft(b.device); out(",");
+        key("name");
+        json_string(out, b.device == host_device ? std::string_view("CPU") : hw.devices[static_cast<std::size_t>(b.device)].name);
+        out(",");
+        key("free"); json_u64(out, b.free); out(",");
+        key("weights"); json_u64(out, row ? row->model : 0); out(",");
+        key("planned"); json_u64(out, b.planned); out(",");
+        key("margin"); json_u64(out, b.margin);
+        out("}");
+    }
+    out("],");
+    key("tensors"); out("[");
+    for (std::size_t i = 0; i < m.tensors.size(); ++i) {
+        const auto& t = m.tensors[i];
+        if (i > 0) out(",");
+        out("{");
+        key("name"); json_string(out, t.name); out(",");
+        key("role"); json_string(out, to_string(t.role)); out(",");
+        key("layer"); if (t.layer < 0) out("null"); else json_u64(out, static_cast<std::uint64_t>(t.layer)); out(",");
+        key("bytes"); json_u64(out, t.bytes); out(",");
+        key("buffer"); buft(pl.place.tensor_device(static_cast<std::uint32_t>(i), t));
+        out("}");
+    }
+    out("]}");
 }
 
 }  // namespace llamaplan

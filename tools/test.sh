@@ -62,4 +62,7 @@ rc=0; $cli plan --no-probe --gpu cuda:1GiB -c 131072 -ngl all >/dev/null 2>&1 ||
 # '-' reads the header from standard input (and stops reading there)
 cat build/gcc/llamaplan-demo-llama3.1-8b-q4_k.gguf | $cli estimate - -c 4096 --json | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["n_ctx"] == 4096, d'
 $cli inspect - < build/gcc/llamaplan-demo-llama3.1-8b-q4_k.gguf | grep -q "^-: llama"
+$cli catalog >/dev/null
+$cli estimate qwen3-30b-a3b:Q4_K_M -c 8192 --gpu "RTX 4090" --cpu-moe --json | python3 -c 'import json,sys; t=json.load(sys.stdin)["throughput"]; assert t["decode_tps"] > 0 and t["prefill_tps"] > 0 and t["prefill_tokens"] == 512 and t["depth"] == 0, t'
+if $cli estimate llama-2-7b:Q4_0 --gpu "RTX 4095" 2>/dev/null; then echo "expected an error for an unknown GPU"; exit 1; fi
 echo "tests: all passed"

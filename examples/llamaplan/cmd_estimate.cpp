@@ -4,11 +4,15 @@
 #include "machine_args.hpp"
 #include "model_arg.hpp"
 
+#include <llamaplan/catalog.hpp>
+#include <llamaplan/gguf/catalog.hpp>
 #include <llamaplan/gguf/file.hpp>
 #include <llamaplan/memory.hpp>
+#include <llamaplan/perf.hpp>
 #include <llamaplan/probe/json.hpp>
 #include <llamaplan/server_args.hpp>
 
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -17,7 +21,7 @@ namespace json = llamaplan::probe::json;
 
 int usage(std::FILE* out) {
     std::fputs(
-        "usage: llamaplan estimate MODEL.gguf [llama-server flags] [options]\n"
+        "usage: llamaplan estimate MODEL.gguf|NAME:QUANT [llama-server flags] [options]\n"
         "       llamaplan estimate [options] -- llama-server -m MODEL.gguf [flags]\n"
         "\n"
         "Predicts llama.cpp's model, KV, recurrent-state, output and compute buffers from the GGUF metadata.\n"
@@ -28,6 +32,9 @@ int usage(std::FILE* out) {
         "\n"
         "options:\n"
         "  --json                      print JSON (bytes) instead of a table\n"
+        "  --pp N                      prompt tokens for the prefill speed prediction (llama-bench -p; default 512)\n"
+        "  --depth D                   context already filled for the decode prediction (llama-bench -d; default 0)\n"
+        "MODEL may be a catalog name such as qwen3-30b-a3b:Q4_K_M (see 'llamaplan catalog').\n"
         "machine (default: the host CPU alone, as a CPU build of llama.cpp sees it; no probing):\n",
         out);
     std::fputs(cli::machine_options::help(), out);
@@ -43,10 +50,20 @@ int cmd_estimate(int argc, char** argv) {
     std::vector<std::string_view> server_argv;
     cli::machine_options machine_opts(/*probe_by_default=*/false);
     bool as_json = false;
+    llamaplan::workload work;
     for (int i = 0; i < argc; ++i) {
         const std::string_view a = argv[i];
         if (a == "-h" || a == "--help") return usage(stdout);
         if (a == "--json") { as_json = true; continue; }
+        if (a == "--pp" || a == "--depth") {
+            char* end = nullptr;
+            const long v = i + 1 < argc ? std::strtol(argv[i + 1], &end, 10) : -1;
+            if (i + 1 >= argc || end == argv[i + 1] || *end != '\0' || v < (a == "--pp" ? 1 : 0) || v > 16777216)
+                return cli::fail("estimate: " + std::string(a) + " needs a token count");
+            (a == "--pp" ? work.prompt_tokens : work.depth) = static_cast<std::uint32_t>(v);
+            ++i;
+            continue;
+        }
         std::string err;
         const int took = machine_opts.consume(argc, argv, i, err);
         if (took < 0) return cli::fail("estimate: " + err);
@@ -75,6 +92,12 @@ int cmd_estimate(int argc, char** argv) {
     auto est = llamaplan::estimate_memory(m, hw, args->params, overhead);
     if (!est) return cli::fail("estimate: " + cli::describe(est.error()));
     const auto& e = *est;
+
+    // predicted speed (llamaplan/perf.hpp)
+    auto perf_in = llamaplan::make_perf_inputs(m, hw, args->params, e);
+    if (!perf_in) return cli::fail("estimate: " + cli::describe(perf_in.error()));
+    perf_in->threads = machine_opts.threads();
+    const auto tput = llamaplan::predict_throughput(hw, *perf_in, work);
 
     char name_buf[32];
     auto name = [&](llamaplan::buffer_ref b) { return std::string(llamaplan::buffer_name(hw, b, name_buf)); };
@@ -129,6 +152,16 @@ int cmd_estimate(int argc, char** argv) {
         o.set("flash_attn", json::value::make_bool(e.flash_attn));
         o.set("n_gpu_layers", json::value::make_u64(e.layers.n_gpu_layers));
         o.set("compute_calibrated", json::value::make_bool(e.compute_calibrated));
+        auto t = json::value::make_object();
+        t.set("decode_tps", json::value::make_double(tput.decode_tps));
+        t.set("prefill_tps", json::value::make_double(tput.prefill_tps));
+        t.set("prefill_tokens", json::value::make_u64(work.prompt_tokens));
+        t.set("depth", json::value::make_u64(work.depth));
+        t.set("decode_bound", json::value::make_string(std::string(llamaplan::to_string(tput.decode_bound))));
+        t.set("decode_bound_device", json::value::make_string(device_label(hw, tput.decode_bound_device)));
+        t.set("prefill_bound", json::value::make_string(std::string(llamaplan::to_string(tput.prefill_bound))));
+        t.set("prefill_bound_device", json::value::make_string(device_label(hw, tput.prefill_bound_device)));
+        o.set("throughput", std::move(t));
         std::printf("%s\n", json::dump(o).c_str());
         return 0;
     }
@@ -158,6 +191,15 @@ int cmd_estimate(int argc, char** argv) {
     for (const auto& d : e.devices)
         std::printf("  %-28s %10s %10s %10s %10s %10s\n", device_label(hw, d.device).c_str(), cli::mib(d.model).c_str(), cli::mib(d.context).c_str(),
                     cli::mib(d.compute).c_str(), cli::mib(d.overhead).c_str(), cli::mib(d.total()).c_str());
+    auto bound = [&](llamaplan::perf_bound b, std::int32_t d) {
+        if (b == llamaplan::perf_bound::link) return std::string("the host-GPU link");
+        return std::string(llamaplan::to_string(b)) + " of " + device_label(hw, d);
+    };
+    std::printf("\npredicted speed (llamaplan/perf.hpp; fitted on published llama-bench results, see README):\n");
+    std::printf("  decode  %8.1f tokens/s at depth %u   (bound: %s)\n", tput.decode_tps, work.depth,
+                bound(tput.decode_bound, tput.decode_bound_device).c_str());
+    std::printf("  prefill %8.1f tokens/s for a %u-token prompt   (bound: %s)\n", tput.prefill_tps, work.prompt_tokens,
+                bound(tput.prefill_bound, tput.prefill_bound_device).c_str());
     if (!e.compute_calibrated)
         std::printf("\nnote: the GPU compute buffers are extrapolated from the CPU measurements (no GPU calibration yet).\n");
     return 0;

@@ -3,6 +3,8 @@
 #include "commands.hpp"
 #include "model_arg.hpp"
 
+#include <llamaplan/catalog.hpp>
+#include <llamaplan/gguf/catalog.hpp>
 #include <llamaplan/gguf/file.hpp>
 #include <llamaplan/probe/json.hpp>
 
@@ -36,7 +38,7 @@ json::value tally_json(const tally& t) {
 }
 
 int usage(std::FILE* out) {
-    std::fputs("usage: llamaplan inspect MODEL.gguf [--json]\n"
+    std::fputs("usage: llamaplan inspect MODEL.gguf|NAME:QUANT [--json]\n"
                "  Prints the architecture, hyper-parameters and a tensor summary by role, layer and type.\n"
                "  A split model opens from any of its parts; a header-only copy (no tensor data) is fine.\n"
                "  MODEL.gguf '-' reads the header from standard input: curl -r 0-8000000 URL | llamaplan inspect -\n",

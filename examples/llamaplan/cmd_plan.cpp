@@ -246,7 +246,7 @@ int cmd_plan(int argc, char** argv) {
     members.push_back({model_path, nullptr, m, nullptr, g});
     members.back().summary = std::make_unique<llamaplan::model_summary>();
     for (const auto& [path, wp] : with) {
-        auto f = llamaplan::gguf::open(path, fe);
+        auto f = cli::load_model_arg(path, fe);
         if (!f) {
             std::fprintf(stderr, "llamaplan: %s: %s\n", fe.path.c_str(), cli::describe(f.error()).c_str());
             return f.error().code == llamaplan::errc::io_error || f.error().code == llamaplan::errc::not_found ? 1 : 2;

@@ -5,10 +5,12 @@
 
 #include "cli.hpp"
 
+#include <llamaplan/devices.hpp>
 #include <llamaplan/memory.hpp>
 #include <llamaplan/probe/machine_file.hpp>
 #include <llamaplan/probe/probe.hpp>
 
+#include <cstdlib>
 #include <deque>
 #include <optional>
 #include <string>
@@ -26,7 +28,11 @@ public:
     /// Help lines for these options.
     [[nodiscard]] static const char* help() {
         return "  --machine FILE              the machine from a file saved by 'llamaplan specs --save FILE'\n"
-               "  --gpu BACKEND:FREE[:NAME]   add a GPU (cuda, rocm, vulkan, metal, sycl), e.g. --gpu cuda:24GiB\n"
+               "  --gpu [BACKEND:]NAME[xN]    add a GPU from the device table: --gpu \"RTX 4090\", --gpu \"vulkan:RTX 4090\",\n"
+               "                              --gpu \"M2 Max\", --gpu H100x8 (eight); repeat to add more\n"
+               "  --gpu BACKEND:FREE[:NAME]   add a GPU by its free memory (cuda, rocm, vulkan, metal, sycl): cuda:24GiB\n"
+               "  --host-bandwidth GB/S       host memory bandwidth, e.g. 96 (dual-channel DDR5-6000 = 2 x 6000 x 8 / 1000)\n"
+               "  --threads N                 CPU threads llama.cpp uses (-t; default: physical cores)\n"
                "  --no-probe                  do not probe this machine: the host alone, plus --gpu devices\n"
                "  --no-repack-cpu             the host CPU does not repack weights (no AVX2/NEON kernels)\n"
                "  --cpu-amx                   llama.cpp was built with AMX for an AMX CPU (weights go to an AMX buffer)\n"
@@ -64,8 +70,26 @@ public:
             base_ = std::move(*loaded);
             return 1;
         }
+        if (a == "--host-bandwidth") {
+            const char* v = value("GB/s");
+            if (!v) return -1;
+            char* end = nullptr;
+            const double gbs = std::strtod(v, &end);
+            if (end == v || !(gbs > 0 && gbs < 1e6)) { err = "bad --host-bandwidth '" + std::string(v) + "' (GB/s)"; return -1; }
+            host_bandwidth_ = static_cast<std::uint64_t>(gbs * 1e9);
+            return 1;
+        }
+        if (a == "--threads") {
+            const char* v = value("a thread count");
+            if (!v) return -1;
+            char* end = nullptr;
+            const long n = std::strtol(v, &end, 10);
+            if (end == v || *end != '\0' || n < 1 || n > 4096) { err = "bad --threads '" + std::string(v) + "'"; return -1; }
+            threads_ = static_cast<std::uint32_t>(n);
+            return 1;
+        }
         if (a == "--gpu") {
-            const char* v = value("BACKEND:FREE[:NAME]");
+            const char* v = value("[BACKEND:]NAME or BACKEND:FREE[:NAME]");
             if (!v) return -1;
             return add_gpu(v, err) ? 1 : -1;
         }
@@ -87,6 +111,7 @@ public:
             devices_.assign(saved.devices.begin(), saved.devices.end());
         }
         devices_.insert(devices_.end(), extra_gpus_.begin(), extra_gpus_.end());
+        if (host_bandwidth_) hw.host.bandwidth = host_bandwidth_;
         hw.host.cpu_repack = hw.host.cpu_repack && host_repack_;
         hw.host.cpu_amx = hw.host.cpu_amx || host_amx_;
         hw.devices = devices_;
@@ -99,30 +124,40 @@ public:
 
     llamaplan::overhead_params overhead{};  ///< --gpu-overhead (the prompt cache is set from -cram by the command)
 
+    /// --threads (0 when not given: the throughput model uses the physical cores).
+    [[nodiscard]] std::uint32_t threads() const noexcept { return threads_; }
+
 private:
     bool add_gpu(const std::string& spec, std::string& err) {
-        const auto c1 = spec.find(':');
-        if (c1 == std::string::npos) { err = "--gpu needs BACKEND:FREE[:NAME], got '" + spec + "'"; return false; }
-        const auto c2 = spec.find(':', c1 + 1);
-        llamaplan::device d;
-        if (!llamaplan::parse_backend(spec.substr(0, c1), d.kind) || d.kind == llamaplan::backend::cpu) {
-            err = "unknown GPU backend '" + spec.substr(0, c1) + "'";
+        auto r = llamaplan::parse_device_spec(spec);  // [BACKEND:]NAME[xN] or BACKEND:FREE[:NAME] (llamaplan/devices.hpp)
+        if (!r) {
+            err = "--gpu '" + spec + "': " + std::string(r.error().what);
+            if (r.error().code == llamaplan::errc::not_found) {
+                std::string_view near[5];
+                const std::size_t n = llamaplan::closest_devices(spec, near);
+                err += "; closest: ";
+                for (std::size_t i = 0; i < n; ++i) err += (i ? ", " : "") + std::string(near[i]);
+                err += " (or give BACKEND:FREE[:NAME], e.g. cuda:24GiB)";
+            }
             return false;
         }
-        const auto mem = parse_bytes(spec.substr(c1 + 1, c2 == std::string::npos ? std::string::npos : c2 - c1 - 1));
-        if (!mem || *mem == 0) { err = "bad GPU memory size in '" + spec + "'"; return false; }
-        d.memory_total = d.memory_free = *mem;
-        names_.push_back(c2 == std::string::npos ? spec.substr(0, c1) + std::to_string(extra_gpus_.size())
-                                                 : spec.substr(c2 + 1));
-        d.name = names_.back();
-        d.unified_memory = d.kind == llamaplan::backend::metal;
-        extra_gpus_.push_back(d);
+        llamaplan::device d = r->dev;
+        if (d.name.empty()) {  // BACKEND:FREE without a name
+            names_.push_back(std::string(llamaplan::to_string(d.kind)) + std::to_string(extra_gpus_.size()));
+            d.name = names_.back();
+        } else if (!r->spec) {  // BACKEND:FREE:NAME: the name views `spec`, which does not outlive this call
+            names_.push_back(std::string(d.name));
+            d.name = names_.back();
+        }
+        for (std::uint32_t k = 0; k < r->count; ++k) extra_gpus_.push_back(d);
         return true;
     }
 
     bool probe_by_default_ = false;
     bool host_repack_ = true;
     bool host_amx_ = false;
+    std::uint64_t host_bandwidth_ = 0;           // --host-bandwidth (bytes/s), 0 = as probed / unknown
+    std::uint32_t threads_ = 0;                  // --threads
     std::optional<llamaplan::probe::probe_result> base_;
     std::deque<std::string> names_;              // stable storage for --gpu names
     std::vector<llamaplan::device> extra_gpus_;  // --gpu devices, after the base machine's

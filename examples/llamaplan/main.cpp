@@ -17,6 +17,7 @@ void usage(std::FILE* out) {
         "  estimate MODEL.gguf [FLAGS]        the buffers llama.cpp allocates, from llama-server's own flags\n"
         "  specs [--json] [--save FILE]       the GPUs, CPU and memory this machine has\n"
         "  demo                               inspect and estimate a built-in model on built-in machines\n"
+        "  catalog [--json]                   models that can be planned by NAME:QUANT before downloading\n"
         "  version                            print the version\n"
         "\n"
         "Run 'llamaplan COMMAND --help' for a command's options.\n",
@@ -35,6 +36,7 @@ int main(int argc, char** argv) {
     if (!std::strcmp(cmd, "estimate")) return cmd_estimate(argc - 2, argv + 2);
     if (!std::strcmp(cmd, "specs")) return cmd_specs(argc - 2, argv + 2);
     if (!std::strcmp(cmd, "demo")) return cmd_demo(argc - 2, argv + 2);
+    if (!std::strcmp(cmd, "catalog")) return cmd_catalog(argc - 2, argv + 2);
     if (!std::strcmp(cmd, "version") || !std::strcmp(cmd, "--version")) {
         std::printf("llamaplan %s\n", LLAMAPLAN_VERSION_STRING);
         return 0;

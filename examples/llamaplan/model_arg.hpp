@@ -1,8 +1,11 @@
-// The model argument every command takes: a GGUF path (any part of a split model), or "-" for a GGUF header on
-// standard input (`curl -r 0-8000000 URL | llamaplan estimate -`): only the header is read, from either.
+// The model argument every command takes: a GGUF path (any part of a split model), "-" for a GGUF header on
+// standard input (`curl -r 0-8000000 URL | llamaplan estimate -`; only the header is read, from either), or a
+// catalog name NAME:QUANT (`qwen3-30b-a3b:Q4_K_M`, see `llamaplan catalog`), planned before downloading anything.
 #ifndef LLAMAPLAN_EXAMPLES_MODEL_ARG_HPP
 #define LLAMAPLAN_EXAMPLES_MODEL_ARG_HPP
 
+#include <llamaplan/catalog.hpp>
+#include <llamaplan/gguf/catalog.hpp>
 #include <llamaplan/gguf/file.hpp>
 
 #include <cstdio>
@@ -20,6 +23,10 @@ namespace cli {
 /// ("-" for standard input).
 [[nodiscard]] inline llamaplan::result<llamaplan::gguf::model_file> load_model_arg(std::string_view path_or_dash,
                                                                                    llamaplan::gguf::file_error& fe) {
+    if (llamaplan::looks_like_catalog_ref(path_or_dash)) {
+        fe.path = std::string(path_or_dash);
+        return llamaplan::gguf::open_catalog(path_or_dash);
+    }
     if (path_or_dash == "-") {
 #if defined(_WIN32)
         (void)_setmode(_fileno(stdin), _O_BINARY);

@@ -41,6 +41,7 @@ struct device {
     std::uint32_t pcie_generation = 0;  ///< current PCIe link generation (0 = unknown)
     std::uint32_t pcie_width = 0;       ///< current PCIe link width (lanes; 0 = unknown)
     bool unified_memory = false;        ///< shares host RAM (Apple silicon, iGPU/APU)
+    std::uint64_t int8_ops = 0;         ///< dense INT8 matrix throughput (op/s); 0 = unknown or none
 };
 
 /// The host: CPU cores and system memory, with container limits already applied.

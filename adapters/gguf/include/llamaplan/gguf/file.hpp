@@ -136,6 +136,15 @@ public:
         return mapped_bytes(std::move(buf));
     }
 
+    /// Holds `bytes` (already in memory, e.g. a header built by the catalog).
+    [[nodiscard]] static mapped_bytes adopt(std::vector<std::byte> bytes) {
+        mapped_bytes m;
+        m.size_ = bytes.size();
+        m.buf_ = std::make_unique_for_overwrite<std::byte[]>(bytes.size());
+        std::copy(bytes.begin(), bytes.end(), m.buf_.get());
+        return m;
+    }
+
     /// The bytes.
     [[nodiscard]] std::span<const std::byte> bytes() const noexcept {
         if (map_ != nullptr) return {static_cast<const std::byte*>(map_), size_};
@@ -448,6 +457,8 @@ public:
     friend result<model_file> finish_model(model_file&& mf, const std::string& path, file_error& fe);
     /// open_source adds its part.
     friend struct detail::model_file_access;
+    /// open_memory fills the private members.
+    friend result<model_file> open_memory(std::vector<std::byte> bytes, std::string name, const parse_options& po);
 
 private:
     std::vector<std::unique_ptr<file_part>> parts_{};
@@ -545,6 +556,26 @@ struct model_file_access {
     if (!hp) { fe = {hp.error(), mf.parts_.front()->path}; return fe.err; }
     mf.hp_ = std::move(*hp);
     return std::move(mf);
+}
+
+/// Opens a single-file GGUF model held in memory (`name` stands for its path in messages and parts()).
+[[nodiscard]] inline result<model_file> open_memory(std::vector<std::byte> bytes, std::string name,
+                                                   const parse_options& po = {}) {
+    model_file mf;
+    auto part = std::make_unique<file_part>();
+    part->path = std::move(name);
+    part->bytes = mapped_bytes::adopt(std::move(bytes));
+    auto r = reader::parse(part->bytes.bytes(), po);
+    if (!r) return r.error();
+    part->header = std::move(*r);
+    mf.parts_.push_back(std::move(part));
+    const reader& h = mf.parts_.front()->header;
+    mf.tensors_.assign(h.tensors().begin(), h.tensors().end());
+    for (const auto& t : h.tensors()) mf.locations_.push_back({0, h.data().offset + t.offset});
+    auto hp = extract_hparams(h);
+    if (!hp) return hp.error();
+    mf.hp_ = std::move(*hp);
+    return mf;
 }
 
 /// Opens a GGUF model (any part of a split model opens them all). On error `fe` names the file concerned.

@@ -4,7 +4,11 @@
 #ifndef LLAMAPLAN_PROBE_BANDWIDTH_HPP
 #define LLAMAPLAN_PROBE_BANDWIDTH_HPP
 
+#include <llamaplan/devices.hpp>
+
 #include <algorithm>
+#include <array>
+#include <iterator>
 #include <chrono>
 #include <cstdint>
 #include <cstring>
@@ -23,99 +27,16 @@ struct bandwidth_entry {
     std::string_view source;  ///< where the figure comes from
 };
 
-// Sources:
-//  [nv]   NVIDIA product pages / datasheets (peak memory bandwidth as listed by the vendor).
-//  [amd]  AMD product pages (peak memory bandwidth as listed by the vendor).
-//  [apl]  /work/shared/public/apple_silicon.csv, column bw_gbs, from llama.cpp discussion #4167's table.
-//  [aplv] Apple's published specification (chip not in the #4167 table).
-/// Peak memory bandwidth of common accelerators and Apple SoCs. Longest matching key wins.
-inline constexpr bandwidth_entry bandwidth_table[] = {
-    // NVIDIA GeForce
-    {"RTX 5090", 1792, "NVIDIA spec (GDDR7, 512-bit, 28 Gbps)"},
-    {"RTX 5080", 960, "NVIDIA spec (GDDR7, 256-bit, 30 Gbps)"},
-    {"RTX 5070 Ti", 896, "NVIDIA spec (GDDR7, 256-bit, 28 Gbps)"},
-    {"RTX 5070", 672, "NVIDIA spec (GDDR7, 192-bit, 28 Gbps)"},
-    {"RTX 5060 Ti", 448, "NVIDIA spec (GDDR7, 128-bit, 28 Gbps)"},
-    {"RTX 4090", 1008, "NVIDIA spec (GDDR6X, 384-bit, 21 Gbps)"},
-    {"RTX 4090 D", 1008, "NVIDIA spec (GDDR6X, 384-bit, 21 Gbps)"},
-    {"RTX 4080 SUPER", 736, "NVIDIA spec (GDDR6X, 256-bit, 23 Gbps)"},
-    {"RTX 4080", 717, "NVIDIA spec (GDDR6X, 256-bit, 22.4 Gbps)"},
-    {"RTX 4070 Ti SUPER", 672, "NVIDIA spec (GDDR6X, 256-bit, 21 Gbps)"},
-    {"RTX 4070 Ti", 504, "NVIDIA spec (GDDR6X, 192-bit, 21 Gbps)"},
-    {"RTX 4070 SUPER", 504, "NVIDIA spec (GDDR6X, 192-bit, 21 Gbps)"},
-    {"RTX 4070", 504, "NVIDIA spec (GDDR6X, 192-bit, 21 Gbps)"},
-    {"RTX 4060 Ti", 288, "NVIDIA spec (GDDR6, 128-bit, 18 Gbps)"},
-    {"RTX 4060", 272, "NVIDIA spec (GDDR6, 128-bit, 17 Gbps)"},
-    {"RTX 3090 Ti", 1008, "NVIDIA spec (GDDR6X, 384-bit, 21 Gbps)"},
-    {"RTX 3090", 936, "NVIDIA spec (GDDR6X, 384-bit, 19.5 Gbps)"},
-    {"RTX 3080 Ti", 912, "NVIDIA spec (GDDR6X, 384-bit, 19 Gbps)"},
-    {"RTX 3080", 760, "NVIDIA spec (10 GB: GDDR6X, 320-bit, 19 Gbps)"},
-    {"RTX 3070", 448, "NVIDIA spec (GDDR6, 256-bit, 14 Gbps)"},
-    {"RTX 3060 Ti", 448, "NVIDIA spec (GDDR6, 256-bit, 14 Gbps)"},
-    {"RTX 3060", 360, "NVIDIA spec (12 GB: GDDR6, 192-bit, 15 Gbps)"},
-    {"RTX 2080 Ti", 616, "NVIDIA spec (GDDR6, 352-bit, 14 Gbps)"},
-    {"TITAN RTX", 672, "NVIDIA spec (GDDR6, 384-bit, 14 Gbps)"},
-    // NVIDIA workstation
-    {"RTX PRO 6000", 1792, "NVIDIA spec (GDDR7, 512-bit)"},
-    {"RTX 6000 Ada", 960, "NVIDIA spec (GDDR6, 384-bit, 20 Gbps)"},
-    {"RTX A6000", 768, "NVIDIA spec (GDDR6, 384-bit, 16 Gbps)"},
-    {"RTX A5000", 768, "NVIDIA spec (GDDR6, 384-bit, 16 Gbps)"},
-    {"RTX A4000", 448, "NVIDIA spec (GDDR6, 256-bit, 14 Gbps)"},
-    {"Quadro RTX 6000", 672, "NVIDIA spec (GDDR6, 384-bit, 14 Gbps)"},
-    {"Quadro RTX 8000", 672, "NVIDIA spec (GDDR6, 384-bit, 14 Gbps)"},
-    // NVIDIA data centre (NVML names: "NVIDIA A100-SXM4-80GB", "NVIDIA A100 80GB PCIe", "NVIDIA H100 80GB HBM3")
-    {"A100-SXM4-80GB", 2039, "NVIDIA A100 datasheet (HBM2e)"},
-    {"A100 80GB PCIe", 1935, "NVIDIA A100 datasheet (HBM2e)"},
-    {"A100-PCIE-40GB", 1555, "NVIDIA A100 datasheet (HBM2)"},
-    {"A100-SXM4-40GB", 1555, "NVIDIA A100 datasheet (HBM2)"},
-    {"A100", 1555, "NVIDIA A100 datasheet (40 GB HBM2; the lowest A100 figure)"},
-    {"H100 80GB HBM3", 3352, "NVIDIA H100 datasheet (SXM5, HBM3)"},
-    {"H100 PCIe", 2039, "NVIDIA H100 datasheet (PCIe, HBM2e)"},
-    {"H100 NVL", 3938, "NVIDIA H100 datasheet (NVL, HBM3)"},
-    {"H100", 2039, "NVIDIA H100 datasheet (PCIe; the lowest H100 figure)"},
-    {"H200", 4800, "NVIDIA H200 datasheet (HBM3e)"},
-    {"GH200", 4000, "NVIDIA GH200 datasheet (96 GB HBM3)"},
-    {"L40S", 864, "NVIDIA L40S datasheet (GDDR6)"},
-    {"L40", 864, "NVIDIA L40 datasheet (GDDR6)"},
-    {"L4", 300, "NVIDIA L4 datasheet (GDDR6)"},
-    {"A10", 600, "NVIDIA A10 datasheet (GDDR6)"},
-    {"A30", 933, "NVIDIA A30 datasheet (HBM2)"},
-    {"A40", 696, "NVIDIA A40 datasheet (GDDR6)"},
-    {"T4", 320, "NVIDIA T4 datasheet (GDDR6)"},
-    {"V100", 900, "NVIDIA V100 datasheet (HBM2; SXM2 and PCIe)"},
-    {"P100", 732, "NVIDIA P100 datasheet (16 GB HBM2)"},
-    {"P40", 346, "NVIDIA P40 datasheet (GDDR5)"},
-    {"M40", 288, "NVIDIA M40 datasheet (GDDR5)"},
-    {"GB10", 273, "NVIDIA DGX Spark spec (LPDDR5x, unified)"},
-    // AMD
-    {"RX 9070 XT", 640, "AMD spec (GDDR6, 256-bit, 20 Gbps)"},
-    {"RX 7900 XTX", 960, "AMD spec (GDDR6, 384-bit, 20 Gbps)"},
-    {"RX 7900 XT", 800, "AMD spec (GDDR6, 320-bit, 20 Gbps)"},
-    {"RX 7800 XT", 624, "AMD spec (GDDR6, 256-bit, 19.5 Gbps)"},
-    {"RX 6900 XT", 512, "AMD spec (GDDR6, 256-bit, 16 Gbps)"},
-    {"RX 6800 XT", 512, "AMD spec (GDDR6, 256-bit, 16 Gbps)"},
-    {"MI300X", 5300, "AMD Instinct MI300X datasheet (HBM3)"},
-    {"MI250X", 3277, "AMD Instinct MI250X datasheet (HBM2e)"},
-    {"MI210", 1638, "AMD Instinct MI210 datasheet (HBM2e)"},
-    // Apple silicon (brand string "Apple M2 Pro")
-    {"M1", 68, "apple_silicon.csv (llama.cpp discussion #4167)"},
-    {"M1 Pro", 200, "apple_silicon.csv (llama.cpp discussion #4167)"},
-    {"M1 Max", 400, "apple_silicon.csv (llama.cpp discussion #4167)"},
-    {"M1 Ultra", 800, "apple_silicon.csv (llama.cpp discussion #4167)"},
-    {"M2", 100, "apple_silicon.csv (llama.cpp discussion #4167)"},
-    {"M2 Pro", 200, "apple_silicon.csv (llama.cpp discussion #4167)"},
-    {"M2 Max", 400, "apple_silicon.csv (llama.cpp discussion #4167)"},
-    {"M2 Ultra", 800, "apple_silicon.csv (llama.cpp discussion #4167)"},
-    {"M3", 100, "apple_silicon.csv (llama.cpp discussion #4167)"},
-    {"M3 Pro", 150, "apple_silicon.csv (llama.cpp discussion #4167)"},
-    {"M3 Max", 400, "apple_silicon.csv (llama.cpp discussion #4167; 40-core GPU variant)"},
-    {"M3 Ultra", 800, "apple_silicon.csv (llama.cpp discussion #4167)"},
-    {"M4", 120, "Apple M4 specification (not in #4167 table)"},
-    {"M4 Pro", 273, "apple_silicon.csv (llama.cpp discussion #4167)"},
-    {"M4 Max", 410, "apple_silicon.csv (llama.cpp discussion #4167; 32-core GPU variant, the lower figure)"},
-    {"M5", 153, "apple_silicon.csv (M5 row; see its notes column)"},
-    {"M5 Max", 614, "apple_silicon.csv (M5 Max row; see its notes column)"},
-};
+/// Peak memory bandwidth of common accelerators and Apple SoCs, one row per row of the core's device table
+/// (include/llamaplan/devices.hpp, the single source of these figures and their sources). Longest matching key wins.
+[[nodiscard]] constexpr std::array<bandwidth_entry, std::size(device_table)> make_bandwidth_table() noexcept {
+    std::array<bandwidth_entry, std::size(device_table)> t{};
+    for (std::size_t i = 0; i < t.size(); ++i)
+        t[i] = {device_table[i].name, static_cast<std::uint64_t>(device_table[i].bandwidth_gbs), device_table[i].source};
+    return t;
+}
+/// The table lookup_bandwidth searches.
+inline constexpr auto bandwidth_table = make_bandwidth_table();
 
 namespace detail {
 [[nodiscard]] constexpr char lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
@@ -152,13 +73,8 @@ namespace detail {
     return static_cast<std::uint64_t>(bus_width_bits) / 8 * static_cast<std::uint64_t>(mem_clock_mhz) * 1000000ull * 2;
 }
 
-/// Peak DRAM bandwidth (bytes/s) = transfers/s x bytes per transfer per channel x channels.
-/// DDR4/DDR5 DIMM channels are 64 bits wide (DDR5's two 32-bit subchannels together); e.g. dual-channel
-/// DDR5-6000 = 6000e6 x 8 x 2 = 96 GB/s (JEDEC JESD79-4/-5 data rates).
-[[nodiscard]] constexpr std::uint64_t dram_bandwidth(std::uint64_t mega_transfers, std::uint32_t channels,
-                                                     std::uint32_t channel_bits = 64) noexcept {
-    return mega_transfers * 1000000ull * (channel_bits / 8) * channels;
-}
+/// Peak DRAM bandwidth (bytes/s): the core's channels x MT/s x 8 bytes arithmetic (llamaplan/devices.hpp).
+using llamaplan::dram_bandwidth;
 
 /// Measures host memory read bandwidth (bytes/s) by summing a buffer with `threads` threads for at most
 /// about `budget` (0.5 s by default). Opt-in: it allocates `bytes` (64 MiB default) and burns CPU time.

@@ -1,0 +1,371 @@
+// SPDX-License-Identifier: MIT
+// The throughput model: llama.cpp's decode and prompt-processing speed (tokens/s) from the bytes and FLOPs each
+// device handles per token, the device table's peak figures and a few efficiency constants fitted on published
+// llama-bench results (shared/public; tools/fit_throughput.py).
+#ifndef LLAMAPLAN_PERF_HPP
+#define LLAMAPLAN_PERF_HPP
+
+#include <llamaplan/config.hpp>
+#include <llamaplan/detail/fixed_vector.hpp>
+#include <llamaplan/devices.hpp>
+#include <llamaplan/ggml_types.hpp>
+#include <llamaplan/machine.hpp>
+#include <llamaplan/memory.hpp>
+#include <llamaplan/model.hpp>
+#include <llamaplan/params.hpp>
+#include <llamaplan/placement.hpp>
+#include <llamaplan/result.hpp>
+
+#include <algorithm>
+#include <cstdint>
+#include <string_view>
+
+namespace llamaplan {
+
+/// Work one device (or the host) does per decoded token under a plan.
+struct device_work {
+    std::int32_t device = host_device;        ///< GPU index into machine::devices, or host_device
+    std::uint64_t weight_bytes = 0;           ///< weight bytes read per decoded token (routed experts weighted by n_expert_used / n_expert)
+    std::uint64_t kv_bytes_per_depth = 0;     ///< KV-cache bytes read per decoded token per token of context depth
+    std::uint64_t matmul_flops = 0;           ///< matrix-multiply FLOPs per token (2 x active weight elements on this device)
+    std::uint64_t attn_flops_per_depth = 0;   ///< attention FLOPs per token per token of context depth
+    std::uint32_t layers = 0;                 ///< blocks (of n_layer + output) it runs
+    std::uint64_t kv_bytes_per_depth_swa = 0; ///< like kv_bytes_per_depth, for sliding-window layers (depth capped at n_swa)
+    std::uint64_t attn_flops_per_depth_swa = 0;  ///< like attn_flops_per_depth, for sliding-window layers
+};
+
+/// Everything the throughput model needs besides the machine.
+struct perf_inputs {
+    detail::fixed_vector<device_work, LLAMAPLAN_MAX_DEVICES + 1> work{};  ///< host first, then each GPU that holds anything
+    std::uint64_t host_weights_streamed = 0;  ///< host-resident weight bytes a GPU copies over the link per ubatch in large-batch prefill
+    std::uint32_t device_hops = 0;            ///< device boundaries one token's forward pass crosses
+    std::uint64_t hop_bytes = 0;              ///< activation bytes per token per hop (n_embd x 4)
+    std::uint32_t n_ubatch = 512;             ///< physical batch (tokens)
+    std::uint32_t threads = 0;                ///< CPU threads for decode (0 = physical cores)
+    std::uint32_t threads_batch = 0;          ///< CPU threads for prefill (0 = threads)
+    bool flash_attn = true;                   ///< flash attention on
+    ggml_type weight_type = ggml_type::q4_0;  ///< dominant weight type (for per-type efficiency factors)
+    ggml_type type_k = ggml_type::f16, type_v = ggml_type::f16;  ///< KV cache types
+    std::uint32_t n_swa = 0;                  ///< sliding window (tokens) of the *_swa fields; 0 = none
+    std::uint64_t host_streamed_flops = 0;    ///< matmul FLOPs per token of the host weights a GPU takes over in prefill
+};
+
+/// The workload, as llama-bench's -p / -d.
+struct workload {
+    std::uint32_t prompt_tokens = 512;  ///< -p: prompt tokens processed (tokens)
+    std::uint32_t depth = 0;            ///< -d: context already filled (tokens)
+};
+
+/// What bounds a phase.
+enum class perf_bound : std::uint8_t { memory_bandwidth, compute, link, overhead };
+
+/// A short name for a bound ("memory bandwidth").
+[[nodiscard]] constexpr std::string_view to_string(perf_bound b) noexcept {
+    switch (b) {
+        case perf_bound::memory_bandwidth: return "memory bandwidth";
+        case perf_bound::compute: return "compute";
+        case perf_bound::link: return "host-GPU link";
+        case perf_bound::overhead: return "per-token overhead";
+    }
+    return "?";
+}
+
+/// Predicted speed.
+struct throughput_estimate {
+    double decode_tps = 0;    ///< tokens/s generating at `depth`
+    double prefill_tps = 0;   ///< tokens/s processing a prompt of `prompt_tokens`
+    perf_bound decode_bound{}, prefill_bound{};  ///< what bounds each phase
+    std::int32_t decode_bound_device = host_device, prefill_bound_device = host_device;  ///< the slowest device
+};
+
+/// Kernel families of the CPU backend whose speed differs per weight type (ggml-cpu: repacked Q4_0/IQ4_NL/Q4_K
+/// GEMM, plain vec_dot for the rest).
+enum class cpu_kernel : std::uint8_t { f16, q8_0, q4_0, kquant, iquant };
+
+/// The CPU kernel family of a weight type.
+[[nodiscard]] constexpr cpu_kernel cpu_kernel_of(ggml_type t) noexcept {
+    switch (t) {
+        case ggml_type::f32: case ggml_type::f16: case ggml_type::bf16: return cpu_kernel::f16;
+        case ggml_type::q8_0: return cpu_kernel::q8_0;
+        case ggml_type::q4_0: case ggml_type::iq4_nl: case ggml_type::mxfp4: return cpu_kernel::q4_0;
+        case ggml_type::iq1_s: case ggml_type::iq1_m: case ggml_type::iq2_xxs: case ggml_type::iq2_xs:
+        case ggml_type::iq2_s: case ggml_type::iq3_xxs: case ggml_type::iq3_s: case ggml_type::iq4_xs:
+            return cpu_kernel::iquant;
+        default: return cpu_kernel::kquant;
+    }
+}
+
+/// The efficiency constants: fractions of peak achieved and fixed costs. Fitted by tools/fit_throughput.py on
+/// shared/public (apple_silicon.csv, cuda.csv, cpu.csv) by minimising the median |log error| of bench/throughput;
+/// 15 constants, none per row. `link_efficiency`, `hop_latency_s` and `fa_off_attention_factor` are not fitted (no
+/// rows exercise them): PCIe moves ~80 % of its raw rate, a device hop costs ~10 us, attention without flash
+/// attention takes twice as long (it materialises the KQ matrix).
+struct perf_constants {
+    double bw_gpu = 0.86;            ///< fraction of peak bandwidth a discrete GPU reaches in decode
+    double bw_metal = 0.918;          ///< fraction of peak bandwidth Apple GPUs reach in decode
+    double bw_cpu = 0.728;            ///< fraction of peak bandwidth the CPU reaches with enough threads
+    double layer_overhead_gpu_s = 2.5e-5;    ///< fixed cost per layer per token on a discrete GPU (s)
+    double layer_overhead_metal_s = 1.94e-4;  ///< fixed cost per layer per token on Metal (s)
+    double cpu_thread_reach = 6.24;   ///< one thread reaches cpu_thread_reach / cores of the host bandwidth
+    double mm_gpu = 0.235;            ///< fraction of peak INT8 (quantized) or FP16 matrix rate in GPU prefill
+    double mm_metal = 0.749;          ///< fraction of peak FP16 rate in Metal prefill
+    double cpu_f16 = 0.488;           ///< fraction of peak FP32 FLOP rate, CPU prefill, F16/BF16 weights
+    double cpu_q8_0 = 0.928;          ///< ... Q8_0 weights
+    double cpu_q4_0 = 0.735;          ///< ... Q4_0 / IQ4_NL / MXFP4 (repacked GEMM)
+    double cpu_kquant = 0.459;        ///< ... K-quants and Q5_0 / Q4_1
+    double cpu_iquant = 0.322;        ///< ... i-quants
+    double cpu_decode_compute = 0.882; ///< decode (GEMV) per-thread rate relative to prefill's
+    double mm_gpu_fp16_fallback = 0.551;  ///< fraction of FP16 peak when a GPU has no INT8 units (cuBLAS path)
+    double link_efficiency = 0.8;    ///< fraction of the raw PCIe rate achieved (not fitted)
+    double hop_latency_s = 1.0e-5;   ///< latency of one device hop per token (s; not fitted)
+    double fa_off_attention_factor = 2.0;  ///< attention time multiplier without flash attention (not fitted)
+};
+
+namespace detail {
+/// Defaults when a machine does not state a figure: dual-channel DDR5-4800 (76.8 GB/s), 3.5 GHz x 32 FP32
+/// FLOP/cycle per core, PCIe 4.0 x16.
+inline constexpr double default_host_bandwidth = 76.8e9;
+inline constexpr double default_core_flops = 3.5e9 * 32;
+
+/// Raw PCIe rate (bytes/s) of a link: per-lane rate by generation (PCI-SIG: 2.5/5/8/16/32/64 GT/s, 8b/10b below
+/// gen 3, 128b/130b from gen 3) times lanes; unknown links count as PCIe 4.0 x16.
+[[nodiscard]] constexpr double pcie_bytes_per_s(const device& d) noexcept {
+    constexpr double lane[] = {0, 0.25e9, 0.5e9, 0.985e9, 1.969e9, 3.938e9, 7.877e9};
+    const std::uint32_t gen = d.pcie_generation >= 1 && d.pcie_generation <= 6 ? d.pcie_generation : 4;
+    const std::uint32_t width = d.pcie_width ? d.pcie_width : 16;
+    return lane[gen] * width;
+}
+
+struct peak {
+    double bandwidth = 0;  // bytes/s
+    double matmul = 0;     // FLOP/s for quantized / FP16 matmuls
+    bool unified = false;
+};
+
+[[nodiscard]] constexpr peak device_peak(const device& d, ggml_type wt, const perf_constants& c) noexcept {
+    peak p;
+    p.bandwidth = double(d.bandwidth);
+    double fp16 = double(d.flops), int8 = double(d.int8_ops);
+    if (p.bandwidth == 0 || fp16 == 0) {
+        if (const device_spec* s = match_device(d.name)) {
+            if (p.bandwidth == 0) p.bandwidth = s->bandwidth_gbs * 1e9;
+            if (fp16 == 0) fp16 = s->fp16_tflops * 1e12;
+            if (int8 == 0) int8 = s->int8_tops * 1e12;
+        }
+    }
+    if (p.bandwidth == 0) p.bandwidth = 300e9;  // unknown GPU: a mid-range card
+    if (fp16 == 0) fp16 = 30e12;
+    const bool quantized = type_traits(wt).quantized;
+    if (d.kind == backend::metal) p.matmul = fp16 * c.mm_metal;
+    else if (quantized && int8 > 0 && d.kind == backend::cuda) p.matmul = int8 * c.mm_gpu;  // MMQ (ggml-cuda/mmq.cuh)
+    else p.matmul = fp16 * c.mm_gpu_fp16_fallback;
+    p.unified = d.unified_memory;
+    return p;
+}
+
+[[nodiscard]] constexpr double cpu_kernel_factor(ggml_type wt, const perf_constants& c) noexcept {
+    switch (cpu_kernel_of(wt)) {
+        case cpu_kernel::f16: return c.cpu_f16;
+        case cpu_kernel::q8_0: return c.cpu_q8_0;
+        case cpu_kernel::q4_0: return c.cpu_q4_0;
+        case cpu_kernel::kquant: return c.cpu_kquant;
+        case cpu_kernel::iquant: return c.cpu_iquant;
+    }
+    return c.cpu_kquant;
+}
+
+struct phase_time {
+    double mem = 0, compute = 0, overhead = 0;
+    [[nodiscard]] constexpr double total() const noexcept { return std::max(mem, compute) + overhead; }
+    [[nodiscard]] constexpr perf_bound bound() const noexcept {
+        if (overhead > std::max(mem, compute)) return perf_bound::overhead;
+        return compute > mem ? perf_bound::compute : perf_bound::memory_bandwidth;
+    }
+};
+}  // namespace detail
+
+/// Predicts decode and prefill tokens/s with explicit constants (see perf_constants).
+[[nodiscard]] constexpr throughput_estimate predict_throughput(const machine& hw, const perf_inputs& in, const workload& w,
+                                                               const perf_constants& c) noexcept {
+    throughput_estimate out;
+    const double depth = w.depth;
+    const double n_prompt = std::max<std::uint32_t>(w.prompt_tokens, 1);
+    const double swa_depth = in.n_swa ? std::min<double>(depth, in.n_swa) : depth;
+    // host figures
+    const double cores = hw.host.cpus_physical ? hw.host.cpus_physical : (hw.host.cpus_logical ? hw.host.cpus_logical : 8);
+    const double host_bw = hw.host.bandwidth ? double(hw.host.bandwidth) : detail::default_host_bandwidth;
+    const double host_flops = hw.host.flops ? double(hw.host.flops) : detail::default_core_flops * cores;
+    const double t_dec = in.threads ? std::min<double>(in.threads, hw.host.cpus_logical ? hw.host.cpus_logical : in.threads) : cores;
+    const double t_pp = in.threads_batch ? double(in.threads_batch) : t_dec;
+    const double kfac = detail::cpu_kernel_factor(in.weight_type, c);
+    const double attn_factor = in.flash_attn ? 1.0 : c.fa_off_attention_factor;
+    const bool have_gpu = !hw.devices.empty();
+    // the GPU that takes over host weights in large-batch prefill (ggml-backend.cpp ggml_backend_sched_backend_id_from_cur:
+    // op_offload picks the first backend that supports the op and whose offload_op agrees; CUDA's needs a batch of
+    // at least op_offload_min_batch_size = 32 rows, ggml-cuda.cu ggml_backend_cuda_device_offload_op)
+    const bool offload = have_gpu && in.n_ubatch >= 32 && n_prompt >= 32 && !hw.devices[0].unified_memory &&
+                         in.host_weights_streamed > 0;
+    const std::uint64_t ub = std::max<std::uint32_t>(in.n_ubatch, 1);
+    const double nub = double((std::uint64_t(n_prompt) + ub - 1) / ub);  // ubatches per prompt
+
+    double dec_total = 0, pp_total = 0, dec_worst = -1, pp_worst = -1;
+    for (const auto& wk : in.work) {
+        const bool host = wk.device == host_device || wk.device < 0 || static_cast<std::size_t>(wk.device) >= hw.devices.size();
+        detail::phase_time dec, pp;
+        const double kv_bytes = double(wk.kv_bytes_per_depth) * depth + double(wk.kv_bytes_per_depth_swa) * swa_depth;
+        const double attn_dec = (double(wk.attn_flops_per_depth) * depth + double(wk.attn_flops_per_depth_swa) * swa_depth) * attn_factor;
+        // prefill: each prompt token attends to depth + its position (half the prompt on average)
+        const double ctx_pp = depth + n_prompt / 2;
+        const double swa_pp = in.n_swa ? std::min<double>(ctx_pp, in.n_swa) : ctx_pp;
+        const double attn_pp = n_prompt * (double(wk.attn_flops_per_depth) * ctx_pp + double(wk.attn_flops_per_depth_swa) * swa_pp) * attn_factor;
+        if (host) {
+            const double reach = std::min(1.0, c.cpu_thread_reach * t_dec / cores);
+            const double bw = c.bw_cpu * host_bw * reach;
+            const double per_core = host_flops / cores * kfac;
+            dec.mem = (double(wk.weight_bytes) + kv_bytes) / bw;
+            dec.compute = (double(wk.matmul_flops) + attn_dec) / (per_core * c.cpu_decode_compute * std::min(t_dec, cores));
+            double mm = double(wk.matmul_flops) * n_prompt;
+            if (offload) mm -= double(in.host_streamed_flops) * n_prompt;  // the GPU runs these
+            pp.compute = (std::max(mm, 0.0) + attn_pp) / (per_core * std::min(t_pp, cores));
+            pp.mem = double(wk.weight_bytes) * nub / (c.bw_cpu * host_bw);
+        } else {
+            const device& d = hw.devices[static_cast<std::size_t>(wk.device)];
+            const detail::peak pk = detail::device_peak(d, in.weight_type, c);
+            const bool metal = d.kind == backend::metal;
+            const double bw = pk.bandwidth * (metal ? c.bw_metal : c.bw_gpu);
+            dec.mem = (double(wk.weight_bytes) + kv_bytes) / bw;
+            dec.compute = (double(wk.matmul_flops) + attn_dec) / pk.matmul;
+            dec.overhead = wk.layers * (metal ? c.layer_overhead_metal_s : c.layer_overhead_gpu_s);
+            double mm = double(wk.matmul_flops) * n_prompt;
+            if (offload && wk.device == 0) mm += double(in.host_streamed_flops) * n_prompt;
+            pp.compute = (mm + attn_pp) / pk.matmul;
+            pp.mem = double(wk.weight_bytes) * nub / bw;
+            pp.overhead = nub * wk.layers * (metal ? c.layer_overhead_metal_s : c.layer_overhead_gpu_s);
+        }
+        const double td = dec.total(), tp = pp.total();
+        dec_total += td;
+        pp_total += tp;
+        if (td > dec_worst) { dec_worst = td; out.decode_bound = dec.bound(); out.decode_bound_device = wk.device; }
+        if (tp > pp_worst) { pp_worst = tp; out.prefill_bound = pp.bound(); out.prefill_bound_device = wk.device; }
+    }
+    // device boundaries: activations cross the link, plus a fixed latency per hop
+    if (in.device_hops > 0 && have_gpu) {
+        const double link = detail::pcie_bytes_per_s(hw.devices[0]) * c.link_efficiency;
+        const double hop_dec = in.device_hops * (c.hop_latency_s + double(in.hop_bytes) / link);
+        const double hop_pp = in.device_hops * (c.hop_latency_s * nub + double(in.hop_bytes) * n_prompt / link);
+        dec_total += hop_dec;
+        pp_total += hop_pp;
+        if (hop_dec > dec_worst) { dec_worst = hop_dec; out.decode_bound = perf_bound::link; }
+        if (hop_pp > pp_worst) { pp_worst = hop_pp; out.prefill_bound = perf_bound::link; }
+    }
+    // large-batch prefill with host weights: each ubatch copies them to the GPU
+    if (offload) {
+        const double link = detail::pcie_bytes_per_s(hw.devices[0]) * c.link_efficiency;
+        const double t_link = nub * double(in.host_weights_streamed) / link;
+        pp_total += t_link;
+        if (t_link > pp_worst) { pp_worst = t_link; out.prefill_bound = perf_bound::link; out.prefill_bound_device = 0; }
+    }
+    out.decode_tps = dec_total > 0 ? 1.0 / dec_total : 0;
+    out.prefill_tps = pp_total > 0 ? n_prompt / pp_total : 0;
+    return out;
+}
+
+/// Predicts decode and prefill tokens/s with the fitted constants.
+[[nodiscard]] constexpr throughput_estimate predict_throughput(const machine& hw, const perf_inputs& in, const workload& w) noexcept {
+    return predict_throughput(hw, in, w, perf_constants{});
+}
+
+/// Builds perf_inputs for a model and launch settings by walking its tensors with the memory model's placement
+/// (estimate_memory's layers + tensor_device). Routed experts count n_expert_used / n_expert of their bytes and
+/// FLOPs per decoded token; the token embedding is a row gather (not counted); the KV cache of a layer lives with
+/// the layer (or on the host with -nkvo).
+[[nodiscard]] constexpr result<perf_inputs> make_perf_inputs(const model& m, const machine& hw, const launch_params& p,
+                                                             const memory_estimate& est) noexcept {
+    perf_inputs in;
+    const hparams& hp = m.hp;
+    auto ov = compile_overrides(p, hw);
+    if (!ov) return ov.error();
+    const std::size_t n_dev = hw.devices.size();
+    if (n_dev > LLAMAPLAN_MAX_DEVICES) return make_error(errc::capacity_exceeded, "more devices than LLAMAPLAN_MAX_DEVICES");
+    std::array<device_work, LLAMAPLAN_MAX_DEVICES + 1> acc{};
+    std::array<bool, LLAMAPLAN_MAX_DEVICES + 1> used{};
+    auto slot = [&](std::int32_t dev) -> std::size_t {
+        return dev < 0 || static_cast<std::size_t>(dev) >= n_dev ? 0 : static_cast<std::size_t>(dev) + 1;
+    };
+    for (std::size_t i = 0; i < acc.size(); ++i) acc[i].device = i == 0 ? host_device : static_cast<std::int32_t>(i - 1);
+    used[0] = true;
+
+    // weights
+    std::array<std::uint64_t, ggml_type_count> type_bytes{};
+    const double expert_frac = hp.n_expert ? double(hp.n_expert_used) / double(hp.n_expert) : 1.0;
+    // per layer: does any expert live elsewhere than the layer (each such layer crosses twice)
+    std::uint32_t expert_hops = 0;
+    std::int32_t last_layer_checked = -1;
+    for (const auto& t : m.tensors) {
+        const std::int32_t dev = tensor_device(t, est.layers, p, *ov);
+        const std::size_t s = slot(dev);
+        used[s] = true;
+        if (t.role == tensor_role::token_embedding) continue;  // GET_ROWS: one row per token
+        const std::uint64_t elems = t.ne[0] * t.ne[1] * t.ne[2] * t.ne[3];
+        const bool expert = t.role == tensor_role::ffn_expert;
+        const double frac = expert ? expert_frac : 1.0;
+        acc[s].weight_bytes += static_cast<std::uint64_t>(double(t.bytes) * frac);
+        if (detail::is_matmul_weight(t)) {
+            acc[s].matmul_flops += static_cast<std::uint64_t>(2.0 * double(elems) * frac);
+            if (static_cast<std::uint32_t>(t.type) < ggml_type_count) type_bytes[static_cast<std::uint32_t>(t.type)] += t.bytes;
+            if (dev == host_device && n_dev > 0) {
+                in.host_weights_streamed += t.bytes;  // MUL_MAT(_ID) copies the whole tensor per ubatch
+                in.host_streamed_flops += static_cast<std::uint64_t>(2.0 * double(elems) * frac);
+            }
+        }
+        if (expert && t.layer >= 0 && t.layer != last_layer_checked &&
+            dev != est.layers.of(static_cast<std::uint32_t>(t.layer))) {
+            expert_hops += 2;
+            last_layer_checked = t.layer;
+        }
+    }
+    // dominant weight type
+    std::uint64_t best = 0;
+    for (std::uint32_t i = 0; i < ggml_type_count; ++i)
+        if (type_bytes[i] > best) { best = type_bytes[i]; in.weight_type = static_cast<ggml_type>(i); }
+
+    // layers and hops along the block sequence (input on the host, blocks, output layer)
+    std::int32_t prev = host_device;
+    std::uint32_t hops = 0;
+    for (std::uint32_t il = 0; il <= est.layers.n_layer_all && il < est.layers.device.size(); ++il) {
+        if (il < est.layers.n_layer_all && il >= hp.n_layer) continue;  // MTP layers are not run in decoding
+        const std::int32_t dev = est.layers.of(il);
+        acc[slot(dev)].layers += 1;
+        used[slot(dev)] = true;
+        if (dev != prev) ++hops;
+        prev = dev;
+    }
+    in.device_hops = hops + expert_hops;
+    in.hop_bytes = std::uint64_t(hp.n_embd) * 4;
+
+    // KV cache and attention per token of depth
+    for (std::uint32_t il = 0; il < hp.n_layer; ++il) {
+        if (!hp.has_kv(il)) continue;
+        const std::int32_t layer_dev = est.layers.of(il);
+        const std::int32_t kv_dev = p.offload_kqv ? layer_dev : host_device;
+        const std::uint64_t k = row_size(p.type_k, hp.n_embd_k_gqa(il));
+        const std::uint64_t v = hp.is_mla() ? 0 : row_size(p.type_v, hp.n_embd_v_gqa(il));
+        const std::uint64_t flops = 2ull * hp.head_count(il) * (std::uint64_t(hp.head_size_k(il)) + hp.head_size_v(il));
+        auto& a = acc[slot(kv_dev)];
+        if (hp.is_swa(il)) { a.kv_bytes_per_depth_swa += k + v; acc[slot(layer_dev)].attn_flops_per_depth_swa += flops; }
+        else { a.kv_bytes_per_depth += k + v; acc[slot(layer_dev)].attn_flops_per_depth += flops; }
+        used[slot(kv_dev)] = true;
+    }
+    in.n_swa = hp.n_swa;
+    for (std::size_t i = 0; i <= n_dev; ++i)
+        if (used[i] && !in.work.push_back(acc[i])) return make_error(errc::capacity_exceeded, "too many devices");
+    in.n_ubatch = est.n_ubatch ? est.n_ubatch : p.n_ubatch;
+    in.flash_attn = est.flash_attn;
+    in.type_k = p.type_k;
+    in.type_v = p.type_v;
+    return in;
+}
+
+}  // namespace llamaplan
+
+#endif  // LLAMAPLAN_PERF_HPP
