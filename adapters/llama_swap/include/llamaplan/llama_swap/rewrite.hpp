@@ -1,0 +1,433 @@
+// SPDX-License-Identifier: MIT
+// Rewrites the planning flags of one model's `cmd` in a llama-swap config, in place: a value is replaced where it
+// is written, a flag is deleted with its values (whole lines in one-flag-per-line layouts), new flags go after the
+// last argument in the layout the command already uses. Every other byte of the file stays as it was. The result is
+// parsed again and its argv compared with the intended one; anything that would come out differently is refused.
+#ifndef LLAMAPLAN_LLAMA_SWAP_REWRITE_HPP
+#define LLAMAPLAN_LLAMA_SWAP_REWRITE_HPP
+
+#include <llamaplan/llama_swap/command.hpp>
+#include <llamaplan/llama_swap/config.hpp>
+#include <llamaplan/llama_swap/flags.hpp>
+#include <llamaplan/llama_swap/yaml.hpp>
+#include <llamaplan/result.hpp>
+
+#include <algorithm>
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace llamaplan::llama_swap {
+
+/// A flag to set: any llama.cpp spelling (`-c`, `--ctx-size`, `--no-mmap`) and its values (as many as it takes).
+struct flag_setting {
+    std::string flag;                 ///< spelling written when the flag is added
+    std::vector<std::string> values;  ///< its values, unquoted
+};
+
+/// What to change in a command. Every option named in `remove` or `set` loses all its occurrences (any spelling,
+/// either polarity), except that the k-th setting of an option rewrites its k-th occurrence in place (keeping the
+/// spelling written there); settings beyond the existing occurrences are appended.
+struct cmd_edits {
+    std::vector<std::string> remove;  ///< options to drop (any spelling); planning_flags lists the usual ones
+    std::vector<flag_setting> set;    ///< options to set, in the order they should be appended
+};
+
+/// The outcome of rewrite_cmd.
+struct cmd_rewrite {
+    std::string text;                   ///< the whole config after the edit (the input when nothing changed)
+    bool changed = false;               ///< text differs from the input
+    std::string skipped;                ///< why the model was left as written; empty when it was handled
+    std::vector<std::string> argv_before;  ///< the model's argv before
+    std::vector<std::string> argv_after;   ///< the model's argv after (equal to argv_before when skipped)
+};
+
+namespace detail {
+
+struct text_edit {
+    std::size_t begin = 0, end = 0;  ///< bytes replaced
+    std::string with;                ///< replacement
+};
+
+[[nodiscard]] inline bool shell_bare(std::string_view v, shell_dialect d) {
+    if (v.empty()) return false;
+    for (char c : v) {
+        if (d == shell_dialect::windows) {
+            if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '"') return false;
+        } else {
+            const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+                            c == '-' || c == '.' || c == '/' || c == ':' || c == ',' || c == '=' || c == '+' ||
+                            c == '@' || c == '%' || static_cast<unsigned char>(c) >= 0x80;
+            if (!ok) return false;
+        }
+    }
+    return true;
+}
+
+/// A value as one shell word; `prefer` is the quote the user wrote around the value being replaced (0 if none).
+[[nodiscard]] inline std::string shell_word(std::string_view v, shell_dialect d, char prefer, bool avoid_single) {
+    if (d == shell_dialect::windows) {
+        if (prefer == 0 && shell_bare(v, d)) return std::string(v);
+        std::string out = "\"";
+        std::size_t slashes = 0;
+        for (char c : v) {
+            if (c == '\\') { ++slashes; continue; }
+            if (c == '"') { out.append(slashes * 2 + 1, '\\'); out.push_back('"'); slashes = 0; continue; }
+            out.append(slashes, '\\');
+            slashes = 0;
+            out.push_back(c);
+        }
+        out.append(slashes * 2, '\\');
+        out.push_back('"');
+        return out;
+    }
+    if (prefer == 0 && shell_bare(v, d)) return std::string(v);
+    const bool has_single = v.find('\'') != std::string_view::npos;
+    if (!has_single && (prefer == '\'' || (prefer == 0 && !avoid_single))) return "'" + std::string(v) + "'";
+    std::string out = "\"";
+    for (char c : v) {
+        if (c == '\\' || c == '"' || c == '$' || c == '`') out.push_back('\\');
+        out.push_back(c);
+    }
+    out.push_back('"');
+    return out;
+}
+
+/// Shell text written inside a YAML scalar of `style`; false when the style cannot hold it.
+[[nodiscard]] inline bool yaml_fragment(std::string_view s, scalar_style style, std::string& out) {
+    out.clear();
+    if (s.find('\n') != std::string_view::npos) return false;
+    switch (style) {
+        case scalar_style::double_quoted:
+            for (char c : s) {
+                if (c == '\\' || c == '"') out.push_back('\\');
+                else if (static_cast<unsigned char>(c) < 0x20) return false;
+                out.push_back(c);
+            }
+            return true;
+        case scalar_style::single_quoted:
+            for (char c : s) {
+                if (c == '\'') out.push_back('\'');
+                out.push_back(c);
+            }
+            return true;
+        case scalar_style::plain:
+            if (!s.empty() && s[0] == '#') return false;
+            if (s.find(" #") != std::string_view::npos || s.find("\t#") != std::string_view::npos) return false;
+            if (s.find(": ") != std::string_view::npos || (!s.empty() && s.back() == ':')) return false;
+            out.assign(s);
+            return true;
+        case scalar_style::literal:
+        case scalar_style::folded:
+            out.assign(s);
+            return true;
+    }
+    return false;
+}
+
+[[nodiscard]] inline std::size_t line_begin(std::string_view t, std::size_t p) {
+    while (p > 0 && t[p - 1] != '\n') --p;
+    return p;
+}
+[[nodiscard]] inline std::size_t line_finish(std::string_view t, std::size_t p) {
+    while (p < t.size() && t[p] != '\n') ++p;
+    return p;
+}
+[[nodiscard]] inline bool blank(std::string_view t, std::size_t b, std::size_t e) {
+    for (std::size_t i = b; i < e; ++i)
+        if (t[i] != ' ' && t[i] != '\t') return false;
+    return true;
+}
+/// True when [b, e) is blanks, optionally one '\' (a line continuation) and blanks.
+[[nodiscard]] inline bool blank_or_continuation(std::string_view t, std::size_t b, std::size_t e) {
+    std::size_t i = b;
+    while (i < e && (t[i] == ' ' || t[i] == '\t')) ++i;
+    if (i < e && t[i] == '\\') ++i;
+    return blank(t, i, e);
+}
+[[nodiscard]] inline bool ends_with_continuation(std::string_view t, std::size_t line_start) {
+    std::size_t e = line_finish(t, line_start);
+    while (e > line_start && (t[e - 1] == ' ' || t[e - 1] == '\t')) --e;
+    return e > line_start && t[e - 1] == '\\';
+}
+
+/// The bytes to delete for arguments written at [a, b): their whole line(s) when nothing else is on them (inside
+/// the scalar, never its first line), else the arguments and the blanks that separated them from their neighbour.
+[[nodiscard]] inline text_edit deletion(std::string_view t, std::size_t a, std::size_t b, std::size_t scalar_begin) {
+    const std::size_t ls = line_begin(t, a);
+    const std::size_t le = line_finish(t, b);
+    if (ls > scalar_begin && blank(t, ls, a) && blank_or_continuation(t, b, le)) {
+        if (le < t.size()) return {ls, le + 1, {}};
+        return {ls > 0 ? ls - 1 : ls, le, {}};
+    }
+    if (!blank(t, ls, a)) {
+        std::size_t s = a;
+        while (s > ls && (t[s - 1] == ' ' || t[s - 1] == '\t')) --s;
+        return {s, b, {}};
+    }
+    std::size_t e = b;
+    while (e < le && (t[e] == ' ' || t[e] == '\t')) ++e;
+    return {a, e, {}};
+}
+
+[[nodiscard]] inline std::vector<std::string> values_of(const command_info& c) {
+    std::vector<std::string> v;
+    for (const auto& a : c.argv) v.push_back(a.value);
+    return v;
+}
+
+[[nodiscard]] inline std::string apply(std::string_view t, std::vector<text_edit> edits) {
+    std::sort(edits.begin(), edits.end(), [](const text_edit& x, const text_edit& y) {
+        return x.begin != y.begin ? x.begin < y.begin : x.end < y.end;
+    });
+    std::string out;
+    out.reserve(t.size() + 256);
+    std::size_t pos = 0;
+    for (const auto& e : edits) {
+        if (e.begin < pos) continue;  // merged into a previous deletion
+        out.append(t.substr(pos, e.begin - pos));
+        out.append(e.with);
+        pos = e.end;
+    }
+    out.append(t.substr(pos));
+    return out;
+}
+
+/// Merges overlapping or touching deletions so no byte is edited twice.
+inline void merge_deletions(std::vector<text_edit>& d) {
+    std::sort(d.begin(), d.end(), [](const text_edit& x, const text_edit& y) { return x.begin < y.begin; });
+    std::vector<text_edit> out;
+    for (auto& e : d) {
+        if (!out.empty() && e.begin <= out.back().end && e.with.empty() && out.back().with.empty())
+            out.back().end = std::max(out.back().end, e.end);
+        else
+            out.push_back(std::move(e));
+    }
+    d = std::move(out);
+}
+
+}  // namespace detail
+
+/// Rewrites the flags of model `model_id`'s `cmd` in `config_text` as `edits` says (see cmd_edits). A model whose
+/// command cannot be edited safely (not llama-server, no model path, a flag to change written by a macro shared
+/// with other arguments, a value the scalar's style cannot hold, ...) comes back unchanged with `skipped` set.
+/// Errors: the config does not parse (where = line), the model does not exist, an edit names an unknown flag or
+/// gives the wrong number of values.
+[[nodiscard]] inline result<cmd_rewrite> rewrite_cmd(std::string_view config_text, std::string_view model_id,
+                                                    const cmd_edits& edits, const command_options& opt = {}) {
+    auto cfg = parse_config(config_text);
+    if (!cfg) return cfg.error();
+    const model_entry* m = cfg->find(model_id);
+    if (m == nullptr) return make_error(errc::not_found, "no such model ID in the config", 0);
+    cmd_rewrite out;
+    out.text.assign(config_text);
+    const command_info info = model_command(*cfg, *m, opt);
+    out.argv_before = detail::values_of(info);
+    out.argv_after = out.argv_before;
+    if (!info.problem.empty()) { out.skipped = info.problem; return out; }
+
+    // the options touched, and the settings for each
+    std::vector<std::size_t> targets;
+    auto add_target = [&](std::size_t o) {
+        if (std::find(targets.begin(), targets.end(), o) == targets.end()) targets.push_back(o);
+    };
+    for (const auto& r : edits.remove) {
+        const flag_ref f = find_flag(r);
+        if (!f.known()) return make_error(errc::invalid_argument, "an edit names a flag llama.cpp does not have", 0);
+        add_target(f.option);
+    }
+    for (const auto& s : edits.set) {
+        const flag_ref f = find_flag(s.flag);
+        if (!f.known()) return make_error(errc::invalid_argument, "an edit names a flag llama.cpp does not have", 0);
+        if (s.values.size() != llama_flags[f.option].arity)
+            return make_error(errc::invalid_argument, "an edit gives a flag the wrong number of values", 0);
+        add_target(f.option);
+    }
+
+    const std::string_view t = config_text;
+    const auto& argv = info.argv;
+    std::vector<detail::text_edit> dels, reps;
+    std::vector<bool> gone(argv.size(), false);
+    std::vector<std::string> new_value(argv.size());
+    std::vector<bool> replaced(argv.size(), false);
+    std::vector<const flag_setting*> appended;
+    auto quote_of = [&](const arg_token& a) -> char {
+        const char c = t[a.source.begin];
+        return (c == '"' || c == '\'') && a.source.end > a.source.begin + 1 && t[a.source.end - 1] == c ? c : 0;
+    };
+    auto encode = [&](std::string_view v, char prefer, std::string& into) {
+        const std::string word = detail::shell_word(v, opt.dialect, prefer, m->cmd_style == scalar_style::single_quoted);
+        return detail::yaml_fragment(word, m->cmd_style, into);
+    };
+    for (const std::size_t o : targets) {
+        std::vector<const parsed_flag*> occ;
+        for (const auto& f : info.flags)
+            if (f.flag.option == o) occ.push_back(&f);
+        std::vector<const flag_setting*> want;
+        for (const auto& s : edits.set)
+            if (find_flag(s.flag).option == o) want.push_back(&s);
+        for (std::size_t k = 0; k < occ.size(); ++k) {
+            const parsed_flag& f = *occ[k];
+            if (k < want.size()) {
+                const flag_setting& w = *want[k];
+                if (llama_flags[o].arity == 0) {
+                    const bool neg = find_flag(w.flag).negated;
+                    if (neg != f.flag.negated) {
+                        if (!argv[f.index].editable) { out.skipped = "'" + argv[f.index].value + "' comes from a macro shared with other arguments: edit the macro"; return out; }
+                        std::string enc;
+                        if (!encode(w.flag, 0, enc)) { out.skipped = "cannot write '" + w.flag + "' in this cmd's YAML style"; return out; }
+                        reps.push_back({argv[f.index].source.begin, argv[f.index].source.end, enc});
+                        replaced[f.index] = true;
+                        new_value[f.index] = w.flag;
+                    }
+                } else {
+                    for (std::size_t v = 0; v < f.values; ++v) {
+                        const std::size_t ai = f.index + 1 + v;
+                        if (argv[ai].value == w.values[v]) continue;
+                        if (!argv[ai].editable) { out.skipped = "the value of '" + argv[f.index].value + "' comes from a macro shared with other arguments: edit the macro"; return out; }
+                        std::string enc;
+                        if (!encode(w.values[v], quote_of(argv[ai]), enc)) { out.skipped = "cannot write the value of '" + argv[f.index].value + "' in this cmd's YAML style"; return out; }
+                        reps.push_back({argv[ai].source.begin, argv[ai].source.end, enc});
+                        replaced[ai] = true;
+                        new_value[ai] = w.values[v];
+                    }
+                }
+            } else {
+                for (std::size_t v = 0; v <= f.values; ++v) {
+                    if (!argv[f.index + v].editable) { out.skipped = "'" + argv[f.index].value + "' comes from a macro shared with other arguments: edit the macro"; return out; }
+                    gone[f.index + v] = true;
+                }
+                const std::size_t a = argv[f.index].source.begin, b = argv[f.index + f.values].source.end;
+                for (const auto& d : info.dropped)
+                    if (d.begin >= a && d.end <= b) { out.skipped = "a comment line sits inside '" + argv[f.index].value + "' and its value"; return out; }
+                dels.push_back(detail::deletion(t, a, b, m->cmd_where.begin));
+            }
+        }
+        for (std::size_t k = occ.size(); k < want.size(); ++k) appended.push_back(want[k]);
+    }
+    // appended settings keep the order of edits.set
+    std::stable_sort(appended.begin(), appended.end(), [&](const flag_setting* x, const flag_setting* y) { return x < y; });
+
+    // the intended argv
+    std::vector<std::string> expect;
+    for (std::size_t i = 0; i < argv.size(); ++i) {
+        if (gone[i]) continue;
+        expect.push_back(replaced[i] ? new_value[i] : argv[i].value);
+    }
+    for (const auto* s : appended) {
+        expect.push_back(s->flag);
+        for (const auto& v : s->values) expect.push_back(v);
+    }
+    out.argv_after = expect;
+    if (reps.empty() && dels.empty() && appended.empty()) return out;
+
+    detail::merge_deletions(dels);
+    std::vector<detail::text_edit> all = dels;
+    for (auto& r : reps) {
+        for (const auto& d : dels)
+            if (r.begin < d.end && r.end > d.begin) { out.skipped = "overlapping edits"; out.argv_after = out.argv_before; return out; }
+        all.push_back(r);
+    }
+    if (!appended.empty()) {
+        std::size_t last = argv.size();
+        while (last > 0 && gone[last - 1]) --last;
+        // `last - 1` survives (the program itself always does)
+        const arg_token& tail = argv[last - 1];
+        std::size_t at = tail.source.end;
+        for (std::size_t i = 0; i < argv.size(); ++i)
+            if (!gone[i] && argv[i].source.end > at && argv[i].source.begin < tail.source.end) at = argv[i].source.end;
+        const std::size_t ls = detail::line_begin(t, tail.source.begin);
+        std::string indent;
+        for (std::size_t i = ls; i < t.size() && (t[i] == ' ' || t[i] == '\t'); ++i) indent.push_back(t[i]);
+        // layout: in a literal block whose arguments already run over several lines, one flag per new line,
+        // joined with '\' when the line before the tail ends with one; otherwise on the tail's line
+        enum { same_line, continuation, newline } layout = same_line;
+        if (m->cmd_style == scalar_style::literal && ls > m->cmd_where.begin) {
+            const std::size_t prev_ls = detail::line_begin(t, ls - 1);
+            if (prev_ls > m->cmd_where.begin)
+                layout = detail::ends_with_continuation(t, prev_ls) ? continuation : newline;
+        }
+        std::string ins;
+        for (const auto* s : appended) {
+            std::string group, enc;
+            if (!encode(s->flag, 0, enc)) { out.skipped = "cannot write '" + s->flag + "' in this cmd's YAML style"; out.argv_after = out.argv_before; return out; }
+            group = enc;
+            for (const auto& v : s->values) {
+                if (!encode(v, 0, enc)) { out.skipped = "cannot write the value of '" + s->flag + "' in this cmd's YAML style"; out.argv_after = out.argv_before; return out; }
+                group += " " + enc;
+            }
+            if (layout == continuation) ins += " \\\n" + indent + group;
+            else if (layout == newline) ins += "\n" + indent + group;
+            else ins += " " + group;
+        }
+        // a continuation mark after the old tail would now dangle at the end of the command: move it
+        for (const auto& d : dels)
+            if (d.begin <= at && d.end > at) { at = d.begin; break; }
+        all.push_back({at, at, ins});
+    }
+    std::string text = detail::apply(t, all);
+
+    // a trailing '\' left at the end of the command by deleted trailing lines: drop it if the input had none
+    auto verify = [&](const std::string& candidate, std::string& why) -> bool {
+        auto c2 = parse_config(candidate);
+        if (!c2) { why = "the edited config would not parse"; return false; }
+        if (c2->models.size() != cfg->models.size()) { why = "the edit would change the list of models"; return false; }
+        for (std::size_t i = 0; i < cfg->models.size(); ++i) {
+            const auto& a = cfg->models[i];
+            const auto& b = c2->models[i];
+            if (a.id != b.id) { why = "the edit would change the list of models"; return false; }
+            if (a.id != m->id && a.cmd.text != b.cmd.text) { why = "the edit would change another model"; return false; }
+        }
+        const command_info after = model_command(*c2, *c2->find(m->id), opt);
+        if (!after.problem.empty() || detail::values_of(after) != expect) {
+            why = "the edited cmd would not give the intended arguments";
+            return false;
+        }
+        return true;
+    };
+    std::string why;
+    if (!verify(text, why)) { out.skipped = why; out.argv_after = out.argv_before; return out; }
+    if (m->cmd_style == scalar_style::literal) {
+        auto c2 = parse_config(text);
+        const command_info after = model_command(*c2, *c2->find(m->id), opt);
+        const command_info& before = info;
+        auto dangling = [](std::string_view s, const command_info& c, std::size_t& from, std::size_t& to) {
+            if (c.argv.empty()) return false;
+            const std::size_t e = c.argv.back().source.end;
+            const std::size_t le = detail::line_finish(s, e);
+            std::size_t i = e;
+            while (i < le && (s[i] == ' ' || s[i] == '\t')) ++i;
+            if (i >= le || s[i] != '\\' || !detail::blank(s, i + 1, le)) return false;
+            from = e;
+            to = i + 1;
+            return true;
+        };
+        std::size_t f0 = 0, t0 = 0, f1 = 0, t1 = 0;
+        if (!dangling(t, before, f0, t0) && dangling(text, after, f1, t1)) {
+            // only comments or blanks may follow inside the scalar
+            const auto* nm = c2->find(m->id);
+            bool only_trivia = true;
+            for (std::size_t p = detail::line_finish(text, t1); p < nm->cmd_where.end && only_trivia;) {
+                const std::size_t ls = p + 1, le = detail::line_finish(text, ls);
+                std::size_t q = ls;
+                while (q < le && (text[q] == ' ' || text[q] == '\t')) ++q;
+                if (q < le && text[q] != '#') only_trivia = false;
+                p = le;
+            }
+            if (only_trivia) {
+                std::string tidy = text.substr(0, f1) + text.substr(t1);
+                std::string why2;
+                if (verify(tidy, why2)) text = std::move(tidy);
+            }
+        }
+    }
+    out.changed = text != config_text;
+    out.text = std::move(text);
+    return out;
+}
+
+}  // namespace llamaplan::llama_swap
+
+#endif  // LLAMAPLAN_LLAMA_SWAP_REWRITE_HPP
