@@ -326,15 +326,14 @@ namespace detail {
     return out;
 }
 
-/// The file name of a program path (after the last '/' or '\'), without a trailing ".exe" (any case).
+/// The file name of a program path (after the last '/' or '\'), lower-cased (Windows file names ignore case),
+/// without a trailing ".exe".
 [[nodiscard]] inline std::string program_name(std::string_view path) {
     const std::size_t slash = path.find_last_of("/\\");
     std::string base(slash == std::string_view::npos ? path : path.substr(slash + 1));
-    if (base.size() > 4) {
-        std::string ext = base.substr(base.size() - 4);
-        for (char& ch : ext) if (ch >= 'A' && ch <= 'Z') ch = char(ch - 'A' + 'a');
-        if (ext == ".exe") base.resize(base.size() - 4);
-    }
+    for (char& ch : base)
+        if (ch >= 'A' && ch <= 'Z') ch = char(ch - 'A' + 'a');
+    if (base.size() > 4 && base.compare(base.size() - 4, 4, ".exe") == 0) base.resize(base.size() - 4);
     return base;
 }
 

@@ -253,9 +253,16 @@ inline void merge_deletions(std::vector<text_edit>& d) {
     std::vector<std::string> new_value(argv.size());
     std::vector<bool> replaced(argv.size(), false);
     std::vector<const flag_setting*> appended;
+    // the shell quote written around a word, seen through the scalar's own escaping (\" in "...", '' in '...')
     auto quote_of = [&](const arg_token& a) -> char {
-        const char c = t[a.source.begin];
-        return (c == '"' || c == '\'') && a.source.end > a.source.begin + 1 && t[a.source.end - 1] == c ? c : 0;
+        const std::string_view s = t.substr(a.source.begin, a.source.end - a.source.begin);
+        if (m->cmd_style == scalar_style::double_quoted && s.size() >= 4 && s.substr(0, 2) == "\\\"" &&
+            s.substr(s.size() - 2) == "\\\"")
+            return '"';
+        if (m->cmd_style == scalar_style::single_quoted && s.size() >= 4 && s.substr(0, 2) == "''" &&
+            s.substr(s.size() - 2) == "''")
+            return '\'';
+        return s.size() >= 2 && (s[0] == '"' || s[0] == '\'') && s.back() == s[0] ? s[0] : 0;
     };
     auto encode = [&](std::string_view v, char prefer, std::string& into) {
         const std::string word = detail::shell_word(v, opt.dialect, prefer, m->cmd_style == scalar_style::single_quoted);
