@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Test helper for llama_swap_structure.py: rewrites every model of a llama-swap config with one fixed plan and
+// Test helper for llama_swap_structure.py: rewrites every model of a llama-swap config with one fixed plan (in one
+// rewrite_config call) and
 // prints, per model, the argv before and after and why it was skipped, as JSON lines.
 // usage: llamaplan_llama_swap_rewrite CONFIG OUTPUT [--windows] [--env NAME=VALUE]...
 #include <llamaplan/llama_swap.hpp>
@@ -46,15 +47,15 @@ int main(int argc, char** argv) {
     for (auto f : planning_flags) plan.remove.emplace_back(f);
     plan.set = {{"-c", {"16384"}}, {"-ngl", {"99"}}, {"-fa", {"on"}}, {"-ctk", {"q8_0"}}, {"-ctv", {"q8_0"}},
                 {"-ot", {"blk\\.(2[4-9]|3[0-9])\\.ffn_.*_exps\\.=CPU"}}, {"--no-mmap", {}}, {"-t", {"8"}}};
-    std::string current = *text;
-    for (const auto& m : cfg->models) {
-        auto r = rewrite_cmd(current, m.id, plan, opt);
-        if (!r) { std::fprintf(stderr, "%s: %s\n", m.id.c_str(), std::string(r.error().what).c_str()); return 1; }
+    std::vector<std::pair<std::string, cmd_edits>> all;
+    for (const auto& m : cfg->models) all.emplace_back(m.id, plan);
+    auto r = rewrite_config(*text, all, opt);
+    if (!r) { std::fprintf(stderr, "%s: %s\n", argv[1], std::string(r.error().what).c_str()); return 1; }
+    for (const auto& m : r->models)
         std::printf("{\"id\":%s,\"skipped\":%s,\"changed\":%s,\"before\":%s,\"after\":%s}\n", json_string(m.id).c_str(),
-                    json_string(r->skipped).c_str(), r->changed ? "true" : "false", json_list(r->argv_before).c_str(),
-                    json_list(r->argv_after).c_str());
-        current = r->text;
-    }
+                    json_string(m.skipped).c_str(), m.changed ? "true" : "false", json_list(m.argv_before).c_str(),
+                    json_list(m.argv_after).c_str());
+    const std::string current = r->text;
     auto w = write_atomically(argv[2], current);
     if (!w) { std::fprintf(stderr, "%s: %s\n", argv[2], std::string(w.error().what).c_str()); return 1; }
     return 0;

@@ -511,6 +511,32 @@ TEST_CASE("rewrite: bad requests are errors") {
     CHECK(broken.error().where == 2);
 }
 
+TEST_CASE("rewrite: several models in one pass, each with its own outcome") {
+    const std::string t =
+        "models:\n"
+        "  a:\n"
+        "    cmd: llama-server -m a.gguf -c 1\n"
+        "  b:\n"
+        "    cmd: ./b.sh -c 1\n"
+        "  c:\n"
+        "    cmd: |\n"
+        "      llama-server -m c.gguf\n"
+        "      -c 1\n";
+    auto r = rewrite_config(t, {{"c", planning({{"-c", {"3"}}})}, {"b", planning({})}, {"a", planning({{"-c", {"2"}}})}});
+    REQUIRE(r);
+    CHECK(r->text == "models:\n  a:\n    cmd: llama-server -m a.gguf -c 2\n  b:\n    cmd: ./b.sh -c 1\n  c:\n    cmd: |\n"
+                     "      llama-server -m c.gguf\n      -c 3\n");
+    REQUIRE(r->models.size() == 3);
+    CHECK(r->models[0].id == "c");
+    CHECK(r->models[0].changed);
+    CHECK(r->models[1].skipped == "not a llama-server command (runs './b.sh'): left as written");
+    CHECK_FALSE(r->models[1].changed);
+    CHECK(r->models[2].argv_after == words{"llama-server", "-m", "a.gguf", "-c", "2"});
+    auto twice = rewrite_config(t, {{"a", planning({})}, {"a", planning({})}});
+    REQUIRE_FALSE(twice);
+    CHECK(twice.error().what == std::string_view("a model ID is listed twice"));
+}
+
 TEST_CASE("rewrite: repeated options map occurrence by occurrence") {
     const std::string t = "models:\n  a:\n    cmd: llama-server -m x -ot a=CPU -c 1 -ot b=CPU -ot c=CPU\n";
     auto r = rewrite_cmd(t, "a", planning({{"-ot", {"a=CPU"}}, {"-ot", {"z=CUDA0"}}}));

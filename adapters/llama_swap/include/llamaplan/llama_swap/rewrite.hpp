@@ -208,26 +208,22 @@ inline void merge_deletions(std::vector<text_edit>& d) {
     d = std::move(out);
 }
 
-}  // namespace detail
+/// The edits for one model, in the coordinates of the original text, and the argv they should produce.
+struct model_plan {
+    std::vector<text_edit> edits;      ///< byte edits (deletions merged)
+    std::vector<std::string> before;   ///< argv before
+    std::vector<std::string> expect;   ///< argv intended after
+    std::string skipped;               ///< why the model is left as written
+};
 
-/// Rewrites the flags of model `model_id`'s `cmd` in `config_text` as `edits` says (see cmd_edits). A model whose
-/// command cannot be edited safely (not llama-server, no model path, a flag to change written by a macro shared
-/// with other arguments, a value the scalar's style cannot hold, ...) comes back unchanged with `skipped` set.
-/// Errors: the config does not parse (where = line), the model does not exist, an edit names an unknown flag or
-/// gives the wrong number of values.
-[[nodiscard]] inline result<cmd_rewrite> rewrite_cmd(std::string_view config_text, std::string_view model_id,
-                                                    const cmd_edits& edits, const command_options& opt = {}) {
-    auto cfg = parse_config(config_text);
-    if (!cfg) return cfg.error();
-    const model_entry* m = cfg->find(model_id);
-    if (m == nullptr) return make_error(errc::not_found, "no such model ID in the config", 0);
-    cmd_rewrite out;
-    out.text.assign(config_text);
-    const command_info info = model_command(*cfg, *m, opt);
-    out.argv_before = detail::values_of(info);
-    out.argv_after = out.argv_before;
-    if (!info.problem.empty()) { out.skipped = info.problem; return out; }
-
+/// Plans the edits of one model (see rewrite_config). An unknown flag or a wrong value count is an error.
+[[nodiscard]] inline result<model_plan> plan_model(std::string_view t, const swap_config& cfg, const model_entry& mdl,
+                                                   const cmd_edits& edits, const command_options& opt) {
+    const model_entry* m = &mdl;
+    model_plan out;
+    const command_info info = model_command(cfg, *m, opt);
+    out.before = values_of(info);
+    out.expect = out.before;
     // the options touched, and the settings for each
     std::vector<std::size_t> targets;
     auto add_target = [&](std::size_t o) {
@@ -245,10 +241,17 @@ inline void merge_deletions(std::vector<text_edit>& d) {
             return make_error(errc::invalid_argument, "an edit gives a flag the wrong number of values", 0);
         add_target(f.option);
     }
+    if (!info.problem.empty()) { out.skipped = info.problem; return out; }
+    auto skip = [&](std::string why) {
+        model_plan s;
+        s.before = out.before;
+        s.expect = out.before;
+        s.skipped = std::move(why);
+        return s;
+    };
 
-    const std::string_view t = config_text;
     const auto& argv = info.argv;
-    std::vector<detail::text_edit> dels, reps;
+    std::vector<text_edit> dels, reps;
     std::vector<bool> gone(argv.size(), false);
     std::vector<std::string> new_value(argv.size());
     std::vector<bool> replaced(argv.size(), false);
@@ -265,9 +268,10 @@ inline void merge_deletions(std::vector<text_edit>& d) {
         return s.size() >= 2 && (s[0] == '"' || s[0] == '\'') && s.back() == s[0] ? s[0] : 0;
     };
     auto encode = [&](std::string_view v, char prefer, std::string& into) {
-        const std::string word = detail::shell_word(v, opt.dialect, prefer, m->cmd_style == scalar_style::single_quoted);
-        return detail::yaml_fragment(word, m->cmd_style, into);
+        const std::string word = shell_word(v, opt.dialect, prefer, m->cmd_style == scalar_style::single_quoted);
+        return yaml_fragment(word, m->cmd_style, into);
     };
+    const std::string macro_note = " comes from a macro shared with other arguments: edit the macro";
     for (const std::size_t o : targets) {
         std::vector<const parsed_flag*> occ;
         for (const auto& f : info.flags)
@@ -277,14 +281,14 @@ inline void merge_deletions(std::vector<text_edit>& d) {
             if (find_flag(s.flag).option == o) want.push_back(&s);
         for (std::size_t k = 0; k < occ.size(); ++k) {
             const parsed_flag& f = *occ[k];
+            const std::string& name = argv[f.index].value;
             if (k < want.size()) {
                 const flag_setting& w = *want[k];
                 if (llama_flags[o].arity == 0) {
-                    const bool neg = find_flag(w.flag).negated;
-                    if (neg != f.flag.negated) {
-                        if (!argv[f.index].editable) { out.skipped = "'" + argv[f.index].value + "' comes from a macro shared with other arguments: edit the macro"; return out; }
+                    if (find_flag(w.flag).negated != f.flag.negated) {
+                        if (!argv[f.index].editable) return skip("'" + name + "'" + macro_note);
                         std::string enc;
-                        if (!encode(w.flag, 0, enc)) { out.skipped = "cannot write '" + w.flag + "' in this cmd's YAML style"; return out; }
+                        if (!encode(w.flag, 0, enc)) return skip("cannot write '" + w.flag + "' in this cmd's YAML style");
                         reps.push_back({argv[f.index].source.begin, argv[f.index].source.end, enc});
                         replaced[f.index] = true;
                         new_value[f.index] = w.flag;
@@ -293,9 +297,10 @@ inline void merge_deletions(std::vector<text_edit>& d) {
                     for (std::size_t v = 0; v < f.values; ++v) {
                         const std::size_t ai = f.index + 1 + v;
                         if (argv[ai].value == w.values[v]) continue;
-                        if (!argv[ai].editable) { out.skipped = "the value of '" + argv[f.index].value + "' comes from a macro shared with other arguments: edit the macro"; return out; }
+                        if (!argv[ai].editable) return skip("the value of '" + name + "'" + macro_note);
                         std::string enc;
-                        if (!encode(w.values[v], quote_of(argv[ai]), enc)) { out.skipped = "cannot write the value of '" + argv[f.index].value + "' in this cmd's YAML style"; return out; }
+                        if (!encode(w.values[v], quote_of(argv[ai]), enc))
+                            return skip("cannot write the value of '" + name + "' in this cmd's YAML style");
                         reps.push_back({argv[ai].source.begin, argv[ai].source.end, enc});
                         replaced[ai] = true;
                         new_value[ai] = w.values[v];
@@ -303,135 +308,211 @@ inline void merge_deletions(std::vector<text_edit>& d) {
                 }
             } else {
                 for (std::size_t v = 0; v <= f.values; ++v) {
-                    if (!argv[f.index + v].editable) { out.skipped = "'" + argv[f.index].value + "' comes from a macro shared with other arguments: edit the macro"; return out; }
+                    if (!argv[f.index + v].editable) return skip("'" + name + "'" + macro_note);
                     gone[f.index + v] = true;
                 }
                 const std::size_t a = argv[f.index].source.begin, b = argv[f.index + f.values].source.end;
                 for (const auto& d : info.dropped)
-                    if (d.begin >= a && d.end <= b) { out.skipped = "a comment line sits inside '" + argv[f.index].value + "' and its value"; return out; }
-                dels.push_back(detail::deletion(t, a, b, m->cmd_where.begin));
+                    if (d.begin >= a && d.end <= b) return skip("a comment line sits inside '" + name + "' and its value");
+                dels.push_back(deletion(t, a, b, m->cmd_where.begin));
             }
         }
         for (std::size_t k = occ.size(); k < want.size(); ++k) appended.push_back(want[k]);
     }
-    // appended settings keep the order of edits.set
-    std::stable_sort(appended.begin(), appended.end(), [&](const flag_setting* x, const flag_setting* y) { return x < y; });
+    // appended settings keep the order of edits.set (the pointers point into it)
+    std::sort(appended.begin(), appended.end(), [](const flag_setting* x, const flag_setting* y) { return x < y; });
 
-    // the intended argv
     std::vector<std::string> expect;
-    for (std::size_t i = 0; i < argv.size(); ++i) {
-        if (gone[i]) continue;
-        expect.push_back(replaced[i] ? new_value[i] : argv[i].value);
-    }
+    for (std::size_t i = 0; i < argv.size(); ++i)
+        if (!gone[i]) expect.push_back(replaced[i] ? new_value[i] : argv[i].value);
     for (const auto* s : appended) {
         expect.push_back(s->flag);
         for (const auto& v : s->values) expect.push_back(v);
     }
-    out.argv_after = expect;
     if (reps.empty() && dels.empty() && appended.empty()) return out;
 
-    detail::merge_deletions(dels);
-    std::vector<detail::text_edit> all = dels;
+    // the last argument that stays (the program always does)
+    std::size_t last = argv.size();
+    while (last > 0 && gone[last - 1]) --last;
+    const arg_token& tail = argv[last - 1];
+    const bool trailing_deleted = last < argv.size();
+    // a '\' after the tail would be left dangling at the end of the command once everything after it is gone;
+    // drop it unless the command already ended that way
+    if (trailing_deleted && m->cmd_style == scalar_style::literal) {
+        auto continuation_after = [&](std::size_t e, std::size_t& bs) {
+            const std::size_t le = line_finish(t, e);
+            std::size_t i = e;
+            while (i < le && (t[i] == ' ' || t[i] == '\t')) ++i;
+            if (i >= le || t[i] != '\\' || !blank(t, i + 1, le)) return false;
+            bs = i;
+            return true;
+        };
+        std::size_t bs = 0, ignored = 0;
+        if (continuation_after(tail.source.end, bs) && !continuation_after(argv.back().source.end, ignored))
+            dels.push_back({tail.source.end, bs + 1, {}});
+    }
+    merge_deletions(dels);
+    std::vector<text_edit> all = dels;
     for (auto& r : reps) {
         for (const auto& d : dels)
-            if (r.begin < d.end && r.end > d.begin) { out.skipped = "overlapping edits"; out.argv_after = out.argv_before; return out; }
+            if (r.begin < d.end && r.end > d.begin) return skip("overlapping edits");
         all.push_back(r);
     }
     if (!appended.empty()) {
-        std::size_t last = argv.size();
-        while (last > 0 && gone[last - 1]) --last;
-        // `last - 1` survives (the program itself always does)
-        const arg_token& tail = argv[last - 1];
         std::size_t at = tail.source.end;
-        for (std::size_t i = 0; i < argv.size(); ++i)
-            if (!gone[i] && argv[i].source.end > at && argv[i].source.begin < tail.source.end) at = argv[i].source.end;
-        const std::size_t ls = detail::line_begin(t, tail.source.begin);
+        const std::size_t ls = line_begin(t, tail.source.begin);
         std::string indent;
         for (std::size_t i = ls; i < t.size() && (t[i] == ' ' || t[i] == '\t'); ++i) indent.push_back(t[i]);
         // layout: in a literal block whose arguments already run over several lines, one flag per new line,
         // joined with '\' when the line before the tail ends with one; otherwise on the tail's line
         enum { same_line, continuation, newline } layout = same_line;
         if (m->cmd_style == scalar_style::literal && ls > m->cmd_where.begin) {
-            const std::size_t prev_ls = detail::line_begin(t, ls - 1);
-            if (prev_ls > m->cmd_where.begin)
-                layout = detail::ends_with_continuation(t, prev_ls) ? continuation : newline;
+            const std::size_t prev_ls = line_begin(t, ls - 1);
+            if (prev_ls > m->cmd_where.begin) layout = ends_with_continuation(t, prev_ls) ? continuation : newline;
         }
         std::string ins;
         for (const auto* s : appended) {
             std::string group, enc;
-            if (!encode(s->flag, 0, enc)) { out.skipped = "cannot write '" + s->flag + "' in this cmd's YAML style"; out.argv_after = out.argv_before; return out; }
+            if (!encode(s->flag, 0, enc)) return skip("cannot write '" + s->flag + "' in this cmd's YAML style");
             group = enc;
             for (const auto& v : s->values) {
-                if (!encode(v, 0, enc)) { out.skipped = "cannot write the value of '" + s->flag + "' in this cmd's YAML style"; out.argv_after = out.argv_before; return out; }
+                if (!encode(v, 0, enc)) return skip("cannot write the value of '" + s->flag + "' in this cmd's YAML style");
                 group += " " + enc;
             }
             if (layout == continuation) ins += " \\\n" + indent + group;
             else if (layout == newline) ins += "\n" + indent + group;
             else ins += " " + group;
         }
-        // a continuation mark after the old tail would now dangle at the end of the command: move it
         for (const auto& d : dels)
-            if (d.begin <= at && d.end > at) { at = d.begin; break; }
+            if (d.begin < at && d.end > at) return skip("overlapping edits");
         all.push_back({at, at, ins});
     }
-    std::string text = detail::apply(t, all);
+    for (const auto& e : all)
+        if (e.begin < m->cmd_where.begin || e.end > m->cmd_where.end + 1) return skip("an edit would leave the cmd value");
+    out.edits = std::move(all);
+    out.expect = std::move(expect);
+    return out;
+}
 
-    // a trailing '\' left at the end of the command by deleted trailing lines: drop it if the input had none
-    auto verify = [&](const std::string& candidate, std::string& why) -> bool {
-        auto c2 = parse_config(candidate);
-        if (!c2) { why = "the edited config would not parse"; return false; }
-        if (c2->models.size() != cfg->models.size()) { why = "the edit would change the list of models"; return false; }
+}  // namespace detail
+
+/// What happened to one model in rewrite_config.
+struct model_rewrite {
+    std::string id;                        ///< the model ID
+    bool changed = false;                  ///< its cmd was rewritten
+    std::string skipped;                   ///< why it was left as written; empty when handled
+    std::vector<std::string> argv_before;  ///< argv before
+    std::vector<std::string> argv_after;   ///< argv after (argv_before when skipped or unchanged)
+};
+
+/// The outcome of rewrite_config.
+struct config_rewrite {
+    std::string text;                   ///< the whole config after the edits
+    bool changed = false;               ///< text differs from the input
+    std::vector<model_rewrite> models;  ///< one per requested model, in request order
+};
+
+/// Rewrites the `cmd` of several models at once (see cmd_edits for what an edit does). Each model whose command
+/// cannot be edited safely — not llama-server, no local model path, a flag to change written by a macro shared with
+/// other arguments, a comment inside a flag, a value the scalar's style cannot hold, or a result that would not
+/// parse back to the intended argv — is left as written with `skipped` saying why; the others are rewritten. The
+/// edited text is parsed again: every rewritten model must give exactly the intended argv and every other `cmd`
+/// must be unchanged. Errors: the config does not parse (where = line), a model ID is unknown, an edit names an
+/// unknown flag or gives the wrong number of values.
+[[nodiscard]] inline result<config_rewrite> rewrite_config(std::string_view config_text,
+                                                          const std::vector<std::pair<std::string, cmd_edits>>& plan,
+                                                          const command_options& opt = {}) {
+    auto cfg = parse_config(config_text);
+    if (!cfg) return cfg.error();
+    config_rewrite out;
+    std::vector<detail::model_plan> plans;
+    for (std::size_t i = 0; i < plan.size(); ++i)
+        for (std::size_t j = 0; j < i; ++j)
+            if (plan[i].first == plan[j].first) return make_error(errc::invalid_argument, "a model ID is listed twice", i);
+    for (const auto& [id, edits] : plan) {
+        const model_entry* m = cfg->find(id);
+        if (m == nullptr) return make_error(errc::not_found, "no such model ID in the config", 0);
+        auto p = detail::plan_model(config_text, *cfg, *m, edits, opt);
+        if (!p) return p.error();
+        plans.push_back(std::move(*p));
+    }
+    auto compose = [&](const std::vector<bool>& use) {
+        std::vector<detail::text_edit> all;
+        for (std::size_t i = 0; i < plans.size(); ++i)
+            if (use[i]) all.insert(all.end(), plans[i].edits.begin(), plans[i].edits.end());
+        return detail::apply(config_text, all);
+    };
+    // checks `text`; returns false when it does not even parse, else marks each used model that went wrong
+    auto verify = [&](const std::string& text, const std::vector<bool>& use, std::vector<std::string>& why) {
+        auto c2 = parse_config(text);
+        if (!c2 || c2->models.size() != cfg->models.size()) return false;
+        for (std::size_t i = 0; i < cfg->models.size(); ++i)
+            if (c2->models[i].id != cfg->models[i].id) return false;
         for (std::size_t i = 0; i < cfg->models.size(); ++i) {
-            const auto& a = cfg->models[i];
-            const auto& b = c2->models[i];
-            if (a.id != b.id) { why = "the edit would change the list of models"; return false; }
-            if (a.id != m->id && a.cmd.text != b.cmd.text) { why = "the edit would change another model"; return false; }
-        }
-        const command_info after = model_command(*c2, *c2->find(m->id), opt);
-        if (!after.problem.empty() || detail::values_of(after) != expect) {
-            why = "the edited cmd would not give the intended arguments";
-            return false;
+            const auto& id = cfg->models[i].id;
+            std::size_t k = plans.size();
+            for (std::size_t j = 0; j < plan.size(); ++j)
+                if (plan[j].first == id && use[j] && !plans[j].edits.empty()) k = j;
+            if (k == plans.size()) {
+                if (c2->models[i].cmd.text != cfg->models[i].cmd.text) return false;  // not ours to change
+                continue;
+            }
+            const command_info after = model_command(*c2, c2->models[i], opt);
+            if (!after.problem.empty() || detail::values_of(after) != plans[k].expect)
+                why[k] = "the edited cmd would not give the intended arguments";
         }
         return true;
     };
-    std::string why;
-    if (!verify(text, why)) { out.skipped = why; out.argv_after = out.argv_before; return out; }
-    if (m->cmd_style == scalar_style::literal) {
-        auto c2 = parse_config(text);
-        const command_info after = model_command(*c2, *c2->find(m->id), opt);
-        const command_info& before = info;
-        auto dangling = [](std::string_view s, const command_info& c, std::size_t& from, std::size_t& to) {
-            if (c.argv.empty()) return false;
-            const std::size_t e = c.argv.back().source.end;
-            const std::size_t le = detail::line_finish(s, e);
-            std::size_t i = e;
-            while (i < le && (s[i] == ' ' || s[i] == '\t')) ++i;
-            if (i >= le || s[i] != '\\' || !detail::blank(s, i + 1, le)) return false;
-            from = e;
-            to = i + 1;
-            return true;
-        };
-        std::size_t f0 = 0, t0 = 0, f1 = 0, t1 = 0;
-        if (!dangling(t, before, f0, t0) && dangling(text, after, f1, t1)) {
-            // only comments or blanks may follow inside the scalar
-            const auto* nm = c2->find(m->id);
-            bool only_trivia = true;
-            for (std::size_t p = detail::line_finish(text, t1); p < nm->cmd_where.end && only_trivia;) {
-                const std::size_t ls = p + 1, le = detail::line_finish(text, ls);
-                std::size_t q = ls;
-                while (q < le && (text[q] == ' ' || text[q] == '\t')) ++q;
-                if (q < le && text[q] != '#') only_trivia = false;
-                p = le;
-            }
-            if (only_trivia) {
-                std::string tidy = text.substr(0, f1) + text.substr(t1);
-                std::string why2;
-                if (verify(tidy, why2)) text = std::move(tidy);
-            }
+    std::vector<bool> use(plans.size());
+    for (std::size_t i = 0; i < plans.size(); ++i) use[i] = plans[i].skipped.empty() && !plans[i].edits.empty();
+    std::string text = compose(use);
+    std::vector<std::string> why(plans.size());
+    if (!verify(text, use, why)) {
+        // find the culprits one by one (only on this failure path is the cost models x file size)
+        for (std::size_t i = 0; i < plans.size(); ++i) {
+            if (!use[i]) continue;
+            std::vector<bool> one(plans.size(), false);
+            one[i] = true;
+            std::vector<std::string> w(plans.size());
+            if (!verify(compose(one), one, w)) why[i] = "the edit could not be written without changing other YAML";
+            else if (!w[i].empty()) why[i] = w[i];
         }
+    }
+    bool dropped = false;
+    for (std::size_t i = 0; i < plans.size(); ++i)
+        if (use[i] && !why[i].empty()) { use[i] = false; plans[i].skipped = why[i]; dropped = true; }
+    if (dropped) {
+        text = compose(use);
+        std::vector<std::string> w(plans.size());
+        if (!verify(text, use, w)) return make_error(errc::unsupported, "the edits could not be combined safely", 0);
+        for (std::size_t i = 0; i < plans.size(); ++i)
+            if (use[i] && !w[i].empty()) return make_error(errc::unsupported, "the edits could not be combined safely", 0);
+    }
+    for (std::size_t i = 0; i < plans.size(); ++i) {
+        model_rewrite r;
+        r.id = plan[i].first;
+        r.skipped = plans[i].skipped;
+        r.argv_before = plans[i].before;
+        r.changed = use[i];
+        r.argv_after = use[i] ? plans[i].expect : plans[i].before;
+        out.models.push_back(std::move(r));
     }
     out.changed = text != config_text;
     out.text = std::move(text);
+    return out;
+}
+
+/// Rewrites one model's `cmd` (rewrite_config with a single entry).
+[[nodiscard]] inline result<cmd_rewrite> rewrite_cmd(std::string_view config_text, std::string_view model_id,
+                                                    const cmd_edits& edits, const command_options& opt = {}) {
+    auto r = rewrite_config(config_text, {{std::string(model_id), edits}}, opt);
+    if (!r) return r.error();
+    cmd_rewrite out;
+    out.text = std::move(r->text);
+    out.changed = r->changed;
+    out.skipped = r->models[0].skipped;
+    out.argv_before = r->models[0].argv_before;
+    out.argv_after = r->models[0].argv_after;
     return out;
 }
 
