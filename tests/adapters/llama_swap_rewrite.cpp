@@ -3,6 +3,7 @@
 // rewrite_config call) and
 // prints, per model, the argv before and after and why it was skipped, as JSON lines.
 // usage: llamaplan_llama_swap_rewrite CONFIG OUTPUT [--windows] [--env NAME=VALUE]...
+//        llamaplan_llama_swap_rewrite --dump FILE      (the parsed YAML as JSON: mappings, lists, strings)
 #include <llamaplan/llama_swap.hpp>
 
 #include <cstdio>
@@ -19,6 +20,25 @@ std::string json_string(std::string_view s) {
     }
     return out + "\"";
 }
+std::string dump(const llamaplan::llama_swap::node& n) {
+    using llamaplan::llama_swap::node_kind;
+    switch (n.kind) {
+        case node_kind::null: return "\"\"";
+        case node_kind::scalar: return json_string(n.value.text);
+        case node_kind::sequence: {
+            std::string out = "[";
+            for (std::size_t i = 0; i < n.children.size(); ++i) out += (i ? "," : "") + dump(n.children[i]);
+            return out + "]";
+        }
+        case node_kind::mapping: {
+            std::string out = "{";
+            for (std::size_t i = 0; i + 1 < n.children.size(); i += 2)
+                out += (i ? "," : "") + json_string(n.children[i].value.text) + ":" + dump(n.children[i + 1]);
+            return out + "}";
+        }
+    }
+    return "null";
+}
 std::string json_list(const std::vector<std::string>& v) {
     std::string out = "[";
     for (std::size_t i = 0; i < v.size(); ++i) out += (i ? "," : "") + json_string(v[i]);
@@ -28,6 +48,14 @@ std::string json_list(const std::vector<std::string>& v) {
 
 int main(int argc, char** argv) {
     using namespace llamaplan::llama_swap;
+    if (argc == 3 && std::string_view(argv[1]) == "--dump") {
+        auto text = read_config(argv[2]);
+        if (!text) return 1;
+        auto doc = parse_yaml(*text);
+        if (!doc) { std::fprintf(stderr, "%llu: %s\n", static_cast<unsigned long long>(doc.error().where), std::string(doc.error().what).c_str()); return 1; }
+        std::printf("%s\n", dump(*doc).c_str());
+        return 0;
+    }
     if (argc < 3) { std::fputs("usage: llamaplan_llama_swap_rewrite CONFIG OUTPUT [--windows] [--env NAME=VALUE]...\n", stderr); return 2; }
     command_options opt;
     for (int i = 3; i < argc; ++i) {

@@ -7,7 +7,9 @@ For every fixture config: rewrite all models with one plan (llamaplan_llama_swap
   2. each model's argv, computed here independently (PyYAML + llama-swap's macro expansion, SanitizeCommand and
      shell-word splitting written in Python), equals what the rewriter reports, before and after;
   3. the models the fixture lists on its `# expect-skipped:` line, and only those, are left as written;
-  4. rewriting the output again changes nothing.
+  4. rewriting the output again changes nothing;
+and that the project's YAML reader decodes the fixtures and a list of tricky documents exactly as PyYAML does
+(BaseLoader: every scalar a string).
 usage: llama_swap_structure.py REWRITE_TOOL FIXTURE_DIR
 """
 import copy, json, os, re, shlex, subprocess, sys, tempfile
@@ -18,6 +20,26 @@ except ImportError:
     sys.exit("python3-yaml is required for this test: apt-get install python3-yaml (tools/deps.sh does)")
 
 ENV = {"MODELS": "/srv/models"}
+
+# documents exercising every scalar style, folding and chomping rule the reader implements
+TRICKY = [
+    "a: |\n  x\n\n  y\n\n",
+    "a: |-\n  x\n  y\n",
+    "a: |+\n  x\n\n\nb: 1\n",
+    "a: |2-\n   x\n  y\n",
+    "a: >\n\n  x\n  y\n\n  z\n   more\n   indented\n  w\n",
+    "a: >-\n  one\n  two\n",
+    "a: \"x\\\n   y  z\n\n  w\"\n",
+    "a: \"\\u263A \\x41 \\t \\\" \\\\ \\/\"\n",
+    "a: 'it''s\n  folded\n\n  twice'\n",
+    "a: plain\n\n  multi\n  line\nb: x # comment\nc: 'y' # comment\n",
+    "- a\n- b: c\n  d: e\n- - f\n  - g\n",
+    "k: [a, 'b c', \"d\", [e]]\nm: {x: y, z: [1, 2], w: }\n",
+    "a: #c\n  b\nc:\n- x\n- y\nd:\n",
+    "\"quoted key\": 1\n'single': 2\nwin: C:\\models\\x.gguf\n",
+    "a: x y   \nb: \"  spaced  \"\n",
+    "---\nmodels:\n  m:\n    cmd: |\n      llama-server \\\n        -m x  # not a comment\n      # a comment line\n",
+]
 
 
 def expand_macros(cmd, macros, model_id):
@@ -97,6 +119,18 @@ def main():
     assert names, "no fixtures in " + fixtures
     failures = 0
     with tempfile.TemporaryDirectory() as tmp:
+        docs = [(n, open(os.path.join(fixtures, n), encoding="utf-8").read()) for n in names]
+        docs += [(f"tricky[{i}]", t) for i, t in enumerate(TRICKY)]
+        for label, text in docs:
+            path = os.path.join(tmp, "doc.yaml")
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(text)
+            mine = json.loads(subprocess.run([tool, "--dump", path], capture_output=True, text=True, check=True).stdout)
+            theirs = yaml.load(text, Loader=yaml.BaseLoader)
+            if mine != theirs:
+                failures += 1
+                print(f"FAIL {label}: YAML read as {mine!r}, PyYAML reads {theirs!r}")
+        print(f"YAML reader: {len(docs)} documents decoded as PyYAML does")
         for name in names:
             path = os.path.join(fixtures, name)
             windows = "windows" in name
