@@ -302,6 +302,8 @@ TEST_CASE("cmd: llama-server is recognised; anything else is reported") {
     CHECK(f.program == 3);
     CHECK(model_command(*cfg, *cfg->find("g"), o).problem == "unterminated quote in the command");
     CHECK(model_command(*cfg, *cfg->find("h"), o).problem == "cmd is not a string");
+    CHECK(model_command(*cfg, *cfg->find("h"), o).line == 15);  // the model's ID line (line 15)
+    CHECK(model_command(*cfg, *cfg->find("b"), o).line == 4);
 
     auto cfg2 = parse_config("models:\n  f:\n    cmd: env A=1 llama-server --ctx_size 4096 --model y.gguf --fancy-new 3 -fa on\n");
     REQUIRE(cfg2);
@@ -530,6 +532,8 @@ TEST_CASE("rewrite: several models in one pass, each with its own outcome") {
     CHECK(r->models[0].id == "c");
     CHECK(r->models[0].changed);
     CHECK(r->models[1].skipped == "not a llama-server command (runs './b.sh'): left as written");
+    CHECK(r->models[1].line == 5);
+    CHECK(r->models[0].line == 7);
     CHECK_FALSE(r->models[1].changed);
     CHECK(r->models[2].argv_after == words{"llama-server", "-m", "a.gguf", "-c", "2"});
     auto twice = rewrite_config(t, {{"a", planning({})}, {"a", planning({})}});

@@ -66,6 +66,7 @@ struct command_info {
     std::string model_path;          ///< value of the last `-m` / `--model` (empty when absent)
     std::size_t model_index = 0;     ///< argv index of that value
     std::string problem;             ///< why this command cannot be planned or edited; empty when it can
+    std::size_t line = 0;            ///< 1-based line of the `cmd` value in the config (set by model_command)
     std::vector<std::string> notes;  ///< things worth telling the user (unknown flags, duplicates)
     std::vector<span> dropped;       ///< config bytes of the comment lines SanitizeCommand drops
 };

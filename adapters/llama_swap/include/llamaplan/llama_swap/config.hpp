@@ -271,6 +271,7 @@ inline bool read_matrix(const node& m, matrix_def& out, error& err) {
 /// set to the model's ID unless the caller gave one, then analyze_command.
 [[nodiscard]] inline command_info model_command(const swap_config& cfg, const model_entry& m, const command_options& opt) {
     command_info info;
+    info.line = m.has_cmd ? m.cmd_line : m.line;
     if (!m.problem.empty() || !m.has_cmd) {
         info.problem = m.problem.empty() ? "no cmd" : m.problem;
         return info;
@@ -293,6 +294,7 @@ inline bool read_matrix(const node& m, matrix_def& out, error& err) {
         return info;
     }
     info = analyze_command(m.cmd, m.cmd_style == scalar_style::double_quoted, macros, o);
+    info.line = m.cmd_line;
     if (info.problem.empty() && m.cmd_flow) info.problem = "cmd is written inside a flow mapping: left as written";
     return info;
 }

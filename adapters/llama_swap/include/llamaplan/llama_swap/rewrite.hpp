@@ -214,6 +214,7 @@ struct model_plan {
     std::vector<std::string> before;   ///< argv before
     std::vector<std::string> expect;   ///< argv intended after
     std::string skipped;               ///< why the model is left as written
+    std::size_t line = 0;              ///< 1-based line of the `cmd`
 };
 
 /// Plans the edits of one model (see rewrite_config). An unknown flag or a wrong value count is an error.
@@ -222,6 +223,7 @@ struct model_plan {
     const model_entry* m = &mdl;
     model_plan out;
     const command_info info = model_command(cfg, *m, opt);
+    out.line = info.line;
     out.before = values_of(info);
     out.expect = out.before;
     // the options touched, and the settings for each
@@ -244,6 +246,7 @@ struct model_plan {
     if (!info.problem.empty()) { out.skipped = info.problem; return out; }
     auto skip = [&](std::string why) {
         model_plan s;
+        s.line = out.line;
         s.before = out.before;
         s.expect = out.before;
         s.skipped = std::move(why);
@@ -399,6 +402,7 @@ struct model_plan {
 /// What happened to one model in rewrite_config.
 struct model_rewrite {
     std::string id;                        ///< the model ID
+    std::size_t line = 0;                  ///< 1-based line of its `cmd` (of its ID when it has none)
     bool changed = false;                  ///< its cmd was rewritten
     std::string skipped;                   ///< why it was left as written; empty when handled
     std::vector<std::string> argv_before;  ///< argv before
@@ -491,6 +495,7 @@ struct config_rewrite {
     for (std::size_t i = 0; i < plans.size(); ++i) {
         model_rewrite r;
         r.id = plan[i].first;
+        r.line = plans[i].line;
         r.skipped = plans[i].skipped;
         r.argv_before = plans[i].before;
         r.changed = use[i];
