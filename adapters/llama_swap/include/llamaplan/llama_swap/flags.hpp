@@ -402,10 +402,14 @@ namespace detail {
 [[nodiscard]] constexpr flag_ref find_flag(std::string_view arg) noexcept {
     if (arg.size() < 2 || arg[0] != '-') return {};
     for (std::size_t i = 0; i < llama_flag_count; ++i) {
-        for (auto n : llama_flags[i].names)
-            if (!n.empty() && detail::same_flag(arg, n)) return {i, false};
-        for (auto n : llama_flags[i].negated)
-            if (!n.empty() && detail::same_flag(arg, n)) return {i, true};
+        for (auto n : llama_flags[i].names) {
+            if (n.empty()) break;  // spellings are packed at the front
+            if (detail::same_flag(arg, n)) return {i, false};
+        }
+        for (auto n : llama_flags[i].negated) {
+            if (n.empty()) break;
+            if (detail::same_flag(arg, n)) return {i, true};
+        }
     }
     return {};
 }

@@ -23,7 +23,7 @@
 namespace llamaplan::llama_swap {
 
 /// Largest config file read (bytes).
-inline constexpr std::size_t max_config_bytes = 64u << 20;
+inline constexpr std::size_t max_config_bytes = 8u << 20;
 
 /// Reads a whole file; larger than `max_bytes` is an error.
 [[nodiscard]] inline result<std::string> read_config(const std::string& path, std::size_t max_bytes = max_config_bytes) {

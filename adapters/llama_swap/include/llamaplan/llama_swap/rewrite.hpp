@@ -236,12 +236,14 @@ struct model_plan {
         if (!f.known()) return make_error(errc::invalid_argument, "an edit names a flag llama.cpp does not have", 0);
         add_target(f.option);
     }
+    std::vector<flag_ref> set_flags;
     for (const auto& s : edits.set) {
         const flag_ref f = find_flag(s.flag);
         if (!f.known()) return make_error(errc::invalid_argument, "an edit names a flag llama.cpp does not have", 0);
         if (s.values.size() != llama_flags[f.option].arity)
             return make_error(errc::invalid_argument, "an edit gives a flag the wrong number of values", 0);
         add_target(f.option);
+        set_flags.push_back(f);
     }
     if (!info.problem.empty()) { out.skipped = info.problem; return out; }
     auto skip = [&](std::string why) {
@@ -280,15 +282,19 @@ struct model_plan {
         for (const auto& f : info.flags)
             if (f.flag.option == o) occ.push_back(&f);
         std::vector<const flag_setting*> want;
-        for (const auto& s : edits.set)
-            if (find_flag(s.flag).option == o) want.push_back(&s);
+        std::vector<bool> want_negated;
+        for (std::size_t k = 0; k < edits.set.size(); ++k)
+            if (set_flags[k].option == o) {
+                want.push_back(&edits.set[k]);
+                want_negated.push_back(set_flags[k].negated);
+            }
         for (std::size_t k = 0; k < occ.size(); ++k) {
             const parsed_flag& f = *occ[k];
             const std::string& name = argv[f.index].value;
             if (k < want.size()) {
                 const flag_setting& w = *want[k];
                 if (llama_flags[o].arity == 0) {
-                    if (find_flag(w.flag).negated != f.flag.negated) {
+                    if (want_negated[k] != f.flag.negated) {
                         if (!argv[f.index].editable) return skip("'" + name + "'" + macro_note);
                         std::string enc;
                         if (!encode(w.flag, 0, enc)) return skip("cannot write '" + w.flag + "' in this cmd's YAML style");

@@ -16,10 +16,13 @@
 
 namespace llamaplan::llama_swap {
 
-/// A byte range [begin, end) of the config text.
+/// A byte range [begin, end) of the config text (32-bit offsets: configs are limited to yaml_limits::max_bytes).
 struct span {
-    std::size_t begin = 0;  ///< first byte
-    std::size_t end = 0;    ///< one past the last byte
+    std::uint32_t begin = 0;  ///< first byte
+    std::uint32_t end = 0;    ///< one past the last byte
+    constexpr span() = default;
+    /// The range [b, e).
+    constexpr span(std::size_t b, std::size_t e) : begin(static_cast<std::uint32_t>(b)), end(static_cast<std::uint32_t>(e)) {}
 };
 
 /// Decoded text whose every byte remembers which bytes of the file produced it (an escape, a folded line break and
@@ -29,6 +32,12 @@ struct traced_text {
     std::vector<span> from;  ///< from[i]: the source bytes of text[i]; same size as text
     /// Appends one byte produced by `src`.
     void push(char c, span src) { text.push_back(c); from.push_back(src); }
+    /// Appends source bytes [b, e) of `t` unchanged, each traced to itself.
+    void append_source(std::string_view t, std::size_t b, std::size_t e) {
+        text.append(t.substr(b, e - b));
+        from.reserve(from.size() + (e - b));
+        for (std::size_t i = b; i < e; ++i) from.emplace_back(i, i + 1);
+    }
 };
 
 /// How a scalar is written (YAML 1.2 §7-8).
@@ -62,7 +71,7 @@ struct node {
 
 /// Limits that bound the cost of hostile input.
 struct yaml_limits {
-    std::size_t max_bytes = 64u << 20;  ///< largest accepted text (bytes)
+    std::size_t max_bytes = 8u << 20;   ///< largest accepted text (bytes); each decoded byte costs 9 bytes of trace
     std::size_t max_depth = 64;         ///< deepest nesting of collections
 };
 
@@ -298,7 +307,7 @@ private:
                 while (e > p && (t_[e - 1] == ' ' || t_[e - 1] == '\t')) --e;
                 key.style = scalar_style::plain;
                 key.where = {p, e};
-                for (std::size_t i = p; i < e; ++i) key.value.push(t_[i], {i, i + 1});
+                key.value.append_source(t_, p, e);
                 if (key.value.text == "<<") return fail("YAML merge keys (<<) are not supported", p);
             }
             for (std::size_t i = 0; i + 1 < out.children.size(); i += 2)
@@ -409,7 +418,7 @@ private:
             if (t_[i] == ':' && (i + 1 == e || t_[i + 1] == ' ')) return fail("unexpected ': ' in a plain scalar", i);
         }
         while (stop > p && (t_[stop - 1] == ' ' || t_[stop - 1] == '\t')) --stop;
-        for (std::size_t i = p; i < stop; ++i) out.value.push(t_[i], {i, i + 1});
+        out.value.append_source(t_, p, stop);
         out.where.end = stop;
         next = after_eol(p);
         if (comment) return true;
@@ -443,7 +452,7 @@ private:
             const span gap{prev_end, q};
             if (blank_lines == 0) out.value.push(' ', gap);
             for (std::size_t k = 0; k < blank_lines; ++k) out.value.push('\n', gap);
-            for (std::size_t i = q; i < stop2; ++i) out.value.push(t_[i], {i, i + 1});
+            out.value.append_source(t_, q, stop2);
             out.where.end = stop2;
             prev_end = stop2;
             next = after_eol(q);
@@ -690,7 +699,7 @@ private:
                 }
             }
             pending_empty = 0;
-            for (std::size_t x = li.b; x < li.e; ++x) v.push(t_[x], {x, x + 1});
+            v.append_source(t_, li.b, li.e);
             prev_normal = !li.more;
             have_prev = true;
             prev = &li;
@@ -801,7 +810,7 @@ private:
         std::size_t e = j;
         while (e > i && (t_[e - 1] == ' ' || t_[e - 1] == '\t')) --e;
         if (e == i) return fail("empty scalar in a flow collection", i);
-        for (std::size_t k = i; k < e; ++k) out.value.push(t_[k], {k, k + 1});
+        out.value.append_source(t_, i, e);
         out.where.end = e;
         after = e;
         return true;
