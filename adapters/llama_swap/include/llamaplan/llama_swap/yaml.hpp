@@ -99,7 +99,9 @@ public:
             if (t_[i] == '\r') return fail_at("carriage return in the file: convert CRLF line endings to LF", i);
             if (t_[i] == '\0') return fail_at("NUL byte in the file", i);
         }
-        if (t_.size() >= 3 && static_cast<unsigned char>(t_[0]) == 0xEF) return fail_at("byte-order mark", 0);
+        if (t_.size() >= 3 && static_cast<unsigned char>(t_[0]) == 0xEF && static_cast<unsigned char>(t_[1]) == 0xBB &&
+            static_cast<unsigned char>(t_[2]) == 0xBF)
+            return fail_at("byte-order mark at the start of the file: save it as UTF-8 without BOM", 0);
         std::size_t pos = 0;
         // directives and a single leading document marker
         std::size_t first = next_content_line(0, false);
