@@ -543,6 +543,22 @@ TEST_CASE("rewrite: several models in one pass, each with its own outcome") {
     CHECK(twice.error().what == std::string_view("a model ID is listed twice"));
 }
 
+TEST_CASE("rewrite: new words are quoted for the dialect and the YAML style") {
+    const std::string t = "models:\n  a:\n    cmd: llama-server -m x\n";
+    cmd_edits e;
+    e.set = {{"-a", {"my \"big\" model"}}, {"--chat-template-file", {"C:\\t\\it's.jinja"}}};
+    auto posix = rewrite_cmd(t, "a", e);
+    REQUIRE(posix);
+    CHECK(posix->text ==
+          "models:\n  a:\n    cmd: llama-server -m x -a 'my \"big\" model' --chat-template-file \"C:\\\\t\\\\it's.jinja\"\n");
+    command_options w;
+    w.dialect = shell_dialect::windows;
+    auto win = rewrite_cmd(t, "a", e, w);
+    REQUIRE(win);
+    CHECK(win->text == "models:\n  a:\n    cmd: llama-server -m x -a \"my \\\"big\\\" model\" --chat-template-file C:\\t\\it's.jinja\n");
+    CHECK(win->argv_after == words{"llama-server", "-m", "x", "-a", "my \"big\" model", "--chat-template-file", "C:\\t\\it's.jinja"});
+}
+
 TEST_CASE("rewrite: repeated options map occurrence by occurrence") {
     const std::string t = "models:\n  a:\n    cmd: llama-server -m x -ot a=CPU -c 1 -ot b=CPU -ot c=CPU\n";
     auto r = rewrite_cmd(t, "a", planning({{"-ot", {"a=CPU"}}, {"-ot", {"z=CUDA0"}}}));
