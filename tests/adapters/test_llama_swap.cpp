@@ -746,6 +746,16 @@ TEST_CASE("io: in place with a backup, or to another file; atomic; refuses a fil
     REQUIRE_FALSE(nowhere);
     CHECK(nowhere.error().code == errc::io_error);
 
+    // a symbolic link stays a link; its target gets the new text
+    const std::string link = dir + "/link.yaml";
+    REQUIRE(::symlink("config.yaml", link.c_str()) == 0);
+    REQUIRE(write_config(link, "third\n", "fifth\n", nb));
+    struct stat lst{};
+    REQUIRE(::lstat(link.c_str(), &lst) == 0);
+    CHECK(S_ISLNK(lst.st_mode));
+    CHECK(slurp(cfg) == "fifth\n");
+
+    std::remove(link.c_str());
     std::remove(cfg.c_str());
     std::remove(out.output.c_str());
     ::rmdir(dir.c_str());

@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <string_view>
 
@@ -57,12 +58,18 @@ namespace detail {
 
 }  // namespace detail
 
-/// Replaces `path` with `text` atomically: writes "<path>.tmp.<pid>" next to it (keeping the old file's permission
-/// bits), fsyncs it, renames it over `path` and fsyncs the directory. Readers see the old or the new file, never
-/// a part.
-[[nodiscard]] inline result<bool> write_atomically(const std::string& path, std::string_view text) {
-    if (path.empty()) return make_error(errc::invalid_argument, "empty output path", 0);
+/// Replaces `requested` with `text` atomically: writes "<path>.tmp.<pid>" next to it (keeping the old file's
+/// permission bits), fsyncs it, renames it over the file and fsyncs the directory. Readers see the old or the new
+/// file, never a part. When `requested` is a symbolic link, the file it points to is replaced and the link kept.
+[[nodiscard]] inline result<bool> write_atomically(const std::string& requested, std::string_view text) {
+    if (requested.empty()) return make_error(errc::invalid_argument, "empty output path", 0);
 #if LLAMAPLAN_LLAMA_SWAP_POSIX
+    // a symbolic link (a config kept in a dotfiles repository) stays a link: its target is replaced
+    std::string path = requested;
+    if (char* real = ::realpath(requested.c_str(), nullptr)) {
+        path = real;
+        std::free(real);
+    }
     const std::string tmp = path + ".tmp." + std::to_string(static_cast<long>(getpid()));
     mode_t mode = 0644;
     struct stat st{};
@@ -94,6 +101,7 @@ namespace detail {
     }
     return true;
 #else
+    const std::string& path = requested;
     const std::string tmp = path + ".tmp";
     std::FILE* f = std::fopen(tmp.c_str(), "wb");
     if (f == nullptr) return make_error(errc::io_error, "cannot create a temporary file next to the output", 0);
