@@ -9,10 +9,12 @@ For every fixture config: rewrite all models with one plan (llamaplan_llama_swap
   3. the models the fixture lists on its `# expect-skipped:` line, and only those, are left as written;
   4. rewriting the output again changes nothing;
 and that the project's YAML reader decodes the fixtures and a list of tricky documents exactly as PyYAML does
-(BaseLoader: every scalar a string).
+(BaseLoader: every scalar a string), and on 300 seeded random mutations of the fixtures never crashes, never
+accepts what PyYAML rejects, and reads what both accept identically (it may refuse more: it is a subset, and it
+rejects duplicate keys as llama-swap's yaml.v3 does).
 usage: llama_swap_structure.py REWRITE_TOOL FIXTURE_DIR
 """
-import copy, json, os, re, shlex, subprocess, sys, tempfile
+import copy, json, os, random, re, shlex, subprocess, sys, tempfile
 
 try:
     import yaml
@@ -131,6 +133,45 @@ def main():
                 failures += 1
                 print(f"FAIL {label}: YAML read as {mine!r}, PyYAML reads {theirs!r}")
         print(f"YAML reader: {len(docs)} documents decoded as PyYAML does")
+
+        rng = random.Random(9)
+        alphabet = list(" \n\t:-#'\"\\|>[]{},&*!") + ["  ", "\n  ", "- ", ": ", "|-", ">+", '"a\\tb"', "${", "''"]
+        fixtures_text = [t for _, t in docs[:len(names)]]
+        agree = refused = 0
+        for i in range(300):
+            t = list(rng.choice(fixtures_text))
+            for _ in range(rng.randint(1, 4)):
+                p = rng.randrange(len(t))
+                op = rng.random()
+                if op < 0.4:
+                    t[p] = rng.choice(alphabet)
+                elif op < 0.7:
+                    t.insert(p, rng.choice(alphabet))
+                else:
+                    del t[p]
+            text = "".join(t)
+            path = os.path.join(tmp, "mutant.yaml")
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(text)
+            run = subprocess.run([tool, "--dump", path], capture_output=True, text=True)
+            try:
+                theirs, py_ok = yaml.load(text, Loader=yaml.BaseLoader), True
+            except yaml.YAMLError:
+                theirs, py_ok = None, False
+            if run.returncode not in (0, 1):
+                failures += 1
+                print(f"FAIL mutant {i}: the reader crashed (exit {run.returncode})")
+            elif run.returncode == 0 and not py_ok:
+                failures += 1
+                print(f"FAIL mutant {i}: accepted a document PyYAML rejects:\n{text}")
+            elif run.returncode == 0 and json.loads(run.stdout) != theirs:
+                failures += 1
+                print(f"FAIL mutant {i}: read differently from PyYAML:\n{text}")
+            elif run.returncode == 0:
+                agree += 1
+            else:
+                refused += 1
+        print(f"YAML reader on 300 mutants: {agree} read as PyYAML does, {refused} refused, none accepted wrongly")
         for name in names:
             path = os.path.join(fixtures, name)
             windows = "windows" in name

@@ -156,6 +156,10 @@ TEST_CASE("yaml: constructs outside the subset are errors naming the line") {
                                                                                   // are not allowed here"
         {"a:\n  b:\n    c: 1\n   d: 2\n", 4, "unexpected indentation"},
         {"a: |x\n  y\n", 1, "bad block scalar header"},
+        {"a: 1\n] b: 2\n", 2, "a flow indicator cannot start a plain scalar"},
+        {"a: x\ty\n", 1, "tab outside a quoted or block scalar"},
+        {"a:\t1\n", 1, "tab outside a quoted or block scalar"},
+        {"a:\n  b: 1\n  : c\n", 3, "empty mapping key"},
         {"\xEF\xBB\xBF" "a: 1\n", 1, "byte-order mark at the start of the file: save it as UTF-8 without BOM"},
         {"a: 1\nb:\n  - x\n  y: 2\n", 4, "unexpected indentation"},
     };

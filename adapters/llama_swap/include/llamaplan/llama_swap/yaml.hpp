@@ -196,9 +196,10 @@ private:
     [[nodiscard]] bool is_seq_entry(std::size_t p) const {
         return p < t_.size() && t_[p] == '-' && (p + 1 == t_.size() || t_[p + 1] == ' ' || t_[p + 1] == '\n');
     }
-    /// Skips spaces (and tabs, which YAML allows as separation inside a line).
+    /// Skips spaces. Tabs are accepted only inside quoted and block scalars and comments: parsers disagree on
+    /// them elsewhere (PyYAML refuses many that YAML 1.2 allows), so a tab there is refused, never guessed.
     [[nodiscard]] std::size_t skip_ws(std::size_t p) const {
-        while (p < t_.size() && (t_[p] == ' ' || t_[p] == '\t')) ++p;
+        while (p < t_.size() && t_[p] == ' ') ++p;
         return p;
     }
     [[nodiscard]] bool at_line_end_or_comment(std::size_t p) const {
@@ -215,10 +216,14 @@ private:
     /// Rejects the node properties and reserved indicators this reader does not support.
     bool check_indicator(std::size_t p) {
         const char c = t_[p];
+        if (c == '\t') return fail("tab outside a quoted or block scalar", p);
         if (c == '&') return fail("YAML anchors (&) are not supported", p);
         if (c == '*') return fail("YAML aliases (*) are not supported", p);
         if (c == '!') return fail("YAML tags (!) are not supported", p);
         if (c == '%' || c == '@' || c == '`') return fail("reserved YAML indicator at the start of a scalar", p);
+        if (c == ']' || c == '}' || c == ',') return fail("a flow indicator cannot start a plain scalar", p);
+        if (c == ':' && (p + 1 >= t_.size() || t_[p + 1] == ' ' || t_[p + 1] == '\n'))
+            return fail("empty mapping key", p);
         if (c == '?' && (p + 1 >= t_.size() || t_[p + 1] == ' ' || t_[p + 1] == '\n'))
             return fail("complex mapping keys (?) are not supported", p);
         return true;
@@ -306,7 +311,9 @@ private:
                 if (!parse_quoted(p, -1, key, after, true)) return false;
             } else {
                 std::size_t e = colon;
-                while (e > p && (t_[e - 1] == ' ' || t_[e - 1] == '\t')) --e;
+                while (e > p && t_[e - 1] == ' ') --e;
+                for (std::size_t i = p; i < e; ++i)
+                    if (t_[i] == '\t') return fail("tab outside a quoted or block scalar", i);
                 key.style = scalar_style::plain;
                 key.where = {p, e};
                 key.value.append_source(t_, p, e);
@@ -416,10 +423,11 @@ private:
         std::size_t stop = e;
         bool comment = false;
         for (std::size_t i = p; i < e; ++i) {
-            if (t_[i] == '#' && i > p && (t_[i - 1] == ' ' || t_[i - 1] == '\t')) { stop = i; comment = true; break; }
+            if (t_[i] == '#' && i > p && t_[i - 1] == ' ') { stop = i; comment = true; break; }
             if (t_[i] == ':' && (i + 1 == e || t_[i + 1] == ' ')) return fail("unexpected ': ' in a plain scalar", i);
+            if (t_[i] == '\t') return fail("tab outside a quoted or block scalar", i);
         }
-        while (stop > p && (t_[stop - 1] == ' ' || t_[stop - 1] == '\t')) --stop;
+        while (stop > p && t_[stop - 1] == ' ') --stop;
         out.value.append_source(t_, p, stop);
         out.where.end = stop;
         next = after_eol(p);
@@ -431,7 +439,8 @@ private:
             std::size_t blank_lines = 0;
             std::size_t l = ls;
             while (l < t_.size()) {
-                const std::size_t q = skip_ws(l);
+                std::size_t q = l;
+                while (q < t_.size() && (t_[q] == ' ' || t_[q] == '\t')) ++q;
                 if (q < t_.size() && t_[q] != '\n') break;
                 ++blank_lines;
                 l = after_eol(l);
@@ -441,16 +450,16 @@ private:
             if (t_[q] == '#') break;
             if (static_cast<long>(indent_of(l)) <= parent) break;
             if (is_doc_marker(l, '-') || is_doc_marker(l, '.')) break;
-            if (q != l + indent_of(l)) return fail("tab in indentation", q);
             std::size_t e2 = eol(q);
             std::size_t stop2 = e2;
             bool comment2 = false;
             for (std::size_t i = q; i < e2; ++i) {
-                if (t_[i] == '#' && i > q && (t_[i - 1] == ' ' || t_[i - 1] == '\t')) { stop2 = i; comment2 = true; break; }
+                if (t_[i] == '#' && i > q && t_[i - 1] == ' ') { stop2 = i; comment2 = true; break; }
                 if (t_[i] == ':' && (i + 1 == e2 || t_[i + 1] == ' '))
                     return fail("unexpected ': ' in a continued plain scalar", i);
+                if (t_[i] == '\t') return fail("tab outside a quoted or block scalar", i);
             }
-            while (stop2 > q && (t_[stop2 - 1] == ' ' || t_[stop2 - 1] == '\t')) --stop2;
+            while (stop2 > q && t_[stop2 - 1] == ' ') --stop2;
             const span gap{prev_end, q};
             if (blank_lines == 0) out.value.push(' ', gap);
             for (std::size_t k = 0; k < blank_lines; ++k) out.value.push('\n', gap);
@@ -770,8 +779,8 @@ private:
 
     std::size_t skip_flow_ws(std::size_t i) {
         for (;;) {
-            while (i < t_.size() && (t_[i] == ' ' || t_[i] == '\t' || t_[i] == '\n')) ++i;
-            if (i < t_.size() && t_[i] == '#' && i > 0 && (t_[i - 1] == ' ' || t_[i - 1] == '\t' || t_[i - 1] == '\n')) {
+            while (i < t_.size() && (t_[i] == ' ' || t_[i] == '\n')) ++i;
+            if (i < t_.size() && t_[i] == '#' && i > 0 && (t_[i - 1] == ' ' || t_[i - 1] == '\n')) {
                 i = eol(i);
                 continue;
             }
@@ -806,11 +815,12 @@ private:
             if (d == ':' && (j + 1 >= t_.size() || t_[j + 1] == ' ' || t_[j + 1] == '\n' || t_[j + 1] == ',' ||
                              t_[j + 1] == ']' || t_[j + 1] == '}'))
                 break;
-            if (d == '#' && j > i && (t_[j - 1] == ' ' || t_[j - 1] == '\t')) break;
+            if (d == '#' && j > i && t_[j - 1] == ' ') break;
+            if (d == '\t') return fail("tab outside a quoted or block scalar", j);
             ++j;
         }
         std::size_t e = j;
-        while (e > i && (t_[e - 1] == ' ' || t_[e - 1] == '\t')) --e;
+        while (e > i && t_[e - 1] == ' ') --e;
         if (e == i) return fail("empty scalar in a flow collection", i);
         out.value.append_source(t_, i, e);
         out.where.end = e;
