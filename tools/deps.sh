@@ -11,6 +11,7 @@ if [ "${LLAMAPLAN_NEED_TESTS:-0}" = 1 ]; then
   [ -f /usr/include/doctest/doctest.h ] || need+=(doctest-dev)
   command -v meson >/dev/null 2>&1 || need+=(meson)
   command -v clang++ >/dev/null 2>&1 || need+=(clang)
+  python3 -c 'import yaml' >/dev/null 2>&1 || need+=(python3-yaml)  # the llama-swap rewrite test's YAML parser
 fi
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"

@@ -7,6 +7,8 @@ int cmd_estimate(int argc, char** argv);  // llamaplan estimate MODEL.gguf [llam
 int cmd_specs(int argc, char** argv);     // llamaplan specs [--json] [--save FILE] [--root DIR]
 int cmd_demo(int argc, char** argv);      // llamaplan demo: the built-in model and machine
 int cmd_plan(int argc, char** argv);      // llamaplan plan [MODEL.gguf] [llama-server flags] [--preset NAME] [--json]
+int cmd_swap(int argc, char** argv);      // llamaplan swap CONFIG.yaml: re-plan a llama-swap config in place
+int cmd_overrides(int argc, char** argv); // llamaplan overrides MODEL: -ot file and tensor analysis
 int cmd_catalog(int argc, char** argv);   // llamaplan catalog [--json]: models plannable by NAME:QUANT
 
 #endif  // LLAMAPLAN_EXAMPLES_COMMANDS_HPP

@@ -13,6 +13,8 @@ void usage(std::FILE* out) {
         "\n"
         "commands:\n"
         "  plan [MODEL.gguf] [FLAGS]          the best llama-server settings for this machine and a goal\n"
+        "  swap CONFIG.yaml                   re-plan every model of a llama-swap config (only planning flags change)\n"
+        "  overrides MODEL.gguf               a -ot parameter file and a per-tensor analysis (MoE expert offload)\n"
         "  inspect MODEL.gguf [--json]        architecture, hyper-parameters and tensors by role, layer and type\n"
         "  estimate MODEL.gguf [FLAGS]        the buffers llama.cpp allocates, from llama-server's own flags\n"
         "  specs [--json] [--save FILE]       the GPUs, CPU and memory this machine has\n"
@@ -32,6 +34,8 @@ int main(int argc, char** argv) {
     }
     const char* cmd = argv[1];
     if (!std::strcmp(cmd, "plan")) return cmd_plan(argc - 2, argv + 2);
+    if (!std::strcmp(cmd, "swap")) return cmd_swap(argc - 2, argv + 2);
+    if (!std::strcmp(cmd, "overrides")) return cmd_overrides(argc - 2, argv + 2);
     if (!std::strcmp(cmd, "inspect")) return cmd_inspect(argc - 2, argv + 2);
     if (!std::strcmp(cmd, "estimate")) return cmd_estimate(argc - 2, argv + 2);
     if (!std::strcmp(cmd, "specs")) return cmd_specs(argc - 2, argv + 2);

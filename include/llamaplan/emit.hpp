@@ -574,6 +574,48 @@ constexpr void emit_runtime_config(const plan& pl, const model& m, const model_s
     out("}");
 }
 
+/// Emits where every tensor lives under a plan, as JSON (the tensor-override optimizer's analysis): per device its
+/// buffer name, free memory and what the plan puts there; per tensor its name, role, block, bytes and buffer.
+template <class Out>
+constexpr void emit_tensor_analysis(const plan& pl, const model& m, const machine& hw, Out&& out) noexcept {
+    using detail::json_string;
+    using detail::json_u64;
+    auto key = [&](std::string_view k) { json_string(out, k); out(":"); };
+    auto buft = [&](std::int32_t d) { detail::text<32> t; detail::buft_name(t, hw, d); json_string(out, t.view()); };
+    out("{");
+    key("fits"); out(pl.fits ? "true" : "false"); out(",");
+    key("devices"); out("[");
+    for (std::size_t i = 0; i < pl.budgets.size(); ++i) {
+        const auto& b = pl.budgets[i];
+        const device_memory* row = pl.memory.row(b.device);
+        if (i > 0) out(",");
+        out("{");
+        key("buffer"); buft(b.device); out(",");
+        key("name");
+        json_string(out, b.device == host_device ? std::string_view("CPU") : hw.devices[static_cast<std::size_t>(b.device)].name);
+        out(",");
+        key("free"); json_u64(out, b.free); out(",");
+        key("weights"); json_u64(out, row ? row->model : 0); out(",");
+        key("planned"); json_u64(out, b.planned); out(",");
+        key("margin"); json_u64(out, b.margin);
+        out("}");
+    }
+    out("],");
+    key("tensors"); out("[");
+    for (std::size_t i = 0; i < m.tensors.size(); ++i) {
+        const auto& t = m.tensors[i];
+        if (i > 0) out(",");
+        out("{");
+        key("name"); json_string(out, t.name); out(",");
+        key("role"); json_string(out, to_string(t.role)); out(",");
+        key("layer"); if (t.layer < 0) out("null"); else json_u64(out, static_cast<std::uint64_t>(t.layer)); out(",");
+        key("bytes"); json_u64(out, t.bytes); out(",");
+        key("buffer"); buft(pl.place.tensor_device(static_cast<std::uint32_t>(i), t));
+        out("}");
+    }
+    out("]}");
+}
+
 }  // namespace llamaplan
 
 #endif  // LLAMAPLAN_EMIT_HPP

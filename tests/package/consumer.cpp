@@ -2,6 +2,7 @@
 #include <llamaplan.hpp>
 #include <llamaplan/gguf/writer.hpp>
 #include <llamaplan/gguf/hparams.hpp>
+#include <llamaplan/llama_swap.hpp>
 
 #include <cstdio>
 
@@ -14,6 +15,8 @@ int main() {
     if (!hp) { std::puts("hparams failed"); return 1; }
     auto e = llamaplan::estimate_memory(llamaplan::model{hp->view(), r->tensors()}, llamaplan::machine{}, {});
     if (!e || e->kv() == 0) { std::puts("estimate failed"); return 1; }
+    auto swap = llamaplan::llama_swap::parse_config("models:\n  m:\n    cmd: llama-server -m m.gguf\n");
+    if (!swap || swap->models.size() != 1) { std::puts("llama-swap config failed"); return 1; }
     std::printf("consumer: KV %llu bytes, version %s\n", static_cast<unsigned long long>(e->kv()), LLAMAPLAN_VERSION_STRING);
     return 0;
 }
