@@ -11,6 +11,7 @@
 #include <llamaplan/params.hpp>
 #include <llamaplan/placement.hpp>
 #include <llamaplan/result.hpp>
+#include <llamaplan/validate.hpp>
 
 #include <algorithm>
 #include <array>
@@ -218,6 +219,8 @@ constexpr void add_to(buffer_list& l, buffer_ref b, std::uint64_t bytes) noexcep
     const hparams& hp = m.hp;
     memory_estimate e;
     if (hp.n_layer == 0 || hp.n_embd == 0) return make_error(errc::invalid_argument, "model has no layers or no embedding length");
+    // llama.cpp's loader checks (validate.hpp); they also bound the work below by the model's own tensor shapes
+    if (const error v = validate_model(m); v.code != errc::ok) return v;
     // bounds that keep every product below 2^64 (real models are orders of magnitude smaller)
     if (hp.n_embd >= (1u << 24) || hp.n_vocab >= (1u << 28) || hp.n_embd_head_k >= 65536 || hp.n_embd_head_v >= 65536 ||
         hp.n_embd_head_k_swa >= 65536 || hp.n_embd_head_v_swa >= 65536 || hp.n_ff >= (1u << 24))

@@ -22,8 +22,8 @@ constexpr std::array<tensor_info, 12> toy_tensors = [] {
     std::array<tensor_info, 12> t{};
     std::uint64_t off = 0;
     std::size_t i = 0;
-    auto add = [&](std::string_view name, ggml_type type, std::uint64_t ne0, std::uint64_t ne1) {
-        t[i] = *make_tensor(name, type, {ne0, ne1, 1, 1}, ne1 == 1 ? 1u : 2u, off);
+    auto add = [&](std::string_view name, ggml_type type, std::uint64_t ne0, std::uint64_t ne1, std::uint64_t ne2 = 1) {
+        t[i] = *make_tensor(name, type, {ne0, ne1, ne2, 1}, ne2 > 1 ? 3u : ne1 == 1 ? 1u : 2u, off);
         off += (t[i].bytes + 31) / 32 * 32;
         ++i;
     };
@@ -38,7 +38,7 @@ constexpr std::array<tensor_info, 12> toy_tensors = [] {
     add("blk.1.attn_q.weight", ggml_type::f16, 64, 64);
     add("blk.1.attn_k.weight", ggml_type::f16, 64, 32);
     add("blk.1.attn_v.weight", ggml_type::f16, 64, 32);
-    add("blk.1.ffn_up_exps.weight", ggml_type::q4_0, 64, 128);
+    add("blk.1.ffn_up_exps.weight", ggml_type::q4_0, 64, 128, 4);  // layer 1 is a MoE block of 4 experts
     return t;
 }();
 
@@ -54,6 +54,9 @@ constexpr hparams toy_hparams = [] {
     h.n_ff = 128;
     h.n_embd_head_k = 16;
     h.n_embd_head_v = 16;
+    h.n_expert = 4;  // ne[2] of blk.1.ffn_up_exps (validate_model checks they agree)
+    h.n_expert_used = 2;
+    h.n_layer_dense_lead = 1;
     return h;
 }();
 constexpr model toy{toy_hparams, toy_tensors};
