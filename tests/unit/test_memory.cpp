@@ -184,7 +184,14 @@ TEST_CASE("--cpu-moe, --n-cpu-moe and -ot move routed experts to the host") {
     auto e = estimate_memory(tm.view(), hw, p);
     REQUIRE(e);
     // experts on the host are mapped from the file: the range spans from token_embd to the last expert
-    CHECK(bytes_of(e->model_buffers, mapped) >= experts_of(3));
+    std::uint64_t first = ~0ull, last = 0;
+    for (const auto& t : tm.tensors)
+        if (t.role == tensor_role::ffn_expert || t.role == tensor_role::token_embedding) {
+            first = std::min(first, t.offset);
+            last = std::max(last, t.offset + t.bytes);
+        }
+    CHECK(bytes_of(e->model_buffers, mapped) == last - first);
+    CHECK(last - first > experts_of(3));  // the range includes the GPU tensors lying between the experts
     launch_params q;
     q.n_cpu_moe = 1;
     auto f = estimate_memory(tm.view(), hw, q);
