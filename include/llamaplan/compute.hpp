@@ -186,6 +186,20 @@ struct graph_sim {
             if (srcs[k] != out) release(srcs[k]);
         return out;
     }
+    /// `n` in-place ops on `acc` that each read `src` once (the adds summing MoE expert rows): the allocator ends in
+    /// the same state as after n calls of node(size of acc, 1, {acc, src}, true), in O(1) rather than O(n) when
+    /// every step can reuse acc (then each step only drops one use of src), so the work does not grow with
+    /// n_expert_used.
+    constexpr int inplace_chain(int acc, int src, std::uint64_t n) noexcept {
+        if (n == 0 || acc < 0 || src < 0) return acc;
+        const std::uint64_t size = t[acc].size;
+        if (t[acc].live && !t[acc].output && t[acc].refs == 1 && src != acc && t[src].refs >= n) {
+            t[src].refs -= static_cast<std::uint32_t>(n - 1);
+            return node(size, 1, {acc, src}, true);
+        }
+        for (std::uint64_t e = 0; e < n; ++e) acc = node(size, 1, {acc, src}, true);
+        return acc;
+    }
     /// Like node(), but an in-place op may take over any source whose bit is set in `direct` (ggml_gallocr_allocate_node
     /// walks src[0], src[1], ... and takes the first own, non-view parent of the same layout with one consumer left).
     template <std::size_t N>
@@ -575,7 +589,7 @@ constexpr int dense_ffn_residual(graph_sim& g, int cur, int ffn_inp, std::uint64
             int moe = ex;
             if (nu > 1) {
                 moe = g.node(E * To * f32, 1, {ex, ex});
-                for (std::uint64_t e = 2; e < nu; ++e) moe = g.node(E * To * f32, 1, {moe, ex}, true);
+                moe = g.inplace_chain(moe, ex, nu - 2);  // e = 2 .. nu-1
             }
             if (shexp) {
                 const int sg = g.node(Fs * To * f32, 1, {cur});
@@ -816,7 +830,7 @@ constexpr int dense_ffn_residual(graph_sim& g, int cur, int ffn_inp, std::uint64
                 cur = ex;
             } else {
                 int acc = g.node(E * To * f32, 1, {ex});
-                for (std::uint64_t e = 2; e < nu; ++e) acc = g.node(E * To * f32, 1, {acc, ex}, true);
+                acc = g.inplace_chain(acc, ex, nu - 2);  // e = 2 .. nu-1, each in place on acc
                 cur = acc;
             }
         }
