@@ -2,12 +2,13 @@
 // Input layout: byte 0 chooses the launch settings (fuzz_check.hpp choose) and, in bit 0 of byte 1, split mode;
 // the rest is one GGUF file, or in split mode up to 8 parts separated by "LPSPLIT!" (gathered as gguf::open does:
 // tensors of part i get file index i). Invariants: tensor sizes recomputed from shapes, hyper-parameters within
-// llama.cpp's limits after a successful extraction, and the estimate's sums (fuzz_check.hpp).
+// llama.cpp's limits after a successful extraction, bounded estimate time, and the estimate's sums (fuzz_check.hpp).
 #include "fuzz_check.hpp"
 
 #include <llamaplan/gguf/hparams.hpp>
 #include <llamaplan/gguf/reader.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -66,7 +67,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::string block_count = std::string(h.architecture) + ".block_count";
     FUZZ_CHECK(readers.front().get_u32(block_count).value_or(0) == h.n_layer + h.n_layer_nextn);
     const model m{h, tensors};
+    // bounded work: the largest accepted model estimates in about 0.5 ms optimised (bench/README.md); 250 ms allows
+    // for the sanitizers and a loaded machine, and still catches work that grows with a hyper-parameter's value
+    const auto t0 = std::chrono::steady_clock::now();
     auto e = estimate_memory(m, s.hw, s.p);
+    FUZZ_CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::milliseconds(250));
     if (!e) {
         FUZZ_CHECK(e.error().code != errc::ok && !e.error().what.empty());
         return 0;
