@@ -7,6 +7,7 @@
 #include <llamaplan/result.hpp>
 #include <llamaplan/ggml_types.hpp>
 #include <llamaplan/model.hpp>
+#include <llamaplan/validate.hpp>
 #include <llamaplan/machine.hpp>
 #include <llamaplan/params.hpp>
 #include <llamaplan/summary.hpp>

@@ -650,6 +650,147 @@ constexpr void set_swa_pattern(std::span<std::uint8_t> out, std::uint32_t period
 
 #endif  // LLAMAPLAN_MODEL_HPP
 // ---- end llamaplan/model.hpp ----
+// ---- begin llamaplan/validate.hpp ----
+#ifndef LLAMAPLAN_VALIDATE_HPP
+#define LLAMAPLAN_VALIDATE_HPP
+
+// Consistency of a model's hyper-parameters with each other and with its tensors' shapes, as llama.cpp's loader
+// enforces it (commit 3f545bec): the GGML_ASSERTs of src/llama-model.cpp llama_model_base::load_hparams, the shape
+// check every create_tensor makes (src/llama-model-loader.cpp check_tensor_dims: "tensor '%s' has wrong shape"),
+// and the broadcast rule of ggml_mul_mat / ggml_flash_attn_ext (ggml/src/ggml.c ggml_can_mul_mat: the query heads
+// must be a multiple of the KV heads), which llama.cpp hits when it reserves the graph.
+//
+// Besides giving llama.cpp's refusal, this bounds the work of estimate_memory: every size the estimator loops over
+// (layers, experts used per token) is capped here, and every width it multiplies (n_embd, n_vocab, FFN widths,
+// head sizes x heads, experts) must equal a dimension of a tensor the model actually declares, so a header whose
+// numbers contradict its own tensors cannot make an estimate slow or report absurd sizes.
+
+
+#include <cstdint>
+#include <string_view>
+
+namespace llamaplan {
+
+/// Most routed experts a model may have (src/llama-hparams.h LLAMA_MAX_EXPERTS).
+inline constexpr std::uint32_t max_experts = 1024;
+
+namespace detail::validate {
+
+/// The tensor's local name after "blk.N." (the whole name when it has no layer prefix).
+[[nodiscard]] constexpr std::string_view local_name(std::string_view name) noexcept {
+    if (tensor_layer(name) < 0) return name;
+    return name.substr(name.find('.', 4) + 1);
+}
+
+/// A tensor whose dimension `d` differs from what the hyper-parameters imply: the error names the key.
+[[nodiscard]] constexpr error shape_error(std::string_view what, std::uint64_t tensor_index) noexcept {
+    return make_error(errc::invalid_argument, what, tensor_index);
+}
+
+}  // namespace detail::validate
+
+/// Checks what llama.cpp checks before it allocates anything. Returns an error (code != ok) whose message names the
+/// GGUF key at fault and whose `where` is the layer (hyper-parameter checks) or the tensor index (shape checks);
+/// errc::ok when the model is consistent. A model without tensors (described by hand) gets the hyper-parameter
+/// checks only. Cost: O(layers + tensors).
+[[nodiscard]] constexpr error validate_model(const model& m) noexcept {
+    using detail::validate::local_name;
+    using detail::validate::shape_error;
+    const hparams& hp = m.hp;
+    // load_hparams: GGML_ASSERT(hparams.n_layer_all > 0 && hparams.n_layer_all <= LLAMA_MAX_LAYERS)
+    if (hp.n_layer == 0 || std::uint64_t(hp.n_layer) + hp.n_layer_nextn > LLAMAPLAN_MAX_LAYERS)
+        return make_error(errc::invalid_argument, "block_count is 0 or above LLAMA_MAX_LAYERS (512)", hp.n_layer);
+    if (hp.n_embd == 0) return make_error(errc::invalid_argument, "embedding_length is 0");
+    // load_hparams: n_expert <= LLAMA_MAX_EXPERTS, n_expert_used <= n_expert, and used > 0 exactly when n_expert > 0
+    if (hp.n_expert > max_experts)
+        return make_error(errc::invalid_argument, "expert_count is above LLAMA_MAX_EXPERTS (1024)", hp.n_expert);
+    if (hp.n_expert_used > hp.n_expert)
+        return make_error(errc::invalid_argument, "expert_used_count is above expert_count", hp.n_expert_used);
+    if (hp.n_expert > 0 && hp.n_expert_used == 0)
+        return make_error(errc::invalid_argument, "expert_used_count is 0 but expert_count is not (model has expert layers but no expert layers are used)");
+    // per-layer arrays must cover the layers they describe (get_key_or_arr reads block_count entries)
+    if ((!hp.n_head_arr.empty() && hp.n_head_arr.size() < hp.n_layer) ||
+        (!hp.n_head_kv_arr.empty() && hp.n_head_kv_arr.size() < hp.n_layer) ||
+        (!hp.n_ff_arr.empty() && hp.n_ff_arr.size() < hp.n_layer))
+        return make_error(errc::invalid_argument, "a per-layer array (head_count, head_count_kv or feed_forward_length) is shorter than block_count");
+    // ggml_can_mul_mat / ggml_flash_attn_ext: query heads broadcast over KV heads (q->ne[2] % k->ne[2] == 0)
+    for (std::uint32_t il = 0; il < hp.n_layer; ++il) {
+        if (!hp.has_kv(il) || hp.is_mla()) continue;
+        const std::uint32_t h = hp.head_count(il), hkv = hp.head_count_kv(il);
+        if (h != 0 && h % hkv != 0)
+            return make_error(errc::invalid_argument, "attention.head_count is not a multiple of attention.head_count_kv", il);
+        if (hp.head_size_k(il) == 0 || hp.head_size_v(il) == 0)
+            return make_error(errc::invalid_argument, "attention.key_length / value_length is 0 (or embedding_length / head_count rounds to 0)", il);
+    }
+
+    // tensor shapes (create_tensor with the shape the architecture's load_arch_tensors asks for, src/models/*.cpp)
+    for (std::uint64_t ti = 0; ti < m.tensors.size(); ++ti) {
+        const tensor_info& t = m.tensors[ti];
+        const std::string_view ln = local_name(t.name);
+        if (t.name == "token_embd.weight") {
+            // {n_embd, n_vocab} in every architecture
+            if (t.ne[0] != hp.n_embd) return shape_error("embedding_length differs from token_embd.weight ne[0]", ti);
+            if (hp.n_vocab != 0 && t.ne[1] != hp.n_vocab)
+                return shape_error("the vocabulary size (vocab_size or the length of tokenizer.ggml.tokens) differs from token_embd.weight ne[1]", ti);
+            continue;
+        }
+        if (t.layer < 0) continue;
+        const std::uint32_t il = static_cast<std::uint32_t>(t.layer);
+        if (il >= hp.n_layer + hp.n_layer_nextn)
+            return shape_error("a tensor belongs to a block at or past block_count", ti);
+        if (il >= hp.n_layer) continue;  // MTP blocks: architecture-specific shapes
+        if (t.role == tensor_role::ffn_expert) {
+            // routed experts: {.., .., n_expert} (MUL_MAT_ID over ne[2]); their biases (gpt-oss ffn_*_exps.bias,
+            // src/llama-model.cpp LLM_ARCH_OPENAI_MOE) are {n_ff_exp or n_embd, n_expert}
+            if (ln.size() > 5 && ln.substr(ln.size() - 5) == ".bias") {
+                if (t.n_dims != 2 || t.ne[1] != hp.n_expert)
+                    return shape_error("expert_count differs from ne[1] of an expert bias (ffn_*_exps.bias)", ti);
+                continue;
+            }
+            if (t.n_dims < 3 || t.ne[2] != hp.n_expert) return shape_error("expert_count differs from ne[2] of an expert tensor (ffn_*_exps)", ti);
+            if (ln == "ffn_down_exps.weight") {
+                // {n_ff_exp, n_embd, n_expert}; without expert_feed_forward_length the architectures use n_ff or
+                // n_ff / n_expert_used (models/llama.cpp, models/glm4-moe.cpp, ...)
+                const std::uint64_t f = hp.ff_length(il);
+                const bool ok = hp.n_ff_exp != 0 ? t.ne[0] == hp.n_ff_exp
+                                                 : (t.ne[0] == f || (hp.n_expert_used != 0 && t.ne[0] == f / hp.n_expert_used));
+                if (!ok) return shape_error("expert_feed_forward_length (or feed_forward_length) differs from ffn_down_exps.weight ne[0]", ti);
+            }
+            continue;
+        }
+        if (ln == "ffn_gate_inp.weight") {
+            // the router {n_embd, n_expert}
+            if (t.n_dims < 2 || t.ne[1] != hp.n_expert) return shape_error("expert_count differs from ffn_gate_inp.weight ne[1]", ti);
+            continue;
+        }
+        if (ln == "ffn_down.weight" && !(hp.n_expert > 0 && il >= hp.n_layer_dense_lead)) {
+            // {n_ff, n_embd} (models/qwen.cpp: {n_ff / 2, n_embd})
+            const std::uint64_t f = hp.ff_length(il);
+            if (t.ne[0] != f && t.ne[0] * 2 != f) return shape_error("feed_forward_length differs from ffn_down.weight ne[0]", ti);
+            continue;
+        }
+        if (hp.is_mla() || !hp.has_kv(il)) continue;
+        const std::uint64_t hk = hp.head_size_k(il), hv = hp.head_size_v(il);
+        const std::uint64_t h = hp.head_count(il), hkv = hp.head_count_kv(il);
+        if (ln == "attn_k.weight") {
+            // {n_embd, n_embd_head_k * n_head_kv}
+            if (t.n_dims < 2 || t.ne[1] != hk * hkv) return shape_error("attention.key_length x attention.head_count_kv differs from attn_k.weight ne[1]", ti);
+        } else if (ln == "attn_v.weight") {
+            // {n_embd, n_embd_head_v * n_head_kv}
+            if (t.n_dims < 2 || t.ne[1] != hv * hkv) return shape_error("attention.value_length x attention.head_count_kv differs from attn_v.weight ne[1]", ti);
+        } else if (ln == "attn_q.weight") {
+            // {n_embd, n_embd_head_k * n_head}, doubled where the query carries an output gate (models/qwen3next.cpp)
+            if (t.n_dims < 2 || (t.ne[1] != hk * h && t.ne[1] != 2 * hk * h))
+                return shape_error("attention.key_length x attention.head_count differs from attn_q.weight ne[1]", ti);
+        }
+    }
+    return {};
+}
+
+}  // namespace llamaplan
+
+#endif  // LLAMAPLAN_VALIDATE_HPP
+// ---- end llamaplan/validate.hpp ----
 // ---- begin llamaplan/machine.hpp ----
 #ifndef LLAMAPLAN_MACHINE_HPP
 #define LLAMAPLAN_MACHINE_HPP
@@ -1173,10 +1314,18 @@ struct model_summary {
     return true;
 }
 
+/// The model checks every estimate and plan starts with: llama.cpp's loader checks, naming the GGUF key
+/// (validate.hpp; they also bound every later step by the model's own tensor shapes), then the bounds above.
+[[nodiscard]] constexpr result<bool> check_model(const model& m) noexcept {
+    if (m.hp.n_layer == 0 || m.hp.n_embd == 0) return make_error(errc::invalid_argument, "model has no layers or no embedding length");
+    if (const error v = validate_model(m); v.code != errc::ok) return v;
+    return check_hparams(m.hp);
+}
+
 /// Summarizes a model for a machine, priced for the given load mode and repacking.
 [[nodiscard]] constexpr result<bool> summarize(const model& m, const machine& hw, bool use_mmap, bool repack,
                                                model_summary& out) noexcept {
-    if (auto ok = check_hparams(m.hp); !ok) return ok.error();
+    if (auto ok = check_model(m); !ok) return ok.error();
     if (hw.devices.size() > LLAMAPLAN_MAX_DEVICES)
         return make_error(errc::capacity_exceeded, "more devices than LLAMAPLAN_MAX_DEVICES", hw.devices.size());
     out.n_layer_all = m.hp.n_layer + m.hp.n_layer_nextn;
@@ -1245,27 +1394,31 @@ public:
 
     /// True if the pattern matches anywhere in `s` (std::regex_search semantics).
     [[nodiscard]] constexpr bool search(std::string_view s) const noexcept {
-        std::array<std::uint8_t, max_program> cur{}, next{};
-        std::array<std::uint16_t, max_program> cur_list{}, next_list{};
-        std::size_t n_cur = 0, n_next = 0;
+        // A state's "seen" mark is the input position + 1 it was added for, so nothing is cleared or copied per
+        // character (clearing and copying the state arrays made an -ot rule cost ~14 us per tensor name).
+        std::array<std::uint32_t, max_program> seen{};
+        std::array<std::array<std::uint16_t, max_program>, 2> lists{};
+        std::array<std::uint16_t, max_program> stack{};
+        std::array<std::size_t, 2> n{0, 0};
+        std::size_t cur = 0;
         for (std::size_t i = 0; i <= s.size(); ++i) {
+            const auto gen = static_cast<std::uint32_t>(i + 1);
             // a new thread may start at every position (search, not match)
-            if (add(cur, cur_list, n_cur, 0, i, s.size())) return true;
-            n_next = 0;
-            next.fill(0);
-            for (std::size_t k = 0; k < n_cur; ++k) {
-                const auto& in = prog_[cur_list[k]];
-                if (i == s.size()) continue;
+            if (add(seen, gen, lists[cur], n[cur], stack, 0, i, s.size())) return true;
+            const std::size_t nxt = 1 - cur;
+            n[nxt] = 0;
+            if (i < s.size()) {
                 const auto ch = static_cast<unsigned char>(s[i]);
-                bool ok = false;
-                if (in.code == op::chr) ok = ch == in.a;
-                else if (in.code == op::any) ok = ch != '\n' && ch != '\r';
-                else if (in.code == op::cls) ok = class_has(in.a, ch);
-                if (ok && add(next, next_list, n_next, cur_list[k] + 1, i + 1, s.size())) return true;
+                for (std::size_t k = 0; k < n[cur]; ++k) {
+                    const auto& in = prog_[lists[cur][k]];
+                    bool ok = false;
+                    if (in.code == op::chr) ok = ch == in.a;
+                    else if (in.code == op::any) ok = ch != '\n' && ch != '\r';
+                    else if (in.code == op::cls) ok = class_has(in.a, ch);
+                    if (ok && add(seen, gen + 1, lists[nxt], n[nxt], stack, lists[cur][k] + 1u, i + 1, s.size())) return true;
+                }
             }
-            cur = next;
-            cur_list = next_list;
-            n_cur = n_next;
+            cur = nxt;
         }
         return false;
     }
@@ -1299,16 +1452,18 @@ private:
         return true;
     }
 
-    // Follows epsilon edges from pc at input position i; returns true on reaching `match`.
-    constexpr bool add(std::array<std::uint8_t, max_program>& on, std::array<std::uint16_t, max_program>& list,
-                       std::size_t& n, std::size_t pc0, std::size_t i, std::size_t len) const noexcept {
-        std::array<std::uint16_t, max_program> stack{};
+    // Follows epsilon edges from pc at input position i (states marked `gen` are already in `list`); returns true
+    // on reaching `match`. `stack` is scratch space of the caller.
+    constexpr bool add(std::array<std::uint32_t, max_program>& seen, std::uint32_t gen,
+                       std::array<std::uint16_t, max_program>& list, std::size_t& n,
+                       std::array<std::uint16_t, max_program>& stack, std::size_t pc0, std::size_t i,
+                       std::size_t len) const noexcept {
         std::size_t sp = 0;
         stack[sp++] = static_cast<std::uint16_t>(pc0);
         while (sp > 0) {
             const std::size_t pc = stack[--sp];
-            if (on[pc]) continue;
-            on[pc] = 1;
+            if (seen[pc] == gen) continue;
+            seen[pc] = gen;
             const auto& in = prog_[pc];
             switch (in.code) {
                 case op::match: return true;
@@ -1946,6 +2101,20 @@ struct graph_sim {
             if (srcs[k] != out) release(srcs[k]);
         return out;
     }
+    /// `n` in-place ops on `acc` that each read `src` once (the adds summing MoE expert rows): the allocator ends in
+    /// the same state as after n calls of node(size of acc, 1, {acc, src}, true), in O(1) rather than O(n) when
+    /// every step can reuse acc (then each step only drops one use of src), so the work does not grow with
+    /// n_expert_used.
+    constexpr int inplace_chain(int acc, int src, std::uint64_t n) noexcept {
+        if (n == 0 || acc < 0 || src < 0) return acc;
+        const std::uint64_t size = t[acc].size;
+        if (t[acc].live && !t[acc].output && t[acc].refs == 1 && src != acc && t[src].refs >= n) {
+            t[src].refs -= static_cast<std::uint32_t>(n - 1);
+            return node(size, 1, {acc, src}, true);
+        }
+        for (std::uint64_t e = 0; e < n; ++e) acc = node(size, 1, {acc, src}, true);
+        return acc;
+    }
     /// Like node(), but an in-place op may take over any source whose bit is set in `direct` (ggml_gallocr_allocate_node
     /// walks src[0], src[1], ... and takes the first own, non-view parent of the same layout with one consumer left).
     template <std::size_t N>
@@ -1984,6 +2153,23 @@ struct graph_sim {
     for (const char c : suffix) buf[n++] = c;
     return m.find(std::string_view(buf.data(), n));
 }
+
+/// The tensor "blk.<il>.<suffix>" of every block (nullptr where absent; the first in file order, as model::find),
+/// found in one pass so that per-layer lookups cost O(tensors + layers) rather than O(tensors x layers).
+struct layer_tensors {
+    std::array<const tensor_info*, LLAMAPLAN_MAX_LAYERS> at{};
+    constexpr layer_tensors(const model& m, std::string_view suffix) noexcept {
+        for (const auto& t : m.tensors) {
+            if (t.layer < 0 || static_cast<std::uint64_t>(t.layer) >= at.size()) continue;
+            auto& slot = at[static_cast<std::size_t>(t.layer)];
+            if (slot == nullptr && t.name.substr(t.name.find('.', 4) + 1) == suffix) slot = &t;
+        }
+    }
+    /// The tensor of block `il`, or nullptr.
+    [[nodiscard]] constexpr const tensor_info* operator()(std::uint32_t il) const noexcept {
+        return il < at.size() ? at[il] : nullptr;
+    }
+};
 
 /// Shape values shared by the architecture-specific graphs below.
 struct graph_dims {
@@ -2055,6 +2241,7 @@ constexpr int dense_ffn_residual(graph_sim& g, int cur, int ffn_inp, std::uint64
         if (!hp.is_recurrent(il) && hp.n_embd_v_gqa(il) > max_kv_gqa_v) max_kv_gqa_v = hp.n_embd_v_gqa(il);
     }
 
+    const layer_tensors ssm_norms(m, "ssm_norm.weight");
     graph_sim g{};
     // graph inputs in first-visit order: inp_tokens, the unused inp_embd, then the inputs of the first layer's kind
     const int tokens = g.fresh(T * 4, 1);
@@ -2112,7 +2299,7 @@ constexpr int dense_ffn_residual(graph_sim& g, int cur, int ffn_inp, std::uint64
             int yd = g.node(yb, 1, {pd.xbc});                    // ggml_mul(x, ssm_d): x is a view, fresh
             yd = g.node_any(yb, 1, {pd.y, yd}, 0b10u);          // y + x*D, in place on x*D
             int yy = g.node(yb, 1, {zc, yd});                    // swiglu_split(cont(z), y)
-            if (find_layer_tensor(m, il, "ssm_norm.weight") != nullptr) {
+            if (ssm_norms(il) != nullptr) {
                 yy = g.node(yb, 1, {yy});                        // grouped rms_norm of a reshape view: fresh
                 yy = g.node(yb, 1, {yy}, true);                  // * ssm_norm, in place
             }
@@ -2242,6 +2429,7 @@ constexpr int dense_ffn_residual(graph_sim& g, int cur, int ffn_inp, std::uint64
         n_rot = t->ne[1] - kv_lora;
     const std::uint64_t hqk = kv_lora + n_rot;  // absorbed query / key head size
 
+    const layer_tensors shexp_up(m, "ffn_up_shexp.weight");
     graph_sim g{};
     // inputs: inp_tokens, unused inp_embd, inp_pos (2 ropes per layer), k_idxs (K-only cache: no v_idxs), the KQ
     // mask, out_ids
@@ -2318,7 +2506,7 @@ constexpr int dense_ffn_residual(graph_sim& g, int cur, int ffn_inp, std::uint64
             const std::uint64_t ne = hp.n_expert, nu = hp.n_expert_used == 0 ? 1 : hp.n_expert_used;
             const std::uint64_t Fe = hp.n_ff_exp != 0 ? hp.n_ff_exp : hp.ff_length(il);
             std::uint64_t Fs = hp.n_ff_shexp != 0 ? hp.n_ff_shexp : Fe * hp.n_expert_shared;
-            if (const tensor_info* t = find_layer_tensor(m, il, "ffn_up_shexp.weight"); t != nullptr) Fs = t->ne[1];
+            if (const tensor_info* t = shexp_up(il); t != nullptr) Fs = t->ne[1];
             const bool shexp = hp.n_expert_shared > 0 && Fs > 0;
             const std::uint64_t fb = Fe * nu * To * f32;
             if (fb > bd.ffn_hidden) bd.ffn_hidden = fb;
@@ -2335,7 +2523,7 @@ constexpr int dense_ffn_residual(graph_sim& g, int cur, int ffn_inp, std::uint64
             int moe = ex;
             if (nu > 1) {
                 moe = g.node(E * To * f32, 1, {ex, ex});
-                for (std::uint64_t e = 2; e < nu; ++e) moe = g.node(E * To * f32, 1, {moe, ex}, true);
+                moe = g.inplace_chain(moe, ex, nu - 2);  // e = 2 .. nu-1
             }
             if (shexp) {
                 const int sg = g.node(Fs * To * f32, 1, {cur});
@@ -2576,7 +2764,7 @@ constexpr int dense_ffn_residual(graph_sim& g, int cur, int ffn_inp, std::uint64
                 cur = ex;
             } else {
                 int acc = g.node(E * To * f32, 1, {ex});
-                for (std::uint64_t e = 2; e < nu; ++e) acc = g.node(E * To * f32, 1, {acc, ex}, true);
+                acc = g.inplace_chain(acc, ex, nu - 2);  // e = 2 .. nu-1, each in place on acc
                 cur = acc;
             }
         }
@@ -3034,8 +3222,8 @@ constexpr void add_breakdown(memory_estimate& e, const machine& hw, const overhe
 [[nodiscard]] constexpr result<memory_estimate> estimate_memory(const model& m, const machine& hw,
                                                                 const launch_params& p,
                                                                 const overhead_params& extra = {}) noexcept {
-    if (auto ok = check_hparams(m.hp); !ok) return ok.error();
-    auto ctx = resolve_context(m.hp, p);  // settings errors first, as llama.cpp reports them
+    if (auto ok = check_model(m); !ok) return ok.error();
+    auto ctx = resolve_context(m.hp, p);  // then the settings, as llama.cpp reports them
     if (!ctx) return ctx.error();
     model_summary s;
     if (auto ok = summarize(m, hw, p.use_mmap, p.cpu_repack, s); !ok) return ok.error();

@@ -13,10 +13,20 @@ if [ "${LLAMAPLAN_NEED_TESTS:-0}" = 1 ]; then
   command -v clang++ >/dev/null 2>&1 || need+=(clang)
   python3 -c 'import yaml' >/dev/null 2>&1 || need+=(python3-yaml)  # the llama-swap rewrite test's YAML parser
 fi
-if [ ${#need[@]} -gt 0 ]; then
-  echo "installing: ${need[*]}"
+install_pkgs() {
+  echo "installing: $*"
   SUDO=""
   [ "$(id -u)" = 0 ] || SUDO=sudo
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "$@" >/dev/null
+}
+if [ ${#need[@]} -gt 0 ]; then
+  install_pkgs "${need[@]}"
+fi
+# libFuzzer for tools/fuzz.sh: Debian ships libclang_rt.fuzzer in libclang-rt-<clang major>-dev
+if [ "${LLAMAPLAN_NEED_TESTS:-0}" = 1 ] && command -v clang++ >/dev/null 2>&1; then
+  if [ ! -f "$(clang++ -print-resource-dir)/lib/linux/libclang_rt.fuzzer-$(uname -m).a" ]; then
+    install_pkgs "libclang-rt-$(clang++ -dumpversion | cut -d. -f1)-dev"
+  fi
+  command -v pkg-config >/dev/null 2>&1 || install_pkgs pkgconf
 fi

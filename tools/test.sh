@@ -23,6 +23,9 @@ cmake -S tests/package -B build/consumer -G Ninja -DCMAKE_PREFIX_PATH="$PWD/buil
 cmake --build build/consumer
 ctest --test-dir build/consumer --output-on-failure
 
+echo "== consumers: add_subdirectory, FetchContent, meson subproject, pkg-config, single header alone, no doctest"
+bash tools/consumers.sh
+
 echo "== meson + clang++ (same test lists)"
 if [ ! -d build/meson ]; then
   CXX=clang++ meson setup build/meson --buildtype=debugoptimized -Dwerror=true >/dev/null
@@ -34,6 +37,9 @@ cmake -S . -B build/asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=
   -DCMAKE_CXX_FLAGS="-O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" >/dev/null
 cmake --build build/asan -j "$jobs"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --test-dir build/asan --output-on-failure
+
+echo "== fuzz: each libFuzzer harness for a bounded time (tools/fuzz.sh SECONDS runs them longer)"
+bash tools/fuzz.sh "${LLAMAPLAN_FUZZ_SECONDS:-12}"
 
 echo "== CLI smoke test"
 cli=build/gcc/examples/llamaplan

@@ -14,6 +14,7 @@
 // constants. Validated on 805 measured rows (tests/data/groundtruth_compute.csv): max relative error 0.14 %; and on
 // tests/data/extra (150 rows incl. deepseek2 MLA, mamba2, granitehybrid): max 0.07 % (the printed MiB's rounding).
 
+#include <llamaplan/config.hpp>
 #include <llamaplan/model.hpp>
 
 #include <array>
@@ -186,6 +187,20 @@ struct graph_sim {
             if (srcs[k] != out) release(srcs[k]);
         return out;
     }
+    /// `n` in-place ops on `acc` that each read `src` once (the adds summing MoE expert rows): the allocator ends in
+    /// the same state as after n calls of node(size of acc, 1, {acc, src}, true), in O(1) rather than O(n) when
+    /// every step can reuse acc (then each step only drops one use of src), so the work does not grow with
+    /// n_expert_used.
+    constexpr int inplace_chain(int acc, int src, std::uint64_t n) noexcept {
+        if (n == 0 || acc < 0 || src < 0) return acc;
+        const std::uint64_t size = t[acc].size;
+        if (t[acc].live && !t[acc].output && t[acc].refs == 1 && src != acc && t[src].refs >= n) {
+            t[src].refs -= static_cast<std::uint32_t>(n - 1);
+            return node(size, 1, {acc, src}, true);
+        }
+        for (std::uint64_t e = 0; e < n; ++e) acc = node(size, 1, {acc, src}, true);
+        return acc;
+    }
     /// Like node(), but an in-place op may take over any source whose bit is set in `direct` (ggml_gallocr_allocate_node
     /// walks src[0], src[1], ... and takes the first own, non-view parent of the same layout with one consumer left).
     template <std::size_t N>
@@ -224,6 +239,23 @@ struct graph_sim {
     for (const char c : suffix) buf[n++] = c;
     return m.find(std::string_view(buf.data(), n));
 }
+
+/// The tensor "blk.<il>.<suffix>" of every block (nullptr where absent; the first in file order, as model::find),
+/// found in one pass so that per-layer lookups cost O(tensors + layers) rather than O(tensors x layers).
+struct layer_tensors {
+    std::array<const tensor_info*, LLAMAPLAN_MAX_LAYERS> at{};
+    constexpr layer_tensors(const model& m, std::string_view suffix) noexcept {
+        for (const auto& t : m.tensors) {
+            if (t.layer < 0 || static_cast<std::uint64_t>(t.layer) >= at.size()) continue;
+            auto& slot = at[static_cast<std::size_t>(t.layer)];
+            if (slot == nullptr && t.name.substr(t.name.find('.', 4) + 1) == suffix) slot = &t;
+        }
+    }
+    /// The tensor of block `il`, or nullptr.
+    [[nodiscard]] constexpr const tensor_info* operator()(std::uint32_t il) const noexcept {
+        return il < at.size() ? at[il] : nullptr;
+    }
+};
 
 /// Shape values shared by the architecture-specific graphs below.
 struct graph_dims {
@@ -295,6 +327,7 @@ constexpr int dense_ffn_residual(graph_sim& g, int cur, int ffn_inp, std::uint64
         if (!hp.is_recurrent(il) && hp.n_embd_v_gqa(il) > max_kv_gqa_v) max_kv_gqa_v = hp.n_embd_v_gqa(il);
     }
 
+    const layer_tensors ssm_norms(m, "ssm_norm.weight");
     graph_sim g{};
     // graph inputs in first-visit order: inp_tokens, the unused inp_embd, then the inputs of the first layer's kind
     const int tokens = g.fresh(T * 4, 1);
@@ -352,7 +385,7 @@ constexpr int dense_ffn_residual(graph_sim& g, int cur, int ffn_inp, std::uint64
             int yd = g.node(yb, 1, {pd.xbc});                    // ggml_mul(x, ssm_d): x is a view, fresh
             yd = g.node_any(yb, 1, {pd.y, yd}, 0b10u);          // y + x*D, in place on x*D
             int yy = g.node(yb, 1, {zc, yd});                    // swiglu_split(cont(z), y)
-            if (find_layer_tensor(m, il, "ssm_norm.weight") != nullptr) {
+            if (ssm_norms(il) != nullptr) {
                 yy = g.node(yb, 1, {yy});                        // grouped rms_norm of a reshape view: fresh
                 yy = g.node(yb, 1, {yy}, true);                  // * ssm_norm, in place
             }
@@ -482,6 +515,7 @@ constexpr int dense_ffn_residual(graph_sim& g, int cur, int ffn_inp, std::uint64
         n_rot = t->ne[1] - kv_lora;
     const std::uint64_t hqk = kv_lora + n_rot;  // absorbed query / key head size
 
+    const layer_tensors shexp_up(m, "ffn_up_shexp.weight");
     graph_sim g{};
     // inputs: inp_tokens, unused inp_embd, inp_pos (2 ropes per layer), k_idxs (K-only cache: no v_idxs), the KQ
     // mask, out_ids
@@ -558,7 +592,7 @@ constexpr int dense_ffn_residual(graph_sim& g, int cur, int ffn_inp, std::uint64
             const std::uint64_t ne = hp.n_expert, nu = hp.n_expert_used == 0 ? 1 : hp.n_expert_used;
             const std::uint64_t Fe = hp.n_ff_exp != 0 ? hp.n_ff_exp : hp.ff_length(il);
             std::uint64_t Fs = hp.n_ff_shexp != 0 ? hp.n_ff_shexp : Fe * hp.n_expert_shared;
-            if (const tensor_info* t = find_layer_tensor(m, il, "ffn_up_shexp.weight"); t != nullptr) Fs = t->ne[1];
+            if (const tensor_info* t = shexp_up(il); t != nullptr) Fs = t->ne[1];
             const bool shexp = hp.n_expert_shared > 0 && Fs > 0;
             const std::uint64_t fb = Fe * nu * To * f32;
             if (fb > bd.ffn_hidden) bd.ffn_hidden = fb;
@@ -575,7 +609,7 @@ constexpr int dense_ffn_residual(graph_sim& g, int cur, int ffn_inp, std::uint64
             int moe = ex;
             if (nu > 1) {
                 moe = g.node(E * To * f32, 1, {ex, ex});
-                for (std::uint64_t e = 2; e < nu; ++e) moe = g.node(E * To * f32, 1, {moe, ex}, true);
+                moe = g.inplace_chain(moe, ex, nu - 2);  // e = 2 .. nu-1
             }
             if (shexp) {
                 const int sg = g.node(Fs * To * f32, 1, {cur});
@@ -816,7 +850,7 @@ constexpr int dense_ffn_residual(graph_sim& g, int cur, int ffn_inp, std::uint64
                 cur = ex;
             } else {
                 int acc = g.node(E * To * f32, 1, {ex});
-                for (std::uint64_t e = 2; e < nu; ++e) acc = g.node(E * To * f32, 1, {acc, ex}, true);
+                acc = g.inplace_chain(acc, ex, nu - 2);  // e = 2 .. nu-1, each in place on acc
                 cur = acc;
             }
         }

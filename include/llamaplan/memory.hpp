@@ -429,8 +429,8 @@ constexpr void add_breakdown(memory_estimate& e, const machine& hw, const overhe
 [[nodiscard]] constexpr result<memory_estimate> estimate_memory(const model& m, const machine& hw,
                                                                 const launch_params& p,
                                                                 const overhead_params& extra = {}) noexcept {
-    if (auto ok = check_hparams(m.hp); !ok) return ok.error();
-    auto ctx = resolve_context(m.hp, p);  // settings errors first, as llama.cpp reports them
+    if (auto ok = check_model(m); !ok) return ok.error();
+    auto ctx = resolve_context(m.hp, p);  // then the settings, as llama.cpp reports them
     if (!ctx) return ctx.error();
     model_summary s;
     if (auto ok = summarize(m, hw, p.use_mmap, p.cpu_repack, s); !ok) return ok.error();

@@ -14,6 +14,7 @@
 #include <llamaplan/model.hpp>
 #include <llamaplan/params.hpp>
 #include <llamaplan/result.hpp>
+#include <llamaplan/validate.hpp>
 
 #include <array>
 #include <cstdint>
@@ -313,10 +314,18 @@ struct model_summary {
     return true;
 }
 
+/// The model checks every estimate and plan starts with: llama.cpp's loader checks, naming the GGUF key
+/// (validate.hpp; they also bound every later step by the model's own tensor shapes), then the bounds above.
+[[nodiscard]] constexpr result<bool> check_model(const model& m) noexcept {
+    if (m.hp.n_layer == 0 || m.hp.n_embd == 0) return make_error(errc::invalid_argument, "model has no layers or no embedding length");
+    if (const error v = validate_model(m); v.code != errc::ok) return v;
+    return check_hparams(m.hp);
+}
+
 /// Summarizes a model for a machine, priced for the given load mode and repacking.
 [[nodiscard]] constexpr result<bool> summarize(const model& m, const machine& hw, bool use_mmap, bool repack,
                                                model_summary& out) noexcept {
-    if (auto ok = check_hparams(m.hp); !ok) return ok.error();
+    if (auto ok = check_model(m); !ok) return ok.error();
     if (hw.devices.size() > LLAMAPLAN_MAX_DEVICES)
         return make_error(errc::capacity_exceeded, "more devices than LLAMAPLAN_MAX_DEVICES", hw.devices.size());
     out.n_layer_all = m.hp.n_layer + m.hp.n_layer_nextn;

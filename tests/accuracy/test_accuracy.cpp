@@ -11,7 +11,7 @@ TEST_CASE("estimates match llama.cpp's measured buffers on every ground-truth ro
     REQUIRE_MESSAGE(err.empty(), err);
     auto table = groundtruth::read_csv(dir + "/measured.csv");
     REQUIRE(table.has_value());
-    REQUIRE(table->rows.size() > 1000);
+    REQUIRE(table->rows.size() == 1165);  // 805 measured + 360 llama.cpp refused
 
     groundtruth::accuracy acc;
     const auto hw = groundtruth::cpu_machine();
@@ -22,12 +22,17 @@ TEST_CASE("estimates match llama.cpp's measured buffers on every ground-truth ro
     }
     for (const auto& m : acc.mismatches) MESSAGE(m);
     CHECK(acc.failed == 0);
-    CHECK(acc.rejected_rows > 0);
+    CHECK(acc.rejected_rows == 360);
     CHECK(acc.rejected_agree == acc.rejected_rows);
+    CHECK(acc.model.rows == 805);
     CHECK(acc.model.exact == acc.model.rows);
     CHECK(acc.kv.exact == acc.kv.rows);
     CHECK(acc.output.exact == acc.output.rows);
     MESSAGE("compute median " << acc.compute.median() * 100 << " %, max " << acc.compute.max() * 100 << " %");
-    CHECK(acc.compute.median() <= 0.03);
-    CHECK(acc.compute.max() <= 0.10);
+    // just above what is measured (median 0.0035 %, max 0.137 %, 803 of 805 rows to the printed 0.01 MiB): a
+    // regression in the graph replay fails here; tighten further (and raise `exact`) when the model improves
+    CHECK(acc.compute.rows == 805);
+    CHECK(acc.compute.exact == 803);
+    CHECK(acc.compute.median() <= 0.000036);
+    CHECK(acc.compute.max() <= 0.0014);
 }

@@ -264,18 +264,24 @@ TEST_CASE("gguf hostile: nesting depth is bounded") {
 TEST_CASE("gguf hostile: random byte flips never crash") {
     const auto base = small_model().bytes(data_fill::zeros);
     std::uint64_t x = 88172645463325252ull;
-    std::size_t parsed = 0;
+    const std::uint64_t data_start = reader::parse(base)->data().offset;
+    std::size_t parsed = 0, data_only = 0;
     for (int i = 0; i < 3000; ++i) {
         auto c = base;
+        bool header_touched = false;
         for (int k = 0; k < 3; ++k) {
             x ^= x << 13; x ^= x >> 7; x ^= x << 17;
             c[x % c.size()] = static_cast<std::byte>(x >> 32);
+            header_touched = header_touched || x % c.size() < data_start;
         }
+        if (!header_touched) ++data_only;
         auto r = reader::parse(c);
         if (r) {
             ++parsed;
             for (const auto& kv : r->kvs()) (void)r->format_value(kv);
         }
     }
-    CHECK(parsed > 0);  // many flips land in the data section and leave the header valid
+    // flips that all land in the data section leave the header valid, so at least those inputs parse
+    REQUIRE(data_only == 75);  // the fixed PRNG sequence: 75 of the 3000 inputs keep every flip in the data
+    CHECK(parsed >= data_only);
 }

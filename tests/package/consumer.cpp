@@ -14,7 +14,8 @@ int main() {
     auto hp = llamaplan::gguf::extract_hparams(*r);
     if (!hp) { std::puts("hparams failed"); return 1; }
     auto e = llamaplan::estimate_memory(llamaplan::model{hp->view(), r->tensors()}, llamaplan::machine{}, {});
-    if (!e || e->kv() == 0) { std::puts("estimate failed"); return 1; }
+    // synth_spec's default: 2 layers x (K + V) x 4 KV heads x 16 x f16 x 4096 cells (the training context)
+    if (!e || e->kv() != 2ull * 2 * 4 * 16 * 2 * 4096) { std::puts("estimate failed"); return 1; }
     auto swap = llamaplan::llama_swap::parse_config("models:\n  m:\n    cmd: llama-server -m m.gguf\n");
     if (!swap || swap->models.size() != 1) { std::puts("llama-swap config failed"); return 1; }
     std::printf("consumer: KV %llu bytes, version %s\n", static_cast<unsigned long long>(e->kv()), LLAMAPLAN_VERSION_STRING);

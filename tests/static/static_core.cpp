@@ -22,8 +22,8 @@ constexpr std::array<tensor_info, 12> toy_tensors = [] {
     std::array<tensor_info, 12> t{};
     std::uint64_t off = 0;
     std::size_t i = 0;
-    auto add = [&](std::string_view name, ggml_type type, std::uint64_t ne0, std::uint64_t ne1) {
-        t[i] = *make_tensor(name, type, {ne0, ne1, 1, 1}, ne1 == 1 ? 1u : 2u, off);
+    auto add = [&](std::string_view name, ggml_type type, std::uint64_t ne0, std::uint64_t ne1, std::uint64_t ne2 = 1) {
+        t[i] = *make_tensor(name, type, {ne0, ne1, ne2, 1}, ne2 > 1 ? 3u : ne1 == 1 ? 1u : 2u, off);
         off += (t[i].bytes + 31) / 32 * 32;
         ++i;
     };
@@ -38,7 +38,7 @@ constexpr std::array<tensor_info, 12> toy_tensors = [] {
     add("blk.1.attn_q.weight", ggml_type::f16, 64, 64);
     add("blk.1.attn_k.weight", ggml_type::f16, 64, 32);
     add("blk.1.attn_v.weight", ggml_type::f16, 64, 32);
-    add("blk.1.ffn_up_exps.weight", ggml_type::q4_0, 64, 128);
+    add("blk.1.ffn_up_exps.weight", ggml_type::q4_0, 64, 128, 4);  // layer 1 is a MoE block of 4 experts
     return t;
 }();
 
@@ -54,6 +54,9 @@ constexpr hparams toy_hparams = [] {
     h.n_ff = 128;
     h.n_embd_head_k = 16;
     h.n_embd_head_v = 16;
+    h.n_expert = 4;  // ne[2] of blk.1.ffn_up_exps (validate_model checks they agree)
+    h.n_expert_used = 2;
+    h.n_layer_dense_lead = 1;
     return h;
 }();
 constexpr model toy{toy_hparams, toy_tensors};
@@ -61,7 +64,9 @@ constexpr model toy{toy_hparams, toy_tensors};
 static_assert(toy_tensors[0].role == tensor_role::token_embedding);
 static_assert(toy_tensors[11].role == tensor_role::ffn_expert && toy_tensors[11].layer == 1);
 static_assert(toy.find("blk.0.attn_q.weight") != nullptr && toy.find("nope") == nullptr);
-static_assert(toy.total_bytes() > 0);
+// q8_0 64 x 256 twice, 2 f32 norms of 64, f16 64x64 + 2 x 64x32 per layer, q4_0 64 x 128 (and x 4 experts)
+static_assert(toy.total_bytes() == 2 * (64 / 32 * 34 * 256) + 2 * 64 * 4 + 2 * (64 * 64 * 2 + 2 * 64 * 32 * 2) +
+                                       64 / 32 * 18 * 128 * 5);
 
 // ---- the KV cache formula on the hand-written model: 2 layers x (K + V) x 2 KV heads x 16 x f16 x cells
 constexpr auto est = [] {
@@ -74,7 +79,8 @@ static_assert(est.has_value());
 static_assert(est->n_ctx == 512 && est->kv_cells == 512);
 static_assert(est->kv() == 2ull * 2 * (2 * 16 * 2) * 512);
 static_assert(est->output() == 256ull * 4);  // one sequence of F32 logits
-static_assert(est->compute() > 0 && est->compute_detail.ok);
+// the CPU compute buffer is the graph replay for the resolved shape: 64-token ubatch, 512 cells, FA auto = on
+static_assert(est->compute() == compute_buffer_cpu(toy, compute_shape{64, 1, 1, 1, 512, 512, true}) && est->compute_detail.ok);
 
 // four non-unified sequences: 512 / 4 = 128 cells, padded to 256 each
 constexpr auto est4 = [] {

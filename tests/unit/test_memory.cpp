@@ -184,7 +184,14 @@ TEST_CASE("--cpu-moe, --n-cpu-moe and -ot move routed experts to the host") {
     auto e = estimate_memory(tm.view(), hw, p);
     REQUIRE(e);
     // experts on the host are mapped from the file: the range spans from token_embd to the last expert
-    CHECK(bytes_of(e->model_buffers, mapped) >= experts_of(3));
+    std::uint64_t first = ~0ull, last = 0;
+    for (const auto& t : tm.tensors)
+        if (t.role == tensor_role::ffn_expert || t.role == tensor_role::token_embedding) {
+            first = std::min(first, t.offset);
+            last = std::max(last, t.offset + t.bytes);
+        }
+    CHECK(bytes_of(e->model_buffers, mapped) == last - first);
+    CHECK(last - first > experts_of(3));  // the range includes the GPU tensors lying between the experts
     launch_params q;
     q.n_cpu_moe = 1;
     auto f = estimate_memory(tm.view(), hw, q);
@@ -285,6 +292,10 @@ TEST_CASE("flash attention off pads V rows to the widest layer") {
     toy_model tm(2);
     std::vector<std::uint32_t> kv_heads{2, 4};
     tm.hp.n_head_kv_arr = kv_heads;
+    // layer 1's K and V projections are 4 heads x 32 wide (validate_model checks the shapes agree)
+    for (auto& t : tm.tensors)
+        if (t.name == "blk.1.attn_k.weight" || t.name == "blk.1.attn_v.weight")
+            t = *make_tensor(t.name, t.type, {256, 128, 1, 1}, 2, t.offset);
     launch_params p;
     p.n_ctx = 256;
     p.flash_attn = flash_attn_mode::off;
@@ -310,16 +321,24 @@ TEST_CASE("buffer names follow llama.cpp's logs") {
 TEST_CASE("absurd hyper-parameters and contexts are errors, not wrapped-around sizes") {
     toy_model tm(2);
     tm.hp.n_embd_head_k = tm.hp.n_embd_head_v = 65535;
-    tm.hp.n_head_kv = 65535;
+    tm.hp.n_head = tm.hp.n_head_kv = 65535;
+    // with its tensors the model contradicts itself (attn_q is 256 wide): llama.cpp's shape check refuses it
+    auto bad = estimate_memory(tm.view(), machine{}, launch_params{});
+    REQUIRE_FALSE(bad);
+    CHECK(bad.error().code == errc::invalid_argument);
+    CHECK(bad.error().what == "attention.key_length x attention.head_count differs from attn_q.weight ne[1]");
+    // described by hyper-parameters alone, the sizes are checked for overflow instead
+    const model bare{tm.hp, {}};
     launch_params p;
     p.n_ctx = 0x80000000u;  // 2 layers x 2^31 cells x a 65535 * 65535 * 2-byte row overflows 64 bits
-    auto e = estimate_memory(tm.view(), machine{}, p);
+    auto e = estimate_memory(bare, machine{}, p);
     REQUIRE_FALSE(e);
     CHECK(e.error().code == errc::overflow);
     tm.hp.n_embd_head_k = 1u << 20;
-    CHECK(estimate_memory(tm.view(), machine{}, launch_params{}).error().code == errc::overflow);
-    tm.hp.n_embd_head_k = 32;
+    CHECK(estimate_memory(model{tm.hp, {}}, machine{}, launch_params{}).error().code == errc::overflow);
+    tm.hp.n_embd_head_k = tm.hp.n_embd_head_v = 32;
     tm.hp.n_head_kv = 2;
+    tm.hp.n_head = 8;
     p.n_seq_max = 0;
-    CHECK(estimate_memory(tm.view(), machine{}, p).error().code == errc::invalid_argument);
+    CHECK(estimate_memory(tm.view(), machine{}, p).error().what == "n_seq_max must be between 1 and 256 (LLAMA_MAX_SEQ)");
 }

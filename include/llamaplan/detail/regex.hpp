@@ -32,27 +32,31 @@ public:
 
     /// True if the pattern matches anywhere in `s` (std::regex_search semantics).
     [[nodiscard]] constexpr bool search(std::string_view s) const noexcept {
-        std::array<std::uint8_t, max_program> cur{}, next{};
-        std::array<std::uint16_t, max_program> cur_list{}, next_list{};
-        std::size_t n_cur = 0, n_next = 0;
+        // A state's "seen" mark is the input position + 1 it was added for, so nothing is cleared or copied per
+        // character (clearing and copying the state arrays made an -ot rule cost ~14 us per tensor name).
+        std::array<std::uint32_t, max_program> seen{};
+        std::array<std::array<std::uint16_t, max_program>, 2> lists{};
+        std::array<std::uint16_t, max_program> stack{};
+        std::array<std::size_t, 2> n{0, 0};
+        std::size_t cur = 0;
         for (std::size_t i = 0; i <= s.size(); ++i) {
+            const auto gen = static_cast<std::uint32_t>(i + 1);
             // a new thread may start at every position (search, not match)
-            if (add(cur, cur_list, n_cur, 0, i, s.size())) return true;
-            n_next = 0;
-            next.fill(0);
-            for (std::size_t k = 0; k < n_cur; ++k) {
-                const auto& in = prog_[cur_list[k]];
-                if (i == s.size()) continue;
+            if (add(seen, gen, lists[cur], n[cur], stack, 0, i, s.size())) return true;
+            const std::size_t nxt = 1 - cur;
+            n[nxt] = 0;
+            if (i < s.size()) {
                 const auto ch = static_cast<unsigned char>(s[i]);
-                bool ok = false;
-                if (in.code == op::chr) ok = ch == in.a;
-                else if (in.code == op::any) ok = ch != '\n' && ch != '\r';
-                else if (in.code == op::cls) ok = class_has(in.a, ch);
-                if (ok && add(next, next_list, n_next, cur_list[k] + 1, i + 1, s.size())) return true;
+                for (std::size_t k = 0; k < n[cur]; ++k) {
+                    const auto& in = prog_[lists[cur][k]];
+                    bool ok = false;
+                    if (in.code == op::chr) ok = ch == in.a;
+                    else if (in.code == op::any) ok = ch != '\n' && ch != '\r';
+                    else if (in.code == op::cls) ok = class_has(in.a, ch);
+                    if (ok && add(seen, gen + 1, lists[nxt], n[nxt], stack, lists[cur][k] + 1u, i + 1, s.size())) return true;
+                }
             }
-            cur = next;
-            cur_list = next_list;
-            n_cur = n_next;
+            cur = nxt;
         }
         return false;
     }
@@ -86,16 +90,18 @@ private:
         return true;
     }
 
-    // Follows epsilon edges from pc at input position i; returns true on reaching `match`.
-    constexpr bool add(std::array<std::uint8_t, max_program>& on, std::array<std::uint16_t, max_program>& list,
-                       std::size_t& n, std::size_t pc0, std::size_t i, std::size_t len) const noexcept {
-        std::array<std::uint16_t, max_program> stack{};
+    // Follows epsilon edges from pc at input position i (states marked `gen` are already in `list`); returns true
+    // on reaching `match`. `stack` is scratch space of the caller.
+    constexpr bool add(std::array<std::uint32_t, max_program>& seen, std::uint32_t gen,
+                       std::array<std::uint16_t, max_program>& list, std::size_t& n,
+                       std::array<std::uint16_t, max_program>& stack, std::size_t pc0, std::size_t i,
+                       std::size_t len) const noexcept {
         std::size_t sp = 0;
         stack[sp++] = static_cast<std::uint16_t>(pc0);
         while (sp > 0) {
             const std::size_t pc = stack[--sp];
-            if (on[pc]) continue;
-            on[pc] = 1;
+            if (seen[pc] == gen) continue;
+            seen[pc] = gen;
             const auto& in = prog_[pc];
             switch (in.code) {
                 case op::match: return true;

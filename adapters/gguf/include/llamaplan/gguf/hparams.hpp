@@ -11,6 +11,7 @@
 #include <llamaplan/gguf/reader.hpp>
 #include <llamaplan/model.hpp>
 #include <llamaplan/result.hpp>
+#include <llamaplan/validate.hpp>
 
 #include <array>
 #include <cstdint>
@@ -173,7 +174,11 @@ inline constexpr std::array<swa_rule, 8> swa_rules = {{
         if (err.code != errc::ok) return err;
         return make_error(errc::missing_key, "<arch>.embedding_length is missing");
     }
-    (void)detail::opt_u32(r, k("context_length"), h.n_ctx_train, err);
+    // llama-model.cpp load_hparams: ml.get_key(LLM_KV_CONTEXT_LENGTH, hparams.n_ctx_train) is required
+    if (!detail::opt_u32(r, k("context_length"), h.n_ctx_train, err)) {
+        if (err.code != errc::ok) return err;
+        return make_error(errc::missing_key, "<arch>.context_length is missing");
+    }
     (void)detail::opt_u32(r, k("embedding_length_out"), h.n_embd_out, err);
 
     // MTP layers: n_layer() = n_layer_all - n_layer_nextn (llama-hparams.cpp llama_hparams::n_layer)
@@ -188,6 +193,29 @@ inline constexpr std::array<swa_rule, 8> swa_rules = {{
     (void)detail::opt_u32(r, k("expert_feed_forward_length"), h.n_ff_exp, err);
     (void)detail::opt_u32(r, k("expert_shared_feed_forward_length"), h.n_ff_shexp, err);
     (void)detail::opt_u32(r, k("leading_dense_block_count"), h.n_layer_dense_lead, err);
+    if (err.code != errc::ok) return err;
+    // load_hparams: GGML_ASSERTs on the expert counts and expert groups (LLAMA_MAX_EXPERTS in llama-hparams.h)
+    {
+        std::uint32_t groups = 0, groups_used = 0;
+        (void)detail::opt_u32(r, k("expert_group_count"), groups, err);
+        (void)detail::opt_u32(r, k("expert_group_used_count"), groups_used, err);
+        if (err.code != errc::ok) return err;
+        auto at = [&](std::string_view key) { const kv_entry* e = r.find(k(key)); return e != nullptr ? e->value_offset : 0; };
+        if (h.n_expert > max_experts)
+            return make_error(errc::invalid_argument, "expert_count is above LLAMA_MAX_EXPERTS (1024)", at("expert_count"));
+        if (h.n_expert_used > h.n_expert)
+            return make_error(errc::invalid_argument, "expert_used_count is above expert_count", at("expert_used_count"));
+        if (h.n_expert > 0) {
+            if (h.n_expert_used == 0)
+                return make_error(errc::invalid_argument, "expert_used_count is 0 or missing but expert_count is not", at("expert_count"));
+            if (groups >= h.n_expert)
+                return make_error(errc::invalid_argument, "expert_group_count is not below expert_count", at("expert_group_count"));
+            if (groups > 1 && (h.n_expert % groups != 0 || groups_used == 0 || groups_used >= groups))
+                return make_error(errc::invalid_argument, "expert_group_count does not divide expert_count, or expert_group_used_count is not in 1..groups-1", at("expert_group_count"));
+        } else if (groups != 0) {
+            return make_error(errc::invalid_argument, "expert_group_count is set but expert_count is 0", at("expert_group_count"));
+        }
+    }
 
     // per-layer arrays: llama.cpp reads them with n = n_layer() *before* nextn is known, i.e. block_count entries
     const std::uint32_t n_all = out.n_layer_all;
@@ -210,13 +238,26 @@ inline constexpr std::array<swa_rule, 8> swa_rules = {{
         (void)detail::opt_u32(r, k("attention.value_length"), h.n_embd_head_v, err);
         (void)detail::opt_u32(r, k("attention.key_length_swa"), h.n_embd_head_k_swa, err);
         (void)detail::opt_u32(r, k("attention.value_length_swa"), h.n_embd_head_v_swa, err);
+        // load_hparams: for LLM_ARCH_LLAMA, DECI, FALCON and LLAMA_EMBED, "invalid n_rot" unless
+        // rope.dimension_count (default n_embd_head_k) equals n_embd_head_k
+        std::uint32_t n_rot = h.n_embd_head_k;
+        (void)detail::opt_u32(r, k("rope.dimension_count"), n_rot, err);
+        const std::string_view a = *arch;
+        if ((a == "llama" || a == "deci" || a == "falcon" || a == "llama-embed") && n_rot != h.n_embd_head_k)
+            return make_error(errc::invalid_argument, "rope.dimension_count differs from the head size (attention.key_length or embedding_length / head_count)", r.find(k("rope.dimension_count"))->value_offset);
     }
 
     // rope (load_hparams): freq_base default 10000, factor from rope.scaling.factor or legacy rope.scale_linear
     (void)detail::opt_f32(r, k("rope.freq_base"), h.rope_freq_base, err);
     if (!detail::opt_f32(r, k("rope.scaling.factor"), h.rope_scaling_factor, err))
         (void)detail::opt_f32(r, k("rope.scale_linear"), h.rope_scaling_factor, err);
-    if (auto t = r.get_string(k("rope.scaling.type"))) h.rope_scaling_type = *t;
+    if (auto t = r.get_string(k("rope.scaling.type"))) {
+        // llama_rope_scaling_type_from_string knows none, linear, yarn and longrope; anything else trips the
+        // GGML_ASSERT after it in load_hparams
+        if (*t != "none" && *t != "linear" && *t != "yarn" && *t != "longrope")
+            return make_error(errc::invalid_argument, "rope.scaling.type is not none, linear, yarn or longrope", r.find(k("rope.scaling.type"))->value_offset);
+        h.rope_scaling_type = *t;
+    }
     h.n_ctx_orig_yarn = h.n_ctx_train;
     (void)detail::opt_u32(r, k("rope.scaling.original_context_length"), h.n_ctx_orig_yarn, err);
 
