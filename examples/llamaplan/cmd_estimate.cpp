@@ -117,7 +117,7 @@ int cmd_estimate(int argc, char** argv) {
     hw.host.cpu_repack = hw.host.cpu_repack && host_repack;
     hw.host.cpu_amx = hw.host.cpu_amx || host_amx;
     hw.devices = gpus;
-    overhead.prompt_cache = args->cache_ram == ~0ull ? 0 : args->cache_ram;
+    overhead.prompt_cache = args->cache_ram;  // ~0 (-cram -1) is llamaplan::unbounded_prompt_cache
     auto est = llamaplan::estimate_memory(m, hw, args->params, overhead);
     if (!est) return cli::fail("estimate: " + cli::describe(est.error()));
     const auto& e = *est;

@@ -57,10 +57,20 @@ struct device_memory {
     [[nodiscard]] constexpr std::uint64_t total() const noexcept { return model + context + compute + overhead; }
 };
 
+/// `overhead_params::prompt_cache` value for `-cram -1`: a prompt cache without a byte limit.
+///
+/// llama-server (tools/server/server-task.h server_prompt_cache, server-task.cpp update) then evicts only by token
+/// count (n_ctx tokens of cached prompts, briefly one prompt more), and an entry's size is its whole sequence state
+/// (KV rows plus recurrent state and SWA checkpoints), so no byte bound follows from the settings. estimate_memory
+/// budgets it as all host RAM the other host items leave (`machine::host::memory_total` minus them) and refuses when
+/// the host's RAM is unknown; a planner must treat the host as full, or refuse the setting.
+inline constexpr std::uint64_t unbounded_prompt_cache = ~std::uint64_t(0);
+
 /// Memory that llama.cpp does not report in its buffers but a plan must budget (all overridable).
 struct overhead_params {
     std::uint64_t gpu_context = 400ull << 20;  ///< per CUDA/ROCm device: driver + context + cuBLAS workspace (bytes)
-    std::uint64_t prompt_cache = 0;            ///< llama-server host prompt cache `-cram` (bytes; server default 8 GiB)
+    std::uint64_t prompt_cache = 0;            ///< llama-server host prompt cache `-cram` (bytes; server default 8 GiB;
+                                               ///< unbounded_prompt_cache for `-cram -1`)
 };
 
 /// What llama.cpp allocates for a model and settings, with every item that was summed.
@@ -91,6 +101,7 @@ struct memory_estimate {
     std::uint64_t kv_swa = 0;       ///< K + V of the sliding-window layers' cache (bytes; llama.cpp logs it apart)
     compute_breakdown compute_detail{};  ///< the terms of the graph estimate (see compute.hpp)
     bool compute_calibrated = true; ///< false when the compute buffer is extrapolated beyond measured backends
+    bool prompt_cache_unbounded = false;  ///< `-cram -1`: the host row's overhead is all RAM left (see unbounded_prompt_cache)
 
     /// Per device (index 0 is the host), as llama_memory_breakdown reports it, plus explicit overheads.
     detail::fixed_vector<device_memory, LLAMAPLAN_MAX_DEVICES + 1> devices{};
@@ -151,11 +162,16 @@ constexpr void add_to(buffer_list& l, buffer_ref b, std::uint64_t bytes) noexcep
 
 /// True if the CPU backend repacks this weight (ggml/src/ggml-cpu/repack.cpp ggml_repack_get_optimal_repack_type on
 /// x86 with AVX2 / AVX-512: Q4_0, Q4_K, IQ4_NL, MXFP4 and (AVX-512) Q2_K with ne[1] % 8 == 0), and the weight feeds
-/// a matrix multiplication (the repack buffer type supports only MUL_MAT / MUL_MAT_ID: extra_buffer_type::supports_op).
+/// a matrix multiplication the repack buffer type supports (extra_buffer_type::supports_op): a 2-D MUL_MAT weight
+/// or a 3-D MUL_MAT_ID weight (routed experts). A batched 3-D MUL_MAT weight -- MLA's attn_k_b / attn_v_b -- is
+/// refused and stays in the mapped file.
 [[nodiscard]] constexpr bool cpu_repacks(const tensor_info& t) noexcept {
     const bool type_ok = t.type == ggml_type::q4_0 || t.type == ggml_type::q4_k || t.type == ggml_type::iq4_nl ||
                          t.type == ggml_type::mxfp4 || t.type == ggml_type::q2_k;
-    return is_matmul_weight(t) && type_ok && t.ne[1] % 8 == 0;
+    const std::uint32_t dims_needed = t.role == tensor_role::ffn_expert ? 3 : 2;  // MUL_MAT_ID : MUL_MAT
+    std::uint32_t dims = 4;  // ggml_n_dims: trailing dimensions of size 1 do not count
+    while (dims > 1 && t.ne[dims - 1] == 1) --dims;
+    return is_matmul_weight(t) && type_ok && dims == dims_needed && t.ne[1] % 8 == 0;
 }
 
 /// True if the AMX buffer type takes this weight (ggml/src/ggml-cpu/amx/amx.cpp extra_buffer_type::supports_op):
@@ -252,6 +268,7 @@ constexpr void add_to(buffer_list& l, buffer_ref b, std::uint64_t bytes) noexcep
         if (!fa && quant_v) return make_error(errc::invalid_combination, "quantized V cache requires flash_attn to be enabled");
     }
     e.flash_attn = fa;
+    const std::uint64_t n_ctx_requested = n_ctx;
     n_ctx = detail::pad_to(n_ctx, 256);
     std::uint64_t n_ctx_seq = n_ctx;
     if (!p.kv_unified) {
@@ -263,7 +280,10 @@ constexpr void add_to(buffer_list& l, buffer_ref b, std::uint64_t bytes) noexcep
     e.n_ctx = static_cast<std::uint32_t>(n_ctx);
     e.n_ctx_seq = static_cast<std::uint32_t>(n_ctx_seq);
     e.n_stream = p.kv_unified ? 1 : p.n_seq_max;
-    e.n_batch = static_cast<std::uint32_t>(std::min<std::uint64_t>(n_ctx, p.n_batch));
+    // with causal attention the batch is clamped to the *requested* context, before padding (llama_context ctor:
+    // cparams.n_batch = min(cparams.n_ctx, params.n_batch) runs before GGML_PAD(cparams.n_ctx, 256)), so -c 100
+    // reserves a 100-token ubatch although the cache has 256 cells
+    e.n_batch = static_cast<std::uint32_t>(std::min<std::uint64_t>(n_ctx_requested, p.n_batch));
     e.n_ubatch = std::min(e.n_batch, p.n_ubatch == 0 ? e.n_batch : p.n_ubatch);
     // llama-server reserves n_parallel outputs (server_output_limits in tools/server/server-context.cpp); the output
     // buffer starts at max(n_outputs, n_seq_max) = n_seq_max rows (llama_context::output_reserve)
@@ -387,6 +407,10 @@ constexpr void add_to(buffer_list& l, buffer_ref b, std::uint64_t bytes) noexcep
         cs.type_k = p.type_k;
         cs.type_v = p.type_v;
         e.compute_detail = compute_buffer_cpu_breakdown(m, cs);
+        // the graph replay has fixed capacities (live tensors, free blocks as ggml-alloc.c MAX_FREE_BLOCKS); running
+        // out would make the figure a lower bound, so it is an error rather than a silent underestimate
+        if (!e.compute_detail.ok)
+            return make_error(errc::capacity_exceeded, "compute graph too large for the allocator replay's fixed capacity");
         const std::uint64_t graph = e.compute_detail.total;
         if (e.layers.n_gpu_layers == 0) {
             detail::add_to(e.compute_buffers, {buffer_kind::cpu, host_device}, graph);
@@ -414,7 +438,8 @@ constexpr void add_to(buffer_list& l, buffer_ref b, std::uint64_t bytes) noexcep
     }
 
     // ---- per-device rows (llama_memory_breakdown) plus overheads outside llama.cpp's buffers
-    (void)e.devices.push_back({host_device, 0, 0, 0, extra.prompt_cache});
+    e.prompt_cache_unbounded = extra.prompt_cache == unbounded_prompt_cache;
+    (void)e.devices.push_back({host_device, 0, 0, 0, e.prompt_cache_unbounded ? 0 : extra.prompt_cache});
     for (std::size_t d = 0; d < hw.devices.size(); ++d) {
         const bool cuda_like = hw.devices[d].kind == backend::cuda || hw.devices[d].kind == backend::rocm;
         (void)e.devices.push_back({static_cast<std::int32_t>(d), 0, 0, 0, cuda_like ? extra.gpu_context : 0});
@@ -428,10 +453,18 @@ constexpr void add_to(buffer_list& l, buffer_ref b, std::uint64_t bytes) noexcep
     for (const auto& b : e.recurrent_buffers) row_of(b.buffer).context += b.bytes;
     for (const auto& b : e.output_buffers) row_of(b.buffer).context += b.bytes;
     for (const auto& b : e.compute_buffers) row_of(b.buffer).compute += b.bytes;
+    if (e.prompt_cache_unbounded) {
+        // -cram -1: the prompt cache may take every byte of host RAM the other host items leave
+        if (hw.host.memory_total == 0)
+            return make_error(errc::invalid_argument, "-cram -1 (unbounded prompt cache) needs the host's RAM size to budget it");
+        const std::uint64_t used = e.devices[0].total();
+        e.devices[0].overhead = hw.host.memory_total > used ? hw.host.memory_total - used : 0;
+    }
     return e;
 }
 
-/// The name llama.cpp gives a buffer ("CPU_Mapped", "CUDA0", "CUDA_Host", "Vulkan1").
+/// The name llama.cpp gives a buffer ("CPU_Mapped", "CUDA0", "CUDA_Host", "Vulkan0"). GPUs are numbered per backend
+/// (machine::backend_ordinal): the first Vulkan device after a CUDA one is "Vulkan0".
 /// Writes into `out` (at least 16 chars) and returns the used part.
 [[nodiscard]] constexpr std::string_view buffer_name(const machine& hw, buffer_ref b, std::span<char> out) noexcept {
     auto put = [&](std::string_view s, std::size_t at) {
@@ -439,16 +472,7 @@ constexpr void add_to(buffer_list& l, buffer_ref b, std::uint64_t bytes) noexcep
         for (; i < s.size() && at + i < out.size(); ++i) out[at + i] = s[i];
         return at + i;
     };
-    auto backend_prefix = [&](backend k) -> std::string_view {
-        switch (k) {
-            case backend::cuda: return "CUDA";
-            case backend::rocm: return "ROCm";
-            case backend::vulkan: return "Vulkan";
-            case backend::metal: return "MTL";
-            case backend::sycl: return "SYCL";
-            default: return "GPU";
-        }
-    };
+    auto backend_prefix = [](backend k) { return device_name_prefix(k == backend::cpu ? backend::other : k); };
     std::size_t n = 0;
     switch (b.kind) {
         case buffer_kind::cpu: n = put("CPU", 0); break;
@@ -468,7 +492,7 @@ constexpr void add_to(buffer_list& l, buffer_ref b, std::uint64_t bytes) noexcep
             n = put(backend_prefix(idx < hw.devices.size() ? hw.devices[idx].kind : backend::other), 0);
             char digits[12]{};
             std::size_t nd = 0;
-            std::size_t v = idx;
+            std::size_t v = idx < hw.devices.size() ? hw.backend_ordinal(idx) : idx;
             do { digits[nd++] = char('0' + v % 10); v /= 10; } while (v != 0 && nd < sizeof digits);
             while (nd > 0 && n < out.size()) out[n++] = digits[--nd];
             break;

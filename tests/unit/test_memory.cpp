@@ -303,7 +303,13 @@ TEST_CASE("buffer names follow llama.cpp's logs") {
     CHECK(buffer_name(hw, mapped, buf) == "CPU_Mapped");
     CHECK(buffer_name(hw, repack, buf) == "CPU_REPACK");
     CHECK(buffer_name(hw, cuda0, buf) == "CUDA0");
-    CHECK(buffer_name(hw, cuda1, buf) == "Vulkan1");
+    // devices are numbered per backend: the first Vulkan device is Vulkan0 even after a CUDA one
+    CHECK(buffer_name(hw, cuda1, buf) == "Vulkan0");
+    const std::array<device, 4> mixed{device{"a", backend::vulkan}, device{"b", backend::cuda},
+                                      device{"c", backend::vulkan}, device{"d", backend::cuda}};
+    machine hw2{host{}, mixed};
+    CHECK(buffer_name(hw2, {buffer_kind::gpu, 2}, buf) == "Vulkan1");
+    CHECK(buffer_name(hw2, {buffer_kind::gpu, 3}, buf) == "CUDA1");
     CHECK(buffer_name(hw, {buffer_kind::host_pinned, host_device}, buf) == "CUDA_Host");
 }
 
@@ -322,4 +328,72 @@ TEST_CASE("absurd hyper-parameters and contexts are errors, not wrapped-around s
     tm.hp.n_head_kv = 2;
     p.n_seq_max = 0;
     CHECK(estimate_memory(tm.view(), machine{}, p).error().code == errc::invalid_argument);
+}
+
+TEST_CASE("-ot Vulkan0 is the first Vulkan device, not machine device 0") {
+    toy_model tm(2);
+    const std::array<device, 2> gpus{device{"a", backend::cuda, 24ull << 30, 24ull << 30},
+                                     device{"b", backend::vulkan, 24ull << 30, 24ull << 30}};
+    machine hw{host{}, gpus};
+    launch_params p;
+    p.n_ctx = 256;
+    p.tensor_split[0] = 1.0f;  // every layer (and the output layer) on the CUDA device
+    tensor_override o{"ffn_up", host_device};
+    o.named_backend = backend::vulkan;
+    o.named_ordinal = 0;
+    REQUIRE(p.overrides.push_back(o));
+    auto e = estimate_memory(tm.view(), hw, p);
+    REQUIRE(e);
+    // only the two ffn_up (Q4_0 256 x 512) on the Vulkan device (machine index 1), each padded to 128 bytes
+    const std::uint64_t up = 512 / 32 * 18 * 256;
+    CHECK(e->row(1)->model == 2 * ((up + 127) / 128 * 128));
+    o.named_ordinal = 1;  // there is no second Vulkan device
+    p.overrides[0] = o;
+    CHECK(estimate_memory(tm.view(), hw, p).error().code == errc::invalid_argument);
+}
+
+TEST_CASE("a context smaller than the ubatch clamps the batch to the requested context, not the padded one") {
+    toy_model tm(2);
+    launch_params p;
+    p.n_ctx = 100;  // padded to 256 KV cells; llama_context clamps n_batch to 100 before padding
+    auto e = estimate_memory(tm.view(), machine{}, p);
+    REQUIRE(e);
+    CHECK(e->n_ctx == 256);
+    CHECK(e->n_batch == 100);
+    CHECK(e->n_ubatch == 100);
+    p.n_ctx = 300;
+    p.n_ubatch = 200;
+    CHECK(estimate_memory(tm.view(), machine{}, p)->n_ubatch == 200);
+}
+
+TEST_CASE("CPU_REPACK takes 2-D MUL_MAT and 3-D MUL_MAT_ID weights only: MLA's batched attn_k_b stays mapped") {
+    toy_model tm(1);
+    tm.add("blk.0.attn_k_b.weight", ggml_type::q4_0, 64, 128, 4);   // 3-D MUL_MAT (per-head batched)
+    tm.add("blk.0.ffn_gate_exps.weight", ggml_type::q4_0, 256, 128, 4);  // 3-D MUL_MAT_ID
+    auto e = estimate_memory(tm.view(), machine{}, launch_params{});
+    REQUIRE(e);
+    const std::uint64_t ffn = 512 / 32 * 18 * 256 + 256 / 32 * 18 * 512;  // the 2-D Q4_0 ffn_up / ffn_down
+    const std::uint64_t exps = 256 / 32 * 18 * 128 * 4;
+    CHECK(bytes_of(e->model_buffers, repack) == ffn + exps);
+}
+
+TEST_CASE("-cram -1 budgets all host RAM the other items leave, or refuses without a RAM size") {
+    toy_model tm(2);
+    launch_params p;
+    p.n_ctx = 256;
+    overhead_params o;
+    o.prompt_cache = unbounded_prompt_cache;
+    CHECK(estimate_memory(tm.view(), machine{}, p, o).error().code == errc::invalid_argument);
+    machine hw;
+    hw.host.memory_total = 16ull << 30;
+    auto e = estimate_memory(tm.view(), hw, p, o);
+    REQUIRE(e);
+    CHECK(e->prompt_cache_unbounded);
+    CHECK(e->row(host_device)->total() == 16ull << 30);
+    const auto& h = *e->row(host_device);
+    CHECK(h.overhead == (16ull << 30) - h.model - h.context - h.compute);
+    o.prompt_cache = 1ull << 30;
+    auto f = estimate_memory(tm.view(), hw, p, o);
+    CHECK_FALSE(f->prompt_cache_unbounded);
+    CHECK(f->row(host_device)->overhead == 1ull << 30);
 }
