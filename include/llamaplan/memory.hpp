@@ -409,6 +409,8 @@ constexpr void add_to(buffer_list& l, buffer_ref b, std::uint64_t bytes) noexcep
         e.compute_detail = compute_buffer_cpu_breakdown(m, cs);
         // the graph replay has fixed capacities (live tensors, free blocks as ggml-alloc.c MAX_FREE_BLOCKS); running
         // out would make the figure a lower bound, so it is an error rather than a silent underestimate
+        if (e.compute_detail.status == compute_status::unknown_architecture)
+            return make_error(errc::invalid_argument, "the model names no architecture: set hparams::id (arch::generic for a standard decoder)");
         if (!e.compute_detail.ok)
             return make_error(errc::capacity_exceeded, "compute graph too large for the allocator replay's fixed capacity");
         const std::uint64_t graph = e.compute_detail.total;

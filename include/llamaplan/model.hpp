@@ -2,6 +2,7 @@
 #ifndef LLAMAPLAN_MODEL_HPP
 #define LLAMAPLAN_MODEL_HPP
 
+#include <llamaplan/arch.hpp>
 #include <llamaplan/detail/checked.hpp>
 #include <llamaplan/ggml_types.hpp>
 #include <llamaplan/result.hpp>
@@ -135,6 +136,8 @@ enum class memory_kind : std::uint8_t {
 /// Per-layer spans are optional: empty means "the scalar applies to every layer".
 struct hparams {
     std::string_view architecture{};     ///< general.architecture, e.g. "llama", "qwen3moe"
+    arch id = arch::unknown;             ///< the architecture's row in arch_table (unknown: looked up from
+                                         ///< `architecture`; an estimate refuses a model neither names)
     memory_kind memory = memory_kind::attention;  ///< attention, recurrent or hybrid
     std::uint32_t n_layer = 0;           ///< blocks used for inference (block_count - nextn_predict_layers)
     std::uint32_t n_layer_nextn = 0;     ///< MTP / next-n layers stored after n_layer (no KV unless used)
@@ -247,6 +250,13 @@ struct hparams {
         return std::uint64_t(ssm_d_state) * ssm_d_inner;
     }
 };
+
+/// The traits of the architecture `hp` declares (hparams::id, else its architecture string), or nullptr if neither
+/// names one: a model built by hand must say what it is (arch::generic for the standard decoder graph).
+[[nodiscard]] constexpr const arch_traits* traits_of(const hparams& hp) noexcept {
+    const arch a = resolve_arch(hp.id, hp.architecture);
+    return a == arch::unknown ? nullptr : &traits(a);
+}
 
 /// A model as the planner sees it: hyper-parameters plus the tensor list (both views of caller-owned storage).
 struct model {

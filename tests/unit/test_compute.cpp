@@ -114,3 +114,34 @@ TEST_CASE("compute buffer: toy model properties") {
     CHECK(many_out.total >= many_out.logits);
     CHECK(many_out.peak_layer == toy.hp.n_layer);
 }
+
+TEST_CASE("the allocator replay reports running out of live-tensor slots instead of a silent lower bound") {
+    detail::compute::graph_sim g{};
+    for (int i = 0; i < detail::compute::max_live; ++i) g.fresh(64, 1);
+    CHECK(g.ok);
+    g.fresh(64, 1);  // one more live tensor than the replay holds
+    CHECK_FALSE(g.ok);
+}
+
+TEST_CASE("the compute graph follows the architecture table; a model naming no architecture gets no figure") {
+    CHECK(compute_buffer_cpu_breakdown(toy, toy_shape(8, 32, true)).graph == graph_family::decoder);
+    CHECK(compute_buffer_cpu_breakdown(mla_toy, toy_shape(8, 32, true)).graph == graph_family::mla);
+    CHECK(compute_buffer_cpu_breakdown(mamba2_toy, toy_shape(8, 0, true)).graph == graph_family::mamba2_hybrid);
+    hparams hp = toy_hp();
+    hp.architecture = {};
+    const model anon{hp, std::span<const tensor_info>(no_tensors.data(), 0)};
+    const auto none = compute_buffer_cpu_breakdown(anon, toy_shape(8, 32, true));
+    CHECK(none.status == compute_status::unknown_architecture);
+    CHECK_FALSE(none.ok);
+    CHECK(none.total == 0);
+    hp.id = arch::generic;  // the explicit choice: the standard decoder graph, marked as not validated
+    const model gen{hp, std::span<const tensor_info>(no_tensors.data(), 0)};
+    const auto g = compute_buffer_cpu_breakdown(gen, toy_shape(8, 32, true));
+    CHECK(g.ok);
+    CHECK(g.graph == graph_family::approximate);
+    CHECK(g.total == 17120u);  // the same replay as llama's
+    hp.architecture = "rwkv7";  // a known architecture without its own graph yet
+    hp.id = arch::unknown;
+    const model rw{hp, std::span<const tensor_info>(no_tensors.data(), 0)};
+    CHECK(compute_buffer_cpu_breakdown(rw, toy_shape(8, 32, true)).graph == graph_family::approximate);
+}

@@ -397,3 +397,17 @@ TEST_CASE("-cram -1 budgets all host RAM the other items leave, or refuses witho
     CHECK_FALSE(f->prompt_cache_unbounded);
     CHECK(f->row(host_device)->overhead == 1ull << 30);
 }
+
+TEST_CASE("a hand-built model must name its architecture; arch::generic is the explicit standard-decoder choice") {
+    toy_model tm(2);
+    tm.hp.architecture = {};
+    auto e = estimate_memory(tm.view(), machine{}, launch_params{});
+    REQUIRE_FALSE(e);
+    CHECK(e.error().code == errc::invalid_argument);
+    tm.hp.id = arch::generic;
+    auto g = estimate_memory(tm.view(), machine{}, launch_params{});
+    REQUIRE(g);
+    CHECK(g->compute_detail.graph == graph_family::approximate);
+    tm.hp.id = arch::llama;
+    CHECK(estimate_memory(tm.view(), machine{}, launch_params{})->compute() == g->compute());
+}
