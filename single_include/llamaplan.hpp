@@ -820,9 +820,12 @@ struct hparams {
     [[nodiscard]] constexpr std::uint32_t n_embd_v_gqa(std::uint32_t il) const noexcept {
         return head_size_v(il) * head_count_kv(il);
     }
-    /// True if layer `il` owns a KV cache (not recurrent, has KV heads, does not reuse another layer's KV).
+    /// True if layer `il` owns a KV cache (has KV heads, is not a recurrent-only layer, does not reuse another
+    /// layer's KV). Falcon-H1 layers keep both: llama-model.cpp create_memory gives it filter_attn = all layers.
     [[nodiscard]] constexpr bool has_kv(std::uint32_t il) const noexcept {
-        if (is_recurrent(il) || head_count_kv(il) == 0) return false;
+        if (head_count_kv(il) == 0) return false;
+        if (is_recurrent(il) && traits(resolve_arch(id, architecture)).layers != recurrent_layer_rule::all_with_attention)
+            return false;
         return n_layer_kv_from_start == 0 || il < n_layer_kv_from_start;
     }
     /// Width of the recurrent "r" (convolution / token-shift) state per sequence (llama_hparams::n_embd_r).
@@ -2905,8 +2908,8 @@ constexpr void add_to(buffer_list& l, buffer_ref b, std::uint64_t bytes) noexcep
     for (std::uint32_t il = 0; il < hp.n_layer; ++il)
         if (hp.has_kv(il)) v_max = std::max(v_max, hp.n_embd_v_gqa(il));
     for (std::uint32_t il = 0; il < hp.n_layer; ++il) {
-        if (hp.is_recurrent(il)) { ++e.recurrent_layers; continue; }
-        if (!hp.has_kv(il)) continue;
+        if (hp.is_recurrent(il)) ++e.recurrent_layers;
+        if (!hp.has_kv(il)) continue;  // false on recurrent layers, except Falcon-H1's (attention + mixer)
         ++e.kv_layers;
         const std::uint64_t cells = hp.is_swa(il) ? kv_size_swa : kv_size;
         const std::int32_t dev = p.offload_kqv ? e.layers.of(il) : host_device;

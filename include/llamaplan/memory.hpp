@@ -347,8 +347,8 @@ constexpr void add_to(buffer_list& l, buffer_ref b, std::uint64_t bytes) noexcep
     for (std::uint32_t il = 0; il < hp.n_layer; ++il)
         if (hp.has_kv(il)) v_max = std::max(v_max, hp.n_embd_v_gqa(il));
     for (std::uint32_t il = 0; il < hp.n_layer; ++il) {
-        if (hp.is_recurrent(il)) { ++e.recurrent_layers; continue; }
-        if (!hp.has_kv(il)) continue;
+        if (hp.is_recurrent(il)) ++e.recurrent_layers;
+        if (!hp.has_kv(il)) continue;  // false on recurrent layers, except Falcon-H1's (attention + mixer)
         ++e.kv_layers;
         const std::uint64_t cells = hp.is_swa(il) ? kv_size_swa : kv_size;
         const std::int32_t dev = p.offload_kqv ? e.layers.of(il) : host_device;

@@ -230,9 +230,12 @@ struct hparams {
     [[nodiscard]] constexpr std::uint32_t n_embd_v_gqa(std::uint32_t il) const noexcept {
         return head_size_v(il) * head_count_kv(il);
     }
-    /// True if layer `il` owns a KV cache (not recurrent, has KV heads, does not reuse another layer's KV).
+    /// True if layer `il` owns a KV cache (has KV heads, is not a recurrent-only layer, does not reuse another
+    /// layer's KV). Falcon-H1 layers keep both: llama-model.cpp create_memory gives it filter_attn = all layers.
     [[nodiscard]] constexpr bool has_kv(std::uint32_t il) const noexcept {
-        if (is_recurrent(il) || head_count_kv(il) == 0) return false;
+        if (head_count_kv(il) == 0) return false;
+        if (is_recurrent(il) && traits(resolve_arch(id, architecture)).layers != recurrent_layer_rule::all_with_attention)
+            return false;
         return n_layer_kv_from_start == 0 || il < n_layer_kv_from_start;
     }
     /// Width of the recurrent "r" (convolution / token-shift) state per sequence (llama_hparams::n_embd_r).

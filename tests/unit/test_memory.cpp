@@ -411,3 +411,24 @@ TEST_CASE("a hand-built model must name its architecture; arch::generic is the e
     tm.hp.id = arch::llama;
     CHECK(estimate_memory(tm.view(), machine{}, launch_params{})->compute() == g->compute());
 }
+
+TEST_CASE("Falcon-H1 layers keep both a KV cache and recurrent state") {
+    toy_model fh(3);
+    fh.hp.architecture = "falcon-h1";
+    fh.hp.memory = memory_kind::hybrid;
+    fh.recurrent = {1, 1, 1};  // what the adapter sets for falcon-h1: every layer
+    fh.hp.recurrent_layers = fh.recurrent;
+    fh.hp.ssm_d_conv = 4;
+    fh.hp.ssm_d_inner = 512;
+    fh.hp.ssm_d_state = 16;
+    fh.hp.ssm_n_group = 1;
+    launch_params p;
+    p.n_ctx = 512;
+    auto e = estimate_memory(fh.view(), machine{}, p);
+    REQUIRE(e);
+    CHECK(e->kv_layers == 3);
+    CHECK(e->recurrent_layers == 3);
+    CHECK(e->kv() == 3ull * 2 * (64 * 2 * 512));  // K and V: 2 KV heads x 32 x f16 x 512 cells per layer
+    fh.hp.architecture = "granitehybrid";  // the same layers in an ordinary hybrid keep only recurrent state
+    CHECK(estimate_memory(fh.view(), machine{}, p)->kv_layers == 0);
+}

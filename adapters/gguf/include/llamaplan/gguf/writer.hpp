@@ -314,6 +314,8 @@ struct synth_spec {
     bool tied_output = false;            ///< no output.weight (tied to token_embd)
     bool attn_bias = false;              ///< attn_q / attn_k / attn_v bias tensors (qwen2)
     bool post_norms = false;             ///< post_attention_norm / post_ffw_norm tensors (gemma2, gemma3)
+    bool fused_qkv = false;              ///< one attn_qkv {n_embd, (n_head + 2 n_head_kv) x head} instead of Q, K, V (phi3)
+    bool fused_gate_up = false;          ///< ffn_up {n_embd, 2 n_ff} and no ffn_gate (phi3)
     std::vector<std::uint32_t> head_kv_per_layer{};  ///< written as an array when non-empty (0 = recurrent layer)
     std::vector<std::uint32_t> head_per_layer{};     ///< written as an array when non-empty
     std::vector<std::uint32_t> ff_per_layer{};       ///< written as an array when non-empty
@@ -494,9 +496,13 @@ inline std::string synth_token(std::uint32_t i) {
             w.add_tensor(b + "attn_v_b.weight", wt, T{s.kv_lora_rank, v_mla, nh});
             w.add_tensor(b + "attn_output.weight", wt, T{nh * v_mla, E});
         } else if (nh != 0) {
-            w.add_tensor(b + "attn_q.weight", wt, T{E, std::uint64_t(nh) * hd});
-            w.add_tensor(b + "attn_k.weight", wt, T{E, std::uint64_t(nkv) * hd});
-            w.add_tensor(b + "attn_v.weight", wt, T{E, std::uint64_t(nkv) * hd});
+            if (s.fused_qkv) {  // llama-model.cpp create_tensor_qkv: {n_embd, n_embd_q + 2 n_embd_kv}
+                w.add_tensor(b + "attn_qkv.weight", wt, T{E, (std::uint64_t(nh) + 2ull * nkv) * hd});
+            } else {
+                w.add_tensor(b + "attn_q.weight", wt, T{E, std::uint64_t(nh) * hd});
+                w.add_tensor(b + "attn_k.weight", wt, T{E, std::uint64_t(nkv) * hd});
+                w.add_tensor(b + "attn_v.weight", wt, T{E, std::uint64_t(nkv) * hd});
+            }
             w.add_tensor(b + "attn_output.weight", wt, T{std::uint64_t(nh) * hd, E});
             if (s.attn_bias) {
                 w.add_tensor(b + "attn_q.bias", ggml_type::f32, T{std::uint64_t(nh) * hd});
@@ -525,8 +531,12 @@ inline std::string synth_token(std::uint32_t i) {
             }
         } else if (nff != 0) {
             w.add_tensor(b + "ffn_norm.weight", ggml_type::f32, T{E});
-            w.add_tensor(b + "ffn_gate.weight", wt, T{E, nff});
-            w.add_tensor(b + "ffn_up.weight", wt, T{E, nff});
+            if (s.fused_gate_up) {  // models/phi3.cpp: ffn_up {n_embd, 2 n_ff}, LLM_FFN_SEQ + swiglu
+                w.add_tensor(b + "ffn_up.weight", wt, T{E, 2ull * nff});
+            } else {
+                w.add_tensor(b + "ffn_gate.weight", wt, T{E, nff});
+                w.add_tensor(b + "ffn_up.weight", wt, T{E, nff});
+            }
             w.add_tensor(b + "ffn_down.weight", wt, T{nff, E});
         }
         if (s.post_norms && !s.wkv_head_size) w.add_tensor(b + "post_ffw_norm.weight", ggml_type::f32, T{E});
