@@ -423,7 +423,7 @@ enum class moe_gating : std::uint8_t { none, softmax, sigmoid, softmax_weight };
 enum class graph_family : std::uint8_t {
     decoder,        ///< standard decoder block (compute/decoder.hpp): llama, qwen2/3(+moe), gemma2/3, phi3
     mla,            ///< DeepSeek-2 MLA (compute/mla.hpp)
-    mamba2_hybrid,  ///< Mamba-2 and granite hybrids (compute/ssm_hybrid.hpp)
+    mamba_hybrid,   ///< Mamba-1, Mamba-2 and granite hybrids (compute/ssm_hybrid.hpp)
     approximate,    ///< no graph of its own yet: the decoder graph stands in (unvalidated)
 };
 
@@ -539,8 +539,8 @@ namespace detail {
         with_swa(make_arch("cohere2moe", arch::cohere2moe, g::approximate), 4, 0, false, false, true),
         with_moe(with_swa(make_arch("gpt-oss", arch::gpt_oss, g::approximate), 2, 0), moe_gating::softmax_weight, false),
         deepseek2,
-        recurrent_arch("mamba", arch::mamba, rk::mamba1, g::approximate),
-        recurrent_arch("mamba2", arch::mamba2, rk::mamba2, g::mamba2_hybrid),
+        recurrent_arch("mamba", arch::mamba, rk::mamba1, g::mamba_hybrid),
+        recurrent_arch("mamba2", arch::mamba2, rk::mamba2, g::mamba_hybrid),
         recurrent_arch("rwkv6", arch::rwkv6, rk::rwkv6, g::approximate),
         recurrent_arch("rwkv6qwen2", arch::rwkv6qwen2, rk::rwkv6, g::approximate),
         recurrent_arch("rwkv7", arch::rwkv7, rk::rwkv7, g::approximate),
@@ -548,7 +548,7 @@ namespace detail {
         hybrid_arch("jamba", arch::jamba, rk::mamba1, rl::no_kv_heads),
         hybrid_arch("falcon-h1", arch::falcon_h1, rk::mamba2, rl::all_with_attention),
         hybrid_arch("plamo2", arch::plamo2, rk::mamba1, rl::no_kv_heads),
-        hybrid_arch("granitehybrid", arch::granitehybrid, rk::mamba2, rl::no_kv_heads, g::mamba2_hybrid),
+        hybrid_arch("granitehybrid", arch::granitehybrid, rk::mamba2, rl::no_kv_heads, g::mamba_hybrid),
         hybrid_arch("lfm2", arch::lfm2, rk::shortconv, rl::no_kv_heads),
         hybrid_arch("lfm2moe", arch::lfm2moe, rk::shortconv, rl::no_kv_heads),
         hybrid_arch("nemotron_h", arch::nemotron_h, rk::mamba2, rl::no_kv_heads_no_ffn),
@@ -2324,7 +2324,7 @@ namespace llamaplan::detail::compute {
 #ifndef LLAMAPLAN_COMPUTE_SSM_HYBRID_HPP
 #define LLAMAPLAN_COMPUTE_SSM_HYBRID_HPP
 
-// The compute graph of Mamba-2 and Mamba-2 + attention hybrids (graph_family::mamba2_hybrid).
+// The compute graph of Mamba-2 and Mamba-2 + attention hybrids (graph_family::mamba_hybrid).
 
 
 namespace llamaplan::detail::compute {
@@ -2345,15 +2345,18 @@ namespace llamaplan::detail::compute {
 [[nodiscard]] constexpr compute_breakdown ssm_hybrid_graph(const model& m, const compute_shape& s) noexcept {
     const hparams& hp = m.hp;
     compute_breakdown bd{};
-    bd.graph = graph_family::mamba2_hybrid;
+    bd.graph = graph_family::mamba_hybrid;
     const graph_dims d = dims_of(hp, s);
     const std::uint64_t f32 = 4, E = d.E, T = d.T;
 
     const std::uint64_t d_inner = hp.ssm_d_inner, d_state = hp.ssm_d_state, d_conv = hp.ssm_d_conv;
     const std::uint64_t n_group = hp.ssm_n_group == 0 ? 1 : hp.ssm_n_group;
     const std::uint64_t n_head_ssm = hp.ssm_dt_rank;
-    const std::uint64_t ch = d_inner + 2 * n_group * d_state;                  // xBC channels
-    const std::uint64_t d_in_proj = 2 * d_inner + 2 * n_group * d_state + n_head_ssm;  // ssm_in rows: z, xBC, dt
+    // Mamba-1 (src/models/mamba-base.cpp build_mamba_layer): ssm_in gives x and z only, the conv runs over x, and
+    // dt, B, C come from ssm_x (dt_rank + 2 d_state rows) with dt projected back to d_inner by ssm_dt
+    const bool mamba1 = traits(resolve_arch(hp.id, hp.architecture)).recurrent == recurrent_kind::mamba1;
+    const std::uint64_t ch = mamba1 ? d_inner : d_inner + 2 * n_group * d_state;  // conv channels (x or xBC)
+    const std::uint64_t d_in_proj = mamba1 ? 2 * d_inner : 2 * d_inner + 2 * n_group * d_state + n_head_ssm;  // ssm_in rows
 
     std::uint32_t n_recr = 0, n_attn = 0;
     std::uint64_t max_kv_gqa_v = 0;
@@ -2404,6 +2407,7 @@ namespace llamaplan::detail::compute {
     struct pending {
         bool recurrent = false;
         int zx = -1, xbc = -1, y = -1;  // recurrent: ssm_in output, conv output (x, B, C), ssm_scan output
+        bool x_own = false;             // Mamba-1: x is the conv output itself (Mamba-2: a view of xBC)
         int attn = -1;                  // attention: attention output before wo
         int inpSA = -1;                 // the layer input (residual)
     };
@@ -2417,7 +2421,8 @@ namespace llamaplan::detail::compute {
         if (pd.recurrent) {
             const std::uint64_t yb = d_inner * T * f32;
             const int zc = g.node(yb, 1, {pd.zx});               // ggml_cont(z)
-            int yd = g.node(yb, 1, {pd.xbc});                    // ggml_mul(x, ssm_d): x is a view, fresh
+            // ggml_mul(x, ssm_d): fresh when x is a view of xBC (Mamba-2), in place on Mamba-1's own x
+            int yd = g.node(yb, 1, {pd.xbc}, pd.x_own);
             yd = g.node_any(yb, 1, {pd.y, yd}, 0b10u);          // y + x*D, in place on x*D
             int yy = g.node(yb, 1, {zc, yd});                    // swiglu_split(cont(z), y)
             if (find_layer_tensor(m, il, "ssm_norm.weight") != nullptr) {
@@ -2465,7 +2470,27 @@ namespace llamaplan::detail::compute {
         cur = g.node(E * T * f32, 1, {cur}, true);
         p = pending{};
         p.inpSA = inpL;
-        if (recr) {
+        if (recr && mamba1) {
+            p.recurrent = true;
+            p.x_own = true;
+            // ssm_in: x and z are views of it (x -> concat, z -> cont in the tail)
+            const int xz = g.node(d_in_proj * T * f32, 2, {cur});
+            const int conv_x = g.node(((d_conv > 0 ? d_conv - 1 : 0) * d.n_seqs + T) * ch * f32, 2, {conv_rows, xz});
+            g.release(conv_x);                                // cpy of the last d_conv - 1 columns
+            int x = g.node(ch * T * f32, 1, {conv_x});        // ggml_ssm_conv
+            x = g.node(ch * T * f32, 1, {x}, true);           // + conv bias
+            x = g.node(ch * T * f32, 3, {x}, true);           // silu; read by ssm_x, ssm_scan and x*D
+            const std::uint64_t dt_rank = hp.ssm_dt_rank;
+            const int xdb = g.node((dt_rank + 2 * d_state) * T * f32, 3, {x});  // ssm_x; dt, B, C views
+            int dt = g.node(d_inner * T * f32, 1, {xdb});     // ssm_dt of the dt view
+            dt = g.node(d_inner * T * f32, 1, {dt}, true);    // + dt bias
+            const int y = g.node((d_inner * T + d_state * d_inner * d.n_seqs) * f32, 2, {x, dt, xdb, xdb, s_copy});
+            g.release(s_copy);  // the ssm build_rs "extra" get_rows
+            g.release(y);       // cpy of the final states into the cache
+            p.zx = xz;
+            p.xbc = x;
+            p.y = y;
+        } else if (recr) {
             p.recurrent = true;
             // ssm_in: z, xBC and dt are views of it (z -> cont in the tail, xBC -> concat, dt -> cont)
             const int zx = g.node(d_in_proj * T * f32, 3, {cur});
@@ -2551,7 +2576,7 @@ namespace llamaplan {
         // standard-attention decoder with its own MoE
         if (hp.is_mla()) return detail::compute::mla_graph(m, s);
     }
-    if (at->graph == graph_family::mamba2_hybrid) {
+    if (at->graph == graph_family::mamba_hybrid) {
         bool any_recurrent = false;
         for (std::uint32_t il = 0; il < hp.n_layer; ++il) any_recurrent = any_recurrent || hp.is_recurrent(il);
         if (any_recurrent) return detail::compute::ssm_hybrid_graph(m, s);

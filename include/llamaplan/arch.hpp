@@ -57,7 +57,7 @@ enum class moe_gating : std::uint8_t { none, softmax, sigmoid, softmax_weight };
 enum class graph_family : std::uint8_t {
     decoder,        ///< standard decoder block (compute/decoder.hpp): llama, qwen2/3(+moe), gemma2/3, phi3
     mla,            ///< DeepSeek-2 MLA (compute/mla.hpp)
-    mamba2_hybrid,  ///< Mamba-2 and granite hybrids (compute/ssm_hybrid.hpp)
+    mamba_hybrid,   ///< Mamba-1, Mamba-2 and granite hybrids (compute/ssm_hybrid.hpp)
     approximate,    ///< no graph of its own yet: the decoder graph stands in (unvalidated)
 };
 
@@ -173,8 +173,8 @@ namespace detail {
         with_swa(make_arch("cohere2moe", arch::cohere2moe, g::approximate), 4, 0, false, false, true),
         with_moe(with_swa(make_arch("gpt-oss", arch::gpt_oss, g::approximate), 2, 0), moe_gating::softmax_weight, false),
         deepseek2,
-        recurrent_arch("mamba", arch::mamba, rk::mamba1, g::approximate),
-        recurrent_arch("mamba2", arch::mamba2, rk::mamba2, g::mamba2_hybrid),
+        recurrent_arch("mamba", arch::mamba, rk::mamba1, g::mamba_hybrid),
+        recurrent_arch("mamba2", arch::mamba2, rk::mamba2, g::mamba_hybrid),
         recurrent_arch("rwkv6", arch::rwkv6, rk::rwkv6, g::approximate),
         recurrent_arch("rwkv6qwen2", arch::rwkv6qwen2, rk::rwkv6, g::approximate),
         recurrent_arch("rwkv7", arch::rwkv7, rk::rwkv7, g::approximate),
@@ -182,7 +182,7 @@ namespace detail {
         hybrid_arch("jamba", arch::jamba, rk::mamba1, rl::no_kv_heads),
         hybrid_arch("falcon-h1", arch::falcon_h1, rk::mamba2, rl::all_with_attention),
         hybrid_arch("plamo2", arch::plamo2, rk::mamba1, rl::no_kv_heads),
-        hybrid_arch("granitehybrid", arch::granitehybrid, rk::mamba2, rl::no_kv_heads, g::mamba2_hybrid),
+        hybrid_arch("granitehybrid", arch::granitehybrid, rk::mamba2, rl::no_kv_heads, g::mamba_hybrid),
         hybrid_arch("lfm2", arch::lfm2, rk::shortconv, rl::no_kv_heads),
         hybrid_arch("lfm2moe", arch::lfm2moe, rk::shortconv, rl::no_kv_heads),
         hybrid_arch("nemotron_h", arch::nemotron_h, rk::mamba2, rl::no_kv_heads_no_ffn),

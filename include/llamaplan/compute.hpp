@@ -54,7 +54,7 @@ namespace llamaplan {
         // standard-attention decoder with its own MoE
         if (hp.is_mla()) return detail::compute::mla_graph(m, s);
     }
-    if (at->graph == graph_family::mamba2_hybrid) {
+    if (at->graph == graph_family::mamba_hybrid) {
         bool any_recurrent = false;
         for (std::uint32_t il = 0; il < hp.n_layer; ++il) any_recurrent = any_recurrent || hp.is_recurrent(il);
         if (any_recurrent) return detail::compute::ssm_hybrid_graph(m, s);

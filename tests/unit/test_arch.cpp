@@ -33,8 +33,10 @@ TEST_CASE("every hybrid llama.cpp lists is a hybrid here, and nothing else is") 
 TEST_CASE("architecture traits: graphs, SWA defaults, fused tensors, MoE gating") {
     CHECK(find_arch("deepseek2")->graph == graph_family::mla);
     CHECK(find_arch("deepseek2")->attention == attention_kind::mla);
-    CHECK(find_arch("granitehybrid")->graph == graph_family::mamba2_hybrid);
-    CHECK(find_arch("mamba")->graph == graph_family::approximate);  // Mamba-1 has no graph of its own yet
+    CHECK(find_arch("granitehybrid")->graph == graph_family::mamba_hybrid);
+    CHECK(find_arch("mamba")->graph == graph_family::mamba_hybrid);
+    CHECK(find_arch("mamba")->recurrent == recurrent_kind::mamba1);
+    CHECK(find_arch("rwkv7")->graph == graph_family::approximate);  // RWKV has no graph of its own yet
     CHECK(find_arch("mamba")->attention == attention_kind::none);
     // models/gemma2.cpp: window 4096, period 2; gemma3: needs the window key, period 6; llama4: chunked 8192
     CHECK(find_arch("gemma2")->swa.period == 2);

@@ -126,7 +126,7 @@ TEST_CASE("the allocator replay reports running out of live-tensor slots instead
 TEST_CASE("the compute graph follows the architecture table; a model naming no architecture gets no figure") {
     CHECK(compute_buffer_cpu_breakdown(toy, toy_shape(8, 32, true)).graph == graph_family::decoder);
     CHECK(compute_buffer_cpu_breakdown(mla_toy, toy_shape(8, 32, true)).graph == graph_family::mla);
-    CHECK(compute_buffer_cpu_breakdown(mamba2_toy, toy_shape(8, 0, true)).graph == graph_family::mamba2_hybrid);
+    CHECK(compute_buffer_cpu_breakdown(mamba2_toy, toy_shape(8, 0, true)).graph == graph_family::mamba_hybrid);
     hparams hp = toy_hp();
     hp.architecture = {};
     const model anon{hp, std::span<const tensor_info>(no_tensors.data(), 0)};

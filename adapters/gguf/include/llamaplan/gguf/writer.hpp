@@ -343,6 +343,7 @@ struct synth_spec {
     std::uint32_t ssm_d_state = 0;       ///< ssm.state_size
     std::uint32_t ssm_dt_rank = 0;       ///< ssm.time_step_rank
     std::uint32_t ssm_n_group = 0;       ///< ssm.group_count (0 = not written)
+    bool mamba1 = false;                 ///< recurrent blocks are Mamba-1 (ssm_x, ssm_dt; models/mamba.cpp) not Mamba-2
     std::uint32_t wkv_head_size = 0;     ///< wkv.head_size (non-zero makes every block an RWKV block)
     // types
     ggml_type weight_type = ggml_type::f16;  ///< matrices
@@ -469,7 +470,18 @@ inline std::string synth_token(std::uint32_t i) {
         }
         w.add_tensor(b + "attn_norm.weight", ggml_type::f32, T{E});
         const bool recurrent = (nkv == 0 || nh == 0) && s.ssm_d_conv != 0;
-        if (recurrent) {  // Mamba-2 style block
+        if (recurrent && s.mamba1) {  // Mamba-1 block (models/mamba.cpp load_arch_tensors)
+            const std::uint64_t di = s.ssm_d_inner, ds = s.ssm_d_state, dr = s.ssm_dt_rank;
+            w.add_tensor(b + "ssm_in.weight", wt, T{E, 2 * di});
+            w.add_tensor(b + "ssm_conv1d.weight", ggml_type::f32, T{s.ssm_d_conv, di});
+            w.add_tensor(b + "ssm_conv1d.bias", ggml_type::f32, T{di});
+            w.add_tensor(b + "ssm_x.weight", wt, T{di, dr + 2 * ds});
+            w.add_tensor(b + "ssm_dt.weight", wt, T{dr, di});
+            w.add_tensor(b + "ssm_dt.bias", ggml_type::f32, T{di});
+            w.add_tensor(b + "ssm_a", ggml_type::f32, T{ds, di});
+            w.add_tensor(b + "ssm_d", ggml_type::f32, T{di});
+            w.add_tensor(b + "ssm_out.weight", wt, T{di, E});
+        } else if (recurrent) {  // Mamba-2 style block
             const std::uint64_t ng = s.ssm_n_group ? s.ssm_n_group : 1;
             const std::uint64_t conv_dim = s.ssm_d_inner + 2 * ng * s.ssm_d_state;
             w.add_tensor(b + "ssm_in.weight", wt, T{E, s.ssm_d_inner + conv_dim + s.ssm_dt_rank});
