@@ -147,25 +147,28 @@ TEST_CASE("estimates match llama.cpp on models and settings outside the shared g
         if (table->get(r, "assert_compute") == "1") {
             const double measured = std::stod(table->get(r, "compute_buf_mib"));
             compute_stats.add(e.compute(), measured);
-            if (std::fabs(groundtruth::mib(e.compute()) - measured) > 0.10 * measured)
-                MESSAGE("compute off by more than 10 % (ours " << groundtruth::mib(e.compute()) << " MiB): " << what);
+            if (!groundtruth::same_mib(e.compute(), measured))
+                MESSAGE("compute differs from the printed MiB (ours " << groundtruth::mib(e.compute()) << " MiB): " << what);
         }
     }
     MESSAGE("rows " << table->rows.size() << ", refused " << refused << "; exact: model " << model_stats.exact << "/"
             << model_stats.rows << ", KV " << kv_stats.exact << "/" << kv_stats.rows << ", RS " << rs_stats.exact << "/"
-            << rs_stats.rows << ", output " << output_stats.exact << "/" << output_stats.rows << "; compute over "
-            << compute_stats.rows << " rows: median " << compute_stats.median() * 100 << " %, max "
-            << compute_stats.max() * 100 << " %");
+            << rs_stats.rows << ", output " << output_stats.exact << "/" << output_stats.rows << "; compute "
+            << compute_stats.exact << "/" << compute_stats.rows << " to the printed MiB, median "
+            << compute_stats.median() * 100 << " %, max " << compute_stats.max() * 100 << " %");
     CHECK(refused > 0);
     CHECK(refused_agree == refused);
     CHECK(model_stats.rows >= 20);
     CHECK(model_stats.exact == model_stats.rows);
-    CHECK(kv_stats.rows >= 80);
+    CHECK(kv_stats.rows >= 140);
     CHECK(kv_stats.exact == kv_stats.rows);
-    CHECK(rs_stats.rows >= 10);
+    CHECK(rs_stats.rows >= 40);
     CHECK(rs_stats.exact == rs_stats.rows);
     CHECK(output_stats.exact == output_stats.rows);
-    CHECK(compute_stats.rows >= 40);
-    CHECK(compute_stats.median() <= 0.03);
-    CHECK(compute_stats.max() <= 0.10);
+    CHECK(compute_stats.rows >= 200);
+    // every asserted compute buffer is llama.cpp's to its printed 0.01 MiB; relative bounds as measured (the largest
+    // relative error is the rounding of a 1.5 MiB buffer)
+    CHECK(compute_stats.exact == compute_stats.rows);
+    CHECK(compute_stats.median() <= 0.001);
+    CHECK(compute_stats.max() <= 0.005);
 }

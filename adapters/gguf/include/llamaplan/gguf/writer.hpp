@@ -298,6 +298,8 @@ private:
 /// What `synthesize` builds: the hyper-parameters of an architecture-shaped model (all sizes in elements / tokens).
 struct synth_spec {
     std::string arch = "llama";          ///< general.architecture
+    std::string name{};                  ///< general.name (empty: "llamaplan synthetic <arch>"; llama-vocab.cpp treats a
+                                         ///< name containing "phi3" specially and needs "</s>" in the vocabulary then)
     std::uint32_t n_layer = 2;           ///< blocks used for inference (block_count = n_layer + n_nextn)
     std::uint32_t n_nextn = 0;           ///< MTP layers appended (nextn_predict_layers)
     std::uint32_t n_embd = 64;           ///< embedding_length
@@ -375,7 +377,7 @@ inline std::string synth_token(std::uint32_t i) {
     const std::uint32_t n_all = s.n_layer + s.n_nextn;
     if (s.alignment != 0) w.set_alignment(s.alignment);
     w.set_string("general.architecture", s.arch);
-    w.set_string("general.name", "llamaplan synthetic " + s.arch);
+    w.set_string("general.name", s.name.empty() ? "llamaplan synthetic " + s.arch : s.name);
     w.set_u32("general.file_type", 1);
     w.set_u32(a + "block_count", n_all);
     w.set_u32(a + "context_length", s.n_ctx);
