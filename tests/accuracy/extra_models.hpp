@@ -194,6 +194,39 @@ inline std::vector<model_def> models() {
     m1.ssm_n_group = 0;
     add("mamba-3L-256", m1);
 
+    synth_spec fh = llama;  // falcon-h1: a Mamba-2 mixer beside the attention in every block (KV + RS per layer)
+    fh.arch = "falcon-h1";
+    fh.n_layer = 3;
+    fh.n_embd = 256;
+    fh.n_head = 4;
+    fh.n_head_kv = 2;
+    fh.n_ff = 512;
+    fh.parallel_ssm = true;
+    fh.ssm_d_conv = 4;
+    fh.ssm_d_inner = 512;
+    fh.ssm_d_state = 64;
+    fh.ssm_dt_rank = 8;
+    fh.ssm_n_group = 1;
+    fh.n_vocab = 6000;
+    add("falcon-h1-3L-256", fh);
+
+    synth_spec nh = llama;  // nemotron-h: Mamba-2, attention-only and MLP-only blocks
+    nh.arch = "nemotron_h";
+    nh.n_layer = 6;
+    nh.n_embd = 256;
+    nh.n_head = 4;
+    nh.n_head_kv = 2;
+    nh.head_kv_per_layer = {0, 0, 2, 0, 0, 0};
+    nh.ff_per_layer = {0, 768, 0, 0, 768, 0};
+    nh.nemotron_h = true;
+    nh.ssm_d_conv = 4;
+    nh.ssm_d_inner = 512;
+    nh.ssm_d_state = 64;
+    nh.ssm_dt_rank = 8;
+    nh.ssm_n_group = 2;
+    nh.n_vocab = 6000;
+    add("nemotron-h-6L-256", nh);
+
     // llama-quantize <F16 file> <out> <type> 2 (tensor lists in tests/data/extra/tensors)
     add("llama-4L-512-Q4_0", {}, "llama-4L-512");
     add("llama-4L-512-Q4_K_M", {}, "llama-4L-512");

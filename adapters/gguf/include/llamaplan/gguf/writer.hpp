@@ -346,6 +346,9 @@ struct synth_spec {
     std::uint32_t ssm_dt_rank = 0;       ///< ssm.time_step_rank
     std::uint32_t ssm_n_group = 0;       ///< ssm.group_count (0 = not written)
     bool mamba1 = false;                 ///< recurrent blocks are Mamba-1 (ssm_x, ssm_dt; models/mamba.cpp) not Mamba-2
+    bool parallel_ssm = false;           ///< every block has a Mamba-2 mixer beside its attention (falcon-h1)
+    bool nemotron_h = false;             ///< nemotron-h blocks: Mamba-2 (no KV heads, no FFN), attention only (KV heads,
+                                         ///< no FFN) or an up/down MLP (FFN, no KV heads); one norm per block
     std::uint32_t wkv_head_size = 0;     ///< wkv.head_size (non-zero makes every block an RWKV block)
     // types
     ggml_type weight_type = ggml_type::f16;  ///< matrices
@@ -389,6 +392,7 @@ inline std::string synth_token(std::uint32_t i) {
     if (!s.head_kv_per_layer.empty()) w.set_array_u32(a + "attention.head_count_kv", s.head_kv_per_layer);
     else if (s.n_head) w.set_u32(a + "attention.head_count_kv", s.n_head_kv);
     if (s.n_head || s.ssm_d_conv) w.set_f32(a + "attention.layer_norm_rms_epsilon", 1e-6f);
+    if (s.nemotron_h) w.set_f32(a + "attention.layer_norm_epsilon", 1e-5f);  // models/nemotron-h.cpp reads both
     const std::uint32_t hd = s.head_dim ? s.head_dim : (s.n_head ? s.n_embd / s.n_head : 0);
     if (s.head_dim) {
         w.set_u32(a + "attention.key_length", s.head_dim);
@@ -471,7 +475,15 @@ inline std::string synth_token(std::uint32_t i) {
             continue;
         }
         w.add_tensor(b + "attn_norm.weight", ggml_type::f32, T{E});
-        const bool recurrent = (nkv == 0 || nh == 0) && s.ssm_d_conv != 0;
+        // models/nemotron-h.cpp: recurrent IFF no KV heads and no FFN; an MLP block has neither mixer nor attention
+        const bool nemotron_mlp = s.nemotron_h && nkv == 0 && nff != 0;
+        const bool recurrent = s.nemotron_h ? (nkv == 0 && nff == 0)
+                                            : ((nkv == 0 || nh == 0) && s.ssm_d_conv != 0) || s.parallel_ssm;
+        if (nemotron_mlp) {
+            w.add_tensor(b + "ffn_down.weight", wt, T{nff, E});
+            w.add_tensor(b + "ffn_up.weight", wt, T{E, nff});
+            continue;
+        }
         if (recurrent && s.mamba1) {  // Mamba-1 block (models/mamba.cpp load_arch_tensors)
             const std::uint64_t di = s.ssm_d_inner, ds = s.ssm_d_state, dr = s.ssm_dt_rank;
             w.add_tensor(b + "ssm_in.weight", wt, T{E, 2 * di});
@@ -494,6 +506,9 @@ inline std::string synth_token(std::uint32_t i) {
             w.add_tensor(b + "ssm_d", ggml_type::f32, T{1, s.ssm_dt_rank});
             w.add_tensor(b + "ssm_norm.weight", ggml_type::f32, T{s.ssm_d_inner / ng, ng});
             w.add_tensor(b + "ssm_out.weight", wt, T{s.ssm_d_inner, E});
+        }
+        if (recurrent && !s.parallel_ssm) {
+            // the mixer is the whole token-mixing part of the block
         } else if (mla) {
             const std::uint64_t k_mla = s.key_length_mla ? s.key_length_mla : 192;
             const std::uint64_t v_mla = s.value_length_mla ? s.value_length_mla : 128;
@@ -529,6 +544,7 @@ inline std::string synth_token(std::uint32_t i) {
                 w.add_tensor(b + "attn_k_norm.weight", ggml_type::f32, T{hd});
             }
         }
+        if (s.nemotron_h) continue;  // its attention and Mamba blocks have no FFN
         const bool moe = s.n_expert != 0 && il >= s.n_layer_dense_lead;
         if (moe) {
             const std::uint64_t fe = s.n_ff_exp ? s.n_ff_exp : nff;
@@ -544,7 +560,8 @@ inline std::string synth_token(std::uint32_t i) {
                 w.add_tensor(b + "ffn_down_shexp.weight", wt, T{fs, E});
             }
         } else if (nff != 0) {
-            w.add_tensor(b + "ffn_norm.weight", ggml_type::f32, T{E});
+            // models/falcon-h1.cpp load_arch_tensors asks for tn(LLM_TENSOR_FFN_NORM, i): "blk.N.ffn_norm", no suffix
+            w.add_tensor(b + (s.parallel_ssm ? "ffn_norm" : "ffn_norm.weight"), ggml_type::f32, T{E});
             if (s.fused_gate_up) {  // models/phi3.cpp: ffn_up {n_embd, 2 n_ff}, LLM_FFN_SEQ + swiglu
                 w.add_tensor(b + "ffn_up.weight", wt, T{E, 2ull * nff});
             } else {
