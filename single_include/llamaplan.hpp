@@ -551,7 +551,7 @@ namespace detail {
         hybrid_arch("granitehybrid", arch::granitehybrid, rk::mamba2, rl::no_kv_heads, g::mamba_hybrid),
         hybrid_arch("lfm2", arch::lfm2, rk::shortconv, rl::no_kv_heads),
         hybrid_arch("lfm2moe", arch::lfm2moe, rk::shortconv, rl::no_kv_heads),
-        hybrid_arch("nemotron_h", arch::nemotron_h, rk::mamba2, rl::no_kv_heads_no_ffn),
+        hybrid_arch("nemotron_h", arch::nemotron_h, rk::mamba2, rl::no_kv_heads_no_ffn, g::mamba_hybrid),
         hybrid_arch("nemotron_h_moe", arch::nemotron_h_moe, rk::mamba2, rl::no_kv_heads_no_ffn),
         hybrid_arch("qwen3next", arch::qwen3next, rk::gated_delta_net, rl::attention_interval, g::approximate, 4),
         hybrid_arch("kimi-linear", arch::kimi_linear, rk::kda, rl::no_kv_heads),
@@ -1865,6 +1865,34 @@ struct graph_dims {
     return d;
 }
 
+/// The Hadamard rotations of a quantized KV cache (llama-kv-cache.cpp llama_kv_cache ctor): K (V) is rotated when its
+/// cache type is quantized, every layer with KV has the same head size and it is a multiple of 64; K uses the
+/// largest power of two >= 64 dividing it. The rotation matrices are graph inputs (build_input_k_rot / _v_rot).
+struct kv_rotation {
+    bool k = false, v = false;     ///< K / V rotated
+    std::uint64_t k_bytes = 0;     ///< F32 nrot x nrot
+    std::uint64_t v_bytes = 0;     ///< F32 64 x 64
+};
+[[nodiscard]] constexpr kv_rotation kv_rotation_of(const hparams& hp, const compute_shape& s) noexcept {
+    std::uint32_t hk_all = 0, hv_all = 0;
+    bool hk_same = true, hv_same = true;
+    for (std::uint32_t il = 0; il < hp.n_layer; ++il) {
+        if (!hp.has_kv(il)) continue;
+        if (hk_all == 0) hk_all = hp.head_size_k(il);
+        else if (hk_all != hp.head_size_k(il)) hk_same = false;
+        if (hv_all == 0) hv_all = hp.head_size_v(il);
+        else if (hv_all != hp.head_size_v(il)) hv_same = false;
+    }
+    kv_rotation r{};
+    r.k = hk_same && hk_all > 0 && is_quantized_kv(s.type_k) && hp.n_embd_head_k % 64 == 0;
+    r.v = hv_same && hv_all > 0 && is_quantized_kv(s.type_v) && hp.n_embd_head_v % 64 == 0;
+    std::uint64_t nrot_k = 64;
+    while (hk_all != 0 && hk_all % (nrot_k * 2) == 0) nrot_k *= 2;
+    r.k_bytes = nrot_k * nrot_k * 4;
+    r.v_bytes = 64 * 64 * 4;
+    return r;
+}
+
 /// Keeps the layer where the high-water mark was first reached.
 constexpr void track_peak(const graph_sim& g, std::uint64_t& last_max, std::uint32_t il, compute_breakdown& bd) noexcept {
     if (g.a.max_size > last_max) {
@@ -2017,23 +2045,9 @@ namespace llamaplan::detail::compute {
     const bool fused_qkv = at.fused_qkv && m.find("blk.0.attn_qkv.weight") != nullptr;
     const bool fused_gate_up = at.fused_gate_up && m.find("blk.0.ffn_gate.weight") == nullptr;
 
-    // llama-kv-cache.cpp llama_kv_cache ctor: Hadamard rotation of K (V) when the cache type is quantized, every
-    // layer has the same head size and it is a multiple of 64; K uses the largest power of two >= 64 dividing it
-    std::uint32_t hk_all = 0, hv_all = 0;
-    bool hk_same = true, hv_same = true;
-    for (std::uint32_t il = 0; il < hp.n_layer; ++il) {
-        if (!hp.has_kv(il)) continue;
-        if (hk_all == 0) hk_all = hp.head_size_k(il);
-        else if (hk_all != hp.head_size_k(il)) hk_same = false;
-        if (hv_all == 0) hv_all = hp.head_size_v(il);
-        else if (hv_all != hp.head_size_v(il)) hv_same = false;
-    }
-    const bool rot_k = hk_same && hk_all > 0 && is_quantized_kv(s.type_k) && hp.n_embd_head_k % 64 == 0;
-    const bool rot_v = hv_same && hv_all > 0 && is_quantized_kv(s.type_v) && hp.n_embd_head_v % 64 == 0;
-    std::uint64_t nrot_k = 64;
-    while (hk_all != 0 && hk_all % (nrot_k * 2) == 0) nrot_k *= 2;
-    const std::uint64_t rot_k_bytes = nrot_k * nrot_k * f32;  // build_input_k_rot: F32 nrot x nrot
-    const std::uint64_t rot_v_bytes = 64 * 64 * f32;          // build_input_v_rot: F32 64 x 64
+    const kv_rotation rot = kv_rotation_of(hp, s);
+    const bool rot_k = rot.k, rot_v = rot.v;
+    const std::uint64_t rot_k_bytes = rot.k_bytes, rot_v_bytes = rot.v_bytes;
 
     // how often each cache's inputs are read (consumer counts) -- one "cache" for SWA layers, one for the others
     std::uint32_t n_full = 0, n_swa = 0;
@@ -2354,7 +2368,13 @@ namespace llamaplan::detail::compute {
     const std::uint64_t n_head_ssm = hp.ssm_dt_rank;
     // Mamba-1 (src/models/mamba-base.cpp build_mamba_layer): ssm_in gives x and z only, the conv runs over x, and
     // dt, B, C come from ssm_x (dt_rank + 2 d_state rows) with dt projected back to d_inner by ssm_dt
-    const bool mamba1 = traits(resolve_arch(hp.id, hp.architecture)).recurrent == recurrent_kind::mamba1;
+    const arch_traits& at = traits(resolve_arch(hp.id, hp.architecture));
+    const bool mamba1 = at.recurrent == recurrent_kind::mamba1;
+    // Nemotron-H (src/models/nemotron-h.cpp): each block is a Mamba-2 mixer, attention without rope, or an MLP
+    // (ffn_up -> relu -> sqr -> ffn_down) on the block's one norm, then the residual; the last block keeps every row
+    // and the output norm (t_h_nextn, a graph output) runs over all of them before the get_rows of the output rows
+    const bool nemotron = at.layers == recurrent_layer_rule::no_kv_heads_no_ffn;
+    auto is_mlp = [&](std::uint32_t il) { return nemotron && !hp.is_recurrent(il) && hp.ff_length(il) != 0; };
     const std::uint64_t ch = mamba1 ? d_inner : d_inner + 2 * n_group * d_state;  // conv channels (x or xBC)
     const std::uint64_t d_in_proj = mamba1 ? 2 * d_inner : 2 * d_inner + 2 * n_group * d_state + n_head_ssm;  // ssm_in rows
 
@@ -2362,7 +2382,7 @@ namespace llamaplan::detail::compute {
     std::uint64_t max_kv_gqa_v = 0;
     for (std::uint32_t il = 0; il < hp.n_layer; ++il) {
         if (hp.is_recurrent(il)) ++n_recr;
-        else ++n_attn;
+        else if (!is_mlp(il)) ++n_attn;
         if (!hp.is_recurrent(il) && hp.n_embd_v_gqa(il) > max_kv_gqa_v) max_kv_gqa_v = hp.n_embd_v_gqa(il);
     }
 
@@ -2371,7 +2391,8 @@ namespace llamaplan::detail::compute {
     const int tokens = g.fresh(T * 4, 1);
     g.fresh(E * T * f32, 0);
     std::uint64_t inputs = T * 4 + E * T * f32;
-    int s_copy = -1, pos = -1, k_idxs = -1, v_idxs = -1, mask = -1;
+    int s_copy = -1, pos = -1, k_idxs = -1, v_idxs = -1, mask = -1, rot_k = -1, rot_v = -1;
+    const kv_rotation rot = kv_rotation_of(hp, s);
     auto make_rs = [&]() {
         // build_rs_inp: s_copy, I32 n_rs = n_seq_max; read through s_copy_main and s_copy_extra views by the conv
         // and the ssm build_rs of every recurrent layer (get_rows main, get_rows extra, ssm_scan ids, get_rows extra)
@@ -2381,13 +2402,17 @@ namespace llamaplan::detail::compute {
     auto make_attn = [&]() {
         // build_inp_pos (read by both ropes), the KV cache's k_idxs / v_idxs (I64; per element for a transposed V
         // cache) and the KQ mask (n_kv x n_tokens), as in compute_buffer_cpu_breakdown
-        pos = g.fresh(T * 4, 2 * n_attn);
+        // in first-visit order: the K rotation (src0 of the Q rotation), inp_pos (rope; nemotron-h attends without
+        // rope), the V rotation, the indices and the mask
+        if (rot.k) { rot_k = g.fresh(rot.k_bytes, 2 * n_attn); inputs += rot.k_bytes; }
+        if (!nemotron) pos = g.fresh(T * 4, 2 * n_attn);
+        if (rot.v) { rot_v = g.fresh(rot.v_bytes, 2 * n_attn); inputs += rot.v_bytes; }
         k_idxs = g.fresh(T * 8, n_attn);
         const std::uint64_t vb = d.fa ? T * 8 : T * max_kv_gqa_v * 8;
         v_idxs = g.fresh(vb, n_attn);
         const std::uint64_t mb = d.n_kv * T * d.mask_es;
         mask = g.fresh(mb, n_attn);
-        inputs += T * 4 + T * 8 + vb + mb;
+        inputs += (nemotron ? 0 : T * 4) + T * 8 + vb + mb;
         bd.kq_mask += mb;
     };
     if (hp.is_recurrent(0)) {
@@ -2397,7 +2422,7 @@ namespace llamaplan::detail::compute {
         make_attn();
         if (n_recr > 0) make_rs();
     }
-    const int out_ids = g.fresh(d.n_out * 4, 2);
+    const int out_ids = g.fresh(d.n_out * 4, nemotron ? 1 : 2);
     inputs += d.n_out * 4;
 
     int inpL = g.node(E * T * f32, 1, {tokens});  // get_rows of token_embd
@@ -2406,6 +2431,7 @@ namespace llamaplan::detail::compute {
     // what a layer leaves for the next one to pull in
     struct pending {
         bool recurrent = false;
+        bool mlp = false;               // nemotron-h MLP block: norm and FFN both run in the tail
         int zx = -1, xbc = -1, y = -1;  // recurrent: ssm_in output, conv output (x, B, C), ssm_scan output
         bool x_own = false;             // Mamba-1: x is the conv output itself (Mamba-2: a view of xBC)
         int attn = -1;                  // attention: attention output before wo
@@ -2418,7 +2444,18 @@ namespace llamaplan::detail::compute {
         const bool last = il + 1 == hp.n_layer;
         int cur = -1;
         bool cur_view = false;  // the mixer output is a reshape view (mamba_out), never reused in place
-        if (pd.recurrent) {
+        if (pd.mlp) {
+            g.t[pd.inpSA].refs = 2;                             // the norm and the residual add
+            int n = g.node(E * T * f32, 1, {pd.inpSA}, true);  // rms_norm
+            n = g.node(E * T * f32, 1, {n}, true);              // * attn_norm
+            const std::uint64_t F = hp.ff_length(il);
+            const std::uint64_t fb = F * T * f32;
+            if (fb > bd.ffn_hidden) bd.ffn_hidden = fb;
+            int u = g.node(fb, 1, {n});                         // ffn_up
+            u = g.node(fb, 1, {u}, true);                       // relu
+            u = g.node(fb, 1, {u}, true);                       // sqr
+            cur = g.node(E * T * f32, 1, {u});                  // ffn_down
+        } else if (pd.recurrent) {
             const std::uint64_t yb = d_inner * T * f32;
             const int zc = g.node(yb, 1, {pd.zx});               // ggml_cont(z)
             // ggml_mul(x, ssm_d): fresh when x is a view of xBC (Mamba-2), in place on Mamba-1's own x
@@ -2436,14 +2473,14 @@ namespace llamaplan::detail::compute {
         }
         std::uint64_t To = T;
         int res = pd.inpSA;
-        if (last) {
+        if (last && !nemotron) {
             // ggml_get_rows(cur / inpSA, inp_out_ids)
             To = d.n_out;
             cur = g.node(E * To * f32, 1, {cur, out_ids});
             res = g.node(E * To * f32, 1, {res, out_ids});
             cur_view = false;
         }
-        const std::uint64_t F = hp.ff_length(il);
+        const std::uint64_t F = nemotron ? 0 : hp.ff_length(il);
         if (F == 0) {
             // mamba.cpp: l_out = cur + inpL
             return g.node_any(E * To * f32, 1, {cur, res}, cur_view ? 0b10u : 0b11u);
@@ -2455,6 +2492,20 @@ namespace llamaplan::detail::compute {
         return dense_ffn_residual(g, cur, ffn_inp, E, F, To, bd);
     };
 
+    // tails not yet pulled in, oldest first: an MLP block expands nothing itself, so it and the tail before it wait
+    // for the next block's first expansion
+    std::array<pending, 8> queued{};
+    std::array<std::uint32_t, 8> queued_il{};
+    std::size_t n_queued = 0;
+    auto flush = [&]() {
+        for (std::size_t i = 0; i < n_queued; ++i) {
+            const int l_out = tail(queued[i], queued_il[i]);
+            if (i + 1 < n_queued) queued[i + 1].inpSA = l_out;
+            inpL = l_out;
+        }
+        n_queued = 0;
+    };
+
     for (std::uint32_t il = 0; il < hp.n_layer; ++il) {
         const bool recr = hp.is_recurrent(il);
         int conv_rows = -1;
@@ -2463,7 +2514,21 @@ namespace llamaplan::detail::compute {
             conv_rows = g.node(hp.n_embd_r() * d.n_seqs * f32, 1, {s_copy});
             g.release(s_copy);
         }
-        if (has_pending) inpL = tail(p, il - 1);
+        if (has_pending) {
+            if (n_queued == queued.size()) { g.ok = false; n_queued = 0; }
+            queued[n_queued] = p;
+            queued_il[n_queued++] = il - 1;
+            has_pending = false;
+        }
+        if (is_mlp(il)) {
+            // nothing expanded: the block (norm included) runs when the next block pulls it in
+            p = pending{};
+            p.mlp = true;
+            p.inpSA = inpL;  // replaced by the queued tail's output when one runs first (flush)
+            has_pending = true;
+            continue;
+        }
+        flush();
         // attn_norm: rms_norm (inpL is also the residual), * weight in place
         g.t[inpL].refs = 2;
         int cur = g.node(E * T * f32, 1, {inpL}, true);
@@ -2517,10 +2582,13 @@ namespace llamaplan::detail::compute {
             const std::uint64_t q_bytes = hdk * H * T * f32, k_bytes = hdk * Hkv * T * f32, v_bytes = hdv * Hkv * T * f32;
             g.t[cur].refs = 3;
             int q = g.node(q_bytes, 1, {cur});
-            q = g.node(q_bytes, 1, {q, pos});                 // rope of a reshape view: fresh
+            if (!nemotron) q = g.node(q_bytes, 1, {q, pos});  // rope of a reshape view: fresh
+            if (rot.k) q = g.node(q_bytes, 1, {rot_k, q});    // Hadamard rotation (mul_mat)
             int v = g.node(v_bytes, 1, {cur});
+            if (rot.v) v = g.node(v_bytes, 1, {rot_v, v});
             int k = g.node(k_bytes, 1, {cur});
-            k = g.node(k_bytes, 1, {k, pos});
+            if (!nemotron) k = g.node(k_bytes, 1, {k, pos});
+            if (rot.k) k = g.node(k_bytes, 1, {rot_k, k});
             g.release(k); g.release(k_idxs);                  // set_rows into the K cache
             g.release(v); g.release(v_idxs);                  // set_rows into the V cache
             if (d.fa) {
@@ -2533,12 +2601,36 @@ namespace llamaplan::detail::compute {
                 s1 = g.node(hdv * T * H * f32, 1, {s1});
                 p.attn = g.node(hdv * H * T * f32, 1, {s1});
             }
+            if (rot.v) p.attn = g.node(hdv * H * T * f32, 1, {rot_v, p.attn});
         }
         has_pending = true;
         track_peak(g, last_max, il, bd);
     }
-    inpL = tail(p, hp.n_layer - 1);
+    if (has_pending) {
+        if (n_queued == queued.size()) { g.ok = false; n_queued = 0; }
+        queued[n_queued] = p;
+        queued_il[n_queued++] = hp.n_layer - 1;
+    }
+    flush();
     bd.inputs = inputs;
+    if (nemotron) {
+        // output_norm over all T rows (t_h_nextn, a graph output), then get_rows of the output rows (t_embd, an
+        // output) and the LM head
+        int cur = g.node(E * T * f32, 1, {inpL}, true);
+        cur = g.node(E * T * f32, 1, {cur}, true);
+        g.t[cur].output = true;
+        cur = g.node(E * d.n_out * f32, 1, {cur, out_ids});
+        g.t[cur].output = true;
+        const std::uint64_t logits = std::uint64_t(hp.n_vocab) * d.n_out * f32;
+        const int lg = g.node(logits, 1, {cur});
+        g.t[lg].output = true;
+        if (g.a.max_size > last_max) bd.peak_layer = hp.n_layer;
+        bd.total = g.a.max_size;
+        bd.logits = logits;
+        bd.ok = g.ok && g.a.ok;
+        if (!bd.ok) bd.status = compute_status::capacity_exceeded;
+        return bd;
+    }
     output_head(g, inpL, hp, d, last_max, bd);
     return bd;
 }

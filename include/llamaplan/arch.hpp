@@ -185,7 +185,7 @@ namespace detail {
         hybrid_arch("granitehybrid", arch::granitehybrid, rk::mamba2, rl::no_kv_heads, g::mamba_hybrid),
         hybrid_arch("lfm2", arch::lfm2, rk::shortconv, rl::no_kv_heads),
         hybrid_arch("lfm2moe", arch::lfm2moe, rk::shortconv, rl::no_kv_heads),
-        hybrid_arch("nemotron_h", arch::nemotron_h, rk::mamba2, rl::no_kv_heads_no_ffn),
+        hybrid_arch("nemotron_h", arch::nemotron_h, rk::mamba2, rl::no_kv_heads_no_ffn, g::mamba_hybrid),
         hybrid_arch("nemotron_h_moe", arch::nemotron_h_moe, rk::mamba2, rl::no_kv_heads_no_ffn),
         hybrid_arch("qwen3next", arch::qwen3next, rk::gated_delta_net, rl::attention_interval, g::approximate, 4),
         hybrid_arch("kimi-linear", arch::kimi_linear, rk::kda, rl::no_kv_heads),

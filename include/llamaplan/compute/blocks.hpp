@@ -94,6 +94,34 @@ struct graph_dims {
     return d;
 }
 
+/// The Hadamard rotations of a quantized KV cache (llama-kv-cache.cpp llama_kv_cache ctor): K (V) is rotated when its
+/// cache type is quantized, every layer with KV has the same head size and it is a multiple of 64; K uses the
+/// largest power of two >= 64 dividing it. The rotation matrices are graph inputs (build_input_k_rot / _v_rot).
+struct kv_rotation {
+    bool k = false, v = false;     ///< K / V rotated
+    std::uint64_t k_bytes = 0;     ///< F32 nrot x nrot
+    std::uint64_t v_bytes = 0;     ///< F32 64 x 64
+};
+[[nodiscard]] constexpr kv_rotation kv_rotation_of(const hparams& hp, const compute_shape& s) noexcept {
+    std::uint32_t hk_all = 0, hv_all = 0;
+    bool hk_same = true, hv_same = true;
+    for (std::uint32_t il = 0; il < hp.n_layer; ++il) {
+        if (!hp.has_kv(il)) continue;
+        if (hk_all == 0) hk_all = hp.head_size_k(il);
+        else if (hk_all != hp.head_size_k(il)) hk_same = false;
+        if (hv_all == 0) hv_all = hp.head_size_v(il);
+        else if (hv_all != hp.head_size_v(il)) hv_same = false;
+    }
+    kv_rotation r{};
+    r.k = hk_same && hk_all > 0 && is_quantized_kv(s.type_k) && hp.n_embd_head_k % 64 == 0;
+    r.v = hv_same && hv_all > 0 && is_quantized_kv(s.type_v) && hp.n_embd_head_v % 64 == 0;
+    std::uint64_t nrot_k = 64;
+    while (hk_all != 0 && hk_all % (nrot_k * 2) == 0) nrot_k *= 2;
+    r.k_bytes = nrot_k * nrot_k * 4;
+    r.v_bytes = 64 * 64 * 4;
+    return r;
+}
+
 /// Keeps the layer where the high-water mark was first reached.
 constexpr void track_peak(const graph_sim& g, std::uint64_t& last_max, std::uint32_t il, compute_breakdown& bd) noexcept {
     if (g.a.max_size > last_max) {

@@ -41,23 +41,9 @@ namespace llamaplan::detail::compute {
     const bool fused_qkv = at.fused_qkv && m.find("blk.0.attn_qkv.weight") != nullptr;
     const bool fused_gate_up = at.fused_gate_up && m.find("blk.0.ffn_gate.weight") == nullptr;
 
-    // llama-kv-cache.cpp llama_kv_cache ctor: Hadamard rotation of K (V) when the cache type is quantized, every
-    // layer has the same head size and it is a multiple of 64; K uses the largest power of two >= 64 dividing it
-    std::uint32_t hk_all = 0, hv_all = 0;
-    bool hk_same = true, hv_same = true;
-    for (std::uint32_t il = 0; il < hp.n_layer; ++il) {
-        if (!hp.has_kv(il)) continue;
-        if (hk_all == 0) hk_all = hp.head_size_k(il);
-        else if (hk_all != hp.head_size_k(il)) hk_same = false;
-        if (hv_all == 0) hv_all = hp.head_size_v(il);
-        else if (hv_all != hp.head_size_v(il)) hv_same = false;
-    }
-    const bool rot_k = hk_same && hk_all > 0 && is_quantized_kv(s.type_k) && hp.n_embd_head_k % 64 == 0;
-    const bool rot_v = hv_same && hv_all > 0 && is_quantized_kv(s.type_v) && hp.n_embd_head_v % 64 == 0;
-    std::uint64_t nrot_k = 64;
-    while (hk_all != 0 && hk_all % (nrot_k * 2) == 0) nrot_k *= 2;
-    const std::uint64_t rot_k_bytes = nrot_k * nrot_k * f32;  // build_input_k_rot: F32 nrot x nrot
-    const std::uint64_t rot_v_bytes = 64 * 64 * f32;          // build_input_v_rot: F32 64 x 64
+    const kv_rotation rot = kv_rotation_of(hp, s);
+    const bool rot_k = rot.k, rot_v = rot.v;
+    const std::uint64_t rot_k_bytes = rot.k_bytes, rot_v_bytes = rot.v_bytes;
 
     // how often each cache's inputs are read (consumer counts) -- one "cache" for SWA layers, one for the others
     std::uint32_t n_full = 0, n_swa = 0;
