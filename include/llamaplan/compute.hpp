@@ -12,11 +12,11 @@
 // worst-case prompt graph (n_tokens = min(n_ctx, n_ubatch), KV of full size) and ggml-alloc's graph allocator
 // (ggml/src/ggml-alloc.c, ggml_gallocr_alloc_graph_impl) places every intermediate tensor in one buffer: graph
 // inputs first, then nodes in graph order, freeing a tensor after its last consumer and letting in-place ops reuse
-// their parent's memory. The buffer size is the high-water mark of that placement. This header rebuilds the node
-// sequence of a standard decoder block (the one src/models/llama.cpp, qwen3.cpp, qwen3moe.cpp and gemma3.cpp build)
-// and runs the same best-fit allocator over it, so fragmentation is reproduced, not fitted: there are no calibrated
-// constants. Validated on 805 measured rows (tests/data/groundtruth_compute.csv): max relative error 0.14 %; and on
-// tests/data/extra (150 rows incl. deepseek2 MLA, mamba2, granitehybrid): max 0.07 % (the printed MiB's rounding).
+// their parent's memory. The buffer size is the high-water mark of that placement. The graph headers rebuild the
+// node sequence llama.cpp's model builders produce (src/models/*.cpp) and run the same best-fit allocator over it,
+// so fragmentation is reproduced, not fitted: there are no calibrated constants. Validated on 805 measured rows
+// (tests/data/groundtruth) and 225 more (tests/data/extra: qwen2, gemma2/3, phi3, deepseek2 MLA, Mamba-1/2,
+// granitehybrid, Nemotron-H, small contexts, 2-8 slots): all exact to llama.cpp's printed 0.01 MiB.
 
 #include <llamaplan/arch.hpp>
 #include <llamaplan/compute/allocator.hpp>
