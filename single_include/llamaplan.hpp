@@ -379,6 +379,7 @@ inline constexpr std::array<ggml_type, 9> kv_cache_types = {
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
+#include <type_traits>
 
 namespace llamaplan {
 
@@ -570,26 +571,44 @@ namespace detail {
 /// Every architecture the memory model knows, one row each.
 inline constexpr auto arch_table = detail::build_arch_table();
 
-/// The traits of `general.architecture` name `name`, or nullptr if llamaplan has no entry for it.
+/// The traits of `general.architecture` name `name`, or nullptr if llamaplan has no entry for it (run time).
 [[nodiscard]] constexpr const arch_traits* find_arch(std::string_view name) noexcept {
     if (name.empty()) return nullptr;
-    for (const auto& t : arch_table)
-        if (t.name == name) return &t;
+    for (std::size_t i = 0; i < arch_table.size(); ++i)
+        if (arch_table[i].name == name) return &arch_table[i];
     return nullptr;
 }
 
-/// The traits of `a` (the `generic` row for an architecture without one; `unknown` has a row of defaults).
-[[nodiscard]] constexpr const arch_traits& traits(arch a) noexcept {
-    for (const auto& t : arch_table)
-        if (t.id == a) return t;
-    return arch_table[0];
+namespace detail {
+// During constant evaluation the lookups below read a local copy of the table: GCC with -fsanitize=undefined
+// instruments member access into the namespace-scope table with null checks it cannot constant-evaluate.
+template <class F>
+constexpr auto with_arch_table(F f) noexcept {
+    if (std::is_constant_evaluated()) {
+        const auto local = build_arch_table();
+        return f(local);
+    }
+    return f(arch_table);
+}
+}  // namespace detail
+
+/// The traits of `a`, by value (arch::unknown has a row of defaults).
+[[nodiscard]] constexpr arch_traits traits(arch a) noexcept {
+    return detail::with_arch_table([a](const auto& table) {
+        for (std::size_t i = 0; i < table.size(); ++i)
+            if (table[i].id == a) return table[i];
+        return table[0];
+    });
 }
 
 /// The architecture a model declares: `id` when set, else the entry for `name`; arch::unknown when neither says.
 [[nodiscard]] constexpr arch resolve_arch(arch id, std::string_view name) noexcept {
-    if (id != arch::unknown) return id;
-    if (const arch_traits* t = find_arch(name)) return t->id;
-    return arch::unknown;
+    if (id != arch::unknown || name.empty()) return id;
+    return detail::with_arch_table([name](const auto& table) {
+        for (std::size_t i = 0; i < table.size(); ++i)
+            if (table[i].name == name) return table[i].id;
+        return arch::unknown;
+    });
 }
 
 }  // namespace llamaplan
@@ -844,12 +863,9 @@ struct hparams {
     }
 };
 
-/// The traits of the architecture `hp` declares (hparams::id, else its architecture string), or nullptr if neither
-/// names one: a model built by hand must say what it is (arch::generic for the standard decoder graph).
-[[nodiscard]] constexpr const arch_traits* traits_of(const hparams& hp) noexcept {
-    const arch a = resolve_arch(hp.id, hp.architecture);
-    return a == arch::unknown ? nullptr : &traits(a);
-}
+/// The architecture `hp` declares (hparams::id, else its architecture string), or arch::unknown if neither names
+/// one: a model built by hand must say what it is (arch::generic for the standard decoder graph).
+[[nodiscard]] constexpr arch arch_of(const hparams& hp) noexcept { return resolve_arch(hp.id, hp.architecture); }
 
 /// A model as the planner sees it: hyper-parameters plus the tensor list (both views of caller-owned storage).
 struct model {
@@ -2227,7 +2243,7 @@ namespace llamaplan::detail::compute {
 /// build_moe_ffn (softmax gating) plus the shared expert.
 [[nodiscard]] constexpr compute_breakdown mla_graph(const model& m, const compute_shape& s) noexcept {
     const hparams& hp = m.hp;
-    const arch_traits& at = traits(resolve_arch(hp.id, hp.architecture));
+    const arch_traits at = traits(arch_of(hp));
     compute_breakdown bd{};
     bd.graph = graph_family::mla;
     const graph_dims d = dims_of(hp, s);
@@ -2368,7 +2384,7 @@ namespace llamaplan::detail::compute {
     const std::uint64_t n_head_ssm = hp.ssm_dt_rank;
     // Mamba-1 (src/models/mamba-base.cpp build_mamba_layer): ssm_in gives x and z only, the conv runs over x, and
     // dt, B, C come from ssm_x (dt_rank + 2 d_state rows) with dt projected back to d_inner by ssm_dt
-    const arch_traits& at = traits(resolve_arch(hp.id, hp.architecture));
+    const arch_traits at = traits(arch_of(hp));
     const bool mamba1 = at.recurrent == recurrent_kind::mamba1;
     // Nemotron-H (src/models/nemotron-h.cpp): each block is a Mamba-2 mixer, attention without rope, or an MLP
     // (ffn_up -> relu -> sqr -> ffn_down) on the block's one norm, then the residual; the last block keeps every row
@@ -2655,25 +2671,26 @@ namespace llamaplan {
                                                                         const compute_shape& s) noexcept {
     const hparams& hp = m.hp;
     compute_breakdown bd{};
-    const arch_traits* at = traits_of(hp);
-    if (at == nullptr) {
+    const arch a = arch_of(hp);
+    if (a == arch::unknown) {
         bd.status = compute_status::unknown_architecture;
         bd.ok = false;
         return bd;
     }
-    bd.graph = at->graph;
+    const arch_traits at = traits(a);
+    bd.graph = at.graph;
     if (hp.n_layer == 0 || s.n_tokens == 0) return bd;
-    if (at->graph == graph_family::mla || hp.is_mla()) {
+    if (at.graph == graph_family::mla || hp.is_mla()) {
         // the absorbed MLA graph needs key_length_mla / value_length_mla (deepseek2.cpp); without them it is a
         // standard-attention decoder with its own MoE
         if (hp.is_mla()) return detail::compute::mla_graph(m, s);
     }
-    if (at->graph == graph_family::mamba_hybrid) {
+    if (at.graph == graph_family::mamba_hybrid) {
         bool any_recurrent = false;
         for (std::uint32_t il = 0; il < hp.n_layer; ++il) any_recurrent = any_recurrent || hp.is_recurrent(il);
         if (any_recurrent) return detail::compute::ssm_hybrid_graph(m, s);
     }
-    return detail::compute::decoder_graph(m, s, *at);
+    return detail::compute::decoder_graph(m, s, at);
 }
 
 /// Bytes of the CPU backend's compute buffer when the whole model runs on the CPU.

@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
+#include <type_traits>
 
 namespace llamaplan {
 
@@ -204,26 +205,44 @@ namespace detail {
 /// Every architecture the memory model knows, one row each.
 inline constexpr auto arch_table = detail::build_arch_table();
 
-/// The traits of `general.architecture` name `name`, or nullptr if llamaplan has no entry for it.
+/// The traits of `general.architecture` name `name`, or nullptr if llamaplan has no entry for it (run time).
 [[nodiscard]] constexpr const arch_traits* find_arch(std::string_view name) noexcept {
     if (name.empty()) return nullptr;
-    for (const auto& t : arch_table)
-        if (t.name == name) return &t;
+    for (std::size_t i = 0; i < arch_table.size(); ++i)
+        if (arch_table[i].name == name) return &arch_table[i];
     return nullptr;
 }
 
-/// The traits of `a` (the `generic` row for an architecture without one; `unknown` has a row of defaults).
-[[nodiscard]] constexpr const arch_traits& traits(arch a) noexcept {
-    for (const auto& t : arch_table)
-        if (t.id == a) return t;
-    return arch_table[0];
+namespace detail {
+// During constant evaluation the lookups below read a local copy of the table: GCC with -fsanitize=undefined
+// instruments member access into the namespace-scope table with null checks it cannot constant-evaluate.
+template <class F>
+constexpr auto with_arch_table(F f) noexcept {
+    if (std::is_constant_evaluated()) {
+        const auto local = build_arch_table();
+        return f(local);
+    }
+    return f(arch_table);
+}
+}  // namespace detail
+
+/// The traits of `a`, by value (arch::unknown has a row of defaults).
+[[nodiscard]] constexpr arch_traits traits(arch a) noexcept {
+    return detail::with_arch_table([a](const auto& table) {
+        for (std::size_t i = 0; i < table.size(); ++i)
+            if (table[i].id == a) return table[i];
+        return table[0];
+    });
 }
 
 /// The architecture a model declares: `id` when set, else the entry for `name`; arch::unknown when neither says.
 [[nodiscard]] constexpr arch resolve_arch(arch id, std::string_view name) noexcept {
-    if (id != arch::unknown) return id;
-    if (const arch_traits* t = find_arch(name)) return t->id;
-    return arch::unknown;
+    if (id != arch::unknown || name.empty()) return id;
+    return detail::with_arch_table([name](const auto& table) {
+        for (std::size_t i = 0; i < table.size(); ++i)
+            if (table[i].name == name) return table[i].id;
+        return arch::unknown;
+    });
 }
 
 }  // namespace llamaplan

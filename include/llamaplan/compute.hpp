@@ -41,25 +41,26 @@ namespace llamaplan {
                                                                         const compute_shape& s) noexcept {
     const hparams& hp = m.hp;
     compute_breakdown bd{};
-    const arch_traits* at = traits_of(hp);
-    if (at == nullptr) {
+    const arch a = arch_of(hp);
+    if (a == arch::unknown) {
         bd.status = compute_status::unknown_architecture;
         bd.ok = false;
         return bd;
     }
-    bd.graph = at->graph;
+    const arch_traits at = traits(a);
+    bd.graph = at.graph;
     if (hp.n_layer == 0 || s.n_tokens == 0) return bd;
-    if (at->graph == graph_family::mla || hp.is_mla()) {
+    if (at.graph == graph_family::mla || hp.is_mla()) {
         // the absorbed MLA graph needs key_length_mla / value_length_mla (deepseek2.cpp); without them it is a
         // standard-attention decoder with its own MoE
         if (hp.is_mla()) return detail::compute::mla_graph(m, s);
     }
-    if (at->graph == graph_family::mamba_hybrid) {
+    if (at.graph == graph_family::mamba_hybrid) {
         bool any_recurrent = false;
         for (std::uint32_t il = 0; il < hp.n_layer; ++il) any_recurrent = any_recurrent || hp.is_recurrent(il);
         if (any_recurrent) return detail::compute::ssm_hybrid_graph(m, s);
     }
-    return detail::compute::decoder_graph(m, s, *at);
+    return detail::compute::decoder_graph(m, s, at);
 }
 
 /// Bytes of the CPU backend's compute buffer when the whole model runs on the CPU.

@@ -254,12 +254,9 @@ struct hparams {
     }
 };
 
-/// The traits of the architecture `hp` declares (hparams::id, else its architecture string), or nullptr if neither
-/// names one: a model built by hand must say what it is (arch::generic for the standard decoder graph).
-[[nodiscard]] constexpr const arch_traits* traits_of(const hparams& hp) noexcept {
-    const arch a = resolve_arch(hp.id, hp.architecture);
-    return a == arch::unknown ? nullptr : &traits(a);
-}
+/// The architecture `hp` declares (hparams::id, else its architecture string), or arch::unknown if neither names
+/// one: a model built by hand must say what it is (arch::generic for the standard decoder graph).
+[[nodiscard]] constexpr arch arch_of(const hparams& hp) noexcept { return resolve_arch(hp.id, hp.architecture); }
 
 /// A model as the planner sees it: hyper-parameters plus the tensor list (both views of caller-owned storage).
 struct model {

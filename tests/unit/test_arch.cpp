@@ -10,10 +10,11 @@
 
 using namespace llamaplan;
 
-// llm_arch_is_recurrent and llm_arch_is_hybrid at llama.cpp 3f545bec, copied name by name
-static_assert(find_arch("mamba")->is_recurrent() && find_arch("mamba2")->is_recurrent() && find_arch("rwkv6")->is_recurrent() &&
-              find_arch("rwkv6qwen2")->is_recurrent() && find_arch("rwkv7")->is_recurrent() && find_arch("arwkv7")->is_recurrent());
-static_assert(!find_arch("llama")->is_recurrent() && !find_arch("llama")->is_hybrid());
+// llm_arch_is_recurrent at llama.cpp 3f545bec, name by name, resolved at compile time
+constexpr bool recurrent(std::string_view n) { return traits(resolve_arch(arch::unknown, n)).is_recurrent(); }
+static_assert(recurrent("mamba") && recurrent("mamba2") && recurrent("rwkv6") && recurrent("rwkv6qwen2") &&
+              recurrent("rwkv7") && recurrent("arwkv7"));
+static_assert(!recurrent("llama") && !traits(arch::llama).is_hybrid());
 
 TEST_CASE("every hybrid llama.cpp lists is a hybrid here, and nothing else is") {
     constexpr std::array<std::string_view, 16> hybrids = {

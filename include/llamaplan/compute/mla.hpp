@@ -15,7 +15,7 @@ namespace llamaplan::detail::compute {
 /// build_moe_ffn (softmax gating) plus the shared expert.
 [[nodiscard]] constexpr compute_breakdown mla_graph(const model& m, const compute_shape& s) noexcept {
     const hparams& hp = m.hp;
-    const arch_traits& at = traits(resolve_arch(hp.id, hp.architecture));
+    const arch_traits at = traits(arch_of(hp));
     compute_breakdown bd{};
     bd.graph = graph_family::mla;
     const graph_dims d = dims_of(hp, s);

@@ -33,7 +33,7 @@ namespace llamaplan::detail::compute {
     const std::uint64_t n_head_ssm = hp.ssm_dt_rank;
     // Mamba-1 (src/models/mamba-base.cpp build_mamba_layer): ssm_in gives x and z only, the conv runs over x, and
     // dt, B, C come from ssm_x (dt_rank + 2 d_state rows) with dt projected back to d_inner by ssm_dt
-    const arch_traits& at = traits(resolve_arch(hp.id, hp.architecture));
+    const arch_traits at = traits(arch_of(hp));
     const bool mamba1 = at.recurrent == recurrent_kind::mamba1;
     // Nemotron-H (src/models/nemotron-h.cpp): each block is a Mamba-2 mixer, attention without rope, or an MLP
     // (ffn_up -> relu -> sqr -> ffn_down) on the block's one norm, then the residual; the last block keeps every row

@@ -137,7 +137,7 @@ private:
     // the architecture's row of arch_table; one llamaplan has no row for gets the explicit generic choice
     const arch_traits* known = find_arch(*arch);
     h.id = known != nullptr ? known->id : llamaplan::arch::generic;
-    const arch_traits& at = traits(h.id);
+    const arch_traits at = traits(h.id);
     detail::key_builder k(*arch);
 
     // llama-model.cpp load_hparams: block_count and embedding_length are required
