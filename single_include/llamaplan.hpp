@@ -369,6 +369,257 @@ inline constexpr std::array<ggml_type, 9> kv_cache_types = {
 #ifndef LLAMAPLAN_MODEL_HPP
 #define LLAMAPLAN_MODEL_HPP
 
+// ---- begin llamaplan/arch.hpp ----
+#ifndef LLAMAPLAN_ARCH_HPP
+#define LLAMAPLAN_ARCH_HPP
+
+// One home for what the memory model knows about each architecture (llama.cpp's general.architecture): how it
+// attends, which layers keep recurrent state, its default sliding-window rule, its MoE gating, its fused tensors and
+// which compute graph llamaplan replays for it. The GGUF adapter fills hparams::arch from general.architecture with
+// find_arch; a model built by hand sets it (or its architecture string) itself. Sources: src/llama-arch.cpp
+// (LLM_ARCH_NAMES, llm_arch_is_recurrent, llm_arch_is_hybrid) and each src/models/<arch>.cpp (load_arch_hparams,
+// the graph builder).
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <type_traits>
+
+namespace llamaplan {
+
+/// The architectures the memory model distinguishes. `unknown` is "not set"; `generic` is an explicit choice of the
+/// standard decoder graph for an architecture llamaplan has no entry for (its compute buffer is then unvalidated).
+enum class arch : std::uint8_t {
+    unknown, generic,
+    llama, llama4, qwen2, qwen2moe, qwen3, qwen3moe, gemma, gemma2, gemma3, gemma3n, gemma_embedding, phi3,
+    cohere2, cohere2moe, gpt_oss, deepseek2,
+    mamba, mamba2, rwkv6, rwkv6qwen2, rwkv7, arwkv7,
+    jamba, falcon_h1, plamo2, granitehybrid, lfm2, lfm2moe, nemotron_h, nemotron_h_moe, qwen3next, kimi_linear,
+    bailingmoe3, kimi_k3, qwen35, qwen35moe, deepseek4, minimax_01,
+};
+
+/// Number of arch values (one arch_table row each).
+inline constexpr std::size_t arch_count = static_cast<std::size_t>(arch::minimax_01) + 1;
+
+/// How a layer attends (llama_hparams::is_mla; recurrent-only models have none).
+enum class attention_kind : std::uint8_t {
+    standard,  ///< Q, K, V projections and a K + V cache
+    mla,       ///< multi-head latent attention (DeepSeek-2/3, Kimi): K-only cache of the compressed KV
+    none,      ///< no attention (Mamba, RWKV)
+};
+
+/// The recurrent mixer of recurrent and hybrid models.
+enum class recurrent_kind : std::uint8_t { none, mamba1, mamba2, rwkv6, rwkv7, shortconv, gated_delta_net, kda, other };
+
+/// Which layers keep recurrent state (src/models/<arch>.cpp load_arch_hparams, hparams.recurrent_layer_arr).
+enum class recurrent_layer_rule : std::uint8_t {
+    none,                 ///< no recurrent layers
+    all,                  ///< every layer (llm_arch_is_recurrent)
+    no_kv_heads,          ///< "a layer is recurrent IFF n_head_kv is 0" (granite-hybrid, jamba, lfm2, ...)
+    no_kv_heads_no_ffn,   ///< recurrent iff no KV heads and no FFN (nemotron-h)
+    attention_interval,   ///< every `interval`-th layer attends, the rest are recurrent (qwen3next, qwen35*, minimax-01)
+    all_with_attention,   ///< every layer has both a mixer and attention (falcon-h1)
+};
+
+/// The expert-gating function an architecture's build_moe_ffn uses (llama_expert_gating_func_type).
+enum class moe_gating : std::uint8_t { none, softmax, sigmoid, softmax_weight };
+
+/// The compute graph llamaplan replays for the compute buffer (compute/ headers).
+enum class graph_family : std::uint8_t {
+    decoder,        ///< standard decoder block (compute/decoder.hpp): llama, qwen2/3(+moe), gemma2/3, phi3
+    mla,            ///< DeepSeek-2 MLA (compute/mla.hpp)
+    mamba_hybrid,   ///< Mamba-1, Mamba-2 and granite hybrids (compute/ssm_hybrid.hpp)
+    approximate,    ///< no graph of its own yet: the decoder graph stands in (unvalidated)
+};
+
+/// The default sliding-window rule of an architecture (load_arch_hparams; hparams.set_swa_pattern).
+struct swa_rule {
+    bool has_rule = false;          ///< the architecture sets SWA itself (else: from the file's keys, if any)
+    std::uint32_t period = 0;       ///< default sliding_window_pattern
+    std::uint32_t n_swa = 0;        ///< default window (tokens; 0 = from the file only)
+    bool needs_window_key = false;  ///< SWA only when attention.sliding_window is present and > 0 (gemma3)
+    bool chunked = false;           ///< chunked attention (llama4)
+    bool dense_first = false;       ///< set_swa_pattern(period, dense_first = true) (cohere2moe)
+    bool disabled = false;          ///< SWA ignored even when the file has a window (phi3)
+};
+
+/// The facts the memory model needs about one architecture.
+struct arch_traits {
+    std::string_view name{};        ///< general.architecture (LLM_ARCH_NAMES)
+    arch id = arch::unknown;        ///< enum value
+    graph_family graph = graph_family::approximate;  ///< compute graph replayed
+    attention_kind attention = attention_kind::standard;  ///< attention kind (MLA also needs the *_mla keys)
+    recurrent_kind recurrent = recurrent_kind::none;      ///< recurrent mixer
+    recurrent_layer_rule layers = recurrent_layer_rule::none;  ///< which layers are recurrent
+    std::uint32_t attention_interval = 0;  ///< default full_attention_interval for recurrent_layer_rule::attention_interval
+    swa_rule swa{};                 ///< default sliding-window rule
+    moe_gating gating = moe_gating::none;  ///< gating of its routed experts (none: dense)
+    bool moe_norm_weights = false;  ///< build_moe_ffn norm_w: chosen expert weights renormalised (sum_rows + div)
+    bool fused_qkv = false;         ///< may store one attn_qkv matrix (create_tensor_qkv); the file decides
+    bool fused_gate_up = false;     ///< ffn_up holds gate and up (2 x n_ff rows), applied as ggml_swiglu (phi3)
+    bool embd_scale = false;        ///< input embeddings scaled by sqrt(n_embd) (gemma family)
+    bool q_scale_after_rope = false;///< ggml_scale of Q after rope (gemma3 f_attention_scale, phi3 1/sqrt(head))
+    bool kv_sharing = false;        ///< later layers reuse earlier layers' KV (attention.shared_kv_layers)
+
+    /// True if the model keeps only recurrent state (llm_arch_is_recurrent).
+    [[nodiscard]] constexpr bool is_recurrent() const noexcept { return layers == recurrent_layer_rule::all; }
+    /// True for attention + recurrent hybrids (llm_arch_is_hybrid).
+    [[nodiscard]] constexpr bool is_hybrid() const noexcept {
+        return layers != recurrent_layer_rule::none && layers != recurrent_layer_rule::all;
+    }
+};
+
+namespace detail {
+[[nodiscard]] constexpr arch_traits make_arch(std::string_view name, arch id, graph_family g) noexcept {
+    arch_traits t{};
+    t.name = name;
+    t.id = id;
+    t.graph = g;
+    return t;
+}
+[[nodiscard]] constexpr arch_traits with_swa(arch_traits t, std::uint32_t period, std::uint32_t n_swa, bool needs_key = false,
+                                             bool chunked = false, bool dense_first = false) noexcept {
+    t.swa = swa_rule{true, period, n_swa, needs_key, chunked, dense_first, false};
+    return t;
+}
+[[nodiscard]] constexpr arch_traits with_moe(arch_traits t, moe_gating g, bool norm_w) noexcept {
+    t.gating = g;
+    t.moe_norm_weights = norm_w;
+    return t;
+}
+[[nodiscard]] constexpr arch_traits recurrent_arch(std::string_view name, arch id, recurrent_kind k, graph_family g) noexcept {
+    arch_traits t = make_arch(name, id, g);
+    t.attention = attention_kind::none;
+    t.recurrent = k;
+    t.layers = recurrent_layer_rule::all;
+    return t;
+}
+[[nodiscard]] constexpr arch_traits hybrid_arch(std::string_view name, arch id, recurrent_kind k, recurrent_layer_rule r,
+                                                graph_family g = graph_family::approximate, std::uint32_t interval = 0) noexcept {
+    arch_traits t = make_arch(name, id, g);
+    t.recurrent = k;
+    t.layers = r;
+    t.attention_interval = interval;
+    return t;
+}
+
+[[nodiscard]] constexpr auto build_arch_table() noexcept {
+    using g = graph_family;
+    using rk = recurrent_kind;
+    using rl = recurrent_layer_rule;
+    arch_traits generic = make_arch("", arch::generic, g::approximate);
+    arch_traits gemma = make_arch("gemma", arch::gemma, g::decoder);
+    gemma.embd_scale = true;
+    // models/gemma2.cpp: n_swa 4096, period 2; models/gemma3.cpp: only with sliding_window > 0, period 6, Q scaled
+    arch_traits gemma2 = with_swa(make_arch("gemma2", arch::gemma2, g::decoder), 2, 4096);
+    gemma2.embd_scale = true;
+    arch_traits gemma3 = with_swa(make_arch("gemma3", arch::gemma3, g::decoder), 6, 0, true);
+    gemma3.embd_scale = true;
+    gemma3.q_scale_after_rope = true;
+    arch_traits gemma3n = with_swa(make_arch("gemma3n", arch::gemma3n, g::approximate), 5, 0);  // models/gemma3n.cpp
+    gemma3n.embd_scale = true;
+    gemma3n.kv_sharing = true;
+    arch_traits gemma_embd = with_swa(make_arch("gemma-embedding", arch::gemma_embedding, g::approximate), 6, 0);
+    gemma_embd.embd_scale = true;
+    // models/phi3.cpp: fused attn_qkv (create_tensor_qkv), ffn_up of 2 x n_ff applied with ggml_swiglu (LLM_FFN_SEQ),
+    // Q scaled by 1/sqrt(head) after rope; "Phi SWA is currently disabled"
+    arch_traits phi3 = make_arch("phi3", arch::phi3, g::decoder);
+    phi3.fused_qkv = true;
+    phi3.fused_gate_up = true;
+    phi3.q_scale_after_rope = true;
+    phi3.swa.disabled = true;
+    phi3.gating = moe_gating::softmax;
+    arch_traits deepseek2 = with_moe(make_arch("deepseek2", arch::deepseek2, g::mla), moe_gating::softmax, false);
+    deepseek2.attention = attention_kind::mla;
+    return std::array<arch_traits, arch_count>{{
+        generic,
+        make_arch("llama", arch::llama, g::decoder),
+        with_swa(make_arch("llama4", arch::llama4, g::approximate), 4, 8192, false, true),  // models/llama4.cpp
+        make_arch("qwen2", arch::qwen2, g::decoder),
+        with_moe(make_arch("qwen2moe", arch::qwen2moe, g::approximate), moe_gating::softmax, false),
+        make_arch("qwen3", arch::qwen3, g::decoder),
+        with_moe(make_arch("qwen3moe", arch::qwen3moe, g::decoder), moe_gating::softmax, true),  // models/qwen3moe.cpp
+        gemma, gemma2, gemma3, gemma3n, gemma_embd, phi3,
+        with_swa(make_arch("cohere2", arch::cohere2, g::approximate), 4, 0),                  // models/cohere2.cpp
+        with_swa(make_arch("cohere2moe", arch::cohere2moe, g::approximate), 4, 0, false, false, true),
+        with_moe(with_swa(make_arch("gpt-oss", arch::gpt_oss, g::approximate), 2, 0), moe_gating::softmax_weight, false),
+        deepseek2,
+        recurrent_arch("mamba", arch::mamba, rk::mamba1, g::mamba_hybrid),
+        recurrent_arch("mamba2", arch::mamba2, rk::mamba2, g::mamba_hybrid),
+        recurrent_arch("rwkv6", arch::rwkv6, rk::rwkv6, g::approximate),
+        recurrent_arch("rwkv6qwen2", arch::rwkv6qwen2, rk::rwkv6, g::approximate),
+        recurrent_arch("rwkv7", arch::rwkv7, rk::rwkv7, g::approximate),
+        recurrent_arch("arwkv7", arch::arwkv7, rk::rwkv7, g::approximate),
+        hybrid_arch("jamba", arch::jamba, rk::mamba1, rl::no_kv_heads),
+        hybrid_arch("falcon-h1", arch::falcon_h1, rk::mamba2, rl::all_with_attention),
+        hybrid_arch("plamo2", arch::plamo2, rk::mamba1, rl::no_kv_heads),
+        hybrid_arch("granitehybrid", arch::granitehybrid, rk::mamba2, rl::no_kv_heads, g::mamba_hybrid),
+        hybrid_arch("lfm2", arch::lfm2, rk::shortconv, rl::no_kv_heads),
+        hybrid_arch("lfm2moe", arch::lfm2moe, rk::shortconv, rl::no_kv_heads),
+        hybrid_arch("nemotron_h", arch::nemotron_h, rk::mamba2, rl::no_kv_heads_no_ffn, g::mamba_hybrid),
+        hybrid_arch("nemotron_h_moe", arch::nemotron_h_moe, rk::mamba2, rl::no_kv_heads_no_ffn),
+        hybrid_arch("qwen3next", arch::qwen3next, rk::gated_delta_net, rl::attention_interval, g::approximate, 4),
+        hybrid_arch("kimi-linear", arch::kimi_linear, rk::kda, rl::no_kv_heads),
+        hybrid_arch("bailingmoe3", arch::bailingmoe3, rk::other, rl::no_kv_heads),
+        hybrid_arch("kimi-k3", arch::kimi_k3, rk::kda, rl::no_kv_heads),
+        hybrid_arch("qwen35", arch::qwen35, rk::gated_delta_net, rl::attention_interval, g::approximate, 4),
+        hybrid_arch("qwen35moe", arch::qwen35moe, rk::gated_delta_net, rl::attention_interval, g::approximate, 4),
+        hybrid_arch("deepseek4", arch::deepseek4, rk::other, rl::no_kv_heads),
+        hybrid_arch("minimax-01", arch::minimax_01, rk::other, rl::attention_interval, g::approximate, 8),
+        // an `unknown` entry last, so traits(arch::unknown) has a row (never matched by name)
+        make_arch("", arch::unknown, g::approximate),
+    }};
+}
+}  // namespace detail
+
+/// Every architecture the memory model knows, one row each.
+inline constexpr auto arch_table = detail::build_arch_table();
+
+/// The traits of `general.architecture` name `name`, or nullptr if llamaplan has no entry for it (run time).
+[[nodiscard]] constexpr const arch_traits* find_arch(std::string_view name) noexcept {
+    if (name.empty()) return nullptr;
+    for (std::size_t i = 0; i < arch_table.size(); ++i)
+        if (arch_table[i].name == name) return &arch_table[i];
+    return nullptr;
+}
+
+namespace detail {
+// During constant evaluation the lookups below read a local copy of the table: GCC with -fsanitize=undefined
+// instruments member access into the namespace-scope table with null checks it cannot constant-evaluate.
+template <class F>
+constexpr auto with_arch_table(F f) noexcept {
+    if (std::is_constant_evaluated()) {
+        const auto local = build_arch_table();
+        return f(local);
+    }
+    return f(arch_table);
+}
+}  // namespace detail
+
+/// The traits of `a`, by value (arch::unknown has a row of defaults).
+[[nodiscard]] constexpr arch_traits traits(arch a) noexcept {
+    return detail::with_arch_table([a](const auto& table) {
+        for (std::size_t i = 0; i < table.size(); ++i)
+            if (table[i].id == a) return table[i];
+        return table[0];
+    });
+}
+
+/// The architecture a model declares: `id` when set, else the entry for `name`; arch::unknown when neither says.
+[[nodiscard]] constexpr arch resolve_arch(arch id, std::string_view name) noexcept {
+    if (id != arch::unknown || name.empty()) return id;
+    return detail::with_arch_table([name](const auto& table) {
+        for (std::size_t i = 0; i < table.size(); ++i)
+            if (table[i].name == name) return table[i].id;
+        return arch::unknown;
+    });
+}
+
+}  // namespace llamaplan
+
+#endif  // LLAMAPLAN_ARCH_HPP
+// ---- end llamaplan/arch.hpp ----
 
 #include <array>
 #include <cstdint>
@@ -499,6 +750,8 @@ enum class memory_kind : std::uint8_t {
 /// Per-layer spans are optional: empty means "the scalar applies to every layer".
 struct hparams {
     std::string_view architecture{};     ///< general.architecture, e.g. "llama", "qwen3moe"
+    arch id = arch::unknown;             ///< the architecture's row in arch_table (unknown: looked up from
+                                         ///< `architecture`; an estimate refuses a model neither names)
     memory_kind memory = memory_kind::attention;  ///< attention, recurrent or hybrid
     std::uint32_t n_layer = 0;           ///< blocks used for inference (block_count - nextn_predict_layers)
     std::uint32_t n_layer_nextn = 0;     ///< MTP / next-n layers stored after n_layer (no KV unless used)
@@ -591,9 +844,12 @@ struct hparams {
     [[nodiscard]] constexpr std::uint32_t n_embd_v_gqa(std::uint32_t il) const noexcept {
         return head_size_v(il) * head_count_kv(il);
     }
-    /// True if layer `il` owns a KV cache (not recurrent, has KV heads, does not reuse another layer's KV).
+    /// True if layer `il` owns a KV cache (has KV heads, is not a recurrent-only layer, does not reuse another
+    /// layer's KV). Falcon-H1 layers keep both: llama-model.cpp create_memory gives it filter_attn = all layers.
     [[nodiscard]] constexpr bool has_kv(std::uint32_t il) const noexcept {
-        if (is_recurrent(il) || head_count_kv(il) == 0) return false;
+        if (head_count_kv(il) == 0) return false;
+        if (is_recurrent(il) && traits(resolve_arch(id, architecture)).layers != recurrent_layer_rule::all_with_attention)
+            return false;
         return n_layer_kv_from_start == 0 || il < n_layer_kv_from_start;
     }
     /// Width of the recurrent "r" (convolution / token-shift) state per sequence (llama_hparams::n_embd_r).
@@ -611,6 +867,10 @@ struct hparams {
         return std::uint64_t(ssm_d_state) * ssm_d_inner;
     }
 };
+
+/// The architecture `hp` declares (hparams::id, else its architecture string), or arch::unknown if neither names
+/// one: a model built by hand must say what it is (arch::generic for the standard decoder graph).
+[[nodiscard]] constexpr arch arch_of(const hparams& hp) noexcept { return resolve_arch(hp.id, hp.architecture); }
 
 /// A model as the planner sees it: hyper-parameters plus the tensor list (both views of caller-owned storage).
 struct model {
@@ -821,6 +1081,21 @@ enum class backend : std::uint8_t { cpu, cuda, rocm, vulkan, metal, sycl, other 
     return false;
 }
 
+/// The prefix of a backend's device names ("CUDA" in "CUDA0"): ggml-cuda.cu GGML_CUDA_NAME ("ROCm" when built for
+/// HIP), ggml-vulkan.cpp GGML_VK_NAME, ggml-sycl GGML_SYCL_NAME, ggml-metal "MTL". Each backend numbers its own
+/// devices from 0, so a machine with one CUDA and one Vulkan GPU has CUDA0 and Vulkan0.
+[[nodiscard]] constexpr std::string_view device_name_prefix(backend b) noexcept {
+    switch (b) {
+        case backend::cuda: return "CUDA";
+        case backend::rocm: return "ROCm";
+        case backend::vulkan: return "Vulkan";
+        case backend::metal: return "MTL";
+        case backend::sycl: return "SYCL";
+        case backend::cpu: return "CPU";
+        default: return "GPU";
+    }
+}
+
 /// One accelerator (GPU) as llama.cpp would enumerate it.
 struct device {
     std::string_view name{};            ///< marketing name, e.g. "NVIDIA GeForce RTX 4090"
@@ -856,7 +1131,22 @@ struct host {
 /// A machine description: the host plus its accelerators (views over caller-owned storage).
 struct machine {
     struct host host{};                 ///< CPU and RAM
-    std::span<const device> devices{};  ///< GPUs in llama.cpp's enumeration order (CUDA0, CUDA1, ...)
+    std::span<const device> devices{};  ///< GPUs in llama.cpp's enumeration order (CUDA0, CUDA1, ..., Vulkan0, ...)
+
+    /// Index in `devices` of the `ordinal`-th device driven by `kind` (what llama.cpp calls e.g. "Vulkan<ordinal>"),
+    /// or -1 if there is none.
+    [[nodiscard]] constexpr std::int32_t find_device(backend kind, std::uint32_t ordinal) const noexcept {
+        for (std::size_t i = 0; i < devices.size(); ++i)
+            if (devices[i].kind == kind && ordinal-- == 0) return static_cast<std::int32_t>(i);
+        return -1;
+    }
+    /// The per-backend number of device `index` (1 for the second Vulkan device, whatever comes before it).
+    [[nodiscard]] constexpr std::uint32_t backend_ordinal(std::size_t index) const noexcept {
+        std::uint32_t n = 0;
+        for (std::size_t i = 0; i < index && i < devices.size(); ++i)
+            if (devices[i].kind == devices[index].kind) ++n;
+        return n;
+    }
 };
 
 }  // namespace llamaplan
@@ -939,7 +1229,12 @@ inline constexpr std::int32_t host_device = -1;
 /// One `-ot REGEX=BUFT` rule: tensors whose name matches `pattern` (std::regex_search) go to `device`.
 struct tensor_override {
     std::string_view pattern{};         ///< ECMAScript regex over tensor names
-    std::int32_t device = host_device;  ///< index into machine::devices, or host_device for CPU
+    std::int32_t device = host_device;  ///< index into machine::devices, or host_device for CPU (when `named` is unset)
+    /// The device as llama.cpp names it, per backend: `-ot ...=Vulkan0` is the first Vulkan device whatever comes
+    /// before it. When `named_backend` is not backend::cpu, compile_overrides resolves it against the machine and
+    /// `device` is ignored.
+    backend named_backend = backend::cpu;
+    std::uint32_t named_ordinal = 0;    ///< the number after the backend name ("Vulkan1" -> 1)
 };
 
 /// A launch setting a user can pin and the planner decides (one entry per llama-server flag family).
@@ -1109,11 +1404,16 @@ namespace detail {
 
 /// True if the CPU backend repacks this weight (ggml/src/ggml-cpu/repack.cpp ggml_repack_get_optimal_repack_type on
 /// x86 with AVX2 / AVX-512: Q4_0, Q4_K, IQ4_NL, MXFP4 and (AVX-512) Q2_K with ne[1] % 8 == 0), and the weight feeds
-/// a matrix multiplication (the repack buffer type supports only MUL_MAT / MUL_MAT_ID: extra_buffer_type::supports_op).
+/// a matrix multiplication the repack buffer type supports (extra_buffer_type::supports_op): a 2-D MUL_MAT weight
+/// or a 3-D MUL_MAT_ID weight (routed experts). A batched 3-D MUL_MAT weight -- MLA's attn_k_b / attn_v_b -- is
+/// refused and stays in the mapped file.
 [[nodiscard]] constexpr bool cpu_repacks(const tensor_info& t) noexcept {
     const bool type_ok = t.type == ggml_type::q4_0 || t.type == ggml_type::q4_k || t.type == ggml_type::iq4_nl ||
                          t.type == ggml_type::mxfp4 || t.type == ggml_type::q2_k;
-    return is_matmul_weight(t) && type_ok && t.ne[1] % 8 == 0;
+    const std::uint32_t dims_needed = t.role == tensor_role::ffn_expert ? 3 : 2;  // MUL_MAT_ID : MUL_MAT
+    std::uint32_t dims = 4;  // ggml_n_dims: trailing dimensions of size 1 do not count
+    while (dims > 1 && t.ne[dims - 1] == 1) --dims;
+    return is_matmul_weight(t) && type_ok && dims == dims_needed && t.ne[1] % 8 == 0;
 }
 
 /// True if the AMX buffer type takes this weight (ggml/src/ggml-cpu/amx/amx.cpp extra_buffer_type::supports_op):
@@ -1794,6 +2094,7 @@ inline constexpr std::string_view ffn_exps_pattern = "\\.ffn_(up|down|gate|gate_
 /// Compiled `-ot` rules (regexes compiled once, checked for syntax).
 struct compiled_overrides {
     detail::fixed_vector<detail::regex, LLAMAPLAN_MAX_OVERRIDES> rules{};  ///< one per launch_params::overrides entry
+    std::array<std::int32_t, LLAMAPLAN_MAX_OVERRIDES> device{};  ///< each rule's device (machine index or host_device)
 };
 
 /// Compiles the `-ot` rules of `p`; an invalid regex is an error naming the rule index.
@@ -1801,8 +2102,15 @@ struct compiled_overrides {
     compiled_overrides out;
     for (std::size_t i = 0; i < p.overrides.size(); ++i) {
         const auto& o = p.overrides[i];
-        if (o.device != host_device && (o.device < 0 || static_cast<std::size_t>(o.device) >= m.devices.size()))
+        std::int32_t dev = o.device;
+        if (o.named_backend != backend::cpu) {
+            // llama.cpp numbers devices per backend (CUDA0, Vulkan0): find the named one on this machine
+            dev = m.find_device(o.named_backend, o.named_ordinal);
+            if (dev < 0) return make_error(errc::invalid_argument, "-ot names a device this machine does not have", i);
+        }
+        if (dev != host_device && (dev < 0 || static_cast<std::size_t>(dev) >= m.devices.size()))
             return make_error(errc::invalid_argument, "-ot names a device that does not exist", i);
+        out.device[i] = dev;
         auto re = detail::regex::compile(o.pattern);
         if (!re) return make_error(re.error().code, re.error().what, i);
         (void)out.rules.push_back(*re);
@@ -1815,7 +2123,7 @@ struct compiled_overrides {
 [[nodiscard]] constexpr std::int32_t tensor_device(const tensor_info& t, const layer_placement& lp,
                                                    const launch_params& p, const compiled_overrides& ov) noexcept {
     for (std::size_t i = 0; i < ov.rules.size(); ++i)
-        if (ov.rules[i].search(t.name)) return p.overrides[i].device;
+        if (ov.rules[i].search(t.name)) return ov.device[i];
     if (t.role == tensor_role::ffn_expert && (p.cpu_moe || detail::n_cpu_moe_matches(t, p.n_cpu_moe))) return host_device;
     if (t.layer >= 0) return lp.of(static_cast<std::uint32_t>(t.layer));
     if (t.role == tensor_role::token_embedding || detail::starts_with(t.name, "token_") ||
@@ -1920,55 +2228,39 @@ struct placement {
 
 // Size of llama.cpp's compute buffer ("<BUFT> compute buffer size = X MiB") when the whole model runs on the CPU.
 //
+// Layout: compute/allocator.hpp (the ggml-alloc replay), compute/blocks.hpp (shape, breakdown and the blocks
+// several architectures share: FFN, MoE, output head), one graph per family -- compute/decoder.hpp, compute/mla.hpp,
+// compute/ssm_hybrid.hpp -- chosen from the architecture's row of arch_table (arch.hpp).
+//
 // Method: replay the allocator. llama.cpp (src/llama-context.cpp, llama_context::sched_reserve) reserves the
 // worst-case prompt graph (n_tokens = min(n_ctx, n_ubatch), KV of full size) and ggml-alloc's graph allocator
 // (ggml/src/ggml-alloc.c, ggml_gallocr_alloc_graph_impl) places every intermediate tensor in one buffer: graph
 // inputs first, then nodes in graph order, freeing a tensor after its last consumer and letting in-place ops reuse
-// their parent's memory. The buffer size is the high-water mark of that placement. This header rebuilds the node
-// sequence of a standard decoder block (the one src/models/llama.cpp, qwen3.cpp, qwen3moe.cpp and gemma3.cpp build)
-// and runs the same best-fit allocator over it, so fragmentation is reproduced, not fitted: there are no calibrated
-// constants. Validated on 805 measured rows (tests/data/groundtruth_compute.csv): max relative error 0.14 %; and on
-// tests/data/extra (150 rows incl. deepseek2 MLA, mamba2, granitehybrid): max 0.07 % (the printed MiB's rounding).
+// their parent's memory. The buffer size is the high-water mark of that placement. The graph headers rebuild the
+// node sequence llama.cpp's model builders produce (src/models/*.cpp) and run the same best-fit allocator over it,
+// so fragmentation is reproduced, not fitted: there are no calibrated constants. Validated on 805 measured rows
+// (tests/data/groundtruth) and 225 more (tests/data/extra: qwen2, gemma2/3, phi3, deepseek2 MLA, Mamba-1/2,
+// granitehybrid, Nemotron-H, small contexts, 2-8 slots): all exact to llama.cpp's printed 0.01 MiB.
 
+// ---- begin llamaplan/compute/allocator.hpp ----
+#ifndef LLAMAPLAN_COMPUTE_ALLOCATOR_HPP
+#define LLAMAPLAN_COMPUTE_ALLOCATOR_HPP
+
+// The replay of ggml's graph allocator (ggml/src/ggml-alloc.c) that every compute graph in compute/ runs its node
+// sequence through: ggml_dyn_tallocr (best-fit free blocks) and ggml_gallocr's reference counting and in-place reuse.
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
-#include <string_view>
 
-namespace llamaplan {
-
-/// Resolved graph shape the compute buffer depends on.
-struct compute_shape {
-    std::uint32_t n_tokens = 512;   ///< tokens in the reserved ubatch = min(n_ctx, n_ubatch)
-    std::uint32_t n_outputs = 1;    ///< output rows reserved (llama-server: n_seq_max; llama-completion: n_tokens)
-    std::uint32_t n_seqs = 1;       ///< n_seq_max (n_tokens is rounded up to a multiple of it, as llama.cpp does)
-    std::uint32_t n_stream = 1;     ///< KV streams (1 if the KV cache is unified, else n_seqs)
-    std::uint32_t n_kv = 0;         ///< KV cells seen by full-attention layers (per stream)
-    std::uint32_t n_kv_swa = 0;     ///< KV cells seen by SWA layers (per stream)
-    bool flash_attn = true;         ///< flash attention on
-    ggml_type type_k = ggml_type::f16;  ///< K cache type
-    ggml_type type_v = ggml_type::f16;  ///< V cache type
-};
-
-/// Which terms made up the result (bytes; peaks are the live sizes of the largest single tensors involved).
-struct compute_breakdown {
-    std::uint64_t total = 0;          ///< compute buffer bytes (the allocator's high-water mark)
-    std::uint64_t inputs = 0;         ///< graph inputs allocated before any node (tokens, positions, masks, ids, ...)
-    std::uint64_t kq_mask = 0;        ///< KQ mask bytes (full + SWA), part of `inputs`
-    std::uint64_t attn_scores = 0;    ///< largest attention-score tensor (n_kv x n_tokens x n_head f32; 0 with FA)
-    std::uint64_t ffn_hidden = 0;     ///< largest FFN intermediate (n_ff x n_tokens f32, or experts' n_ff_exp x n_used)
-    std::uint64_t logits = 0;         ///< n_vocab x n_outputs f32
-    std::uint32_t peak_layer = 0;     ///< layer during which the high-water mark was first reached (n_layer = output)
-    bool ok = true;                   ///< false if a fixed capacity was exceeded (result then a lower bound)
-};
-
-namespace detail::compute {
+namespace llamaplan::detail::compute {
 
 /// ggml-impl.h TENSOR_ALIGNMENT, returned by ggml-backend.cpp ggml_backend_cpu_buffer_type_get_alignment.
 inline constexpr std::uint64_t cpu_alignment = 32;
 /// ggml-alloc.c MAX_FREE_BLOCKS.
 inline constexpr int max_free_blocks = 256;
-/// Tensors alive at once in this simulation (inputs + one block's intermediates).
+/// Tensors alive at once in this simulation (inputs + one block's intermediates). Running out sets `ok = false`,
+/// which compute_buffer_cpu_breakdown reports as compute_status::capacity_exceeded and estimate_memory as an error.
 inline constexpr int max_live = 96;
 
 [[nodiscard]] constexpr std::uint64_t align_up(std::uint64_t n, std::uint64_t a) noexcept { return (n + a - 1) / a * a; }
@@ -2134,6 +2426,61 @@ struct graph_sim {
     }
 };
 
+
+}  // namespace llamaplan::detail::compute
+
+#endif  // LLAMAPLAN_COMPUTE_ALLOCATOR_HPP
+// ---- end llamaplan/compute/allocator.hpp ----
+// ---- begin llamaplan/compute/blocks.hpp ----
+#ifndef LLAMAPLAN_COMPUTE_BLOCKS_HPP
+#define LLAMAPLAN_COMPUTE_BLOCKS_HPP
+
+// What every compute graph shares: the shape it is reserved for, the breakdown it reports, and the blocks several
+// architectures build the same way in llama.cpp (src/llama-graph.cpp build_ffn, build_moe_ffn, the output head).
+
+
+#include <array>
+#include <cstdint>
+#include <string_view>
+
+namespace llamaplan {
+
+/// Resolved graph shape the compute buffer depends on.
+struct compute_shape {
+    std::uint32_t n_tokens = 512;   ///< tokens in the reserved ubatch = min(n_ctx, n_ubatch)
+    std::uint32_t n_outputs = 1;    ///< output rows reserved (llama-server: n_seq_max; llama-completion: n_tokens)
+    std::uint32_t n_seqs = 1;       ///< n_seq_max (n_tokens is rounded up to a multiple of it, as llama.cpp does)
+    std::uint32_t n_stream = 1;     ///< KV streams (1 if the KV cache is unified, else n_seqs)
+    std::uint32_t n_kv = 0;         ///< KV cells seen by full-attention layers (per stream)
+    std::uint32_t n_kv_swa = 0;     ///< KV cells seen by SWA layers (per stream)
+    bool flash_attn = true;         ///< flash attention on
+    ggml_type type_k = ggml_type::f16;  ///< K cache type
+    ggml_type type_v = ggml_type::f16;  ///< V cache type
+};
+
+/// Whether a compute-buffer figure could be produced.
+enum class compute_status : std::uint8_t {
+    ok,                    ///< the figure is the replayed high-water mark
+    capacity_exceeded,     ///< a fixed capacity of the replay ran out (the figure would be a lower bound)
+    unknown_architecture,  ///< the model names no architecture (set hparams::id, e.g. arch::generic)
+};
+
+/// Which terms made up the result (bytes; peaks are the live sizes of the largest single tensors involved).
+struct compute_breakdown {
+    std::uint64_t total = 0;          ///< compute buffer bytes (the allocator's high-water mark)
+    std::uint64_t inputs = 0;         ///< graph inputs allocated before any node (tokens, positions, masks, ids, ...)
+    std::uint64_t kq_mask = 0;        ///< KQ mask bytes (full + SWA), part of `inputs`
+    std::uint64_t attn_scores = 0;    ///< largest attention-score tensor (n_kv x n_tokens x n_head f32; 0 with FA)
+    std::uint64_t ffn_hidden = 0;     ///< largest FFN intermediate (n_ff x n_tokens f32, or experts' n_ff_exp x n_used)
+    std::uint64_t logits = 0;         ///< n_vocab x n_outputs f32
+    std::uint32_t peak_layer = 0;     ///< layer during which the high-water mark was first reached (n_layer = output)
+    graph_family graph = graph_family::approximate;  ///< the graph replayed (approximate: not validated for this arch)
+    compute_status status = compute_status::ok;      ///< why there is no figure, if there is none
+    bool ok = true;                   ///< status == compute_status::ok
+};
+
+namespace detail::compute {
+
 [[nodiscard]] constexpr bool is_quantized_kv(ggml_type t) noexcept { return type_traits(t).quantized; }
 
 /// The tensor "blk.<il>.<suffix>" of `m`, or nullptr.
@@ -2154,24 +2501,7 @@ struct graph_sim {
     return m.find(std::string_view(buf.data(), n));
 }
 
-/// The tensor "blk.<il>.<suffix>" of every block (nullptr where absent; the first in file order, as model::find),
-/// found in one pass so that per-layer lookups cost O(tensors + layers) rather than O(tensors x layers).
-struct layer_tensors {
-    std::array<const tensor_info*, LLAMAPLAN_MAX_LAYERS> at{};
-    constexpr layer_tensors(const model& m, std::string_view suffix) noexcept {
-        for (const auto& t : m.tensors) {
-            if (t.layer < 0 || static_cast<std::uint64_t>(t.layer) >= at.size()) continue;
-            auto& slot = at[static_cast<std::size_t>(t.layer)];
-            if (slot == nullptr && t.name.substr(t.name.find('.', 4) + 1) == suffix) slot = &t;
-        }
-    }
-    /// The tensor of block `il`, or nullptr.
-    [[nodiscard]] constexpr const tensor_info* operator()(std::uint32_t il) const noexcept {
-        return il < at.size() ? at[il] : nullptr;
-    }
-};
-
-/// Shape values shared by the architecture-specific graphs below.
+/// Shape values shared by the architecture-specific graphs.
 struct graph_dims {
     std::uint64_t E = 0;       ///< n_embd
     std::uint64_t T = 0;       ///< tokens of the reserved ubatch (a multiple of n_seqs)
@@ -2194,221 +2524,360 @@ struct graph_dims {
     return d;
 }
 
-/// The dense FFN of build_ffn (parallel gate, SiLU GLU) on `cur` (To rows), then the closing residual add on
-/// `ffn_inp` (in place on the FFN output). Returns l_out.
-constexpr int dense_ffn_residual(graph_sim& g, int cur, int ffn_inp, std::uint64_t E, std::uint64_t F, std::uint64_t To,
-                                 compute_breakdown& bd) noexcept {
+/// The Hadamard rotations of a quantized KV cache (llama-kv-cache.cpp llama_kv_cache ctor): K (V) is rotated when its
+/// cache type is quantized, every layer with KV has the same head size and it is a multiple of 64; K uses the
+/// largest power of two >= 64 dividing it. The rotation matrices are graph inputs (build_input_k_rot / _v_rot).
+struct kv_rotation {
+    bool k = false, v = false;     ///< K / V rotated
+    std::uint64_t k_bytes = 0;     ///< F32 nrot x nrot
+    std::uint64_t v_bytes = 0;     ///< F32 64 x 64
+};
+[[nodiscard]] constexpr kv_rotation kv_rotation_of(const hparams& hp, const compute_shape& s) noexcept {
+    std::uint32_t hk_all = 0, hv_all = 0;
+    bool hk_same = true, hv_same = true;
+    for (std::uint32_t il = 0; il < hp.n_layer; ++il) {
+        if (!hp.has_kv(il)) continue;
+        if (hk_all == 0) hk_all = hp.head_size_k(il);
+        else if (hk_all != hp.head_size_k(il)) hk_same = false;
+        if (hv_all == 0) hv_all = hp.head_size_v(il);
+        else if (hv_all != hp.head_size_v(il)) hv_same = false;
+    }
+    kv_rotation r{};
+    r.k = hk_same && hk_all > 0 && is_quantized_kv(s.type_k) && hp.n_embd_head_k % 64 == 0;
+    r.v = hv_same && hv_all > 0 && is_quantized_kv(s.type_v) && hp.n_embd_head_v % 64 == 0;
+    std::uint64_t nrot_k = 64;
+    while (hk_all != 0 && hk_all % (nrot_k * 2) == 0) nrot_k *= 2;
+    r.k_bytes = nrot_k * nrot_k * 4;
+    r.v_bytes = 64 * 64 * 4;
+    return r;
+}
+
+/// Keeps the layer where the high-water mark was first reached.
+constexpr void track_peak(const graph_sim& g, std::uint64_t& last_max, std::uint32_t il, compute_breakdown& bd) noexcept {
+    if (g.a.max_size > last_max) {
+        last_max = g.a.max_size;
+        bd.peak_layer = il;
+    }
+}
+
+/// The dense FFN of build_ffn on `cur` (To rows): with a parallel gate (gate and up mul_mat, then
+/// ggml_swiglu_split / geglu_split, GGML_OP_GLU, not in place), or -- `fused_gate_up`, phi3's LLM_FFN_SEQ with a
+/// 2 x F wide ffn_up -- one up mul_mat and ggml_swiglu of its two halves; then down. Returns the FFN output.
+constexpr int dense_ffn(graph_sim& g, int cur, std::uint64_t E, std::uint64_t F, std::uint64_t To, bool fused_gate_up,
+                        compute_breakdown& bd) noexcept {
     const std::uint64_t fb = F * To * 4;
     if (fb > bd.ffn_hidden) bd.ffn_hidden = fb;
-    g.t[cur].refs = 2;
-    const int gate = g.node(fb, 1, {cur});
-    const int up = g.node(fb, 1, {cur});
-    const int act = g.node(fb, 1, {gate, up});  // GGML_OP_GLU (swiglu_split) is not in place
-    cur = g.node(E * To * 4, 1, {act});
+    int act = -1;
+    if (fused_gate_up) {
+        const int up = g.node(2 * fb, 1, {cur});
+        act = g.node(fb, 1, {up});
+    } else {
+        g.t[cur].refs = 2;
+        const int gate = g.node(fb, 1, {cur});
+        const int up = g.node(fb, 1, {cur});
+        act = g.node(fb, 1, {gate, up});
+    }
+    return g.node(E * To * 4, 1, {act});
+}
+
+/// dense_ffn, then the closing residual add on `ffn_inp` (in place on either operand). Returns l_out.
+constexpr int dense_ffn_residual(graph_sim& g, int cur, int ffn_inp, std::uint64_t E, std::uint64_t F, std::uint64_t To,
+                                 compute_breakdown& bd) noexcept {
+    cur = dense_ffn(g, cur, E, F, To, false, bd);
     return g.node_any(E * To * 4, 1, {cur, ffn_inp}, 0b11u);
 }
 
-/// Mamba-2 and hybrid (Granite-4.0-H style) graphs: src/models/mamba.cpp (llama_model_mamba::graph) and
-/// src/models/granite-hybrid.cpp, with the Mamba-2 mixer of src/models/mamba-base.cpp
-/// (llm_build_mamba_base::build_mamba2_layer) and the state reads of src/llama-graph.cpp (build_rs / build_rs_inp).
-///
-/// Reserve-time facts (src/llama-context.cpp sched_reserve, src/llama-memory-recurrent.cpp init_full): the ubatch has
-/// n_seqs = n_seq_max sequences of T / n_seqs tokens; the full memory context has n_rs = size = n_seq_max states, head
-/// 0 and rs_z 0, so build_rs gathers n_seqs state rows (get_rows) and its "extra" copy is empty.
-///
-/// Node order matters to the allocator: layer il expands (ggml_build_forward_expand) its conv-state get_rows first,
-/// then the cpy of the last conv columns, which pulls in the previous layer's not yet expanded tail (z cont, y*D,
-/// gated norm, ssm_out, residual / FFN), this layer's norm, ssm_in and the concat; then ssm_conv ... ssm_scan and the
-/// state cpy. An attention layer expands Q, K, V, the cache writes and the attention output; its wo and FFN are pulled
-/// in by the next layer. So each layer's tail runs after the next layer's state gather.
-[[nodiscard]] constexpr compute_breakdown ssm_hybrid_graph(const model& m, const compute_shape& s) noexcept {
-    const hparams& hp = m.hp;
-    compute_breakdown bd{};
-    const graph_dims d = dims_of(hp, s);
-    const std::uint64_t f32 = 4, E = d.E, T = d.T;
+/// What build_moe_ffn needs beyond the shape.
+struct moe_params {
+    std::uint64_t n_expert = 0;     ///< routed experts
+    std::uint64_t n_used = 1;       ///< experts per token
+    std::uint64_t n_ff_exp = 0;     ///< expert FFN width
+    std::uint64_t n_ff_shexp = 0;   ///< shared-expert FFN width (0 = no shared expert)
+    bool norm_w = false;            ///< chosen weights renormalised (sum_rows, clamp, div)
+};
 
-    const std::uint64_t d_inner = hp.ssm_d_inner, d_state = hp.ssm_d_state, d_conv = hp.ssm_d_conv;
-    const std::uint64_t n_group = hp.ssm_n_group == 0 ? 1 : hp.ssm_n_group;
-    const std::uint64_t n_head_ssm = hp.ssm_dt_rank;
-    const std::uint64_t ch = d_inner + 2 * n_group * d_state;                  // xBC channels
-    const std::uint64_t d_in_proj = 2 * d_inner + 2 * n_group * d_state + n_head_ssm;  // ssm_in rows: z, xBC, dt
-
-    std::uint32_t n_recr = 0, n_attn = 0;
-    std::uint64_t max_kv_gqa_v = 0;
-    for (std::uint32_t il = 0; il < hp.n_layer; ++il) {
-        if (hp.is_recurrent(il)) ++n_recr;
-        else ++n_attn;
-        if (!hp.is_recurrent(il) && hp.n_embd_v_gqa(il) > max_kv_gqa_v) max_kv_gqa_v = hp.n_embd_v_gqa(il);
+/// build_moe_ffn (src/llama-graph.cpp) with softmax gating on `cur` (To rows, its readers set by the caller to the
+/// router + gate_exps + up_exps (+ shared gate, up)): logits, soft_max in place, ggml_argsort_top_k (a full argsort
+/// of all experts, I32, viewed to the first n_used), weights = get_rows(probs, top-k) and -- norm_w -- sum_rows, clamp
+/// and div, all expanded before the experts ("call early so that topk-moe can be used"); then up and gate
+/// mul_mat_id, swiglu_split, down mul_mat_id, * weights in place, and the sum of the n_used expert views (the
+/// first add fresh, the rest in place). Then the shared expert (build_ffn, parallel gate) added to it.
+/// Returns the MoE output.
+constexpr int moe_ffn(graph_sim& g, int cur, std::uint64_t E, std::uint64_t To, const moe_params& mp,
+                      compute_breakdown& bd) noexcept {
+    const std::uint64_t f32 = 4, ne = mp.n_expert, nu = mp.n_used == 0 ? 1 : mp.n_used;
+    const std::uint64_t fb = mp.n_ff_exp * nu * To * f32;
+    if (fb > bd.ffn_hidden) bd.ffn_hidden = fb;
+    const int lg = g.node(ne * To * f32, 1, {cur});
+    const int probs = g.node(ne * To * f32, 2, {lg}, true);       // soft_max; read by argsort and get_rows
+    const int sel = g.node(ne * To * 4, 4, {probs});               // argsort: I32 {n_expert, T}
+    int w = g.node(nu * To * f32, 1, {probs, sel});                // get_rows of the chosen probabilities
+    if (mp.norm_w) {
+        g.t[w].refs = 2;
+        int wsum = g.node(To * f32, 1, {w});                       // sum_rows
+        wsum = g.node(To * f32, 1, {wsum});                        // clamp (not an in-place op)
+        w = g.node(nu * To * f32, 1, {w, wsum});                   // div of a reshape view: fresh
     }
-
-    const layer_tensors ssm_norms(m, "ssm_norm.weight");
-    graph_sim g{};
-    // graph inputs in first-visit order: inp_tokens, the unused inp_embd, then the inputs of the first layer's kind
-    const int tokens = g.fresh(T * 4, 1);
-    g.fresh(E * T * f32, 0);
-    std::uint64_t inputs = T * 4 + E * T * f32;
-    int s_copy = -1, pos = -1, k_idxs = -1, v_idxs = -1, mask = -1;
-    auto make_rs = [&]() {
-        // build_rs_inp: s_copy, I32 n_rs = n_seq_max; read through s_copy_main and s_copy_extra views by the conv
-        // and the ssm build_rs of every recurrent layer (get_rows main, get_rows extra, ssm_scan ids, get_rows extra)
-        s_copy = g.fresh(d.n_seqs * 4, 4 * n_recr);
-        inputs += d.n_seqs * 4;
-    };
-    auto make_attn = [&]() {
-        // build_inp_pos (read by both ropes), the KV cache's k_idxs / v_idxs (I64; per element for a transposed V
-        // cache) and the KQ mask (n_kv x n_tokens), as in compute_buffer_cpu_breakdown
-        pos = g.fresh(T * 4, 2 * n_attn);
-        k_idxs = g.fresh(T * 8, n_attn);
-        const std::uint64_t vb = d.fa ? T * 8 : T * max_kv_gqa_v * 8;
-        v_idxs = g.fresh(vb, n_attn);
-        const std::uint64_t mb = d.n_kv * T * d.mask_es;
-        mask = g.fresh(mb, n_attn);
-        inputs += T * 4 + T * 8 + vb + mb;
-        bd.kq_mask += mb;
-    };
-    if (hp.is_recurrent(0)) {
-        make_rs();
-        if (n_attn > 0) make_attn();
-    } else {
-        make_attn();
-        if (n_recr > 0) make_rs();
+    const int up = g.node(fb, 1, {cur, sel});                      // mul_mat_id
+    const int gate = g.node(fb, 1, {cur, sel});
+    const int act = g.node(fb, 1, {gate, up});                     // swiglu_split
+    int ex = g.node(E * nu * To * f32, 1, {act, sel});             // down mul_mat_id
+    ex = g.node(E * nu * To * f32, static_cast<std::uint32_t>(nu), {ex, w}, true);  // * weights, in place
+    int moe = ex;
+    if (nu > 1) {
+        moe = g.node(E * To * f32, 1, {ex, ex});                   // add of two views: fresh
+        moe = g.inplace_chain(moe, ex, nu - 2);  // e = 2 .. nu-1, each in place on moe
     }
-    const int out_ids = g.fresh(d.n_out * 4, 2);
-    inputs += d.n_out * 4;
-
-    int inpL = g.node(E * T * f32, 1, {tokens});  // get_rows of token_embd
-    std::uint64_t last_max = 0;
-
-    // what a layer leaves for the next one to pull in
-    struct pending {
-        bool recurrent = false;
-        int zx = -1, xbc = -1, y = -1;  // recurrent: ssm_in output, conv output (x, B, C), ssm_scan output
-        int attn = -1;                  // attention: attention output before wo
-        int inpSA = -1;                 // the layer input (residual)
-    };
-    pending p{};
-    bool has_pending = false;
-
-    auto tail = [&](const pending& pd, std::uint32_t il) -> int {
-        const bool last = il + 1 == hp.n_layer;
-        int cur = -1;
-        bool cur_view = false;  // the mixer output is a reshape view (mamba_out), never reused in place
-        if (pd.recurrent) {
-            const std::uint64_t yb = d_inner * T * f32;
-            const int zc = g.node(yb, 1, {pd.zx});               // ggml_cont(z)
-            int yd = g.node(yb, 1, {pd.xbc});                    // ggml_mul(x, ssm_d): x is a view, fresh
-            yd = g.node_any(yb, 1, {pd.y, yd}, 0b10u);          // y + x*D, in place on x*D
-            int yy = g.node(yb, 1, {zc, yd});                    // swiglu_split(cont(z), y)
-            if (ssm_norms(il) != nullptr) {
-                yy = g.node(yb, 1, {yy});                        // grouped rms_norm of a reshape view: fresh
-                yy = g.node(yb, 1, {yy}, true);                  // * ssm_norm, in place
-            }
-            cur = g.node(E * T * f32, 1, {yy});                  // ssm_out
-            cur_view = true;
-        } else {
-            cur = g.node(E * T * f32, 1, {pd.attn});             // wo
-        }
-        std::uint64_t To = T;
-        int res = pd.inpSA;
-        if (last) {
-            // ggml_get_rows(cur / inpSA, inp_out_ids)
-            To = d.n_out;
-            cur = g.node(E * To * f32, 1, {cur, out_ids});
-            res = g.node(E * To * f32, 1, {res, out_ids});
-            cur_view = false;
-        }
-        const std::uint64_t F = hp.ff_length(il);
-        if (F == 0) {
-            // mamba.cpp: l_out = cur + inpL
-            return g.node_any(E * To * f32, 1, {cur, res}, cur_view ? 0b10u : 0b11u);
-        }
-        // granite-hybrid.cpp build_layer_ffn: ffn_inp = cur + inpSA, rms_norm, FFN, + ffn_inp
-        const int ffn_inp = g.node_any(E * To * f32, 2, {cur, res}, cur_view ? 0b10u : 0b11u);
-        cur = g.node(E * To * f32, 1, {ffn_inp}, true);
-        cur = g.node(E * To * f32, 1, {cur}, true);
-        return dense_ffn_residual(g, cur, ffn_inp, E, F, To, bd);
-    };
-
-    for (std::uint32_t il = 0; il < hp.n_layer; ++il) {
-        const bool recr = hp.is_recurrent(il);
-        int conv_rows = -1;
-        if (recr) {
-            // build_rs(conv states): get_rows of n_seqs rows of n_embd_r (the empty "extra" get_rows costs nothing)
-            conv_rows = g.node(hp.n_embd_r() * d.n_seqs * f32, 1, {s_copy});
-            g.release(s_copy);
-        }
-        if (has_pending) inpL = tail(p, il - 1);
-        // attn_norm: rms_norm (inpL is also the residual), * weight in place
-        g.t[inpL].refs = 2;
-        int cur = g.node(E * T * f32, 1, {inpL}, true);
-        cur = g.node(E * T * f32, 1, {cur}, true);
-        p = pending{};
-        p.inpSA = inpL;
-        if (recr) {
-            p.recurrent = true;
-            // ssm_in: z, xBC and dt are views of it (z -> cont in the tail, xBC -> concat, dt -> cont)
-            const int zx = g.node(d_in_proj * T * f32, 3, {cur});
-            // concat(conv states, transpose(xBC)): {d_conv - 1 + n_seq_tokens, ch, n_seqs}; read by the cpy of its last
-            // d_conv - 1 columns into the cache and by ssm_conv
-            const int conv_x = g.node(((d_conv > 0 ? d_conv - 1 : 0) * d.n_seqs + T) * ch * f32, 2, {conv_rows, zx});
-            g.release(conv_x);
-            int xbc = g.node(ch * T * f32, 1, {conv_x});      // ggml_ssm_conv: {ch, n_seq_tokens, n_seqs}
-            xbc = g.node(ch * T * f32, 1, {xbc}, true);       // + conv bias
-            xbc = g.node(ch * T * f32, 4, {xbc}, true);       // silu; read as x, B, C by ssm_scan and x by y*D
-            int dt = g.node(n_head_ssm * T * f32, 1, {zx});   // ggml_cont(dt)
-            dt = g.node(n_head_ssm * T * f32, 1, {dt}, true); // + dt bias
-            // ggml_ssm_scan (ggml.c): y {d_inner, n_tokens} followed by the final states {d_state, d_inner, n_seqs};
-            // read by the cpy of the states and by the y view of the tail
-            const int y = g.node((d_inner * T + d_state * d_inner * d.n_seqs) * f32, 2, {dt, xbc, xbc, xbc, s_copy});
-            g.release(s_copy);  // the ssm build_rs "extra" get_rows
-            g.release(y);       // cpy of the final states into the cache
-            p.zx = zx;
-            p.xbc = xbc;
-            p.y = y;
-        } else {
-            const std::uint64_t H = hp.head_count(il), Hkv = hp.head_count_kv(il);
-            const std::uint64_t hdk = hp.head_size_k(il), hdv = hp.head_size_v(il);
-            const std::uint64_t q_bytes = hdk * H * T * f32, k_bytes = hdk * Hkv * T * f32, v_bytes = hdv * Hkv * T * f32;
-            g.t[cur].refs = 3;
-            int q = g.node(q_bytes, 1, {cur});
-            q = g.node(q_bytes, 1, {q, pos});                 // rope of a reshape view: fresh
-            int v = g.node(v_bytes, 1, {cur});
-            int k = g.node(k_bytes, 1, {cur});
-            k = g.node(k_bytes, 1, {k, pos});
-            g.release(k); g.release(k_idxs);                  // set_rows into the K cache
-            g.release(v); g.release(v_idxs);                  // set_rows into the V cache
-            if (d.fa) {
-                p.attn = g.node(hdv * H * T * f32, 1, {q, mask});
-            } else {
-                const std::uint64_t kq = d.n_kv * T * H * f32;
-                if (kq > bd.attn_scores) bd.attn_scores = kq;
-                int s1 = g.node(kq, 1, {q});
-                s1 = g.node(kq, 1, {s1, mask}, true);
-                s1 = g.node(hdv * T * H * f32, 1, {s1});
-                p.attn = g.node(hdv * H * T * f32, 1, {s1});
-            }
-        }
-        has_pending = true;
-        if (g.a.max_size > last_max) {
-            last_max = g.a.max_size;
-            bd.peak_layer = il;
-        }
+    if (mp.n_ff_shexp > 0) {
+        const std::uint64_t Fs = mp.n_ff_shexp;
+        const int sg = g.node(Fs * To * f32, 1, {cur});
+        const int su = g.node(Fs * To * f32, 1, {cur});
+        const int sa = g.node(Fs * To * f32, 1, {sg, su});
+        const int sd = g.node(E * To * f32, 1, {sa});
+        moe = g.node_any(E * To * f32, 1, {moe, sd}, 0b11u);
     }
-    inpL = tail(p, hp.n_layer - 1);
-    // output_norm and the LM head (both graph outputs)
-    int cur = g.node(E * d.n_out * f32, 1, {inpL}, true);
-    cur = g.node(E * d.n_out * f32, 1, {cur}, true);
+    return moe;
+}
+
+/// After the last block: output_norm (rms_norm, * weight in place; result_norm is a graph output) and the LM head
+/// (result_output, a graph output). Fills total, logits, status and the peak layer.
+constexpr void output_head(graph_sim& g, int inpL, const hparams& hp, const graph_dims& d, std::uint64_t last_max,
+                           compute_breakdown& bd) noexcept {
+    const std::uint64_t f32 = 4;
+    int cur = g.node(d.E * d.n_out * f32, 1, {inpL}, true);
+    cur = g.node(d.E * d.n_out * f32, 1, {cur}, true);
     g.t[cur].output = true;
     const std::uint64_t logits = std::uint64_t(hp.n_vocab) * d.n_out * f32;
     const int lg = g.node(logits, 1, {cur});
     g.t[lg].output = true;
     if (g.a.max_size > last_max) bd.peak_layer = hp.n_layer;
     bd.total = g.a.max_size;
-    bd.inputs = inputs;
     bd.logits = logits;
     bd.ok = g.ok && g.a.ok;
+    if (!bd.ok) bd.status = compute_status::capacity_exceeded;
+}
+
+}  // namespace detail::compute
+}  // namespace llamaplan
+
+#endif  // LLAMAPLAN_COMPUTE_BLOCKS_HPP
+// ---- end llamaplan/compute/blocks.hpp ----
+// ---- begin llamaplan/compute/decoder.hpp ----
+#ifndef LLAMAPLAN_COMPUTE_DECODER_HPP
+#define LLAMAPLAN_COMPUTE_DECODER_HPP
+
+// The compute graph of standard decoder models (graph_family::decoder; also the stand-in for graph_family::approximate).
+
+
+namespace llamaplan::detail::compute {
+
+/// The standard decoder block (graph_family::decoder), as src/models/llama.cpp builds it, with what qwen2/qwen3,
+/// qwen3moe, gemma2/gemma3 and phi3 add: attention biases, Q/K norms, post-norms, an embedding scale, a Q scale after
+/// rope, a fused attn_qkv, phi3's fused gate/up FFN and MoE routing. Per block: attn_norm -> Q,V,K projections
+/// (-> q/k norm) -> rope -> KV store -> attention (flash_attn_ext, or mul_mat+soft_max+mul_mat) -> wo -> residual ->
+/// ffn_norm -> FFN (gate/up -> GLU -> down, or MoE) -> residual; after the last block output_norm and the LM head.
+[[nodiscard]] constexpr compute_breakdown decoder_graph(const model& m, const compute_shape& s, const arch_traits& at) noexcept {
+    const hparams& hp = m.hp;
+    compute_breakdown bd{};
+    bd.graph = at.graph == graph_family::decoder ? graph_family::decoder : graph_family::approximate;
+    const std::uint64_t f32 = 4;
+    const std::uint64_t E = hp.n_embd;
+    const std::uint32_t n_seqs = s.n_seqs == 0 ? 1 : s.n_seqs;
+    // llama_context::graph_reserve rounds n_tokens up to a multiple of n_seqs
+    const std::uint64_t T = (std::uint64_t(s.n_tokens) + n_seqs - 1) / n_seqs * n_seqs;
+    const std::uint64_t n_out = s.n_outputs == 0 ? 1 : s.n_outputs;
+    const bool fa = s.flash_attn;
+    // llama-graph.cpp build_attn_inp_kq_mask: F16 mask with flash attention, else F32; n_kv x n_tokens overall
+    const std::uint64_t mask_es = fa ? 2 : 4;
+
+    // features read from the tensor list (llama-arch.cpp tensor names)
+    const bool q_norm = m.find("blk.0.attn_q_norm.weight") != nullptr;
+    const bool k_norm = m.find("blk.0.attn_k_norm.weight") != nullptr;
+    const bool post_attn_norm = m.find("blk.0.post_attention_norm.weight") != nullptr;
+    const bool post_ffw_norm = m.find("blk.0.post_ffw_norm.weight") != nullptr;
+    // gemma*.cpp: inpL = ggml_scale(embd, sqrt(n_embd)); gemma3.cpp Qcur = ggml_scale(Qcur, f_attention_scale) and
+    // phi3.cpp Qcur = ggml_scale(Qcur, 1/sqrt(n_embd_head)), both after rope (arch_traits)
+    const bool embd_scale = at.embd_scale;
+    const bool q_scale = at.q_scale_after_rope;
+    // phi3.cpp: build_qkv takes the fused path when the file has attn_qkv (Q, K, V are views of one mul_mat), and
+    // the FFN is LLM_FFN_SEQ over a 2 x n_ff ffn_up (no ffn_gate)
+    const bool fused_qkv = at.fused_qkv && m.find("blk.0.attn_qkv.weight") != nullptr;
+    const bool fused_gate_up = at.fused_gate_up && m.find("blk.0.ffn_gate.weight") == nullptr;
+
+    const kv_rotation rot = kv_rotation_of(hp, s);
+    const bool rot_k = rot.k, rot_v = rot.v;
+    const std::uint64_t rot_k_bytes = rot.k_bytes, rot_v_bytes = rot.v_bytes;
+
+    // how often each cache's inputs are read (consumer counts) -- one "cache" for SWA layers, one for the others
+    std::uint32_t n_full = 0, n_swa = 0;
+    std::uint64_t max_kv_gqa_v = 0;
+    for (std::uint32_t il = 0; il < hp.n_layer; ++il) {
+        (hp.is_swa(il) ? n_swa : n_full) += 1;
+        if (hp.n_embd_v_gqa(il) > max_kv_gqa_v) max_kv_gqa_v = hp.n_embd_v_gqa(il);
+    }
+
+    graph_sim g{};
+    // ---- graph inputs, allocated first in the order the graph visits them (ggml_gallocr_alloc_graph_impl leafs)
+    // build_inp_embd: inp_tokens (I32 n_tokens), then the unused inp_embd (F32 n_embd x n_tokens), which is an
+    // input leaf of the graph (ggml_build_forward_select) with no consumer, so it is never freed
+    const int tokens = g.fresh(T * 4, 1);
+    g.fresh(E * T * f32, 0);
+    struct cache_inputs {
+        int rot_k = -1, rot_v = -1, k_idxs = -1, v_idxs = -1, mask = -1;
+    };
+    cache_inputs ci[2]{};  // [0] full attention, [1] SWA
+    int pos = -1;
+    int out_ids = -1;
+    std::uint64_t inputs = T * 4 + E * T * f32;
+    // the first block's DFS meets, in order: rot_k (src0 of the Q rotation), inp_pos (rope), rot_v, k_idxs, v_idxs
+    // (set_rows), the mask (attention); later blocks of the other attention kind add their own set
+    // (llm_graph_context::build_attn_inp_kv_iswa builds idxs, mask and rotations per cache)
+    auto make_cache_inputs = [&](int c, std::uint32_t layers_of_kind, std::uint64_t n_kv) {
+        cache_inputs& x = ci[c];
+        if (rot_k) { x.rot_k = g.fresh(rot_k_bytes, 2 * layers_of_kind); inputs += rot_k_bytes; }
+        if (pos < 0) { pos = g.fresh(T * 4, 2 * hp.n_layer); inputs += T * 4; }
+        if (rot_v) { x.rot_v = g.fresh(rot_v_bytes, 2 * layers_of_kind); inputs += rot_v_bytes; }
+        // llama-kv-cache.cpp build_input_k_idxs / build_input_v_idxs: I64 per token (per element with a
+        // transposed V cache, i.e. without flash attention)
+        x.k_idxs = g.fresh(T * 8, layers_of_kind);
+        const std::uint64_t v_idx_bytes = fa ? T * 8 : T * max_kv_gqa_v * 8;
+        x.v_idxs = g.fresh(v_idx_bytes, layers_of_kind);
+        const std::uint64_t mb = n_kv * T * mask_es;
+        x.mask = g.fresh(mb, layers_of_kind);
+        inputs += T * 8 + v_idx_bytes + mb;
+        bd.kq_mask += mb;
+    };
+
+    {
+        const int first = hp.is_swa(0) ? 1 : 0;
+        make_cache_inputs(first, first ? n_swa : n_full, first ? s.n_kv_swa : s.n_kv);
+        if ((first ? n_full : n_swa) > 0) make_cache_inputs(1 - first, first ? n_full : n_swa, first ? s.n_kv : s.n_kv_swa);
+        // build_inp_out_ids: I32 n_outputs, read by the two get_rows of the last block
+        out_ids = g.fresh(n_out * 4, 2);
+        inputs += n_out * 4;
+    }
+
+    // ---- nodes
+    // embeddings (+ gemma scale, in place)
+    int inpL = g.node(E * T * f32, 1, {tokens});
+    if (embd_scale) inpL = g.node(E * T * f32, 1, {inpL}, true);
+    std::uint64_t last_max = 0;
+
+    for (std::uint32_t il = 0; il < hp.n_layer; ++il) {
+        const bool last = il + 1 == hp.n_layer;
+        const int c = hp.is_swa(il) ? 1 : 0;
+        const std::uint64_t n_kv = c ? s.n_kv_swa : s.n_kv;
+        const cache_inputs& x = ci[c];
+        const std::uint64_t H = hp.head_count(il), Hkv = hp.head_count_kv(il);
+        const std::uint64_t hdk = hp.head_size_k(il), hdv = hp.head_size_v(il);
+        const std::uint64_t q_bytes = hdk * H * T * f32, k_bytes = hdk * Hkv * T * f32, v_bytes = hdv * Hkv * T * f32;
+
+        // attn_norm: rms_norm (inpL is also the residual) then mul by the weight in place; 3 consumers (Q, V, K)
+        g.t[inpL].refs = 2;
+        int cur = g.node(E * T * f32, 1, {inpL}, true);
+        cur = g.node(E * T * f32, fused_qkv ? 1 : 3, {cur}, true);
+        int qcur = -1;
+        if (fused_qkv) {
+            // build_qkv fused path: one mul_mat whose Q, K and V are views; rope of a view gets fresh memory; V is
+            // written from its view by set_rows with FA, through a ggml_cont_2d without (cpy_v: not mergeable)
+            const int qkv = g.node(q_bytes + k_bytes + v_bytes, 3, {cur});
+            int q = g.node(q_bytes, 1, {qkv, pos});
+            if (q_scale) q = g.node(q_bytes, 1, {q}, true);
+            if (rot_k) q = g.node(q_bytes, 1, {x.rot_k, q});
+            int v = -1;
+            if (rot_v) v = g.node(v_bytes, 1, {x.rot_v, qkv});
+            int k = g.node(k_bytes, 1, {qkv, pos});
+            if (rot_k) k = g.node(k_bytes, 1, {x.rot_k, k});
+            g.release(k); g.release(x.k_idxs);                       // cpy_k: set_rows
+            if (v < 0) v = fa ? qkv : g.node(v_bytes, 1, {qkv});     // cpy_v: the view itself, or its cont
+            g.release(v); g.release(x.v_idxs);                       // cpy_v: set_rows
+            qcur = q;
+        } else {
+            // Q chain (expanded first by build_attn): mul_mat, [rms_norm, mul], rope, [scale], [Hadamard rotation]
+            int q = g.node(q_bytes, 1, {cur});
+            // the projection is read through a reshape view, and a view parent is never reused in place (ggml-alloc.c
+            // ggml_gallocr_allocate_node asks ggml_gallocr_is_own, false for views): q-norm / rope get fresh memory
+            if (q_norm) { q = g.node(q_bytes, 1, {q}); q = g.node(q_bytes, 1, {q}, true); }
+            q = g.node(q_bytes, 1, {q, pos}, q_norm);
+            if (q_scale) q = g.node(q_bytes, 1, {q}, true);
+            if (rot_k) q = g.node(q_bytes, 1, {x.rot_k, q});
+            // V chain (expanded second)
+            int v = g.node(v_bytes, 1, {cur});
+            if (rot_v) v = g.node(v_bytes, 1, {x.rot_v, v});
+            // K chain (expanded third): the last reader of the normed input
+            int k = g.node(k_bytes, 1, {cur});
+            if (k_norm) { k = g.node(k_bytes, 1, {k}); k = g.node(k_bytes, 1, {k}, true); }
+            k = g.node(k_bytes, 1, {k, pos}, k_norm);
+            if (rot_k) k = g.node(k_bytes, 1, {x.rot_k, k});
+            // llama_kv_cache::cpy_k / cpy_v: ggml_set_rows into the cache (a view of the KV buffer, not ours)
+            g.release(k); g.release(x.k_idxs);
+            g.release(v); g.release(x.v_idxs);
+            qcur = q;
+        }
+        // llm_graph_context::build_attn_mha
+        if (fa) {
+            // flash_attn_ext: F32 [head_v, n_head, n_tokens]
+            cur = g.node(hdv * H * T * f32, 1, {qcur, x.mask});
+        } else {
+            // kq = mul_mat(k, q): F32 [n_kv, n_tokens, n_head]; soft_max_ext in place; kqv; cont after permute
+            const std::uint64_t kq = n_kv * T * H * f32;
+            if (kq > bd.attn_scores) bd.attn_scores = kq;
+            int s1 = g.node(kq, 1, {qcur});
+            s1 = g.node(kq, 1, {s1, x.mask}, true);
+            s1 = g.node(hdv * T * H * f32, 1, {s1});
+            cur = g.node(hdv * H * T * f32, 1, {s1});
+        }
+        if (rot_v) cur = g.node(hdv * H * T * f32, 1, {x.rot_v, cur});
+        cur = g.node(E * T * f32, 1, {cur});  // wo
+        std::uint64_t To = T;
+        int res = inpL;
+        if (last) {
+            // the last block keeps only the output rows: ggml_get_rows(cur / inpSA, inp_out_ids)
+            To = n_out;
+            cur = g.node(E * To * f32, 1, {cur, out_ids});
+            res = g.node(E * To * f32, 1, {inpL, out_ids});
+        }
+        if (post_attn_norm) { cur = g.node(E * To * f32, 1, {cur}, true); cur = g.node(E * To * f32, 1, {cur}, true); }
+        // ffn_inp = cur + residual (in place on cur); read by ffn_norm and the closing residual add
+        int ffn_inp = g.node(E * To * f32, 2, {cur, res}, true);
+        cur = g.node(E * To * f32, 1, {ffn_inp}, true);  // ffn_norm: rms_norm (fresh: ffn_inp has 2 readers) ...
+        cur = g.node(E * To * f32, 1, {cur}, true);      // ... and mul by the weight, in place
+        const bool moe = hp.n_expert > 0 && il >= hp.n_layer_dense_lead;
+        if (!moe) {
+            cur = dense_ffn(g, cur, E, hp.ff_length(il), To, fused_gate_up, bd);
+        } else {
+            moe_params mp{};
+            mp.n_expert = hp.n_expert;
+            mp.n_used = hp.n_expert_used;
+            mp.n_ff_exp = hp.n_ff_exp != 0 ? hp.n_ff_exp : hp.ff_length(il);
+            mp.norm_w = at.moe_norm_weights;
+            g.t[cur].refs = 3;  // router, up_exps, gate_exps
+            cur = moe_ffn(g, cur, E, To, mp, bd);
+        }
+        if (post_ffw_norm) { cur = g.node(E * To * f32, 1, {cur}, true); cur = g.node(E * To * f32, 1, {cur}, true); }
+        // llama.cpp: ggml_add(cur, ffn_inp); phi3.cpp: ggml_add(residual, cur) -- in place on the first own operand
+        if (fused_gate_up) cur = g.node_any(E * To * f32, 1, {ffn_inp, cur}, 0b11u);
+        else cur = g.node(E * To * f32, 1, {cur, ffn_inp}, true);
+        inpL = cur;
+        track_peak(g, last_max, il, bd);
+    }
+    bd.inputs = inputs;
+    output_head(g, inpL, hp, graph_dims{E, T, n_seqs, n_out, s.n_kv, fa, mask_es}, last_max, bd);
     return bd;
 }
+
+}  // namespace llamaplan::detail::compute
+
+#endif  // LLAMAPLAN_COMPUTE_DECODER_HPP
+// ---- end llamaplan/compute/decoder.hpp ----
+// ---- begin llamaplan/compute/mla.hpp ----
+#ifndef LLAMAPLAN_COMPUTE_MLA_HPP
+#define LLAMAPLAN_COMPUTE_MLA_HPP
+
+// The compute graph of multi-head latent attention models (graph_family::mla).
+
+
+namespace llamaplan::detail::compute {
 
 /// DeepSeek-2/3 style MLA (src/models/deepseek2.cpp, the absorbed path taken when key_length_mla / value_length_mla
 /// are present): q = q_b(rms_norm(q_a(x))) (or wq), q_nope absorbed through wk_b, q_pe roped, Qcur = concat; the K-only
@@ -2417,7 +2886,9 @@ constexpr int dense_ffn_residual(graph_sim& g, int cur, int ffn_inp, std::uint64
 /// build_moe_ffn (softmax gating) plus the shared expert.
 [[nodiscard]] constexpr compute_breakdown mla_graph(const model& m, const compute_shape& s) noexcept {
     const hparams& hp = m.hp;
+    const arch_traits at = traits(arch_of(hp));
     compute_breakdown bd{};
+    bd.graph = graph_family::mla;
     const graph_dims d = dims_of(hp, s);
     const std::uint64_t f32 = 4, E = d.E, T = d.T;
     const std::uint64_t H = hp.n_head;
@@ -2429,7 +2900,6 @@ constexpr int dense_ffn_residual(graph_sim& g, int cur, int ffn_inp, std::uint64
         n_rot = t->ne[1] - kv_lora;
     const std::uint64_t hqk = kv_lora + n_rot;  // absorbed query / key head size
 
-    const layer_tensors shexp_up(m, "ffn_up_shexp.weight");
     graph_sim g{};
     // inputs: inp_tokens, unused inp_embd, inp_pos (2 ropes per layer), k_idxs (K-only cache: no v_idxs), the KQ
     // mask, out_ids
@@ -2500,296 +2970,370 @@ constexpr int dense_ffn_residual(graph_sim& g, int cur, int ffn_inp, std::uint64
         if (il < hp.n_layer_dense_lead || hp.n_expert == 0) {
             inpL = dense_ffn_residual(g, cur, ffn_inp, E, hp.ff_length(il), To, bd);
         } else {
-            // build_moe_ffn: logits, soft_max (in place), argsort of all experts (ggml_argsort_top_k keeps a view of
-            // the first n_used), weights = get_rows(probs, top-k) (expanded before the experts), gate / up
-            // mul_mat_id, swiglu, down, * weights in place, then the sum of the n_used expert rows
-            const std::uint64_t ne = hp.n_expert, nu = hp.n_expert_used == 0 ? 1 : hp.n_expert_used;
-            const std::uint64_t Fe = hp.n_ff_exp != 0 ? hp.n_ff_exp : hp.ff_length(il);
-            std::uint64_t Fs = hp.n_ff_shexp != 0 ? hp.n_ff_shexp : Fe * hp.n_expert_shared;
-            if (const tensor_info* t = shexp_up(il); t != nullptr) Fs = t->ne[1];
-            const bool shexp = hp.n_expert_shared > 0 && Fs > 0;
-            const std::uint64_t fb = Fe * nu * To * f32;
-            if (fb > bd.ffn_hidden) bd.ffn_hidden = fb;
-            g.t[cur].refs = shexp ? 5 : 3;  // router, gate_exps, up_exps (+ shared gate, up)
-            int lg = g.node(ne * To * f32, 1, {cur});
-            const int probs = g.node(ne * To * f32, 2, {lg}, true);
-            const int sel = g.node(ne * To * 4, 4, {probs});        // argsort: I32 {n_expert, T}
-            const int w = g.node(nu * To * f32, 1, {probs, sel});   // get_rows
-            const int gate = g.node(fb, 1, {cur, sel});
-            const int up = g.node(fb, 1, {cur, sel});
-            const int act = g.node(fb, 1, {gate, up});
-            int ex = g.node(E * nu * To * f32, 1, {act, sel});
-            ex = g.node(E * nu * To * f32, static_cast<std::uint32_t>(nu), {ex, w}, true);
-            int moe = ex;
-            if (nu > 1) {
-                moe = g.node(E * To * f32, 1, {ex, ex});
-                moe = g.inplace_chain(moe, ex, nu - 2);  // e = 2 .. nu-1
-            }
-            if (shexp) {
-                const int sg = g.node(Fs * To * f32, 1, {cur});
-                const int su = g.node(Fs * To * f32, 1, {cur});
-                const int sa = g.node(Fs * To * f32, 1, {sg, su});
-                const int sd = g.node(E * To * f32, 1, {sa});
-                moe = g.node_any(E * To * f32, 1, {moe, sd}, 0b11u);
-            }
+            moe_params mp{};
+            mp.n_expert = hp.n_expert;
+            mp.n_used = hp.n_expert_used;
+            mp.n_ff_exp = hp.n_ff_exp != 0 ? hp.n_ff_exp : hp.ff_length(il);
+            std::uint64_t Fs = hp.n_ff_shexp != 0 ? hp.n_ff_shexp : mp.n_ff_exp * hp.n_expert_shared;
+            if (const tensor_info* t = find_layer_tensor(m, il, "ffn_up_shexp.weight"); t != nullptr) Fs = t->ne[1];
+            mp.n_ff_shexp = hp.n_expert_shared > 0 ? Fs : 0;
+            mp.norm_w = at.moe_norm_weights;  // deepseek2: expert_weights_norm (not in the synthetic files)
+            g.t[cur].refs = mp.n_ff_shexp > 0 ? 5 : 3;  // router, up_exps, gate_exps (+ shared gate, up)
+            const int moe = moe_ffn(g, cur, E, To, mp, bd);
             inpL = g.node_any(E * To * f32, 1, {moe, ffn_inp}, 0b11u);
         }
-        if (g.a.max_size > last_max) {
-            last_max = g.a.max_size;
-            bd.peak_layer = il;
-        }
+        track_peak(g, last_max, il, bd);
     }
-    int cur = g.node(E * d.n_out * f32, 1, {inpL}, true);
-    cur = g.node(E * d.n_out * f32, 1, {cur}, true);
-    g.t[cur].output = true;
-    const std::uint64_t logits = std::uint64_t(hp.n_vocab) * d.n_out * f32;
-    const int lgt = g.node(logits, 1, {cur});
-    g.t[lgt].output = true;
-    if (g.a.max_size > last_max) bd.peak_layer = hp.n_layer;
-    bd.total = g.a.max_size;
-    bd.logits = logits;
-    bd.ok = g.ok && g.a.ok;
+    output_head(g, inpL, hp, d, last_max, bd);
     return bd;
 }
 
-}  // namespace detail::compute
+
+}  // namespace llamaplan::detail::compute
+
+#endif  // LLAMAPLAN_COMPUTE_MLA_HPP
+// ---- end llamaplan/compute/mla.hpp ----
+// ---- begin llamaplan/compute/ssm_hybrid.hpp ----
+#ifndef LLAMAPLAN_COMPUTE_SSM_HYBRID_HPP
+#define LLAMAPLAN_COMPUTE_SSM_HYBRID_HPP
+
+// The compute graph of Mamba-2 and Mamba-2 + attention hybrids (graph_family::mamba_hybrid).
+
+
+namespace llamaplan::detail::compute {
+
+/// Mamba-2 and hybrid (Granite-4.0-H style) graphs: src/models/mamba.cpp (llama_model_mamba::graph) and
+/// src/models/granite-hybrid.cpp, with the Mamba-2 mixer of src/models/mamba-base.cpp
+/// (llm_build_mamba_base::build_mamba2_layer) and the state reads of src/llama-graph.cpp (build_rs / build_rs_inp).
+///
+/// Reserve-time facts (src/llama-context.cpp sched_reserve, src/llama-memory-recurrent.cpp init_full): the ubatch has
+/// n_seqs = n_seq_max sequences of T / n_seqs tokens; the full memory context has n_rs = size = n_seq_max states, head
+/// 0 and rs_z 0, so build_rs gathers n_seqs state rows (get_rows) and its "extra" copy is empty.
+///
+/// Node order matters to the allocator: layer il expands (ggml_build_forward_expand) its conv-state get_rows first,
+/// then the cpy of the last conv columns, which pulls in the previous layer's not yet expanded tail (z cont, y*D,
+/// gated norm, ssm_out, residual / FFN), this layer's norm, ssm_in and the concat; then ssm_conv ... ssm_scan and the
+/// state cpy. An attention layer expands Q, K, V, the cache writes and the attention output; its wo and FFN are pulled
+/// in by the next layer. So each layer's tail runs after the next layer's state gather.
+[[nodiscard]] constexpr compute_breakdown ssm_hybrid_graph(const model& m, const compute_shape& s) noexcept {
+    const hparams& hp = m.hp;
+    compute_breakdown bd{};
+    bd.graph = graph_family::mamba_hybrid;
+    const graph_dims d = dims_of(hp, s);
+    const std::uint64_t f32 = 4, E = d.E, T = d.T;
+
+    const std::uint64_t d_inner = hp.ssm_d_inner, d_state = hp.ssm_d_state, d_conv = hp.ssm_d_conv;
+    const std::uint64_t n_group = hp.ssm_n_group == 0 ? 1 : hp.ssm_n_group;
+    const std::uint64_t n_head_ssm = hp.ssm_dt_rank;
+    // Mamba-1 (src/models/mamba-base.cpp build_mamba_layer): ssm_in gives x and z only, the conv runs over x, and
+    // dt, B, C come from ssm_x (dt_rank + 2 d_state rows) with dt projected back to d_inner by ssm_dt
+    const arch_traits at = traits(arch_of(hp));
+    const bool mamba1 = at.recurrent == recurrent_kind::mamba1;
+    // Nemotron-H (src/models/nemotron-h.cpp): each block is a Mamba-2 mixer, attention without rope, or an MLP
+    // (ffn_up -> relu -> sqr -> ffn_down) on the block's one norm, then the residual; the last block keeps every row
+    // and the output norm (t_h_nextn, a graph output) runs over all of them before the get_rows of the output rows
+    const bool nemotron = at.layers == recurrent_layer_rule::no_kv_heads_no_ffn;
+    auto is_mlp = [&](std::uint32_t il) { return nemotron && !hp.is_recurrent(il) && hp.ff_length(il) != 0; };
+    const std::uint64_t ch = mamba1 ? d_inner : d_inner + 2 * n_group * d_state;  // conv channels (x or xBC)
+    const std::uint64_t d_in_proj = mamba1 ? 2 * d_inner : 2 * d_inner + 2 * n_group * d_state + n_head_ssm;  // ssm_in rows
+
+    std::uint32_t n_recr = 0, n_attn = 0;
+    std::uint64_t max_kv_gqa_v = 0;
+    for (std::uint32_t il = 0; il < hp.n_layer; ++il) {
+        if (hp.is_recurrent(il)) ++n_recr;
+        else if (!is_mlp(il)) ++n_attn;
+        if (!hp.is_recurrent(il) && hp.n_embd_v_gqa(il) > max_kv_gqa_v) max_kv_gqa_v = hp.n_embd_v_gqa(il);
+    }
+
+    graph_sim g{};
+    // graph inputs in first-visit order: inp_tokens, the unused inp_embd, then the inputs of the first layer's kind
+    const int tokens = g.fresh(T * 4, 1);
+    g.fresh(E * T * f32, 0);
+    std::uint64_t inputs = T * 4 + E * T * f32;
+    int s_copy = -1, pos = -1, k_idxs = -1, v_idxs = -1, mask = -1, rot_k = -1, rot_v = -1;
+    const kv_rotation rot = kv_rotation_of(hp, s);
+    auto make_rs = [&]() {
+        // build_rs_inp: s_copy, I32 n_rs = n_seq_max; read through s_copy_main and s_copy_extra views by the conv
+        // and the ssm build_rs of every recurrent layer (get_rows main, get_rows extra, ssm_scan ids, get_rows extra)
+        s_copy = g.fresh(d.n_seqs * 4, 4 * n_recr);
+        inputs += d.n_seqs * 4;
+    };
+    auto make_attn = [&]() {
+        // build_inp_pos (read by both ropes), the KV cache's k_idxs / v_idxs (I64; per element for a transposed V
+        // cache) and the KQ mask (n_kv x n_tokens), as in compute_buffer_cpu_breakdown
+        // in first-visit order: the K rotation (src0 of the Q rotation), inp_pos (rope; nemotron-h attends without
+        // rope), the V rotation, the indices and the mask
+        if (rot.k) { rot_k = g.fresh(rot.k_bytes, 2 * n_attn); inputs += rot.k_bytes; }
+        if (!nemotron) pos = g.fresh(T * 4, 2 * n_attn);
+        if (rot.v) { rot_v = g.fresh(rot.v_bytes, 2 * n_attn); inputs += rot.v_bytes; }
+        k_idxs = g.fresh(T * 8, n_attn);
+        const std::uint64_t vb = d.fa ? T * 8 : T * max_kv_gqa_v * 8;
+        v_idxs = g.fresh(vb, n_attn);
+        const std::uint64_t mb = d.n_kv * T * d.mask_es;
+        mask = g.fresh(mb, n_attn);
+        inputs += (nemotron ? 0 : T * 4) + T * 8 + vb + mb;
+        bd.kq_mask += mb;
+    };
+    if (hp.is_recurrent(0)) {
+        make_rs();
+        if (n_attn > 0) make_attn();
+    } else {
+        make_attn();
+        if (n_recr > 0) make_rs();
+    }
+    const int out_ids = g.fresh(d.n_out * 4, nemotron ? 1 : 2);
+    inputs += d.n_out * 4;
+
+    int inpL = g.node(E * T * f32, 1, {tokens});  // get_rows of token_embd
+    std::uint64_t last_max = 0;
+
+    // what a layer leaves for the next one to pull in
+    struct pending {
+        bool recurrent = false;
+        bool mlp = false;               // nemotron-h MLP block: norm and FFN both run in the tail
+        int zx = -1, xbc = -1, y = -1;  // recurrent: ssm_in output, conv output (x, B, C), ssm_scan output
+        bool x_own = false;             // Mamba-1: x is the conv output itself (Mamba-2: a view of xBC)
+        int attn = -1;                  // attention: attention output before wo
+        int inpSA = -1;                 // the layer input (residual)
+    };
+    pending p{};
+    bool has_pending = false;
+
+    auto tail = [&](const pending& pd, std::uint32_t il) -> int {
+        const bool last = il + 1 == hp.n_layer;
+        int cur = -1;
+        bool cur_view = false;  // the mixer output is a reshape view (mamba_out), never reused in place
+        if (pd.mlp) {
+            g.t[pd.inpSA].refs = 2;                             // the norm and the residual add
+            int n = g.node(E * T * f32, 1, {pd.inpSA}, true);  // rms_norm
+            n = g.node(E * T * f32, 1, {n}, true);              // * attn_norm
+            const std::uint64_t F = hp.ff_length(il);
+            const std::uint64_t fb = F * T * f32;
+            if (fb > bd.ffn_hidden) bd.ffn_hidden = fb;
+            int u = g.node(fb, 1, {n});                         // ffn_up
+            u = g.node(fb, 1, {u}, true);                       // relu
+            u = g.node(fb, 1, {u}, true);                       // sqr
+            cur = g.node(E * T * f32, 1, {u});                  // ffn_down
+        } else if (pd.recurrent) {
+            const std::uint64_t yb = d_inner * T * f32;
+            const int zc = g.node(yb, 1, {pd.zx});               // ggml_cont(z)
+            // ggml_mul(x, ssm_d): fresh when x is a view of xBC (Mamba-2), in place on Mamba-1's own x
+            int yd = g.node(yb, 1, {pd.xbc}, pd.x_own);
+            yd = g.node_any(yb, 1, {pd.y, yd}, 0b10u);          // y + x*D, in place on x*D
+            int yy = g.node(yb, 1, {zc, yd});                    // swiglu_split(cont(z), y)
+            if (find_layer_tensor(m, il, "ssm_norm.weight") != nullptr) {
+                yy = g.node(yb, 1, {yy});                        // grouped rms_norm of a reshape view: fresh
+                yy = g.node(yb, 1, {yy}, true);                  // * ssm_norm, in place
+            }
+            cur = g.node(E * T * f32, 1, {yy});                  // ssm_out
+            cur_view = true;
+        } else {
+            cur = g.node(E * T * f32, 1, {pd.attn});             // wo
+        }
+        std::uint64_t To = T;
+        int res = pd.inpSA;
+        if (last && !nemotron) {
+            // ggml_get_rows(cur / inpSA, inp_out_ids)
+            To = d.n_out;
+            cur = g.node(E * To * f32, 1, {cur, out_ids});
+            res = g.node(E * To * f32, 1, {res, out_ids});
+            cur_view = false;
+        }
+        const std::uint64_t F = nemotron ? 0 : hp.ff_length(il);
+        if (F == 0) {
+            // mamba.cpp: l_out = cur + inpL
+            return g.node_any(E * To * f32, 1, {cur, res}, cur_view ? 0b10u : 0b11u);
+        }
+        // granite-hybrid.cpp build_layer_ffn: ffn_inp = cur + inpSA, rms_norm, FFN, + ffn_inp
+        const int ffn_inp = g.node_any(E * To * f32, 2, {cur, res}, cur_view ? 0b10u : 0b11u);
+        cur = g.node(E * To * f32, 1, {ffn_inp}, true);
+        cur = g.node(E * To * f32, 1, {cur}, true);
+        return dense_ffn_residual(g, cur, ffn_inp, E, F, To, bd);
+    };
+
+    // tails not yet pulled in, oldest first: an MLP block expands nothing itself, so it and the tail before it wait
+    // for the next block's first expansion
+    std::array<pending, 8> queued{};
+    std::array<std::uint32_t, 8> queued_il{};
+    std::size_t n_queued = 0;
+    auto flush = [&]() {
+        for (std::size_t i = 0; i < n_queued; ++i) {
+            const int l_out = tail(queued[i], queued_il[i]);
+            if (i + 1 < n_queued) queued[i + 1].inpSA = l_out;
+            inpL = l_out;
+        }
+        n_queued = 0;
+    };
+
+    for (std::uint32_t il = 0; il < hp.n_layer; ++il) {
+        const bool recr = hp.is_recurrent(il);
+        int conv_rows = -1;
+        if (recr) {
+            // build_rs(conv states): get_rows of n_seqs rows of n_embd_r (the empty "extra" get_rows costs nothing)
+            conv_rows = g.node(hp.n_embd_r() * d.n_seqs * f32, 1, {s_copy});
+            g.release(s_copy);
+        }
+        if (has_pending) {
+            if (n_queued == queued.size()) { g.ok = false; n_queued = 0; }
+            queued[n_queued] = p;
+            queued_il[n_queued++] = il - 1;
+            has_pending = false;
+        }
+        if (is_mlp(il)) {
+            // nothing expanded: the block (norm included) runs when the next block pulls it in
+            p = pending{};
+            p.mlp = true;
+            p.inpSA = inpL;  // replaced by the queued tail's output when one runs first (flush)
+            has_pending = true;
+            continue;
+        }
+        flush();
+        // attn_norm: rms_norm (inpL is also the residual), * weight in place
+        g.t[inpL].refs = 2;
+        int cur = g.node(E * T * f32, 1, {inpL}, true);
+        cur = g.node(E * T * f32, 1, {cur}, true);
+        p = pending{};
+        p.inpSA = inpL;
+        if (recr && mamba1) {
+            p.recurrent = true;
+            p.x_own = true;
+            // ssm_in: x and z are views of it (x -> concat, z -> cont in the tail)
+            const int xz = g.node(d_in_proj * T * f32, 2, {cur});
+            const int conv_x = g.node(((d_conv > 0 ? d_conv - 1 : 0) * d.n_seqs + T) * ch * f32, 2, {conv_rows, xz});
+            g.release(conv_x);                                // cpy of the last d_conv - 1 columns
+            int x = g.node(ch * T * f32, 1, {conv_x});        // ggml_ssm_conv
+            x = g.node(ch * T * f32, 1, {x}, true);           // + conv bias
+            x = g.node(ch * T * f32, 3, {x}, true);           // silu; read by ssm_x, ssm_scan and x*D
+            const std::uint64_t dt_rank = hp.ssm_dt_rank;
+            const int xdb = g.node((dt_rank + 2 * d_state) * T * f32, 3, {x});  // ssm_x; dt, B, C views
+            int dt = g.node(d_inner * T * f32, 1, {xdb});     // ssm_dt of the dt view
+            dt = g.node(d_inner * T * f32, 1, {dt}, true);    // + dt bias
+            const int y = g.node((d_inner * T + d_state * d_inner * d.n_seqs) * f32, 2, {x, dt, xdb, xdb, s_copy});
+            g.release(s_copy);  // the ssm build_rs "extra" get_rows
+            g.release(y);       // cpy of the final states into the cache
+            p.zx = xz;
+            p.xbc = x;
+            p.y = y;
+        } else if (recr) {
+            p.recurrent = true;
+            // ssm_in: z, xBC and dt are views of it (z -> cont in the tail, xBC -> concat, dt -> cont)
+            const int zx = g.node(d_in_proj * T * f32, 3, {cur});
+            // concat(conv states, transpose(xBC)): {d_conv - 1 + n_seq_tokens, ch, n_seqs}; read by the cpy of its last
+            // d_conv - 1 columns into the cache and by ssm_conv
+            const int conv_x = g.node(((d_conv > 0 ? d_conv - 1 : 0) * d.n_seqs + T) * ch * f32, 2, {conv_rows, zx});
+            g.release(conv_x);
+            int xbc = g.node(ch * T * f32, 1, {conv_x});      // ggml_ssm_conv: {ch, n_seq_tokens, n_seqs}
+            xbc = g.node(ch * T * f32, 1, {xbc}, true);       // + conv bias
+            xbc = g.node(ch * T * f32, 4, {xbc}, true);       // silu; read as x, B, C by ssm_scan and x by y*D
+            int dt = g.node(n_head_ssm * T * f32, 1, {zx});   // ggml_cont(dt)
+            dt = g.node(n_head_ssm * T * f32, 1, {dt}, true); // + dt bias
+            // ggml_ssm_scan (ggml.c): y {d_inner, n_tokens} followed by the final states {d_state, d_inner, n_seqs};
+            // read by the cpy of the states and by the y view of the tail
+            const int y = g.node((d_inner * T + d_state * d_inner * d.n_seqs) * f32, 2, {dt, xbc, xbc, xbc, s_copy});
+            g.release(s_copy);  // the ssm build_rs "extra" get_rows
+            g.release(y);       // cpy of the final states into the cache
+            p.zx = zx;
+            p.xbc = xbc;
+            p.y = y;
+        } else {
+            const std::uint64_t H = hp.head_count(il), Hkv = hp.head_count_kv(il);
+            const std::uint64_t hdk = hp.head_size_k(il), hdv = hp.head_size_v(il);
+            const std::uint64_t q_bytes = hdk * H * T * f32, k_bytes = hdk * Hkv * T * f32, v_bytes = hdv * Hkv * T * f32;
+            g.t[cur].refs = 3;
+            int q = g.node(q_bytes, 1, {cur});
+            if (!nemotron) q = g.node(q_bytes, 1, {q, pos});  // rope of a reshape view: fresh
+            if (rot.k) q = g.node(q_bytes, 1, {rot_k, q});    // Hadamard rotation (mul_mat)
+            int v = g.node(v_bytes, 1, {cur});
+            if (rot.v) v = g.node(v_bytes, 1, {rot_v, v});
+            int k = g.node(k_bytes, 1, {cur});
+            if (!nemotron) k = g.node(k_bytes, 1, {k, pos});
+            if (rot.k) k = g.node(k_bytes, 1, {rot_k, k});
+            g.release(k); g.release(k_idxs);                  // set_rows into the K cache
+            g.release(v); g.release(v_idxs);                  // set_rows into the V cache
+            if (d.fa) {
+                p.attn = g.node(hdv * H * T * f32, 1, {q, mask});
+            } else {
+                const std::uint64_t kq = d.n_kv * T * H * f32;
+                if (kq > bd.attn_scores) bd.attn_scores = kq;
+                int s1 = g.node(kq, 1, {q});
+                s1 = g.node(kq, 1, {s1, mask}, true);
+                s1 = g.node(hdv * T * H * f32, 1, {s1});
+                p.attn = g.node(hdv * H * T * f32, 1, {s1});
+            }
+            if (rot.v) p.attn = g.node(hdv * H * T * f32, 1, {rot_v, p.attn});
+        }
+        has_pending = true;
+        track_peak(g, last_max, il, bd);
+    }
+    if (has_pending) {
+        if (n_queued == queued.size()) { g.ok = false; n_queued = 0; }
+        queued[n_queued] = p;
+        queued_il[n_queued++] = hp.n_layer - 1;
+    }
+    flush();
+    bd.inputs = inputs;
+    if (nemotron) {
+        // output_norm over all T rows (t_h_nextn, a graph output), then get_rows of the output rows (t_embd, an
+        // output) and the LM head
+        int cur = g.node(E * T * f32, 1, {inpL}, true);
+        cur = g.node(E * T * f32, 1, {cur}, true);
+        g.t[cur].output = true;
+        cur = g.node(E * d.n_out * f32, 1, {cur, out_ids});
+        g.t[cur].output = true;
+        const std::uint64_t logits = std::uint64_t(hp.n_vocab) * d.n_out * f32;
+        const int lg = g.node(logits, 1, {cur});
+        g.t[lg].output = true;
+        if (g.a.max_size > last_max) bd.peak_layer = hp.n_layer;
+        bd.total = g.a.max_size;
+        bd.logits = logits;
+        bd.ok = g.ok && g.a.ok;
+        if (!bd.ok) bd.status = compute_status::capacity_exceeded;
+        return bd;
+    }
+    output_head(g, inpL, hp, d, last_max, bd);
+    return bd;
+}
+
+}  // namespace llamaplan::detail::compute
+
+#endif  // LLAMAPLAN_COMPUTE_SSM_HYBRID_HPP
+// ---- end llamaplan/compute/ssm_hybrid.hpp ----
+
+#include <cstdint>
+
+namespace llamaplan {
 
 /// Bytes of the CPU backend's compute buffer, with the terms that built it. See the file comment for the method.
 ///
-/// The block follows src/models/llama.cpp (and qwen3/qwen3moe/gemma3, which add Q/K norms, post-norms, an
-/// embedding scale and MoE routing): attn_norm -> Q,V,K projections (-> q/k norm) -> rope -> KV store -> attention
-/// (flash_attn_ext, or mul_mat+soft_max+mul_mat) -> wo -> residual -> ffn_norm -> gate/up -> GLU -> down -> residual;
-/// after the last block output_norm and the LM head. MLA models (deepseek2) and Mamba-2 / granitehybrid models take
-/// their own graphs (detail::compute::mla_graph, ssm_hybrid_graph); other recurrent (Mamba-1, RWKV), hybrid and
-/// encoder models are not modelled (they get the decoder-block figure).
+/// The graph follows the architecture's arch_traits::graph: the standard decoder block (llama, qwen2/3, qwen3moe,
+/// gemma2/3, phi3), MLA (deepseek2 files with key_length_mla / value_length_mla) or Mamba-2 / hybrid (mamba2,
+/// granitehybrid). Architectures without a graph of their own (graph_family::approximate: Mamba-1, RWKV, other
+/// hybrids, encoders, and arch::generic) get the decoder-block figure and say so in `graph`. A model that names no
+/// architecture (hparams::id and architecture both unset or unknown) gets compute_status::unknown_architecture.
 [[nodiscard]] constexpr compute_breakdown compute_buffer_cpu_breakdown(const model& m,
                                                                         const compute_shape& s) noexcept {
-    using detail::compute::graph_sim;
     const hparams& hp = m.hp;
     compute_breakdown bd{};
+    const arch a = arch_of(hp);
+    if (a == arch::unknown) {
+        bd.status = compute_status::unknown_architecture;
+        bd.ok = false;
+        return bd;
+    }
+    const arch_traits at = traits(a);
+    bd.graph = at.graph;
     if (hp.n_layer == 0 || s.n_tokens == 0) return bd;
-    if (hp.is_mla()) return detail::compute::mla_graph(m, s);
-    if (hp.architecture == "mamba2" || hp.architecture == "granitehybrid") {
+    if (at.graph == graph_family::mla || hp.is_mla()) {
+        // the absorbed MLA graph needs key_length_mla / value_length_mla (deepseek2.cpp); without them it is a
+        // standard-attention decoder with its own MoE
+        if (hp.is_mla()) return detail::compute::mla_graph(m, s);
+    }
+    if (at.graph == graph_family::mamba_hybrid) {
         bool any_recurrent = false;
         for (std::uint32_t il = 0; il < hp.n_layer; ++il) any_recurrent = any_recurrent || hp.is_recurrent(il);
         if (any_recurrent) return detail::compute::ssm_hybrid_graph(m, s);
     }
-
-    const std::uint64_t f32 = 4;
-    const std::uint64_t E = hp.n_embd;
-    const std::uint32_t n_seqs = s.n_seqs == 0 ? 1 : s.n_seqs;
-    // llama_context::graph_reserve rounds n_tokens up to a multiple of n_seqs
-    const std::uint64_t T = (std::uint64_t(s.n_tokens) + n_seqs - 1) / n_seqs * n_seqs;
-    const std::uint64_t n_out = s.n_outputs == 0 ? 1 : s.n_outputs;
-    const bool fa = s.flash_attn;
-    // llama-graph.cpp build_attn_inp_kq_mask: F16 mask with flash attention, else F32; n_kv x n_tokens overall
-    const std::uint64_t mask_es = fa ? 2 : 4;
-
-    // features read from the tensor list (llama-arch.cpp tensor names)
-    const bool q_norm = m.find("blk.0.attn_q_norm.weight") != nullptr;
-    const bool k_norm = m.find("blk.0.attn_k_norm.weight") != nullptr;
-    const bool post_attn_norm = m.find("blk.0.post_attention_norm.weight") != nullptr;
-    const bool post_ffw_norm = m.find("blk.0.post_ffw_norm.weight") != nullptr;
-    const bool gemma = detail::starts_with(hp.architecture, "gemma");
-    // gemma3.cpp: inpL = ggml_scale(embd, sqrt(n_embd)); Qcur = ggml_scale(Qcur, f_attention_scale)
-    const bool embd_scale = gemma;
-    const bool q_scale = hp.architecture == "gemma3";
-
-    // llama-kv-cache.cpp llama_kv_cache ctor: Hadamard rotation of K (V) when the cache type is quantized, every
-    // layer has the same head size and it is a multiple of 64; K uses the largest power of two >= 64 dividing it
-    std::uint32_t hk_all = 0, hv_all = 0;
-    bool hk_same = true, hv_same = true;
-    for (std::uint32_t il = 0; il < hp.n_layer; ++il) {
-        if (!hp.has_kv(il)) continue;
-        if (hk_all == 0) hk_all = hp.head_size_k(il);
-        else if (hk_all != hp.head_size_k(il)) hk_same = false;
-        if (hv_all == 0) hv_all = hp.head_size_v(il);
-        else if (hv_all != hp.head_size_v(il)) hv_same = false;
-    }
-    const bool rot_k = hk_same && hk_all > 0 && detail::compute::is_quantized_kv(s.type_k) && hp.n_embd_head_k % 64 == 0;
-    const bool rot_v = hv_same && hv_all > 0 && detail::compute::is_quantized_kv(s.type_v) && hp.n_embd_head_v % 64 == 0;
-    std::uint64_t nrot_k = 64;
-    while (hk_all != 0 && hk_all % (nrot_k * 2) == 0) nrot_k *= 2;
-    const std::uint64_t rot_k_bytes = nrot_k * nrot_k * f32;  // build_input_k_rot: F32 nrot x nrot
-    const std::uint64_t rot_v_bytes = 64 * 64 * f32;          // build_input_v_rot: F32 64 x 64
-
-    // how often each cache's inputs are read (consumer counts) -- one "cache" for SWA layers, one for the others
-    std::uint32_t n_full = 0, n_swa = 0;
-    std::uint64_t max_kv_gqa_v = 0;
-    for (std::uint32_t il = 0; il < hp.n_layer; ++il) {
-        (hp.is_swa(il) ? n_swa : n_full) += 1;
-        if (hp.n_embd_v_gqa(il) > max_kv_gqa_v) max_kv_gqa_v = hp.n_embd_v_gqa(il);
-    }
-
-    graph_sim g{};
-    // ---- graph inputs, allocated first in the order the graph visits them (ggml_gallocr_alloc_graph_impl leafs)
-    // build_inp_embd: inp_tokens (I32 n_tokens), then the unused inp_embd (F32 n_embd x n_tokens), which is an
-    // input leaf of the graph (ggml_build_forward_select) with no consumer, so it is never freed
-    const int tokens = g.fresh(T * 4, 1);
-    g.fresh(E * T * f32, 0);
-    struct cache_inputs {
-        int rot_k = -1, rot_v = -1, k_idxs = -1, v_idxs = -1, mask = -1;
-    };
-    cache_inputs ci[2]{};  // [0] full attention, [1] SWA
-    int pos = -1;
-    int out_ids = -1;
-    std::uint64_t inputs = T * 4 + E * T * f32;
-    // the first block's DFS meets, in order: rot_k (src0 of the Q rotation), inp_pos (rope), rot_v, k_idxs, v_idxs
-    // (set_rows), the mask (attention); later blocks of the other attention kind add their own set
-    // (llm_graph_context::build_attn_inp_kv_iswa builds idxs, mask and rotations per cache)
-    auto make_cache_inputs = [&](int c, std::uint32_t layers_of_kind, std::uint64_t n_kv) {
-        cache_inputs& x = ci[c];
-        if (rot_k) { x.rot_k = g.fresh(rot_k_bytes, 2 * layers_of_kind); inputs += rot_k_bytes; }
-        if (pos < 0) { pos = g.fresh(T * 4, 2 * hp.n_layer); inputs += T * 4; }
-        if (rot_v) { x.rot_v = g.fresh(rot_v_bytes, 2 * layers_of_kind); inputs += rot_v_bytes; }
-        // llama-kv-cache.cpp build_input_k_idxs / build_input_v_idxs: I64 per token (per element with a
-        // transposed V cache, i.e. without flash attention)
-        x.k_idxs = g.fresh(T * 8, layers_of_kind);
-        const std::uint64_t v_idx_bytes = fa ? T * 8 : T * max_kv_gqa_v * 8;
-        x.v_idxs = g.fresh(v_idx_bytes, layers_of_kind);
-        const std::uint64_t mb = n_kv * T * mask_es;
-        x.mask = g.fresh(mb, layers_of_kind);
-        inputs += T * 8 + v_idx_bytes + mb;
-        bd.kq_mask += mb;
-    };
-
-    {
-        const int first = hp.is_swa(0) ? 1 : 0;
-        make_cache_inputs(first, first ? n_swa : n_full, first ? s.n_kv_swa : s.n_kv);
-        if ((first ? n_full : n_swa) > 0) make_cache_inputs(1 - first, first ? n_full : n_swa, first ? s.n_kv : s.n_kv_swa);
-        // build_inp_out_ids: I32 n_outputs, read by the two get_rows of the last block
-        out_ids = g.fresh(n_out * 4, 2);
-        inputs += n_out * 4;
-    }
-
-    // ---- nodes
-    // embeddings (+ gemma scale, in place)
-    int inpL = g.node(E * T * f32, 1, {tokens});
-    if (embd_scale) inpL = g.node(E * T * f32, 1, {inpL}, true);
-    std::uint64_t last_max = 0;
-
-    for (std::uint32_t il = 0; il < hp.n_layer; ++il) {
-        const bool last = il + 1 == hp.n_layer;
-        const int c = hp.is_swa(il) ? 1 : 0;
-        const std::uint64_t n_kv = c ? s.n_kv_swa : s.n_kv;
-        const cache_inputs& x = ci[c];
-        const std::uint64_t H = hp.head_count(il), Hkv = hp.head_count_kv(il);
-        const std::uint64_t hdk = hp.head_size_k(il), hdv = hp.head_size_v(il);
-        const std::uint64_t q_bytes = hdk * H * T * f32, k_bytes = hdk * Hkv * T * f32, v_bytes = hdv * Hkv * T * f32;
-
-        // attn_norm: rms_norm (inpL is also the residual) then mul by the weight in place; 3 consumers (Q, V, K)
-        g.t[inpL].refs = 2;
-        int cur = g.node(E * T * f32, 1, {inpL}, true);
-        cur = g.node(E * T * f32, 3, {cur}, true);
-        // Q chain (expanded first by build_attn): mul_mat, [rms_norm, mul], rope, [scale], [Hadamard rotation]
-        int q = g.node(q_bytes, 1, {cur});
-        // the projection is read through a reshape view, and a view parent is never reused in place (ggml-alloc.c
-        // ggml_gallocr_allocate_node asks ggml_gallocr_is_own, false for views): q-norm / rope get fresh memory
-        if (q_norm) { q = g.node(q_bytes, 1, {q}); q = g.node(q_bytes, 1, {q}, true); }
-        q = g.node(q_bytes, 1, {q, pos}, q_norm);
-        if (q_scale) q = g.node(q_bytes, 1, {q}, true);
-        if (rot_k) q = g.node(q_bytes, 1, {x.rot_k, q});
-        // V chain (expanded second)
-        int v = g.node(v_bytes, 1, {cur});
-        if (rot_v) v = g.node(v_bytes, 1, {x.rot_v, v});
-        // K chain (expanded third): the last reader of the normed input
-        int k = g.node(k_bytes, 1, {cur});
-        if (k_norm) { k = g.node(k_bytes, 1, {k}); k = g.node(k_bytes, 1, {k}, true); }
-        k = g.node(k_bytes, 1, {k, pos}, k_norm);
-        if (rot_k) k = g.node(k_bytes, 1, {x.rot_k, k});
-        // llama_kv_cache::cpy_k / cpy_v: ggml_set_rows into the cache (a view of the KV buffer, not ours)
-        g.release(k); g.release(x.k_idxs);
-        g.release(v); g.release(x.v_idxs);
-        // llm_graph_context::build_attn_mha
-        if (fa) {
-            // flash_attn_ext: F32 [head_v, n_head, n_tokens]
-            cur = g.node(hdv * H * T * f32, 1, {q, x.mask});
-        } else {
-            // kq = mul_mat(k, q): F32 [n_kv, n_tokens, n_head]; soft_max_ext in place; kqv; cont after permute
-            const std::uint64_t kq = n_kv * T * H * f32;
-            if (kq > bd.attn_scores) bd.attn_scores = kq;
-            int s1 = g.node(kq, 1, {q});
-            s1 = g.node(kq, 1, {s1, x.mask}, true);
-            s1 = g.node(hdv * T * H * f32, 1, {s1});
-            cur = g.node(hdv * H * T * f32, 1, {s1});
-        }
-        if (rot_v) cur = g.node(hdv * H * T * f32, 1, {x.rot_v, cur});
-        cur = g.node(E * T * f32, 1, {cur});  // wo
-        std::uint64_t To = T;
-        int res = inpL;
-        if (last) {
-            // the last block keeps only the output rows: ggml_get_rows(cur / inpSA, inp_out_ids)
-            To = n_out;
-            cur = g.node(E * To * f32, 1, {cur, out_ids});
-            res = g.node(E * To * f32, 1, {inpL, out_ids});
-        }
-        if (post_attn_norm) { cur = g.node(E * To * f32, 1, {cur}, true); cur = g.node(E * To * f32, 1, {cur}, true); }
-        // ffn_inp = cur + residual (in place on cur); read by ffn_norm and the closing residual add
-        int ffn_inp = g.node(E * To * f32, 2, {cur, res}, true);
-        cur = g.node(E * To * f32, 1, {ffn_inp}, true);  // ffn_norm: rms_norm (fresh: ffn_inp has 2 readers) ...
-        cur = g.node(E * To * f32, 1, {cur}, true);      // ... and mul by the weight, in place
-        const bool moe = hp.n_expert > 0 && il >= hp.n_layer_dense_lead;
-        if (!moe) {
-            // build_ffn with a parallel gate: gate and up mul_mat, then ggml_swiglu_split / geglu_split
-            // (GGML_OP_GLU is not in-place), then down
-            const std::uint64_t F = hp.ff_length(il);
-            const std::uint64_t fb = F * To * f32;
-            if (fb > bd.ffn_hidden) bd.ffn_hidden = fb;
-            g.t[cur].refs = 2;
-            const int gate = g.node(fb, 1, {cur});
-            const int up = g.node(fb, 1, {cur});
-            const int act = g.node(fb, 1, {gate, up});
-            cur = g.node(E * To * f32, 1, {act});
-        } else {
-            // build_moe_ffn (softmax gating, top-k, normalised weights, mul_mat_id per projection, weighted sum)
-            const std::uint64_t ne = hp.n_expert, nu = hp.n_expert_used == 0 ? 1 : hp.n_expert_used;
-            const std::uint64_t Fe = hp.n_ff_exp != 0 ? hp.n_ff_exp : hp.ff_length(il);
-            const std::uint64_t fb = Fe * nu * To * f32;
-            if (fb > bd.ffn_hidden) bd.ffn_hidden = fb;
-            g.t[cur].refs = 4;  // router, gate_exps, up_exps (through a view) ... and nothing else
-            int logits = g.node(ne * To * f32, 1, {cur});
-            int probs = g.node(ne * To * f32, 2, {logits}, true);         // soft_max
-            const int sel = g.node(nu * To * 4, 4, {probs});               // argsort_top_k: I32 ids
-            const int gate = g.node(fb, 1, {cur, sel});                    // mul_mat_id
-            const int up = g.node(fb, 1, {cur, sel});
-            g.release(cur);  // the fourth reader above was only counted for the view
-            const int act = g.node(fb, 1, {gate, up});
-            int ex = g.node(E * nu * To * f32, 1, {act, sel});             // down mul_mat_id
-            int w = g.node(nu * To * f32, 2, {probs, sel});                // get_rows of the chosen probabilities
-            const int wsum = g.node(To * f32, 1, {w});                     // sum_rows
-            w = g.node(nu * To * f32, 1, {w, wsum});                       // div (normalise)
-            ex = g.node(E * nu * To * f32, static_cast<std::uint32_t>(nu > 1 ? nu - 1 : 1), {ex, w}, true);  // weight in place
-            // sum of the n_used expert rows: views of ex added pairwise, the first add fresh, then in place
-            if (nu == 1) {
-                cur = ex;
-            } else {
-                int acc = g.node(E * To * f32, 1, {ex});
-                acc = g.inplace_chain(acc, ex, nu - 2);  // e = 2 .. nu-1, each in place on acc
-                cur = acc;
-            }
-        }
-        if (post_ffw_norm) { cur = g.node(E * To * f32, 1, {cur}, true); cur = g.node(E * To * f32, 1, {cur}, true); }
-        cur = g.node(E * To * f32, 1, {cur, ffn_inp}, true);
-        inpL = cur;
-        if (g.a.max_size > last_max) {
-            last_max = g.a.max_size;
-            bd.peak_layer = il;
-        }
-    }
-    // output_norm (rms_norm, mul in place; result_norm is a graph output) and the LM head (result_output)
-    int cur = g.node(E * n_out * f32, 1, {inpL}, true);
-    cur = g.node(E * n_out * f32, 1, {cur}, true);
-    g.t[cur].output = true;
-    const std::uint64_t logits = std::uint64_t(hp.n_vocab) * n_out * f32;
-    const int lg = g.node(logits, 1, {cur});
-    g.t[lg].output = true;
-    if (g.a.max_size > last_max) bd.peak_layer = hp.n_layer;
-
-    bd.total = g.a.max_size;
-    bd.inputs = inputs;
-    bd.logits = logits;
-    bd.ok = g.ok && g.a.ok;
-    return bd;
+    return detail::compute::decoder_graph(m, s, at);
 }
 
 /// Bytes of the CPU backend's compute buffer when the whole model runs on the CPU.
@@ -2851,10 +3395,20 @@ struct device_memory {
     [[nodiscard]] constexpr std::uint64_t total() const noexcept { return model + context + compute + overhead; }
 };
 
+/// `overhead_params::prompt_cache` value for `-cram -1`: a prompt cache without a byte limit.
+///
+/// llama-server (tools/server/server-task.h server_prompt_cache, server-task.cpp update) then evicts only by token
+/// count (n_ctx tokens of cached prompts, briefly one prompt more), and an entry's size is its whole sequence state
+/// (KV rows plus recurrent state and SWA checkpoints), so no byte bound follows from the settings. estimate_memory
+/// budgets it as all host RAM the other host items leave (`machine::host::memory_total` minus them) and refuses when
+/// the host's RAM is unknown; a planner must treat the host as full, or refuse the setting.
+inline constexpr std::uint64_t unbounded_prompt_cache = ~std::uint64_t(0);
+
 /// Memory that llama.cpp does not report in its buffers but a plan must budget (all overridable).
 struct overhead_params {
     std::uint64_t gpu_context = 400ull << 20;  ///< per CUDA/ROCm device: driver + context + cuBLAS workspace (bytes)
-    std::uint64_t prompt_cache = 0;            ///< llama-server host prompt cache `-cram` (bytes; server default 8 GiB)
+    std::uint64_t prompt_cache = 0;            ///< llama-server host prompt cache `-cram` (bytes; server default 8 GiB;
+                                               ///< unbounded_prompt_cache for `-cram -1`)
 };
 
 /// What llama.cpp allocates for a model and settings, with every item that was summed.
@@ -2885,6 +3439,7 @@ struct memory_estimate {
     std::uint64_t kv_swa = 0;       ///< K + V of the sliding-window layers' cache (bytes; llama.cpp logs it apart)
     compute_breakdown compute_detail{};  ///< the terms of the graph estimate (see compute.hpp)
     bool compute_calibrated = true; ///< false when the compute buffer is extrapolated beyond measured backends
+    bool prompt_cache_unbounded = false;  ///< `-cram -1`: the host row's overhead is all RAM left (see unbounded_prompt_cache)
 
     /// Per device (index 0 is the host), as llama_memory_breakdown reports it, plus explicit overheads.
     detail::fixed_vector<device_memory, LLAMAPLAN_MAX_DEVICES + 1> devices{};
@@ -2978,6 +3533,7 @@ constexpr void add_group_weights(buffer_list& l, std::array<mapped_range, 256>& 
         if (!fa && quant_v) return make_error(errc::invalid_combination, "quantized V cache requires flash_attn to be enabled");
     }
     e.flash_attn = fa;
+    const std::uint64_t n_ctx_requested = n_ctx;
     n_ctx = detail::pad_to(n_ctx, 256);
     std::uint64_t n_ctx_seq = n_ctx;
     if (!p.kv_unified) {
@@ -2989,7 +3545,10 @@ constexpr void add_group_weights(buffer_list& l, std::array<mapped_range, 256>& 
     e.n_ctx = static_cast<std::uint32_t>(n_ctx);
     e.n_ctx_seq = static_cast<std::uint32_t>(n_ctx_seq);
     e.n_stream = p.kv_unified ? 1 : p.n_seq_max;
-    e.n_batch = static_cast<std::uint32_t>(std::min<std::uint64_t>(n_ctx, p.n_batch));
+    // with causal attention the batch is clamped to the *requested* context, before padding (llama_context ctor:
+    // cparams.n_batch = min(cparams.n_ctx, params.n_batch) runs before GGML_PAD(cparams.n_ctx, 256)), so -c 100
+    // reserves a 100-token ubatch although the cache has 256 cells
+    e.n_batch = static_cast<std::uint32_t>(std::min<std::uint64_t>(n_ctx_requested, p.n_batch));
     e.n_ubatch = std::min(e.n_batch, p.n_ubatch == 0 ? e.n_batch : p.n_ubatch);
     // llama-server reserves n_parallel outputs (server_output_limits in tools/server/server-context.cpp); the output
     // buffer starts at max(n_outputs, n_seq_max) = n_seq_max rows (llama_context::output_reserve)
@@ -3092,8 +3651,8 @@ constexpr void add_group_weights(buffer_list& l, std::array<mapped_range, 256>& 
     for (std::uint32_t il = 0; il < hp.n_layer; ++il)
         if (hp.has_kv(il)) v_max = std::max(v_max, hp.n_embd_v_gqa(il));
     for (std::uint32_t il = 0; il < hp.n_layer; ++il) {
-        if (hp.is_recurrent(il)) { ++e.recurrent_layers; continue; }
-        if (!hp.has_kv(il)) continue;
+        if (hp.is_recurrent(il)) ++e.recurrent_layers;
+        if (!hp.has_kv(il)) continue;  // false on recurrent layers, except Falcon-H1's (attention + mixer)
         ++e.kv_layers;
         const std::uint64_t cells = hp.is_swa(il) ? e.kv_cells_swa : e.kv_cells;
         const std::int32_t dev = p.offload_kqv ? e.layers.of(il) : host_device;
@@ -3145,14 +3704,22 @@ constexpr void add_output_buffer(memory_estimate& e, const hparams& hp, const ma
 }
 
 /// Adds the compute buffers (llama_context::sched_reserve) given the graph's CPU figure, which does not depend on
-/// the placement (so a planner computes it once per shape).
-constexpr void add_compute_buffers(memory_estimate& e, const hparams& hp, const machine& hw, const launch_params& p,
-                                   const placement& pl, const compute_breakdown& graph_cpu) noexcept {
+/// the placement (so a planner computes it once per shape). A graph the replay could not build is an error, never a
+/// silent underestimate.
+[[nodiscard]] constexpr result<bool> add_compute_buffers(memory_estimate& e, const hparams& hp, const machine& hw,
+                                                         const launch_params& p, const placement& pl,
+                                                         const compute_breakdown& graph_cpu) noexcept {
     e.compute_detail = graph_cpu;
+    // the graph replay has fixed capacities (live tensors, free blocks as ggml-alloc.c MAX_FREE_BLOCKS); running out
+    // would make the figure a lower bound
+    if (graph_cpu.status == compute_status::unknown_architecture)
+        return make_error(errc::invalid_argument, "the model names no architecture: set hparams::id (arch::generic for a standard decoder)");
+    if (!graph_cpu.ok)
+        return make_error(errc::capacity_exceeded, "compute graph too large for the allocator replay's fixed capacity");
     const std::uint64_t graph = graph_cpu.total;
     if (e.layers.n_gpu_layers == 0) {
         detail::add_to(e.compute_buffers, {buffer_kind::cpu, host_device}, graph);
-        return;
+        return true;
     }
     // Each GPU holding layers reserves the graph of its layers; the largest live tensors are per-layer, so every such
     // device is charged the whole-graph figure (an upper bound), and the host keeps the graph inputs (token ids,
@@ -3173,12 +3740,16 @@ constexpr void add_compute_buffers(memory_estimate& e, const hparams& hp, const 
     detail::add_to(e.compute_buffers,
                    {detail::has_host_buffer(hw) ? buffer_kind::host_pinned : buffer_kind::cpu, host_device},
                    inputs * (pipeline ? 4 : 1));
+    return true;
 }
 
-/// Fills the per-device rows (llama_memory_breakdown) and the overheads outside llama.cpp's buffers.
-constexpr void add_breakdown(memory_estimate& e, const machine& hw, const overhead_params& extra) noexcept {
+/// Fills the per-device rows (llama_memory_breakdown) and the overheads outside llama.cpp's buffers. `-cram -1`
+/// (unbounded_prompt_cache) lets the prompt cache take every byte of host RAM the other host items leave, so it needs
+/// the host's RAM size.
+[[nodiscard]] constexpr result<bool> add_breakdown(memory_estimate& e, const machine& hw, const overhead_params& extra) noexcept {
     e.devices.clear();
-    (void)e.devices.push_back({host_device, 0, 0, 0, extra.prompt_cache});
+    e.prompt_cache_unbounded = extra.prompt_cache == unbounded_prompt_cache;
+    (void)e.devices.push_back({host_device, 0, 0, 0, e.prompt_cache_unbounded ? 0 : extra.prompt_cache});
     for (std::size_t d = 0; d < hw.devices.size(); ++d) {
         const bool cuda_like = hw.devices[d].kind == backend::cuda || hw.devices[d].kind == backend::rocm;
         (void)e.devices.push_back({static_cast<std::int32_t>(d), 0, 0, 0, cuda_like ? extra.gpu_context : 0});
@@ -3192,6 +3763,13 @@ constexpr void add_breakdown(memory_estimate& e, const machine& hw, const overhe
     for (const auto& b : e.recurrent_buffers) row_of(b.buffer).context += b.bytes;
     for (const auto& b : e.output_buffers) row_of(b.buffer).context += b.bytes;
     for (const auto& b : e.compute_buffers) row_of(b.buffer).compute += b.bytes;
+    if (e.prompt_cache_unbounded) {
+        if (hw.host.memory_total == 0)
+            return make_error(errc::invalid_argument, "-cram -1 (unbounded prompt cache) needs the host's RAM size to budget it");
+        const std::uint64_t used = e.devices[0].total();
+        e.devices[0].overhead = hw.host.memory_total > used ? hw.host.memory_total - used : 0;
+    }
+    return true;
 }
 
 /// The whole estimate for a resolved placement, priced from a summary (summarize() with the same machine, load mode
@@ -3211,8 +3789,9 @@ constexpr void add_breakdown(memory_estimate& e, const machine& hw, const overhe
     if (auto ok = add_kv_buffers(e, m.hp, hw, p); !ok) return ok.error();
     add_recurrent_buffers(e, m.hp, hw, p);
     add_output_buffer(e, m.hp, hw, p);
-    add_compute_buffers(e, m.hp, hw, p, pl, graph_cpu ? *graph_cpu : compute_buffer_cpu_breakdown(m, compute_shape_of(e, p)));
-    add_breakdown(e, hw, extra);
+    if (auto ok = add_compute_buffers(e, m.hp, hw, p, pl, graph_cpu ? *graph_cpu : compute_buffer_cpu_breakdown(m, compute_shape_of(e, p))); !ok)
+        return ok.error();
+    if (auto ok = add_breakdown(e, hw, extra); !ok) return ok.error();
     return e;
 }
 
@@ -3232,7 +3811,8 @@ constexpr void add_breakdown(memory_estimate& e, const machine& hw, const overhe
     return estimate_placed(m, s, *pl, hw, p, extra);
 }
 
-/// The name llama.cpp gives a buffer ("CPU_Mapped", "CUDA0", "CUDA_Host", "Vulkan1").
+/// The name llama.cpp gives a buffer ("CPU_Mapped", "CUDA0", "CUDA_Host", "Vulkan0"). GPUs are numbered per backend
+/// (machine::backend_ordinal): the first Vulkan device after a CUDA one is "Vulkan0".
 /// Writes into `out` (at least 16 chars) and returns the used part.
 [[nodiscard]] constexpr std::string_view buffer_name(const machine& hw, buffer_ref b, std::span<char> out) noexcept {
     auto put = [&](std::string_view s, std::size_t at) {
@@ -3240,16 +3820,7 @@ constexpr void add_breakdown(memory_estimate& e, const machine& hw, const overhe
         for (; i < s.size() && at + i < out.size(); ++i) out[at + i] = s[i];
         return at + i;
     };
-    auto backend_prefix = [&](backend k) -> std::string_view {
-        switch (k) {
-            case backend::cuda: return "CUDA";
-            case backend::rocm: return "ROCm";
-            case backend::vulkan: return "Vulkan";
-            case backend::metal: return "MTL";
-            case backend::sycl: return "SYCL";
-            default: return "GPU";
-        }
-    };
+    auto backend_prefix = [](backend k) { return device_name_prefix(k == backend::cpu ? backend::other : k); };
     std::size_t n = 0;
     switch (b.kind) {
         case buffer_kind::cpu: n = put("CPU", 0); break;
@@ -3269,7 +3840,7 @@ constexpr void add_breakdown(memory_estimate& e, const machine& hw, const overhe
             n = put(backend_prefix(idx < hw.devices.size() ? hw.devices[idx].kind : backend::other), 0);
             char digits[12]{};
             std::size_t nd = 0;
-            std::size_t v = idx;
+            std::size_t v = idx < hw.devices.size() ? hw.backend_ordinal(idx) : idx;
             do { digits[nd++] = char('0' + v % 10); v /= 10; } while (v != 0 && nd < sizeof digits);
             while (nd > 0 && n < out.size()) out[n++] = digits[--nd];
             break;
@@ -3301,7 +3872,8 @@ struct server_args {
     bool n_gpu_layers_auto = true; ///< `-ngl` absent or `auto`: llama-server's `--fit` would choose
     bool n_parallel_auto = true;   ///< `-np` absent or -1: 4 slots with a unified KV cache
     bool fit = true;               ///< `--fit on|off` (default on)
-    std::uint64_t cache_ram = 8192ull << 20;  ///< `-cram` host prompt cache (bytes; default 8192 MiB; 0 = off)
+    std::uint64_t cache_ram = 8192ull << 20;  ///< `-cram` host prompt cache (bytes; default 8192 MiB; 0 = off;
+                                              ///< -1 = ~0, no byte limit: see memory.hpp unbounded_prompt_cache)
     std::uint32_t threads = 0;       ///< `-t` CPU threads for generation (0 = llama.cpp's default)
     std::uint32_t threads_batch = 0; ///< `-tb` CPU threads for batches (0 = same as threads)
     std::string_view numa{};         ///< `--numa distribute|isolate|numactl`, empty when absent
@@ -3352,17 +3924,24 @@ template <std::size_t N>
         if (a == n) return true;
     return false;
 }
-/// Maps a buffer-type name of `-ot` to a device: "CPU" (any case) is the host; "CUDA0", "Vulkan1", "ROCm2",
-/// "SYCL0", "MTL0" name GPU k by their trailing index.
-[[nodiscard]] constexpr bool parse_buft(std::string_view s, std::int32_t& device) noexcept {
-    if (iequals(s, "CPU")) { device = host_device; return true; }
+/// Reads a buffer-type name of `-ot` into `o`: "CPU" (any case) is the host; "CUDA0", "Vulkan1", "ROCm2", "SYCL0",
+/// "MTL0" name the k-th device *of that backend* (llama.cpp numbers devices per backend), resolved against the
+/// machine by compile_overrides.
+[[nodiscard]] constexpr bool parse_buft(std::string_view s, tensor_override& o) noexcept {
+    if (iequals(s, "CPU")) { o.device = host_device; o.named_backend = backend::cpu; return true; }
     std::size_t i = s.size();
     while (i > 0 && s[i - 1] >= '0' && s[i - 1] <= '9') --i;
     if (i == 0 || i == s.size()) return false;
     std::uint64_t k = 0;
     if (!parse_u64(s.substr(i), k) || k >= LLAMAPLAN_MAX_DEVICES) return false;
-    device = static_cast<std::int32_t>(k);
-    return true;
+    constexpr std::array<backend, 5> gpus = {backend::cuda, backend::rocm, backend::vulkan, backend::sycl, backend::metal};
+    for (const backend b : gpus)
+        if (iequals(s.substr(0, i), device_name_prefix(b))) {
+            o.named_backend = b;
+            o.named_ordinal = static_cast<std::uint32_t>(k);
+            return true;
+        }
+    return false;
 }
 
 // Flags llama-server accepts that do not change memory; listed so a pasted command line parses (common/arg.cpp).
@@ -3463,7 +4042,7 @@ inline constexpr std::array<std::string_view, 22> ignored_switches = {
                 const auto eq = item.rfind('=');
                 if (eq == std::string_view::npos || eq == 0) return bad("-ot entries are REGEX=BUFT", i + 1);
                 tensor_override o{item.substr(0, eq), host_device};
-                if (!detail::parse_buft(item.substr(eq + 1), o.device)) return bad("-ot names an unknown buffer type (use CPU, CUDA0, Vulkan1, ...)", i + 1);
+                if (!detail::parse_buft(item.substr(eq + 1), o)) return bad("-ot names an unknown buffer type (use CPU, CUDA0, Vulkan0, ROCm0, SYCL0, MTL0)", i + 1);
                 if (!p.overrides.push_back(o)) return make_error(errc::capacity_exceeded, "too many -ot rules", i + 1);
                 rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
             }
@@ -5138,13 +5717,14 @@ struct search {
                                                       std::uint64_t align, std::uint32_t v_max) const noexcept {
         const hparams& hp = m.hp;
         if (il >= hp.n_layer) return 0;
+        std::uint64_t bytes = 0;
         if (hp.is_recurrent(il)) {
             const std::uint64_t rows = std::max<std::uint32_t>(1, p.n_seq_max);
-            return detail::pad_to(4 * hp.n_embd_r() * rows, align) + detail::pad_to(4 * hp.n_embd_s() * rows, align);
+            bytes += detail::pad_to(4 * hp.n_embd_r() * rows, align) + detail::pad_to(4 * hp.n_embd_s() * rows, align);
         }
-        if (!hp.has_kv(il)) return 0;
+        if (!hp.has_kv(il)) return bytes;  // recurrent layers have none, except Falcon-H1's (attention + mixer)
         const std::uint64_t cells = std::uint64_t(hp.is_swa(il) ? e.kv_cells_swa : e.kv_cells) * e.n_stream;
-        std::uint64_t bytes = detail::pad_to(row_size(p.type_k, hp.n_embd_k_gqa(il)) * cells, align);
+        bytes += detail::pad_to(row_size(p.type_k, hp.n_embd_k_gqa(il)) * cells, align);
         if (!hp.is_mla()) bytes += detail::pad_to(row_size(p.type_v, e.flash_attn ? hp.n_embd_v_gqa(il) : v_max) * cells, align);
         return bytes;
     }

@@ -88,7 +88,7 @@ int cmd_estimate(int argc, char** argv) {
     llamaplan::machine hw;
     if (std::string err; !machine_opts.build(hw, err)) return cli::fail("estimate: " + err);
     llamaplan::overhead_params overhead = machine_opts.overhead;
-    overhead.prompt_cache = args->cache_ram == ~0ull ? 0 : args->cache_ram;
+    overhead.prompt_cache = args->cache_ram;  // ~0 (-cram -1) is llamaplan::unbounded_prompt_cache
     auto est = llamaplan::estimate_memory(m, hw, args->params, overhead);
     if (!est) return cli::fail("estimate: " + cli::describe(est.error()));
     const auto& e = *est;

@@ -28,6 +28,21 @@ enum class backend : std::uint8_t { cpu, cuda, rocm, vulkan, metal, sycl, other 
     return false;
 }
 
+/// The prefix of a backend's device names ("CUDA" in "CUDA0"): ggml-cuda.cu GGML_CUDA_NAME ("ROCm" when built for
+/// HIP), ggml-vulkan.cpp GGML_VK_NAME, ggml-sycl GGML_SYCL_NAME, ggml-metal "MTL". Each backend numbers its own
+/// devices from 0, so a machine with one CUDA and one Vulkan GPU has CUDA0 and Vulkan0.
+[[nodiscard]] constexpr std::string_view device_name_prefix(backend b) noexcept {
+    switch (b) {
+        case backend::cuda: return "CUDA";
+        case backend::rocm: return "ROCm";
+        case backend::vulkan: return "Vulkan";
+        case backend::metal: return "MTL";
+        case backend::sycl: return "SYCL";
+        case backend::cpu: return "CPU";
+        default: return "GPU";
+    }
+}
+
 /// One accelerator (GPU) as llama.cpp would enumerate it.
 struct device {
     std::string_view name{};            ///< marketing name, e.g. "NVIDIA GeForce RTX 4090"
@@ -63,7 +78,22 @@ struct host {
 /// A machine description: the host plus its accelerators (views over caller-owned storage).
 struct machine {
     struct host host{};                 ///< CPU and RAM
-    std::span<const device> devices{};  ///< GPUs in llama.cpp's enumeration order (CUDA0, CUDA1, ...)
+    std::span<const device> devices{};  ///< GPUs in llama.cpp's enumeration order (CUDA0, CUDA1, ..., Vulkan0, ...)
+
+    /// Index in `devices` of the `ordinal`-th device driven by `kind` (what llama.cpp calls e.g. "Vulkan<ordinal>"),
+    /// or -1 if there is none.
+    [[nodiscard]] constexpr std::int32_t find_device(backend kind, std::uint32_t ordinal) const noexcept {
+        for (std::size_t i = 0; i < devices.size(); ++i)
+            if (devices[i].kind == kind && ordinal-- == 0) return static_cast<std::int32_t>(i);
+        return -1;
+    }
+    /// The per-backend number of device `index` (1 for the second Vulkan device, whatever comes before it).
+    [[nodiscard]] constexpr std::uint32_t backend_ordinal(std::size_t index) const noexcept {
+        std::uint32_t n = 0;
+        for (std::size_t i = 0; i < index && i < devices.size(); ++i)
+            if (devices[i].kind == devices[index].kind) ++n;
+        return n;
+    }
 };
 
 }  // namespace llamaplan

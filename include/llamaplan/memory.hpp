@@ -58,10 +58,20 @@ struct device_memory {
     [[nodiscard]] constexpr std::uint64_t total() const noexcept { return model + context + compute + overhead; }
 };
 
+/// `overhead_params::prompt_cache` value for `-cram -1`: a prompt cache without a byte limit.
+///
+/// llama-server (tools/server/server-task.h server_prompt_cache, server-task.cpp update) then evicts only by token
+/// count (n_ctx tokens of cached prompts, briefly one prompt more), and an entry's size is its whole sequence state
+/// (KV rows plus recurrent state and SWA checkpoints), so no byte bound follows from the settings. estimate_memory
+/// budgets it as all host RAM the other host items leave (`machine::host::memory_total` minus them) and refuses when
+/// the host's RAM is unknown; a planner must treat the host as full, or refuse the setting.
+inline constexpr std::uint64_t unbounded_prompt_cache = ~std::uint64_t(0);
+
 /// Memory that llama.cpp does not report in its buffers but a plan must budget (all overridable).
 struct overhead_params {
     std::uint64_t gpu_context = 400ull << 20;  ///< per CUDA/ROCm device: driver + context + cuBLAS workspace (bytes)
-    std::uint64_t prompt_cache = 0;            ///< llama-server host prompt cache `-cram` (bytes; server default 8 GiB)
+    std::uint64_t prompt_cache = 0;            ///< llama-server host prompt cache `-cram` (bytes; server default 8 GiB;
+                                               ///< unbounded_prompt_cache for `-cram -1`)
 };
 
 /// What llama.cpp allocates for a model and settings, with every item that was summed.
@@ -92,6 +102,7 @@ struct memory_estimate {
     std::uint64_t kv_swa = 0;       ///< K + V of the sliding-window layers' cache (bytes; llama.cpp logs it apart)
     compute_breakdown compute_detail{};  ///< the terms of the graph estimate (see compute.hpp)
     bool compute_calibrated = true; ///< false when the compute buffer is extrapolated beyond measured backends
+    bool prompt_cache_unbounded = false;  ///< `-cram -1`: the host row's overhead is all RAM left (see unbounded_prompt_cache)
 
     /// Per device (index 0 is the host), as llama_memory_breakdown reports it, plus explicit overheads.
     detail::fixed_vector<device_memory, LLAMAPLAN_MAX_DEVICES + 1> devices{};
@@ -185,6 +196,7 @@ constexpr void add_group_weights(buffer_list& l, std::array<mapped_range, 256>& 
         if (!fa && quant_v) return make_error(errc::invalid_combination, "quantized V cache requires flash_attn to be enabled");
     }
     e.flash_attn = fa;
+    const std::uint64_t n_ctx_requested = n_ctx;
     n_ctx = detail::pad_to(n_ctx, 256);
     std::uint64_t n_ctx_seq = n_ctx;
     if (!p.kv_unified) {
@@ -196,7 +208,10 @@ constexpr void add_group_weights(buffer_list& l, std::array<mapped_range, 256>& 
     e.n_ctx = static_cast<std::uint32_t>(n_ctx);
     e.n_ctx_seq = static_cast<std::uint32_t>(n_ctx_seq);
     e.n_stream = p.kv_unified ? 1 : p.n_seq_max;
-    e.n_batch = static_cast<std::uint32_t>(std::min<std::uint64_t>(n_ctx, p.n_batch));
+    // with causal attention the batch is clamped to the *requested* context, before padding (llama_context ctor:
+    // cparams.n_batch = min(cparams.n_ctx, params.n_batch) runs before GGML_PAD(cparams.n_ctx, 256)), so -c 100
+    // reserves a 100-token ubatch although the cache has 256 cells
+    e.n_batch = static_cast<std::uint32_t>(std::min<std::uint64_t>(n_ctx_requested, p.n_batch));
     e.n_ubatch = std::min(e.n_batch, p.n_ubatch == 0 ? e.n_batch : p.n_ubatch);
     // llama-server reserves n_parallel outputs (server_output_limits in tools/server/server-context.cpp); the output
     // buffer starts at max(n_outputs, n_seq_max) = n_seq_max rows (llama_context::output_reserve)
@@ -299,8 +314,8 @@ constexpr void add_group_weights(buffer_list& l, std::array<mapped_range, 256>& 
     for (std::uint32_t il = 0; il < hp.n_layer; ++il)
         if (hp.has_kv(il)) v_max = std::max(v_max, hp.n_embd_v_gqa(il));
     for (std::uint32_t il = 0; il < hp.n_layer; ++il) {
-        if (hp.is_recurrent(il)) { ++e.recurrent_layers; continue; }
-        if (!hp.has_kv(il)) continue;
+        if (hp.is_recurrent(il)) ++e.recurrent_layers;
+        if (!hp.has_kv(il)) continue;  // false on recurrent layers, except Falcon-H1's (attention + mixer)
         ++e.kv_layers;
         const std::uint64_t cells = hp.is_swa(il) ? e.kv_cells_swa : e.kv_cells;
         const std::int32_t dev = p.offload_kqv ? e.layers.of(il) : host_device;
@@ -352,14 +367,22 @@ constexpr void add_output_buffer(memory_estimate& e, const hparams& hp, const ma
 }
 
 /// Adds the compute buffers (llama_context::sched_reserve) given the graph's CPU figure, which does not depend on
-/// the placement (so a planner computes it once per shape).
-constexpr void add_compute_buffers(memory_estimate& e, const hparams& hp, const machine& hw, const launch_params& p,
-                                   const placement& pl, const compute_breakdown& graph_cpu) noexcept {
+/// the placement (so a planner computes it once per shape). A graph the replay could not build is an error, never a
+/// silent underestimate.
+[[nodiscard]] constexpr result<bool> add_compute_buffers(memory_estimate& e, const hparams& hp, const machine& hw,
+                                                         const launch_params& p, const placement& pl,
+                                                         const compute_breakdown& graph_cpu) noexcept {
     e.compute_detail = graph_cpu;
+    // the graph replay has fixed capacities (live tensors, free blocks as ggml-alloc.c MAX_FREE_BLOCKS); running out
+    // would make the figure a lower bound
+    if (graph_cpu.status == compute_status::unknown_architecture)
+        return make_error(errc::invalid_argument, "the model names no architecture: set hparams::id (arch::generic for a standard decoder)");
+    if (!graph_cpu.ok)
+        return make_error(errc::capacity_exceeded, "compute graph too large for the allocator replay's fixed capacity");
     const std::uint64_t graph = graph_cpu.total;
     if (e.layers.n_gpu_layers == 0) {
         detail::add_to(e.compute_buffers, {buffer_kind::cpu, host_device}, graph);
-        return;
+        return true;
     }
     // Each GPU holding layers reserves the graph of its layers; the largest live tensors are per-layer, so every such
     // device is charged the whole-graph figure (an upper bound), and the host keeps the graph inputs (token ids,
@@ -380,12 +403,16 @@ constexpr void add_compute_buffers(memory_estimate& e, const hparams& hp, const 
     detail::add_to(e.compute_buffers,
                    {detail::has_host_buffer(hw) ? buffer_kind::host_pinned : buffer_kind::cpu, host_device},
                    inputs * (pipeline ? 4 : 1));
+    return true;
 }
 
-/// Fills the per-device rows (llama_memory_breakdown) and the overheads outside llama.cpp's buffers.
-constexpr void add_breakdown(memory_estimate& e, const machine& hw, const overhead_params& extra) noexcept {
+/// Fills the per-device rows (llama_memory_breakdown) and the overheads outside llama.cpp's buffers. `-cram -1`
+/// (unbounded_prompt_cache) lets the prompt cache take every byte of host RAM the other host items leave, so it needs
+/// the host's RAM size.
+[[nodiscard]] constexpr result<bool> add_breakdown(memory_estimate& e, const machine& hw, const overhead_params& extra) noexcept {
     e.devices.clear();
-    (void)e.devices.push_back({host_device, 0, 0, 0, extra.prompt_cache});
+    e.prompt_cache_unbounded = extra.prompt_cache == unbounded_prompt_cache;
+    (void)e.devices.push_back({host_device, 0, 0, 0, e.prompt_cache_unbounded ? 0 : extra.prompt_cache});
     for (std::size_t d = 0; d < hw.devices.size(); ++d) {
         const bool cuda_like = hw.devices[d].kind == backend::cuda || hw.devices[d].kind == backend::rocm;
         (void)e.devices.push_back({static_cast<std::int32_t>(d), 0, 0, 0, cuda_like ? extra.gpu_context : 0});
@@ -399,6 +426,13 @@ constexpr void add_breakdown(memory_estimate& e, const machine& hw, const overhe
     for (const auto& b : e.recurrent_buffers) row_of(b.buffer).context += b.bytes;
     for (const auto& b : e.output_buffers) row_of(b.buffer).context += b.bytes;
     for (const auto& b : e.compute_buffers) row_of(b.buffer).compute += b.bytes;
+    if (e.prompt_cache_unbounded) {
+        if (hw.host.memory_total == 0)
+            return make_error(errc::invalid_argument, "-cram -1 (unbounded prompt cache) needs the host's RAM size to budget it");
+        const std::uint64_t used = e.devices[0].total();
+        e.devices[0].overhead = hw.host.memory_total > used ? hw.host.memory_total - used : 0;
+    }
+    return true;
 }
 
 /// The whole estimate for a resolved placement, priced from a summary (summarize() with the same machine, load mode
@@ -418,8 +452,9 @@ constexpr void add_breakdown(memory_estimate& e, const machine& hw, const overhe
     if (auto ok = add_kv_buffers(e, m.hp, hw, p); !ok) return ok.error();
     add_recurrent_buffers(e, m.hp, hw, p);
     add_output_buffer(e, m.hp, hw, p);
-    add_compute_buffers(e, m.hp, hw, p, pl, graph_cpu ? *graph_cpu : compute_buffer_cpu_breakdown(m, compute_shape_of(e, p)));
-    add_breakdown(e, hw, extra);
+    if (auto ok = add_compute_buffers(e, m.hp, hw, p, pl, graph_cpu ? *graph_cpu : compute_buffer_cpu_breakdown(m, compute_shape_of(e, p))); !ok)
+        return ok.error();
+    if (auto ok = add_breakdown(e, hw, extra); !ok) return ok.error();
     return e;
 }
 
@@ -439,7 +474,8 @@ constexpr void add_breakdown(memory_estimate& e, const machine& hw, const overhe
     return estimate_placed(m, s, *pl, hw, p, extra);
 }
 
-/// The name llama.cpp gives a buffer ("CPU_Mapped", "CUDA0", "CUDA_Host", "Vulkan1").
+/// The name llama.cpp gives a buffer ("CPU_Mapped", "CUDA0", "CUDA_Host", "Vulkan0"). GPUs are numbered per backend
+/// (machine::backend_ordinal): the first Vulkan device after a CUDA one is "Vulkan0".
 /// Writes into `out` (at least 16 chars) and returns the used part.
 [[nodiscard]] constexpr std::string_view buffer_name(const machine& hw, buffer_ref b, std::span<char> out) noexcept {
     auto put = [&](std::string_view s, std::size_t at) {
@@ -447,16 +483,7 @@ constexpr void add_breakdown(memory_estimate& e, const machine& hw, const overhe
         for (; i < s.size() && at + i < out.size(); ++i) out[at + i] = s[i];
         return at + i;
     };
-    auto backend_prefix = [&](backend k) -> std::string_view {
-        switch (k) {
-            case backend::cuda: return "CUDA";
-            case backend::rocm: return "ROCm";
-            case backend::vulkan: return "Vulkan";
-            case backend::metal: return "MTL";
-            case backend::sycl: return "SYCL";
-            default: return "GPU";
-        }
-    };
+    auto backend_prefix = [](backend k) { return device_name_prefix(k == backend::cpu ? backend::other : k); };
     std::size_t n = 0;
     switch (b.kind) {
         case buffer_kind::cpu: n = put("CPU", 0); break;
@@ -476,7 +503,7 @@ constexpr void add_breakdown(memory_estimate& e, const machine& hw, const overhe
             n = put(backend_prefix(idx < hw.devices.size() ? hw.devices[idx].kind : backend::other), 0);
             char digits[12]{};
             std::size_t nd = 0;
-            std::size_t v = idx;
+            std::size_t v = idx < hw.devices.size() ? hw.backend_ordinal(idx) : idx;
             do { digits[nd++] = char('0' + v % 10); v /= 10; } while (v != 0 && nd < sizeof digits);
             while (nd > 0 && n < out.size()) out[n++] = digits[--nd];
             break;

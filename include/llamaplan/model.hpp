@@ -2,6 +2,7 @@
 #ifndef LLAMAPLAN_MODEL_HPP
 #define LLAMAPLAN_MODEL_HPP
 
+#include <llamaplan/arch.hpp>
 #include <llamaplan/detail/checked.hpp>
 #include <llamaplan/ggml_types.hpp>
 #include <llamaplan/result.hpp>
@@ -135,6 +136,8 @@ enum class memory_kind : std::uint8_t {
 /// Per-layer spans are optional: empty means "the scalar applies to every layer".
 struct hparams {
     std::string_view architecture{};     ///< general.architecture, e.g. "llama", "qwen3moe"
+    arch id = arch::unknown;             ///< the architecture's row in arch_table (unknown: looked up from
+                                         ///< `architecture`; an estimate refuses a model neither names)
     memory_kind memory = memory_kind::attention;  ///< attention, recurrent or hybrid
     std::uint32_t n_layer = 0;           ///< blocks used for inference (block_count - nextn_predict_layers)
     std::uint32_t n_layer_nextn = 0;     ///< MTP / next-n layers stored after n_layer (no KV unless used)
@@ -227,9 +230,12 @@ struct hparams {
     [[nodiscard]] constexpr std::uint32_t n_embd_v_gqa(std::uint32_t il) const noexcept {
         return head_size_v(il) * head_count_kv(il);
     }
-    /// True if layer `il` owns a KV cache (not recurrent, has KV heads, does not reuse another layer's KV).
+    /// True if layer `il` owns a KV cache (has KV heads, is not a recurrent-only layer, does not reuse another
+    /// layer's KV). Falcon-H1 layers keep both: llama-model.cpp create_memory gives it filter_attn = all layers.
     [[nodiscard]] constexpr bool has_kv(std::uint32_t il) const noexcept {
-        if (is_recurrent(il) || head_count_kv(il) == 0) return false;
+        if (head_count_kv(il) == 0) return false;
+        if (is_recurrent(il) && traits(resolve_arch(id, architecture)).layers != recurrent_layer_rule::all_with_attention)
+            return false;
         return n_layer_kv_from_start == 0 || il < n_layer_kv_from_start;
     }
     /// Width of the recurrent "r" (convolution / token-shift) state per sequence (llama_hparams::n_embd_r).
@@ -247,6 +253,10 @@ struct hparams {
         return std::uint64_t(ssm_d_state) * ssm_d_inner;
     }
 };
+
+/// The architecture `hp` declares (hparams::id, else its architecture string), or arch::unknown if neither names
+/// one: a model built by hand must say what it is (arch::generic for the standard decoder graph).
+[[nodiscard]] constexpr arch arch_of(const hparams& hp) noexcept { return resolve_arch(hp.id, hp.architecture); }
 
 /// A model as the planner sees it: hyper-parameters plus the tensor list (both views of caller-owned storage).
 struct model {

@@ -5,6 +5,7 @@
 #include <llamaplan/config.hpp>
 #include <llamaplan/detail/fixed_vector.hpp>
 #include <llamaplan/ggml_types.hpp>
+#include <llamaplan/machine.hpp>
 
 #include <array>
 #include <cstdint>
@@ -24,7 +25,12 @@ inline constexpr std::int32_t host_device = -1;
 /// One `-ot REGEX=BUFT` rule: tensors whose name matches `pattern` (std::regex_search) go to `device`.
 struct tensor_override {
     std::string_view pattern{};         ///< ECMAScript regex over tensor names
-    std::int32_t device = host_device;  ///< index into machine::devices, or host_device for CPU
+    std::int32_t device = host_device;  ///< index into machine::devices, or host_device for CPU (when `named` is unset)
+    /// The device as llama.cpp names it, per backend: `-ot ...=Vulkan0` is the first Vulkan device whatever comes
+    /// before it. When `named_backend` is not backend::cpu, compile_overrides resolves it against the machine and
+    /// `device` is ignored.
+    backend named_backend = backend::cpu;
+    std::uint32_t named_ordinal = 0;    ///< the number after the backend name ("Vulkan1" -> 1)
 };
 
 /// A launch setting a user can pin and the planner decides (one entry per llama-server flag family).

@@ -106,6 +106,7 @@ inline constexpr std::string_view ffn_exps_pattern = "\\.ffn_(up|down|gate|gate_
 /// Compiled `-ot` rules (regexes compiled once, checked for syntax).
 struct compiled_overrides {
     detail::fixed_vector<detail::regex, LLAMAPLAN_MAX_OVERRIDES> rules{};  ///< one per launch_params::overrides entry
+    std::array<std::int32_t, LLAMAPLAN_MAX_OVERRIDES> device{};  ///< each rule's device (machine index or host_device)
 };
 
 /// Compiles the `-ot` rules of `p`; an invalid regex is an error naming the rule index.
@@ -113,8 +114,15 @@ struct compiled_overrides {
     compiled_overrides out;
     for (std::size_t i = 0; i < p.overrides.size(); ++i) {
         const auto& o = p.overrides[i];
-        if (o.device != host_device && (o.device < 0 || static_cast<std::size_t>(o.device) >= m.devices.size()))
+        std::int32_t dev = o.device;
+        if (o.named_backend != backend::cpu) {
+            // llama.cpp numbers devices per backend (CUDA0, Vulkan0): find the named one on this machine
+            dev = m.find_device(o.named_backend, o.named_ordinal);
+            if (dev < 0) return make_error(errc::invalid_argument, "-ot names a device this machine does not have", i);
+        }
+        if (dev != host_device && (dev < 0 || static_cast<std::size_t>(dev) >= m.devices.size()))
             return make_error(errc::invalid_argument, "-ot names a device that does not exist", i);
+        out.device[i] = dev;
         auto re = detail::regex::compile(o.pattern);
         if (!re) return make_error(re.error().code, re.error().what, i);
         (void)out.rules.push_back(*re);
@@ -127,7 +135,7 @@ struct compiled_overrides {
 [[nodiscard]] constexpr std::int32_t tensor_device(const tensor_info& t, const layer_placement& lp,
                                                    const launch_params& p, const compiled_overrides& ov) noexcept {
     for (std::size_t i = 0; i < ov.rules.size(); ++i)
-        if (ov.rules[i].search(t.name)) return p.overrides[i].device;
+        if (ov.rules[i].search(t.name)) return ov.device[i];
     if (t.role == tensor_role::ffn_expert && (p.cpu_moe || detail::n_cpu_moe_matches(t, p.n_cpu_moe))) return host_device;
     if (t.layer >= 0) return lp.of(static_cast<std::uint32_t>(t.layer));
     if (t.role == tensor_role::token_embedding || detail::starts_with(t.name, "token_") ||

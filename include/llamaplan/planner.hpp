@@ -233,13 +233,14 @@ struct search {
                                                       std::uint64_t align, std::uint32_t v_max) const noexcept {
         const hparams& hp = m.hp;
         if (il >= hp.n_layer) return 0;
+        std::uint64_t bytes = 0;
         if (hp.is_recurrent(il)) {
             const std::uint64_t rows = std::max<std::uint32_t>(1, p.n_seq_max);
-            return detail::pad_to(4 * hp.n_embd_r() * rows, align) + detail::pad_to(4 * hp.n_embd_s() * rows, align);
+            bytes += detail::pad_to(4 * hp.n_embd_r() * rows, align) + detail::pad_to(4 * hp.n_embd_s() * rows, align);
         }
-        if (!hp.has_kv(il)) return 0;
+        if (!hp.has_kv(il)) return bytes;  // recurrent layers have none, except Falcon-H1's (attention + mixer)
         const std::uint64_t cells = std::uint64_t(hp.is_swa(il) ? e.kv_cells_swa : e.kv_cells) * e.n_stream;
-        std::uint64_t bytes = detail::pad_to(row_size(p.type_k, hp.n_embd_k_gqa(il)) * cells, align);
+        bytes += detail::pad_to(row_size(p.type_k, hp.n_embd_k_gqa(il)) * cells, align);
         if (!hp.is_mla()) bytes += detail::pad_to(row_size(p.type_v, e.flash_attn ? hp.n_embd_v_gqa(il) : v_max) * cells, align);
         return bytes;
     }

@@ -21,7 +21,8 @@ struct server_args {
     bool n_gpu_layers_auto = true; ///< `-ngl` absent or `auto`: llama-server's `--fit` would choose
     bool n_parallel_auto = true;   ///< `-np` absent or -1: 4 slots with a unified KV cache
     bool fit = true;               ///< `--fit on|off` (default on)
-    std::uint64_t cache_ram = 8192ull << 20;  ///< `-cram` host prompt cache (bytes; default 8192 MiB; 0 = off)
+    std::uint64_t cache_ram = 8192ull << 20;  ///< `-cram` host prompt cache (bytes; default 8192 MiB; 0 = off;
+                                              ///< -1 = ~0, no byte limit: see memory.hpp unbounded_prompt_cache)
     std::uint32_t threads = 0;       ///< `-t` CPU threads for generation (0 = llama.cpp's default)
     std::uint32_t threads_batch = 0; ///< `-tb` CPU threads for batches (0 = same as threads)
     std::string_view numa{};         ///< `--numa distribute|isolate|numactl`, empty when absent
@@ -72,17 +73,24 @@ template <std::size_t N>
         if (a == n) return true;
     return false;
 }
-/// Maps a buffer-type name of `-ot` to a device: "CPU" (any case) is the host; "CUDA0", "Vulkan1", "ROCm2",
-/// "SYCL0", "MTL0" name GPU k by their trailing index.
-[[nodiscard]] constexpr bool parse_buft(std::string_view s, std::int32_t& device) noexcept {
-    if (iequals(s, "CPU")) { device = host_device; return true; }
+/// Reads a buffer-type name of `-ot` into `o`: "CPU" (any case) is the host; "CUDA0", "Vulkan1", "ROCm2", "SYCL0",
+/// "MTL0" name the k-th device *of that backend* (llama.cpp numbers devices per backend), resolved against the
+/// machine by compile_overrides.
+[[nodiscard]] constexpr bool parse_buft(std::string_view s, tensor_override& o) noexcept {
+    if (iequals(s, "CPU")) { o.device = host_device; o.named_backend = backend::cpu; return true; }
     std::size_t i = s.size();
     while (i > 0 && s[i - 1] >= '0' && s[i - 1] <= '9') --i;
     if (i == 0 || i == s.size()) return false;
     std::uint64_t k = 0;
     if (!parse_u64(s.substr(i), k) || k >= LLAMAPLAN_MAX_DEVICES) return false;
-    device = static_cast<std::int32_t>(k);
-    return true;
+    constexpr std::array<backend, 5> gpus = {backend::cuda, backend::rocm, backend::vulkan, backend::sycl, backend::metal};
+    for (const backend b : gpus)
+        if (iequals(s.substr(0, i), device_name_prefix(b))) {
+            o.named_backend = b;
+            o.named_ordinal = static_cast<std::uint32_t>(k);
+            return true;
+        }
+    return false;
 }
 
 // Flags llama-server accepts that do not change memory; listed so a pasted command line parses (common/arg.cpp).
@@ -183,7 +191,7 @@ inline constexpr std::array<std::string_view, 22> ignored_switches = {
                 const auto eq = item.rfind('=');
                 if (eq == std::string_view::npos || eq == 0) return bad("-ot entries are REGEX=BUFT", i + 1);
                 tensor_override o{item.substr(0, eq), host_device};
-                if (!detail::parse_buft(item.substr(eq + 1), o.device)) return bad("-ot names an unknown buffer type (use CPU, CUDA0, Vulkan1, ...)", i + 1);
+                if (!detail::parse_buft(item.substr(eq + 1), o)) return bad("-ot names an unknown buffer type (use CPU, CUDA0, Vulkan0, ROCm0, SYCL0, MTL0)", i + 1);
                 if (!p.overrides.push_back(o)) return make_error(errc::capacity_exceeded, "too many -ot rules", i + 1);
                 rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
             }

@@ -109,11 +109,16 @@ namespace detail {
 
 /// True if the CPU backend repacks this weight (ggml/src/ggml-cpu/repack.cpp ggml_repack_get_optimal_repack_type on
 /// x86 with AVX2 / AVX-512: Q4_0, Q4_K, IQ4_NL, MXFP4 and (AVX-512) Q2_K with ne[1] % 8 == 0), and the weight feeds
-/// a matrix multiplication (the repack buffer type supports only MUL_MAT / MUL_MAT_ID: extra_buffer_type::supports_op).
+/// a matrix multiplication the repack buffer type supports (extra_buffer_type::supports_op): a 2-D MUL_MAT weight
+/// or a 3-D MUL_MAT_ID weight (routed experts). A batched 3-D MUL_MAT weight -- MLA's attn_k_b / attn_v_b -- is
+/// refused and stays in the mapped file.
 [[nodiscard]] constexpr bool cpu_repacks(const tensor_info& t) noexcept {
     const bool type_ok = t.type == ggml_type::q4_0 || t.type == ggml_type::q4_k || t.type == ggml_type::iq4_nl ||
                          t.type == ggml_type::mxfp4 || t.type == ggml_type::q2_k;
-    return is_matmul_weight(t) && type_ok && t.ne[1] % 8 == 0;
+    const std::uint32_t dims_needed = t.role == tensor_role::ffn_expert ? 3 : 2;  // MUL_MAT_ID : MUL_MAT
+    std::uint32_t dims = 4;  // ggml_n_dims: trailing dimensions of size 1 do not count
+    while (dims > 1 && t.ne[dims - 1] == 1) --dims;
+    return is_matmul_weight(t) && type_ok && dims == dims_needed && t.ne[1] % 8 == 0;
 }
 
 /// True if the AMX buffer type takes this weight (ggml/src/ggml-cpu/amx/amx.cpp extra_buffer_type::supports_op):

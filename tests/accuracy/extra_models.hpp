@@ -154,10 +154,84 @@ inline std::vector<model_def> models() {
     gh.n_vocab = 6000;
     add("granitehybrid-4L-256", gh);
 
+    // --- added for issue 11 (measured on a CPU without AMX; rows with cpu_amx = 0) ---
+    synth_spec phi3 = llama;  // phi3: fused attn_qkv, fused gate/up FFN (ffn_up of 2 x n_ff), GQA
+    phi3.arch = "phi3";
+    phi3.name = "llamaplan synthetic model";  // a name with "phi3" in it makes llama-vocab.cpp look up "</s>"
+    phi3.n_layer = 4;
+    phi3.n_embd = 384;
+    phi3.n_head = 6;
+    phi3.n_head_kv = 2;
+    phi3.n_ff = 1024;
+    phi3.fused_qkv = true;
+    phi3.fused_gate_up = true;
+    phi3.n_vocab = 8000;
+    phi3.n_ctx = 4096;
+    add("phi3-4L-384", phi3);
+
+    // deepseek2 MLA with widths that take K-quants (multiples of 256), quantized to Q4_K_M below: attn_v_b
+    // {kv_lora 256, v 128, heads} becomes Q4_K but is a batched 3-D MUL_MAT weight, which CPU_REPACK refuses
+    synth_spec ds4 = ds;
+    ds4.n_layer = 4;
+    ds4.n_embd = 512;
+    ds4.n_head = 4;
+    ds4.n_ff = 1024;
+    ds4.q_lora_rank = 256;
+    ds4.kv_lora_rank = 256;
+    ds4.rope_dim = 64;
+    ds4.key_length_mla = 192;
+    ds4.value_length_mla = 128;
+    ds4.head_dim = 320;  // key_length = kv_lora_rank + rope_dim
+    ds4.n_ff_exp = 256;
+    ds4.n_vocab = 6000;
+    add("deepseek2-mla-4L-512", ds4);
+
+    synth_spec m1 = m2;  // Mamba-1: d_inner 2 x n_embd, dt_rank n_embd / 16, no groups
+    m1.arch = "mamba";
+    m1.mamba1 = true;
+    m1.ssm_d_state = 16;
+    m1.ssm_dt_rank = 16;
+    m1.ssm_n_group = 0;
+    add("mamba-3L-256", m1);
+
+    synth_spec fh = llama;  // falcon-h1: a Mamba-2 mixer beside the attention in every block (KV + RS per layer)
+    fh.arch = "falcon-h1";
+    fh.n_layer = 3;
+    fh.n_embd = 256;
+    fh.n_head = 4;
+    fh.n_head_kv = 2;
+    fh.n_ff = 512;
+    fh.parallel_ssm = true;
+    fh.ssm_d_conv = 4;
+    fh.ssm_d_inner = 512;
+    fh.ssm_d_state = 64;
+    fh.ssm_dt_rank = 8;
+    fh.ssm_n_group = 1;
+    fh.n_vocab = 6000;
+    add("falcon-h1-3L-256", fh);
+
+    synth_spec nh = llama;  // nemotron-h: Mamba-2, attention-only and MLP-only blocks
+    nh.arch = "nemotron_h";
+    nh.n_layer = 6;
+    nh.n_embd = 256;
+    nh.n_head = 4;
+    nh.n_head_kv = 2;
+    nh.head_kv_per_layer = {0, 0, 2, 0, 0, 0};
+    nh.ff_per_layer = {0, 768, 0, 0, 768, 0};
+    nh.nemotron_h = true;
+    nh.ssm_d_conv = 4;
+    nh.ssm_d_inner = 512;
+    nh.ssm_d_state = 64;
+    nh.ssm_dt_rank = 8;
+    nh.ssm_n_group = 2;
+    nh.n_vocab = 6000;
+    add("nemotron-h-6L-256", nh);
+
     // llama-quantize <F16 file> <out> <type> 2 (tensor lists in tests/data/extra/tensors)
     add("llama-4L-512-Q4_0", {}, "llama-4L-512");
     add("llama-4L-512-Q4_K_M", {}, "llama-4L-512");
     add("qwen3moe-e8u2-Q4_0", {}, "qwen3moe-e8u2");
+    add("deepseek2-mla-4L-512-Q4_K_M", {}, "deepseek2-mla-4L-512");
     return out;
 }
 

@@ -20,10 +20,20 @@ TEST_CASE("planner: every architecture, 1 to 160 blocks, generated machines: wit
         if (!def.quantized_from.empty()) continue;
         for (std::uint32_t n_layer : {1u, 7u, 48u, 160u}) {
             auto spec = def.spec;
-            if (!spec.head_kv_per_layer.empty()) {  // hybrids: repeat the per-layer pattern
-                std::vector<std::uint32_t> kv;
-                for (std::uint32_t il = 0; il < n_layer; ++il) kv.push_back(def.spec.head_kv_per_layer[il % def.spec.head_kv_per_layer.size()]);
-                spec.head_kv_per_layer = kv;
+            // hybrids and per-layer shapes: repeat the per-layer pattern
+            auto repeat = [&](std::vector<std::uint32_t>& v) {
+                if (v.empty()) return;
+                const auto base = v;
+                v.clear();
+                for (std::uint32_t il = 0; il < n_layer; ++il) v.push_back(base[il % base.size()]);
+            };
+            repeat(spec.head_kv_per_layer);
+            repeat(spec.head_per_layer);
+            repeat(spec.ff_per_layer);
+            if (!spec.swa_pattern.empty()) {
+                const auto base = spec.swa_pattern;
+                spec.swa_pattern.clear();
+                for (std::uint32_t il = 0; il < n_layer; ++il) spec.swa_pattern.push_back(base[il % base.size()]);
             }
             if (spec.n_layer_dense_lead >= n_layer) spec.n_layer_dense_lead = 0;
             spec.n_layer = n_layer;

@@ -110,6 +110,7 @@ TEST_CASE("gguf hparams: qwen2, qwen3 and command-r take the generic keys") {
         s.qk_norm = true;
         auto p = load(synthesize(s));
         CHECK(p.h.architecture == arch);
+        CHECK(p.h.id == (llamaplan::find_arch(arch) != nullptr ? llamaplan::find_arch(arch)->id : llamaplan::arch::generic));
         CHECK(p.h.n_embd_head_k == 128);
         CHECK(p.h.n_embd_head_v == 128);
         CHECK(p.h.n_embd_k_gqa(2) == 1024);
@@ -430,6 +431,7 @@ TEST_CASE("gguf hparams: unknown architectures get the generic keys; required ke
     s.n_head_kv = 1;
     auto p = load(synthesize(s));
     CHECK(p.h.architecture == "some-new-arch");
+    CHECK(p.h.id == llamaplan::arch::generic);  // no row in arch_table: the explicit generic choice, never "unknown"
     CHECK(p.h.n_embd_head_k == 32);
     CHECK(p.h.memory == memory_kind::attention);
     std::vector<std::byte> keep;

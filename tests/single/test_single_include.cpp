@@ -15,6 +15,7 @@ TEST_CASE("the single header provides the whole core") {
     std::array<tensor_info, 2> t{*make_tensor("token_embd.weight", ggml_type::f16, {64, 100, 1, 1}, 2),
                                  *make_tensor("blk.0.attn_q.weight", ggml_type::f16, {64, 64, 1, 1}, 2, 12800)};
     hparams h;
+    h.id = arch::generic;  // a hand-built model names its architecture (here: the explicit generic decoder)
     h.n_layer = 1;
     h.n_embd = 64;
     h.n_vocab = 100;

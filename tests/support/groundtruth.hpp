@@ -199,6 +199,7 @@ struct model_store {
     std::map<std::string, std::vector<llamaplan::tensor_info>> tensors;
     std::map<std::string, std::vector<std::uint8_t>> swa;
     std::map<std::string, llamaplan::model> models;
+    std::map<std::string, std::string> archs;  // owns the architecture strings
 
     /// Loads every model of `dir`; returns an empty optional string on success, else what failed.
     std::string load(const std::string& dir) {
@@ -208,6 +209,8 @@ struct model_store {
             const std::string file = hp->get(r, "model_file");
             auto u = [&](const char* k) { return static_cast<std::uint32_t>(std::stoul(hp->get(r, k))); };
             llamaplan::hparams h;
+            archs[file] = hp->get(r, "architecture");
+            h.architecture = archs[file];
             h.n_layer = u("n_layer");
             h.n_embd = u("n_embd");
             h.n_vocab = u("n_vocab");

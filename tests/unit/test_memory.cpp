@@ -314,7 +314,13 @@ TEST_CASE("buffer names follow llama.cpp's logs") {
     CHECK(buffer_name(hw, mapped, buf) == "CPU_Mapped");
     CHECK(buffer_name(hw, repack, buf) == "CPU_REPACK");
     CHECK(buffer_name(hw, cuda0, buf) == "CUDA0");
-    CHECK(buffer_name(hw, cuda1, buf) == "Vulkan1");
+    // devices are numbered per backend: the first Vulkan device is Vulkan0 even after a CUDA one
+    CHECK(buffer_name(hw, cuda1, buf) == "Vulkan0");
+    const std::array<device, 4> mixed{device{"a", backend::vulkan}, device{"b", backend::cuda},
+                                      device{"c", backend::vulkan}, device{"d", backend::cuda}};
+    machine hw2{host{}, mixed};
+    CHECK(buffer_name(hw2, {buffer_kind::gpu, 2}, buf) == "Vulkan1");
+    CHECK(buffer_name(hw2, {buffer_kind::gpu, 3}, buf) == "CUDA1");
     CHECK(buffer_name(hw, {buffer_kind::host_pinned, host_device}, buf) == "CUDA_Host");
 }
 
@@ -341,4 +347,107 @@ TEST_CASE("absurd hyper-parameters and contexts are errors, not wrapped-around s
     tm.hp.n_head = 8;
     p.n_seq_max = 0;
     CHECK(estimate_memory(tm.view(), machine{}, p).error().what == "n_seq_max must be between 1 and 256 (LLAMA_MAX_SEQ)");
+}
+
+TEST_CASE("-ot Vulkan0 is the first Vulkan device, not machine device 0") {
+    toy_model tm(2);
+    const std::array<device, 2> gpus{device{"a", backend::cuda, 24ull << 30, 24ull << 30},
+                                     device{"b", backend::vulkan, 24ull << 30, 24ull << 30}};
+    machine hw{host{}, gpus};
+    launch_params p;
+    p.n_ctx = 256;
+    p.tensor_split[0] = 1.0f;  // every layer (and the output layer) on the CUDA device
+    tensor_override o{"ffn_up", host_device};
+    o.named_backend = backend::vulkan;
+    o.named_ordinal = 0;
+    REQUIRE(p.overrides.push_back(o));
+    auto e = estimate_memory(tm.view(), hw, p);
+    REQUIRE(e);
+    // only the two ffn_up (Q4_0 256 x 512) on the Vulkan device (machine index 1), each padded to 128 bytes
+    const std::uint64_t up = 512 / 32 * 18 * 256;
+    CHECK(e->row(1)->model == 2 * ((up + 127) / 128 * 128));
+    o.named_ordinal = 1;  // there is no second Vulkan device
+    p.overrides[0] = o;
+    CHECK(estimate_memory(tm.view(), hw, p).error().code == errc::invalid_argument);
+}
+
+TEST_CASE("a context smaller than the ubatch clamps the batch to the requested context, not the padded one") {
+    toy_model tm(2);
+    launch_params p;
+    p.n_ctx = 100;  // padded to 256 KV cells; llama_context clamps n_batch to 100 before padding
+    auto e = estimate_memory(tm.view(), machine{}, p);
+    REQUIRE(e);
+    CHECK(e->n_ctx == 256);
+    CHECK(e->n_batch == 100);
+    CHECK(e->n_ubatch == 100);
+    p.n_ctx = 300;
+    p.n_ubatch = 200;
+    CHECK(estimate_memory(tm.view(), machine{}, p)->n_ubatch == 200);
+}
+
+TEST_CASE("CPU_REPACK takes 2-D MUL_MAT and 3-D MUL_MAT_ID weights only: MLA's batched attn_k_b stays mapped") {
+    toy_model tm(1, /*moe=*/true);  // Q4_0 ffn_up_exps / ffn_down_exps over 4 experts
+    tm.add("blk.0.attn_k_b.weight", ggml_type::q4_0, 64, 128, 4);   // 3-D MUL_MAT (per-head batched)
+    tm.add("blk.0.ffn_gate_exps.weight", ggml_type::q4_0, 256, 128, 4);  // 3-D MUL_MAT_ID
+    auto e = estimate_memory(tm.view(), machine{}, launch_params{});
+    REQUIRE_MESSAGE(e, e.error().what);
+    // gate and up: 128 rows of 256 Q4_0 elements per expert; down: 256 rows of 128; attn_k_b is not among them
+    const std::uint64_t exps = 2 * (256 / 32 * 18 * 128 * 4) + 128 / 32 * 18 * 256 * 4;
+    CHECK(bytes_of(e->model_buffers, repack) == exps);
+}
+
+TEST_CASE("-cram -1 budgets all host RAM the other items leave, or refuses without a RAM size") {
+    toy_model tm(2);
+    launch_params p;
+    p.n_ctx = 256;
+    overhead_params o;
+    o.prompt_cache = unbounded_prompt_cache;
+    CHECK(estimate_memory(tm.view(), machine{}, p, o).error().code == errc::invalid_argument);
+    machine hw;
+    hw.host.memory_total = 16ull << 30;
+    auto e = estimate_memory(tm.view(), hw, p, o);
+    REQUIRE(e);
+    CHECK(e->prompt_cache_unbounded);
+    CHECK(e->row(host_device)->total() == 16ull << 30);
+    const auto& h = *e->row(host_device);
+    CHECK(h.overhead == (16ull << 30) - h.model - h.context - h.compute);
+    o.prompt_cache = 1ull << 30;
+    auto f = estimate_memory(tm.view(), hw, p, o);
+    CHECK_FALSE(f->prompt_cache_unbounded);
+    CHECK(f->row(host_device)->overhead == 1ull << 30);
+}
+
+TEST_CASE("a hand-built model must name its architecture; arch::generic is the explicit standard-decoder choice") {
+    toy_model tm(2);
+    tm.hp.architecture = {};
+    auto e = estimate_memory(tm.view(), machine{}, launch_params{});
+    REQUIRE_FALSE(e);
+    CHECK(e.error().code == errc::invalid_argument);
+    tm.hp.id = arch::generic;
+    auto g = estimate_memory(tm.view(), machine{}, launch_params{});
+    REQUIRE(g);
+    CHECK(g->compute_detail.graph == graph_family::approximate);
+    tm.hp.id = arch::llama;
+    CHECK(estimate_memory(tm.view(), machine{}, launch_params{})->compute() == g->compute());
+}
+
+TEST_CASE("Falcon-H1 layers keep both a KV cache and recurrent state") {
+    toy_model fh(3);
+    fh.hp.architecture = "falcon-h1";
+    fh.hp.memory = memory_kind::hybrid;
+    fh.recurrent = {1, 1, 1};  // what the adapter sets for falcon-h1: every layer
+    fh.hp.recurrent_layers = fh.recurrent;
+    fh.hp.ssm_d_conv = 4;
+    fh.hp.ssm_d_inner = 512;
+    fh.hp.ssm_d_state = 16;
+    fh.hp.ssm_n_group = 1;
+    launch_params p;
+    p.n_ctx = 512;
+    auto e = estimate_memory(fh.view(), machine{}, p);
+    REQUIRE(e);
+    CHECK(e->kv_layers == 3);
+    CHECK(e->recurrent_layers == 3);
+    CHECK(e->kv() == 3ull * 2 * (64 * 2 * 512));  // K and V: 2 KV heads x 32 x f16 x 512 cells per layer
+    fh.hp.architecture = "granitehybrid";  // the same layers in an ordinary hybrid keep only recurrent state
+    CHECK(estimate_memory(fh.view(), machine{}, p)->kv_layers == 0);
 }

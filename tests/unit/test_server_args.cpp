@@ -51,7 +51,9 @@ TEST_CASE("every memory flag is read") {
     REQUIRE(p.overrides.size() == 2);
     CHECK(p.overrides[0].pattern == "blk\\.1[0-9]\\.ffn_.*_exps");
     CHECK(p.overrides[0].device == llamaplan::host_device);
-    CHECK(p.overrides[1].device == 1);
+    CHECK(p.overrides[0].named_backend == llamaplan::backend::cpu);
+    CHECK(p.overrides[1].named_backend == llamaplan::backend::cuda);  // CUDA1: the second CUDA device
+    CHECK(p.overrides[1].named_ordinal == 1);
     CHECK(p.tensor_split[0] == doctest::Approx(3.0));
     CHECK(p.tensor_split[1] == doctest::Approx(1.0));
     CHECK(p.split_mode == llamaplan::split_mode::row);
@@ -96,4 +98,18 @@ TEST_CASE("a lone '-' is the model (the CLI reads it from standard input); '-x' 
     REQUIRE(b);
     CHECK(b->model == "-");
     CHECK(parse({"-", "-x"}).error().where == 1);
+}
+
+TEST_CASE("-ot device names are per backend, and -cram -1 is an explicit unbounded cache") {
+    auto a = parse({"-m", "m.gguf", "-ot", "exps=Vulkan0,attn=ROCm2,x=MTL0", "-cram", "-1"});
+    REQUIRE(a);
+    REQUIRE(a->params.overrides.size() == 3);
+    CHECK(a->params.overrides[0].named_backend == llamaplan::backend::vulkan);
+    CHECK(a->params.overrides[0].named_ordinal == 0);
+    CHECK(a->params.overrides[1].named_backend == llamaplan::backend::rocm);
+    CHECK(a->params.overrides[1].named_ordinal == 2);
+    CHECK(a->params.overrides[2].named_backend == llamaplan::backend::metal);
+    CHECK(a->cache_ram == ~0ull);
+    CHECK_FALSE(parse({"-m", "m.gguf", "-ot", "exps=Foo0"}));  // not a backend llama.cpp names devices after
+    CHECK_FALSE(parse({"-m", "m.gguf", "-ot", "exps=CUDA"}));  // no device number
 }

@@ -44,22 +44,16 @@ struct model_hparams {
     }
 };
 
-/// True for the architectures llama.cpp treats as purely recurrent (src/llama-arch.cpp llm_arch_is_recurrent).
+/// True for the architectures llama.cpp treats as purely recurrent (llm_arch_is_recurrent; from arch_table).
 [[nodiscard]] constexpr bool is_recurrent_arch(std::string_view a) noexcept {
-    constexpr std::array<std::string_view, 6> names = {"mamba", "mamba2", "rwkv6", "rwkv6qwen2", "rwkv7", "arwkv7"};
-    for (auto n : names)
-        if (n == a) return true;
-    return false;
+    const arch_traits* t = find_arch(a);
+    return t != nullptr && t->is_recurrent();
 }
 
-/// True for the hybrid attention + recurrent architectures (src/llama-arch.cpp llm_arch_is_hybrid).
+/// True for the hybrid attention + recurrent architectures (llm_arch_is_hybrid; from arch_table).
 [[nodiscard]] constexpr bool is_hybrid_arch(std::string_view a) noexcept {
-    constexpr std::array<std::string_view, 16> names = {
-        "jamba", "falcon-h1", "plamo2", "granitehybrid", "lfm2", "lfm2moe", "nemotron_h", "nemotron_h_moe",
-        "qwen3next", "kimi-linear", "bailingmoe3", "kimi-k3", "qwen35", "qwen35moe", "deepseek4", "minimax-01"};
-    for (auto n : names)
-        if (n == a) return true;
-    return false;
+    const arch_traits* t = find_arch(a);
+    return t != nullptr && t->is_hybrid();
 }
 
 namespace detail {
@@ -130,26 +124,6 @@ private:
     return opt_u32(r, key, scalar, err) ? 1 : 0;
 }
 
-/// The default SWA period and window per architecture (src/models/<arch>.cpp load_arch_hparams).
-struct swa_rule {
-    std::string_view arch;     ///< general.architecture
-    std::uint32_t period;      ///< default sliding_window_pattern
-    std::uint32_t n_swa;       ///< default window (0 = from the file only)
-    bool needs_window_key;     ///< SWA only when attention.sliding_window is present and > 0
-    bool chunked;              ///< chunked attention (llama4)
-    bool dense_first;          ///< set_swa_pattern(period, true)
-};
-inline constexpr std::array<swa_rule, 8> swa_rules = {{
-    {"gemma2", 2, 4096, false, false, false},           // models/gemma2.cpp: n_swa = 4096, period 2
-    {"gemma3", 6, 0, true, false, false},               // models/gemma3.cpp: only if sliding_window > 0, period 6
-    {"gemma-embedding", 6, 0, false, false, false},     // models/gemma-embedding.cpp: period 6
-    {"gemma3n", 5, 0, false, false, false},             // models/gemma3n.cpp: period 5
-    {"gpt-oss", 2, 0, false, false, false},             // models/openai-moe.cpp: period 2
-    {"cohere2", 4, 0, false, false, false},             // models/cohere2.cpp: period 4
-    {"cohere2moe", 4, 0, false, false, true},           // models/cohere2moe.cpp: period 4, dense first
-    {"llama4", 4, 8192, false, true, false},            // models/llama4.cpp: chunked, n_swa 8192, period 4
-}};
-
 }  // namespace detail
 
 /// Extracts hyper-parameters. Required keys: general.architecture, <arch>.block_count, <arch>.embedding_length;
@@ -161,6 +135,10 @@ inline constexpr std::array<swa_rule, 8> swa_rules = {{
     auto arch = r.get_string("general.architecture");
     if (!arch) return make_error(arch.error().code, "general.architecture is missing or not a string", arch.error().where);
     h.architecture = *arch;
+    // the architecture's row of arch_table; one llamaplan has no row for gets the explicit generic choice
+    const arch_traits* known = find_arch(*arch);
+    h.id = known != nullptr ? known->id : llamaplan::arch::generic;
+    const arch_traits at = traits(h.id);
     detail::key_builder k(*arch);
 
     // llama-model.cpp load_hparams: block_count and embedding_length are required
@@ -299,19 +277,16 @@ inline constexpr std::array<swa_rule, 8> swa_rules = {{
 
     // sliding-window attention
     {
-        const std::string_view a = *arch;
         std::uint32_t window = 0;
         const bool has_window = detail::opt_u32(r, k("attention.sliding_window"), window, err);
         const kv_entry* pat = r.find(k("attention.sliding_window_pattern"));
-        const detail::swa_rule* rule = nullptr;
-        for (const auto& x : detail::swa_rules)
-            if (x.arch == a) rule = &x;
+        const swa_rule* rule = at.swa.has_rule ? &at.swa : nullptr;
         auto apply_period = [&](std::uint32_t period, bool dense_first) {
             out.swa_layers.assign(n_all, 0);
             // set_swa_pattern covers the first n_layer() layers; MTP layers are never SWA (llama-hparams.cpp)
             set_swa_pattern(std::span<std::uint8_t>(out.swa_layers.data(), h.n_layer), period, dense_first);
         };
-        if (a == "phi3") {
+        if (at.swa.disabled) {
             // models/phi3.cpp: SWA is disabled even when the file has a window
         } else if (rule != nullptr) {
             bool on = true;
@@ -353,15 +328,15 @@ inline constexpr std::array<swa_rule, 8> swa_rules = {{
 
     // memory kind and recurrent layers
     {
-        const std::string_view a = *arch;
-        if (is_recurrent_arch(a)) {
+        using rule = recurrent_layer_rule;
+        if (at.is_recurrent()) {
             h.memory = memory_kind::recurrent;  // every layer (recurrent_layers stays empty)
-        } else if (is_hybrid_arch(a)) {
+        } else if (at.is_hybrid()) {
             h.memory = memory_kind::hybrid;
             auto& rl = out.recurrent_layers;
             rl.assign(n_all, 0);
             const hparams tmp = out.view();
-            const bool interval_arch = a == "qwen3next" || a == "qwen35" || a == "qwen35moe" || a == "minimax-01";
+            const bool interval_arch = at.layers == rule::attention_interval;
             if (const kv_entry* rk = r.find(k("attention.recurrent_layers")); rk != nullptr && interval_arch) {
                 // models/qwen3next.cpp etc.: explicit attention.recurrent_layers via get_key_or_arr
                 std::vector<std::uint32_t> v;
@@ -371,13 +346,13 @@ inline constexpr std::array<swa_rule, 8> swa_rules = {{
                 for (std::uint32_t il = 0; il < n_all; ++il) rl[il] = (kind == 2 ? v[il] : sc) != 0 ? 1 : 0;
             } else if (interval_arch) {
                 // full_attention_interval default 4 (qwen3next, qwen35*) or 8 (minimax-01)
-                std::uint32_t interval = a == "minimax-01" ? 8 : 4;
+                std::uint32_t interval = at.attention_interval;
                 (void)detail::opt_u32(r, k("full_attention_interval"), interval, err);
                 if (interval == 0) return make_error(errc::invalid_argument, "full_attention_interval is 0");
                 for (std::uint32_t il = 0; il < h.n_layer; ++il) rl[il] = (il + 1) % interval != 0 ? 1 : 0;
-            } else if (a == "falcon-h1") {
+            } else if (at.layers == rule::all_with_attention) {
                 rl.assign(n_all, 1);  // models/falcon-h1.cpp: every layer keeps recurrent state (and attention)
-            } else if (a == "nemotron_h" || a == "nemotron_h_moe") {
+            } else if (at.layers == rule::no_kv_heads_no_ffn) {
                 // models/nemotron-h.cpp: recurrent iff no KV heads and no FFN
                 for (std::uint32_t il = 0; il < h.n_layer; ++il)
                     rl[il] = tmp.head_count_kv(il) == 0 && tmp.ff_length(il) == 0 ? 1 : 0;

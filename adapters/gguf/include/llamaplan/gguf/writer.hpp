@@ -298,6 +298,8 @@ private:
 /// What `synthesize` builds: the hyper-parameters of an architecture-shaped model (all sizes in elements / tokens).
 struct synth_spec {
     std::string arch = "llama";          ///< general.architecture
+    std::string name{};                  ///< general.name (empty: "llamaplan synthetic <arch>"; llama-vocab.cpp treats a
+                                         ///< name containing "phi3" specially and needs "</s>" in the vocabulary then)
     std::uint32_t n_layer = 2;           ///< blocks used for inference (block_count = n_layer + n_nextn)
     std::uint32_t n_nextn = 0;           ///< MTP layers appended (nextn_predict_layers)
     std::uint32_t n_embd = 64;           ///< embedding_length
@@ -314,6 +316,8 @@ struct synth_spec {
     bool tied_output = false;            ///< no output.weight (tied to token_embd)
     bool attn_bias = false;              ///< attn_q / attn_k / attn_v bias tensors (qwen2)
     bool post_norms = false;             ///< post_attention_norm / post_ffw_norm tensors (gemma2, gemma3)
+    bool fused_qkv = false;              ///< one attn_qkv {n_embd, (n_head + 2 n_head_kv) x head} instead of Q, K, V (phi3)
+    bool fused_gate_up = false;          ///< ffn_up {n_embd, 2 n_ff} and no ffn_gate (phi3)
     std::vector<std::uint32_t> head_kv_per_layer{};  ///< written as an array when non-empty (0 = recurrent layer)
     std::vector<std::uint32_t> head_per_layer{};     ///< written as an array when non-empty
     std::vector<std::uint32_t> ff_per_layer{};       ///< written as an array when non-empty
@@ -341,6 +345,10 @@ struct synth_spec {
     std::uint32_t ssm_d_state = 0;       ///< ssm.state_size
     std::uint32_t ssm_dt_rank = 0;       ///< ssm.time_step_rank
     std::uint32_t ssm_n_group = 0;       ///< ssm.group_count (0 = not written)
+    bool mamba1 = false;                 ///< recurrent blocks are Mamba-1 (ssm_x, ssm_dt; models/mamba.cpp) not Mamba-2
+    bool parallel_ssm = false;           ///< every block has a Mamba-2 mixer beside its attention (falcon-h1)
+    bool nemotron_h = false;             ///< nemotron-h blocks: Mamba-2 (no KV heads, no FFN), attention only (KV heads,
+                                         ///< no FFN) or an up/down MLP (FFN, no KV heads); one norm per block
     std::uint32_t wkv_head_size = 0;     ///< wkv.head_size (non-zero makes every block an RWKV block)
     // types
     ggml_type weight_type = ggml_type::f16;  ///< matrices
@@ -372,7 +380,7 @@ inline std::string synth_token(std::uint32_t i) {
     const std::uint32_t n_all = s.n_layer + s.n_nextn;
     if (s.alignment != 0) w.set_alignment(s.alignment);
     w.set_string("general.architecture", s.arch);
-    w.set_string("general.name", "llamaplan synthetic " + s.arch);
+    w.set_string("general.name", s.name.empty() ? "llamaplan synthetic " + s.arch : s.name);
     w.set_u32("general.file_type", 1);
     w.set_u32(a + "block_count", n_all);
     w.set_u32(a + "context_length", s.n_ctx);
@@ -384,6 +392,7 @@ inline std::string synth_token(std::uint32_t i) {
     if (!s.head_kv_per_layer.empty()) w.set_array_u32(a + "attention.head_count_kv", s.head_kv_per_layer);
     else if (s.n_head) w.set_u32(a + "attention.head_count_kv", s.n_head_kv);
     if (s.n_head || s.ssm_d_conv) w.set_f32(a + "attention.layer_norm_rms_epsilon", 1e-6f);
+    if (s.nemotron_h) w.set_f32(a + "attention.layer_norm_epsilon", 1e-5f);  // models/nemotron-h.cpp reads both
     const std::uint32_t hd = s.head_dim ? s.head_dim : (s.n_head ? s.n_embd / s.n_head : 0);
     if (s.head_dim) {
         w.set_u32(a + "attention.key_length", s.head_dim);
@@ -466,8 +475,27 @@ inline std::string synth_token(std::uint32_t i) {
             continue;
         }
         w.add_tensor(b + "attn_norm.weight", ggml_type::f32, T{E});
-        const bool recurrent = (nkv == 0 || nh == 0) && s.ssm_d_conv != 0;
-        if (recurrent) {  // Mamba-2 style block
+        // models/nemotron-h.cpp: recurrent IFF no KV heads and no FFN; an MLP block has neither mixer nor attention
+        const bool nemotron_mlp = s.nemotron_h && nkv == 0 && nff != 0;
+        const bool recurrent = s.nemotron_h ? (nkv == 0 && nff == 0)
+                                            : ((nkv == 0 || nh == 0) && s.ssm_d_conv != 0) || s.parallel_ssm;
+        if (nemotron_mlp) {
+            w.add_tensor(b + "ffn_down.weight", wt, T{nff, E});
+            w.add_tensor(b + "ffn_up.weight", wt, T{E, nff});
+            continue;
+        }
+        if (recurrent && s.mamba1) {  // Mamba-1 block (models/mamba.cpp load_arch_tensors)
+            const std::uint64_t di = s.ssm_d_inner, ds = s.ssm_d_state, dr = s.ssm_dt_rank;
+            w.add_tensor(b + "ssm_in.weight", wt, T{E, 2 * di});
+            w.add_tensor(b + "ssm_conv1d.weight", ggml_type::f32, T{s.ssm_d_conv, di});
+            w.add_tensor(b + "ssm_conv1d.bias", ggml_type::f32, T{di});
+            w.add_tensor(b + "ssm_x.weight", wt, T{di, dr + 2 * ds});
+            w.add_tensor(b + "ssm_dt.weight", wt, T{dr, di});
+            w.add_tensor(b + "ssm_dt.bias", ggml_type::f32, T{di});
+            w.add_tensor(b + "ssm_a", ggml_type::f32, T{ds, di});
+            w.add_tensor(b + "ssm_d", ggml_type::f32, T{di});
+            w.add_tensor(b + "ssm_out.weight", wt, T{di, E});
+        } else if (recurrent) {  // Mamba-2 style block
             const std::uint64_t ng = s.ssm_n_group ? s.ssm_n_group : 1;
             const std::uint64_t conv_dim = s.ssm_d_inner + 2 * ng * s.ssm_d_state;
             w.add_tensor(b + "ssm_in.weight", wt, T{E, s.ssm_d_inner + conv_dim + s.ssm_dt_rank});
@@ -478,6 +506,9 @@ inline std::string synth_token(std::uint32_t i) {
             w.add_tensor(b + "ssm_d", ggml_type::f32, T{1, s.ssm_dt_rank});
             w.add_tensor(b + "ssm_norm.weight", ggml_type::f32, T{s.ssm_d_inner / ng, ng});
             w.add_tensor(b + "ssm_out.weight", wt, T{s.ssm_d_inner, E});
+        }
+        if (recurrent && !s.parallel_ssm) {
+            // the mixer is the whole token-mixing part of the block
         } else if (mla) {
             const std::uint64_t k_mla = s.key_length_mla ? s.key_length_mla : 192;
             const std::uint64_t v_mla = s.value_length_mla ? s.value_length_mla : 128;
@@ -494,9 +525,13 @@ inline std::string synth_token(std::uint32_t i) {
             w.add_tensor(b + "attn_v_b.weight", wt, T{s.kv_lora_rank, v_mla, nh});
             w.add_tensor(b + "attn_output.weight", wt, T{nh * v_mla, E});
         } else if (nh != 0) {
-            w.add_tensor(b + "attn_q.weight", wt, T{E, std::uint64_t(nh) * hd});
-            w.add_tensor(b + "attn_k.weight", wt, T{E, std::uint64_t(nkv) * hd});
-            w.add_tensor(b + "attn_v.weight", wt, T{E, std::uint64_t(nkv) * hd});
+            if (s.fused_qkv) {  // llama-model.cpp create_tensor_qkv: {n_embd, n_embd_q + 2 n_embd_kv}
+                w.add_tensor(b + "attn_qkv.weight", wt, T{E, (std::uint64_t(nh) + 2ull * nkv) * hd});
+            } else {
+                w.add_tensor(b + "attn_q.weight", wt, T{E, std::uint64_t(nh) * hd});
+                w.add_tensor(b + "attn_k.weight", wt, T{E, std::uint64_t(nkv) * hd});
+                w.add_tensor(b + "attn_v.weight", wt, T{E, std::uint64_t(nkv) * hd});
+            }
             w.add_tensor(b + "attn_output.weight", wt, T{std::uint64_t(nh) * hd, E});
             if (s.attn_bias) {
                 w.add_tensor(b + "attn_q.bias", ggml_type::f32, T{std::uint64_t(nh) * hd});
@@ -509,6 +544,7 @@ inline std::string synth_token(std::uint32_t i) {
                 w.add_tensor(b + "attn_k_norm.weight", ggml_type::f32, T{hd});
             }
         }
+        if (s.nemotron_h) continue;  // its attention and Mamba blocks have no FFN
         const bool moe = s.n_expert != 0 && il >= s.n_layer_dense_lead;
         if (moe) {
             const std::uint64_t fe = s.n_ff_exp ? s.n_ff_exp : nff;
@@ -524,9 +560,14 @@ inline std::string synth_token(std::uint32_t i) {
                 w.add_tensor(b + "ffn_down_shexp.weight", wt, T{fs, E});
             }
         } else if (nff != 0) {
-            w.add_tensor(b + "ffn_norm.weight", ggml_type::f32, T{E});
-            w.add_tensor(b + "ffn_gate.weight", wt, T{E, nff});
-            w.add_tensor(b + "ffn_up.weight", wt, T{E, nff});
+            // models/falcon-h1.cpp load_arch_tensors asks for tn(LLM_TENSOR_FFN_NORM, i): "blk.N.ffn_norm", no suffix
+            w.add_tensor(b + (s.parallel_ssm ? "ffn_norm" : "ffn_norm.weight"), ggml_type::f32, T{E});
+            if (s.fused_gate_up) {  // models/phi3.cpp: ffn_up {n_embd, 2 n_ff}, LLM_FFN_SEQ + swiglu
+                w.add_tensor(b + "ffn_up.weight", wt, T{E, 2ull * nff});
+            } else {
+                w.add_tensor(b + "ffn_gate.weight", wt, T{E, nff});
+                w.add_tensor(b + "ffn_up.weight", wt, T{E, nff});
+            }
             w.add_tensor(b + "ffn_down.weight", wt, T{nff, E});
         }
         if (s.post_norms && !s.wkv_head_size) w.add_tensor(b + "post_ffw_norm.weight", ggml_type::f32, T{E});

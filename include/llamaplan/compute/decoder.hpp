@@ -1,0 +1,208 @@
+// SPDX-License-Identifier: MIT
+#ifndef LLAMAPLAN_COMPUTE_DECODER_HPP
+#define LLAMAPLAN_COMPUTE_DECODER_HPP
+
+// The compute graph of standard decoder models (graph_family::decoder; also the stand-in for graph_family::approximate).
+
+#include <llamaplan/compute/blocks.hpp>
+
+namespace llamaplan::detail::compute {
+
+/// The standard decoder block (graph_family::decoder), as src/models/llama.cpp builds it, with what qwen2/qwen3,
+/// qwen3moe, gemma2/gemma3 and phi3 add: attention biases, Q/K norms, post-norms, an embedding scale, a Q scale after
+/// rope, a fused attn_qkv, phi3's fused gate/up FFN and MoE routing. Per block: attn_norm -> Q,V,K projections
+/// (-> q/k norm) -> rope -> KV store -> attention (flash_attn_ext, or mul_mat+soft_max+mul_mat) -> wo -> residual ->
+/// ffn_norm -> FFN (gate/up -> GLU -> down, or MoE) -> residual; after the last block output_norm and the LM head.
+[[nodiscard]] constexpr compute_breakdown decoder_graph(const model& m, const compute_shape& s, const arch_traits& at) noexcept {
+    const hparams& hp = m.hp;
+    compute_breakdown bd{};
+    bd.graph = at.graph == graph_family::decoder ? graph_family::decoder : graph_family::approximate;
+    const std::uint64_t f32 = 4;
+    const std::uint64_t E = hp.n_embd;
+    const std::uint32_t n_seqs = s.n_seqs == 0 ? 1 : s.n_seqs;
+    // llama_context::graph_reserve rounds n_tokens up to a multiple of n_seqs
+    const std::uint64_t T = (std::uint64_t(s.n_tokens) + n_seqs - 1) / n_seqs * n_seqs;
+    const std::uint64_t n_out = s.n_outputs == 0 ? 1 : s.n_outputs;
+    const bool fa = s.flash_attn;
+    // llama-graph.cpp build_attn_inp_kq_mask: F16 mask with flash attention, else F32; n_kv x n_tokens overall
+    const std::uint64_t mask_es = fa ? 2 : 4;
+
+    // features read from the tensor list (llama-arch.cpp tensor names)
+    const bool q_norm = m.find("blk.0.attn_q_norm.weight") != nullptr;
+    const bool k_norm = m.find("blk.0.attn_k_norm.weight") != nullptr;
+    const bool post_attn_norm = m.find("blk.0.post_attention_norm.weight") != nullptr;
+    const bool post_ffw_norm = m.find("blk.0.post_ffw_norm.weight") != nullptr;
+    // gemma*.cpp: inpL = ggml_scale(embd, sqrt(n_embd)); gemma3.cpp Qcur = ggml_scale(Qcur, f_attention_scale) and
+    // phi3.cpp Qcur = ggml_scale(Qcur, 1/sqrt(n_embd_head)), both after rope (arch_traits)
+    const bool embd_scale = at.embd_scale;
+    const bool q_scale = at.q_scale_after_rope;
+    // phi3.cpp: build_qkv takes the fused path when the file has attn_qkv (Q, K, V are views of one mul_mat), and
+    // the FFN is LLM_FFN_SEQ over a 2 x n_ff ffn_up (no ffn_gate)
+    const bool fused_qkv = at.fused_qkv && m.find("blk.0.attn_qkv.weight") != nullptr;
+    const bool fused_gate_up = at.fused_gate_up && m.find("blk.0.ffn_gate.weight") == nullptr;
+
+    const kv_rotation rot = kv_rotation_of(hp, s);
+    const bool rot_k = rot.k, rot_v = rot.v;
+    const std::uint64_t rot_k_bytes = rot.k_bytes, rot_v_bytes = rot.v_bytes;
+
+    // how often each cache's inputs are read (consumer counts) -- one "cache" for SWA layers, one for the others
+    std::uint32_t n_full = 0, n_swa = 0;
+    std::uint64_t max_kv_gqa_v = 0;
+    for (std::uint32_t il = 0; il < hp.n_layer; ++il) {
+        (hp.is_swa(il) ? n_swa : n_full) += 1;
+        if (hp.n_embd_v_gqa(il) > max_kv_gqa_v) max_kv_gqa_v = hp.n_embd_v_gqa(il);
+    }
+
+    graph_sim g{};
+    // ---- graph inputs, allocated first in the order the graph visits them (ggml_gallocr_alloc_graph_impl leafs)
+    // build_inp_embd: inp_tokens (I32 n_tokens), then the unused inp_embd (F32 n_embd x n_tokens), which is an
+    // input leaf of the graph (ggml_build_forward_select) with no consumer, so it is never freed
+    const int tokens = g.fresh(T * 4, 1);
+    g.fresh(E * T * f32, 0);
+    struct cache_inputs {
+        int rot_k = -1, rot_v = -1, k_idxs = -1, v_idxs = -1, mask = -1;
+    };
+    cache_inputs ci[2]{};  // [0] full attention, [1] SWA
+    int pos = -1;
+    int out_ids = -1;
+    std::uint64_t inputs = T * 4 + E * T * f32;
+    // the first block's DFS meets, in order: rot_k (src0 of the Q rotation), inp_pos (rope), rot_v, k_idxs, v_idxs
+    // (set_rows), the mask (attention); later blocks of the other attention kind add their own set
+    // (llm_graph_context::build_attn_inp_kv_iswa builds idxs, mask and rotations per cache)
+    auto make_cache_inputs = [&](int c, std::uint32_t layers_of_kind, std::uint64_t n_kv) {
+        cache_inputs& x = ci[c];
+        if (rot_k) { x.rot_k = g.fresh(rot_k_bytes, 2 * layers_of_kind); inputs += rot_k_bytes; }
+        if (pos < 0) { pos = g.fresh(T * 4, 2 * hp.n_layer); inputs += T * 4; }
+        if (rot_v) { x.rot_v = g.fresh(rot_v_bytes, 2 * layers_of_kind); inputs += rot_v_bytes; }
+        // llama-kv-cache.cpp build_input_k_idxs / build_input_v_idxs: I64 per token (per element with a
+        // transposed V cache, i.e. without flash attention)
+        x.k_idxs = g.fresh(T * 8, layers_of_kind);
+        const std::uint64_t v_idx_bytes = fa ? T * 8 : T * max_kv_gqa_v * 8;
+        x.v_idxs = g.fresh(v_idx_bytes, layers_of_kind);
+        const std::uint64_t mb = n_kv * T * mask_es;
+        x.mask = g.fresh(mb, layers_of_kind);
+        inputs += T * 8 + v_idx_bytes + mb;
+        bd.kq_mask += mb;
+    };
+
+    {
+        const int first = hp.is_swa(0) ? 1 : 0;
+        make_cache_inputs(first, first ? n_swa : n_full, first ? s.n_kv_swa : s.n_kv);
+        if ((first ? n_full : n_swa) > 0) make_cache_inputs(1 - first, first ? n_full : n_swa, first ? s.n_kv : s.n_kv_swa);
+        // build_inp_out_ids: I32 n_outputs, read by the two get_rows of the last block
+        out_ids = g.fresh(n_out * 4, 2);
+        inputs += n_out * 4;
+    }
+
+    // ---- nodes
+    // embeddings (+ gemma scale, in place)
+    int inpL = g.node(E * T * f32, 1, {tokens});
+    if (embd_scale) inpL = g.node(E * T * f32, 1, {inpL}, true);
+    std::uint64_t last_max = 0;
+
+    for (std::uint32_t il = 0; il < hp.n_layer; ++il) {
+        const bool last = il + 1 == hp.n_layer;
+        const int c = hp.is_swa(il) ? 1 : 0;
+        const std::uint64_t n_kv = c ? s.n_kv_swa : s.n_kv;
+        const cache_inputs& x = ci[c];
+        const std::uint64_t H = hp.head_count(il), Hkv = hp.head_count_kv(il);
+        const std::uint64_t hdk = hp.head_size_k(il), hdv = hp.head_size_v(il);
+        const std::uint64_t q_bytes = hdk * H * T * f32, k_bytes = hdk * Hkv * T * f32, v_bytes = hdv * Hkv * T * f32;
+
+        // attn_norm: rms_norm (inpL is also the residual) then mul by the weight in place; 3 consumers (Q, V, K)
+        g.t[inpL].refs = 2;
+        int cur = g.node(E * T * f32, 1, {inpL}, true);
+        cur = g.node(E * T * f32, fused_qkv ? 1 : 3, {cur}, true);
+        int qcur = -1;
+        if (fused_qkv) {
+            // build_qkv fused path: one mul_mat whose Q, K and V are views; rope of a view gets fresh memory; V is
+            // written from its view by set_rows with FA, through a ggml_cont_2d without (cpy_v: not mergeable)
+            const int qkv = g.node(q_bytes + k_bytes + v_bytes, 3, {cur});
+            int q = g.node(q_bytes, 1, {qkv, pos});
+            if (q_scale) q = g.node(q_bytes, 1, {q}, true);
+            if (rot_k) q = g.node(q_bytes, 1, {x.rot_k, q});
+            int v = -1;
+            if (rot_v) v = g.node(v_bytes, 1, {x.rot_v, qkv});
+            int k = g.node(k_bytes, 1, {qkv, pos});
+            if (rot_k) k = g.node(k_bytes, 1, {x.rot_k, k});
+            g.release(k); g.release(x.k_idxs);                       // cpy_k: set_rows
+            if (v < 0) v = fa ? qkv : g.node(v_bytes, 1, {qkv});     // cpy_v: the view itself, or its cont
+            g.release(v); g.release(x.v_idxs);                       // cpy_v: set_rows
+            qcur = q;
+        } else {
+            // Q chain (expanded first by build_attn): mul_mat, [rms_norm, mul], rope, [scale], [Hadamard rotation]
+            int q = g.node(q_bytes, 1, {cur});
+            // the projection is read through a reshape view, and a view parent is never reused in place (ggml-alloc.c
+            // ggml_gallocr_allocate_node asks ggml_gallocr_is_own, false for views): q-norm / rope get fresh memory
+            if (q_norm) { q = g.node(q_bytes, 1, {q}); q = g.node(q_bytes, 1, {q}, true); }
+            q = g.node(q_bytes, 1, {q, pos}, q_norm);
+            if (q_scale) q = g.node(q_bytes, 1, {q}, true);
+            if (rot_k) q = g.node(q_bytes, 1, {x.rot_k, q});
+            // V chain (expanded second)
+            int v = g.node(v_bytes, 1, {cur});
+            if (rot_v) v = g.node(v_bytes, 1, {x.rot_v, v});
+            // K chain (expanded third): the last reader of the normed input
+            int k = g.node(k_bytes, 1, {cur});
+            if (k_norm) { k = g.node(k_bytes, 1, {k}); k = g.node(k_bytes, 1, {k}, true); }
+            k = g.node(k_bytes, 1, {k, pos}, k_norm);
+            if (rot_k) k = g.node(k_bytes, 1, {x.rot_k, k});
+            // llama_kv_cache::cpy_k / cpy_v: ggml_set_rows into the cache (a view of the KV buffer, not ours)
+            g.release(k); g.release(x.k_idxs);
+            g.release(v); g.release(x.v_idxs);
+            qcur = q;
+        }
+        // llm_graph_context::build_attn_mha
+        if (fa) {
+            // flash_attn_ext: F32 [head_v, n_head, n_tokens]
+            cur = g.node(hdv * H * T * f32, 1, {qcur, x.mask});
+        } else {
+            // kq = mul_mat(k, q): F32 [n_kv, n_tokens, n_head]; soft_max_ext in place; kqv; cont after permute
+            const std::uint64_t kq = n_kv * T * H * f32;
+            if (kq > bd.attn_scores) bd.attn_scores = kq;
+            int s1 = g.node(kq, 1, {qcur});
+            s1 = g.node(kq, 1, {s1, x.mask}, true);
+            s1 = g.node(hdv * T * H * f32, 1, {s1});
+            cur = g.node(hdv * H * T * f32, 1, {s1});
+        }
+        if (rot_v) cur = g.node(hdv * H * T * f32, 1, {x.rot_v, cur});
+        cur = g.node(E * T * f32, 1, {cur});  // wo
+        std::uint64_t To = T;
+        int res = inpL;
+        if (last) {
+            // the last block keeps only the output rows: ggml_get_rows(cur / inpSA, inp_out_ids)
+            To = n_out;
+            cur = g.node(E * To * f32, 1, {cur, out_ids});
+            res = g.node(E * To * f32, 1, {inpL, out_ids});
+        }
+        if (post_attn_norm) { cur = g.node(E * To * f32, 1, {cur}, true); cur = g.node(E * To * f32, 1, {cur}, true); }
+        // ffn_inp = cur + residual (in place on cur); read by ffn_norm and the closing residual add
+        int ffn_inp = g.node(E * To * f32, 2, {cur, res}, true);
+        cur = g.node(E * To * f32, 1, {ffn_inp}, true);  // ffn_norm: rms_norm (fresh: ffn_inp has 2 readers) ...
+        cur = g.node(E * To * f32, 1, {cur}, true);      // ... and mul by the weight, in place
+        const bool moe = hp.n_expert > 0 && il >= hp.n_layer_dense_lead;
+        if (!moe) {
+            cur = dense_ffn(g, cur, E, hp.ff_length(il), To, fused_gate_up, bd);
+        } else {
+            moe_params mp{};
+            mp.n_expert = hp.n_expert;
+            mp.n_used = hp.n_expert_used;
+            mp.n_ff_exp = hp.n_ff_exp != 0 ? hp.n_ff_exp : hp.ff_length(il);
+            mp.norm_w = at.moe_norm_weights;
+            g.t[cur].refs = 3;  // router, up_exps, gate_exps
+            cur = moe_ffn(g, cur, E, To, mp, bd);
+        }
+        if (post_ffw_norm) { cur = g.node(E * To * f32, 1, {cur}, true); cur = g.node(E * To * f32, 1, {cur}, true); }
+        // llama.cpp: ggml_add(cur, ffn_inp); phi3.cpp: ggml_add(residual, cur) -- in place on the first own operand
+        if (fused_gate_up) cur = g.node_any(E * To * f32, 1, {ffn_inp, cur}, 0b11u);
+        else cur = g.node(E * To * f32, 1, {cur, ffn_inp}, true);
+        inpL = cur;
+        track_peak(g, last_max, il, bd);
+    }
+    bd.inputs = inputs;
+    output_head(g, inpL, hp, graph_dims{E, T, n_seqs, n_out, s.n_kv, fa, mask_es}, last_max, bd);
+    return bd;
+}
+
+}  // namespace llamaplan::detail::compute
+
+#endif  // LLAMAPLAN_COMPUTE_DECODER_HPP
