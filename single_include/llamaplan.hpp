@@ -5265,11 +5265,9 @@ struct phase_time {
 /// FLOPs per decoded token; the token embedding is a row gather (not counted); the KV cache of a layer lives with
 /// the layer (or on the host with -nkvo).
 [[nodiscard]] constexpr result<perf_inputs> make_perf_inputs(const model& m, const machine& hw, const launch_params& p,
-                                                             const memory_estimate& est) noexcept {
+                                                             const memory_estimate& est, const placement& pl) noexcept {
     perf_inputs in;
     const hparams& hp = m.hp;
-    auto ov = compile_overrides(p, hw);
-    if (!ov) return ov.error();
     const std::size_t n_dev = hw.devices.size();
     if (n_dev > LLAMAPLAN_MAX_DEVICES) return make_error(errc::capacity_exceeded, "more devices than LLAMAPLAN_MAX_DEVICES");
     std::array<device_work, LLAMAPLAN_MAX_DEVICES + 1> acc{};
@@ -5286,8 +5284,9 @@ struct phase_time {
     // per layer: does any expert live elsewhere than the layer (each such layer crosses twice)
     std::uint32_t expert_hops = 0;
     std::int32_t last_layer_checked = -1;
-    for (const auto& t : m.tensors) {
-        const std::int32_t dev = tensor_device(t, est.layers, p, *ov);
+    for (std::uint32_t ti = 0; ti < m.tensors.size(); ++ti) {
+        const auto& t = m.tensors[ti];
+        const std::int32_t dev = pl.tensor_device(ti, t);
         const std::size_t s = slot(dev);
         used[s] = true;
         if (t.role == tensor_role::token_embedding) continue;  // GET_ROWS: one row per token
@@ -5349,6 +5348,14 @@ struct phase_time {
     in.type_k = p.type_k;
     in.type_v = p.type_v;
     return in;
+}
+
+/// make_perf_inputs for llama-server settings: the placement is resolved from `p` (its `-ot` rules run once).
+[[nodiscard]] constexpr result<perf_inputs> make_perf_inputs(const model& m, const machine& hw, const launch_params& p,
+                                                             const memory_estimate& est) noexcept {
+    auto pl = resolve_placement(m, hw, p);
+    if (!pl) return pl.error();
+    return make_perf_inputs(m, hw, p, est, *pl);
 }
 
 }  // namespace llamaplan
@@ -5584,7 +5591,9 @@ struct device_budget {
 /// Predicted speed of a plan (tokens/s).
 struct speed_estimate {
     double decode_tps = 0;   ///< generation at an empty context (tokens/s)
-    double prefill_tps = 0;  ///< prompt processing (tokens/s)
+    double prefill_tps = 0;  ///< prompt processing of 512 tokens (tokens/s)
+    perf_bound decode_bound = perf_bound::memory_bandwidth;  ///< what limits generation
+    perf_bound prefill_bound = perf_bound::compute;          ///< what limits prompt processing
     std::uint64_t read_bytes = 0;      ///< weight bytes read per decoded token (bytes)
     std::uint64_t gpu_read_bytes = 0;  ///< of which from GPU memory (bytes)
 };
@@ -5626,8 +5635,9 @@ inline constexpr double default_gpu_bandwidth = 400e9;
 inline constexpr double default_host_flops = 1e12;
 inline constexpr double default_gpu_flops = 50e12;
 
-/// The speed term of the objective: decode = bytes read per token over each memory's bandwidth; prefill = 2 x active
-/// parameters per token over each device's FLOP/s. One function, replaced by the throughput model (perf.hpp).
+/// Bytes read per token, and from GPU memory (the search's speed term: the throughput model's decode time is a sum of
+/// these bytes over each memory's bandwidth, so more bytes on the GPUs is faster), with a first bandwidth/FLOPs
+/// figure that finish() replaces by the throughput model's prediction (perf.hpp).
 [[nodiscard]] constexpr speed_estimate predict_speed(const model_summary& s, const placement& pl, const machine& hw) noexcept {
     speed_estimate out;
     double t_decode = 0, t_prefill = 0;
@@ -5910,6 +5920,17 @@ struct search {
     out.candidates = st.priced;
     out.ctx_per_slot = ev.memory.n_ctx / std::max<std::uint32_t>(1, ev.params.n_seq_max);
     out.speed = predict_speed(st.s, ev.place, hw);
+    // the predicted speed: the throughput model (perf.hpp) on the plan's own placement, at an empty context and a
+    // 512-token prompt (llama-bench's tg / pp512)
+    if (ev.valid) {
+        if (auto in = make_perf_inputs(st.m, hw, ev.params, ev.memory, ev.place)) {
+            const throughput_estimate t = predict_throughput(hw, *in, workload{});
+            out.speed.decode_tps = t.decode_tps;
+            out.speed.prefill_tps = t.prefill_tps;
+            out.speed.decode_bound = t.decode_bound;
+            out.speed.prefill_bound = t.prefill_bound;
+        }
+    }
     const bool all_on_gpu = !hw.devices.empty() &&
         out.speed.gpu_read_bytes >= out.speed.read_bytes - st.s.group(group_index::input(st.s.n_layer_all)).read_per_token;
 
@@ -6793,6 +6814,10 @@ constexpr void emit_json(const plan& pl, const model& m, const model_summary& s,
         key("throughput"); out("{");
         key("decode_tps"); detail::json_rate(out, pl.speed.decode_tps); out(",");
         key("prefill_tps"); detail::json_rate(out, pl.speed.prefill_tps); out(",");
+        key("prefill_tokens"); json_u64(out, 512); out(",");
+        key("depth"); json_u64(out, 0); out(",");
+        key("decode_bound"); json_string(out, to_string(pl.speed.decode_bound)); out(",");
+        key("prefill_bound"); json_string(out, to_string(pl.speed.prefill_bound)); out(",");
         key("read_bytes_per_token"); json_u64(out, pl.speed.read_bytes); out(",");
         key("gpu_read_bytes_per_token"); json_u64(out, pl.speed.gpu_read_bytes);
         out("},");

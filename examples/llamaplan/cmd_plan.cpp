@@ -109,8 +109,9 @@ void print_plan(const llamaplan::plan& plan, const llamaplan::model& m, const ll
     std::printf("layers on GPUs: %u of %u; weights read per token: %s, %s of it from GPU memory\n",
                 pl->place.layers.n_gpu_layers, pl->place.layers.n_layer_all + 1, cli::human(pl->speed.read_bytes).c_str(),
                 cli::human(pl->speed.gpu_read_bytes).c_str());
-    std::printf("predicted: %.1f tokens/s generating, %.0f tokens/s prompt (bandwidth/FLOPs bound; see README)\n\n",
-                pl->speed.decode_tps, pl->speed.prefill_tps);
+    std::printf("predicted: %.1f tokens/s generating (%s bound), %.0f tokens/s on a 512-token prompt (%s bound)\n\n",
+                pl->speed.decode_tps, std::string(llamaplan::to_string(pl->speed.decode_bound)).c_str(),
+                pl->speed.prefill_tps, std::string(llamaplan::to_string(pl->speed.prefill_bound)).c_str());
     std::printf("  %-28s %10s %10s %10s %10s %10s %10s %10s\n", "device (MiB)", "model", "context", "compute", "overhead",
                 "planned", "margin", "free");
     for (const auto& b : pl->budgets) {

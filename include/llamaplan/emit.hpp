@@ -490,6 +490,10 @@ constexpr void emit_json(const plan& pl, const model& m, const model_summary& s,
         key("throughput"); out("{");
         key("decode_tps"); detail::json_rate(out, pl.speed.decode_tps); out(",");
         key("prefill_tps"); detail::json_rate(out, pl.speed.prefill_tps); out(",");
+        key("prefill_tokens"); json_u64(out, 512); out(",");
+        key("depth"); json_u64(out, 0); out(",");
+        key("decode_bound"); json_string(out, to_string(pl.speed.decode_bound)); out(",");
+        key("prefill_bound"); json_string(out, to_string(pl.speed.prefill_bound)); out(",");
         key("read_bytes_per_token"); json_u64(out, pl.speed.read_bytes); out(",");
         key("gpu_read_bytes_per_token"); json_u64(out, pl.speed.gpu_read_bytes);
         out("},");

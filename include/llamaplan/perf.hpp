@@ -280,11 +280,9 @@ struct phase_time {
 /// FLOPs per decoded token; the token embedding is a row gather (not counted); the KV cache of a layer lives with
 /// the layer (or on the host with -nkvo).
 [[nodiscard]] constexpr result<perf_inputs> make_perf_inputs(const model& m, const machine& hw, const launch_params& p,
-                                                             const memory_estimate& est) noexcept {
+                                                             const memory_estimate& est, const placement& pl) noexcept {
     perf_inputs in;
     const hparams& hp = m.hp;
-    auto ov = compile_overrides(p, hw);
-    if (!ov) return ov.error();
     const std::size_t n_dev = hw.devices.size();
     if (n_dev > LLAMAPLAN_MAX_DEVICES) return make_error(errc::capacity_exceeded, "more devices than LLAMAPLAN_MAX_DEVICES");
     std::array<device_work, LLAMAPLAN_MAX_DEVICES + 1> acc{};
@@ -301,8 +299,9 @@ struct phase_time {
     // per layer: does any expert live elsewhere than the layer (each such layer crosses twice)
     std::uint32_t expert_hops = 0;
     std::int32_t last_layer_checked = -1;
-    for (const auto& t : m.tensors) {
-        const std::int32_t dev = tensor_device(t, est.layers, p, *ov);
+    for (std::uint32_t ti = 0; ti < m.tensors.size(); ++ti) {
+        const auto& t = m.tensors[ti];
+        const std::int32_t dev = pl.tensor_device(ti, t);
         const std::size_t s = slot(dev);
         used[s] = true;
         if (t.role == tensor_role::token_embedding) continue;  // GET_ROWS: one row per token
@@ -364,6 +363,14 @@ struct phase_time {
     in.type_k = p.type_k;
     in.type_v = p.type_v;
     return in;
+}
+
+/// make_perf_inputs for llama-server settings: the placement is resolved from `p` (its `-ot` rules run once).
+[[nodiscard]] constexpr result<perf_inputs> make_perf_inputs(const model& m, const machine& hw, const launch_params& p,
+                                                             const memory_estimate& est) noexcept {
+    auto pl = resolve_placement(m, hw, p);
+    if (!pl) return pl.error();
+    return make_perf_inputs(m, hw, p, est, *pl);
 }
 
 }  // namespace llamaplan

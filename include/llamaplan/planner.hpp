@@ -19,6 +19,7 @@
 #include <llamaplan/memory.hpp>
 #include <llamaplan/model.hpp>
 #include <llamaplan/params.hpp>
+#include <llamaplan/perf.hpp>
 #include <llamaplan/placement.hpp>
 #include <llamaplan/presets.hpp>
 #include <llamaplan/result.hpp>
@@ -100,7 +101,9 @@ struct device_budget {
 /// Predicted speed of a plan (tokens/s).
 struct speed_estimate {
     double decode_tps = 0;   ///< generation at an empty context (tokens/s)
-    double prefill_tps = 0;  ///< prompt processing (tokens/s)
+    double prefill_tps = 0;  ///< prompt processing of 512 tokens (tokens/s)
+    perf_bound decode_bound = perf_bound::memory_bandwidth;  ///< what limits generation
+    perf_bound prefill_bound = perf_bound::compute;          ///< what limits prompt processing
     std::uint64_t read_bytes = 0;      ///< weight bytes read per decoded token (bytes)
     std::uint64_t gpu_read_bytes = 0;  ///< of which from GPU memory (bytes)
 };
@@ -142,8 +145,9 @@ inline constexpr double default_gpu_bandwidth = 400e9;
 inline constexpr double default_host_flops = 1e12;
 inline constexpr double default_gpu_flops = 50e12;
 
-/// The speed term of the objective: decode = bytes read per token over each memory's bandwidth; prefill = 2 x active
-/// parameters per token over each device's FLOP/s. One function, replaced by the throughput model (perf.hpp).
+/// Bytes read per token, and from GPU memory (the search's speed term: the throughput model's decode time is a sum of
+/// these bytes over each memory's bandwidth, so more bytes on the GPUs is faster), with a first bandwidth/FLOPs
+/// figure that finish() replaces by the throughput model's prediction (perf.hpp).
 [[nodiscard]] constexpr speed_estimate predict_speed(const model_summary& s, const placement& pl, const machine& hw) noexcept {
     speed_estimate out;
     double t_decode = 0, t_prefill = 0;
@@ -426,6 +430,17 @@ struct search {
     out.candidates = st.priced;
     out.ctx_per_slot = ev.memory.n_ctx / std::max<std::uint32_t>(1, ev.params.n_seq_max);
     out.speed = predict_speed(st.s, ev.place, hw);
+    // the predicted speed: the throughput model (perf.hpp) on the plan's own placement, at an empty context and a
+    // 512-token prompt (llama-bench's tg / pp512)
+    if (ev.valid) {
+        if (auto in = make_perf_inputs(st.m, hw, ev.params, ev.memory, ev.place)) {
+            const throughput_estimate t = predict_throughput(hw, *in, workload{});
+            out.speed.decode_tps = t.decode_tps;
+            out.speed.prefill_tps = t.prefill_tps;
+            out.speed.decode_bound = t.decode_bound;
+            out.speed.prefill_bound = t.prefill_bound;
+        }
+    }
     const bool all_on_gpu = !hw.devices.empty() &&
         out.speed.gpu_read_bytes >= out.speed.read_bytes - st.s.group(group_index::input(st.s.n_layer_all)).read_per_token;
 
