@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // NVIDIA GPUs: NVML loaded at run time (no SDK headers), with nvidia-smi's CSV output as the fallback.
-// NVML signatures follow nvml.h as summarised in /work/shared/reference/llama-cpp-facts.md section 7.
+// NVML signatures follow nvml.h as summarised in shared/reference/llama-cpp-facts.md section 7.
 #ifndef LLAMAPLAN_PROBE_NVIDIA_HPP
 #define LLAMAPLAN_PROBE_NVIDIA_HPP
 
