@@ -366,8 +366,6 @@ struct search {
             (void)fill(ngl);
             p.n_gpu_layers = static_cast<std::int32_t>(ngl);
             p.tensor_split = {};
-            std::size_t used = 0;
-            for (std::size_t d = 0; d < n_dev; ++d) if (counts[d] > 0) ++used;
             if (n_dev > 1 && ngl > 0)
                 for (std::size_t d = 0; d < n_dev; ++d) p.tensor_split[d] = float(counts[d]);
             auto lp = place_layers(m.hp, hw, p);
@@ -399,7 +397,6 @@ struct search {
                     for (auto part : {layer_part::expert_gate, layer_part::expert_up, layer_part::expert_down})
                         if (s.layer_has_experts[il] && ev.place.part(il, part) != ev.place.layers.of(il)) ev.place.overrides = true;
             }
-            (void)used;
             price(ev, p, graph);
             if (!ev.valid || ev.fits || ev.short_device == host_device || ngl == 0) return ev;
             // a GPU missed by a little (the estimate above is per item; the price is exact): shrink its budget
