@@ -290,7 +290,6 @@ struct mapping_access {
 
 /// A byte source reading a std::FILE from its current position on (offsets are consecutive, see read_header).
 [[nodiscard]] inline auto stdio_source(std::FILE* f) {
-    std::setvbuf(f, nullptr, _IONBF, 0);  // read straight into the header buffer: no stdio copy, no extra bytes read
     return [f](std::uint64_t, std::span<std::byte> out) -> result<std::size_t> {
         const std::size_t n = std::fread(out.data(), 1, out.size(), f);
         if (n == 0 && std::ferror(f) != 0) return make_error(errc::io_error, "read failed");
@@ -305,7 +304,7 @@ struct mapping_access {
 
 #if LLAMAPLAN_GGUF_HAS_MMAP
 /// Maps a header: the mapping grows (mremap on Linux) as the parser asks and never covers more than the header plus
-/// one read-ahead, rounded up to a page. Pages are populated when mapped, which costs less than faulting them in.
+/// one read-ahead, rounded up to a page. Pages are populated when mapped where the system can (best effort).
 [[nodiscard]] inline result<file_part> read_header_mapped(int fd, std::uint64_t size, const open_options& o) {
     header_parser p(size, o.parse);
     file_part part;
@@ -389,6 +388,7 @@ struct mapping_access {
     }
     std::FILE* f = std::fopen(path.c_str(), "rb");
     if (f == nullptr) return make_error(errno == ENOENT ? errc::not_found : errc::io_error, "cannot open file");
+    std::setvbuf(f, nullptr, _IONBF, 0);  // read straight into the header buffer: no stdio copy, no extra bytes read
     auto part = read_header_stdio(f, size, o);
     std::fclose(f);
     if (part) part->path = path;
@@ -609,8 +609,9 @@ template <class Source>
     return finish_model(std::move(mf), name, fe);
 }
 
-/// Opens a model from a stream (standard input, a pipe; opened in binary mode): reads its header and stops there,
-/// so `curl -r 0-8000000 URL | llamaplan inspect -` reads 8 MB at most. `name` labels errors ("-", "<stdin>").
+/// Opens a model from a stream (standard input, a pipe; opened in binary mode) from its current position: reads the
+/// header and stops there (stdio may buffer a little more), so `curl -r 0-8000000 URL | llamaplan inspect -` takes
+/// what it needs of the 8 MB. `name` labels errors ("-", "<stdin>").
 [[nodiscard]] inline result<model_file> open_stream(std::FILE* f, const std::string& name, file_error& fe, const open_options& o = {}) {
     return open_source(detail::stdio_source(f), unknown_size, name, fe, o);
 }
