@@ -12,9 +12,9 @@ harnesses=("$@")
 [ ${#harnesses[@]} -gt 0 ] || harnesses=(gguf machine_file server_args probe)
 jobs=$(nproc 2>/dev/null || echo 2)
 out=build/fuzz
-cmake -S . -B $out -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ -DLLAMAPLAN_BUILD_FUZZ=ON \
+cmake -S . -B $out -G Ninja -DCMAKE_BUILD_TYPE= -DCMAKE_CXX_COMPILER=clang++ -DLLAMAPLAN_BUILD_FUZZ=ON \
   -DLLAMAPLAN_BUILD_TESTS=OFF -DLLAMAPLAN_BUILD_EXAMPLES=OFF -DLLAMAPLAN_BUILD_BENCH=OFF -DLLAMAPLAN_INSTALL=OFF \
-  -DCMAKE_CXX_FLAGS="-O1" >/dev/null
+  -DCMAKE_CXX_FLAGS="-O1 -g1" >/dev/null
 targets=(llamaplan_fuzz_make_seeds)
 for h in "${harnesses[@]}"; do targets+=("llamaplan_fuzz_$h"); done
 cmake --build $out -j "$jobs" --target "${targets[@]}"

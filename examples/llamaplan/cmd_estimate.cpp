@@ -19,7 +19,7 @@
 namespace {
 namespace json = llamaplan::probe::json;
 
-int usage(std::FILE* out) {
+int estimate_usage(std::FILE* out) {
     std::fputs(
         "usage: llamaplan estimate MODEL.gguf|NAME:QUANT [llama-server flags] [options]\n"
         "       llamaplan estimate [options] -- llama-server -m MODEL.gguf [flags]\n"
@@ -53,7 +53,7 @@ int cmd_estimate(int argc, char** argv) {
     llamaplan::workload work;
     for (int i = 0; i < argc; ++i) {
         const std::string_view a = argv[i];
-        if (a == "-h" || a == "--help") return usage(stdout);
+        if (a == "-h" || a == "--help") return estimate_usage(stdout);
         if (a == "--json") { as_json = true; continue; }
         if (a == "--pp" || a == "--depth") {
             char* end = nullptr;
@@ -71,7 +71,7 @@ int cmd_estimate(int argc, char** argv) {
         if (a == "--") continue;
         server_argv.push_back(a);
     }
-    if (server_argv.empty()) return usage(stderr);
+    if (server_argv.empty()) return estimate_usage(stderr);
     auto args = llamaplan::parse_server_args(server_argv);
     if (!args) {
         const auto at = args.error().where;

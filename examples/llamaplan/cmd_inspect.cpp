@@ -37,7 +37,7 @@ json::value tally_json(const tally& t) {
     return o;
 }
 
-int usage(std::FILE* out) {
+int inspect_usage(std::FILE* out) {
     std::fputs("usage: llamaplan inspect MODEL.gguf|NAME:QUANT [--json]\n"
                "  Prints the architecture, hyper-parameters and a tensor summary by role, layer and type.\n"
                "  A split model opens from any of its parts; a header-only copy (no tensor data) is fine.\n"
@@ -53,12 +53,12 @@ int cmd_inspect(int argc, char** argv) {
     for (int i = 0; i < argc; ++i) {
         const std::string a = argv[i];
         if (a == "--json") as_json = true;
-        else if (a == "-h" || a == "--help") return usage(stdout);
+        else if (a == "-h" || a == "--help") return inspect_usage(stdout);
         else if (a.size() > 1 && a[0] == '-') return cli::fail("inspect: unknown option '" + a + "'");
         else if (path.empty()) path = a;
         else return cli::fail("inspect: more than one model given");
     }
-    if (path.empty()) return usage(stderr);
+    if (path.empty()) return inspect_usage(stderr);
 
     llamaplan::gguf::file_error fe;
     auto mf = cli::load_model_arg(path, fe);

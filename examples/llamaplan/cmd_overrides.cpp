@@ -14,7 +14,7 @@
 #include <string>
 
 namespace {
-int usage(std::FILE* out) {
+int overrides_usage(std::FILE* out) {
     std::fputs(
         "usage: llamaplan overrides MODEL.gguf [llama-server flags] [options]\n"
         "\n"
@@ -49,7 +49,7 @@ int cmd_overrides(int argc, char** argv) {
     std::uint64_t margin = llamaplan::unset_bytes;
     for (int i = 0; i < argc; ++i) {
         const std::string_view a = argv[i];
-        if (a == "-h" || a == "--help") return usage(stdout);
+        if (a == "-h" || a == "--help") return overrides_usage(stdout);
         if (a == "--dry-run") { dry_run = true; continue; }
         if (a == "-v" || a == "--verbose") { verbose = true; continue; }
         if (a == "--output") {
@@ -75,7 +75,7 @@ int cmd_overrides(int argc, char** argv) {
         if (took > 0) continue;
         server_argv.push_back(a);
     }
-    if (server_argv.empty()) return usage(stderr);
+    if (server_argv.empty()) return overrides_usage(stderr);
     auto args = llamaplan::parse_server_args(server_argv);
     if (!args) return cli::fail("overrides: " + std::string(args.error().what));
     if (args->model.empty()) return cli::fail("overrides: no model given");

@@ -17,7 +17,7 @@
 
 namespace {
 
-int usage(std::FILE* out) {
+int plan_usage(std::FILE* out) {
     std::fputs(
         "usage: llamaplan plan [MODEL.gguf | -] [llama-server flags] [options]\n"
         "       llamaplan plan [options] -- llama-server -m MODEL.gguf [flags]\n"
@@ -145,7 +145,7 @@ int cmd_plan(int argc, char** argv) {
     std::vector<std::pair<std::string, llamaplan::preset_id>> with;  // co-resident models
     for (int i = 0; i < argc; ++i) {
         const std::string_view a = argv[i];
-        if (a == "-h" || a == "--help") return usage(stdout);
+        if (a == "-h" || a == "--help") return plan_usage(stdout);
         if (a == "--json") { format = "json"; continue; }
         if (a == "--format") {
             if (i + 1 >= argc) return cli::fail("plan: --format needs llama-server, llama-swap, llama-cpp-python, json or runtime-config");

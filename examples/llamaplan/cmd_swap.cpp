@@ -22,7 +22,7 @@ extern char** environ;
 namespace {
 namespace ls = llamaplan::llama_swap;
 
-int usage(std::FILE* out) {
+int swap_usage(std::FILE* out) {
     std::fputs(
         "usage: llamaplan swap CONFIG.yaml [options]\n"
         "\n"
@@ -95,7 +95,7 @@ int cmd_swap(int argc, char** argv) {
             (void)what;
             return argv[++i];
         };
-        if (a == "-h" || a == "--help") return usage(stdout);
+        if (a == "-h" || a == "--help") return swap_usage(stdout);
         if (a == "--no-backup") { backup = false; continue; }
         if (a == "--dry-run") { dry_run = true; continue; }
         if (a == "--windows") { windows = true; continue; }
@@ -130,7 +130,7 @@ int cmd_swap(int argc, char** argv) {
         if (!config_path.empty()) return cli::fail("swap: one config file at a time");
         config_path = std::string(a);
     }
-    if (config_path.empty()) return usage(stderr);
+    if (config_path.empty()) return swap_usage(stderr);
 
     auto text = ls::read_config(config_path);
     if (!text) { std::fprintf(stderr, "llamaplan: %s: %s\n", config_path.c_str(), cli::describe(text.error()).c_str()); return 1; }

@@ -5,10 +5,14 @@
 
 #include <llamaplan/probe/text.hpp>
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
 
 namespace probe_test {
+
+/// One gibibyte (bytes), the unit the probe fixtures are written in.
+inline constexpr std::uint64_t GiB = std::uint64_t{1} << 30;
 
 /// Absolute path of a file or directory under tests/fixtures/probe.
 inline std::string fixture(const std::string& rel) {

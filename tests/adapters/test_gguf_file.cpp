@@ -18,26 +18,14 @@
 #define LLAMAPLAN_FIXTURES "tests/fixtures"
 #endif
 
+#include "../support/temp_dir.hpp"
+
 using namespace llamaplan;
 using namespace llamaplan::gguf;
 namespace fs = std::filesystem;
 
 namespace {
-/// A fresh directory under the system temp dir, removed at scope exit.
-struct temp_dir {
-    fs::path path;
-    temp_dir() {
-        static int counter = 0;
-        path = fs::temp_directory_path() /
-               ("llamaplan_gguf_" + std::to_string(static_cast<unsigned long>(::getpid())) + "_" + std::to_string(counter++));
-        fs::create_directories(path);
-    }
-    ~temp_dir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-    [[nodiscard]] std::string file(const std::string& name) const { return (path / name).string(); }
-};
+using test_support::temp_dir;
 
 synth_spec small_spec() {
     synth_spec s;

@@ -19,6 +19,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "../support/temp_dir.hpp"
+
 using namespace llamaplan;
 using namespace llamaplan::gguf;
 namespace fs = std::filesystem;
@@ -26,21 +28,7 @@ namespace fs = std::filesystem;
 namespace {
 constexpr std::size_t block = 64u << 10;  // what the test's byte source serves per request at most (bytes)
 
-/// A fresh directory under the system temp dir, removed at scope exit.
-struct temp_dir {
-    fs::path path;
-    temp_dir() {
-        static int counter = 0;
-        path = fs::temp_directory_path() /
-               ("llamaplan_source_" + std::to_string(static_cast<unsigned long>(::getpid())) + "_" + std::to_string(counter++));
-        fs::create_directories(path);
-    }
-    ~temp_dir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-    [[nodiscard]] std::string file(const std::string& name) const { return (path / name).string(); }
-};
+using test_support::temp_dir;
 
 /// A model with a 32,000-token BPE vocabulary and merges: a header of ~0.8 MB, many 64 KiB blocks long.
 synth_spec vocab_spec() {

@@ -12,7 +12,7 @@ namespace probe = llamaplan::probe;
 using llamaplan::errc;
 using probe_test::fixture;
 
-constexpr std::uint64_t GiB = std::uint64_t{1} << 30;
+using probe_test::GiB;
 
 TEST_CASE("amd: discrete GPU from sysfs; connectors and non-AMD cards skipped") {
     probe::probe_result r;

@@ -11,7 +11,7 @@ namespace probe = llamaplan::probe;
 using llamaplan::errc;
 using probe_test::read_fixture;
 
-constexpr std::uint64_t GiB = std::uint64_t{1} << 30;
+using probe_test::GiB;
 
 TEST_CASE("apple: sysctl output of an M2 Pro") {
     auto f = probe::parse_sysctl(read_fixture("sysctl/m2-pro-32g.txt"));

@@ -12,7 +12,7 @@ using llamaplan::errc;
 using probe_test::fixture;
 using probe_test::read_fixture;
 
-constexpr std::uint64_t GiB = std::uint64_t{1} << 30;
+using probe_test::GiB;
 
 TEST_CASE("linux: cpulist parsing") {
     auto l = probe::parse_cpulist("0-3,8,10-11\n");

@@ -59,13 +59,13 @@ constexpr hparams toy_hparams = [] {
     h.n_layer_dense_lead = 1;
     return h;
 }();
-constexpr model toy{toy_hparams, toy_tensors};
+constexpr model moe_toy{toy_hparams, toy_tensors};
 
 static_assert(toy_tensors[0].role == tensor_role::token_embedding);
 static_assert(toy_tensors[11].role == tensor_role::ffn_expert && toy_tensors[11].layer == 1);
-static_assert(toy.find("blk.0.attn_q.weight") != nullptr && toy.find("nope") == nullptr);
+static_assert(moe_toy.find("blk.0.attn_q.weight") != nullptr && moe_toy.find("nope") == nullptr);
 // q8_0 64 x 256 twice, 2 f32 norms of 64, f16 64x64 + 2 x 64x32 per layer, q4_0 64 x 128 (and x 4 experts)
-static_assert(toy.total_bytes() == 2 * (64 / 32 * 34 * 256) + 2 * 64 * 4 + 2 * (64 * 64 * 2 + 2 * 64 * 32 * 2) +
+static_assert(moe_toy.total_bytes() == 2 * (64 / 32 * 34 * 256) + 2 * 64 * 4 + 2 * (64 * 64 * 2 + 2 * 64 * 32 * 2) +
                                        64 / 32 * 18 * 128 * 5);
 
 // ---- the KV cache formula on the hand-written model: 2 layers x (K + V) x 2 KV heads x 16 x f16 x cells
@@ -73,21 +73,21 @@ constexpr auto est = [] {
     launch_params p;
     p.n_ctx = 300;  // padded to 512
     p.n_ubatch = 64;
-    return estimate_memory(toy, machine{}, p);
+    return estimate_memory(moe_toy, machine{}, p);
 }();
 static_assert(est.has_value());
 static_assert(est->n_ctx == 512 && est->kv_cells == 512);
 static_assert(est->kv() == 2ull * 2 * (2 * 16 * 2) * 512);
 static_assert(est->output() == 256ull * 4);  // one sequence of F32 logits
 // the CPU compute buffer is the graph replay for the resolved shape: 64-token ubatch, 512 cells, FA auto = on
-static_assert(est->compute() == compute_buffer_cpu(toy, compute_shape{64, 1, 1, 1, 512, 512, true}) && est->compute_detail.ok);
+static_assert(est->compute() == compute_buffer_cpu(moe_toy, compute_shape{64, 1, 1, 1, 512, 512, true}) && est->compute_detail.ok);
 
 // four non-unified sequences: 512 / 4 = 128 cells, padded to 256 each
 constexpr auto est4 = [] {
     launch_params p;
     p.n_ctx = 512;
     p.n_seq_max = 4;
-    return estimate_memory(toy, machine{}, p);
+    return estimate_memory(moe_toy, machine{}, p);
 }();
 static_assert(est4->n_ctx_seq == 256 && est4->n_ctx == 1024 && est4->n_stream == 4);
 static_assert(est4->kv() == 2ull * 2 * (2 * 16 * 2) * 256 * 4);
@@ -97,7 +97,7 @@ constexpr auto refused = [] {
     launch_params p;
     p.type_v = ggml_type::q8_0;
     p.flash_attn = flash_attn_mode::off;
-    return estimate_memory(toy, machine{}, p).error().code;
+    return estimate_memory(moe_toy, machine{}, p).error().code;
 }();
 static_assert(refused == errc::invalid_combination);
 

@@ -72,9 +72,9 @@ static_assert(cpu_plan.memory.kv() == 4ull * 2 * 64 * 2 * 8192);
 static_assert(cpu_plan.reason_for(setting::n_gpu_layers)->how == origin::chosen);
 
 // one small GPU: the weights fit on it, so every layer is offloaded; a pinned context is kept as given
-constexpr std::array<device, 1> gpu{device{"gpu", backend::cuda, 3ull << 30, 3ull << 30}};
+constexpr std::array<device, 1> small_gpu{device{"gpu", backend::cuda, 3ull << 30, 3ull << 30}};
 constexpr auto gpu_plan = [] {
-    machine hw{host{}, gpu};
+    machine hw{host{}, small_gpu};
     hw.host.memory_total = hw.host.memory_available = 8ull << 30;
     goal g;
     g.preset = preset_id::high_speed;
