@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: MIT
 // llamaplan: the whole pure core. Adapters (GGUF, probing, llama-swap) are separate headers under adapters/.
+// config.hpp comes before this header's guard: its version check must run even when another copy of llamaplan (of
+// another version, with the same guards) was included first.
+#include <llamaplan/config.hpp>
+
 #ifndef LLAMAPLAN_HPP
 #define LLAMAPLAN_HPP
 
-#include <llamaplan/config.hpp>
 #include <llamaplan/result.hpp>
 #include <llamaplan/ggml_types.hpp>
 #include <llamaplan/model.hpp>

@@ -47,10 +47,34 @@ def amalgamate() -> str:
     return header + "".join(body)
 
 
+UNTAGGED = re.compile(r'^\s*namespace\s+llamaplan(?!::inline LLAMAPLAN_ABI_TAG\b)(\s*\{|::)')
+
+
+def untagged_namespaces() -> list[str]:
+    """Openings of namespace llamaplan in include/ and adapters/ that miss the ABI-tagged inline namespace."""
+    found = []
+    for base in (INCLUDE, ROOT / "adapters"):
+        for path in sorted(base.rglob("*.hpp")):
+            text = path.read_text(encoding="utf-8")
+            for n, line in enumerate(text.splitlines(), 1):
+                if UNTAGGED.match(line):
+                    found.append(f"{path.relative_to(ROOT)}:{n}: {line.strip()}")
+            # without config.hpp the tag would silently be a namespace named LLAMAPLAN_ABI_TAG
+            if path.name != "config.hpp" and "namespace llamaplan::inline" in text and \
+                    "#include <llamaplan/config.hpp>" not in text:
+                found.append(f"{path.relative_to(ROOT)}: opens the namespace without #include <llamaplan/config.hpp>")
+    return found
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--check", action="store_true", help="fail if single_include/llamaplan.hpp is stale")
     args = ap.parse_args()
+    untagged = untagged_namespaces()
+    if untagged:
+        print("open the library's namespace as `namespace llamaplan::inline LLAMAPLAN_ABI_TAG`, including <llamaplan/config.hpp>:\n  " +
+              "\n  ".join(untagged), file=sys.stderr)
+        return 1
     text = amalgamate()
     if args.check:
         current = OUTPUT.read_text(encoding="utf-8") if OUTPUT.exists() else ""

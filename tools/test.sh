@@ -8,37 +8,40 @@ cd "$(dirname "$0")/.."
 export LLAMAPLAN_NEED_TESTS=1
 bash tools/deps.sh
 jobs=$(nproc 2>/dev/null || echo 2)
+stage() { echo "== $* (at ${SECONDS} s)"; }
 
-echo "== single_include is generated from include/"
+stage "single_include is generated from include/"
 python3 tools/amalgamate.py --check
 
-echo "== CMake + g++ under ASan + UBSan (warnings are errors): tests, CLI, benchmarks, examples"
-san="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
+stage "CMake + g++ under ASan + UBSan (warnings are errors): tests, CLI, benchmarks, examples"
+# GCC 12 under ASan reports std::regex's std::function members as maybe-uninitialized (a known false positive of
+# -Wmaybe-uninitialized with sanitizers; test_regex.cpp compares the Pike VM with std::regex), so that one is off.
+san="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -Wno-maybe-uninitialized"
 cmake -S . -B build/gcc -G Ninja -DCMAKE_BUILD_TYPE= -DCMAKE_CXX_COMPILER=g++ -DLLAMAPLAN_WARNINGS_AS_ERRORS=ON \
   -DCMAKE_UNITY_BUILD=ON -DCMAKE_CXX_FLAGS="-O1 -g1 $san" >/dev/null
 cmake --build build/gcc -j "$jobs"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --test-dir build/gcc --output-on-failure
 
-echo "== package: install, then find_package from a downstream project"
+stage "package: install, then find_package from a downstream project"
 rm -rf build/prefix build/consumer
 cmake --install build/gcc --prefix build/prefix >/dev/null
 cmake -S tests/package -B build/consumer -G Ninja -DCMAKE_PREFIX_PATH="$PWD/build/prefix" >/dev/null
 cmake --build build/consumer
 ctest --test-dir build/consumer --output-on-failure
 
-echo "== consumers: add_subdirectory, FetchContent, meson subproject, pkg-config, single header alone, no doctest"
+stage "consumers: add_subdirectory, FetchContent, meson subproject, pkg-config, single header alone, no doctest"
 bash tools/consumers.sh
 
-echo "== meson + clang++ (same test lists)"
+stage "meson + clang++ (same test lists)"
 if [ ! -d build/meson ]; then
   CXX=clang++ meson setup build/meson --unity on -Doptimization=1 -Ddebug=false -Dwerror=true >/dev/null
 fi
 meson test -C build/meson --print-errorlogs
 
-echo "== fuzz: each libFuzzer harness for a bounded time (tools/fuzz.sh SECONDS runs them longer)"
+stage "fuzz: each libFuzzer harness for a bounded time (tools/fuzz.sh SECONDS runs them longer)"
 bash tools/fuzz.sh "${LLAMAPLAN_FUZZ_SECONDS:-12}"
 
-echo "== CLI smoke test"
+stage "CLI smoke test"
 cli=build/gcc/examples/llamaplan
 $cli demo --dir build/gcc >/dev/null
 $cli estimate build/gcc/llamaplan-demo-llama3.1-8b-q4_k.gguf -c 4096 --json | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["items"]["kv"] > 0 and d["n_ctx"] == 4096, d'
@@ -68,4 +71,4 @@ $cli inspect - < build/gcc/llamaplan-demo-llama3.1-8b-q4_k.gguf | grep -q "^-: l
 $cli catalog >/dev/null
 $cli estimate qwen3-30b-a3b:Q4_K_M -c 8192 --gpu "RTX 4090" --cpu-moe --json | python3 -c 'import json,sys; t=json.load(sys.stdin)["throughput"]; assert t["decode_tps"] > 0 and t["prefill_tps"] > 0 and t["prefill_tokens"] == 512 and t["depth"] == 0, t'
 if $cli estimate llama-2-7b:Q4_0 --gpu "RTX 4095" 2>/dev/null; then echo "expected an error for an unknown GPU"; exit 1; fi
-echo "tests: all passed"
+echo "tests: all passed in ${SECONDS} s"

@@ -93,9 +93,7 @@ int cmd_overrides(int argc, char** argv) {
     g.gpu_margin = margin;
     g.gpu_context = machine_opts.overhead.gpu_context;
     auto s = std::make_unique<llamaplan::model_summary>();
-    const bool repack = g.pinned.has(llamaplan::setting::repack) ? g.params.cpu_repack : true;
-    const bool mmap = g.pinned.has(llamaplan::setting::load_mode) ? g.params.use_mmap : true;
-    if (auto ok = llamaplan::summarize(m, hw, mmap, repack, *s); !ok) return cli::fail("overrides: " + cli::describe(ok.error()));
+    if (auto ok = llamaplan::summarize_for(m, hw, g, *s); !ok) return cli::fail("overrides: " + cli::describe(ok.error()));
     auto p = std::make_unique<llamaplan::plan>();
     {
         auto r = llamaplan::plan_model(m, *s, hw, g);

@@ -260,9 +260,7 @@ int cmd_plan(int argc, char** argv) {
     }
     std::vector<llamaplan::model_request> requests;
     for (auto& x : members) {
-        const bool mmap = x.g.pinned.has(llamaplan::setting::load_mode) ? x.g.params.use_mmap : true;
-        const bool repack = x.g.pinned.has(llamaplan::setting::repack) ? x.g.params.cpu_repack : true;
-        if (auto ok = llamaplan::summarize(x.m, hw, mmap, repack, *x.summary); !ok)
+        if (auto ok = llamaplan::summarize_for(x.m, hw, x.g, *x.summary); !ok)
             return cli::fail("plan: " + x.path + ": " + cli::describe(ok.error()));
         requests.push_back({&x.m, x.summary.get(), x.g});
     }

@@ -179,8 +179,7 @@ int cmd_swap(int argc, char** argv) {
                     if (is("--no-repack") || is("-nr")) { pm.g.params.cpu_repack = false; pm.g.pinned.add(llamaplan::setting::repack); }
                     if (is("-kvo") && fl.flag.negated) { pm.g.params.offload_kqv = false; pm.g.pinned.add(llamaplan::setting::offload_kqv); }
                 }
-                const bool repack = pm.g.pinned.has(llamaplan::setting::repack) ? pm.g.params.cpu_repack : true;
-                if (auto ok = llamaplan::summarize(pm.m, hw, true, repack, *pm.summary); !ok)
+                if (auto ok = llamaplan::summarize_for(pm.m, hw, pm.g, *pm.summary); !ok)
                     pm.skipped = "cannot plan: " + cli::describe(ok.error());
             }
         }

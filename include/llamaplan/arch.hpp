@@ -2,6 +2,8 @@
 #ifndef LLAMAPLAN_ARCH_HPP
 #define LLAMAPLAN_ARCH_HPP
 
+#include <llamaplan/config.hpp>
+
 // One home for what the memory model knows about each architecture (llama.cpp's general.architecture): how it
 // attends, which layers keep recurrent state, its default sliding-window rule, its MoE gating, its fused tensors and
 // which compute graph llamaplan replays for it. The GGUF adapter fills hparams::arch from general.architecture with
@@ -15,7 +17,7 @@
 #include <string_view>
 #include <type_traits>
 
-namespace llamaplan {
+namespace llamaplan::inline LLAMAPLAN_ABI_TAG {
 
 /// The architectures the memory model distinguishes. `unknown` is "not set"; `generic` is an explicit choice of the
 /// standard decoder graph for an architecture llamaplan has no entry for (its compute buffer is then unvalidated).

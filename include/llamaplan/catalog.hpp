@@ -5,6 +5,8 @@
 #ifndef LLAMAPLAN_CATALOG_HPP
 #define LLAMAPLAN_CATALOG_HPP
 
+#include <llamaplan/config.hpp>
+
 #include <llamaplan/ggml_types.hpp>
 #include <llamaplan/result.hpp>
 
@@ -13,7 +15,7 @@
 #include <optional>
 #include <string_view>
 
-namespace llamaplan {
+namespace llamaplan::inline LLAMAPLAN_ABI_TAG {
 
 /// The tensor layout families the catalog knows (GGUF names as src/llama-arch.cpp LLM_TENSOR_NAMES spells them).
 enum class catalog_layout : std::uint8_t {

@@ -2,6 +2,8 @@
 #ifndef LLAMAPLAN_COMPUTE_HPP
 #define LLAMAPLAN_COMPUTE_HPP
 
+#include <llamaplan/config.hpp>
+
 // Size of llama.cpp's compute buffer ("<BUFT> compute buffer size = X MiB") when the whole model runs on the CPU.
 //
 // Layout: compute/allocator.hpp (the ggml-alloc replay), compute/blocks.hpp (shape, breakdown and the blocks
@@ -28,7 +30,7 @@
 
 #include <cstdint>
 
-namespace llamaplan {
+namespace llamaplan::inline LLAMAPLAN_ABI_TAG {
 
 /// Bytes of the CPU backend's compute buffer, with the terms that built it. See the file comment for the method.
 ///

@@ -1,5 +1,14 @@
 // llamaplan: plan llama.cpp launch settings from metadata alone.
 // SPDX-License-Identifier: MIT
+
+// Two different llamaplan versions in one translation unit would break the one-definition rule. The check sits
+// outside the include guard, so a second copy of this header from another version (same guard, so its body is
+// skipped) still compares its own version with the one already seen. Keep the literal equal to LLAMAPLAN_VERSION
+// below (tests/static/abi_check.py checks both).
+#if !defined(LLAMAPLAN_SKIP_VERSION_CHECK) && defined(LLAMAPLAN_VERSION) && LLAMAPLAN_VERSION != 100
+#error "two different versions of llamaplan are included; define LLAMAPLAN_SKIP_VERSION_CHECK to silence this"
+#endif
+
 #ifndef LLAMAPLAN_CONFIG_HPP
 #define LLAMAPLAN_CONFIG_HPP
 
@@ -14,15 +23,6 @@
 // Users may inject their own configuration (magic_enum's pattern).
 #ifdef LLAMAPLAN_CONFIG_FILE
 #include LLAMAPLAN_CONFIG_FILE
-#endif
-
-// Two different llamaplan versions in one translation unit would break the one-definition rule.
-#if !defined(LLAMAPLAN_SKIP_VERSION_CHECK) && defined(LLAMAPLAN_SEEN_VERSION) && \
-    LLAMAPLAN_SEEN_VERSION != LLAMAPLAN_VERSION
-#error "two different versions of llamaplan are included; define LLAMAPLAN_SKIP_VERSION_CHECK to silence this"
-#endif
-#ifndef LLAMAPLAN_SEEN_VERSION
-#define LLAMAPLAN_SEEN_VERSION LLAMAPLAN_VERSION
 #endif
 
 /// 1 when the translation unit is compiled with exceptions (fmt's detection); overridable.
@@ -51,5 +51,21 @@
 #ifndef LLAMAPLAN_MAX_EXCEPTIONS
 #define LLAMAPLAN_MAX_EXCEPTIONS 1024
 #endif
+
+// The capacities are part of every type's layout, so they are part of the ABI: everything is declared in an inline
+// namespace named after the version and the capacities (fmt's ABI-tagged inline namespace). Two translation units
+// built with different LLAMAPLAN_MAX_* then mangle to different names and fail to link instead of silently violating
+// the one-definition rule. Each capacity must be a plain decimal literal (it is pasted into the name).
+#define LLAMAPLAN_ABI_TAG_PASTE(ma, mi, pa, l, d, o, e) abi_v##ma##_##mi##_##pa##_l##l##_d##d##_o##o##_e##e
+#define LLAMAPLAN_ABI_TAG_EXPAND(...) LLAMAPLAN_ABI_TAG_PASTE(__VA_ARGS__)
+/// The inline namespace every declaration lives in (llamaplan::LLAMAPLAN_ABI_TAG::...); users name llamaplan:: only.
+#define LLAMAPLAN_ABI_TAG                                                                                            \
+    LLAMAPLAN_ABI_TAG_EXPAND(LLAMAPLAN_VERSION_MAJOR, LLAMAPLAN_VERSION_MINOR, LLAMAPLAN_VERSION_PATCH,              \
+                             LLAMAPLAN_MAX_LAYERS, LLAMAPLAN_MAX_DEVICES, LLAMAPLAN_MAX_OVERRIDES,                  \
+                             LLAMAPLAN_MAX_EXCEPTIONS)
+
+static_assert(LLAMAPLAN_MAX_LAYERS >= 1 && LLAMAPLAN_MAX_DEVICES >= 2 && LLAMAPLAN_MAX_OVERRIDES >= 1 &&
+                  LLAMAPLAN_MAX_EXCEPTIONS >= 1,
+              "llamaplan: a capacity macro is out of range");
 
 #endif  // LLAMAPLAN_CONFIG_HPP

@@ -4,6 +4,8 @@
 #ifndef LLAMAPLAN_DEVICES_HPP
 #define LLAMAPLAN_DEVICES_HPP
 
+#include <llamaplan/config.hpp>
+
 #include <llamaplan/ggml_types.hpp>
 #include <llamaplan/machine.hpp>
 #include <llamaplan/result.hpp>
@@ -14,7 +16,7 @@
 #include <span>
 #include <string_view>
 
-namespace llamaplan {
+namespace llamaplan::inline LLAMAPLAN_ABI_TAG {
 
 /// One accelerator model: vendor peak figures (GB = 1e9 bytes, TFLOPS = 1e12 FLOP/s, dense, no sparsity).
 struct device_spec {

@@ -2,6 +2,8 @@
 #ifndef LLAMAPLAN_EMIT_HPP
 #define LLAMAPLAN_EMIT_HPP
 
+#include <llamaplan/config.hpp>
+
 // Renders plans: llama-server argv with the current flag spellings (values as separate arguments, `-fa on|off`,
 // `--load-mode`, `--fit off` since the plan sets placement), the placement as the shortest flags (layer ranges in
 // `-ot` regexes, `--n-cpu-moe` / `--cpu-moe` where they say the same thing), and JSON. Pure: text goes to a sink
@@ -15,7 +17,7 @@
 #include <cstdint>
 #include <string_view>
 
-namespace llamaplan {
+namespace llamaplan::inline LLAMAPLAN_ABI_TAG {
 
 namespace detail {
 /// A fixed-capacity text buffer (constexpr-friendly); sets `overflow` instead of writing past its end.
@@ -101,6 +103,33 @@ constexpr void expert_parts_regex(text<N>& out, unsigned mask) noexcept {
 }
 
 inline constexpr std::size_t arg_capacity = 8192;
+
+/// `-ngl` (the resolved count, output layer included), then `-sm none -mg N`, or `-ts` as per-GPU block counts
+/// (llama.cpp turns proportions into the same contiguous ranges). False if an argument overflows.
+template <class Out>
+constexpr bool emit_layer_flags(const placement& pl, const launch_params& p, const machine& hw, Out&& out) noexcept {
+    text<64> a;
+    out("-ngl");
+    a.put(std::uint64_t(pl.layers.n_gpu_layers));
+    out(a.view());
+    if (p.split_mode == split_mode::none) {
+        out("-sm"); out("none");
+        out("-mg"); a.clear(); a.put(std::uint64_t(p.main_gpu)); out(a.view());
+        return !a.overflow;
+    }
+    if (hw.devices.size() <= 1 || pl.layers.n_gpu_layers <= 0) return !a.overflow;
+    if (p.split_mode != split_mode::layer) { out("-sm"); out(p.split_mode == split_mode::row ? "row" : "tensor"); }
+    text<(LLAMAPLAN_MAX_DEVICES + 1) * 12> ts;
+    for (std::size_t d = 0; d < hw.devices.size(); ++d) {
+        std::uint64_t c = 0;
+        for (const auto dev : pl.layers.device) c += dev == static_cast<std::int32_t>(d) ? 1 : 0;
+        if (d > 0) ts.put(",");
+        ts.put(c);
+    }
+    out("-ts");
+    out(ts.view());
+    return !a.overflow && !ts.overflow;
+}
 }  // namespace detail
 
 /// Emits the placement as llama-server flags (`-ngl`, `-sm`/`-mg`/`-ts`, `-ot`, `--n-cpu-moe`/`--cpu-moe`), one
@@ -115,23 +144,7 @@ constexpr bool emit_placement(const placement& pl, const launch_params& p, const
     auto flush = [&]() { ok = ok && !a.overflow; out(a.view()); a.clear(); };
     const std::uint32_t n_all = pl.layers.n_layer_all;
 
-    arg("-ngl");
-    a.put(std::uint64_t(pl.layers.n_gpu_layers));
-    flush();
-    if (p.split_mode == split_mode::none) {
-        arg("-sm"); arg("none");
-        arg("-mg"); a.put(std::uint64_t(p.main_gpu)); flush();
-    } else if (hw.devices.size() > 1 && pl.layers.n_gpu_layers > 0) {
-        if (p.split_mode != split_mode::layer) { arg("-sm"); arg(p.split_mode == split_mode::row ? "row" : "tensor"); }
-        arg("-ts");
-        for (std::size_t d = 0; d < hw.devices.size(); ++d) {
-            std::uint64_t c = 0;
-            for (const auto dev : pl.layers.device) c += dev == static_cast<std::int32_t>(d) ? 1 : 0;
-            if (d > 0) a.put(",");
-            a.put(c);
-        }
-        flush();
-    }
+    ok = detail::emit_layer_flags(pl, p, hw, out) && ok;
     // routed-expert parts moved apart from their block: --n-cpu-moe N when they are exactly the experts of the
     // blocks below N, moved to the host
     const bool rules = pl.overrides;
@@ -225,6 +238,38 @@ constexpr bool emit_placement(const placement& pl, const launch_params& p, const
     return ok;
 }
 
+/// Emits a placement the user gave (pinned `-ngl`/`-ts`/`-sm`/`-mg`/`-ot`/`--n-cpu-moe`/`--cpu-moe`) as flags that
+/// reproduce it: the block counts as resolved, and the user's own `-ot` rules and expert flags, in their order (a
+/// rule set rebuilt from the resolved tensors could need far more rules than the user wrote). Returns false if a flag
+/// is unknown to the targeted build or an argument would exceed the internal buffer.
+template <class Out>
+constexpr bool emit_user_placement(const placement& pl, const launch_params& p, const machine& hw, Out&& out,
+                                   llama_cpp_version target = {}) noexcept {
+    using detail::text;
+    text<detail::arg_capacity> a;
+    bool ok = true;
+    auto flush = [&]() { ok = ok && !a.overflow; out(a.view()); a.clear(); };
+    ok = detail::emit_layer_flags(pl, p, hw, out) && ok;
+    for (const auto& r : p.overrides) {
+        out("-ot");
+        a.put(r.pattern);
+        a.put("=");
+        const std::int32_t dev = r.named_backend == backend::cpu ? r.device : hw.find_device(r.named_backend, r.named_ordinal);
+        detail::buft_name(a, hw, dev);
+        flush();
+    }
+    if (p.cpu_moe) {
+        ok = ok && supports(target, flag_feature::cpu_moe);
+        out("--cpu-moe");
+    } else if (p.n_cpu_moe > 0) {
+        ok = ok && supports(target, flag_feature::n_cpu_moe);
+        out("--n-cpu-moe");
+        a.put(std::uint64_t(p.n_cpu_moe));
+        flush();
+    }
+    return ok;
+}
+
 /// Emits a plan as a llama-server command line (`program`, then `-m model_path`, then every setting), one argument
 /// per call of `out`, with the flag spellings of the targeted llama.cpp build (llama_cpp_version.hpp; by default the
 /// build the memory model was measured against, 3f545bec). Every setting is explicit, so the plan never relies on a
@@ -254,7 +299,8 @@ constexpr bool emit_argv(const plan& pl, const model& m, const model_summary& s,
     } else if (p.flash_attn != flash_attn_mode::off) {
         out("-fa");  // a switch before b6325, off by default
     }
-    ok = emit_placement(pl.place, p, m, s, hw, out, target) && ok;
+    ok = (pl.user_placement ? emit_user_placement(pl.place, p, hw, out, target)
+                            : emit_placement(pl.place, p, m, s, hw, out, target)) && ok;
     if (pl.threads != 0) num("-t", pl.threads);
     if (pl.threads_batch != 0) num("-tb", pl.threads_batch);
     if (supports(target, flag_feature::load_mode)) {

@@ -2,6 +2,8 @@
 #ifndef LLAMAPLAN_GGML_TYPES_HPP
 #define LLAMAPLAN_GGML_TYPES_HPP
 
+#include <llamaplan/config.hpp>
+
 #include <llamaplan/detail/checked.hpp>
 #include <llamaplan/result.hpp>
 
@@ -10,7 +12,7 @@
 #include <optional>
 #include <string_view>
 
-namespace llamaplan {
+namespace llamaplan::inline LLAMAPLAN_ABI_TAG {
 
 /// Every tensor element type of current ggml, with ggml's numeric ids
 /// (ggml/include/ggml.h `enum ggml_type`; ids 4, 5, 31-33 and 36-38 are removed and rejected).

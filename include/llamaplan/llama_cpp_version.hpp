@@ -2,6 +2,8 @@
 #ifndef LLAMAPLAN_LLAMA_CPP_VERSION_HPP
 #define LLAMAPLAN_LLAMA_CPP_VERSION_HPP
 
+#include <llamaplan/config.hpp>
+
 // The llama.cpp version a command line targets, and which flags it has: one row per flag that appeared or changed
 // meaning, with the build (release tag bNNNN) and date of the commit that introduced it, found in llama.cpp's
 // history of common/arg.cpp (git log -S). Emitters ask `supports()` instead of comparing versions themselves.
@@ -10,7 +12,7 @@
 #include <cstdint>
 #include <string_view>
 
-namespace llamaplan {
+namespace llamaplan::inline LLAMAPLAN_ABI_TAG {
 
 /// A llama.cpp release: its build number (the `bNNNN` tag).
 struct llama_cpp_version {

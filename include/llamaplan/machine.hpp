@@ -2,12 +2,14 @@
 #ifndef LLAMAPLAN_MACHINE_HPP
 #define LLAMAPLAN_MACHINE_HPP
 
+#include <llamaplan/config.hpp>
+
 #include <array>
 #include <cstdint>
 #include <span>
 #include <string_view>
 
-namespace llamaplan {
+namespace llamaplan::inline LLAMAPLAN_ABI_TAG {
 
 /// A ggml backend family a device is driven by.
 enum class backend : std::uint8_t { cpu, cuda, rocm, vulkan, metal, sycl, other };

@@ -18,7 +18,7 @@
 #include <cstdint>
 #include <string_view>
 
-namespace llamaplan {
+namespace llamaplan::inline LLAMAPLAN_ABI_TAG {
 
 /// The kind of a llama.cpp backend buffer (what its log line calls it).
 enum class buffer_kind : std::uint8_t {

@@ -2,6 +2,8 @@
 #ifndef LLAMAPLAN_MODEL_HPP
 #define LLAMAPLAN_MODEL_HPP
 
+#include <llamaplan/config.hpp>
+
 #include <llamaplan/arch.hpp>
 #include <llamaplan/detail/checked.hpp>
 #include <llamaplan/ggml_types.hpp>
@@ -12,7 +14,7 @@
 #include <span>
 #include <string_view>
 
-namespace llamaplan {
+namespace llamaplan::inline LLAMAPLAN_ABI_TAG {
 
 /// What a tensor does in the graph; decides placement and how often it is read per token.
 enum class tensor_role : std::uint8_t {

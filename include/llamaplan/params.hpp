@@ -11,7 +11,7 @@
 #include <cstdint>
 #include <string_view>
 
-namespace llamaplan {
+namespace llamaplan::inline LLAMAPLAN_ABI_TAG {
 
 /// `-fa on|off|auto` (common/arg.cpp; llama.h llama_flash_attn_type).
 enum class flash_attn_mode : std::uint8_t { off, on, automatic };

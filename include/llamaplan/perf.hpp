@@ -20,7 +20,7 @@
 #include <cstdint>
 #include <string_view>
 
-namespace llamaplan {
+namespace llamaplan::inline LLAMAPLAN_ABI_TAG {
 
 /// Work one device (or the host) does per decoded token under a plan.
 struct device_work {

@@ -14,7 +14,7 @@
 #include <array>
 #include <cstdint>
 
-namespace llamaplan {
+namespace llamaplan::inline LLAMAPLAN_ABI_TAG {
 
 /// Which device runs each layer: llama.cpp's layer assignment for `-ngl`, `-ts`, `-sm` and `-mg`.
 struct layer_placement {

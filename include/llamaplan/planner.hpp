@@ -31,7 +31,7 @@
 #include <cstdint>
 #include <string_view>
 
-namespace llamaplan {
+namespace llamaplan::inline LLAMAPLAN_ABI_TAG {
 
 /// "Not given": a margin or size the preset decides.
 inline constexpr std::uint64_t unset_bytes = ~0ull;
@@ -120,6 +120,8 @@ struct plan {
     bool numa = false;                       ///< `--numa distribute`
     std::uint32_t ctx_per_slot = 0;          ///< context each slot can hold (tokens)
     placement place{};                       ///< where every block and part runs
+    bool user_placement = false;             ///< `place` is the user's own placement flags (one was pinned): they
+                                             ///< are kept whole, and emit_argv repeats them as given
     memory_estimate memory{};                ///< what llama.cpp will allocate
     detail::fixed_vector<device_budget, LLAMAPLAN_MAX_DEVICES + 1> budgets{};  ///< host first, then each GPU
     speed_estimate speed{};                  ///< predicted throughput
@@ -418,6 +420,7 @@ struct search {
     out.preset = g.preset;
     out.params = ev.params;
     out.place = ev.place;
+    out.user_placement = st.placement_pinned;
     out.memory = ev.memory;
     out.budgets = ev.budgets;
     out.cache_ram = ev.cache_ram;
@@ -661,12 +664,19 @@ struct search {
     return detail::planning::finish(st, best, have_best, best_ctx, ladder[floor_i], target);
 }
 
+/// Summarizes a model for planning toward a goal: weights mapped and repacked as the goal pins them, else as
+/// llama.cpp does by default (mmap, repack on). `out` is about 300 KB: hosts keep one and refill it.
+[[nodiscard]] constexpr result<bool> summarize_for(const model& m, const machine& hw, const goal& g,
+                                                  model_summary& out) noexcept {
+    const bool mmap = g.pinned.has(setting::load_mode) ? g.params.use_mmap : true;
+    const bool repack = g.pinned.has(setting::repack) ? g.params.cpu_repack : true;
+    return summarize(m, hw, mmap, repack, out);
+}
+
 /// Plans a model on a machine for a goal (summarizes the model first: about 300 KB of stack; see summary.hpp).
 [[nodiscard]] constexpr result<plan> plan_model(const model& m, const machine& hw, const goal& g) noexcept {
     model_summary s;
-    const bool mmap = g.pinned.has(setting::load_mode) ? g.params.use_mmap : true;
-    const bool repack = g.pinned.has(setting::repack) ? g.params.cpu_repack : true;
-    if (auto ok = summarize(m, hw, mmap, repack, s); !ok) return ok.error();
+    if (auto ok = summarize_for(m, hw, g, s); !ok) return ok.error();
     return plan_model(m, s, hw, g);
 }
 

@@ -2,6 +2,8 @@
 #ifndef LLAMAPLAN_PRESETS_HPP
 #define LLAMAPLAN_PRESETS_HPP
 
+#include <llamaplan/config.hpp>
+
 // Planning goals as data: one row per preset. The planner reads nothing but these fields, so a new goal is a new
 // row, not new code.
 
@@ -12,7 +14,7 @@
 #include <cstdint>
 #include <string_view>
 
-namespace llamaplan {
+namespace llamaplan::inline LLAMAPLAN_ABI_TAG {
 
 /// The planning goals, by the names people use (the first six are the llama-swap optimizer's presets, the last four
 /// the use cases of one-command auto-configuration tools).

@@ -14,7 +14,7 @@
 #include <stdexcept>
 #endif
 
-namespace llamaplan {
+namespace llamaplan::inline LLAMAPLAN_ABI_TAG {
 
 /// What went wrong; errors are values, never exceptions.
 enum class errc : std::uint8_t {

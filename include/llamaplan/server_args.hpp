@@ -12,7 +12,7 @@
 #include <span>
 #include <string_view>
 
-namespace llamaplan {
+namespace llamaplan::inline LLAMAPLAN_ABI_TAG {
 
 /// A llama-server command line turned into launch parameters (flag spellings from common/arg.cpp).
 struct server_args {

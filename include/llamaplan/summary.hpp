@@ -20,7 +20,7 @@
 #include <cstdint>
 #include <string_view>
 
-namespace llamaplan {
+namespace llamaplan::inline LLAMAPLAN_ABI_TAG {
 
 /// The parts of a transformer block that can be placed apart (as `-ot` and `--n-cpu-moe` do).
 enum class layer_part : std::uint8_t {

@@ -20,7 +20,7 @@
 #include <cstdint>
 #include <string_view>
 
-namespace llamaplan {
+namespace llamaplan::inline LLAMAPLAN_ABI_TAG {
 
 /// Most routed experts a model may have (src/llama-hparams.h LLAMA_MAX_EXPERTS).
 inline constexpr std::uint32_t max_experts = 1024;

@@ -1,7 +1,8 @@
 // Writes the fuzzers' seed corpora: GGUF headers made by the project's own writer (one per modelled architecture,
-// whole and split, with several launch-setting bytes), a canonical machine file, llama-server command lines, and
-// the recorded probe fixtures (tests/fixtures/probe) prefixed with the byte that selects their parser.
-//   make_seeds FIXTURES_DIR OUT_DIR      -> OUT_DIR/{gguf,machine_file,server_args,probe}/seed-N
+// whole and split, with several launch-setting bytes), a canonical machine file, llama-server command lines, the
+// recorded probe fixtures (tests/fixtures/probe) prefixed with the byte that selects their parser, and planner cases
+// in fuzz_planner.cpp's encoding.
+//   make_seeds FIXTURES_DIR OUT_DIR      -> OUT_DIR/{gguf,machine_file,server_args,probe,planner}/seed-N
 #include <llamaplan/gguf/writer.hpp>
 #include <llamaplan/probe/machine_file.hpp>
 
@@ -27,6 +28,54 @@ std::vector<std::byte> text(std::string_view prefix, std::string_view s) {
     std::vector<std::byte> b;
     for (char c : prefix) b.push_back(std::byte(c));
     for (char c : s) b.push_back(std::byte(c));
+    return b;
+}
+
+/// Appends `value` big-endian in `width` bytes (fuzz_planner.cpp's bytes_in reads them so).
+void be(std::vector<std::byte>& b, std::uint64_t value, unsigned width) {
+    for (unsigned i = width; i-- > 0;) b.push_back(std::byte((value >> (8 * i)) & 0xff));
+}
+
+/// One planner case in fuzz_planner.cpp's encoding: a consistent model (head dim 64, 32 heads), `gpus` CUDA GPUs of
+/// `gpu_gib` GiB, a host of `host_gib` GiB, pinned `-c ctx` when ctx > 0, and a preset.
+std::vector<std::byte> planner_case(bool moe, bool swa, std::uint32_t n_layer, std::size_t gpus, std::uint64_t gpu_gib,
+                                    std::uint64_t host_gib, std::uint32_t ctx, std::uint8_t preset) {
+    std::vector<std::byte> b;
+    be(b, (moe ? 1u : 0u) | (swa ? 8u : 0u), 1);  // flags: MoE, SWA; untied, consistent shapes
+    be(b, n_layer, 2);
+    be(b, 2, 1);       // head dim 16 << 2 = 64
+    be(b, 31, 1);      // 32 heads
+    be(b, 2, 1);       // 32 >> 2 = 8 KV heads
+    be(b, 2, 1);       // n_ff = 3 * n_embd
+    be(b, 128000, 3);  // vocabulary
+    be(b, 17, 1);      // trained context 2^17
+    if (moe) {
+        be(b, 128, 2);  // experts
+        be(b, 7, 1);    // 8 used
+    }
+    if (swa) {
+        be(b, 2, 1);  // window 128 << 2
+        be(b, 3, 1);  // every 4th layer full
+    }
+    be(b, 1, 1);  // Q4_0 weights
+    be(b, gpus, 1);
+    for (std::size_t i = 0; i < gpus; ++i) {
+        be(b, 1, 1);                 // CUDA
+        be(b, gpu_gib << 30, 5);
+        be(b, 0, 1);                 // no shift
+        be(b, 250, 1);               // 98 % free
+        be(b, 250, 1);               // 1 TB/s
+    }
+    be(b, 16, 1);                    // 16 cores
+    be(b, 1, 1);                     // 32 threads
+    be(b, 1, 1);                     // one NUMA node
+    be(b, host_gib << 30, 6);
+    be(b, 200, 1);                   // 78 % available
+    be(b, 80, 1);                    // 80 GB/s, repack on, no AMX
+    be(b, ctx ? 1 : 0, 2);           // pinned flags: -c only
+    if (ctx) be(b, ctx, 3);
+    be(b, preset, 1);
+    be(b, 0, 1);                     // the preset's margins
     return b;
 }
 
@@ -168,6 +217,13 @@ int main(int argc, char** argv) {
     }
     put(out / "probe", text("\x09", "0x1002\n0x744c\n-\n25753026560\n1048576\n33554432000\n0\n16.0 GT/s PCIe\n16"));
     put(out / "probe", text("\x06", "200000\n100000"));
+    // planner cases: dense / MoE / SWA models on 0-4 GPUs, some with a pinned context, several presets
+    put(out / "planner", planner_case(false, false, 32, 1, 24, 64, 0, 0));
+    put(out / "planner", planner_case(true, false, 48, 2, 24, 128, 32768, 1));
+    put(out / "planner", planner_case(false, true, 62, 4, 80, 512, 0, 2));
+    put(out / "planner", planner_case(true, false, 94, 0, 0, 256, 8192, 3));
+    put(out / "planner", planner_case(false, false, 1, 1, 8, 16, 0, 4));
+    put(out / "planner", planner_case(true, true, 8, 3, 12, 32, 131072, 5));
     std::printf("make_seeds: %d seeds in %s\n", counter, out.string().c_str());
     return 0;
 }

@@ -4,6 +4,7 @@
 #include "../support/planner_checks.hpp"
 
 #include <algorithm>
+#include <array>
 
 #include <deque>
 #include <memory>
@@ -421,4 +422,45 @@ TEST_CASE("emit: flags for the targeted llama.cpp build") {
     CHECK(emit_python_kwargs(*q, hw, "m.gguf", [&](std::string_view x) { kwargs += x; }));
     CHECK(kwargs.find("n_gpu_layers=" + std::to_string(q->place.layers.n_gpu_layers) + ",") != std::string::npos);
     CHECK(kwargs.find("swa_full=False") != std::string::npos);
+}
+
+TEST_CASE("planner: a pinned placement is emitted as the user's own flags (fuzz finding)") {
+    // tests/fuzz/fuzz_planner.cpp found a MoE model of 94 blocks pinned with `-ngl 95 -ot .*=CPU`: the emitter rebuilt
+    // the resolved placement as one -ot rule per block part (189 rules), which no parser with 32 rules accepts.
+    std::uint64_t seed = 1;
+    for (;; ++seed) {
+        rng probe(seed);
+        gen_model candidate(probe, 96);
+        if (candidate.moe && candidate.hp.n_layer >= 40) break;
+    }
+    rng r(seed);
+    gen_model gm(r, 96);
+    const model m = gm.view();
+    const std::array<device, 2> gpus{{{"gpu0", backend::cuda, 24ull << 30, 24ull << 30},
+                                      {"gpu1", backend::vulkan, 16ull << 30, 16ull << 30}}};
+    machine hw;
+    hw.host.memory_total = hw.host.memory_available = 512ull << 30;
+    hw.devices = gpus;
+    auto s = summary_of(m, hw);
+    for (const auto& flags : std::vector<std::vector<std::string>>{
+             {"llama-server", "-m", "x.gguf", "-ngl", std::to_string(gm.hp.n_layer + 1), "-ot", ".*=CPU"},
+             {"llama-server", "-m", "x.gguf", "-ot", "blk\\.1[0-9]\\.=Vulkan0", "-ot", "attn=CUDA0", "--n-cpu-moe", "7"},
+             {"llama-server", "-m", "x.gguf", "-ts", "3,1", "-ot", "exps=CPU"}}) {
+        std::vector<std::string_view> views(flags.begin(), flags.end());
+        auto args = parse_server_args(views);
+        REQUIRE(args.has_value());
+        auto p = plan_model(m, *s, hw, goal_from_args(*args));
+        REQUIRE(p.has_value());
+        CHECK(p->user_placement);
+        const auto argv = argv_of(*p, m, *s, hw);
+        // the user's rules, once each and in order
+        std::vector<std::string> rules;
+        for (std::size_t i = 0; i + 1 < argv.size(); ++i)
+            if (argv[i] == "-ot") rules.push_back(argv[i + 1]);
+        std::vector<std::string> given;
+        for (std::size_t i = 0; i + 1 < flags.size(); ++i)
+            if (flags[i] == "-ot") given.push_back(flags[i + 1]);
+        CHECK(rules == given);
+        check_reproduces(*p, m, *s, hw);
+    }
 }

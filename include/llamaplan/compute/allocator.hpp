@@ -2,6 +2,8 @@
 #ifndef LLAMAPLAN_COMPUTE_ALLOCATOR_HPP
 #define LLAMAPLAN_COMPUTE_ALLOCATOR_HPP
 
+#include <llamaplan/config.hpp>
+
 // The replay of ggml's graph allocator (ggml/src/ggml-alloc.c) that every compute graph in compute/ runs its node
 // sequence through: ggml_dyn_tallocr (best-fit free blocks) and ggml_gallocr's reference counting and in-place reuse.
 
@@ -9,7 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 
-namespace llamaplan::detail::compute {
+namespace llamaplan::inline LLAMAPLAN_ABI_TAG::detail::compute {
 
 /// ggml-impl.h TENSOR_ALIGNMENT, returned by ggml-backend.cpp ggml_backend_cpu_buffer_type_get_alignment.
 inline constexpr std::uint64_t cpu_alignment = 32;

@@ -2,6 +2,8 @@
 #ifndef LLAMAPLAN_COMPUTE_BLOCKS_HPP
 #define LLAMAPLAN_COMPUTE_BLOCKS_HPP
 
+#include <llamaplan/config.hpp>
+
 // What every compute graph shares: the shape it is reserved for, the breakdown it reports, and the blocks several
 // architectures build the same way in llama.cpp (src/llama-graph.cpp build_ffn, build_moe_ffn, the output head).
 
@@ -13,7 +15,7 @@
 #include <cstdint>
 #include <string_view>
 
-namespace llamaplan {
+namespace llamaplan::inline LLAMAPLAN_ABI_TAG {
 
 /// Resolved graph shape the compute buffer depends on.
 struct compute_shape {

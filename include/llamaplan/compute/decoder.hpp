@@ -2,11 +2,13 @@
 #ifndef LLAMAPLAN_COMPUTE_DECODER_HPP
 #define LLAMAPLAN_COMPUTE_DECODER_HPP
 
+#include <llamaplan/config.hpp>
+
 // The compute graph of standard decoder models (graph_family::decoder; also the stand-in for graph_family::approximate).
 
 #include <llamaplan/compute/blocks.hpp>
 
-namespace llamaplan::detail::compute {
+namespace llamaplan::inline LLAMAPLAN_ABI_TAG::detail::compute {
 
 /// The standard decoder block (graph_family::decoder), as src/models/llama.cpp builds it, with what qwen2/qwen3,
 /// qwen3moe, gemma2/gemma3 and phi3 add: attention biases, Q/K norms, post-norms, an embedding scale, a Q scale after

@@ -2,11 +2,13 @@
 #ifndef LLAMAPLAN_COMPUTE_MLA_HPP
 #define LLAMAPLAN_COMPUTE_MLA_HPP
 
+#include <llamaplan/config.hpp>
+
 // The compute graph of multi-head latent attention models (graph_family::mla).
 
 #include <llamaplan/compute/blocks.hpp>
 
-namespace llamaplan::detail::compute {
+namespace llamaplan::inline LLAMAPLAN_ABI_TAG::detail::compute {
 
 /// DeepSeek-2/3 style MLA (src/models/deepseek2.cpp, the absorbed path taken when key_length_mla / value_length_mla
 /// are present): q = q_b(rms_norm(q_a(x))) (or wq), q_nope absorbed through wk_b, q_pe roped, Qcur = concat; the K-only

@@ -2,11 +2,13 @@
 #ifndef LLAMAPLAN_COMPUTE_SSM_HYBRID_HPP
 #define LLAMAPLAN_COMPUTE_SSM_HYBRID_HPP
 
+#include <llamaplan/config.hpp>
+
 // The compute graph of Mamba-2 and Mamba-2 + attention hybrids (graph_family::mamba_hybrid).
 
 #include <llamaplan/compute/blocks.hpp>
 
-namespace llamaplan::detail::compute {
+namespace llamaplan::inline LLAMAPLAN_ABI_TAG::detail::compute {
 
 /// Mamba-2 and hybrid (Granite-4.0-H style) graphs: src/models/mamba.cpp (llama_model_mamba::graph) and
 /// src/models/granite-hybrid.cpp, with the Mamba-2 mixer of src/models/mamba-base.cpp

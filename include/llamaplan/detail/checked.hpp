@@ -2,10 +2,12 @@
 #ifndef LLAMAPLAN_DETAIL_CHECKED_HPP
 #define LLAMAPLAN_DETAIL_CHECKED_HPP
 
+#include <llamaplan/config.hpp>
+
 #include <cstdint>
 #include <limits>
 
-namespace llamaplan::detail {
+namespace llamaplan::inline LLAMAPLAN_ABI_TAG::detail {
 
 /// a * b into out; false on overflow.
 [[nodiscard]] constexpr bool mul_overflows(std::uint64_t a, std::uint64_t b, std::uint64_t& out) noexcept {

@@ -2,11 +2,13 @@
 #ifndef LLAMAPLAN_DETAIL_FIXED_VECTOR_HPP
 #define LLAMAPLAN_DETAIL_FIXED_VECTOR_HPP
 
+#include <llamaplan/config.hpp>
+
 #include <array>
 #include <cstddef>
 #include <span>
 
-namespace llamaplan::detail {
+namespace llamaplan::inline LLAMAPLAN_ABI_TAG::detail {
 
 /// A vector with capacity N stored inline, usable in constant expressions (T default-constructible).
 template <class T, std::size_t N>

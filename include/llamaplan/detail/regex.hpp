@@ -2,13 +2,15 @@
 #ifndef LLAMAPLAN_DETAIL_REGEX_HPP
 #define LLAMAPLAN_DETAIL_REGEX_HPP
 
+#include <llamaplan/config.hpp>
+
 #include <llamaplan/result.hpp>
 
 #include <array>
 #include <cstdint>
 #include <string_view>
 
-namespace llamaplan::detail {
+namespace llamaplan::inline LLAMAPLAN_ABI_TAG::detail {
 
 /// A constexpr regular expression for `-ot` tensor-override patterns, matched like llama.cpp's
 /// `std::regex_search` with the default ECMAScript grammar (src/llama-model-loader.cpp, create_tensor).

@@ -5,6 +5,8 @@
 #ifndef LLAMAPLAN_GGUF_CATALOG_HPP
 #define LLAMAPLAN_GGUF_CATALOG_HPP
 
+#include <llamaplan/config.hpp>
+
 #include <llamaplan/catalog.hpp>
 #include <llamaplan/gguf/file.hpp>
 #include <llamaplan/gguf/writer.hpp>
@@ -12,7 +14,7 @@
 #include <string>
 #include <vector>
 
-namespace llamaplan::gguf {
+namespace llamaplan::inline LLAMAPLAN_ABI_TAG::gguf {
 
 /// llama_ftype value written as general.file_type (include/llama.h enum llama_ftype).
 [[nodiscard]] constexpr std::uint32_t catalog_file_type(quant_scheme q) noexcept {

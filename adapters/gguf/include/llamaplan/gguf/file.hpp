@@ -5,6 +5,8 @@
 #ifndef LLAMAPLAN_GGUF_FILE_HPP
 #define LLAMAPLAN_GGUF_FILE_HPP
 
+#include <llamaplan/config.hpp>
+
 #include <llamaplan/gguf/hparams.hpp>
 #include <llamaplan/gguf/reader.hpp>
 #include <llamaplan/model.hpp>
@@ -37,7 +39,7 @@
 #define LLAMAPLAN_GGUF_HAS_MMAP 0
 #endif
 
-namespace llamaplan::gguf {
+namespace llamaplan::inline LLAMAPLAN_ABI_TAG::gguf {
 
 /// An error from the file layer: the core error plus the path it concerns.
 struct file_error {

@@ -19,7 +19,7 @@
 #include <string_view>
 #include <vector>
 
-namespace llamaplan::gguf {
+namespace llamaplan::inline LLAMAPLAN_ABI_TAG::gguf {
 
 /// Hyper-parameters with the storage their per-layer spans view. Copy and move freely: view() rebinds the spans.
 /// String views (architecture, rope_scaling_type) point into the reader's input, which must outlive this.

@@ -11,6 +11,8 @@
 #ifndef LLAMAPLAN_GGUF_READER_HPP
 #define LLAMAPLAN_GGUF_READER_HPP
 
+#include <llamaplan/config.hpp>
+
 #include <llamaplan/detail/checked.hpp>
 #include <llamaplan/ggml_types.hpp>
 #include <llamaplan/model.hpp>
@@ -28,7 +30,7 @@
 #include <string_view>
 #include <vector>
 
-namespace llamaplan::gguf {
+namespace llamaplan::inline LLAMAPLAN_ABI_TAG::gguf {
 
 /// GGUF value types with their on-disk ids (ggml/include/gguf.h `enum gguf_type`).
 enum class value_type : std::uint32_t {

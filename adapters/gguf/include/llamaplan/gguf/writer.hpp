@@ -5,6 +5,8 @@
 #ifndef LLAMAPLAN_GGUF_WRITER_HPP
 #define LLAMAPLAN_GGUF_WRITER_HPP
 
+#include <llamaplan/config.hpp>
+
 #include <llamaplan/gguf/reader.hpp>
 
 #include <algorithm>
@@ -19,7 +21,7 @@
 #include <array>
 #include <vector>
 
-namespace llamaplan::gguf {
+namespace llamaplan::inline LLAMAPLAN_ABI_TAG::gguf {
 
 /// What `writer::bytes` puts after the tensor infos.
 enum class data_fill : std::uint8_t {

@@ -6,6 +6,8 @@
 #ifndef LLAMAPLAN_LLAMA_SWAP_COMMAND_HPP
 #define LLAMAPLAN_LLAMA_SWAP_COMMAND_HPP
 
+#include <llamaplan/config.hpp>
+
 #include <llamaplan/llama_swap/flags.hpp>
 #include <llamaplan/llama_swap/yaml.hpp>
 #include <llamaplan/result.hpp>
@@ -17,7 +19,7 @@
 #include <utility>
 #include <vector>
 
-namespace llamaplan::llama_swap {
+namespace llamaplan::inline LLAMAPLAN_ABI_TAG::llama_swap {
 
 /// How llama-swap splits a command line: POSIX shell words, or Windows' CommandLineToArgvW rules on Windows.
 enum class shell_dialect : std::uint8_t { posix, windows };

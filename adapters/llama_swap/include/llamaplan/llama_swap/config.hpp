@@ -5,6 +5,8 @@
 #ifndef LLAMAPLAN_LLAMA_SWAP_CONFIG_HPP
 #define LLAMAPLAN_LLAMA_SWAP_CONFIG_HPP
 
+#include <llamaplan/config.hpp>
+
 #include <llamaplan/llama_swap/command.hpp>
 #include <llamaplan/llama_swap/yaml.hpp>
 #include <llamaplan/result.hpp>
@@ -16,7 +18,7 @@
 #include <utility>
 #include <vector>
 
-namespace llamaplan::llama_swap {
+namespace llamaplan::inline LLAMAPLAN_ABI_TAG::llama_swap {
 
 /// One entry of `models:`.
 struct model_entry {

@@ -3,13 +3,15 @@
 #ifndef LLAMAPLAN_LLAMA_SWAP_DIFF_HPP
 #define LLAMAPLAN_LLAMA_SWAP_DIFF_HPP
 
+#include <llamaplan/config.hpp>
+
 #include <algorithm>
 #include <cstddef>
 #include <string>
 #include <string_view>
 #include <vector>
 
-namespace llamaplan::llama_swap {
+namespace llamaplan::inline LLAMAPLAN_ABI_TAG::llama_swap {
 
 namespace detail {
 

@@ -5,12 +5,14 @@
 #ifndef LLAMAPLAN_LLAMA_SWAP_FLAGS_HPP
 #define LLAMAPLAN_LLAMA_SWAP_FLAGS_HPP
 
+#include <llamaplan/config.hpp>
+
 #include <array>
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 
-namespace llamaplan::llama_swap {
+namespace llamaplan::inline LLAMAPLAN_ABI_TAG::llama_swap {
 
 /// One llama.cpp option: its spellings, its negated spellings (`--no-x`) and the number of values it takes.
 struct flag_spec {

@@ -4,6 +4,8 @@
 #ifndef LLAMAPLAN_LLAMA_SWAP_IO_HPP
 #define LLAMAPLAN_LLAMA_SWAP_IO_HPP
 
+#include <llamaplan/config.hpp>
+
 #include <llamaplan/result.hpp>
 
 #include <cstddef>
@@ -21,7 +23,7 @@
 #define LLAMAPLAN_LLAMA_SWAP_POSIX 0
 #endif
 
-namespace llamaplan::llama_swap {
+namespace llamaplan::inline LLAMAPLAN_ABI_TAG::llama_swap {
 
 /// Largest config file read (bytes).
 inline constexpr std::size_t max_config_bytes = 8u << 20;

@@ -6,6 +6,8 @@
 #ifndef LLAMAPLAN_LLAMA_SWAP_REWRITE_HPP
 #define LLAMAPLAN_LLAMA_SWAP_REWRITE_HPP
 
+#include <llamaplan/config.hpp>
+
 #include <llamaplan/llama_swap/command.hpp>
 #include <llamaplan/llama_swap/config.hpp>
 #include <llamaplan/llama_swap/flags.hpp>
@@ -19,7 +21,7 @@
 #include <utility>
 #include <vector>
 
-namespace llamaplan::llama_swap {
+namespace llamaplan::inline LLAMAPLAN_ABI_TAG::llama_swap {
 
 /// A flag to set: any llama.cpp spelling (`-c`, `--ctx-size`, `--no-mmap`) and its values (as many as it takes).
 struct flag_setting {

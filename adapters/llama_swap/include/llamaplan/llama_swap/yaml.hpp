@@ -6,6 +6,8 @@
 #ifndef LLAMAPLAN_LLAMA_SWAP_YAML_HPP
 #define LLAMAPLAN_LLAMA_SWAP_YAML_HPP
 
+#include <llamaplan/config.hpp>
+
 #include <llamaplan/result.hpp>
 
 #include <cstddef>
@@ -14,7 +16,7 @@
 #include <string_view>
 #include <vector>
 
-namespace llamaplan::llama_swap {
+namespace llamaplan::inline LLAMAPLAN_ABI_TAG::llama_swap {
 
 /// A byte range [begin, end) of the config text (32-bit offsets: configs are limited to yaml_limits::max_bytes).
 struct span {

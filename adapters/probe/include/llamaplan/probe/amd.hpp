@@ -5,6 +5,8 @@
 #ifndef LLAMAPLAN_PROBE_AMD_HPP
 #define LLAMAPLAN_PROBE_AMD_HPP
 
+#include <llamaplan/config.hpp>
+
 #include <llamaplan/probe/bandwidth.hpp>
 #include <llamaplan/probe/probe_result.hpp>
 #include <llamaplan/probe/text.hpp>
@@ -21,7 +23,7 @@
 #include <utility>
 #include <vector>
 
-namespace llamaplan::probe {
+namespace llamaplan::inline LLAMAPLAN_ABI_TAG::probe {
 
 /// The raw contents of one card's sysfs files (nullopt = file absent).
 struct amd_card_files {

@@ -4,6 +4,8 @@
 #ifndef LLAMAPLAN_PROBE_APPLE_HPP
 #define LLAMAPLAN_PROBE_APPLE_HPP
 
+#include <llamaplan/config.hpp>
+
 #include <llamaplan/probe/bandwidth.hpp>
 #include <llamaplan/probe/probe_result.hpp>
 #include <llamaplan/probe/text.hpp>
@@ -19,7 +21,7 @@
 #include <sys/types.h>
 #endif
 
-namespace llamaplan::probe {
+namespace llamaplan::inline LLAMAPLAN_ABI_TAG::probe {
 
 /// The sysctl keys read on macOS, in the order `sysctl <keys>` prints them.
 inline constexpr std::string_view apple_sysctl_keys[] = {

@@ -4,6 +4,8 @@
 #ifndef LLAMAPLAN_PROBE_BANDWIDTH_HPP
 #define LLAMAPLAN_PROBE_BANDWIDTH_HPP
 
+#include <llamaplan/config.hpp>
+
 #include <llamaplan/devices.hpp>
 
 #include <algorithm>
@@ -18,7 +20,7 @@
 #include <thread>
 #include <vector>
 
-namespace llamaplan::probe {
+namespace llamaplan::inline LLAMAPLAN_ABI_TAG::probe {
 
 /// One row of the bandwidth table.
 struct bandwidth_entry {

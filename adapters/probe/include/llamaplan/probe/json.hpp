@@ -4,6 +4,8 @@
 #ifndef LLAMAPLAN_PROBE_JSON_HPP
 #define LLAMAPLAN_PROBE_JSON_HPP
 
+#include <llamaplan/config.hpp>
+
 #include <llamaplan/result.hpp>
 
 #include <charconv>
@@ -17,7 +19,7 @@
 #include <utility>
 #include <vector>
 
-namespace llamaplan::probe::json {
+namespace llamaplan::inline LLAMAPLAN_ABI_TAG::probe::json {
 
 /// The JSON value kinds.
 enum class kind : std::uint8_t { null, boolean, number, string, array, object };

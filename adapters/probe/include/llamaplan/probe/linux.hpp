@@ -4,6 +4,8 @@
 #ifndef LLAMAPLAN_PROBE_LINUX_HPP
 #define LLAMAPLAN_PROBE_LINUX_HPP
 
+#include <llamaplan/config.hpp>
+
 #include <llamaplan/probe/probe_result.hpp>
 #include <llamaplan/probe/text.hpp>
 #include <llamaplan/result.hpp>
@@ -24,7 +26,7 @@
 #include <unistd.h>
 #endif
 
-namespace llamaplan::probe {
+namespace llamaplan::inline LLAMAPLAN_ABI_TAG::probe {
 
 // ---------------------------------------------------------------------------------------------
 // Pure parsers

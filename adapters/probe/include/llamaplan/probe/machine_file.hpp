@@ -21,7 +21,7 @@
 #include <unistd.h>
 #endif
 
-namespace llamaplan::probe {
+namespace llamaplan::inline LLAMAPLAN_ABI_TAG::probe {
 
 /// The "format" value every machine file carries.
 inline constexpr std::string_view machine_file_format = "llamaplan-machine";

@@ -4,6 +4,8 @@
 #ifndef LLAMAPLAN_PROBE_NVIDIA_HPP
 #define LLAMAPLAN_PROBE_NVIDIA_HPP
 
+#include <llamaplan/config.hpp>
+
 #include <llamaplan/probe/bandwidth.hpp>
 #include <llamaplan/probe/probe_result.hpp>
 #include <llamaplan/probe/system.hpp>
@@ -20,7 +22,7 @@
 #include <vector>
 
 
-namespace llamaplan::probe {
+namespace llamaplan::inline LLAMAPLAN_ABI_TAG::probe {
 
 // ---------------------------------------------------------------------------------------------
 // nvidia-smi CSV parser

@@ -4,6 +4,8 @@
 #ifndef LLAMAPLAN_PROBE_PROBE_HPP
 #define LLAMAPLAN_PROBE_PROBE_HPP
 
+#include <llamaplan/config.hpp>
+
 #include <llamaplan/probe/amd.hpp>
 #include <llamaplan/probe/apple.hpp>
 #include <llamaplan/probe/bandwidth.hpp>
@@ -22,7 +24,7 @@
 #include <system_error>
 #include <vector>
 
-namespace llamaplan::probe {
+namespace llamaplan::inline LLAMAPLAN_ABI_TAG::probe {
 
 /// What to probe and where.
 struct probe_options {

@@ -3,6 +3,8 @@
 #ifndef LLAMAPLAN_PROBE_PROBE_RESULT_HPP
 #define LLAMAPLAN_PROBE_PROBE_RESULT_HPP
 
+#include <llamaplan/config.hpp>
+
 #include <llamaplan/machine.hpp>
 
 #include <cstdint>
@@ -11,7 +13,7 @@
 #include <utility>
 #include <vector>
 
-namespace llamaplan::probe {
+namespace llamaplan::inline LLAMAPLAN_ABI_TAG::probe {
 
 /// Which source supplied one fact ("host.memory_total" <- "/proc/meminfo MemTotal, capped by cgroup v2 memory.max").
 struct fact_source {

@@ -3,6 +3,8 @@
 #ifndef LLAMAPLAN_PROBE_SYSTEM_HPP
 #define LLAMAPLAN_PROBE_SYSTEM_HPP
 
+#include <llamaplan/config.hpp>
+
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
@@ -14,7 +16,7 @@
 #include <sys/wait.h>
 #endif
 
-namespace llamaplan::probe {
+namespace llamaplan::inline LLAMAPLAN_ABI_TAG::probe {
 
 namespace detail {
 

@@ -3,6 +3,8 @@
 #ifndef LLAMAPLAN_PROBE_TEXT_HPP
 #define LLAMAPLAN_PROBE_TEXT_HPP
 
+#include <llamaplan/config.hpp>
+
 #include <llamaplan/result.hpp>
 
 #include <algorithm>
@@ -16,7 +18,7 @@
 #include <system_error>
 #include <vector>
 
-namespace llamaplan::probe {
+namespace llamaplan::inline LLAMAPLAN_ABI_TAG::probe {
 
 /// `s` without leading and trailing ASCII whitespace (space, tab, CR, LF).
 [[nodiscard]] constexpr std::string_view trim(std::string_view s) noexcept {

@@ -6,6 +6,8 @@
 #ifndef LLAMAPLAN_PROBE_VULKAN_HPP
 #define LLAMAPLAN_PROBE_VULKAN_HPP
 
+#include <llamaplan/config.hpp>
+
 #include <llamaplan/probe/bandwidth.hpp>
 #include <llamaplan/probe/probe_result.hpp>
 #include <llamaplan/probe/system.hpp>
@@ -16,7 +18,7 @@
 #include <string>
 #include <vector>
 
-namespace llamaplan::probe {
+namespace llamaplan::inline LLAMAPLAN_ABI_TAG::probe {
 
 /// One Vulkan memory heap as the planner needs it.
 struct vulkan_heap {
