@@ -5554,6 +5554,7 @@ inline constexpr std::array<backend_rule, 7> backend_rules = {{
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <span>
 #include <string_view>
 
 namespace llamaplan::inline LLAMAPLAN_ABI_TAG {
@@ -6205,6 +6206,22 @@ struct search {
     return plan_model(m, s, hw, g);
 }
 
+/// Takes what a plan uses from the free memory of a machine's host and devices (the same devices the plan was made
+/// for): its bytes and the margin it keeps are no longer free for a model planned next to it (each process keeps its
+/// own headroom on each device it uses). A host of unknown size stays unknown.
+constexpr void reserve_plan(const plan& p, host& h, std::span<device> devices) noexcept {
+    for (const auto& b : p.budgets) {
+        const std::uint64_t taken = b.planned + b.margin;
+        if (b.device == host_device) {
+            if (h.memory_available == 0) continue;
+            h.memory_available = h.memory_available > taken ? h.memory_available - taken : 1;
+        } else if (static_cast<std::size_t>(b.device) < devices.size()) {
+            auto& d = devices[static_cast<std::size_t>(b.device)];
+            d.memory_free = d.memory_free > taken ? d.memory_free - taken : 0;
+        }
+    }
+}
+
 /// One model of several that run side by side.
 struct model_request {
     const model* m = nullptr;              ///< the model
@@ -6240,18 +6257,7 @@ struct model_request {
         if (!p) return make_error(p.error().code, p.error().what, order[k]);
         out[order[k]] = *p;
         all_fit = all_fit && p->fits;
-        // what this model takes, and the margin it keeps, are no longer free for the next: each process keeps its
-        // own headroom on each device it uses
-        for (const auto& b : p->budgets) {
-            const std::uint64_t taken = b.planned + b.margin;
-            if (b.device == host_device) {
-                if (left.host.memory_available == 0) continue;  // unknown host size stays unknown
-                left.host.memory_available = left.host.memory_available > taken ? left.host.memory_available - taken : 1;
-            } else {
-                auto& d = devs[static_cast<std::size_t>(b.device)];
-                d.memory_free = d.memory_free > taken ? d.memory_free - taken : 0;
-            }
-        }
+        reserve_plan(*p, left.host, std::span<device>(devs.data(), hw.devices.size()));
     }
     return all_fit;
 }

@@ -208,17 +208,7 @@ int cmd_swap(int argc, char** argv) {
         // what the models already planned in this set take (and the margins they keep)
         std::vector<llamaplan::device> devs(hw.devices.begin(), hw.devices.end());
         llamaplan::machine left{hw.host, devs};
-        for (const auto* f : fixed)
-            for (const auto& b : f->p.budgets) {
-                const std::uint64_t taken = b.planned + b.margin;
-                if (b.device == llamaplan::host_device) {
-                    if (left.host.memory_available != 0)
-                        left.host.memory_available = left.host.memory_available > taken ? left.host.memory_available - taken : 1;
-                } else {
-                    auto& d = devs[static_cast<std::size_t>(b.device)];
-                    d.memory_free = d.memory_free > taken ? d.memory_free - taken : 0;
-                }
-            }
+        for (const auto* f : fixed) llamaplan::reserve_plan(f->p, left.host, devs);
         std::vector<llamaplan::model_request> req;
         for (auto* pm : fresh) req.push_back({&pm->m, pm->summary.get(), pm->g});
         std::vector<llamaplan::plan> plans(fresh.size());
