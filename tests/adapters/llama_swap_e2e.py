@@ -6,7 +6,8 @@ In a temporary directory: GGUFs written by `llamaplan demo --dir` (a Llama-3.1-8
 path with spaces) and `llamaplan_write_models --header-only` (a MoE, an SWA and a Mamba-2 model), a saved machine
 (64 GiB of RAM, one 12 GiB CUDA GPU), and configs with groups (swap: false, persistent), macros (${PORT},
 ${env.MODELS}, user macros, a per-model macro), comments, block scalars (| and >), line continuations, quoted paths
-with spaces, a wrapper script, a docker command, a missing model, an -hf download, and a Windows config (--windows).
+with spaces, a wrapper script, a docker command, a missing model, an -hf download, and a Windows config (--windows,
+with LF and with CRLF line endings).
 Checked:
   1. --dry-run prints a unified diff (which, applied, gives what --output writes) and writes nothing;
   2. --output FILE writes FILE only; in place writes a backup (CONFIG.yaml.bak, byte for byte the original), and
@@ -331,13 +332,6 @@ def main():
               f"invalid YAML: exit 2, nothing written ({r.returncode} {r.stderr!r})")
         r = run([llamaplan, "swap", "config.yaml", "--model", "no-such-model"] + M, tmp, env)
         check(r.returncode == 2, f"unknown --model: exit 2 ({r.returncode})")
-        with open(os.path.join(tmp, "crlf.yaml"), "w", newline="") as f:
-            f.write(WINDOWS.replace("\n", "\r\n"))
-        r = run([llamaplan, "swap", "crlf.yaml", "--windows"] + M, tmp, env)
-        # CRLF line endings are refused (the editor keeps bytes, and cannot yet keep these), with the fix, untouched
-        check(r.returncode == 2 and "convert CRLF line endings to LF" in r.stderr and not exists("crlf.yaml.bak") and
-              read("crlf.yaml") == WINDOWS.replace("\n", "\r\n"), f"CRLF config: exit 2 with the fix ({r.returncode} {r.stderr!r})")
-
         # 2. --output FILE
         r = run([llamaplan, "swap", "config.yaml", "--output", "out.yaml"] + M, tmp, env)
         check(r.returncode == 0, f"swap --output: exit 0 ({r.returncode} {r.stderr})")
@@ -410,6 +404,21 @@ def main():
         summary = summary_of(r.stdout)
         check("not found" in summary.get("phi", "") and "not a llama-server command" in summary.get("bat", ""),
               f"windows: phi / bat not reported: {summary}")
+        # the same config with CRLF line endings: the same rewrite, with CRLF line endings (--dry-run: a CRLF diff)
+        with open(os.path.join(tmp, "crlf.yaml"), "w", newline="") as f:
+            f.write(WINDOWS.replace("\n", "\r\n"))
+        r = run([llamaplan, "swap", "crlf.yaml", "--windows", "--output", "crlf-out.yaml"] + M, tmp, env)
+        check(r.returncode == 0 and read("crlf-out.yaml") == read("windows-out.yaml").replace("\n", "\r\n"),
+              f"CRLF config: not the LF rewrite with CRLF line endings ({r.returncode} {r.stderr!r})")
+        r = run([llamaplan, "swap", "crlf.yaml", "--windows", "--dry-run"] + M, tmp, env)
+        check(r.returncode == 0 and read("crlf.yaml") == WINDOWS.replace("\n", "\r\n") and not exists("crlf.yaml.bak"),
+              "CRLF --dry-run wrote something")
+        diff = subprocess.run([llamaplan, "swap", "crlf.yaml", "--windows", "--dry-run"] + M, capture_output=True, cwd=tmp, env=env).stdout.decode()
+        check(apply_diff(WINDOWS.replace("\n", "\r\n"), diff) == read("crlf-out.yaml"), "CRLF --dry-run: the diff does not give the rewrite")
+        with open(os.path.join(tmp, "mixed.yaml"), "w", newline="") as f:
+            f.write(WINDOWS.replace("\n", "\r\n", 3))
+        r = run([llamaplan, "swap", "mixed.yaml", "--windows"] + M, tmp, env)
+        check(r.returncode == 2 and "CRLF" in r.stderr and not exists("mixed.yaml.bak"), f"mixed line endings: exit 2 ({r.returncode})")
         words = raw_words(yaml.load(read("windows-out.yaml"), Loader=yaml.BaseLoader)["models"]["qwen"]["cmd"], True)
         check(words[:3] == ["C:\\llama.cpp\\llama-server.exe", "-m", "models\\llama 8b.gguf"], f"windows: argv {words[:3]}")
     finally:
