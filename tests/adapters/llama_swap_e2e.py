@@ -6,8 +6,8 @@ In a temporary directory: GGUFs written by `llamaplan demo --dir` (a Llama-3.1-8
 path with spaces) and `llamaplan_write_models --header-only` (a MoE, an SWA and a Mamba-2 model), a saved machine
 (64 GiB of RAM, one 12 GiB CUDA GPU), and configs with groups (swap: false, persistent), macros (${PORT},
 ${env.MODELS}, user macros, a per-model macro), comments, block scalars (| and >), line continuations, quoted paths
-with spaces, a wrapper script, a docker command, a missing model, an -hf download, and a Windows config (--windows,
-with LF and with CRLF line endings).
+with spaces, a wrapper script, a docker command, a missing model, an -hf download; a routing.router matrix config; and
+a Windows config (--windows, with LF and with CRLF line endings).
 Checked:
   1. --dry-run prints a unified diff (which, applied, gives what --output writes) and writes nothing;
   2. --output FILE writes FILE only; in place writes a backup (CONFIG.yaml.bak, byte for byte the original), and
@@ -15,9 +15,9 @@ Checked:
   3. both files parse (PyYAML) to the same structure except the cmd of the planned models; every byte outside the
      cmd values is the same; inside them, the argv without its planning flags is the same token for token;
   4. unsupported cmds (wrapper, docker, missing file, -hf) are byte for byte unchanged and reported with their reason;
-  5. models that run side by side (the swap: false group, next to the persistent group) get plans that fit together:
-     re-planned with every planning flag of their rewritten cmd pinned (`llamaplan plan --json`), their bytes on each
-     device sum to no more than the machine has -- while the two 8B models planned alone would not fit together;
+  5. models that run side by side (the swap: false group next to the persistent group; matrix sets) get plans that
+     fit together: re-planned with every planning flag of their rewritten cmd pinned (`llamaplan plan --json`), their
+     bytes on each device sum to no more than the machine has -- while the two 8B models planned alone would not;
   6. rewriting the result again changes nothing; --model ID rewrites only that model;
   7. exit codes as `llamaplan swap --help` documents them: 0 done, 3 a model does not fit, 2 bad input, 1 I/O error.
 usage: llama_swap_e2e.py LLAMAPLAN LLAMAPLAN_WRITE_MODELS
@@ -153,6 +153,39 @@ models:
     cmd: C:\tools\start-llama.bat phi
 """
 
+# routing.router with a swap matrix (llama-swap internal/config/matrix.go): the "pair" set runs both 8B models at once
+MATRIX = r"""macros:
+  server: /usr/local/bin/llama-server
+models:
+  coder:
+    cmd: |
+      ${server} --port ${PORT}
+      -m ${env.MODELS}/llama-8b.gguf
+      -c 32768
+      -ngl 65
+      -ctk q8_0 -ctv q8_0
+  chat:
+    cmd: |-
+      ${server} --port ${PORT} -m "${env.MODELS}/my models/Llama 8B copy.gguf"
+        -c 8192 --split-mode layer --main-gpu 0
+  draft:
+    cmd: ${server} --port ${PORT} -m ${env.MODELS}/qwen3moe-e8u2.gguf -c 4096 -ngl 99
+routing:
+  router:
+    use: matrix
+    settings:
+      matrix:
+        vars:
+          c: coder
+          d: draft
+          t: chat
+        evict_costs:
+          coder: 3
+        sets:
+          pair: "c & t"
+          coding: "c & d"
+"""
+
 FAILURES = []
 
 
@@ -285,6 +318,20 @@ def summary_of(text):
     return {line.split()[0]: line for line in text.splitlines() if line and not line.startswith(("wrote", "nothing"))}
 
 
+def plan_bytes(llamaplan, doc, ids, machine_args, cwd, env):
+    """Per device, the bytes of the models' rewritten cmds re-planned with every planning flag pinned."""
+    total = {}
+    for m in ids:
+        words = lss.argv_of(doc, m, False)
+        model_path = words[words.index("-m" if "-m" in words else "--model") + 1]
+        argv = ["llama-server", "-m", model_path] + planning_of(words) + (["--embeddings"] if "--embeddings" in words else [])
+        r = run([llamaplan, "plan", "--json"] + machine_args + ["--"] + argv, cwd, env)
+        check(r.returncode == 0, f"{m}: the rewritten cmd does not fit alone ({r.returncode} {r.stderr})")
+        for d in json.loads(r.stdout)["devices"] if r.returncode == 0 else []:
+            total[d["name"]] = total.get(d["name"], 0) + d["planned"]
+    return total
+
+
 def main():
     llamaplan, write_models = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
     tmp = tempfile.mkdtemp(prefix="llamaplan-swap-e2e-")
@@ -370,24 +417,28 @@ def main():
         # 5. side by side: re-plan each rewritten cmd with all its planning flags pinned, sum per device
         doc = yaml.load(out, Loader=yaml.BaseLoader)
         free = {"CPU": machine["host"]["memory_available"], "RTX test": machine["devices"][0]["memory_free"]}
-        together, alone = {}, {}
-        for m in SIDE_BY_SIDE:
-            words = lss.argv_of(doc, m, False)
-            model_path = words[words.index("-m" if "-m" in words else "--model") + 1]
-            argv = ["llama-server", "-m", model_path] + planning_of(words) + (["--embeddings"] if "--embeddings" in words else [])
-            r = run([llamaplan, "plan", "--json"] + M + ["--"] + argv, tmp, env)
-            check(r.returncode == 0, f"{m}: the rewritten cmd does not fit alone ({r.returncode} {r.stderr})")
+        together = plan_bytes(llamaplan, doc, SIDE_BY_SIDE, M, tmp, env)
+        alone = {}
+        for m in ("llama-8b.gguf", os.path.join("my models", "Llama 8B copy.gguf")):
+            r = run([llamaplan, "plan", os.path.join(models, m), "--json"] + M, tmp, env)
             for d in json.loads(r.stdout)["devices"]:
-                together[d["name"]] = together.get(d["name"], 0) + d["planned"]
-            if m.startswith("llama-8b"):
-                r = run([llamaplan, "plan", model_path, "--json"] + M, tmp, env)
-                for d in json.loads(r.stdout)["devices"]:
-                    alone[d["name"]] = alone.get(d["name"], 0) + d["planned"]
+                alone[d["name"]] = alone.get(d["name"], 0) + d["planned"]
         for dev, total in together.items():
             check(total <= free[dev], f"side by side: {dev}: {total >> 20} MiB planned, {free[dev] >> 20} MiB free")
         check(alone["RTX test"] > free["RTX test"], "the two 8B models planned alone would fit together: the check proves nothing")
         print(f"side by side: {', '.join(f'{d} {t >> 20} of {free[d] >> 20} MiB' for d, t in together.items())}; "
               f"the 8B pair planned alone would need {alone['RTX test'] >> 20} MiB of the GPU")
+
+        # matrix sets: the pair set's two 8B models fit together, and so do coder and draft
+        with open(os.path.join(tmp, "matrix.yaml"), "w") as f:
+            f.write(MATRIX)
+        r = run([llamaplan, "swap", "matrix.yaml", "--output", "matrix-out.yaml"] + M, tmp, env)
+        check(r.returncode == 0, f"matrix: exit 0 ({r.returncode} {r.stderr})")
+        check_rewrite(MATRIX, read("matrix-out.yaml"), {"coder", "chat", "draft"}, set(), False, "matrix.yaml")
+        mdoc = yaml.load(read("matrix-out.yaml"), Loader=yaml.BaseLoader)
+        for members in (["coder", "chat"], ["coder", "draft"]):
+            for dev, total in plan_bytes(llamaplan, mdoc, members, M, tmp, env).items():
+                check(total <= free[dev], f"matrix set {members}: {dev}: {total >> 20} MiB planned, {free[dev] >> 20} MiB free")
 
         # 7. a model that does not fit: exit 3, left as written and said so
         r = run([llamaplan, "swap", "config.yaml", "--machine", "small.json", "--output", "small.yaml"], tmp, env)
