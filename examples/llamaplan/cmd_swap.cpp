@@ -29,9 +29,9 @@ int swap_usage(std::FILE* out) {
         "Plans every model of a llama-swap config for this machine (or --machine / --gpu) and rewrites only the\n"
         "planning flags of each cmd (-c -ngl -ts -sm -mg -ot --cpu-moe --n-cpu-moe -ctk -ctv -fa -b -ub -np -kvu -t -tb\n"
         "--load-mode -cram --fit ...), keeping every other byte: other flags, macros, comments, key order, quoting,\n"
-        "block scalars, line continuations. Models that run side by side (groups with swap: false, persistent groups,\n"
-        "matrix sets) are planned together so that they fit at once. A cmd that is not llama-server, a model file that\n"
-        "does not exist, or a construct that cannot be edited safely is reported and left as written.\n"
+        "block scalars, line continuations, CRLF line endings. Models that run side by side (groups with swap: false,\n"
+        "persistent groups, matrix sets) are planned together so that they fit at once. A cmd that is not llama-server,\n"
+        "a model file that does not exist, or a construct that cannot be edited safely is reported and left as written.\n"
         "\n"
         "options:\n"
         "  --model ID                  only this model (repeatable)\n"
@@ -63,6 +63,39 @@ std::vector<ls::flag_setting> settings_of(const std::vector<std::string>& argv) 
         const bool flag = a.size() > 1 && a[0] == '-' && !(a[1] >= '0' && a[1] <= '9');
         if (flag || out.empty()) out.push_back({a, {}});
         else out.back().values.push_back(a);
+    }
+    return out;
+}
+
+/// True if the text has line breaks and every one of them is CRLF (and no other CR).
+bool uses_crlf(std::string_view t) {
+    std::size_t lf = 0;
+    for (std::size_t i = 0; i < t.size(); ++i) {
+        if (t[i] == '\r' && (i + 1 >= t.size() || t[i + 1] != '\n')) return false;
+        if (t[i] == '\n') {
+            if (i == 0 || t[i - 1] != '\r') return false;
+            ++lf;
+        }
+    }
+    return lf > 0;
+}
+
+/// The text with every CRLF turned into LF.
+std::string without_cr(std::string_view t) {
+    std::string out;
+    out.reserve(t.size());
+    for (std::size_t i = 0; i < t.size(); ++i)
+        if (!(t[i] == '\r' && i + 1 < t.size() && t[i + 1] == '\n')) out += t[i];
+    return out;
+}
+
+/// The text with every LF turned into CRLF.
+std::string with_cr(std::string_view t) {
+    std::string out;
+    out.reserve(t.size() + t.size() / 16);
+    for (const char c : t) {
+        if (c == '\n') out += '\r';
+        out += c;
     }
     return out;
 }
@@ -134,7 +167,11 @@ int cmd_swap(int argc, char** argv) {
 
     auto text = ls::read_config(config_path);
     if (!text) { std::fprintf(stderr, "llamaplan: %s: %s\n", config_path.c_str(), cli::describe(text.error()).c_str()); return 1; }
-    auto cfg = ls::parse_config(*text);
+    // Windows line endings: a file whose every line ends in CRLF is edited as LF text and written back with CRLF
+    // (YAML reads a CRLF line break as one '\n', so every value is the same); a file that mixes them is refused
+    const bool crlf = uses_crlf(*text);
+    const std::string lf_text = crlf ? without_cr(*text) : *text;
+    auto cfg = ls::parse_config(lf_text);
     if (!cfg) return cli::fail(config_path + ":" + std::to_string(cfg.error().where) + ": " + std::string(cfg.error().what));
     for (const auto& id : only)
         if (cfg->find(id) == nullptr) return cli::fail("swap: no model '" + id + "' in " + config_path);
@@ -233,8 +270,9 @@ int cmd_swap(int argc, char** argv) {
         e.set = settings_of(args);
         edits.emplace_back(id, std::move(e));
     }
-    auto rewritten = ls::rewrite_config(*text, edits, opt);
+    auto rewritten = ls::rewrite_config(lf_text, edits, opt);
     if (!rewritten) return cli::fail(config_path + ": " + cli::describe(rewritten.error()));
+    if (crlf) rewritten->text = with_cr(rewritten->text);
 
     // 4. the summary, then the diff or the file
     std::map<std::string, const ls::model_rewrite*> outcome;
