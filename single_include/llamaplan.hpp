@@ -6207,16 +6207,18 @@ struct search {
 }
 
 /// Takes what a plan uses from the free memory of a machine's host and devices (the same devices the plan was made
-/// for): its bytes and the margin it keeps are no longer free for a model planned next to it (each process keeps its
-/// own headroom on each device it uses). A host of unknown size stays unknown.
+/// for), so that a model planned next to it gets the rest. On a GPU the plan's bytes and its margin are taken: each
+/// process keeps its own headroom there (its CUDA pools grow on their own). On the host only the plan's bytes are
+/// taken: the host margin is the operating system's headroom, which the next plan keeps anyway, so it counts once.
+/// A host of unknown size stays unknown.
 constexpr void reserve_plan(const plan& p, host& h, std::span<device> devices) noexcept {
     for (const auto& b : p.budgets) {
-        const std::uint64_t taken = b.planned + b.margin;
         if (b.device == host_device) {
             if (h.memory_available == 0) continue;
-            h.memory_available = h.memory_available > taken ? h.memory_available - taken : 1;
+            h.memory_available = h.memory_available > b.planned ? h.memory_available - b.planned : 1;
         } else if (static_cast<std::size_t>(b.device) < devices.size()) {
             auto& d = devices[static_cast<std::size_t>(b.device)];
+            const std::uint64_t taken = b.planned + b.margin;
             d.memory_free = d.memory_free > taken ? d.memory_free - taken : 0;
         }
     }

@@ -324,6 +324,7 @@ TEST_CASE("planner: MoE experts go to the host before any dense part, and come b
 }
 
 TEST_CASE("planner: co-resident models share every device, and each is told what it got") {
+    std::size_t host_checked = 0;
     for (std::uint64_t seed = 8000; seed < 8100; ++seed) {
         rng r(seed);
         gen_model a(r), b(r);
@@ -337,7 +338,8 @@ TEST_CASE("planner: co-resident models share every device, and each is told what
         auto ok = plan_models(req, hw.m, *plans);
         REQUIRE(ok.has_value());
         if (!*ok) continue;
-        // together they fit: on every device what both planned, plus both margins, is free
+        // together they fit: on every GPU what both planned plus both margins (each process keeps its own headroom
+        // there) is free; on the host what both planned plus the larger margin (the OS's headroom, kept once)
         for (std::size_t i = 0; i < (*plans)[0].budgets.size(); ++i) {
             const auto& x = (*plans)[0].budgets[i];
             const auto& y = (*plans)[1].budgets[i];
@@ -345,11 +347,14 @@ TEST_CASE("planner: co-resident models share every device, and each is told what
             if (x.device == host_device && x.free == 0) continue;
             const std::uint64_t free = x.device == host_device ? hw.m.host.memory_available
                                                                : hw.devices[static_cast<std::size_t>(x.device)].memory_free;
-            CHECK_MESSAGE(x.planned + y.planned + x.margin + y.margin <= free, "seed ", seed, " device ", x.device);
+            const std::uint64_t margins = x.device == host_device ? std::max(x.margin, y.margin) : x.margin + y.margin;
+            CHECK_MESSAGE(x.planned + y.planned + margins <= free, "seed ", seed, " device ", x.device);
+            if (x.device == host_device) host_checked += 1;
         }
         CHECK((*plans)[0].preset == preset_id::balanced);
         CHECK((*plans)[1].preset == preset_id::high_speed);
     }
+    CHECK(host_checked > 30);
 }
 
 TEST_CASE("emit: flags for the targeted llama.cpp build") {
