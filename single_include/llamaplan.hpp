@@ -427,7 +427,7 @@ enum class moe_gating : std::uint8_t { none, softmax, sigmoid, softmax_weight };
 
 /// The compute graph llamaplan replays for the compute buffer (compute/ headers).
 enum class graph_family : std::uint8_t {
-    decoder,        ///< standard decoder block (compute/decoder.hpp): llama, qwen2/3(+moe), gemma2/3, phi3
+    decoder,        ///< standard decoder block (compute/decoder.hpp): llama, qwen2/3(+moe), gemma2/3, phi3, gpt-oss
     mla,            ///< DeepSeek-2 MLA (compute/mla.hpp)
     mamba_hybrid,   ///< Mamba-1, Mamba-2 and granite hybrids (compute/ssm_hybrid.hpp)
     approximate,    ///< no graph of its own yet: the decoder graph stands in (unvalidated)
@@ -461,6 +461,14 @@ struct arch_traits {
     bool embd_scale = false;        ///< input embeddings scaled by sqrt(n_embd) (gemma family)
     bool q_scale_after_rope = false;///< ggml_scale of Q after rope (gemma3 f_attention_scale, phi3 1/sqrt(head))
     bool kv_sharing = false;        ///< later layers reuse earlier layers' KV (attention.shared_kv_layers)
+    bool kv_iswa = false;           ///< the graph builder takes build_attn_inp_kv_iswa, whose build_attn expands Q, K,
+                                    ///< V in that order (build_attn_inp_kv's: Q, V, K; src/llama-graph.cpp build_attn)
+    bool out_rows_after_blocks = false;  ///< the last block runs on every token and the output rows are taken after
+                                         ///< it, before output_norm (cparams.embeddings_nextn_masked is false unless
+                                         ///< set: models/openai-moe.cpp, qwen3next.cpp, step35.cpp, bailingmoe3.cpp)
+    bool post_attn_norm_is_ffn_norm = false;  ///< post_attention_norm normalises the FFN input (attn_post_norm after
+                                              ///< the residual add, gpt-oss) rather than the attention output (gemma)
+    bool moe_biases = false;        ///< router and experts carry biases (ffn_gate_inp_b, add_id of the expert biases)
 
     /// True if the model keeps only recurrent state (llm_arch_is_recurrent).
     [[nodiscard]] constexpr bool is_recurrent() const noexcept { return layers == recurrent_layer_rule::all; }
@@ -514,9 +522,11 @@ namespace detail {
     // models/gemma2.cpp: n_swa 4096, period 2; models/gemma3.cpp: only with sliding_window > 0, period 6, Q scaled
     arch_traits gemma2 = with_swa(make_arch("gemma2", arch::gemma2, g::decoder), 2, 4096);
     gemma2.embd_scale = true;
+    gemma2.kv_iswa = true;
     arch_traits gemma3 = with_swa(make_arch("gemma3", arch::gemma3, g::decoder), 6, 0, true);
     gemma3.embd_scale = true;
     gemma3.q_scale_after_rope = true;
+    gemma3.kv_iswa = true;
     arch_traits gemma3n = with_swa(make_arch("gemma3n", arch::gemma3n, g::approximate), 5, 0);  // models/gemma3n.cpp
     gemma3n.embd_scale = true;
     gemma3n.kv_sharing = true;
@@ -530,6 +540,16 @@ namespace detail {
     phi3.q_scale_after_rope = true;
     phi3.swa.disabled = true;
     phi3.gating = moe_gating::softmax;
+    // models/openai-moe.cpp: SWA on even layers (set_swa_pattern(2)) with the file's window, build_attn_inp_kv_iswa,
+    // attention sinks (src of flash_attn_ext / soft_max_ext, no tensor of their own), attn_post_norm before the MoE,
+    // build_moe_ffn with LLAMA_EXPERT_GATING_FUNC_TYPE_SOFTMAX_WEIGHT, biased router and experts, SwiGLU-OAI; output
+    // rows taken after the last block
+    arch_traits gpt_oss = with_moe(with_swa(make_arch("gpt-oss", arch::gpt_oss, g::decoder), 2, 0),
+                                   moe_gating::softmax_weight, false);
+    gpt_oss.kv_iswa = true;
+    gpt_oss.out_rows_after_blocks = true;
+    gpt_oss.post_attn_norm_is_ffn_norm = true;
+    gpt_oss.moe_biases = true;
     arch_traits deepseek2 = with_moe(make_arch("deepseek2", arch::deepseek2, g::mla), moe_gating::softmax, false);
     deepseek2.attention = attention_kind::mla;
     return std::array<arch_traits, arch_count>{{
@@ -543,7 +563,7 @@ namespace detail {
         gemma, gemma2, gemma3, gemma3n, gemma_embd, phi3,
         with_swa(make_arch("cohere2", arch::cohere2, g::approximate), 4, 0),                  // models/cohere2.cpp
         with_swa(make_arch("cohere2moe", arch::cohere2moe, g::approximate), 4, 0, false, false, true),
-        with_moe(with_swa(make_arch("gpt-oss", arch::gpt_oss, g::approximate), 2, 0), moe_gating::softmax_weight, false),
+        gpt_oss,
         deepseek2,
         recurrent_arch("mamba", arch::mamba, rk::mamba1, g::mamba_hybrid),
         recurrent_arch("mamba2", arch::mamba2, rk::mamba2, g::mamba_hybrid),
@@ -2239,8 +2259,8 @@ struct placement {
 // their parent's memory. The buffer size is the high-water mark of that placement. The graph headers rebuild the
 // node sequence llama.cpp's model builders produce (src/models/*.cpp) and run the same best-fit allocator over it,
 // so fragmentation is reproduced, not fitted: there are no calibrated constants. Validated on 805 measured rows
-// (tests/data/groundtruth) and 225 more (tests/data/extra: qwen2, gemma2/3, phi3, deepseek2 MLA, Mamba-1/2,
-// granitehybrid, Nemotron-H, small contexts, 2-8 slots): all exact to llama.cpp's printed 0.01 MiB.
+// (tests/data/groundtruth) and 255 more (tests/data/extra: qwen2, gemma2/3, phi3, gpt-oss, deepseek2 MLA,
+// Mamba-1/2, granitehybrid, Nemotron-H, small contexts, 2-8 slots): all exact to llama.cpp's printed 0.01 MiB.
 
 // ---- begin llamaplan/compute/allocator.hpp ----
 #ifndef LLAMAPLAN_COMPUTE_ALLOCATOR_HPP
@@ -2594,34 +2614,47 @@ struct moe_params {
     std::uint64_t n_ff_exp = 0;     ///< expert FFN width
     std::uint64_t n_ff_shexp = 0;   ///< shared-expert FFN width (0 = no shared expert)
     bool norm_w = false;            ///< chosen weights renormalised (sum_rows, clamp, div)
+    moe_gating gating = moe_gating::softmax;  ///< softmax over all experts, or softmax over the chosen ones' logits
+    bool biases = false;            ///< router bias and expert biases (ggml_add_id after each expert mul_mat_id)
 };
 
-/// build_moe_ffn (src/llama-graph.cpp) with softmax gating on `cur` (To rows, its readers set by the caller to the
-/// router + gate_exps + up_exps (+ shared gate, up)): logits, soft_max in place, ggml_argsort_top_k (a full argsort
-/// of all experts, I32, viewed to the first n_used), weights = get_rows(probs, top-k) and -- norm_w -- sum_rows, clamp
-/// and div, all expanded before the experts ("call early so that topk-moe can be used"); then up and gate
-/// mul_mat_id, swiglu_split, down mul_mat_id, * weights in place, and the sum of the n_used expert views (the
-/// first add fresh, the rest in place). Then the shared expert (build_ffn, parallel gate) added to it.
-/// Returns the MoE output.
+/// build_moe_ffn (src/llama-graph.cpp) on `cur` (To rows, its readers set by the caller to the router + gate_exps +
+/// up_exps (+ shared gate, up)): logits (+ the router bias, an add in place), soft_max in place -- not with
+/// LLAMA_EXPERT_GATING_FUNC_TYPE_SOFTMAX_WEIGHT, where the probabilities are the logits --, ggml_argsort_top_k (a full
+/// argsort of all experts, I32, viewed to the first n_used), weights = get_rows(probs, top-k), then -- softmax_weight
+/// -- soft_max of their reshape (a view, so fresh memory) and -- norm_w -- sum_rows, clamp and div, all expanded
+/// before the experts ("call early so that topk-moe can be used"); then gate and up mul_mat_id (each + its bias by
+/// ggml_add_id, in place; ADD_ID is in ggml_op_can_inplace), the GLU (swiglu_split or swiglu_oai, GGML_OP_GLU: not
+/// in place), down mul_mat_id (+ bias), * weights in place, and the sum of the n_used expert views (the first add
+/// fresh, the rest in place). Then the shared expert (build_ffn, parallel gate) added to it. Returns the MoE output.
 constexpr int moe_ffn(graph_sim& g, int cur, std::uint64_t E, std::uint64_t To, const moe_params& mp,
                       compute_breakdown& bd) noexcept {
     const std::uint64_t f32 = 4, ne = mp.n_expert, nu = mp.n_used == 0 ? 1 : mp.n_used;
     const std::uint64_t fb = mp.n_ff_exp * nu * To * f32;
     if (fb > bd.ffn_hidden) bd.ffn_hidden = fb;
-    const int lg = g.node(ne * To * f32, 1, {cur});
-    const int probs = g.node(ne * To * f32, 2, {lg}, true);       // soft_max; read by argsort and get_rows
-    const int sel = g.node(ne * To * 4, 4, {probs});               // argsort: I32 {n_expert, T}
+    int lg = g.node(ne * To * f32, 1, {cur});
+    if (mp.biases) lg = g.node(ne * To * f32, 1, {lg}, true);          // + ffn_gate_inp bias
+    // soft_max in place (or the logits themselves); read by argsort and get_rows
+    const int probs = mp.gating == moe_gating::softmax_weight ? lg : g.node(ne * To * f32, 1, {lg}, true);
+    g.t[probs].refs = 2;
+    // argsort: I32 {n_expert, T}, read (through the top-k view) by get_rows, the three mul_mat_id and their add_id
+    const int sel = g.node(ne * To * 4, mp.biases ? 7 : 4, {probs});
     int w = g.node(nu * To * f32, 1, {probs, sel});                // get_rows of the chosen probabilities
+    if (mp.gating == moe_gating::softmax_weight) w = g.node(nu * To * f32, 1, {w});  // soft_max of a reshape view
     if (mp.norm_w) {
         g.t[w].refs = 2;
         int wsum = g.node(To * f32, 1, {w});                       // sum_rows
         wsum = g.node(To * f32, 1, {wsum});                        // clamp (not an in-place op)
         w = g.node(nu * To * f32, 1, {w, wsum});                   // div of a reshape view: fresh
     }
-    const int up = g.node(fb, 1, {cur, sel});                      // mul_mat_id
-    const int gate = g.node(fb, 1, {cur, sel});
-    const int act = g.node(fb, 1, {gate, up});                     // swiglu_split
+    // gate and up are allocated alike and freed together by the GLU, so their order does not matter here
+    int gate = g.node(fb, 1, {cur, sel});                          // mul_mat_id
+    if (mp.biases) gate = g.node(fb, 1, {gate, sel}, true);        // add_id
+    int up = g.node(fb, 1, {cur, sel});
+    if (mp.biases) up = g.node(fb, 1, {up, sel}, true);
+    const int act = g.node(fb, 1, {gate, up});                     // swiglu_split / swiglu_oai
     int ex = g.node(E * nu * To * f32, 1, {act, sel});             // down mul_mat_id
+    if (mp.biases) ex = g.node(E * nu * To * f32, 1, {ex, sel}, true);
     ex = g.node(E * nu * To * f32, static_cast<std::uint32_t>(nu), {ex, w}, true);  // * weights, in place
     int moe = ex;
     if (nu > 1) {
@@ -2672,10 +2705,12 @@ constexpr void output_head(graph_sim& g, int inpL, const hparams& hp, const grap
 namespace llamaplan::detail::compute {
 
 /// The standard decoder block (graph_family::decoder), as src/models/llama.cpp builds it, with what qwen2/qwen3,
-/// qwen3moe, gemma2/gemma3 and phi3 add: attention biases, Q/K norms, post-norms, an embedding scale, a Q scale after
-/// rope, a fused attn_qkv, phi3's fused gate/up FFN and MoE routing. Per block: attn_norm -> Q,V,K projections
-/// (-> q/k norm) -> rope -> KV store -> attention (flash_attn_ext, or mul_mat+soft_max+mul_mat) -> wo -> residual ->
-/// ffn_norm -> FFN (gate/up -> GLU -> down, or MoE) -> residual; after the last block output_norm and the LM head.
+/// qwen3moe, gemma2/gemma3, phi3 and gpt-oss add: attention biases, Q/K norms, post-norms, an embedding scale, a Q
+/// scale after rope, a fused attn_qkv, phi3's fused gate/up FFN, MoE routing (gpt-oss: biased router and experts,
+/// softmax over the chosen logits) and attention sinks (an extra source of flash_attn_ext / soft_max_ext, no tensor of
+/// their own). Per block: attn_norm -> Q,V,K (iSWA builders: Q,K,V) projections (-> q/k norm) -> rope -> KV store ->
+/// attention (flash_attn_ext, or mul_mat+soft_max+mul_mat) -> wo -> residual -> ffn_norm -> FFN (gate/up -> GLU ->
+/// down, or MoE) -> residual; after the last block (gpt-oss: the output rows taken here) output_norm and the LM head.
 [[nodiscard]] constexpr compute_breakdown decoder_graph(const model& m, const compute_shape& s, const arch_traits& at) noexcept {
     const hparams& hp = m.hp;
     compute_breakdown bd{};
@@ -2693,7 +2728,8 @@ namespace llamaplan::detail::compute {
     // features read from the tensor list (llama-arch.cpp tensor names)
     const bool q_norm = m.find("blk.0.attn_q_norm.weight") != nullptr;
     const bool k_norm = m.find("blk.0.attn_k_norm.weight") != nullptr;
-    const bool post_attn_norm = m.find("blk.0.post_attention_norm.weight") != nullptr;
+    // gemma's post_attention_norm normalises the attention output; gpt-oss's (attn_post_norm) is its FFN norm
+    const bool post_attn_norm = m.find("blk.0.post_attention_norm.weight") != nullptr && !at.post_attn_norm_is_ffn_norm;
     const bool post_ffw_norm = m.find("blk.0.post_ffw_norm.weight") != nullptr;
     // gemma*.cpp: inpL = ggml_scale(embd, sqrt(n_embd)); gemma3.cpp Qcur = ggml_scale(Qcur, f_attention_scale) and
     // phi3.cpp Qcur = ggml_scale(Qcur, 1/sqrt(n_embd_head)), both after rope (arch_traits)
@@ -2752,8 +2788,8 @@ namespace llamaplan::detail::compute {
         const int first = hp.is_swa(0) ? 1 : 0;
         make_cache_inputs(first, first ? n_swa : n_full, first ? s.n_kv_swa : s.n_kv);
         if ((first ? n_full : n_swa) > 0) make_cache_inputs(1 - first, first ? n_full : n_swa, first ? s.n_kv : s.n_kv_swa);
-        // build_inp_out_ids: I32 n_outputs, read by the two get_rows of the last block
-        out_ids = g.fresh(n_out * 4, 2);
+        // build_inp_out_ids: I32 n_outputs, read by the two get_rows of the last block (one after it)
+        out_ids = g.fresh(n_out * 4, at.out_rows_after_blocks ? 1 : 2);
         inputs += n_out * 4;
     }
 
@@ -2793,26 +2829,45 @@ namespace llamaplan::detail::compute {
             g.release(v); g.release(x.v_idxs);                       // cpy_v: set_rows
             qcur = q;
         } else {
-            // Q chain (expanded first by build_attn): mul_mat, [rms_norm, mul], rope, [scale], [Hadamard rotation]
-            int q = g.node(q_bytes, 1, {cur});
-            // the projection is read through a reshape view, and a view parent is never reused in place (ggml-alloc.c
-            // ggml_gallocr_allocate_node asks ggml_gallocr_is_own, false for views): q-norm / rope get fresh memory
-            if (q_norm) { q = g.node(q_bytes, 1, {q}); q = g.node(q_bytes, 1, {q}, true); }
-            q = g.node(q_bytes, 1, {q, pos}, q_norm);
-            if (q_scale) q = g.node(q_bytes, 1, {q}, true);
-            if (rot_k) q = g.node(q_bytes, 1, {x.rot_k, q});
-            // V chain (expanded second)
-            int v = g.node(v_bytes, 1, {cur});
-            if (rot_v) v = g.node(v_bytes, 1, {x.rot_v, v});
-            // K chain (expanded third): the last reader of the normed input
-            int k = g.node(k_bytes, 1, {cur});
-            if (k_norm) { k = g.node(k_bytes, 1, {k}); k = g.node(k_bytes, 1, {k}, true); }
-            k = g.node(k_bytes, 1, {k, pos}, k_norm);
-            if (rot_k) k = g.node(k_bytes, 1, {x.rot_k, k});
+            // the three chains, in the order build_attn expands them: Q, V, K (build_attn_inp_kv) or Q, K, V
+            // (build_attn_inp_kv_iswa); the last one is the last reader of the normed input. Bias adds (qwen2,
+            // gpt-oss) are in place on the projection and do not show here.
+            auto q_chain = [&]() {
+                // mul_mat, [rms_norm, mul], rope, [scale], [Hadamard rotation]
+                int q = g.node(q_bytes, 1, {cur});
+                // the projection is read through a reshape view, and a view parent is never reused in place
+                // (ggml-alloc.c ggml_gallocr_allocate_node asks ggml_gallocr_is_own, false for views): q-norm / rope
+                // get fresh memory
+                if (q_norm) { q = g.node(q_bytes, 1, {q}); q = g.node(q_bytes, 1, {q}, true); }
+                q = g.node(q_bytes, 1, {q, pos}, q_norm);
+                if (q_scale) q = g.node(q_bytes, 1, {q}, true);
+                if (rot_k) q = g.node(q_bytes, 1, {x.rot_k, q});
+                return q;
+            };
+            auto v_chain = [&]() {
+                int v = g.node(v_bytes, 1, {cur});
+                if (rot_v) v = g.node(v_bytes, 1, {x.rot_v, v});
+                return v;
+            };
+            auto k_chain = [&]() {
+                int k = g.node(k_bytes, 1, {cur});
+                if (k_norm) { k = g.node(k_bytes, 1, {k}); k = g.node(k_bytes, 1, {k}, true); }
+                k = g.node(k_bytes, 1, {k, pos}, k_norm);
+                if (rot_k) k = g.node(k_bytes, 1, {x.rot_k, k});
+                return k;
+            };
+            qcur = q_chain();
+            int k = -1, v = -1;
+            if (at.kv_iswa) {
+                k = k_chain();
+                v = v_chain();
+            } else {
+                v = v_chain();
+                k = k_chain();
+            }
             // llama_kv_cache::cpy_k / cpy_v: ggml_set_rows into the cache (a view of the KV buffer, not ours)
             g.release(k); g.release(x.k_idxs);
             g.release(v); g.release(x.v_idxs);
-            qcur = q;
         }
         // llm_graph_context::build_attn_mha
         if (fa) {
@@ -2831,7 +2886,7 @@ namespace llamaplan::detail::compute {
         cur = g.node(E * T * f32, 1, {cur});  // wo
         std::uint64_t To = T;
         int res = inpL;
-        if (last) {
+        if (last && !at.out_rows_after_blocks) {
             // the last block keeps only the output rows: ggml_get_rows(cur / inpSA, inp_out_ids)
             To = n_out;
             cur = g.node(E * To * f32, 1, {cur, out_ids});
@@ -2851,6 +2906,8 @@ namespace llamaplan::detail::compute {
             mp.n_used = hp.n_expert_used;
             mp.n_ff_exp = hp.n_ff_exp != 0 ? hp.n_ff_exp : hp.ff_length(il);
             mp.norm_w = at.moe_norm_weights;
+            mp.gating = at.gating;
+            mp.biases = at.moe_biases;
             g.t[cur].refs = 3;  // router, up_exps, gate_exps
             cur = moe_ffn(g, cur, E, To, mp, bd);
         }
@@ -2861,6 +2918,8 @@ namespace llamaplan::detail::compute {
         inpL = cur;
         track_peak(g, last_max, il, bd);
     }
+    // openai-moe.cpp & co.: the rows are taken after the last block, ggml_get_rows(cur, inp_out_ids)
+    if (at.out_rows_after_blocks) inpL = g.node(E * n_out * f32, 1, {inpL, out_ids});
     bd.inputs = inputs;
     output_head(g, inpL, hp, graph_dims{E, T, n_seqs, n_out, s.n_kv, fa, mask_es}, last_max, bd);
     return bd;
@@ -3306,7 +3365,7 @@ namespace llamaplan {
 /// Bytes of the CPU backend's compute buffer, with the terms that built it. See the file comment for the method.
 ///
 /// The graph follows the architecture's arch_traits::graph: the standard decoder block (llama, qwen2/3, qwen3moe,
-/// gemma2/3, phi3), MLA (deepseek2 files with key_length_mla / value_length_mla) or Mamba-2 / hybrid (mamba2,
+/// gemma2/3, phi3, gpt-oss), MLA (deepseek2 files with key_length_mla / value_length_mla) or Mamba-2 / hybrid (mamba2,
 /// granitehybrid). Architectures without a graph of their own (graph_family::approximate: Mamba-1, RWKV, other
 /// hybrids, encoders, and arch::generic) get the decoder-block figure and say so in `graph`. A model that names no
 /// architecture (hparams::id and architecture both unset or unknown) gets compute_status::unknown_architecture.
