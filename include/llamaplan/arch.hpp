@@ -58,7 +58,7 @@ enum class moe_gating : std::uint8_t { none, softmax, sigmoid, softmax_weight };
 enum class graph_family : std::uint8_t {
     decoder,        ///< standard decoder block (compute/decoder.hpp): llama, qwen2/3(+moe), gemma2/3, phi3, gpt-oss
     mla,            ///< DeepSeek-2 MLA (compute/mla.hpp)
-    mamba_hybrid,   ///< Mamba-1, Mamba-2 and granite hybrids (compute/ssm_hybrid.hpp)
+    mamba_hybrid,   ///< Mamba-1, Mamba-2, granite / nemotron-h / falcon-h1 hybrids (compute/ssm_hybrid.hpp)
     approximate,    ///< no graph of its own yet: the decoder graph stands in (unvalidated)
 };
 
@@ -201,7 +201,7 @@ namespace detail {
         recurrent_arch("rwkv7", arch::rwkv7, rk::rwkv7, g::approximate),
         recurrent_arch("arwkv7", arch::arwkv7, rk::rwkv7, g::approximate),
         hybrid_arch("jamba", arch::jamba, rk::mamba1, rl::no_kv_heads),
-        hybrid_arch("falcon-h1", arch::falcon_h1, rk::mamba2, rl::all_with_attention),
+        hybrid_arch("falcon-h1", arch::falcon_h1, rk::mamba2, rl::all_with_attention, g::mamba_hybrid),
         hybrid_arch("plamo2", arch::plamo2, rk::mamba1, rl::no_kv_heads),
         hybrid_arch("granitehybrid", arch::granitehybrid, rk::mamba2, rl::no_kv_heads, g::mamba_hybrid),
         hybrid_arch("lfm2", arch::lfm2, rk::shortconv, rl::no_kv_heads),
