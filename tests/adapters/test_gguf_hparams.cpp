@@ -202,11 +202,12 @@ TEST_CASE("gguf writer: a gpt-oss block has the tensors models/openai-moe.cpp lo
     s.n_ff_exp = 32;
     s.n_swa = 128;
     std::vector<std::pair<std::string, std::vector<std::uint64_t>>> got;
-    for (const auto& t : synthesize(s).tensors())
+    const auto w = synthesize(s);  // tensors() is a view into the writer
+    for (const auto& t : w.tensors())
         if (t.name.rfind("blk.1.", 0) == 0) got.emplace_back(t.name.substr(6), t.shape);
     std::sort(got.begin(), got.end());
-    // load_arch_tensors: attn_norm, attn_post_norm, Q/K/V (create_tensor_qkv, biases optional), wo, attn_sinks {n_head},
-    // router and experts, wo_b, and the router and expert biases; no ffn_norm
+    // load_arch_tensors: attn_norm, attn_post_norm, Q/K/V (create_tensor_qkv, biases optional), wo, attn_sinks
+    // {n_head}, router and experts, wo_b, and the router and expert biases; no ffn_norm
     const std::vector<std::pair<std::string, std::vector<std::uint64_t>>> want = {
         {"attn_k.bias", {32}}, {"attn_k.weight", {64, 32}}, {"attn_norm.weight", {64}}, {"attn_output.bias", {64}},
         {"attn_output.weight", {64, 64}}, {"attn_q.bias", {64}}, {"attn_q.weight", {64, 64}},
