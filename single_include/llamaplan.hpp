@@ -2259,7 +2259,7 @@ struct placement {
 // their parent's memory. The buffer size is the high-water mark of that placement. The graph headers rebuild the
 // node sequence llama.cpp's model builders produce (src/models/*.cpp) and run the same best-fit allocator over it,
 // so fragmentation is reproduced, not fitted: there are no calibrated constants. Validated on 805 measured rows
-// (tests/data/groundtruth) and 267 more (tests/data/extra: qwen2, gemma2/3, phi3, gpt-oss, deepseek2 MLA,
+// (tests/data/groundtruth) and 270 more (tests/data/extra: qwen2, gemma2/3, phi3, gpt-oss, deepseek2 MLA,
 // Mamba-1/2, granitehybrid, Nemotron-H, Falcon-H1, small contexts, 2-8 slots): all exact to llama.cpp's printed
 // 0.01 MiB.
 
@@ -3249,7 +3249,11 @@ constexpr int mamba_mixer_tail(graph_sim& g, const mamba2_front& f, bool x_own, 
                                    find_layer_tensor(m, il, "ssm_norm.weight") != nullptr, d_inner, E, T);
             cur_view = true;
         } else {
-            cur = g.node(E * T * f32, 1, {pd.attn});             // wo
+            // build_attn expands the attention itself; the V rotation of its output (quantized V cache) and wo run
+            // only here
+            int attn = pd.attn;
+            if (rot.v) attn = g.node(std::uint64_t(hp.head_size_v(il)) * hp.head_count(il) * T * f32, 1, {rot_v, attn});
+            cur = g.node(E * T * f32, 1, {attn});                // wo
         }
         std::uint64_t To = T;
         int res = pd.inpSA;
@@ -3367,7 +3371,6 @@ constexpr int mamba_mixer_tail(graph_sim& g, const mamba2_front& f, bool x_own, 
                 s1 = g.node(hdv * T * H * f32, 1, {s1});
                 p.attn = g.node(hdv * H * T * f32, 1, {s1});
             }
-            if (rot.v) p.attn = g.node(hdv * H * T * f32, 1, {rot_v, p.attn});
         }
         has_pending = true;
         track_peak(g, last_max, il, bd);

@@ -195,7 +195,11 @@ constexpr int mamba_mixer_tail(graph_sim& g, const mamba2_front& f, bool x_own, 
                                    find_layer_tensor(m, il, "ssm_norm.weight") != nullptr, d_inner, E, T);
             cur_view = true;
         } else {
-            cur = g.node(E * T * f32, 1, {pd.attn});             // wo
+            // build_attn expands the attention itself; the V rotation of its output (quantized V cache) and wo run
+            // only here
+            int attn = pd.attn;
+            if (rot.v) attn = g.node(std::uint64_t(hp.head_size_v(il)) * hp.head_count(il) * T * f32, 1, {rot_v, attn});
+            cur = g.node(E * T * f32, 1, {attn});                // wo
         }
         std::uint64_t To = T;
         int res = pd.inpSA;
@@ -313,7 +317,6 @@ constexpr int mamba_mixer_tail(graph_sim& g, const mamba2_front& f, bool x_own, 
                 s1 = g.node(hdv * T * H * f32, 1, {s1});
                 p.attn = g.node(hdv * H * T * f32, 1, {s1});
             }
-            if (rot.v) p.attn = g.node(hdv * H * T * f32, 1, {rot_v, p.attn});
         }
         has_pending = true;
         track_peak(g, last_max, il, bd);
