@@ -247,6 +247,16 @@ inline std::vector<model_def> models() {
     oss.n_vocab = 8000;
     oss.n_ctx = 8192;
     add("gpt-oss-4L-512", oss);
+    // as gpt-oss itself: Q width (heads x 64) wider than n_embd, 32 experts of which 4 are used
+    synth_spec oss32 = oss;
+    oss32.n_embd = 768;
+    oss32.n_head = 16;
+    oss32.n_head_kv = 2;
+    oss32.n_expert = 32;
+    oss32.n_ff = 192;
+    oss32.n_ff_exp = 192;
+    oss32.n_vocab = 6000;
+    add("gpt-oss-e32-4L-768", oss32);
 
     // llama-quantize <F16 file> <out> <type> 2 (tensor lists in tests/data/extra/tensors)
     add("llama-4L-512-Q4_0", {}, "llama-4L-512");
