@@ -450,9 +450,9 @@ enum class moe_gating : std::uint8_t { none, softmax, sigmoid, softmax_weight };
 
 /// The compute graph llamaplan replays for the compute buffer (compute/ headers).
 enum class graph_family : std::uint8_t {
-    decoder,        ///< standard decoder block (compute/decoder.hpp): llama, qwen2/3(+moe), gemma2/3, phi3
+    decoder,        ///< standard decoder block (compute/decoder.hpp): llama, qwen2/3(+moe), gemma2/3, phi3, gpt-oss
     mla,            ///< DeepSeek-2 MLA (compute/mla.hpp)
-    mamba_hybrid,   ///< Mamba-1, Mamba-2 and granite hybrids (compute/ssm_hybrid.hpp)
+    mamba_hybrid,   ///< Mamba-1, Mamba-2, granite / nemotron-h / falcon-h1 hybrids (compute/ssm_hybrid.hpp)
     approximate,    ///< no graph of its own yet: the decoder graph stands in (unvalidated)
 };
 
@@ -484,6 +484,14 @@ struct arch_traits {
     bool embd_scale = false;        ///< input embeddings scaled by sqrt(n_embd) (gemma family)
     bool q_scale_after_rope = false;///< ggml_scale of Q after rope (gemma3 f_attention_scale, phi3 1/sqrt(head))
     bool kv_sharing = false;        ///< later layers reuse earlier layers' KV (attention.shared_kv_layers)
+    bool kv_iswa = false;           ///< the graph builder takes build_attn_inp_kv_iswa, whose build_attn expands Q, K,
+                                    ///< V in that order (build_attn_inp_kv's: Q, V, K; src/llama-graph.cpp build_attn)
+    bool out_rows_after_blocks = false;  ///< the last block runs on every token and the output rows are taken after
+                                         ///< it, before output_norm (cparams.embeddings_nextn_masked is false unless
+                                         ///< set: models/openai-moe.cpp, qwen3next.cpp, step35.cpp, bailingmoe3.cpp)
+    bool post_attn_norm_is_ffn_norm = false;  ///< post_attention_norm normalises the FFN input (attn_post_norm after
+                                              ///< the residual add, gpt-oss) rather than the attention output (gemma)
+    bool moe_biases = false;        ///< router and experts carry biases (ffn_gate_inp_b, add_id of the expert biases)
 
     /// True if the model keeps only recurrent state (llm_arch_is_recurrent).
     [[nodiscard]] constexpr bool is_recurrent() const noexcept { return layers == recurrent_layer_rule::all; }
@@ -537,9 +545,11 @@ namespace detail {
     // models/gemma2.cpp: n_swa 4096, period 2; models/gemma3.cpp: only with sliding_window > 0, period 6, Q scaled
     arch_traits gemma2 = with_swa(make_arch("gemma2", arch::gemma2, g::decoder), 2, 4096);
     gemma2.embd_scale = true;
+    gemma2.kv_iswa = true;
     arch_traits gemma3 = with_swa(make_arch("gemma3", arch::gemma3, g::decoder), 6, 0, true);
     gemma3.embd_scale = true;
     gemma3.q_scale_after_rope = true;
+    gemma3.kv_iswa = true;
     arch_traits gemma3n = with_swa(make_arch("gemma3n", arch::gemma3n, g::approximate), 5, 0);  // models/gemma3n.cpp
     gemma3n.embd_scale = true;
     gemma3n.kv_sharing = true;
@@ -553,6 +563,16 @@ namespace detail {
     phi3.q_scale_after_rope = true;
     phi3.swa.disabled = true;
     phi3.gating = moe_gating::softmax;
+    // models/openai-moe.cpp: SWA on even layers (set_swa_pattern(2)) with the file's window, build_attn_inp_kv_iswa,
+    // attention sinks (src of flash_attn_ext / soft_max_ext, no tensor of their own), attn_post_norm before the MoE,
+    // build_moe_ffn with LLAMA_EXPERT_GATING_FUNC_TYPE_SOFTMAX_WEIGHT, biased router and experts, SwiGLU-OAI; output
+    // rows taken after the last block
+    arch_traits gpt_oss = with_moe(with_swa(make_arch("gpt-oss", arch::gpt_oss, g::decoder), 2, 0),
+                                   moe_gating::softmax_weight, false);
+    gpt_oss.kv_iswa = true;
+    gpt_oss.out_rows_after_blocks = true;
+    gpt_oss.post_attn_norm_is_ffn_norm = true;
+    gpt_oss.moe_biases = true;
     arch_traits deepseek2 = with_moe(make_arch("deepseek2", arch::deepseek2, g::mla), moe_gating::softmax, false);
     deepseek2.attention = attention_kind::mla;
     return std::array<arch_traits, arch_count>{{
@@ -566,7 +586,7 @@ namespace detail {
         gemma, gemma2, gemma3, gemma3n, gemma_embd, phi3,
         with_swa(make_arch("cohere2", arch::cohere2, g::approximate), 4, 0),                  // models/cohere2.cpp
         with_swa(make_arch("cohere2moe", arch::cohere2moe, g::approximate), 4, 0, false, false, true),
-        with_moe(with_swa(make_arch("gpt-oss", arch::gpt_oss, g::approximate), 2, 0), moe_gating::softmax_weight, false),
+        gpt_oss,
         deepseek2,
         recurrent_arch("mamba", arch::mamba, rk::mamba1, g::mamba_hybrid),
         recurrent_arch("mamba2", arch::mamba2, rk::mamba2, g::mamba_hybrid),
@@ -575,7 +595,7 @@ namespace detail {
         recurrent_arch("rwkv7", arch::rwkv7, rk::rwkv7, g::approximate),
         recurrent_arch("arwkv7", arch::arwkv7, rk::rwkv7, g::approximate),
         hybrid_arch("jamba", arch::jamba, rk::mamba1, rl::no_kv_heads),
-        hybrid_arch("falcon-h1", arch::falcon_h1, rk::mamba2, rl::all_with_attention),
+        hybrid_arch("falcon-h1", arch::falcon_h1, rk::mamba2, rl::all_with_attention, g::mamba_hybrid),
         hybrid_arch("plamo2", arch::plamo2, rk::mamba1, rl::no_kv_heads),
         hybrid_arch("granitehybrid", arch::granitehybrid, rk::mamba2, rl::no_kv_heads, g::mamba_hybrid),
         hybrid_arch("lfm2", arch::lfm2, rk::shortconv, rl::no_kv_heads),
@@ -2266,8 +2286,9 @@ struct placement {
 // their parent's memory. The buffer size is the high-water mark of that placement. The graph headers rebuild the
 // node sequence llama.cpp's model builders produce (src/models/*.cpp) and run the same best-fit allocator over it,
 // so fragmentation is reproduced, not fitted: there are no calibrated constants. Validated on 805 measured rows
-// (tests/data/groundtruth) and 225 more (tests/data/extra: qwen2, gemma2/3, phi3, deepseek2 MLA, Mamba-1/2,
-// granitehybrid, Nemotron-H, small contexts, 2-8 slots): all exact to llama.cpp's printed 0.01 MiB.
+// (tests/data/groundtruth) and 277 more (tests/data/extra: qwen2, gemma2/3, phi3, gpt-oss, deepseek2 MLA,
+// Mamba-1/2, granitehybrid, Nemotron-H, Falcon-H1, small contexts, 2-8 slots): all exact to llama.cpp's printed
+// 0.01 MiB.
 
 // ---- begin llamaplan/compute/allocator.hpp ----
 #ifndef LLAMAPLAN_COMPUTE_ALLOCATOR_HPP
@@ -2623,34 +2644,47 @@ struct moe_params {
     std::uint64_t n_ff_exp = 0;     ///< expert FFN width
     std::uint64_t n_ff_shexp = 0;   ///< shared-expert FFN width (0 = no shared expert)
     bool norm_w = false;            ///< chosen weights renormalised (sum_rows, clamp, div)
+    moe_gating gating = moe_gating::softmax;  ///< softmax over all experts, or softmax over the chosen ones' logits
+    bool biases = false;            ///< router bias and expert biases (ggml_add_id after each expert mul_mat_id)
 };
 
-/// build_moe_ffn (src/llama-graph.cpp) with softmax gating on `cur` (To rows, its readers set by the caller to the
-/// router + gate_exps + up_exps (+ shared gate, up)): logits, soft_max in place, ggml_argsort_top_k (a full argsort
-/// of all experts, I32, viewed to the first n_used), weights = get_rows(probs, top-k) and -- norm_w -- sum_rows, clamp
-/// and div, all expanded before the experts ("call early so that topk-moe can be used"); then up and gate
-/// mul_mat_id, swiglu_split, down mul_mat_id, * weights in place, and the sum of the n_used expert views (the
-/// first add fresh, the rest in place). Then the shared expert (build_ffn, parallel gate) added to it.
-/// Returns the MoE output.
+/// build_moe_ffn (src/llama-graph.cpp) on `cur` (To rows, its readers set by the caller to the router + gate_exps +
+/// up_exps (+ shared gate, up)): logits (+ the router bias, an add in place), soft_max in place -- not with
+/// LLAMA_EXPERT_GATING_FUNC_TYPE_SOFTMAX_WEIGHT, where the probabilities are the logits --, ggml_argsort_top_k (a full
+/// argsort of all experts, I32, viewed to the first n_used), weights = get_rows(probs, top-k), then -- softmax_weight
+/// -- soft_max of their reshape (a view, so fresh memory) and -- norm_w -- sum_rows, clamp and div, all expanded
+/// before the experts ("call early so that topk-moe can be used"); then gate and up mul_mat_id (each + its bias by
+/// ggml_add_id, in place; ADD_ID is in ggml_op_can_inplace), the GLU (swiglu_split or swiglu_oai, GGML_OP_GLU: not
+/// in place), down mul_mat_id (+ bias), * weights in place, and the sum of the n_used expert views (the first add
+/// fresh, the rest in place). Then the shared expert (build_ffn, parallel gate) added to it. Returns the MoE output.
 constexpr int moe_ffn(graph_sim& g, int cur, std::uint64_t E, std::uint64_t To, const moe_params& mp,
                       compute_breakdown& bd) noexcept {
     const std::uint64_t f32 = 4, ne = mp.n_expert, nu = mp.n_used == 0 ? 1 : mp.n_used;
     const std::uint64_t fb = mp.n_ff_exp * nu * To * f32;
     if (fb > bd.ffn_hidden) bd.ffn_hidden = fb;
-    const int lg = g.node(ne * To * f32, 1, {cur});
-    const int probs = g.node(ne * To * f32, 2, {lg}, true);       // soft_max; read by argsort and get_rows
-    const int sel = g.node(ne * To * 4, 4, {probs});               // argsort: I32 {n_expert, T}
+    int lg = g.node(ne * To * f32, 1, {cur});
+    if (mp.biases) lg = g.node(ne * To * f32, 1, {lg}, true);          // + ffn_gate_inp bias
+    // soft_max in place (or the logits themselves); read by argsort and get_rows
+    const int probs = mp.gating == moe_gating::softmax_weight ? lg : g.node(ne * To * f32, 1, {lg}, true);
+    g.t[probs].refs = 2;
+    // argsort: I32 {n_expert, T}, read (through the top-k view) by get_rows, the three mul_mat_id and their add_id
+    const int sel = g.node(ne * To * 4, mp.biases ? 7 : 4, {probs});
     int w = g.node(nu * To * f32, 1, {probs, sel});                // get_rows of the chosen probabilities
+    if (mp.gating == moe_gating::softmax_weight) w = g.node(nu * To * f32, 1, {w});  // soft_max of a reshape view
     if (mp.norm_w) {
         g.t[w].refs = 2;
         int wsum = g.node(To * f32, 1, {w});                       // sum_rows
         wsum = g.node(To * f32, 1, {wsum});                        // clamp (not an in-place op)
         w = g.node(nu * To * f32, 1, {w, wsum});                   // div of a reshape view: fresh
     }
-    const int up = g.node(fb, 1, {cur, sel});                      // mul_mat_id
-    const int gate = g.node(fb, 1, {cur, sel});
-    const int act = g.node(fb, 1, {gate, up});                     // swiglu_split
+    // gate and up are allocated alike and freed together by the GLU, so their order does not matter here
+    int gate = g.node(fb, 1, {cur, sel});                          // mul_mat_id
+    if (mp.biases) gate = g.node(fb, 1, {gate, sel}, true);        // add_id
+    int up = g.node(fb, 1, {cur, sel});
+    if (mp.biases) up = g.node(fb, 1, {up, sel}, true);
+    const int act = g.node(fb, 1, {gate, up});                     // swiglu_split / swiglu_oai
     int ex = g.node(E * nu * To * f32, 1, {act, sel});             // down mul_mat_id
+    if (mp.biases) ex = g.node(E * nu * To * f32, 1, {ex, sel}, true);
     ex = g.node(E * nu * To * f32, static_cast<std::uint32_t>(nu), {ex, w}, true);  // * weights, in place
     int moe = ex;
     if (nu > 1) {
@@ -2702,10 +2736,12 @@ constexpr void output_head(graph_sim& g, int inpL, const hparams& hp, const grap
 namespace llamaplan::inline LLAMAPLAN_ABI_TAG::detail::compute {
 
 /// The standard decoder block (graph_family::decoder), as src/models/llama.cpp builds it, with what qwen2/qwen3,
-/// qwen3moe, gemma2/gemma3 and phi3 add: attention biases, Q/K norms, post-norms, an embedding scale, a Q scale after
-/// rope, a fused attn_qkv, phi3's fused gate/up FFN and MoE routing. Per block: attn_norm -> Q,V,K projections
-/// (-> q/k norm) -> rope -> KV store -> attention (flash_attn_ext, or mul_mat+soft_max+mul_mat) -> wo -> residual ->
-/// ffn_norm -> FFN (gate/up -> GLU -> down, or MoE) -> residual; after the last block output_norm and the LM head.
+/// qwen3moe, gemma2/gemma3, phi3 and gpt-oss add: attention biases, Q/K norms, post-norms, an embedding scale, a Q
+/// scale after rope, a fused attn_qkv, phi3's fused gate/up FFN, MoE routing (gpt-oss: biased router and experts,
+/// softmax over the chosen logits) and attention sinks (an extra source of flash_attn_ext / soft_max_ext, no tensor of
+/// their own). Per block: attn_norm -> Q,V,K (iSWA builders: Q,K,V) projections (-> q/k norm) -> rope -> KV store ->
+/// attention (flash_attn_ext, or mul_mat+soft_max+mul_mat) -> wo -> residual -> ffn_norm -> FFN (gate/up -> GLU ->
+/// down, or MoE) -> residual; after the last block (gpt-oss: the output rows taken here) output_norm and the LM head.
 [[nodiscard]] constexpr compute_breakdown decoder_graph(const model& m, const compute_shape& s, const arch_traits& at) noexcept {
     const hparams& hp = m.hp;
     compute_breakdown bd{};
@@ -2723,7 +2759,8 @@ namespace llamaplan::inline LLAMAPLAN_ABI_TAG::detail::compute {
     // features read from the tensor list (llama-arch.cpp tensor names)
     const bool q_norm = m.find("blk.0.attn_q_norm.weight") != nullptr;
     const bool k_norm = m.find("blk.0.attn_k_norm.weight") != nullptr;
-    const bool post_attn_norm = m.find("blk.0.post_attention_norm.weight") != nullptr;
+    // gemma's post_attention_norm normalises the attention output; gpt-oss's (attn_post_norm) is its FFN norm
+    const bool post_attn_norm = m.find("blk.0.post_attention_norm.weight") != nullptr && !at.post_attn_norm_is_ffn_norm;
     const bool post_ffw_norm = m.find("blk.0.post_ffw_norm.weight") != nullptr;
     // gemma*.cpp: inpL = ggml_scale(embd, sqrt(n_embd)); gemma3.cpp Qcur = ggml_scale(Qcur, f_attention_scale) and
     // phi3.cpp Qcur = ggml_scale(Qcur, 1/sqrt(n_embd_head)), both after rope (arch_traits)
@@ -2782,8 +2819,8 @@ namespace llamaplan::inline LLAMAPLAN_ABI_TAG::detail::compute {
         const int first = hp.is_swa(0) ? 1 : 0;
         make_cache_inputs(first, first ? n_swa : n_full, first ? s.n_kv_swa : s.n_kv);
         if ((first ? n_full : n_swa) > 0) make_cache_inputs(1 - first, first ? n_full : n_swa, first ? s.n_kv : s.n_kv_swa);
-        // build_inp_out_ids: I32 n_outputs, read by the two get_rows of the last block
-        out_ids = g.fresh(n_out * 4, 2);
+        // build_inp_out_ids: I32 n_outputs, read by the two get_rows of the last block (one after it)
+        out_ids = g.fresh(n_out * 4, at.out_rows_after_blocks ? 1 : 2);
         inputs += n_out * 4;
     }
 
@@ -2823,26 +2860,45 @@ namespace llamaplan::inline LLAMAPLAN_ABI_TAG::detail::compute {
             g.release(v); g.release(x.v_idxs);                       // cpy_v: set_rows
             qcur = q;
         } else {
-            // Q chain (expanded first by build_attn): mul_mat, [rms_norm, mul], rope, [scale], [Hadamard rotation]
-            int q = g.node(q_bytes, 1, {cur});
-            // the projection is read through a reshape view, and a view parent is never reused in place (ggml-alloc.c
-            // ggml_gallocr_allocate_node asks ggml_gallocr_is_own, false for views): q-norm / rope get fresh memory
-            if (q_norm) { q = g.node(q_bytes, 1, {q}); q = g.node(q_bytes, 1, {q}, true); }
-            q = g.node(q_bytes, 1, {q, pos}, q_norm);
-            if (q_scale) q = g.node(q_bytes, 1, {q}, true);
-            if (rot_k) q = g.node(q_bytes, 1, {x.rot_k, q});
-            // V chain (expanded second)
-            int v = g.node(v_bytes, 1, {cur});
-            if (rot_v) v = g.node(v_bytes, 1, {x.rot_v, v});
-            // K chain (expanded third): the last reader of the normed input
-            int k = g.node(k_bytes, 1, {cur});
-            if (k_norm) { k = g.node(k_bytes, 1, {k}); k = g.node(k_bytes, 1, {k}, true); }
-            k = g.node(k_bytes, 1, {k, pos}, k_norm);
-            if (rot_k) k = g.node(k_bytes, 1, {x.rot_k, k});
+            // the three chains, in the order build_attn expands them: Q, V, K (build_attn_inp_kv) or Q, K, V
+            // (build_attn_inp_kv_iswa); the last one is the last reader of the normed input. Bias adds (qwen2,
+            // gpt-oss) are in place on the projection and do not show here.
+            auto q_chain = [&]() {
+                // mul_mat, [rms_norm, mul], rope, [scale], [Hadamard rotation]
+                int q = g.node(q_bytes, 1, {cur});
+                // the projection is read through a reshape view, and a view parent is never reused in place
+                // (ggml-alloc.c ggml_gallocr_allocate_node asks ggml_gallocr_is_own, false for views): q-norm / rope
+                // get fresh memory
+                if (q_norm) { q = g.node(q_bytes, 1, {q}); q = g.node(q_bytes, 1, {q}, true); }
+                q = g.node(q_bytes, 1, {q, pos}, q_norm);
+                if (q_scale) q = g.node(q_bytes, 1, {q}, true);
+                if (rot_k) q = g.node(q_bytes, 1, {x.rot_k, q});
+                return q;
+            };
+            auto v_chain = [&]() {
+                int v = g.node(v_bytes, 1, {cur});
+                if (rot_v) v = g.node(v_bytes, 1, {x.rot_v, v});
+                return v;
+            };
+            auto k_chain = [&]() {
+                int k = g.node(k_bytes, 1, {cur});
+                if (k_norm) { k = g.node(k_bytes, 1, {k}); k = g.node(k_bytes, 1, {k}, true); }
+                k = g.node(k_bytes, 1, {k, pos}, k_norm);
+                if (rot_k) k = g.node(k_bytes, 1, {x.rot_k, k});
+                return k;
+            };
+            qcur = q_chain();
+            int k = -1, v = -1;
+            if (at.kv_iswa) {
+                k = k_chain();
+                v = v_chain();
+            } else {
+                v = v_chain();
+                k = k_chain();
+            }
             // llama_kv_cache::cpy_k / cpy_v: ggml_set_rows into the cache (a view of the KV buffer, not ours)
             g.release(k); g.release(x.k_idxs);
             g.release(v); g.release(x.v_idxs);
-            qcur = q;
         }
         // llm_graph_context::build_attn_mha
         if (fa) {
@@ -2861,7 +2917,7 @@ namespace llamaplan::inline LLAMAPLAN_ABI_TAG::detail::compute {
         cur = g.node(E * T * f32, 1, {cur});  // wo
         std::uint64_t To = T;
         int res = inpL;
-        if (last) {
+        if (last && !at.out_rows_after_blocks) {
             // the last block keeps only the output rows: ggml_get_rows(cur / inpSA, inp_out_ids)
             To = n_out;
             cur = g.node(E * To * f32, 1, {cur, out_ids});
@@ -2881,6 +2937,8 @@ namespace llamaplan::inline LLAMAPLAN_ABI_TAG::detail::compute {
             mp.n_used = hp.n_expert_used;
             mp.n_ff_exp = hp.n_ff_exp != 0 ? hp.n_ff_exp : hp.ff_length(il);
             mp.norm_w = at.moe_norm_weights;
+            mp.gating = at.gating;
+            mp.biases = at.moe_biases;
             g.t[cur].refs = 3;  // router, up_exps, gate_exps
             cur = moe_ffn(g, cur, E, To, mp, bd);
         }
@@ -2891,6 +2949,8 @@ namespace llamaplan::inline LLAMAPLAN_ABI_TAG::detail::compute {
         inpL = cur;
         track_peak(g, last_max, il, bd);
     }
+    // openai-moe.cpp & co.: the rows are taken after the last block, ggml_get_rows(cur, inp_out_ids)
+    if (at.out_rows_after_blocks) inpL = g.node(E * n_out * f32, 1, {inpL, out_ids});
     bd.inputs = inputs;
     output_head(g, inpL, hp, graph_dims{E, T, n_seqs, n_out, s.n_kv, fa, mask_es}, last_max, bd);
     return bd;
@@ -3034,6 +3094,76 @@ namespace llamaplan::inline LLAMAPLAN_ABI_TAG::detail::compute {
 
 namespace llamaplan::inline LLAMAPLAN_ABI_TAG::detail::compute {
 
+/// The sizes of a Mamba-2 mixer (src/models/mamba-base.cpp build_mamba2_layer) in a reserved ubatch of T tokens.
+struct mamba2_dims {
+    std::uint64_t T = 0, n_seqs = 1;
+    std::uint64_t d_inner = 0, d_state = 0, d_conv = 0, n_head_ssm = 0;
+    std::uint64_t ch = 0;         ///< conv channels: d_inner + 2 n_group d_state (x, B, C)
+    std::uint64_t d_in_proj = 0;  ///< ssm_in rows: z, xBC and dt
+};
+[[nodiscard]] constexpr mamba2_dims mamba2_dims_of(const hparams& hp, const graph_dims& d) noexcept {
+    mamba2_dims md{};
+    md.T = d.T;
+    md.n_seqs = d.n_seqs;
+    md.d_inner = hp.ssm_d_inner;
+    md.d_state = hp.ssm_d_state;
+    md.d_conv = hp.ssm_d_conv;
+    md.n_head_ssm = hp.ssm_dt_rank;
+    const std::uint64_t n_group = hp.ssm_n_group == 0 ? 1 : hp.ssm_n_group;
+    md.ch = md.d_inner + 2 * n_group * md.d_state;
+    md.d_in_proj = 2 * md.d_inner + 2 * n_group * md.d_state + md.n_head_ssm;
+    return md;
+}
+
+/// What the front of a Mamba-2 mixer leaves for its tail: the ssm_in output (z, xBC, dt views), the conv output
+/// (x, B, C) and the ssm_scan output (y, then the final states).
+struct mamba2_front {
+    int zx = -1, xbc = -1, y = -1;
+};
+
+/// build_mamba2_layer up to the state writes, on the normed input `cur` (one reader left) with the gathered conv
+/// states `conv_rows`: ssm_in; concat(conv states, transpose(xBC)) {d_conv - 1 + n_seq_tokens, ch, n_seqs}, read by
+/// the cpy of its last d_conv - 1 columns into the cache and by ssm_conv; + conv bias and silu in place (x, B, C read
+/// by ssm_scan and x by y*D in the tail); cont(dt) + dt bias; ggml_ssm_scan (ggml.c: y {d_inner, n_tokens} followed
+/// by the final states {d_state, d_inner, n_seqs}), read by the cpy of the states and by the tail's y view; the ssm
+/// build_rs "extra" get_rows reads s_copy once more.
+constexpr mamba2_front mamba2_mixer_front(graph_sim& g, int cur, int conv_rows, int s_copy,
+                                          const mamba2_dims& md) noexcept {
+    const std::uint64_t f32 = 4, T = md.T;
+    mamba2_front f{};
+    f.zx = g.node(md.d_in_proj * T * f32, 3, {cur});
+    const std::uint64_t conv_cols = (md.d_conv > 0 ? md.d_conv - 1 : 0) * md.n_seqs + T;
+    const int conv_x = g.node(conv_cols * md.ch * f32, 2, {conv_rows, f.zx});
+    g.release(conv_x);
+    int xbc = g.node(md.ch * T * f32, 1, {conv_x});      // ggml_ssm_conv: {ch, n_seq_tokens, n_seqs}
+    xbc = g.node(md.ch * T * f32, 1, {xbc}, true);       // + conv bias
+    f.xbc = g.node(md.ch * T * f32, 4, {xbc}, true);     // silu; read as x, B, C by ssm_scan and x by y*D
+    int dt = g.node(md.n_head_ssm * T * f32, 1, {f.zx}); // ggml_cont(dt)
+    dt = g.node(md.n_head_ssm * T * f32, 1, {dt}, true); // + dt bias
+    f.y = g.node((md.d_inner * T + md.d_state * md.d_inner * md.n_seqs) * f32, 2, {dt, f.xbc, f.xbc, f.xbc, s_copy});
+    g.release(s_copy);  // the ssm build_rs "extra" get_rows
+    g.release(f.y);     // cpy of the final states into the cache
+    return f;
+}
+
+/// The rest of a Mamba-1 / Mamba-2 mixer, run when a later node pulls it in: ggml_cont(z), y + x*D (x*D fresh when x
+/// is a view of xBC, in place on Mamba-1's own x; the add in place on x*D), swiglu_split(cont(z), y), the grouped
+/// rms_norm of a reshape view (fresh) * ssm_norm, and ssm_out. Returns ssm_out, which its reader sees through a
+/// reshape view (never reused in place).
+constexpr int mamba_mixer_tail(graph_sim& g, const mamba2_front& f, bool x_own, bool ssm_norm, std::uint64_t d_inner,
+                               std::uint64_t E, std::uint64_t T) noexcept {
+    const std::uint64_t f32 = 4, yb = d_inner * T * f32;
+    const int zc = g.node(yb, 1, {f.zx});                // ggml_cont(z)
+    int yd = g.node(yb, 1, {f.xbc}, x_own);              // ggml_mul(x, ssm_d)
+    yd = g.node_any(yb, 1, {f.y, yd}, 0b10u);            // y + x*D, in place on x*D
+    int yy = g.node(yb, 1, {zc, yd});                    // swiglu_split(cont(z), y)
+    if (ssm_norm) {
+        yy = g.node(yb, 1, {yy});                        // grouped rms_norm of a reshape view: fresh
+        yy = g.node(yb, 1, {yy}, true);                  // * ssm_norm, in place
+    }
+    return g.node(E * T * f32, 1, {yy});                 // ssm_out
+}
+
 /// Mamba-2 and hybrid (Granite-4.0-H style) graphs: src/models/mamba.cpp (llama_model_mamba::graph) and
 /// src/models/granite-hybrid.cpp, with the Mamba-2 mixer of src/models/mamba-base.cpp
 /// (llm_build_mamba_base::build_mamba2_layer) and the state reads of src/llama-graph.cpp (build_rs / build_rs_inp).
@@ -3147,20 +3277,15 @@ namespace llamaplan::inline LLAMAPLAN_ABI_TAG::detail::compute {
             u = g.node(fb, 1, {u}, true);                       // sqr
             cur = g.node(E * T * f32, 1, {u});                  // ffn_down
         } else if (pd.recurrent) {
-            const std::uint64_t yb = d_inner * T * f32;
-            const int zc = g.node(yb, 1, {pd.zx});               // ggml_cont(z)
-            // ggml_mul(x, ssm_d): fresh when x is a view of xBC (Mamba-2), in place on Mamba-1's own x
-            int yd = g.node(yb, 1, {pd.xbc}, pd.x_own);
-            yd = g.node_any(yb, 1, {pd.y, yd}, 0b10u);          // y + x*D, in place on x*D
-            int yy = g.node(yb, 1, {zc, yd});                    // swiglu_split(cont(z), y)
-            if (find_layer_tensor(m, il, "ssm_norm.weight") != nullptr) {
-                yy = g.node(yb, 1, {yy});                        // grouped rms_norm of a reshape view: fresh
-                yy = g.node(yb, 1, {yy}, true);                  // * ssm_norm, in place
-            }
-            cur = g.node(E * T * f32, 1, {yy});                  // ssm_out
+            cur = mamba_mixer_tail(g, mamba2_front{pd.zx, pd.xbc, pd.y}, pd.x_own,
+                                   find_layer_tensor(m, il, "ssm_norm.weight") != nullptr, d_inner, E, T);
             cur_view = true;
         } else {
-            cur = g.node(E * T * f32, 1, {pd.attn});             // wo
+            // build_attn expands the attention itself; the V rotation of its output (quantized V cache) and wo run
+            // only here
+            int attn = pd.attn;
+            if (rot.v) attn = g.node(std::uint64_t(hp.head_size_v(il)) * hp.head_count(il) * T * f32, 1, {rot_v, attn});
+            cur = g.node(E * T * f32, 1, {attn});                // wo
         }
         std::uint64_t To = T;
         int res = pd.inpSA;
@@ -3249,24 +3374,10 @@ namespace llamaplan::inline LLAMAPLAN_ABI_TAG::detail::compute {
         } else if (recr) {
             p.recurrent = true;
             // ssm_in: z, xBC and dt are views of it (z -> cont in the tail, xBC -> concat, dt -> cont)
-            const int zx = g.node(d_in_proj * T * f32, 3, {cur});
-            // concat(conv states, transpose(xBC)): {d_conv - 1 + n_seq_tokens, ch, n_seqs}; read by the cpy of its last
-            // d_conv - 1 columns into the cache and by ssm_conv
-            const int conv_x = g.node(((d_conv > 0 ? d_conv - 1 : 0) * d.n_seqs + T) * ch * f32, 2, {conv_rows, zx});
-            g.release(conv_x);
-            int xbc = g.node(ch * T * f32, 1, {conv_x});      // ggml_ssm_conv: {ch, n_seq_tokens, n_seqs}
-            xbc = g.node(ch * T * f32, 1, {xbc}, true);       // + conv bias
-            xbc = g.node(ch * T * f32, 4, {xbc}, true);       // silu; read as x, B, C by ssm_scan and x by y*D
-            int dt = g.node(n_head_ssm * T * f32, 1, {zx});   // ggml_cont(dt)
-            dt = g.node(n_head_ssm * T * f32, 1, {dt}, true); // + dt bias
-            // ggml_ssm_scan (ggml.c): y {d_inner, n_tokens} followed by the final states {d_state, d_inner, n_seqs};
-            // read by the cpy of the states and by the y view of the tail
-            const int y = g.node((d_inner * T + d_state * d_inner * d.n_seqs) * f32, 2, {dt, xbc, xbc, xbc, s_copy});
-            g.release(s_copy);  // the ssm build_rs "extra" get_rows
-            g.release(y);       // cpy of the final states into the cache
-            p.zx = zx;
-            p.xbc = xbc;
-            p.y = y;
+            const mamba2_front f = mamba2_mixer_front(g, cur, conv_rows, s_copy, mamba2_dims_of(hp, d));
+            p.zx = f.zx;
+            p.xbc = f.xbc;
+            p.y = f.y;
         } else {
             const std::uint64_t H = hp.head_count(il), Hkv = hp.head_count_kv(il);
             const std::uint64_t hdk = hp.head_size_k(il), hdv = hp.head_size_v(il);
@@ -3292,7 +3403,6 @@ namespace llamaplan::inline LLAMAPLAN_ABI_TAG::detail::compute {
                 s1 = g.node(hdv * T * H * f32, 1, {s1});
                 p.attn = g.node(hdv * H * T * f32, 1, {s1});
             }
-            if (rot.v) p.attn = g.node(hdv * H * T * f32, 1, {rot_v, p.attn});
         }
         has_pending = true;
         track_peak(g, last_max, il, bd);
@@ -3326,6 +3436,113 @@ namespace llamaplan::inline LLAMAPLAN_ABI_TAG::detail::compute {
     return bd;
 }
 
+/// Falcon-H1 (src/models/falcon-h1.cpp): every block runs attention and a Mamba-2 mixer side by side on the same input,
+/// each behind its own rms_norm of it (both with attn_norm), adds their outputs, then the residual, ffn_norm, a gated
+/// FFN and the residual again. Node order: attn_norm, Q (mm, rope), V, K (mm, rope) and the cache writes as
+/// build_attn(llm_graph_input_attn_kv) expands them, the attention; then the mixer's conv-state gather, the second
+/// norm, ssm_in ... ssm_scan and the state writes. The rest of the block is not expanded: the next block's Q (or the
+/// output head) pulls it in -- [the V rotation of a quantized V cache], wo, the mixer tail, attn_out + ssm_out (in
+/// place on attn_out; ssm_out is a reshape view), + the input, [the last block: get_rows of the output rows],
+/// ffn_norm, FFN, + residual.
+[[nodiscard]] constexpr compute_breakdown falcon_h1_graph(const model& m, const compute_shape& s) noexcept {
+    const hparams& hp = m.hp;
+    compute_breakdown bd{};
+    bd.graph = graph_family::mamba_hybrid;
+    const graph_dims d = dims_of(hp, s);
+    const mamba2_dims md = mamba2_dims_of(hp, d);
+    const std::uint64_t f32 = 4, E = d.E, T = d.T;
+    const kv_rotation rot = kv_rotation_of(hp, s);
+    const std::uint32_t n_layer = hp.n_layer;
+    std::uint64_t max_kv_gqa_v = 0;
+    for (std::uint32_t il = 0; il < n_layer; ++il)
+        if (hp.n_embd_v_gqa(il) > max_kv_gqa_v) max_kv_gqa_v = hp.n_embd_v_gqa(il);
+
+    graph_sim g{};
+    // inputs in first-visit order: inp_tokens, the unused inp_embd; the first block's K rotation, inp_pos, V rotation,
+    // k_idxs, v_idxs (I64, per element for a transposed V cache), the KQ mask; s_copy (conv gather); inp_out_ids
+    const int tokens = g.fresh(T * 4, 1);
+    g.fresh(E * T * f32, 0);
+    std::uint64_t inputs = T * 4 + E * T * f32;
+    int rot_k = -1, rot_v = -1;
+    if (rot.k) { rot_k = g.fresh(rot.k_bytes, 2 * n_layer); inputs += rot.k_bytes; }
+    const int pos = g.fresh(T * 4, 2 * n_layer);
+    if (rot.v) { rot_v = g.fresh(rot.v_bytes, 2 * n_layer); inputs += rot.v_bytes; }
+    const int k_idxs = g.fresh(T * 8, n_layer);
+    const std::uint64_t vb = d.fa ? T * 8 : T * max_kv_gqa_v * 8;
+    const int v_idxs = g.fresh(vb, n_layer);
+    const std::uint64_t mb = d.n_kv * T * d.mask_es;
+    const int mask = g.fresh(mb, n_layer);
+    bd.kq_mask = mb;
+    // build_rs_inp: s_copy, read by the conv and ssm build_rs of every layer (get_rows main / extra each)
+    const int s_copy = g.fresh(d.n_seqs * 4, 4 * n_layer);
+    const int out_ids = g.fresh(d.n_out * 4, 1);
+    inputs += T * 4 + T * 8 + vb + mb + d.n_seqs * 4 + d.n_out * 4;
+
+    int inpL = g.node(E * T * f32, 1, {tokens});  // get_rows of token_embd
+    std::uint64_t last_max = 0;
+    for (std::uint32_t il = 0; il < n_layer; ++il) {
+        const bool last = il + 1 == n_layer;
+        const std::uint64_t H = hp.head_count(il), Hkv = hp.head_count_kv(il);
+        const std::uint64_t hdk = hp.head_size_k(il), hdv = hp.head_size_v(il);
+        const std::uint64_t q_bytes = hdk * H * T * f32, k_bytes = hdk * Hkv * T * f32, v_bytes = hdv * Hkv * T * f32;
+        g.t[inpL].refs = 3;  // attn_norm, the mixer's norm, the residual add
+        int cur = g.node(E * T * f32, 1, {inpL}, true);  // rms_norm
+        cur = g.node(E * T * f32, 3, {cur}, true);        // * attn_norm; read by Q, V, K
+        int q = g.node(q_bytes, 1, {cur});
+        q = g.node(q_bytes, 1, {q, pos});                 // rope of a reshape view: fresh
+        if (rot.k) q = g.node(q_bytes, 1, {rot_k, q});
+        int v = g.node(v_bytes, 1, {cur});
+        if (rot.v) v = g.node(v_bytes, 1, {rot_v, v});
+        int k = g.node(k_bytes, 1, {cur});
+        k = g.node(k_bytes, 1, {k, pos});
+        if (rot.k) k = g.node(k_bytes, 1, {rot_k, k});
+        g.release(k); g.release(k_idxs);                  // set_rows into the K cache
+        g.release(v); g.release(v_idxs);                  // set_rows into the V cache
+        int attn = -1;
+        if (d.fa) {
+            attn = g.node(hdv * H * T * f32, 1, {q, mask});
+        } else {
+            const std::uint64_t kq = d.n_kv * T * H * f32;
+            if (kq > bd.attn_scores) bd.attn_scores = kq;
+            int s1 = g.node(kq, 1, {q});
+            s1 = g.node(kq, 1, {s1, mask}, true);
+            s1 = g.node(hdv * T * H * f32, 1, {s1});
+            attn = g.node(hdv * H * T * f32, 1, {s1});
+        }
+        // the Mamba-2 mixer: conv-state gather (build_rs: get_rows of n_seqs rows; the "extra" one is empty), its own
+        // norm of the block input, then the mixer up to the state writes
+        const int conv_rows = g.node(hp.n_embd_r() * d.n_seqs * f32, 1, {s_copy});
+        g.release(s_copy);
+        int xin = g.node(E * T * f32, 1, {inpL}, true);   // rms_norm
+        xin = g.node(E * T * f32, 1, {xin}, true);        // * attn_norm
+        const mamba2_front f = mamba2_mixer_front(g, xin, conv_rows, s_copy, md);
+        track_peak(g, last_max, il, bd);
+        // the tail, pulled in by the next block's Q or the output head
+        // build_attn expands the attention itself; the V rotation of its output (quantized V) and wo follow it only
+        // here
+        if (rot.v) attn = g.node(hdv * H * T * f32, 1, {rot_v, attn});
+        const int attn_out = g.node(E * T * f32, 1, {attn});  // wo
+        const int ssm_out = mamba_mixer_tail(g, f, false, find_layer_tensor(m, il, "ssm_norm.weight") != nullptr,
+                                             md.d_inner, E, T);
+        cur = g.node_any(E * T * f32, 1, {attn_out, ssm_out}, 0b01u);  // layer_out
+        int ffn_inp = g.node_any(E * T * f32, 1, {cur, inpL}, 0b11u);  // + the block input
+        std::uint64_t To = T;
+        if (last) {
+            // ggml_get_rows(inpSA, inp_out_ids) (the get_rows of layer_out feeds nothing and is not in the graph)
+            To = d.n_out;
+            ffn_inp = g.node(E * To * f32, 1, {ffn_inp, out_ids});
+        }
+        g.t[ffn_inp].refs = 2;                            // ffn_norm and the closing add
+        cur = g.node(E * To * f32, 1, {ffn_inp}, true);   // rms_norm
+        cur = g.node(E * To * f32, 1, {cur}, true);       // * ffn_norm
+        inpL = dense_ffn_residual(g, cur, ffn_inp, E, hp.ff_length(il), To, bd);
+        track_peak(g, last_max, il, bd);
+    }
+    bd.inputs = inputs;
+    output_head(g, inpL, hp, d, last_max, bd);
+    return bd;
+}
+
 }  // namespace llamaplan::detail::compute
 
 #endif  // LLAMAPLAN_COMPUTE_SSM_HYBRID_HPP
@@ -3338,10 +3555,11 @@ namespace llamaplan::inline LLAMAPLAN_ABI_TAG {
 /// Bytes of the CPU backend's compute buffer, with the terms that built it. See the file comment for the method.
 ///
 /// The graph follows the architecture's arch_traits::graph: the standard decoder block (llama, qwen2/3, qwen3moe,
-/// gemma2/3, phi3), MLA (deepseek2 files with key_length_mla / value_length_mla) or Mamba-2 / hybrid (mamba2,
-/// granitehybrid). Architectures without a graph of their own (graph_family::approximate: Mamba-1, RWKV, other
-/// hybrids, encoders, and arch::generic) get the decoder-block figure and say so in `graph`. A model that names no
-/// architecture (hparams::id and architecture both unset or unknown) gets compute_status::unknown_architecture.
+/// gemma2/3, phi3, gpt-oss), MLA (deepseek2 files with key_length_mla / value_length_mla) or Mamba / hybrid (mamba2,
+/// mamba, granitehybrid, nemotron-h, falcon-h1). Architectures without a graph of their own
+/// (graph_family::approximate: RWKV, other hybrids, encoders, and arch::generic) get the decoder-block figure and say
+/// so in `graph`. A model that names no architecture (hparams::id and architecture both unset or unknown) gets
+/// compute_status::unknown_architecture.
 [[nodiscard]] constexpr compute_breakdown compute_buffer_cpu_breakdown(const model& m,
                                                                         const compute_shape& s) noexcept {
     const hparams& hp = m.hp;
@@ -3363,6 +3581,9 @@ namespace llamaplan::inline LLAMAPLAN_ABI_TAG {
     if (at.graph == graph_family::mamba_hybrid) {
         bool any_recurrent = false;
         for (std::uint32_t il = 0; il < hp.n_layer; ++il) any_recurrent = any_recurrent || hp.is_recurrent(il);
+        // falcon-h1: attention and a Mamba-2 mixer side by side in every block
+        if (any_recurrent && at.layers == recurrent_layer_rule::all_with_attention)
+            return detail::compute::falcon_h1_graph(m, s);
         if (any_recurrent) return detail::compute::ssm_hybrid_graph(m, s);
     }
     return detail::compute::decoder_graph(m, s, at);

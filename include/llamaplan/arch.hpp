@@ -58,9 +58,9 @@ enum class moe_gating : std::uint8_t { none, softmax, sigmoid, softmax_weight };
 
 /// The compute graph llamaplan replays for the compute buffer (compute/ headers).
 enum class graph_family : std::uint8_t {
-    decoder,        ///< standard decoder block (compute/decoder.hpp): llama, qwen2/3(+moe), gemma2/3, phi3
+    decoder,        ///< standard decoder block (compute/decoder.hpp): llama, qwen2/3(+moe), gemma2/3, phi3, gpt-oss
     mla,            ///< DeepSeek-2 MLA (compute/mla.hpp)
-    mamba_hybrid,   ///< Mamba-1, Mamba-2 and granite hybrids (compute/ssm_hybrid.hpp)
+    mamba_hybrid,   ///< Mamba-1, Mamba-2, granite / nemotron-h / falcon-h1 hybrids (compute/ssm_hybrid.hpp)
     approximate,    ///< no graph of its own yet: the decoder graph stands in (unvalidated)
 };
 
@@ -92,6 +92,14 @@ struct arch_traits {
     bool embd_scale = false;        ///< input embeddings scaled by sqrt(n_embd) (gemma family)
     bool q_scale_after_rope = false;///< ggml_scale of Q after rope (gemma3 f_attention_scale, phi3 1/sqrt(head))
     bool kv_sharing = false;        ///< later layers reuse earlier layers' KV (attention.shared_kv_layers)
+    bool kv_iswa = false;           ///< the graph builder takes build_attn_inp_kv_iswa, whose build_attn expands Q, K,
+                                    ///< V in that order (build_attn_inp_kv's: Q, V, K; src/llama-graph.cpp build_attn)
+    bool out_rows_after_blocks = false;  ///< the last block runs on every token and the output rows are taken after
+                                         ///< it, before output_norm (cparams.embeddings_nextn_masked is false unless
+                                         ///< set: models/openai-moe.cpp, qwen3next.cpp, step35.cpp, bailingmoe3.cpp)
+    bool post_attn_norm_is_ffn_norm = false;  ///< post_attention_norm normalises the FFN input (attn_post_norm after
+                                              ///< the residual add, gpt-oss) rather than the attention output (gemma)
+    bool moe_biases = false;        ///< router and experts carry biases (ffn_gate_inp_b, add_id of the expert biases)
 
     /// True if the model keeps only recurrent state (llm_arch_is_recurrent).
     [[nodiscard]] constexpr bool is_recurrent() const noexcept { return layers == recurrent_layer_rule::all; }
@@ -145,9 +153,11 @@ namespace detail {
     // models/gemma2.cpp: n_swa 4096, period 2; models/gemma3.cpp: only with sliding_window > 0, period 6, Q scaled
     arch_traits gemma2 = with_swa(make_arch("gemma2", arch::gemma2, g::decoder), 2, 4096);
     gemma2.embd_scale = true;
+    gemma2.kv_iswa = true;
     arch_traits gemma3 = with_swa(make_arch("gemma3", arch::gemma3, g::decoder), 6, 0, true);
     gemma3.embd_scale = true;
     gemma3.q_scale_after_rope = true;
+    gemma3.kv_iswa = true;
     arch_traits gemma3n = with_swa(make_arch("gemma3n", arch::gemma3n, g::approximate), 5, 0);  // models/gemma3n.cpp
     gemma3n.embd_scale = true;
     gemma3n.kv_sharing = true;
@@ -161,6 +171,16 @@ namespace detail {
     phi3.q_scale_after_rope = true;
     phi3.swa.disabled = true;
     phi3.gating = moe_gating::softmax;
+    // models/openai-moe.cpp: SWA on even layers (set_swa_pattern(2)) with the file's window, build_attn_inp_kv_iswa,
+    // attention sinks (src of flash_attn_ext / soft_max_ext, no tensor of their own), attn_post_norm before the MoE,
+    // build_moe_ffn with LLAMA_EXPERT_GATING_FUNC_TYPE_SOFTMAX_WEIGHT, biased router and experts, SwiGLU-OAI; output
+    // rows taken after the last block
+    arch_traits gpt_oss = with_moe(with_swa(make_arch("gpt-oss", arch::gpt_oss, g::decoder), 2, 0),
+                                   moe_gating::softmax_weight, false);
+    gpt_oss.kv_iswa = true;
+    gpt_oss.out_rows_after_blocks = true;
+    gpt_oss.post_attn_norm_is_ffn_norm = true;
+    gpt_oss.moe_biases = true;
     arch_traits deepseek2 = with_moe(make_arch("deepseek2", arch::deepseek2, g::mla), moe_gating::softmax, false);
     deepseek2.attention = attention_kind::mla;
     return std::array<arch_traits, arch_count>{{
@@ -174,7 +194,7 @@ namespace detail {
         gemma, gemma2, gemma3, gemma3n, gemma_embd, phi3,
         with_swa(make_arch("cohere2", arch::cohere2, g::approximate), 4, 0),                  // models/cohere2.cpp
         with_swa(make_arch("cohere2moe", arch::cohere2moe, g::approximate), 4, 0, false, false, true),
-        with_moe(with_swa(make_arch("gpt-oss", arch::gpt_oss, g::approximate), 2, 0), moe_gating::softmax_weight, false),
+        gpt_oss,
         deepseek2,
         recurrent_arch("mamba", arch::mamba, rk::mamba1, g::mamba_hybrid),
         recurrent_arch("mamba2", arch::mamba2, rk::mamba2, g::mamba_hybrid),
@@ -183,7 +203,7 @@ namespace detail {
         recurrent_arch("rwkv7", arch::rwkv7, rk::rwkv7, g::approximate),
         recurrent_arch("arwkv7", arch::arwkv7, rk::rwkv7, g::approximate),
         hybrid_arch("jamba", arch::jamba, rk::mamba1, rl::no_kv_heads),
-        hybrid_arch("falcon-h1", arch::falcon_h1, rk::mamba2, rl::all_with_attention),
+        hybrid_arch("falcon-h1", arch::falcon_h1, rk::mamba2, rl::all_with_attention, g::mamba_hybrid),
         hybrid_arch("plamo2", arch::plamo2, rk::mamba1, rl::no_kv_heads),
         hybrid_arch("granitehybrid", arch::granitehybrid, rk::mamba2, rl::no_kv_heads, g::mamba_hybrid),
         hybrid_arch("lfm2", arch::lfm2, rk::shortconv, rl::no_kv_heads),

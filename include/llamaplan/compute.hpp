@@ -17,8 +17,9 @@
 // their parent's memory. The buffer size is the high-water mark of that placement. The graph headers rebuild the
 // node sequence llama.cpp's model builders produce (src/models/*.cpp) and run the same best-fit allocator over it,
 // so fragmentation is reproduced, not fitted: there are no calibrated constants. Validated on 805 measured rows
-// (tests/data/groundtruth) and 225 more (tests/data/extra: qwen2, gemma2/3, phi3, deepseek2 MLA, Mamba-1/2,
-// granitehybrid, Nemotron-H, small contexts, 2-8 slots): all exact to llama.cpp's printed 0.01 MiB.
+// (tests/data/groundtruth) and 277 more (tests/data/extra: qwen2, gemma2/3, phi3, gpt-oss, deepseek2 MLA,
+// Mamba-1/2, granitehybrid, Nemotron-H, Falcon-H1, small contexts, 2-8 slots): all exact to llama.cpp's printed
+// 0.01 MiB.
 
 #include <llamaplan/arch.hpp>
 #include <llamaplan/compute/allocator.hpp>
@@ -35,10 +36,11 @@ namespace llamaplan::inline LLAMAPLAN_ABI_TAG {
 /// Bytes of the CPU backend's compute buffer, with the terms that built it. See the file comment for the method.
 ///
 /// The graph follows the architecture's arch_traits::graph: the standard decoder block (llama, qwen2/3, qwen3moe,
-/// gemma2/3, phi3), MLA (deepseek2 files with key_length_mla / value_length_mla) or Mamba-2 / hybrid (mamba2,
-/// granitehybrid). Architectures without a graph of their own (graph_family::approximate: Mamba-1, RWKV, other
-/// hybrids, encoders, and arch::generic) get the decoder-block figure and say so in `graph`. A model that names no
-/// architecture (hparams::id and architecture both unset or unknown) gets compute_status::unknown_architecture.
+/// gemma2/3, phi3, gpt-oss), MLA (deepseek2 files with key_length_mla / value_length_mla) or Mamba / hybrid (mamba2,
+/// mamba, granitehybrid, nemotron-h, falcon-h1). Architectures without a graph of their own
+/// (graph_family::approximate: RWKV, other hybrids, encoders, and arch::generic) get the decoder-block figure and say
+/// so in `graph`. A model that names no architecture (hparams::id and architecture both unset or unknown) gets
+/// compute_status::unknown_architecture.
 [[nodiscard]] constexpr compute_breakdown compute_buffer_cpu_breakdown(const model& m,
                                                                         const compute_shape& s) noexcept {
     const hparams& hp = m.hp;
@@ -60,6 +62,9 @@ namespace llamaplan::inline LLAMAPLAN_ABI_TAG {
     if (at.graph == graph_family::mamba_hybrid) {
         bool any_recurrent = false;
         for (std::uint32_t il = 0; il < hp.n_layer; ++il) any_recurrent = any_recurrent || hp.is_recurrent(il);
+        // falcon-h1: attention and a Mamba-2 mixer side by side in every block
+        if (any_recurrent && at.layers == recurrent_layer_rule::all_with_attention)
+            return detail::compute::falcon_h1_graph(m, s);
         if (any_recurrent) return detail::compute::ssm_hybrid_graph(m, s);
     }
     return detail::compute::decoder_graph(m, s, at);

@@ -227,11 +227,43 @@ inline std::vector<model_def> models() {
     nh.n_vocab = 6000;
     add("nemotron-h-6L-256", nh);
 
+    // gpt-oss (models/openai-moe.cpp): SWA on even layers (default period 2) with the file's window, Q/K/V/O biases,
+    // attention sinks, post_attention_norm before a biased router and biased experts, SwiGLU-OAI, softmax over the
+    // chosen experts' logits (LLAMA_EXPERT_GATING_FUNC_TYPE_SOFTMAX_WEIGHT); quantized to MXFP4_MOE below
+    synth_spec oss = llama;
+    oss.arch = "gpt-oss";
+    oss.n_layer = 4;
+    oss.n_embd = 512;
+    oss.n_head = 8;
+    oss.n_head_kv = 2;
+    oss.head_dim = 64;
+    oss.attn_bias = true;
+    oss.gpt_oss = true;
+    oss.n_ff = 256;
+    oss.n_expert = 16;
+    oss.n_expert_used = 4;
+    oss.n_ff_exp = 256;
+    oss.n_swa = 128;
+    oss.n_vocab = 8000;
+    oss.n_ctx = 8192;
+    add("gpt-oss-4L-512", oss);
+    // as gpt-oss itself: Q width (heads x 64) wider than n_embd, 32 experts of which 4 are used
+    synth_spec oss32 = oss;
+    oss32.n_embd = 768;
+    oss32.n_head = 16;
+    oss32.n_head_kv = 2;
+    oss32.n_expert = 32;
+    oss32.n_ff = 192;
+    oss32.n_ff_exp = 192;
+    oss32.n_vocab = 6000;
+    add("gpt-oss-e32-4L-768", oss32);
+
     // llama-quantize <F16 file> <out> <type> 2 (tensor lists in tests/data/extra/tensors)
     add("llama-4L-512-Q4_0", {}, "llama-4L-512");
     add("llama-4L-512-Q4_K_M", {}, "llama-4L-512");
     add("qwen3moe-e8u2-Q4_0", {}, "qwen3moe-e8u2");
     add("deepseek2-mla-4L-512-Q4_K_M", {}, "deepseek2-mla-4L-512");
+    add("gpt-oss-4L-512-MXFP4_MOE", {}, "gpt-oss-4L-512");
     return out;
 }
 

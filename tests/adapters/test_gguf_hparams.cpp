@@ -5,7 +5,9 @@
 #include <llamaplan/gguf/reader.hpp>
 #include <llamaplan/gguf/writer.hpp>
 
+#include <algorithm>
 #include <string>
+#include <utility>
 #include <vector>
 
 using namespace llamaplan;
@@ -183,6 +185,38 @@ TEST_CASE("gguf hparams: gpt-oss (arch name gpt-oss) alternates SWA with period 
     CHECK(p.h.n_swa == 128);
     CHECK(swa_of(p.h) == std::vector<std::uint8_t>{1, 0, 1, 0});
     CHECK(p.h.n_expert == 32);
+}
+
+TEST_CASE("gguf writer: a gpt-oss block has the tensors models/openai-moe.cpp load_arch_tensors asks for") {
+    synth_spec s;
+    s.arch = "gpt-oss";
+    s.n_layer = 2;
+    s.n_embd = 64;
+    s.n_head = 4;
+    s.n_head_kv = 2;
+    s.head_dim = 16;
+    s.attn_bias = true;
+    s.gpt_oss = true;
+    s.n_expert = 8;
+    s.n_expert_used = 2;
+    s.n_ff_exp = 32;
+    s.n_swa = 128;
+    std::vector<std::pair<std::string, std::vector<std::uint64_t>>> got;
+    const auto w = synthesize(s);  // tensors() is a view into the writer
+    for (const auto& t : w.tensors())
+        if (t.name.rfind("blk.1.", 0) == 0) got.emplace_back(t.name.substr(6), t.shape);
+    std::sort(got.begin(), got.end());
+    // load_arch_tensors: attn_norm, attn_post_norm, Q/K/V (create_tensor_qkv, biases optional), wo, attn_sinks
+    // {n_head}, router and experts, wo_b, and the router and expert biases; no ffn_norm
+    const std::vector<std::pair<std::string, std::vector<std::uint64_t>>> want = {
+        {"attn_k.bias", {32}}, {"attn_k.weight", {64, 32}}, {"attn_norm.weight", {64}}, {"attn_output.bias", {64}},
+        {"attn_output.weight", {64, 64}}, {"attn_q.bias", {64}}, {"attn_q.weight", {64, 64}},
+        {"attn_sinks.weight", {4}}, {"attn_v.bias", {32}}, {"attn_v.weight", {64, 32}},
+        {"ffn_down_exps.bias", {64, 8}}, {"ffn_down_exps.weight", {32, 64, 8}}, {"ffn_gate_exps.bias", {32, 8}},
+        {"ffn_gate_exps.weight", {64, 32, 8}}, {"ffn_gate_inp.bias", {8}}, {"ffn_gate_inp.weight", {64, 8}},
+        {"ffn_up_exps.bias", {32, 8}}, {"ffn_up_exps.weight", {64, 32, 8}}, {"post_attention_norm.weight", {64}},
+    };
+    CHECK(got == want);
 }
 
 TEST_CASE("gguf hparams: phi3 disables SWA even with a window") {

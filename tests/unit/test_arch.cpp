@@ -54,7 +54,7 @@ TEST_CASE("architecture traits: graphs, SWA defaults, fused tensors, MoE gating"
     CHECK(find_arch("falcon-h1")->layers == recurrent_layer_rule::all_with_attention);
     CHECK(find_arch("nemotron_h")->layers == recurrent_layer_rule::no_kv_heads_no_ffn);
     CHECK(find_arch("nemotron_h")->graph == graph_family::mamba_hybrid);
-    CHECK(find_arch("falcon-h1")->graph == graph_family::approximate);
+    CHECK(find_arch("falcon-h1")->graph == graph_family::mamba_hybrid);
     CHECK(find_arch("gemma3n")->kv_sharing);
     // names are unique, every id has one row, and unknown names / the empty name have none
     for (std::size_t i = 0; i < arch_table.size(); ++i)

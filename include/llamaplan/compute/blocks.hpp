@@ -166,34 +166,47 @@ struct moe_params {
     std::uint64_t n_ff_exp = 0;     ///< expert FFN width
     std::uint64_t n_ff_shexp = 0;   ///< shared-expert FFN width (0 = no shared expert)
     bool norm_w = false;            ///< chosen weights renormalised (sum_rows, clamp, div)
+    moe_gating gating = moe_gating::softmax;  ///< softmax over all experts, or softmax over the chosen ones' logits
+    bool biases = false;            ///< router bias and expert biases (ggml_add_id after each expert mul_mat_id)
 };
 
-/// build_moe_ffn (src/llama-graph.cpp) with softmax gating on `cur` (To rows, its readers set by the caller to the
-/// router + gate_exps + up_exps (+ shared gate, up)): logits, soft_max in place, ggml_argsort_top_k (a full argsort
-/// of all experts, I32, viewed to the first n_used), weights = get_rows(probs, top-k) and -- norm_w -- sum_rows, clamp
-/// and div, all expanded before the experts ("call early so that topk-moe can be used"); then up and gate
-/// mul_mat_id, swiglu_split, down mul_mat_id, * weights in place, and the sum of the n_used expert views (the
-/// first add fresh, the rest in place). Then the shared expert (build_ffn, parallel gate) added to it.
-/// Returns the MoE output.
+/// build_moe_ffn (src/llama-graph.cpp) on `cur` (To rows, its readers set by the caller to the router + gate_exps +
+/// up_exps (+ shared gate, up)): logits (+ the router bias, an add in place), soft_max in place -- not with
+/// LLAMA_EXPERT_GATING_FUNC_TYPE_SOFTMAX_WEIGHT, where the probabilities are the logits --, ggml_argsort_top_k (a full
+/// argsort of all experts, I32, viewed to the first n_used), weights = get_rows(probs, top-k), then -- softmax_weight
+/// -- soft_max of their reshape (a view, so fresh memory) and -- norm_w -- sum_rows, clamp and div, all expanded
+/// before the experts ("call early so that topk-moe can be used"); then gate and up mul_mat_id (each + its bias by
+/// ggml_add_id, in place; ADD_ID is in ggml_op_can_inplace), the GLU (swiglu_split or swiglu_oai, GGML_OP_GLU: not
+/// in place), down mul_mat_id (+ bias), * weights in place, and the sum of the n_used expert views (the first add
+/// fresh, the rest in place). Then the shared expert (build_ffn, parallel gate) added to it. Returns the MoE output.
 constexpr int moe_ffn(graph_sim& g, int cur, std::uint64_t E, std::uint64_t To, const moe_params& mp,
                       compute_breakdown& bd) noexcept {
     const std::uint64_t f32 = 4, ne = mp.n_expert, nu = mp.n_used == 0 ? 1 : mp.n_used;
     const std::uint64_t fb = mp.n_ff_exp * nu * To * f32;
     if (fb > bd.ffn_hidden) bd.ffn_hidden = fb;
-    const int lg = g.node(ne * To * f32, 1, {cur});
-    const int probs = g.node(ne * To * f32, 2, {lg}, true);       // soft_max; read by argsort and get_rows
-    const int sel = g.node(ne * To * 4, 4, {probs});               // argsort: I32 {n_expert, T}
+    int lg = g.node(ne * To * f32, 1, {cur});
+    if (mp.biases) lg = g.node(ne * To * f32, 1, {lg}, true);          // + ffn_gate_inp bias
+    // soft_max in place (or the logits themselves); read by argsort and get_rows
+    const int probs = mp.gating == moe_gating::softmax_weight ? lg : g.node(ne * To * f32, 1, {lg}, true);
+    g.t[probs].refs = 2;
+    // argsort: I32 {n_expert, T}, read (through the top-k view) by get_rows, the three mul_mat_id and their add_id
+    const int sel = g.node(ne * To * 4, mp.biases ? 7 : 4, {probs});
     int w = g.node(nu * To * f32, 1, {probs, sel});                // get_rows of the chosen probabilities
+    if (mp.gating == moe_gating::softmax_weight) w = g.node(nu * To * f32, 1, {w});  // soft_max of a reshape view
     if (mp.norm_w) {
         g.t[w].refs = 2;
         int wsum = g.node(To * f32, 1, {w});                       // sum_rows
         wsum = g.node(To * f32, 1, {wsum});                        // clamp (not an in-place op)
         w = g.node(nu * To * f32, 1, {w, wsum});                   // div of a reshape view: fresh
     }
-    const int up = g.node(fb, 1, {cur, sel});                      // mul_mat_id
-    const int gate = g.node(fb, 1, {cur, sel});
-    const int act = g.node(fb, 1, {gate, up});                     // swiglu_split
+    // gate and up are allocated alike and freed together by the GLU, so their order does not matter here
+    int gate = g.node(fb, 1, {cur, sel});                          // mul_mat_id
+    if (mp.biases) gate = g.node(fb, 1, {gate, sel}, true);        // add_id
+    int up = g.node(fb, 1, {cur, sel});
+    if (mp.biases) up = g.node(fb, 1, {up, sel}, true);
+    const int act = g.node(fb, 1, {gate, up});                     // swiglu_split / swiglu_oai
     int ex = g.node(E * nu * To * f32, 1, {act, sel});             // down mul_mat_id
+    if (mp.biases) ex = g.node(E * nu * To * f32, 1, {ex, sel}, true);
     ex = g.node(E * nu * To * f32, static_cast<std::uint32_t>(nu), {ex, w}, true);  // * weights, in place
     int moe = ex;
     if (nu > 1) {

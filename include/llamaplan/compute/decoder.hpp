@@ -11,10 +11,12 @@
 namespace llamaplan::inline LLAMAPLAN_ABI_TAG::detail::compute {
 
 /// The standard decoder block (graph_family::decoder), as src/models/llama.cpp builds it, with what qwen2/qwen3,
-/// qwen3moe, gemma2/gemma3 and phi3 add: attention biases, Q/K norms, post-norms, an embedding scale, a Q scale after
-/// rope, a fused attn_qkv, phi3's fused gate/up FFN and MoE routing. Per block: attn_norm -> Q,V,K projections
-/// (-> q/k norm) -> rope -> KV store -> attention (flash_attn_ext, or mul_mat+soft_max+mul_mat) -> wo -> residual ->
-/// ffn_norm -> FFN (gate/up -> GLU -> down, or MoE) -> residual; after the last block output_norm and the LM head.
+/// qwen3moe, gemma2/gemma3, phi3 and gpt-oss add: attention biases, Q/K norms, post-norms, an embedding scale, a Q
+/// scale after rope, a fused attn_qkv, phi3's fused gate/up FFN, MoE routing (gpt-oss: biased router and experts,
+/// softmax over the chosen logits) and attention sinks (an extra source of flash_attn_ext / soft_max_ext, no tensor of
+/// their own). Per block: attn_norm -> Q,V,K (iSWA builders: Q,K,V) projections (-> q/k norm) -> rope -> KV store ->
+/// attention (flash_attn_ext, or mul_mat+soft_max+mul_mat) -> wo -> residual -> ffn_norm -> FFN (gate/up -> GLU ->
+/// down, or MoE) -> residual; after the last block (gpt-oss: the output rows taken here) output_norm and the LM head.
 [[nodiscard]] constexpr compute_breakdown decoder_graph(const model& m, const compute_shape& s, const arch_traits& at) noexcept {
     const hparams& hp = m.hp;
     compute_breakdown bd{};
@@ -32,7 +34,8 @@ namespace llamaplan::inline LLAMAPLAN_ABI_TAG::detail::compute {
     // features read from the tensor list (llama-arch.cpp tensor names)
     const bool q_norm = m.find("blk.0.attn_q_norm.weight") != nullptr;
     const bool k_norm = m.find("blk.0.attn_k_norm.weight") != nullptr;
-    const bool post_attn_norm = m.find("blk.0.post_attention_norm.weight") != nullptr;
+    // gemma's post_attention_norm normalises the attention output; gpt-oss's (attn_post_norm) is its FFN norm
+    const bool post_attn_norm = m.find("blk.0.post_attention_norm.weight") != nullptr && !at.post_attn_norm_is_ffn_norm;
     const bool post_ffw_norm = m.find("blk.0.post_ffw_norm.weight") != nullptr;
     // gemma*.cpp: inpL = ggml_scale(embd, sqrt(n_embd)); gemma3.cpp Qcur = ggml_scale(Qcur, f_attention_scale) and
     // phi3.cpp Qcur = ggml_scale(Qcur, 1/sqrt(n_embd_head)), both after rope (arch_traits)
@@ -91,8 +94,8 @@ namespace llamaplan::inline LLAMAPLAN_ABI_TAG::detail::compute {
         const int first = hp.is_swa(0) ? 1 : 0;
         make_cache_inputs(first, first ? n_swa : n_full, first ? s.n_kv_swa : s.n_kv);
         if ((first ? n_full : n_swa) > 0) make_cache_inputs(1 - first, first ? n_full : n_swa, first ? s.n_kv : s.n_kv_swa);
-        // build_inp_out_ids: I32 n_outputs, read by the two get_rows of the last block
-        out_ids = g.fresh(n_out * 4, 2);
+        // build_inp_out_ids: I32 n_outputs, read by the two get_rows of the last block (one after it)
+        out_ids = g.fresh(n_out * 4, at.out_rows_after_blocks ? 1 : 2);
         inputs += n_out * 4;
     }
 
@@ -132,26 +135,45 @@ namespace llamaplan::inline LLAMAPLAN_ABI_TAG::detail::compute {
             g.release(v); g.release(x.v_idxs);                       // cpy_v: set_rows
             qcur = q;
         } else {
-            // Q chain (expanded first by build_attn): mul_mat, [rms_norm, mul], rope, [scale], [Hadamard rotation]
-            int q = g.node(q_bytes, 1, {cur});
-            // the projection is read through a reshape view, and a view parent is never reused in place (ggml-alloc.c
-            // ggml_gallocr_allocate_node asks ggml_gallocr_is_own, false for views): q-norm / rope get fresh memory
-            if (q_norm) { q = g.node(q_bytes, 1, {q}); q = g.node(q_bytes, 1, {q}, true); }
-            q = g.node(q_bytes, 1, {q, pos}, q_norm);
-            if (q_scale) q = g.node(q_bytes, 1, {q}, true);
-            if (rot_k) q = g.node(q_bytes, 1, {x.rot_k, q});
-            // V chain (expanded second)
-            int v = g.node(v_bytes, 1, {cur});
-            if (rot_v) v = g.node(v_bytes, 1, {x.rot_v, v});
-            // K chain (expanded third): the last reader of the normed input
-            int k = g.node(k_bytes, 1, {cur});
-            if (k_norm) { k = g.node(k_bytes, 1, {k}); k = g.node(k_bytes, 1, {k}, true); }
-            k = g.node(k_bytes, 1, {k, pos}, k_norm);
-            if (rot_k) k = g.node(k_bytes, 1, {x.rot_k, k});
+            // the three chains, in the order build_attn expands them: Q, V, K (build_attn_inp_kv) or Q, K, V
+            // (build_attn_inp_kv_iswa); the last one is the last reader of the normed input. Bias adds (qwen2,
+            // gpt-oss) are in place on the projection and do not show here.
+            auto q_chain = [&]() {
+                // mul_mat, [rms_norm, mul], rope, [scale], [Hadamard rotation]
+                int q = g.node(q_bytes, 1, {cur});
+                // the projection is read through a reshape view, and a view parent is never reused in place
+                // (ggml-alloc.c ggml_gallocr_allocate_node asks ggml_gallocr_is_own, false for views): q-norm / rope
+                // get fresh memory
+                if (q_norm) { q = g.node(q_bytes, 1, {q}); q = g.node(q_bytes, 1, {q}, true); }
+                q = g.node(q_bytes, 1, {q, pos}, q_norm);
+                if (q_scale) q = g.node(q_bytes, 1, {q}, true);
+                if (rot_k) q = g.node(q_bytes, 1, {x.rot_k, q});
+                return q;
+            };
+            auto v_chain = [&]() {
+                int v = g.node(v_bytes, 1, {cur});
+                if (rot_v) v = g.node(v_bytes, 1, {x.rot_v, v});
+                return v;
+            };
+            auto k_chain = [&]() {
+                int k = g.node(k_bytes, 1, {cur});
+                if (k_norm) { k = g.node(k_bytes, 1, {k}); k = g.node(k_bytes, 1, {k}, true); }
+                k = g.node(k_bytes, 1, {k, pos}, k_norm);
+                if (rot_k) k = g.node(k_bytes, 1, {x.rot_k, k});
+                return k;
+            };
+            qcur = q_chain();
+            int k = -1, v = -1;
+            if (at.kv_iswa) {
+                k = k_chain();
+                v = v_chain();
+            } else {
+                v = v_chain();
+                k = k_chain();
+            }
             // llama_kv_cache::cpy_k / cpy_v: ggml_set_rows into the cache (a view of the KV buffer, not ours)
             g.release(k); g.release(x.k_idxs);
             g.release(v); g.release(x.v_idxs);
-            qcur = q;
         }
         // llm_graph_context::build_attn_mha
         if (fa) {
@@ -170,7 +192,7 @@ namespace llamaplan::inline LLAMAPLAN_ABI_TAG::detail::compute {
         cur = g.node(E * T * f32, 1, {cur});  // wo
         std::uint64_t To = T;
         int res = inpL;
-        if (last) {
+        if (last && !at.out_rows_after_blocks) {
             // the last block keeps only the output rows: ggml_get_rows(cur / inpSA, inp_out_ids)
             To = n_out;
             cur = g.node(E * To * f32, 1, {cur, out_ids});
@@ -190,6 +212,8 @@ namespace llamaplan::inline LLAMAPLAN_ABI_TAG::detail::compute {
             mp.n_used = hp.n_expert_used;
             mp.n_ff_exp = hp.n_ff_exp != 0 ? hp.n_ff_exp : hp.ff_length(il);
             mp.norm_w = at.moe_norm_weights;
+            mp.gating = at.gating;
+            mp.biases = at.moe_biases;
             g.t[cur].refs = 3;  // router, up_exps, gate_exps
             cur = moe_ffn(g, cur, E, To, mp, bd);
         }
@@ -200,6 +224,8 @@ namespace llamaplan::inline LLAMAPLAN_ABI_TAG::detail::compute {
         inpL = cur;
         track_peak(g, last_max, il, bd);
     }
+    // openai-moe.cpp & co.: the rows are taken after the last block, ggml_get_rows(cur, inp_out_ids)
+    if (at.out_rows_after_blocks) inpL = g.node(E * n_out * f32, 1, {inpL, out_ids});
     bd.inputs = inputs;
     output_head(g, inpL, hp, graph_dims{E, T, n_seqs, n_out, s.n_kv, fa, mask_es}, last_max, bd);
     return bd;

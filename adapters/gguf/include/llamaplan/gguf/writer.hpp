@@ -352,6 +352,10 @@ struct synth_spec {
     bool nemotron_h = false;             ///< nemotron-h blocks: Mamba-2 (no KV heads, no FFN), attention only (KV heads,
                                          ///< no FFN) or an up/down MLP (FFN, no KV heads); one norm per block
     std::uint32_t wkv_head_size = 0;     ///< wkv.head_size (non-zero makes every block an RWKV block)
+    bool gpt_oss = false;                ///< gpt-oss blocks (models/openai-moe.cpp load_arch_tensors): attn_sinks
+                                         ///< {n_head}, attn_output.bias, post_attention_norm as the only FFN norm (no
+                                         ///< ffn_norm), ffn_gate_inp.bias and the experts' biases; Q/K/V biases come
+                                         ///< from attn_bias
     // types
     ggml_type weight_type = ggml_type::f16;  ///< matrices
     ggml_type embd_type = ggml_type::f16;    ///< token_embd and output
@@ -541,6 +545,10 @@ inline std::string synth_token(std::uint32_t i) {
                 w.add_tensor(b + "attn_v.bias", ggml_type::f32, T{std::uint64_t(nkv) * hd});
             }
             if (s.post_norms) w.add_tensor(b + "post_attention_norm.weight", ggml_type::f32, T{E});
+            if (s.gpt_oss) {
+                w.add_tensor(b + "attn_output.bias", ggml_type::f32, T{E});
+                w.add_tensor(b + "attn_sinks.weight", ggml_type::f32, T{nh});
+            }
             if (s.qk_norm) {
                 w.add_tensor(b + "attn_q_norm.weight", ggml_type::f32, T{hd});
                 w.add_tensor(b + "attn_k_norm.weight", ggml_type::f32, T{hd});
@@ -550,11 +558,18 @@ inline std::string synth_token(std::uint32_t i) {
         const bool moe = s.n_expert != 0 && il >= s.n_layer_dense_lead;
         if (moe) {
             const std::uint64_t fe = s.n_ff_exp ? s.n_ff_exp : nff;
-            w.add_tensor(b + "ffn_norm.weight", ggml_type::f32, T{E});
+            // gpt-oss normalises the FFN input with its post_attention_norm (attn_post_norm) and has no ffn_norm
+            w.add_tensor(b + (s.gpt_oss ? "post_attention_norm.weight" : "ffn_norm.weight"), ggml_type::f32, T{E});
             w.add_tensor(b + "ffn_gate_inp.weight", ggml_type::f32, T{E, s.n_expert});
             w.add_tensor(b + "ffn_gate_exps.weight", wt, T{E, fe, s.n_expert});
             w.add_tensor(b + "ffn_up_exps.weight", wt, T{E, fe, s.n_expert});
             w.add_tensor(b + "ffn_down_exps.weight", wt, T{fe, E, s.n_expert});
+            if (s.gpt_oss) {
+                w.add_tensor(b + "ffn_gate_inp.bias", ggml_type::f32, T{s.n_expert});
+                w.add_tensor(b + "ffn_gate_exps.bias", ggml_type::f32, T{fe, s.n_expert});
+                w.add_tensor(b + "ffn_up_exps.bias", ggml_type::f32, T{fe, s.n_expert});
+                w.add_tensor(b + "ffn_down_exps.bias", ggml_type::f32, T{E, s.n_expert});
+            }
             if (s.n_expert_shared) {
                 const std::uint64_t fs = s.n_ff_shexp ? s.n_ff_shexp : fe * s.n_expert_shared;
                 w.add_tensor(b + "ffn_gate_shexp.weight", wt, T{E, fs});
