@@ -1294,8 +1294,48 @@ struct launch_params {
     bool cpu_moe = false;                ///< `--cpu-moe`: all experts on the CPU
     bool use_mmap = true;                ///< weights mapped from the file (`--load-mode mmap`, the default)
     bool cpu_repack = true;              ///< CPU weight repacking (`--repack`, the default; `--no-repack` turns it off)
-    std::uint32_t n_outputs_max = 0;     ///< output rows reserved; 0 = n_seq_max (llama-server without speculation)
+    std::uint32_t n_outputs_max = 0;     ///< output rows reserved; 0 = llama-server's: min(n_batch, n_seq_max x
+                                         ///< (1 + spec_n_max)) (tools/server/server-context.cpp server_output_limits)
+    std::uint32_t spec_n_max = 0;        ///< tokens drafted per step and slot (common/speculative.cpp
+                                         ///< common_speculative_n_max of `--spec-type`; 0 without speculation): the
+                                         ///< target verifies them in one batch, so it reserves that many output rows more
 };
+
+/// The draft model llama-server loads for speculative decoding (`-md`), with the flags that only it reads. Everything
+/// else (-c, -b, -ub, -fa, -np, -kvu, --swa-full, -nkvo, -sm, -ts, -mg, --no-repack, --load-mode) it takes from the
+/// target's settings: common/speculative.cpp common_base_params_to_speculative copies the target's common_params and
+/// replaces only devices, n_gpu_layers, tensor overrides, threads and the KV types, and
+/// common_speculative_init_result gives the draft context the target context's n_ctx (see draft_launch_params).
+struct draft_params {
+    std::int32_t n_gpu_layers = -1;      ///< `-ngld`: draft layers on GPUs, counting the output layer; -1 = all
+    bool gpu = true;                     ///< false with `-devd none`: the draft model gets no GPU at all
+    ggml_type type_k = ggml_type::f16;   ///< `-ctkd`: the draft's K cache type (default f16, not `-ctk`'s)
+    ggml_type type_v = ggml_type::f16;   ///< `-ctvd`: the draft's V cache type (default f16, not `-ctv`'s)
+    detail::fixed_vector<tensor_override, LLAMAPLAN_MAX_OVERRIDES> overrides{};  ///< `-otd` rules (not `-ot`'s)
+    std::uint32_t n_cpu_moe = 0;         ///< `-ncmoed N`: draft experts of blocks < N on the CPU
+    bool cpu_moe = false;                ///< `-cmoed`: all draft experts on the CPU
+};
+
+/// The launch parameters of the draft's model and context, from the target's settings `target`, the draft flags `d`
+/// and the context size llama.cpp resolved for the target (`target_n_ctx`, memory_estimate::n_ctx: llama_n_ctx of
+/// the target context, already padded; common_speculative_init_result sets `cparams.n_ctx = llama_n_ctx(ctx_tgt)`).
+/// The draft reserves one output row per slot (common_base_params_to_speculative: n_outputs_max = n_parallel,
+/// n_outputs_max_per_seq = 1), never embeddings (embedding = false), and no recurrent rollback rows (n_rs_seq = 0).
+[[nodiscard]] constexpr launch_params draft_launch_params(const launch_params& target, const draft_params& d,
+                                                          std::uint32_t target_n_ctx) noexcept {
+    launch_params p = target;
+    p.n_ctx = target_n_ctx;
+    p.type_k = d.type_k;
+    p.type_v = d.type_v;
+    p.n_gpu_layers = d.gpu ? d.n_gpu_layers : 0;
+    p.overrides = d.overrides;
+    p.n_cpu_moe = d.n_cpu_moe;
+    p.cpu_moe = d.cpu_moe;
+    p.embeddings = false;
+    p.n_outputs_max = p.n_seq_max;
+    p.spec_n_max = 0;
+    return p;
+}
 
 }  // namespace llamaplan
 
@@ -3391,8 +3431,9 @@ struct device_memory {
     std::uint64_t context = 0;          ///< KV cache + recurrent state + output buffer (bytes)
     std::uint64_t compute = 0;          ///< compute buffers (bytes)
     std::uint64_t overhead = 0;         ///< outside llama.cpp's buffers: driver context, prompt cache (bytes)
+    std::uint64_t draft = 0;            ///< the draft model's weights, context and compute buffers (`-md`; bytes)
     /// Everything this device must hold (bytes).
-    [[nodiscard]] constexpr std::uint64_t total() const noexcept { return model + context + compute + overhead; }
+    [[nodiscard]] constexpr std::uint64_t total() const noexcept { return model + context + compute + overhead + draft; }
 };
 
 /// `overhead_params::prompt_cache` value for `-cram -1`: a prompt cache without a byte limit.
@@ -3409,6 +3450,31 @@ struct overhead_params {
     std::uint64_t gpu_context = 400ull << 20;  ///< per CUDA/ROCm device: driver + context + cuBLAS workspace (bytes)
     std::uint64_t prompt_cache = 0;            ///< llama-server host prompt cache `-cram` (bytes; server default 8 GiB;
                                                ///< unbounded_prompt_cache for `-cram -1`)
+};
+
+/// The buffers of the draft model llama-server loads for speculative decoding (`-md`): a second llama_model and
+/// llama_context (common/speculative.cpp common_speculative_init_result), which log the same lines as the target's
+/// after "loading draft model". Its settings are draft_launch_params of the target's.
+struct draft_estimate {
+    bool present = false;           ///< a draft model is loaded
+    std::uint32_t n_ctx = 0;        ///< context (tokens, all sequences; the target's)
+    std::uint32_t n_ctx_seq = 0;    ///< context per sequence (tokens)
+    std::uint32_t n_batch = 0;      ///< logical batch (tokens; clamped to the target's padded n_ctx, not the requested one)
+    std::uint32_t n_ubatch = 0;     ///< physical batch (tokens)
+    std::uint32_t n_outputs = 0;    ///< rows of the output buffer (n_seq_max)
+    std::uint32_t kv_cells = 0;     ///< KV cells per stream of full-attention layers
+    std::uint32_t kv_cells_swa = 0; ///< KV cells per stream of sliding-window layers (0 if none)
+    bool flash_attn = false;        ///< flash attention after resolving `auto` for the draft
+    layer_placement layers{};       ///< device of every draft layer
+    buffer_list model_buffers{};    ///< "model buffer size" lines of the draft
+    buffer_list kv_buffers{};       ///< "KV buffer size" lines of the draft (SWA and non-SWA summed per buffer)
+    buffer_list recurrent_buffers{};///< "RS buffer size" lines of the draft
+    buffer_list output_buffers{};   ///< "output buffer size" line of the draft
+    buffer_list compute_buffers{};  ///< "compute buffer size" lines of the draft
+    std::uint64_t kv_k = 0;         ///< K cache (bytes)
+    std::uint64_t kv_v = 0;         ///< V cache (bytes)
+    std::uint64_t kv_swa = 0;       ///< K + V of the sliding-window layers' cache (bytes)
+    bool compute_calibrated = true; ///< false when the compute buffer is extrapolated beyond measured backends
 };
 
 /// What llama.cpp allocates for a model and settings, with every item that was summed.
@@ -3440,6 +3506,7 @@ struct memory_estimate {
     compute_breakdown compute_detail{};  ///< the terms of the graph estimate (see compute.hpp)
     bool compute_calibrated = true; ///< false when the compute buffer is extrapolated beyond measured backends
     bool prompt_cache_unbounded = false;  ///< `-cram -1`: the host row's overhead is all RAM left (see unbounded_prompt_cache)
+    draft_estimate draft{};         ///< the draft model (`-md`), when present; its bytes are in devices[].draft
 
     /// Per device (index 0 is the host), as llama_memory_breakdown reports it, plus explicit overheads.
     detail::fixed_vector<device_memory, LLAMAPLAN_MAX_DEVICES + 1> devices{};
@@ -3552,7 +3619,11 @@ constexpr void add_group_weights(buffer_list& l, std::array<mapped_range, 256>& 
     e.n_ubatch = std::min(e.n_batch, p.n_ubatch == 0 ? e.n_batch : p.n_ubatch);
     // llama-server reserves n_parallel outputs (server_output_limits in tools/server/server-context.cpp); the output
     // buffer starts at max(n_outputs, n_seq_max) = n_seq_max rows (llama_context::output_reserve)
-    const std::uint32_t n_outputs_max = p.n_outputs_max != 0 ? p.n_outputs_max : p.n_seq_max;
+    // with speculation each slot verifies 1 + spec_n_max tokens per step, so the target reserves that many rows per
+    // slot, capped by the requested -b (server_output_limits, common_speculative_get_output_limits)
+    const std::uint32_t n_outputs_max = p.n_outputs_max != 0
+        ? p.n_outputs_max
+        : static_cast<std::uint32_t>(std::max<std::uint64_t>(1, std::min<std::uint64_t>(p.n_batch, std::uint64_t(p.n_seq_max) * (1 + std::uint64_t(p.spec_n_max)))));
     e.n_outputs = p.n_seq_max;
     e.n_outputs_graph = std::min(e.n_ubatch, n_outputs_max);
     // KV cells (llama_kv_cache constructor, src/llama-kv-cache.cpp; SWA sizes in llama-kv-cache-iswa.cpp)
@@ -3763,6 +3834,11 @@ constexpr void add_output_buffer(memory_estimate& e, const hparams& hp, const ma
     for (const auto& b : e.recurrent_buffers) row_of(b.buffer).context += b.bytes;
     for (const auto& b : e.output_buffers) row_of(b.buffer).context += b.bytes;
     for (const auto& b : e.compute_buffers) row_of(b.buffer).compute += b.bytes;
+    if (e.draft.present)
+        for (const buffer_list* l : std::array<const buffer_list*, 5>{&e.draft.model_buffers, &e.draft.kv_buffers,
+                                                                      &e.draft.recurrent_buffers, &e.draft.output_buffers,
+                                                                      &e.draft.compute_buffers})
+            for (const auto& b : *l) row_of(b.buffer).draft += b.bytes;
     if (e.prompt_cache_unbounded) {
         if (hw.host.memory_total == 0)
             return make_error(errc::invalid_argument, "-cram -1 (unbounded prompt cache) needs the host's RAM size to budget it");
@@ -3809,6 +3885,63 @@ constexpr void add_output_buffer(memory_estimate& e, const hparams& hp, const ma
     auto pl = resolve_placement(m, hw, p);
     if (!pl) return pl.error();
     return estimate_placed(m, s, *pl, hw, p, extra);
+}
+
+/// The machine the draft model is loaded on: `hw`, or `hw` without its GPUs for `-devd none` (the draft model's
+/// device list is then empty, so it has neither GPU buffers nor a pinned host buffer).
+[[nodiscard]] constexpr machine draft_machine(const machine& hw, const draft_params& d) noexcept {
+    machine out = hw;
+    if (!d.gpu) out.devices = {};
+    return out;
+}
+
+/// Puts the draft's estimate `draft` (estimate_placed of the draft model with draft_launch_params, on
+/// draft_machine) into the target's estimate `e` and adds its buffers to the device rows (device_memory::draft);
+/// `hw` and `extra` are the target's. The draft's own overheads are not added again: it runs in the same process.
+[[nodiscard]] constexpr result<bool> attach_draft(memory_estimate& e, const memory_estimate& draft, const machine& hw,
+                                                  const overhead_params& extra = {}) noexcept {
+    draft_estimate& d = e.draft;
+    d.present = true;
+    d.n_ctx = draft.n_ctx;
+    d.n_ctx_seq = draft.n_ctx_seq;
+    d.n_batch = draft.n_batch;
+    d.n_ubatch = draft.n_ubatch;
+    d.n_outputs = draft.n_outputs;
+    d.kv_cells = draft.kv_cells;
+    d.kv_cells_swa = draft.kv_cells_swa;
+    d.flash_attn = draft.flash_attn;
+    d.layers = draft.layers;
+    d.model_buffers = draft.model_buffers;
+    d.kv_buffers = draft.kv_buffers;
+    d.recurrent_buffers = draft.recurrent_buffers;
+    d.output_buffers = draft.output_buffers;
+    d.compute_buffers = draft.compute_buffers;
+    d.kv_k = draft.kv_k;
+    d.kv_v = draft.kv_v;
+    d.kv_swa = draft.kv_swa;
+    d.compute_calibrated = draft.compute_calibrated;
+    return add_breakdown(e, hw, extra);
+}
+
+/// Predicts llama.cpp's buffers for llama-server with a draft model (`-md`): the target `m` with settings `p` as
+/// estimate_memory does, then the draft model `draft` with the draft flags `d` in its own llama_model and
+/// llama_context (server_context::load_model loads the target first, then common_speculative_init_from_params the
+/// draft). The draft is counted whatever `--spec-type` says: llama-server loads it and creates its context before it
+/// knows whether speculation can run (without `--spec-type draft-simple` it frees them again after start-up, so the
+/// start-up peak still holds them). Its bytes are in memory_estimate::draft and device_memory::draft.
+[[nodiscard]] constexpr result<memory_estimate> estimate_memory(const model& m, const machine& hw,
+                                                                const launch_params& p, const model& draft,
+                                                                const draft_params& d,
+                                                                const overhead_params& extra = {}) noexcept {
+    auto e = estimate_memory(m, hw, p, extra);
+    if (!e) return e.error();
+    if (auto ok = check_model(draft); !ok) return ok.error();
+    const launch_params dp = draft_launch_params(p, d, e->n_ctx);
+    const machine hwd = draft_machine(hw, d);
+    auto de = estimate_memory(draft, hwd, dp, overhead_params{0, 0});
+    if (!de) return de.error();
+    if (auto ok = attach_draft(*e, *de, hw, extra); !ok) return ok.error();
+    return e;
 }
 
 /// The name llama.cpp gives a buffer ("CPU_Mapped", "CUDA0", "CUDA_Host", "Vulkan0"). GPUs are numbered per backend
@@ -3858,6 +3991,7 @@ constexpr void add_output_buffer(memory_estimate& e, const hparams& hp, const ma
 #define LLAMAPLAN_SERVER_ARGS_HPP
 
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <span>
@@ -3878,6 +4012,10 @@ struct server_args {
     std::uint32_t threads_batch = 0; ///< `-tb` CPU threads for batches (0 = same as threads)
     std::string_view numa{};         ///< `--numa distribute|isolate|numactl`, empty when absent
     setting_set pinned{};            ///< the settings the command line gave explicitly
+    std::string_view draft_model{};  ///< `-md` / `--model-draft` / `--spec-draft-model`: the draft for speculative
+                                     ///< decoding; empty when absent
+    draft_params draft{};            ///< the draft's own flags (-ngld -devd -ctkd -ctvd -otd -cmoed -ncmoed)
+    bool draft_n_gpu_layers_auto = true;  ///< `-ngld` absent or `auto`: llama-server's `--fit` would choose
 };
 
 namespace detail {
@@ -3944,6 +4082,48 @@ template <std::size_t N>
     return false;
 }
 
+/// Reads a `-ot` / `-otd` value (REGEX=BUFT[,...]) into `out`; returns the reason it is malformed, or empty.
+[[nodiscard]] constexpr std::string_view parse_override_list(
+    std::string_view rest, detail::fixed_vector<tensor_override, LLAMAPLAN_MAX_OVERRIDES>& out) noexcept {
+    while (!rest.empty()) {
+        const auto comma = rest.find(',');
+        const auto item = rest.substr(0, comma);
+        const auto eq = item.rfind('=');
+        if (eq == std::string_view::npos || eq == 0) return "-ot entries are REGEX=BUFT";
+        tensor_override o{item.substr(0, eq), host_device};
+        if (!parse_buft(item.substr(eq + 1), o)) return "-ot names an unknown buffer type (use CPU, CUDA0, Vulkan0, ROCm0, SYCL0, MTL0)";
+        if (!out.push_back(o)) return "too many -ot rules";
+        rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+    }
+    return {};
+}
+
+/// Sizes behind common_speculative_n_max (common/speculative.cpp) with common/common.h's defaults: what each
+/// `--spec-type` drafts per step at most.
+struct spec_sizes {
+    std::uint32_t types = 0;              ///< bit per enabled type, in common_speculative_type order
+    std::uint32_t draft_n_max = 3;        ///< `--spec-draft-n-max` (draft-simple)
+    std::uint32_t ngram_simple_m = 48;    ///< `--spec-ngram-simple-size-m`
+    std::uint32_t ngram_map_k_m = 48;     ///< `--spec-ngram-map-k-size-m`
+    std::uint32_t ngram_map_k4v_m = 48;   ///< `--spec-ngram-map-k4v-size-m`
+    std::uint32_t ngram_mod_n_max = 64;   ///< `--spec-ngram-mod-n-max`
+};
+/// The names of `--spec-type` in common_speculative_type order (common/speculative.cpp
+/// common_speculative_type_from_name_map); bit i of spec_sizes::types.
+inline constexpr std::array<std::string_view, 11> spec_type_names = {
+    "none", "draft-simple", "draft-eagle3", "draft-mtp", "draft-dflash", "draft-dspark",
+    "ngram-simple", "ngram-map-k", "ngram-map-k4v", "ngram-mod", "ngram-cache"};
+/// common_speculative_n_max: the most tokens any enabled type drafts per step.
+[[nodiscard]] constexpr std::uint32_t spec_n_max(const spec_sizes& z) noexcept {
+    const std::array<std::uint32_t, 11> n = {0, z.draft_n_max, z.draft_n_max, z.draft_n_max, z.draft_n_max,
+                                             z.draft_n_max, z.ngram_simple_m, z.ngram_map_k_m, z.ngram_map_k4v_m,
+                                             z.ngram_mod_n_max, 8};
+    std::uint32_t out = 0;
+    for (std::size_t i = 0; i < n.size(); ++i)
+        if ((z.types >> i) & 1u) out = std::max(out, n[i]);
+    return out;
+}
+
 // Flags llama-server accepts that do not change memory; listed so a pasted command line parses (common/arg.cpp).
 inline constexpr std::array<std::string_view, 47> ignored_with_value = {
     "--host", "--port", "-lv", "--verbosity", "--log-verbosity",
@@ -3957,6 +4137,19 @@ inline constexpr std::array<std::string_view, 22> ignored_switches = {
     "--no-warmup", "--jinja", "--no-jinja", "--metrics", "--slots", "--no-slots", "-cb", "--cont-batching",
     "-nocb", "--no-cont-batching", "-v", "--verbose", "--log-disable", "--no-webui", "--props", "--mlock",
     "--no-perf", "--perf", "-fa-auto", "--log-colors", "--log-prefix", "--log-timestamps"};
+// Speculative-decoding flags that do not change memory (common/arg.cpp, set_spec()): threads, CPU affinity, priorities
+// and the acceptance thresholds of the draft, and the ngram sizes that do not bound a draft's length.
+inline constexpr std::array<std::string_view, 37> ignored_spec_with_value = {
+    "-td", "--threads-draft", "--spec-draft-threads", "-tbd", "--threads-batch-draft", "--spec-draft-threads-batch",
+    "-Cd", "--cpu-mask-draft", "--spec-draft-cpu-mask", "-Crd", "--cpu-range-draft", "--spec-draft-cpu-range",
+    "--cpu-strict-draft", "--spec-draft-cpu-strict", "--prio-draft", "--spec-draft-prio", "--poll-draft",
+    "--spec-draft-poll", "-Cbd", "--cpu-mask-batch-draft", "--spec-draft-cpu-mask-batch", "-Crbd",
+    "--cpu-range-batch-draft", "--spec-draft-cpu-range-batch", "--spec-draft-n-min", "--draft-p-split",
+    "--spec-draft-p-split", "--draft-p-min", "--spec-draft-p-min", "--spec-ngram-mod-n-min", "--spec-ngram-mod-n-match",
+    "--spec-ngram-simple-size-n", "--spec-ngram-simple-min-hits", "--spec-ngram-map-k-size-n",
+    "--spec-ngram-map-k-min-hits", "--spec-ngram-map-k4v-size-n", "--spec-ngram-map-k4v-min-hits"};
+inline constexpr std::array<std::string_view, 2> ignored_spec_switches = {
+    "--spec-draft-backend-sampling", "--no-spec-draft-backend-sampling"};
 }  // namespace detail
 
 /// Parses llama-server arguments (argv without the program name; a leading "llama-server" word is skipped).
@@ -3968,6 +4161,7 @@ inline constexpr std::array<std::string_view, 22> ignored_switches = {
     p.n_seq_max = 4;  // llama-server: -np auto = 4 slots with a unified KV cache
     p.kv_unified = true;
     bool kvu_explicit = false;
+    detail::spec_sizes spec{};
     std::size_t i = 0;
     if (!argv.empty()) {
         const auto first = argv[0];
@@ -4033,21 +4227,80 @@ inline constexpr std::array<std::string_view, 22> ignored_switches = {
             else return bad("-ngl needs N, auto or all", i + 1);
             if (!out.n_gpu_layers_auto) out.pinned.add(setting::n_gpu_layers);
             ++i;
-        } else if (a == "-ot" || a == "--override-tensor") {
+        } else if (a == "-ot" || a == "--override-tensor" || a == "-otd" || a == "--override-tensor-draft" ||
+                   a == "--spec-draft-override-tensor") {
             if (!need()) return bad("-ot needs REGEX=BUFT[,...]", i);
-            std::string_view rest = v;
-            while (!rest.empty()) {
-                const auto comma = rest.find(',');
-                const auto item = rest.substr(0, comma);
-                const auto eq = item.rfind('=');
-                if (eq == std::string_view::npos || eq == 0) return bad("-ot entries are REGEX=BUFT", i + 1);
-                tensor_override o{item.substr(0, eq), host_device};
-                if (!detail::parse_buft(item.substr(eq + 1), o)) return bad("-ot names an unknown buffer type (use CPU, CUDA0, Vulkan0, ROCm0, SYCL0, MTL0)", i + 1);
-                if (!p.overrides.push_back(o)) return make_error(errc::capacity_exceeded, "too many -ot rules", i + 1);
-                rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
-            }
-            out.pinned.add(setting::tensor_overrides);
+            const bool for_draft = a != "-ot" && a != "--override-tensor";
+            const auto why = detail::parse_override_list(v, for_draft ? out.draft.overrides : p.overrides);
+            if (why == "too many -ot rules") return make_error(errc::capacity_exceeded, why, i + 1);
+            if (!why.empty()) return bad(why, i + 1);
+            if (!for_draft) out.pinned.add(setting::tensor_overrides);
             ++i;
+        } else if (a == "-md" || a == "--model-draft" || a == "--spec-draft-model") {
+            if (!need()) return bad("missing value after -md", i);
+            out.draft_model = v; ++i;
+        } else if (a == "-ngld" || a == "--gpu-layers-draft" || a == "--n-gpu-layers-draft" || a == "--spec-draft-ngl") {
+            // common/arg.cpp: auto = -1 (--fit decides), all = -2, else std::stoi
+            if (!need()) return bad("-ngld needs N, auto or all", i);
+            if (v == "auto" || v == "-1") { out.draft_n_gpu_layers_auto = true; out.draft.n_gpu_layers = -1; }
+            else if (v == "all" || v == "-2") { out.draft_n_gpu_layers_auto = false; out.draft.n_gpu_layers = -1; }
+            else if (detail::parse_u64(v, u) && u <= 0x7fffffff) { out.draft_n_gpu_layers_auto = false; out.draft.n_gpu_layers = static_cast<std::int32_t>(u); }
+            else return bad("-ngld needs N, auto or all", i + 1);
+            ++i;
+        } else if (a == "-devd" || a == "--device-draft" || a == "--spec-draft-device") {
+            if (!need()) return bad("-devd needs a device list or none", i);
+            if (v != "none") return bad("-devd with a device list is not modelled (use none, or -ngld to place the draft)", i + 1);
+            out.draft.gpu = false; ++i;
+        } else if (a == "-ctkd" || a == "--cache-type-k-draft" || a == "--spec-draft-type-k" || a == "-ctvd" ||
+                   a == "--cache-type-v-draft" || a == "--spec-draft-type-v") {
+            if (!need()) return bad("missing cache type", i);
+            const auto t = parse_type(v);
+            if (!t || !is_kv_cache_type(*t))
+                return bad("unsupported cache type (allowed: f32, f16, bf16, q8_0, q4_0, q4_1, iq4_nl, q5_0, q5_1)", i + 1);
+            const bool is_k = a == "-ctkd" || a == "--cache-type-k-draft" || a == "--spec-draft-type-k";
+            (is_k ? out.draft.type_k : out.draft.type_v) = *t;
+            ++i;
+        } else if (a == "-cmoed" || a == "--cpu-moe-draft" || a == "--spec-draft-cpu-moe") {
+            out.draft.cpu_moe = true;
+        } else if (a == "-ncmoed" || a == "--n-cpu-moe-draft" || a == "--spec-draft-n-cpu-moe" || a == "--spec-draft-ncmoe") {
+            if (!need() || !detail::parse_u64(v, u) || u > 0xffffffffull) return bad("--n-cpu-moe-draft needs a layer count", i);
+            out.draft.n_cpu_moe = static_cast<std::uint32_t>(u); ++i;
+        } else if (a == "--spec-type") {
+            // common_speculative_types_from_names; the list is appended to the types given before
+            if (!need()) return bad("--spec-type needs a list of types", i);
+            std::string_view rest = v;
+            while (true) {
+                const auto comma = rest.find(',');
+                const auto name = rest.substr(0, comma);
+                std::size_t k = 0;
+                while (k < detail::spec_type_names.size() && detail::spec_type_names[k] != name) ++k;
+                if (k == detail::spec_type_names.size()) return bad("unknown speculative type", i + 1);
+                if (k >= 2 && k <= 5)  // draft-eagle3, draft-mtp, draft-dflash, draft-dspark
+                    return bad("--spec-type draft-eagle3, draft-mtp, draft-dflash and draft-dspark are not modelled", i + 1);
+                spec.types |= 1u << k;
+                if (comma == std::string_view::npos) break;
+                rest = rest.substr(comma + 1);
+            }
+            ++i;
+        } else if (a == "--spec-draft-n-max" || a == "--spec-ngram-simple-size-m" || a == "--spec-ngram-map-k-size-m" ||
+                   a == "--spec-ngram-map-k4v-size-m" || a == "--spec-ngram-mod-n-max") {
+            if (!need() || !detail::parse_u64(v, u) || u > 1024) return bad("a draft length needs 0..1024 tokens", i);
+            const auto n = static_cast<std::uint32_t>(u);
+            if (a == "--spec-draft-n-max") spec.draft_n_max = n;
+            else if (a == "--spec-ngram-simple-size-m") spec.ngram_simple_m = n;
+            else if (a == "--spec-ngram-map-k-size-m") spec.ngram_map_k_m = n;
+            else if (a == "--spec-ngram-map-k4v-size-m") spec.ngram_map_k4v_m = n;
+            else spec.ngram_mod_n_max = n;
+            ++i;
+        } else if (a == "--draft" || a == "--draft-n" || a == "--draft-max" || a == "--draft-min" || a == "--draft-n-min") {
+            return bad("the argument has been removed: use --spec-draft-n-max (common/arg.cpp)", i);
+        } else if (a == "-cd" || a == "--ctx-size-draft") {
+            return bad("llama-server 3f545bec has no -cd: the draft context takes the target's n_ctx", i);
+        } else if (detail::one_of(a, detail::ignored_spec_with_value)) {
+            if (!need()) return bad("missing value after a flag", i);
+            ++i;
+        } else if (detail::one_of(a, detail::ignored_spec_switches)) {
+            // no effect on memory
         } else if (a == "-ts" || a == "--tensor-split") {
             if (!need()) return bad("-ts needs proportions like 3,1", i);
             std::string_view rest = v;
@@ -4128,6 +4381,7 @@ inline constexpr std::array<std::string_view, 22> ignored_switches = {
             return bad("unexpected argument", i);
         }
     }
+    p.spec_n_max = detail::spec_n_max(spec);
     return out;
 }
 
