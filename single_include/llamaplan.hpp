@@ -1237,6 +1237,34 @@ struct tensor_override {
     std::uint32_t named_ordinal = 0;    ///< the number after the backend name ("Vulkan1" -> 1)
 };
 
+/// `--spec-type` and the sizes behind common_speculative_n_max (common/speculative.cpp), with common/common.h's
+/// defaults: what each enabled type drafts per step at most.
+struct speculation {
+    std::uint32_t types = 0;              ///< bit per enabled type, in spec_type_names order (0: no speculation)
+    std::uint32_t draft_n_max = 3;        ///< `--spec-draft-n-max` (draft-simple; tokens)
+    std::uint32_t ngram_simple_m = 48;    ///< `--spec-ngram-simple-size-m` (tokens)
+    std::uint32_t ngram_map_k_m = 48;     ///< `--spec-ngram-map-k-size-m` (tokens)
+    std::uint32_t ngram_map_k4v_m = 48;   ///< `--spec-ngram-map-k4v-size-m` (tokens)
+    std::uint32_t ngram_mod_n_max = 64;   ///< `--spec-ngram-mod-n-max` (tokens)
+};
+
+/// The names of `--spec-type` in common_speculative_type order (common/speculative.cpp
+/// common_speculative_type_from_name_map); bit i of speculation::types.
+inline constexpr std::array<std::string_view, 11> spec_type_names = {
+    "none", "draft-simple", "draft-eagle3", "draft-mtp", "draft-dflash", "draft-dspark",
+    "ngram-simple", "ngram-map-k", "ngram-map-k4v", "ngram-mod", "ngram-cache"};
+
+/// common_speculative_n_max: the most tokens any enabled type drafts per step (tokens; 0 without speculation).
+[[nodiscard]] constexpr std::uint32_t spec_n_max(const speculation& z) noexcept {
+    const std::array<std::uint32_t, 11> n = {0, z.draft_n_max, z.draft_n_max, z.draft_n_max, z.draft_n_max,
+                                             z.draft_n_max, z.ngram_simple_m, z.ngram_map_k_m, z.ngram_map_k4v_m,
+                                             z.ngram_mod_n_max, 8};
+    std::uint32_t out = 0;
+    for (std::size_t i = 0; i < n.size(); ++i)
+        if (((z.types >> i) & 1u) != 0 && n[i] > out) out = n[i];
+    return out;
+}
+
 /// A launch setting a user can pin and the planner decides (one entry per llama-server flag family).
 enum class setting : std::uint8_t {
     n_ctx, n_batch, n_ubatch, type_k, type_v, flash_attn, n_parallel, kv_unified, n_gpu_layers, tensor_split,
@@ -1295,10 +1323,9 @@ struct launch_params {
     bool use_mmap = true;                ///< weights mapped from the file (`--load-mode mmap`, the default)
     bool cpu_repack = true;              ///< CPU weight repacking (`--repack`, the default; `--no-repack` turns it off)
     std::uint32_t n_outputs_max = 0;     ///< output rows reserved; 0 = llama-server's: min(n_batch, n_seq_max x
-                                         ///< (1 + spec_n_max)) (tools/server/server-context.cpp server_output_limits)
-    std::uint32_t spec_n_max = 0;        ///< tokens drafted per step and slot (common/speculative.cpp
-                                         ///< common_speculative_n_max of `--spec-type`; 0 without speculation): the
-                                         ///< target verifies them in one batch, so it reserves that many output rows more
+                                         ///< (1 + spec_n_max(spec))) (tools/server/server-context.cpp server_output_limits)
+    speculation spec{};                  ///< `--spec-type` and its sizes: the target verifies spec_n_max(spec) drafted
+                                         ///< tokens per slot in one batch, so it reserves that many output rows more
 };
 
 /// The draft model llama-server loads for speculative decoding (`-md`), with the flags that only it reads. Everything
@@ -1333,7 +1360,7 @@ struct draft_params {
     p.cpu_moe = d.cpu_moe;
     p.embeddings = false;
     p.n_outputs_max = p.n_seq_max;
-    p.spec_n_max = 0;
+    p.spec = {};
     return p;
 }
 
@@ -3619,11 +3646,11 @@ constexpr void add_group_weights(buffer_list& l, std::array<mapped_range, 256>& 
     e.n_ubatch = std::min(e.n_batch, p.n_ubatch == 0 ? e.n_batch : p.n_ubatch);
     // llama-server reserves n_parallel outputs (server_output_limits in tools/server/server-context.cpp); the output
     // buffer starts at max(n_outputs, n_seq_max) = n_seq_max rows (llama_context::output_reserve)
-    // with speculation each slot verifies 1 + spec_n_max tokens per step, so the target reserves that many rows per
+    // with speculation each slot verifies 1 + spec_n_max(spec) tokens per step, so the target reserves that many rows per
     // slot, capped by the requested -b (server_output_limits, common_speculative_get_output_limits)
     const std::uint32_t n_outputs_max = p.n_outputs_max != 0
         ? p.n_outputs_max
-        : static_cast<std::uint32_t>(std::max<std::uint64_t>(1, std::min<std::uint64_t>(p.n_batch, std::uint64_t(p.n_seq_max) * (1 + std::uint64_t(p.spec_n_max)))));
+        : static_cast<std::uint32_t>(std::max<std::uint64_t>(1, std::min<std::uint64_t>(p.n_batch, std::uint64_t(p.n_seq_max) * (1 + std::uint64_t(spec_n_max(p.spec))))));
     e.n_outputs = p.n_seq_max;
     e.n_outputs_graph = std::min(e.n_ubatch, n_outputs_max);
     // KV cells (llama_kv_cache constructor, src/llama-kv-cache.cpp; SWA sizes in llama-kv-cache-iswa.cpp)
@@ -4098,32 +4125,6 @@ template <std::size_t N>
     return {};
 }
 
-/// Sizes behind common_speculative_n_max (common/speculative.cpp) with common/common.h's defaults: what each
-/// `--spec-type` drafts per step at most.
-struct spec_sizes {
-    std::uint32_t types = 0;              ///< bit per enabled type, in common_speculative_type order
-    std::uint32_t draft_n_max = 3;        ///< `--spec-draft-n-max` (draft-simple)
-    std::uint32_t ngram_simple_m = 48;    ///< `--spec-ngram-simple-size-m`
-    std::uint32_t ngram_map_k_m = 48;     ///< `--spec-ngram-map-k-size-m`
-    std::uint32_t ngram_map_k4v_m = 48;   ///< `--spec-ngram-map-k4v-size-m`
-    std::uint32_t ngram_mod_n_max = 64;   ///< `--spec-ngram-mod-n-max`
-};
-/// The names of `--spec-type` in common_speculative_type order (common/speculative.cpp
-/// common_speculative_type_from_name_map); bit i of spec_sizes::types.
-inline constexpr std::array<std::string_view, 11> spec_type_names = {
-    "none", "draft-simple", "draft-eagle3", "draft-mtp", "draft-dflash", "draft-dspark",
-    "ngram-simple", "ngram-map-k", "ngram-map-k4v", "ngram-mod", "ngram-cache"};
-/// common_speculative_n_max: the most tokens any enabled type drafts per step.
-[[nodiscard]] constexpr std::uint32_t spec_n_max(const spec_sizes& z) noexcept {
-    const std::array<std::uint32_t, 11> n = {0, z.draft_n_max, z.draft_n_max, z.draft_n_max, z.draft_n_max,
-                                             z.draft_n_max, z.ngram_simple_m, z.ngram_map_k_m, z.ngram_map_k4v_m,
-                                             z.ngram_mod_n_max, 8};
-    std::uint32_t out = 0;
-    for (std::size_t i = 0; i < n.size(); ++i)
-        if ((z.types >> i) & 1u) out = std::max(out, n[i]);
-    return out;
-}
-
 // Flags llama-server accepts that do not change memory; listed so a pasted command line parses (common/arg.cpp).
 inline constexpr std::array<std::string_view, 47> ignored_with_value = {
     "--host", "--port", "-lv", "--verbosity", "--log-verbosity",
@@ -4161,7 +4162,7 @@ inline constexpr std::array<std::string_view, 2> ignored_spec_switches = {
     p.n_seq_max = 4;  // llama-server: -np auto = 4 slots with a unified KV cache
     p.kv_unified = true;
     bool kvu_explicit = false;
-    detail::spec_sizes spec{};
+    speculation& spec = p.spec;
     std::size_t i = 0;
     if (!argv.empty()) {
         const auto first = argv[0];
@@ -4273,8 +4274,8 @@ inline constexpr std::array<std::string_view, 2> ignored_spec_switches = {
                 const auto comma = rest.find(',');
                 const auto name = rest.substr(0, comma);
                 std::size_t k = 0;
-                while (k < detail::spec_type_names.size() && detail::spec_type_names[k] != name) ++k;
-                if (k == detail::spec_type_names.size()) return bad("unknown speculative type", i + 1);
+                while (k < spec_type_names.size() && spec_type_names[k] != name) ++k;
+                if (k == spec_type_names.size()) return bad("unknown speculative type", i + 1);
                 if (k >= 2 && k <= 5)  // draft-eagle3, draft-mtp, draft-dflash, draft-dspark
                     return bad("--spec-type draft-eagle3, draft-mtp, draft-dflash and draft-dspark are not modelled", i + 1);
                 spec.types |= 1u << k;
@@ -4381,7 +4382,6 @@ inline constexpr std::array<std::string_view, 2> ignored_spec_switches = {
             return bad("unexpected argument", i);
         }
     }
-    p.spec_n_max = detail::spec_n_max(spec);
     return out;
 }
 
@@ -5793,6 +5793,9 @@ struct goal {
     std::uint64_t gpu_context = 400ull << 20;///< driver context per CUDA/ROCm GPU, outside llama.cpp's buffers (bytes)
     bool tensor_overrides = true;            ///< the launcher can express `-ot` (llama-cpp-python cannot): else routed
                                              ///< experts stay with their blocks
+    const model* draft_model = nullptr;      ///< the draft model pinned with `-md` (nullptr: none); the host loads it
+    std::string_view draft_path{};           ///< its path as `-md` gave it (emitted back)
+    draft_params draft{};                    ///< the draft's own flags (-ngld -devd -ctkd -ctvd -otd -cmoed -ncmoed)
 };
 
 /// A goal from a parsed llama-server command line: every flag it gave is pinned.
@@ -5804,6 +5807,8 @@ struct goal {
     g.threads = a.threads;
     g.threads_batch = a.threads_batch;
     g.cache_ram = a.cache_ram;
+    g.draft_path = a.draft_model;  // the host loads the draft and sets draft_model
+    g.draft = a.draft;
     return g;
 }
 
@@ -5864,7 +5869,9 @@ struct plan {
     bool numa = false;                       ///< `--numa distribute`
     std::uint32_t ctx_per_slot = 0;          ///< context each slot can hold (tokens)
     placement place{};                       ///< where every block and part runs
-    memory_estimate memory{};                ///< what llama.cpp will allocate
+    memory_estimate memory{};                ///< what llama.cpp will allocate (the draft's buffers in memory.draft)
+    std::string_view draft_path{};           ///< the pinned `-md` draft (empty: none), kept in the plan's argv
+    draft_params draft{};                    ///< its flags, kept as given
     detail::fixed_vector<device_budget, LLAMAPLAN_MAX_DEVICES + 1> budgets{};  ///< host first, then each GPU
     speed_estimate speed{};                  ///< predicted throughput
     detail::fixed_vector<reason, setting_count + 4> reasons{};  ///< why each setting has its value
@@ -5958,6 +5965,7 @@ struct search {
     const machine& hw;
     const goal& g;
     const preset& pr;
+    const model_summary* draft_summary = nullptr;  ///< the draft's summary on draft_machine(hw, g.draft), with a draft
     graph_memo memo{};
     std::uint32_t priced = 0;
     bool placement_pinned = false;
@@ -6003,6 +6011,17 @@ struct search {
         extra.prompt_cache = cache_pinned && g.cache_ram != unset_bytes ? g.cache_ram : 0;
         auto e = estimate_placed(m, s, ev.place, hw, p, extra, &graph);
         if (!e) { ev.valid = false; ev.err = e.error(); return; }
+        if (g.draft_model != nullptr && draft_summary != nullptr) {
+            // the pinned draft: a second model and context on the target's resolved n_ctx, with its own flags; its
+            // bytes land in the device rows (device_memory::draft), so every budget below holds it
+            const launch_params dp = draft_launch_params(p, g.draft, e->n_ctx);
+            const machine hwd = draft_machine(hw, g.draft);
+            auto dpl = resolve_placement(*g.draft_model, hwd, dp);
+            if (!dpl) { ev.valid = false; ev.err = dpl.error(); return; }
+            auto de = estimate_placed(*g.draft_model, *draft_summary, *dpl, hwd, dp, overhead_params{0, 0});
+            if (!de) { ev.valid = false; ev.err = de.error(); return; }
+            if (auto ok = attach_draft(*e, *de, hw, extra); !ok) { ev.valid = false; ev.err = ok.error(); return; }
+        }
         ev.valid = true;
         ev.memory = *e;
         ev.budgets.clear();
@@ -6015,7 +6034,7 @@ struct search {
         // a GPU the plan leaves empty keeps no margin: only the driver context lands there
         for (std::size_t d = 0; d < hw.devices.size(); ++d) {
             const auto& row = ev.memory.devices[d + 1];
-            const bool used = row.model + row.context + row.compute != 0;
+            const bool used = row.model + row.context + row.compute + row.draft != 0;
             (void)ev.budgets.push_back({static_cast<std::int32_t>(d), hw.devices[d].memory_free, row.total(),
                                         used ? gpu_margin(d) : 0});
         }
@@ -6162,6 +6181,10 @@ struct search {
     out.preset = g.preset;
     out.params = ev.params;
     out.place = ev.place;
+    if (g.draft_model != nullptr) {
+        out.draft_path = g.draft_path;
+        out.draft = g.draft;
+    }
     out.memory = ev.memory;
     out.budgets = ev.budgets;
     out.cache_ram = ev.cache_ram;
@@ -6256,11 +6279,21 @@ struct search {
 /// Plans a model on a machine for a goal, from a summary made by summarize() for this machine. Errors are input
 /// errors (settings llama.cpp refuses, a pinned placement that names no device); a plan that does not fit is a plan
 /// with `fits == false` (see plan).
+/// With a draft (goal::draft_model), `draft_summary` is the draft's summary (summarize(draft, draft_machine(hw,
+/// g.draft), same load mode and repacking)).
 [[nodiscard]] constexpr result<plan> plan_model(const model& m, const model_summary& s, const machine& hw,
-                                                const goal& g) noexcept {
+                                                const goal& g, const model_summary* draft_summary = nullptr) noexcept {
     using namespace detail::planning;
     const preset& pr = preset_of(g.preset);
     search st{m, s, hw, g, pr};
+    if (g.draft_model == nullptr && !g.draft_path.empty())
+        return make_error(errc::invalid_argument, "-md names a draft model the host did not load (set goal::draft_model)");
+    if (g.draft_model != nullptr) {
+        if (draft_summary == nullptr) return make_error(errc::invalid_argument, "a draft model needs its summary");
+        if (draft_summary->use_mmap != s.use_mmap || draft_summary->repack != s.repack)
+            return make_error(errc::invalid_argument, "the draft's summary was priced for another load mode or repacking");
+        st.draft_summary = draft_summary;
+    }
     const hparams& hp = m.hp;
     const setting_set pin = g.pinned;
     if (s.use_mmap != (pin.has(setting::load_mode) ? g.params.use_mmap : true) ||
@@ -6278,6 +6311,7 @@ struct search {
     base.offload_kqv = g.params.offload_kqv;
     base.embeddings = g.params.embeddings;
     base.n_outputs_max = g.params.n_outputs_max;
+    base.spec = g.params.spec;
     base.split_mode = pin.has(setting::split_mode) ? g.params.split_mode : split_mode::layer;
     base.main_gpu = g.params.main_gpu;
     if (pin.any_placement()) {
@@ -6411,7 +6445,11 @@ struct search {
     const bool mmap = g.pinned.has(setting::load_mode) ? g.params.use_mmap : true;
     const bool repack = g.pinned.has(setting::repack) ? g.params.cpu_repack : true;
     if (auto ok = summarize(m, hw, mmap, repack, s); !ok) return ok.error();
-    return plan_model(m, s, hw, g);
+    if (g.draft_model == nullptr) return plan_model(m, s, hw, g);
+    model_summary ds;  // another ~300 KB of stack
+    if (auto ok = check_model(*g.draft_model); !ok) return ok.error();
+    if (auto ok = summarize(*g.draft_model, draft_machine(hw, g.draft), mmap, repack, ds); !ok) return ok.error();
+    return plan_model(m, s, hw, g, &ds);
 }
 
 /// One model of several that run side by side.
@@ -6419,6 +6457,7 @@ struct model_request {
     const model* m = nullptr;              ///< the model
     const model_summary* summary = nullptr;///< its summary for this machine
     goal g{};                              ///< its goal
+    const model_summary* draft_summary = nullptr;  ///< the draft's summary, when g.draft_model is set (see plan_model)
 };
 
 /// Plans several co-resident models (a chat model and its draft, an embedding model beside it, a llama-swap group
@@ -6445,7 +6484,7 @@ struct model_request {
     bool all_fit = true;
     for (std::size_t k = 0; k < requests.size(); ++k) {
         const auto& r = requests[order[k]];
-        auto p = plan_model(*r.m, *r.summary, left, r.g);
+        auto p = plan_model(*r.m, *r.summary, left, r.g, r.draft_summary);
         if (!p) return make_error(p.error().code, p.error().what, order[k]);
         out[order[k]] = *p;
         all_fit = all_fit && p->fits;
@@ -6830,6 +6869,44 @@ constexpr bool emit_argv(const plan& pl, const model& m, const model_summary& s,
         out("-fa");  // a switch before b6325, off by default
     }
     ok = emit_placement(pl.place, p, m, s, hw, out, target) && ok;
+    if (!pl.draft_path.empty() && pl.memory.draft.present) {
+        // the pinned draft model (common/arg.cpp spellings at 3f545bec), with its placement as priced
+        const draft_params& d = pl.draft;
+        out("-md"); out(pl.draft_path);
+        if (!d.gpu) { out("-devd"); out("none"); }
+        num("-ngld", pl.memory.draft.layers.n_gpu_layers);
+        out("-ctkd"); out(type_name(d.type_k));
+        out("-ctvd"); out(type_name(d.type_v));
+        if (!d.overrides.empty()) {
+            detail::text<detail::arg_capacity> rules;
+            for (std::size_t i = 0; i < d.overrides.size(); ++i) {
+                const tensor_override& o = d.overrides[i];
+                if (i > 0) rules.put(",");
+                rules.put(o.pattern).put("=");
+                if (o.named_backend != backend::cpu) rules.put(device_name_prefix(o.named_backend)).put(std::uint64_t(o.named_ordinal));
+                else detail::buft_name(rules, hw, o.device);
+            }
+            ok = ok && !rules.overflow;
+            out("-otd"); out(rules.view());
+        }
+        if (d.cpu_moe) out("-cmoed");
+        if (d.n_cpu_moe != 0) num("-ncmoed", d.n_cpu_moe);
+    }
+    if (p.spec.types != 0) {  // --spec-type changes the target's output rows: keep it, with sizes off their defaults
+        detail::text<256> names;
+        for (std::size_t i = 0; i < spec_type_names.size(); ++i)
+            if ((p.spec.types >> i) & 1u) {
+                if (names.n != 0) names.put(",");
+                names.put(spec_type_names[i]);
+            }
+        out("--spec-type"); out(names.view());
+        const speculation dflt{};
+        if (p.spec.draft_n_max != dflt.draft_n_max) num("--spec-draft-n-max", p.spec.draft_n_max);
+        if (p.spec.ngram_simple_m != dflt.ngram_simple_m) num("--spec-ngram-simple-size-m", p.spec.ngram_simple_m);
+        if (p.spec.ngram_map_k_m != dflt.ngram_map_k_m) num("--spec-ngram-map-k-size-m", p.spec.ngram_map_k_m);
+        if (p.spec.ngram_map_k4v_m != dflt.ngram_map_k4v_m) num("--spec-ngram-map-k4v-size-m", p.spec.ngram_map_k4v_m);
+        if (p.spec.ngram_mod_n_max != dflt.ngram_mod_n_max) num("--spec-ngram-mod-n-max", p.spec.ngram_mod_n_max);
+    }
     if (pl.threads != 0) num("-t", pl.threads);
     if (pl.threads_batch != 0) num("-tb", pl.threads_batch);
     if (supports(target, flag_feature::load_mode)) {
@@ -6906,9 +6983,11 @@ constexpr bool emit_llama_swap(const plan& pl, const model& m, const model_summa
 
 /// What llama-cpp-python's `Llama()` cannot express (llama_cpp/llama.py 0.3.x): tensor overrides (its
 /// tensor_buft_overrides is an unused pointer), several slots or a unified KV cache (n_seq_max / kv_unified are set
-/// for embeddings only). A plan for it is made with these off; emit_python_kwargs refuses a plan that needs them.
+/// for embeddings only), a draft model or `--spec-type` (its draft_model is a Python-side object). A plan for it is
+/// made with these off; emit_python_kwargs refuses a plan that needs them.
 [[nodiscard]] constexpr bool python_can_express(const plan& pl) noexcept {
-    return !pl.place.overrides && pl.params.n_seq_max == 1 && pl.params.cpu_repack;
+    return !pl.place.overrides && pl.params.n_seq_max == 1 && pl.params.cpu_repack && pl.draft_path.empty() &&
+           pl.params.spec.types == 0;
 }
 
 /// Emits a plan as llama-cpp-python keyword arguments (`Llama(model_path=..., ...)`). llama-cpp-python's library
@@ -7059,6 +7138,7 @@ constexpr void emit_json(const plan& pl, const model& m, const model_summary& s,
             key("context"); json_u64(out, row ? row->context : 0); out(",");
             key("compute"); json_u64(out, row ? row->compute : 0); out(",");
             key("overhead"); json_u64(out, row ? row->overhead : 0);
+            if (pl.memory.draft.present) { out(","); key("draft"); json_u64(out, row ? row->draft : 0); }
             out("}");
         }
         out("],");

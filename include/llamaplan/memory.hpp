@@ -242,11 +242,11 @@ constexpr void add_group_weights(buffer_list& l, std::array<mapped_range, 256>& 
     e.n_ubatch = std::min(e.n_batch, p.n_ubatch == 0 ? e.n_batch : p.n_ubatch);
     // llama-server reserves n_parallel outputs (server_output_limits in tools/server/server-context.cpp); the output
     // buffer starts at max(n_outputs, n_seq_max) = n_seq_max rows (llama_context::output_reserve)
-    // with speculation each slot verifies 1 + spec_n_max tokens per step, so the target reserves that many rows per
+    // with speculation each slot verifies 1 + spec_n_max(spec) tokens per step, so the target reserves that many rows per
     // slot, capped by the requested -b (server_output_limits, common_speculative_get_output_limits)
     const std::uint32_t n_outputs_max = p.n_outputs_max != 0
         ? p.n_outputs_max
-        : static_cast<std::uint32_t>(std::max<std::uint64_t>(1, std::min<std::uint64_t>(p.n_batch, std::uint64_t(p.n_seq_max) * (1 + std::uint64_t(p.spec_n_max)))));
+        : static_cast<std::uint32_t>(std::max<std::uint64_t>(1, std::min<std::uint64_t>(p.n_batch, std::uint64_t(p.n_seq_max) * (1 + std::uint64_t(spec_n_max(p.spec))))));
     e.n_outputs = p.n_seq_max;
     e.n_outputs_graph = std::min(e.n_ubatch, n_outputs_max);
     // KV cells (llama_kv_cache constructor, src/llama-kv-cache.cpp; SWA sizes in llama-kv-cache-iswa.cpp)

@@ -33,6 +33,34 @@ struct tensor_override {
     std::uint32_t named_ordinal = 0;    ///< the number after the backend name ("Vulkan1" -> 1)
 };
 
+/// `--spec-type` and the sizes behind common_speculative_n_max (common/speculative.cpp), with common/common.h's
+/// defaults: what each enabled type drafts per step at most.
+struct speculation {
+    std::uint32_t types = 0;              ///< bit per enabled type, in spec_type_names order (0: no speculation)
+    std::uint32_t draft_n_max = 3;        ///< `--spec-draft-n-max` (draft-simple; tokens)
+    std::uint32_t ngram_simple_m = 48;    ///< `--spec-ngram-simple-size-m` (tokens)
+    std::uint32_t ngram_map_k_m = 48;     ///< `--spec-ngram-map-k-size-m` (tokens)
+    std::uint32_t ngram_map_k4v_m = 48;   ///< `--spec-ngram-map-k4v-size-m` (tokens)
+    std::uint32_t ngram_mod_n_max = 64;   ///< `--spec-ngram-mod-n-max` (tokens)
+};
+
+/// The names of `--spec-type` in common_speculative_type order (common/speculative.cpp
+/// common_speculative_type_from_name_map); bit i of speculation::types.
+inline constexpr std::array<std::string_view, 11> spec_type_names = {
+    "none", "draft-simple", "draft-eagle3", "draft-mtp", "draft-dflash", "draft-dspark",
+    "ngram-simple", "ngram-map-k", "ngram-map-k4v", "ngram-mod", "ngram-cache"};
+
+/// common_speculative_n_max: the most tokens any enabled type drafts per step (tokens; 0 without speculation).
+[[nodiscard]] constexpr std::uint32_t spec_n_max(const speculation& z) noexcept {
+    const std::array<std::uint32_t, 11> n = {0, z.draft_n_max, z.draft_n_max, z.draft_n_max, z.draft_n_max,
+                                             z.draft_n_max, z.ngram_simple_m, z.ngram_map_k_m, z.ngram_map_k4v_m,
+                                             z.ngram_mod_n_max, 8};
+    std::uint32_t out = 0;
+    for (std::size_t i = 0; i < n.size(); ++i)
+        if (((z.types >> i) & 1u) != 0 && n[i] > out) out = n[i];
+    return out;
+}
+
 /// A launch setting a user can pin and the planner decides (one entry per llama-server flag family).
 enum class setting : std::uint8_t {
     n_ctx, n_batch, n_ubatch, type_k, type_v, flash_attn, n_parallel, kv_unified, n_gpu_layers, tensor_split,
@@ -91,10 +119,9 @@ struct launch_params {
     bool use_mmap = true;                ///< weights mapped from the file (`--load-mode mmap`, the default)
     bool cpu_repack = true;              ///< CPU weight repacking (`--repack`, the default; `--no-repack` turns it off)
     std::uint32_t n_outputs_max = 0;     ///< output rows reserved; 0 = llama-server's: min(n_batch, n_seq_max x
-                                         ///< (1 + spec_n_max)) (tools/server/server-context.cpp server_output_limits)
-    std::uint32_t spec_n_max = 0;        ///< tokens drafted per step and slot (common/speculative.cpp
-                                         ///< common_speculative_n_max of `--spec-type`; 0 without speculation): the
-                                         ///< target verifies them in one batch, so it reserves that many output rows more
+                                         ///< (1 + spec_n_max(spec))) (tools/server/server-context.cpp server_output_limits)
+    speculation spec{};                  ///< `--spec-type` and its sizes: the target verifies spec_n_max(spec) drafted
+                                         ///< tokens per slot in one batch, so it reserves that many output rows more
 };
 
 /// The draft model llama-server loads for speculative decoding (`-md`), with the flags that only it reads. Everything
@@ -129,7 +156,7 @@ struct draft_params {
     p.cpu_moe = d.cpu_moe;
     p.embeddings = false;
     p.n_outputs_max = p.n_seq_max;
-    p.spec_n_max = 0;
+    p.spec = {};
     return p;
 }
 

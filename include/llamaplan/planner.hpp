@@ -49,6 +49,9 @@ struct goal {
     std::uint64_t gpu_context = 400ull << 20;///< driver context per CUDA/ROCm GPU, outside llama.cpp's buffers (bytes)
     bool tensor_overrides = true;            ///< the launcher can express `-ot` (llama-cpp-python cannot): else routed
                                              ///< experts stay with their blocks
+    const model* draft_model = nullptr;      ///< the draft model pinned with `-md` (nullptr: none); the host loads it
+    std::string_view draft_path{};           ///< its path as `-md` gave it (emitted back)
+    draft_params draft{};                    ///< the draft's own flags (-ngld -devd -ctkd -ctvd -otd -cmoed -ncmoed)
 };
 
 /// A goal from a parsed llama-server command line: every flag it gave is pinned.
@@ -60,6 +63,8 @@ struct goal {
     g.threads = a.threads;
     g.threads_batch = a.threads_batch;
     g.cache_ram = a.cache_ram;
+    g.draft_path = a.draft_model;  // the host loads the draft and sets draft_model
+    g.draft = a.draft;
     return g;
 }
 
@@ -120,7 +125,9 @@ struct plan {
     bool numa = false;                       ///< `--numa distribute`
     std::uint32_t ctx_per_slot = 0;          ///< context each slot can hold (tokens)
     placement place{};                       ///< where every block and part runs
-    memory_estimate memory{};                ///< what llama.cpp will allocate
+    memory_estimate memory{};                ///< what llama.cpp will allocate (the draft's buffers in memory.draft)
+    std::string_view draft_path{};           ///< the pinned `-md` draft (empty: none), kept in the plan's argv
+    draft_params draft{};                    ///< its flags, kept as given
     detail::fixed_vector<device_budget, LLAMAPLAN_MAX_DEVICES + 1> budgets{};  ///< host first, then each GPU
     speed_estimate speed{};                  ///< predicted throughput
     detail::fixed_vector<reason, setting_count + 4> reasons{};  ///< why each setting has its value
@@ -214,6 +221,7 @@ struct search {
     const machine& hw;
     const goal& g;
     const preset& pr;
+    const model_summary* draft_summary = nullptr;  ///< the draft's summary on draft_machine(hw, g.draft), with a draft
     graph_memo memo{};
     std::uint32_t priced = 0;
     bool placement_pinned = false;
@@ -259,6 +267,17 @@ struct search {
         extra.prompt_cache = cache_pinned && g.cache_ram != unset_bytes ? g.cache_ram : 0;
         auto e = estimate_placed(m, s, ev.place, hw, p, extra, &graph);
         if (!e) { ev.valid = false; ev.err = e.error(); return; }
+        if (g.draft_model != nullptr && draft_summary != nullptr) {
+            // the pinned draft: a second model and context on the target's resolved n_ctx, with its own flags; its
+            // bytes land in the device rows (device_memory::draft), so every budget below holds it
+            const launch_params dp = draft_launch_params(p, g.draft, e->n_ctx);
+            const machine hwd = draft_machine(hw, g.draft);
+            auto dpl = resolve_placement(*g.draft_model, hwd, dp);
+            if (!dpl) { ev.valid = false; ev.err = dpl.error(); return; }
+            auto de = estimate_placed(*g.draft_model, *draft_summary, *dpl, hwd, dp, overhead_params{0, 0});
+            if (!de) { ev.valid = false; ev.err = de.error(); return; }
+            if (auto ok = attach_draft(*e, *de, hw, extra); !ok) { ev.valid = false; ev.err = ok.error(); return; }
+        }
         ev.valid = true;
         ev.memory = *e;
         ev.budgets.clear();
@@ -271,7 +290,7 @@ struct search {
         // a GPU the plan leaves empty keeps no margin: only the driver context lands there
         for (std::size_t d = 0; d < hw.devices.size(); ++d) {
             const auto& row = ev.memory.devices[d + 1];
-            const bool used = row.model + row.context + row.compute != 0;
+            const bool used = row.model + row.context + row.compute + row.draft != 0;
             (void)ev.budgets.push_back({static_cast<std::int32_t>(d), hw.devices[d].memory_free, row.total(),
                                         used ? gpu_margin(d) : 0});
         }
@@ -418,6 +437,10 @@ struct search {
     out.preset = g.preset;
     out.params = ev.params;
     out.place = ev.place;
+    if (g.draft_model != nullptr) {
+        out.draft_path = g.draft_path;
+        out.draft = g.draft;
+    }
     out.memory = ev.memory;
     out.budgets = ev.budgets;
     out.cache_ram = ev.cache_ram;
@@ -512,11 +535,21 @@ struct search {
 /// Plans a model on a machine for a goal, from a summary made by summarize() for this machine. Errors are input
 /// errors (settings llama.cpp refuses, a pinned placement that names no device); a plan that does not fit is a plan
 /// with `fits == false` (see plan).
+/// With a draft (goal::draft_model), `draft_summary` is the draft's summary (summarize(draft, draft_machine(hw,
+/// g.draft), same load mode and repacking)).
 [[nodiscard]] constexpr result<plan> plan_model(const model& m, const model_summary& s, const machine& hw,
-                                                const goal& g) noexcept {
+                                                const goal& g, const model_summary* draft_summary = nullptr) noexcept {
     using namespace detail::planning;
     const preset& pr = preset_of(g.preset);
     search st{m, s, hw, g, pr};
+    if (g.draft_model == nullptr && !g.draft_path.empty())
+        return make_error(errc::invalid_argument, "-md names a draft model the host did not load (set goal::draft_model)");
+    if (g.draft_model != nullptr) {
+        if (draft_summary == nullptr) return make_error(errc::invalid_argument, "a draft model needs its summary");
+        if (draft_summary->use_mmap != s.use_mmap || draft_summary->repack != s.repack)
+            return make_error(errc::invalid_argument, "the draft's summary was priced for another load mode or repacking");
+        st.draft_summary = draft_summary;
+    }
     const hparams& hp = m.hp;
     const setting_set pin = g.pinned;
     if (s.use_mmap != (pin.has(setting::load_mode) ? g.params.use_mmap : true) ||
@@ -534,6 +567,7 @@ struct search {
     base.offload_kqv = g.params.offload_kqv;
     base.embeddings = g.params.embeddings;
     base.n_outputs_max = g.params.n_outputs_max;
+    base.spec = g.params.spec;
     base.split_mode = pin.has(setting::split_mode) ? g.params.split_mode : split_mode::layer;
     base.main_gpu = g.params.main_gpu;
     if (pin.any_placement()) {
@@ -667,7 +701,11 @@ struct search {
     const bool mmap = g.pinned.has(setting::load_mode) ? g.params.use_mmap : true;
     const bool repack = g.pinned.has(setting::repack) ? g.params.cpu_repack : true;
     if (auto ok = summarize(m, hw, mmap, repack, s); !ok) return ok.error();
-    return plan_model(m, s, hw, g);
+    if (g.draft_model == nullptr) return plan_model(m, s, hw, g);
+    model_summary ds;  // another ~300 KB of stack
+    if (auto ok = check_model(*g.draft_model); !ok) return ok.error();
+    if (auto ok = summarize(*g.draft_model, draft_machine(hw, g.draft), mmap, repack, ds); !ok) return ok.error();
+    return plan_model(m, s, hw, g, &ds);
 }
 
 /// One model of several that run side by side.
@@ -675,6 +713,7 @@ struct model_request {
     const model* m = nullptr;              ///< the model
     const model_summary* summary = nullptr;///< its summary for this machine
     goal g{};                              ///< its goal
+    const model_summary* draft_summary = nullptr;  ///< the draft's summary, when g.draft_model is set (see plan_model)
 };
 
 /// Plans several co-resident models (a chat model and its draft, an embedding model beside it, a llama-swap group
@@ -701,7 +740,7 @@ struct model_request {
     bool all_fit = true;
     for (std::size_t k = 0; k < requests.size(); ++k) {
         const auto& r = requests[order[k]];
-        auto p = plan_model(*r.m, *r.summary, left, r.g);
+        auto p = plan_model(*r.m, *r.summary, left, r.g, r.draft_summary);
         if (!p) return make_error(p.error().code, p.error().what, order[k]);
         out[order[k]] = *p;
         all_fit = all_fit && p->fits;

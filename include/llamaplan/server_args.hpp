@@ -114,32 +114,6 @@ template <std::size_t N>
     return {};
 }
 
-/// Sizes behind common_speculative_n_max (common/speculative.cpp) with common/common.h's defaults: what each
-/// `--spec-type` drafts per step at most.
-struct spec_sizes {
-    std::uint32_t types = 0;              ///< bit per enabled type, in common_speculative_type order
-    std::uint32_t draft_n_max = 3;        ///< `--spec-draft-n-max` (draft-simple)
-    std::uint32_t ngram_simple_m = 48;    ///< `--spec-ngram-simple-size-m`
-    std::uint32_t ngram_map_k_m = 48;     ///< `--spec-ngram-map-k-size-m`
-    std::uint32_t ngram_map_k4v_m = 48;   ///< `--spec-ngram-map-k4v-size-m`
-    std::uint32_t ngram_mod_n_max = 64;   ///< `--spec-ngram-mod-n-max`
-};
-/// The names of `--spec-type` in common_speculative_type order (common/speculative.cpp
-/// common_speculative_type_from_name_map); bit i of spec_sizes::types.
-inline constexpr std::array<std::string_view, 11> spec_type_names = {
-    "none", "draft-simple", "draft-eagle3", "draft-mtp", "draft-dflash", "draft-dspark",
-    "ngram-simple", "ngram-map-k", "ngram-map-k4v", "ngram-mod", "ngram-cache"};
-/// common_speculative_n_max: the most tokens any enabled type drafts per step.
-[[nodiscard]] constexpr std::uint32_t spec_n_max(const spec_sizes& z) noexcept {
-    const std::array<std::uint32_t, 11> n = {0, z.draft_n_max, z.draft_n_max, z.draft_n_max, z.draft_n_max,
-                                             z.draft_n_max, z.ngram_simple_m, z.ngram_map_k_m, z.ngram_map_k4v_m,
-                                             z.ngram_mod_n_max, 8};
-    std::uint32_t out = 0;
-    for (std::size_t i = 0; i < n.size(); ++i)
-        if ((z.types >> i) & 1u) out = std::max(out, n[i]);
-    return out;
-}
-
 // Flags llama-server accepts that do not change memory; listed so a pasted command line parses (common/arg.cpp).
 inline constexpr std::array<std::string_view, 47> ignored_with_value = {
     "--host", "--port", "-lv", "--verbosity", "--log-verbosity",
@@ -177,7 +151,7 @@ inline constexpr std::array<std::string_view, 2> ignored_spec_switches = {
     p.n_seq_max = 4;  // llama-server: -np auto = 4 slots with a unified KV cache
     p.kv_unified = true;
     bool kvu_explicit = false;
-    detail::spec_sizes spec{};
+    speculation& spec = p.spec;
     std::size_t i = 0;
     if (!argv.empty()) {
         const auto first = argv[0];
@@ -289,8 +263,8 @@ inline constexpr std::array<std::string_view, 2> ignored_spec_switches = {
                 const auto comma = rest.find(',');
                 const auto name = rest.substr(0, comma);
                 std::size_t k = 0;
-                while (k < detail::spec_type_names.size() && detail::spec_type_names[k] != name) ++k;
-                if (k == detail::spec_type_names.size()) return bad("unknown speculative type", i + 1);
+                while (k < spec_type_names.size() && spec_type_names[k] != name) ++k;
+                if (k == spec_type_names.size()) return bad("unknown speculative type", i + 1);
                 if (k >= 2 && k <= 5)  // draft-eagle3, draft-mtp, draft-dflash, draft-dspark
                     return bad("--spec-type draft-eagle3, draft-mtp, draft-dflash and draft-dspark are not modelled", i + 1);
                 spec.types |= 1u << k;
@@ -397,7 +371,6 @@ inline constexpr std::array<std::string_view, 2> ignored_spec_switches = {
             return bad("unexpected argument", i);
         }
     }
-    p.spec_n_max = detail::spec_n_max(spec);
     return out;
 }
 

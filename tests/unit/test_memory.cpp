@@ -506,13 +506,13 @@ TEST_CASE("a draft model (-md) gets its own buffers, on the target's context siz
         CHECK(bytes_of(g->draft.output_buffers, cpu) == 1000ull * 2 * 4);
     }
     SUBCASE("--spec-type draft-simple: the target reserves 1 + n_max output rows per slot in its graph") {
-        p.spec_n_max = 3;
+        p.spec.types = 1u << 1;  // draft-simple, n_max 3
         auto f = estimate_memory(target.view(), machine{}, p, draft.view(), d);
         REQUIRE(f);
         CHECK(f->n_outputs_graph == 8);
         CHECK(f->n_outputs == 2);  // the output buffer still starts at n_seq_max rows
         CHECK(f->draft.n_ctx == 1024);
-        p.spec_n_max = 0;
+        p.spec = {};
         CHECK(estimate_memory(target.view(), machine{}, p)->n_outputs_graph == 2);
     }
 }

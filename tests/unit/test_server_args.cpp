@@ -132,7 +132,7 @@ TEST_CASE("draft model flags (-md and its own -ngld -devd -ctkd -ctvd -otd -cmoe
     CHECK_FALSE(a->pinned.has(llamaplan::setting::tensor_overrides));
     CHECK(a->draft.n_cpu_moe == 2);
     CHECK(a->draft.cpu_moe);
-    CHECK(a->params.spec_n_max == 8);
+    CHECK(llamaplan::spec_n_max(a->params.spec) == 8);
 
     // the draft context's settings (common_base_params_to_speculative): the target's, but its own KV types and
     // placement, one output row per slot, and the target's resolved n_ctx
@@ -142,21 +142,21 @@ TEST_CASE("draft model flags (-md and its own -ngld -devd -ctkd -ctvd -otd -cmoe
     CHECK(dp.flash_attn == llamaplan::flash_attn_mode::on);
     CHECK(dp.n_gpu_layers == 7);
     CHECK(dp.n_outputs_max == a->params.n_seq_max);
-    CHECK(dp.spec_n_max == 0);
+    CHECK(llamaplan::spec_n_max(dp.spec) == 0);
 
     auto b = parse({"-m", "t.gguf", "--model-draft", "d.gguf", "-devd", "none", "-ngld", "all"});
     REQUIRE(b);
     CHECK_FALSE(b->draft.gpu);
     CHECK(b->draft.n_gpu_layers == -1);
-    CHECK(b->params.spec_n_max == 0);  // -md alone: no --spec-type, nothing drafted (common_speculative_n_max)
+    CHECK(llamaplan::spec_n_max(b->params.spec) == 0);  // -md alone: no --spec-type, nothing drafted (common_speculative_n_max)
     CHECK(llamaplan::draft_launch_params(b->params, b->draft, 256).n_gpu_layers == 0);
 }
 
 TEST_CASE("--spec-type sizes: the most any enabled type drafts per step") {
-    CHECK(parse({"-m", "t.gguf", "--spec-type", "ngram-mod"})->params.spec_n_max == 64);
-    CHECK(parse({"-m", "t.gguf", "--spec-type", "ngram-simple,ngram-cache", "--spec-ngram-simple-size-m", "5"})->params.spec_n_max == 8);
-    CHECK(parse({"-m", "t.gguf", "--spec-type", "none"})->params.spec_n_max == 0);
-    CHECK(parse({"-m", "t.gguf", "--spec-type", "draft-simple", "--spec-type", "ngram-map-k"})->params.spec_n_max == 48);
+    CHECK(llamaplan::spec_n_max(parse({"-m", "t.gguf", "--spec-type", "ngram-mod"})->params.spec) == 64);
+    CHECK(llamaplan::spec_n_max(parse({"-m", "t.gguf", "--spec-type", "ngram-simple,ngram-cache", "--spec-ngram-simple-size-m", "5"})->params.spec) == 8);
+    CHECK(llamaplan::spec_n_max(parse({"-m", "t.gguf", "--spec-type", "none"})->params.spec) == 0);
+    CHECK(llamaplan::spec_n_max(parse({"-m", "t.gguf", "--spec-type", "draft-simple", "--spec-type", "ngram-map-k"})->params.spec) == 48);
     CHECK_FALSE(parse({"-m", "t.gguf", "--spec-type", "draft-mtp"}));
     CHECK_FALSE(parse({"-m", "t.gguf", "--spec-type", "bogus"}));
     // removed or absent at 3f545bec: llama-server refuses them too
