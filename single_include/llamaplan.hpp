@@ -3922,6 +3922,16 @@ constexpr void add_output_buffer(memory_estimate& e, const hparams& hp, const ma
     return out;
 }
 
+/// Refuses a draft llama-server would not load as a plain draft: without `--spec-type`, a draft GGUF with next-n (MTP)
+/// layers makes it switch to draft-mtp (common/arg.cpp common_models_handler_init, common_speculative_types_from_gguf
+/// finds `blk.<last>.nextn.eh_proj.weight`), which loads the MTP layers and keeps recurrent rollback rows; not modelled.
+[[nodiscard]] constexpr result<bool> check_draft(const model& draft, const launch_params& target) noexcept {
+    if (draft.hp.n_layer_nextn > 0 && target.spec.types == 0)
+        return make_error(errc::invalid_combination,
+                          "a draft with MTP (next-n) layers makes llama-server use --spec-type draft-mtp, which is not modelled");
+    return true;
+}
+
 /// Puts the draft's estimate `draft` (estimate_placed of the draft model with draft_launch_params, on
 /// draft_machine) into the target's estimate `e` and adds its buffers to the device rows (device_memory::draft);
 /// `hw` and `extra` are the target's. The draft's own overheads are not added again: it runs in the same process.
@@ -3963,6 +3973,7 @@ constexpr void add_output_buffer(memory_estimate& e, const hparams& hp, const ma
     auto e = estimate_memory(m, hw, p, extra);
     if (!e) return e.error();
     if (auto ok = check_model(draft); !ok) return ok.error();
+    if (auto ok = check_draft(draft, p); !ok) return ok.error();
     const launch_params dp = draft_launch_params(p, d, e->n_ctx);
     const machine hwd = draft_machine(hw, d);
     auto de = estimate_memory(draft, hwd, dp, overhead_params{0, 0});
@@ -6290,6 +6301,7 @@ struct search {
         return make_error(errc::invalid_argument, "-md names a draft model the host did not load (set goal::draft_model)");
     if (g.draft_model != nullptr) {
         if (draft_summary == nullptr) return make_error(errc::invalid_argument, "a draft model needs its summary");
+        if (auto ok = check_draft(*g.draft_model, g.params); !ok) return ok.error();
         if (draft_summary->use_mmap != s.use_mmap || draft_summary->repack != s.repack)
             return make_error(errc::invalid_argument, "the draft's summary was priced for another load mode or repacking");
         st.draft_summary = draft_summary;

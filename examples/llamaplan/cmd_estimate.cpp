@@ -236,6 +236,10 @@ int cmd_estimate(int argc, char** argv) {
                     std::string(args->draft_model).c_str(), dr.n_ctx, dr.n_ctx_seq, dr.n_batch, dr.n_ubatch,
                     dr.flash_attn ? "on" : "off", std::string(llamaplan::type_name(args->draft.type_k)).c_str(),
                     cli::mib(dr.kv_k).c_str(), std::string(llamaplan::type_name(args->draft.type_v)).c_str(), cli::mib(dr.kv_v).c_str());
+        if (!hw.devices.empty())
+            std::printf("draft layers on GPUs: %u of %u (output layer included)%s\n", dr.layers.n_gpu_layers,
+                        dr.layers.n_layer_all + 1,
+                        args->draft_n_gpu_layers_auto && args->draft.gpu ? "  [-ngld auto: llama-server's --fit may choose fewer]" : "");
         lines("model", dr.model_buffers);
         lines("KV", dr.kv_buffers);
         lines("RS", dr.recurrent_buffers);

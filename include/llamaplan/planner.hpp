@@ -546,6 +546,7 @@ struct search {
         return make_error(errc::invalid_argument, "-md names a draft model the host did not load (set goal::draft_model)");
     if (g.draft_model != nullptr) {
         if (draft_summary == nullptr) return make_error(errc::invalid_argument, "a draft model needs its summary");
+        if (auto ok = check_draft(*g.draft_model, g.params); !ok) return ok.error();
         if (draft_summary->use_mmap != s.use_mmap || draft_summary->repack != s.repack)
             return make_error(errc::invalid_argument, "the draft's summary was priced for another load mode or repacking");
         st.draft_summary = draft_summary;

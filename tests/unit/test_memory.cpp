@@ -486,6 +486,12 @@ TEST_CASE("a draft model (-md) gets its own buffers, on the target's context siz
     CHECK(e->row(0)->total() == without->row(0)->total() + gpu_draft);
     CHECK(e->row(host_device)->total() == without->row(host_device)->total() + e->row(host_device)->draft);
 
+    SUBCASE("a draft with MTP layers would be run as draft-mtp without --spec-type: refused") {
+        draft.hp.n_layer_nextn = 1;
+        CHECK_FALSE(estimate_memory(target.view(), hw, p, draft.view(), d).has_value());
+        p.spec.types = 1u << 1;  // --spec-type draft-simple: loaded as a plain draft
+        CHECK(estimate_memory(target.view(), hw, p, draft.view(), d).has_value());
+    }
     SUBCASE("-ctkd / -ctvd set the draft's cache types") {
         d.type_k = d.type_v = ggml_type::q8_0;
         auto f = estimate_memory(target.view(), hw, p, draft.view(), d);
