@@ -1336,6 +1336,9 @@ struct launch_params {
 struct draft_params {
     std::int32_t n_gpu_layers = -1;      ///< `-ngld`: draft layers on GPUs, counting the output layer; -1 = all
     bool gpu = true;                     ///< false with `-devd none`: the draft model gets no GPU at all
+    /// `-devd NAME,...`: the draft's devices, in order, by llama.cpp's per-backend names ("CUDA1" -> cuda, 1; a
+    /// tensor_override carries the name's backend and number); empty = every device of the machine
+    detail::fixed_vector<tensor_override, LLAMAPLAN_MAX_DEVICES> devices{};
     ggml_type type_k = ggml_type::f16;   ///< `-ctkd`: the draft's K cache type (default f16, not `-ctk`'s)
     ggml_type type_v = ggml_type::f16;   ///< `-ctvd`: the draft's V cache type (default f16, not `-ctv`'s)
     detail::fixed_vector<tensor_override, LLAMAPLAN_MAX_OVERRIDES> overrides{};  ///< `-otd` rules (not `-ot`'s)
@@ -3914,12 +3917,69 @@ constexpr void add_output_buffer(memory_estimate& e, const hparams& hp, const ma
     return estimate_placed(m, s, *pl, hw, p, extra);
 }
 
-/// The machine the draft model is loaded on: `hw`, or `hw` without its GPUs for `-devd none` (the draft model's
-/// device list is then empty, so it has neither GPU buffers nor a pinned host buffer).
-[[nodiscard]] constexpr machine draft_machine(const machine& hw, const draft_params& d) noexcept {
-    machine out = hw;
-    if (!d.gpu) out.devices = {};
+/// The devices the draft model is loaded on (its llama_model_params::devices, from `-devd`): every GPU of the machine
+/// by default, none with `-devd none`, or the listed ones in the listed order. view() is the machine the draft is
+/// estimated on (it points into this object); index[k] is the machine's index of its device k.
+struct draft_devices {
+    struct host host{};                                        ///< the machine's host
+    std::array<device, LLAMAPLAN_MAX_DEVICES> devs{};          ///< the draft's devices, in its order
+    std::array<std::int32_t, LLAMAPLAN_MAX_DEVICES> index{};   ///< machine index of devs[k]
+    std::size_t n = 0;                                         ///< devices used
+    /// The machine the draft sees (valid while this object lives, unmoved).
+    [[nodiscard]] constexpr machine view() const noexcept { return machine{host, std::span<const device>(devs.data(), n)}; }
+    /// Moves an estimate made on view() onto the machine's device numbers (buffers and layers).
+    constexpr void to_machine(memory_estimate& e) const noexcept {
+        for (buffer_list* l : std::array<buffer_list*, 5>{&e.model_buffers, &e.kv_buffers, &e.recurrent_buffers,
+                                                          &e.output_buffers, &e.compute_buffers})
+            for (auto& b : *l)
+                if (b.buffer.kind == buffer_kind::gpu) b.buffer.device = index[static_cast<std::size_t>(b.buffer.device)];
+        for (auto& d : e.layers.device)
+            if (d != host_device) d = index[static_cast<std::size_t>(d)];
+    }
+};
+
+/// Resolves `-devd` against the machine, and rewrites the draft's `-otd` device names (which llama.cpp resolves
+/// globally, ggml_backend_dev_by_name) into devices of the draft's list; a rule naming a device outside the list is
+/// refused (not modelled).
+[[nodiscard]] constexpr result<draft_devices> resolve_draft_devices(const machine& hw, const draft_params& d,
+                                                                    launch_params& draft_launch) noexcept {
+    draft_devices out;
+    out.host = hw.host;
+    if (d.gpu && d.devices.empty()) {
+        for (std::size_t k = 0; k < hw.devices.size() && k < out.devs.size(); ++k) {
+            out.devs[k] = hw.devices[k];
+            out.index[k] = static_cast<std::int32_t>(k);
+        }
+        out.n = std::min<std::size_t>(hw.devices.size(), out.devs.size());
+        return out;
+    }
+    for (const auto& name : d.devices) {
+        const std::int32_t gi = hw.find_device(name.named_backend, name.named_ordinal);
+        if (gi < 0) return make_error(errc::invalid_argument, "-devd names a device the machine does not have", name.named_ordinal);
+        out.devs[out.n] = hw.devices[static_cast<std::size_t>(gi)];
+        out.index[out.n++] = gi;
+    }
+    for (auto& o : draft_launch.overrides) {
+        std::int32_t gi = o.device;
+        if (o.named_backend != backend::cpu) {
+            gi = hw.find_device(o.named_backend, o.named_ordinal);
+            if (gi < 0) return make_error(errc::invalid_argument, "-otd names a device the machine does not have", o.named_ordinal);
+        }
+        if (gi == host_device) continue;
+        std::size_t k = 0;
+        while (k < out.n && out.index[k] != gi) ++k;
+        if (k == out.n) return make_error(errc::invalid_argument, "-otd names a device outside the draft's -devd list (not modelled)");
+        o.named_backend = backend::cpu;
+        o.device = static_cast<std::int32_t>(k);
+    }
     return out;
+}
+
+/// The machine the draft model is loaded on for a summary: `hw` with only the draft's devices (see draft_devices;
+/// valid while `dd` lives).
+[[nodiscard]] constexpr result<draft_devices> draft_machine(const machine& hw, const draft_params& d) noexcept {
+    launch_params unused{};
+    return resolve_draft_devices(hw, d, unused);
 }
 
 /// Refuses a draft llama-server would not load as a plain draft: without `--spec-type`, a draft GGUF with next-n (MTP)
@@ -3932,8 +3992,8 @@ constexpr void add_output_buffer(memory_estimate& e, const hparams& hp, const ma
     return true;
 }
 
-/// Puts the draft's estimate `draft` (estimate_placed of the draft model with draft_launch_params, on
-/// draft_machine) into the target's estimate `e` and adds its buffers to the device rows (device_memory::draft);
+/// Puts the draft's estimate `draft` (estimate_placed of the draft model with draft_launch_params on
+/// draft_devices::view(), moved onto the machine's device numbers with draft_devices::to_machine) into the target's estimate `e` and adds its buffers to the device rows (device_memory::draft);
 /// `hw` and `extra` are the target's. The draft's own overheads are not added again: it runs in the same process.
 [[nodiscard]] constexpr result<bool> attach_draft(memory_estimate& e, const memory_estimate& draft, const machine& hw,
                                                   const overhead_params& extra = {}) noexcept {
@@ -3974,10 +4034,12 @@ constexpr void add_output_buffer(memory_estimate& e, const hparams& hp, const ma
     if (!e) return e.error();
     if (auto ok = check_model(draft); !ok) return ok.error();
     if (auto ok = check_draft(draft, p); !ok) return ok.error();
-    const launch_params dp = draft_launch_params(p, d, e->n_ctx);
-    const machine hwd = draft_machine(hw, d);
-    auto de = estimate_memory(draft, hwd, dp, overhead_params{0, 0});
+    launch_params dp = draft_launch_params(p, d, e->n_ctx);
+    const auto dd = resolve_draft_devices(hw, d, dp);
+    if (!dd) return dd.error();
+    auto de = estimate_memory(draft, dd->view(), dp, overhead_params{0, 0});
     if (!de) return de.error();
+    dd->to_machine(*de);
     if (auto ok = attach_draft(*e, *de, hw, extra); !ok) return ok.error();
     return e;
 }
@@ -4260,9 +4322,19 @@ inline constexpr std::array<std::string_view, 2> ignored_spec_switches = {
             else return bad("-ngld needs N, auto or all", i + 1);
             ++i;
         } else if (a == "-devd" || a == "--device-draft" || a == "--spec-draft-device") {
+            // common/arg.cpp parse_device_list: "none", or GPU names (a CPU device is invalid)
             if (!need()) return bad("-devd needs a device list or none", i);
-            if (v != "none") return bad("-devd with a device list is not modelled (use none, or -ngld to place the draft)", i + 1);
-            out.draft.gpu = false; ++i;
+            out.draft.devices.clear();
+            out.draft.gpu = v != "none";
+            for (std::string_view rest = out.draft.gpu ? v : std::string_view{}; !rest.empty();) {
+                const auto comma = rest.find(',');
+                tensor_override o{};
+                if (!detail::parse_buft(rest.substr(0, comma), o) || o.named_backend == backend::cpu)
+                    return bad("-devd needs none or GPU names like CUDA0,CUDA1 or Vulkan0", i + 1);
+                if (!out.draft.devices.push_back(o)) return make_error(errc::capacity_exceeded, "too many -devd devices", i + 1);
+                rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+            }
+            ++i;
         } else if (a == "-ctkd" || a == "--cache-type-k-draft" || a == "--spec-draft-type-k" || a == "-ctvd" ||
                    a == "--cache-type-v-draft" || a == "--spec-draft-type-v") {
             if (!need()) return bad("missing cache type", i);
@@ -5976,7 +6048,7 @@ struct search {
     const machine& hw;
     const goal& g;
     const preset& pr;
-    const model_summary* draft_summary = nullptr;  ///< the draft's summary on draft_machine(hw, g.draft), with a draft
+    const model_summary* draft_summary = nullptr;  ///< the draft's summary on draft_machine(hw, g.draft)->view()
     graph_memo memo{};
     std::uint32_t priced = 0;
     bool placement_pinned = false;
@@ -6025,12 +6097,15 @@ struct search {
         if (g.draft_model != nullptr && draft_summary != nullptr) {
             // the pinned draft: a second model and context on the target's resolved n_ctx, with its own flags; its
             // bytes land in the device rows (device_memory::draft), so every budget below holds it
-            const launch_params dp = draft_launch_params(p, g.draft, e->n_ctx);
-            const machine hwd = draft_machine(hw, g.draft);
+            launch_params dp = draft_launch_params(p, g.draft, e->n_ctx);
+            const auto dd = resolve_draft_devices(hw, g.draft, dp);
+            if (!dd) { ev.valid = false; ev.err = dd.error(); return; }
+            const machine hwd = dd->view();
             auto dpl = resolve_placement(*g.draft_model, hwd, dp);
             if (!dpl) { ev.valid = false; ev.err = dpl.error(); return; }
             auto de = estimate_placed(*g.draft_model, *draft_summary, *dpl, hwd, dp, overhead_params{0, 0});
             if (!de) { ev.valid = false; ev.err = de.error(); return; }
+            dd->to_machine(*de);
             if (auto ok = attach_draft(*e, *de, hw, extra); !ok) { ev.valid = false; ev.err = ok.error(); return; }
         }
         ev.valid = true;
@@ -6291,7 +6366,7 @@ struct search {
 /// errors (settings llama.cpp refuses, a pinned placement that names no device); a plan that does not fit is a plan
 /// with `fits == false` (see plan).
 /// With a draft (goal::draft_model), `draft_summary` is the draft's summary (summarize(draft, draft_machine(hw,
-/// g.draft), same load mode and repacking)).
+/// g.draft)->view(), same load mode and repacking)).
 [[nodiscard]] constexpr result<plan> plan_model(const model& m, const model_summary& s, const machine& hw,
                                                 const goal& g, const model_summary* draft_summary = nullptr) noexcept {
     using namespace detail::planning;
@@ -6460,7 +6535,9 @@ struct search {
     if (g.draft_model == nullptr) return plan_model(m, s, hw, g);
     model_summary ds;  // another ~300 KB of stack
     if (auto ok = check_model(*g.draft_model); !ok) return ok.error();
-    if (auto ok = summarize(*g.draft_model, draft_machine(hw, g.draft), mmap, repack, ds); !ok) return ok.error();
+    const auto dd = draft_machine(hw, g.draft);
+    if (!dd) return dd.error();
+    if (auto ok = summarize(*g.draft_model, dd->view(), mmap, repack, ds); !ok) return ok.error();
     return plan_model(m, s, hw, g, &ds);
 }
 
@@ -6885,7 +6962,16 @@ constexpr bool emit_argv(const plan& pl, const model& m, const model_summary& s,
         // the pinned draft model (common/arg.cpp spellings at 3f545bec), with its placement as priced
         const draft_params& d = pl.draft;
         out("-md"); out(pl.draft_path);
-        if (!d.gpu) { out("-devd"); out("none"); }
+        if (!d.gpu) {
+            out("-devd"); out("none");
+        } else if (!d.devices.empty()) {
+            detail::text<256> names;
+            for (std::size_t i = 0; i < d.devices.size(); ++i) {
+                if (i > 0) names.put(",");
+                names.put(device_name_prefix(d.devices[i].named_backend)).put(std::uint64_t(d.devices[i].named_ordinal));
+            }
+            out("-devd"); out(names.view());
+        }
         num("-ngld", pl.memory.draft.layers.n_gpu_layers);
         out("-ctkd"); out(type_name(d.type_k));
         out("-ctvd"); out(type_name(d.type_v));

@@ -29,7 +29,7 @@ int usage(std::FILE* out) {
         "MODEL.gguf '-' reads the header from standard input: curl -r 0-8000000 URL | llamaplan estimate - -c 8192\n"
         "llama-server flags (same spellings and defaults): -m -c -b -ub -ctk -ctv -fa -np -ngl -ot -ts -sm -mg\n"
         "  -kvu -no-kvu -nkvo --swa-full --cpu-moe --n-cpu-moe --embeddings --no-repack --load-mode -cram;\n"
-        "  a draft model for speculative decoding: -md DRAFT.gguf [-ngld N] [-devd none] [-ctkd T] [-ctvd T] [-otd ...]\n"
+        "  a draft model for speculative decoding: -md DRAFT.gguf [-ngld N] [-devd none|CUDA1,...] [-ctkd T] [-ctvd T] [-otd ...]\n"
         "  [--spec-type draft-simple] [--spec-draft-n-max N] (the draft's buffers are listed apart);\n"
         "  flags that do not change memory (--host, --port, -t, ...) are accepted and ignored.\n"
         "\n"

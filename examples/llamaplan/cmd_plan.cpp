@@ -287,7 +287,9 @@ int cmd_plan(int argc, char** argv) {
             return cli::fail("plan: " + x.path + ": " + cli::describe(ok.error()));
         const llamaplan::model_summary* ds = nullptr;
         if (x.g.draft_model != nullptr) {
-            if (auto ok = llamaplan::summarize(*x.g.draft_model, llamaplan::draft_machine(hw, x.g.draft), mmap, repack, *draft_summary); !ok)
+            const auto dd = llamaplan::draft_machine(hw, x.g.draft);
+            if (!dd) return cli::fail("plan: " + cli::describe(dd.error()));
+            if (auto ok = llamaplan::summarize(*x.g.draft_model, dd->view(), mmap, repack, *draft_summary); !ok)
                 return cli::fail("plan: " + std::string(x.g.draft_path) + ": " + cli::describe(ok.error()));
             ds = draft_summary.get();
         }

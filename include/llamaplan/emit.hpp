@@ -259,7 +259,16 @@ constexpr bool emit_argv(const plan& pl, const model& m, const model_summary& s,
         // the pinned draft model (common/arg.cpp spellings at 3f545bec), with its placement as priced
         const draft_params& d = pl.draft;
         out("-md"); out(pl.draft_path);
-        if (!d.gpu) { out("-devd"); out("none"); }
+        if (!d.gpu) {
+            out("-devd"); out("none");
+        } else if (!d.devices.empty()) {
+            detail::text<256> names;
+            for (std::size_t i = 0; i < d.devices.size(); ++i) {
+                if (i > 0) names.put(",");
+                names.put(device_name_prefix(d.devices[i].named_backend)).put(std::uint64_t(d.devices[i].named_ordinal));
+            }
+            out("-devd"); out(names.view());
+        }
         num("-ngld", pl.memory.draft.layers.n_gpu_layers);
         out("-ctkd"); out(type_name(d.type_k));
         out("-ctvd"); out(type_name(d.type_v));

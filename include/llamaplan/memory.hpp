@@ -510,12 +510,69 @@ constexpr void add_output_buffer(memory_estimate& e, const hparams& hp, const ma
     return estimate_placed(m, s, *pl, hw, p, extra);
 }
 
-/// The machine the draft model is loaded on: `hw`, or `hw` without its GPUs for `-devd none` (the draft model's
-/// device list is then empty, so it has neither GPU buffers nor a pinned host buffer).
-[[nodiscard]] constexpr machine draft_machine(const machine& hw, const draft_params& d) noexcept {
-    machine out = hw;
-    if (!d.gpu) out.devices = {};
+/// The devices the draft model is loaded on (its llama_model_params::devices, from `-devd`): every GPU of the machine
+/// by default, none with `-devd none`, or the listed ones in the listed order. view() is the machine the draft is
+/// estimated on (it points into this object); index[k] is the machine's index of its device k.
+struct draft_devices {
+    struct host host{};                                        ///< the machine's host
+    std::array<device, LLAMAPLAN_MAX_DEVICES> devs{};          ///< the draft's devices, in its order
+    std::array<std::int32_t, LLAMAPLAN_MAX_DEVICES> index{};   ///< machine index of devs[k]
+    std::size_t n = 0;                                         ///< devices used
+    /// The machine the draft sees (valid while this object lives, unmoved).
+    [[nodiscard]] constexpr machine view() const noexcept { return machine{host, std::span<const device>(devs.data(), n)}; }
+    /// Moves an estimate made on view() onto the machine's device numbers (buffers and layers).
+    constexpr void to_machine(memory_estimate& e) const noexcept {
+        for (buffer_list* l : std::array<buffer_list*, 5>{&e.model_buffers, &e.kv_buffers, &e.recurrent_buffers,
+                                                          &e.output_buffers, &e.compute_buffers})
+            for (auto& b : *l)
+                if (b.buffer.kind == buffer_kind::gpu) b.buffer.device = index[static_cast<std::size_t>(b.buffer.device)];
+        for (auto& d : e.layers.device)
+            if (d != host_device) d = index[static_cast<std::size_t>(d)];
+    }
+};
+
+/// Resolves `-devd` against the machine, and rewrites the draft's `-otd` device names (which llama.cpp resolves
+/// globally, ggml_backend_dev_by_name) into devices of the draft's list; a rule naming a device outside the list is
+/// refused (not modelled).
+[[nodiscard]] constexpr result<draft_devices> resolve_draft_devices(const machine& hw, const draft_params& d,
+                                                                    launch_params& draft_launch) noexcept {
+    draft_devices out;
+    out.host = hw.host;
+    if (d.gpu && d.devices.empty()) {
+        for (std::size_t k = 0; k < hw.devices.size() && k < out.devs.size(); ++k) {
+            out.devs[k] = hw.devices[k];
+            out.index[k] = static_cast<std::int32_t>(k);
+        }
+        out.n = std::min<std::size_t>(hw.devices.size(), out.devs.size());
+        return out;
+    }
+    for (const auto& name : d.devices) {
+        const std::int32_t gi = hw.find_device(name.named_backend, name.named_ordinal);
+        if (gi < 0) return make_error(errc::invalid_argument, "-devd names a device the machine does not have", name.named_ordinal);
+        out.devs[out.n] = hw.devices[static_cast<std::size_t>(gi)];
+        out.index[out.n++] = gi;
+    }
+    for (auto& o : draft_launch.overrides) {
+        std::int32_t gi = o.device;
+        if (o.named_backend != backend::cpu) {
+            gi = hw.find_device(o.named_backend, o.named_ordinal);
+            if (gi < 0) return make_error(errc::invalid_argument, "-otd names a device the machine does not have", o.named_ordinal);
+        }
+        if (gi == host_device) continue;
+        std::size_t k = 0;
+        while (k < out.n && out.index[k] != gi) ++k;
+        if (k == out.n) return make_error(errc::invalid_argument, "-otd names a device outside the draft's -devd list (not modelled)");
+        o.named_backend = backend::cpu;
+        o.device = static_cast<std::int32_t>(k);
+    }
     return out;
+}
+
+/// The machine the draft model is loaded on for a summary: `hw` with only the draft's devices (see draft_devices;
+/// valid while `dd` lives).
+[[nodiscard]] constexpr result<draft_devices> draft_machine(const machine& hw, const draft_params& d) noexcept {
+    launch_params unused{};
+    return resolve_draft_devices(hw, d, unused);
 }
 
 /// Refuses a draft llama-server would not load as a plain draft: without `--spec-type`, a draft GGUF with next-n (MTP)
@@ -528,8 +585,8 @@ constexpr void add_output_buffer(memory_estimate& e, const hparams& hp, const ma
     return true;
 }
 
-/// Puts the draft's estimate `draft` (estimate_placed of the draft model with draft_launch_params, on
-/// draft_machine) into the target's estimate `e` and adds its buffers to the device rows (device_memory::draft);
+/// Puts the draft's estimate `draft` (estimate_placed of the draft model with draft_launch_params on
+/// draft_devices::view(), moved onto the machine's device numbers with draft_devices::to_machine) into the target's estimate `e` and adds its buffers to the device rows (device_memory::draft);
 /// `hw` and `extra` are the target's. The draft's own overheads are not added again: it runs in the same process.
 [[nodiscard]] constexpr result<bool> attach_draft(memory_estimate& e, const memory_estimate& draft, const machine& hw,
                                                   const overhead_params& extra = {}) noexcept {
@@ -570,10 +627,12 @@ constexpr void add_output_buffer(memory_estimate& e, const hparams& hp, const ma
     if (!e) return e.error();
     if (auto ok = check_model(draft); !ok) return ok.error();
     if (auto ok = check_draft(draft, p); !ok) return ok.error();
-    const launch_params dp = draft_launch_params(p, d, e->n_ctx);
-    const machine hwd = draft_machine(hw, d);
-    auto de = estimate_memory(draft, hwd, dp, overhead_params{0, 0});
+    launch_params dp = draft_launch_params(p, d, e->n_ctx);
+    const auto dd = resolve_draft_devices(hw, d, dp);
+    if (!dd) return dd.error();
+    auto de = estimate_memory(draft, dd->view(), dp, overhead_params{0, 0});
     if (!de) return de.error();
+    dd->to_machine(*de);
     if (auto ok = attach_draft(*e, *de, hw, extra); !ok) return ok.error();
     return e;
 }

@@ -132,6 +132,9 @@ struct launch_params {
 struct draft_params {
     std::int32_t n_gpu_layers = -1;      ///< `-ngld`: draft layers on GPUs, counting the output layer; -1 = all
     bool gpu = true;                     ///< false with `-devd none`: the draft model gets no GPU at all
+    /// `-devd NAME,...`: the draft's devices, in order, by llama.cpp's per-backend names ("CUDA1" -> cuda, 1; a
+    /// tensor_override carries the name's backend and number); empty = every device of the machine
+    detail::fixed_vector<tensor_override, LLAMAPLAN_MAX_DEVICES> devices{};
     ggml_type type_k = ggml_type::f16;   ///< `-ctkd`: the draft's K cache type (default f16, not `-ctk`'s)
     ggml_type type_v = ggml_type::f16;   ///< `-ctvd`: the draft's V cache type (default f16, not `-ctv`'s)
     detail::fixed_vector<tensor_override, LLAMAPLAN_MAX_OVERRIDES> overrides{};  ///< `-otd` rules (not `-ot`'s)

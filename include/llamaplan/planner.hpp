@@ -221,7 +221,7 @@ struct search {
     const machine& hw;
     const goal& g;
     const preset& pr;
-    const model_summary* draft_summary = nullptr;  ///< the draft's summary on draft_machine(hw, g.draft), with a draft
+    const model_summary* draft_summary = nullptr;  ///< the draft's summary on draft_machine(hw, g.draft)->view()
     graph_memo memo{};
     std::uint32_t priced = 0;
     bool placement_pinned = false;
@@ -270,12 +270,15 @@ struct search {
         if (g.draft_model != nullptr && draft_summary != nullptr) {
             // the pinned draft: a second model and context on the target's resolved n_ctx, with its own flags; its
             // bytes land in the device rows (device_memory::draft), so every budget below holds it
-            const launch_params dp = draft_launch_params(p, g.draft, e->n_ctx);
-            const machine hwd = draft_machine(hw, g.draft);
+            launch_params dp = draft_launch_params(p, g.draft, e->n_ctx);
+            const auto dd = resolve_draft_devices(hw, g.draft, dp);
+            if (!dd) { ev.valid = false; ev.err = dd.error(); return; }
+            const machine hwd = dd->view();
             auto dpl = resolve_placement(*g.draft_model, hwd, dp);
             if (!dpl) { ev.valid = false; ev.err = dpl.error(); return; }
             auto de = estimate_placed(*g.draft_model, *draft_summary, *dpl, hwd, dp, overhead_params{0, 0});
             if (!de) { ev.valid = false; ev.err = de.error(); return; }
+            dd->to_machine(*de);
             if (auto ok = attach_draft(*e, *de, hw, extra); !ok) { ev.valid = false; ev.err = ok.error(); return; }
         }
         ev.valid = true;
@@ -536,7 +539,7 @@ struct search {
 /// errors (settings llama.cpp refuses, a pinned placement that names no device); a plan that does not fit is a plan
 /// with `fits == false` (see plan).
 /// With a draft (goal::draft_model), `draft_summary` is the draft's summary (summarize(draft, draft_machine(hw,
-/// g.draft), same load mode and repacking)).
+/// g.draft)->view(), same load mode and repacking)).
 [[nodiscard]] constexpr result<plan> plan_model(const model& m, const model_summary& s, const machine& hw,
                                                 const goal& g, const model_summary* draft_summary = nullptr) noexcept {
     using namespace detail::planning;
@@ -705,7 +708,9 @@ struct search {
     if (g.draft_model == nullptr) return plan_model(m, s, hw, g);
     model_summary ds;  // another ~300 KB of stack
     if (auto ok = check_model(*g.draft_model); !ok) return ok.error();
-    if (auto ok = summarize(*g.draft_model, draft_machine(hw, g.draft), mmap, repack, ds); !ok) return ok.error();
+    const auto dd = draft_machine(hw, g.draft);
+    if (!dd) return dd.error();
+    if (auto ok = summarize(*g.draft_model, dd->view(), mmap, repack, ds); !ok) return ok.error();
     return plan_model(m, s, hw, g, &ds);
 }
 

@@ -238,9 +238,19 @@ inline constexpr std::array<std::string_view, 2> ignored_spec_switches = {
             else return bad("-ngld needs N, auto or all", i + 1);
             ++i;
         } else if (a == "-devd" || a == "--device-draft" || a == "--spec-draft-device") {
+            // common/arg.cpp parse_device_list: "none", or GPU names (a CPU device is invalid)
             if (!need()) return bad("-devd needs a device list or none", i);
-            if (v != "none") return bad("-devd with a device list is not modelled (use none, or -ngld to place the draft)", i + 1);
-            out.draft.gpu = false; ++i;
+            out.draft.devices.clear();
+            out.draft.gpu = v != "none";
+            for (std::string_view rest = out.draft.gpu ? v : std::string_view{}; !rest.empty();) {
+                const auto comma = rest.find(',');
+                tensor_override o{};
+                if (!detail::parse_buft(rest.substr(0, comma), o) || o.named_backend == backend::cpu)
+                    return bad("-devd needs none or GPU names like CUDA0,CUDA1 or Vulkan0", i + 1);
+                if (!out.draft.devices.push_back(o)) return make_error(errc::capacity_exceeded, "too many -devd devices", i + 1);
+                rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+            }
+            ++i;
         } else if (a == "-ctkd" || a == "--cache-type-k-draft" || a == "--spec-draft-type-k" || a == "-ctvd" ||
                    a == "--cache-type-v-draft" || a == "--spec-draft-type-v") {
             if (!need()) return bad("missing cache type", i);

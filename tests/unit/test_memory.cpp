@@ -522,3 +522,52 @@ TEST_CASE("a draft model (-md) gets its own buffers, on the target's context siz
         CHECK(estimate_memory(target.view(), machine{}, p)->n_outputs_graph == 2);
     }
 }
+
+TEST_CASE("-devd puts the draft on the listed devices, by llama.cpp's per-backend names") {
+    toy_model target(4), draft(2);
+    const std::array<device, 3> gpus{device{"a", backend::cuda, 24ull << 30, 24ull << 30},
+                                     device{"b", backend::cuda, 24ull << 30, 24ull << 30},
+                                     device{"c", backend::vulkan, 16ull << 30, 16ull << 30}};
+    machine hw{host{}, gpus};
+    launch_params p;
+    p.n_ctx = 1024;
+    p.n_gpu_layers = 5;
+    p.split_mode = split_mode::none;  // the target on device 0 alone
+    draft_params d;
+    tensor_override second_cuda{};  // "-devd CUDA1"
+    second_cuda.named_backend = backend::cuda;
+    second_cuda.named_ordinal = 1;
+    (void)d.devices.push_back(second_cuda);
+    auto e = estimate_memory(target.view(), hw, p, draft.view(), d);
+    REQUIRE(e);
+    CHECK(e->row(0)->draft == 0);
+    CHECK(e->row(1)->draft > 0);
+    CHECK(e->row(2)->draft == 0);
+    // the draft's KV: 2 layers x (K + V) x 64 wide x f16 x 1024 cells, all on machine device 1
+    CHECK(bytes_of(e->draft.kv_buffers, cuda1) == 2ull * 2 * 64 * 2 * 1024);
+    for (std::uint32_t il = 0; il < 2; ++il) CHECK(e->draft.layers.of(il) == 1);
+
+    SUBCASE("Vulkan0 is the machine's third device") {
+        d.devices.clear();
+        tensor_override vk0{};
+        vk0.named_backend = backend::vulkan;
+        (void)d.devices.push_back(vk0);
+        auto f = estimate_memory(target.view(), hw, p, draft.view(), d);
+        REQUIRE(f);
+        CHECK(f->row(2)->draft > 0);
+        CHECK(f->row(1)->draft == 0);
+    }
+    SUBCASE("-otd may name only the draft's own devices; a device the machine lacks is an error") {
+        tensor_override rule{};
+        rule.pattern = "ffn";
+        rule.named_backend = backend::cuda;
+        rule.named_ordinal = 0;
+        (void)d.overrides.push_back(rule);
+        CHECK_FALSE(estimate_memory(target.view(), hw, p, draft.view(), d).has_value());
+        d.overrides[0].named_ordinal = 1;
+        CHECK(estimate_memory(target.view(), hw, p, draft.view(), d).has_value());
+        d.devices[0].named_ordinal = 5;
+        CHECK_FALSE(estimate_memory(target.view(), hw, p, draft.view(), d).has_value());
+    }
+}
+

@@ -141,6 +141,12 @@ TEST_CASE("planner: a pinned -md draft is budgeted on the devices it lands on an
         if (r.chance(30)) { words.push_back("-ctkd"); words.push_back("q8_0"); }
         if (r.chance(20)) { words.push_back("-ngld"); words.push_back(std::to_string(r.below(gd.hp.n_layer + 2))); }
         if (r.chance(15)) { words.push_back("-devd"); words.push_back("none"); }
+        else if (!hw.devices.empty() && r.chance(20)) {  // one GPU by its llama.cpp name ("CUDA1", "Vulkan0")
+            char name[32];
+            const auto dev = static_cast<std::int32_t>(r.below(hw.devices.size()));
+            words.push_back("-devd");
+            words.push_back(std::string(buffer_name(hw.m, {buffer_kind::gpu, dev}, name)));
+        }
         if (r.chance(30)) { words.push_back("--spec-draft-n-max"); words.push_back(std::to_string(r.below(17))); }
         std::vector<std::string_view> views(words.begin(), words.end());
         auto args = parse_server_args(views);

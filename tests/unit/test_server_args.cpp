@@ -162,5 +162,12 @@ TEST_CASE("--spec-type sizes: the most any enabled type drafts per step") {
     // removed or absent at 3f545bec: llama-server refuses them too
     CHECK_FALSE(parse({"-m", "t.gguf", "--draft-max", "8"}));
     CHECK_FALSE(parse({"-m", "t.gguf", "-md", "d.gguf", "-cd", "4096"}));
-    CHECK_FALSE(parse({"-m", "t.gguf", "-md", "d.gguf", "-devd", "CUDA0"}));
+    CHECK_FALSE(parse({"-m", "t.gguf", "-md", "d.gguf", "-devd", "CPU"}));  // parse_device_list: not a CPU device
+    auto c = parse({"-m", "t.gguf", "-md", "d.gguf", "-devd", "Vulkan1,CUDA0"});
+    REQUIRE(c);
+    REQUIRE(c->draft.devices.size() == 2);
+    CHECK(c->draft.devices[0].named_backend == llamaplan::backend::vulkan);
+    CHECK(c->draft.devices[0].named_ordinal == 1);
+    CHECK(c->draft.devices[1].named_backend == llamaplan::backend::cuda);
+    CHECK(c->draft.gpu);
 }
