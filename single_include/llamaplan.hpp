@@ -4091,7 +4091,6 @@ struct draft_devices {
 #define LLAMAPLAN_SERVER_ARGS_HPP
 
 
-#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <span>

@@ -7,7 +7,6 @@
 #include <llamaplan/params.hpp>
 #include <llamaplan/result.hpp>
 
-#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <span>
