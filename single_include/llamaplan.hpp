@@ -1282,6 +1282,34 @@ struct tensor_override {
     std::uint32_t named_ordinal = 0;    ///< the number after the backend name ("Vulkan1" -> 1)
 };
 
+/// `--spec-type` and the sizes behind common_speculative_n_max (common/speculative.cpp), with common/common.h's
+/// defaults: what each enabled type drafts per step at most.
+struct speculation {
+    std::uint32_t types = 0;              ///< bit per enabled type, in spec_type_names order (0: no speculation)
+    std::uint32_t draft_n_max = 3;        ///< `--spec-draft-n-max` (draft-simple; tokens)
+    std::uint32_t ngram_simple_m = 48;    ///< `--spec-ngram-simple-size-m` (tokens)
+    std::uint32_t ngram_map_k_m = 48;     ///< `--spec-ngram-map-k-size-m` (tokens)
+    std::uint32_t ngram_map_k4v_m = 48;   ///< `--spec-ngram-map-k4v-size-m` (tokens)
+    std::uint32_t ngram_mod_n_max = 64;   ///< `--spec-ngram-mod-n-max` (tokens)
+};
+
+/// The names of `--spec-type` in common_speculative_type order (common/speculative.cpp
+/// common_speculative_type_from_name_map); bit i of speculation::types.
+inline constexpr std::array<std::string_view, 11> spec_type_names = {
+    "none", "draft-simple", "draft-eagle3", "draft-mtp", "draft-dflash", "draft-dspark",
+    "ngram-simple", "ngram-map-k", "ngram-map-k4v", "ngram-mod", "ngram-cache"};
+
+/// common_speculative_n_max: the most tokens any enabled type drafts per step (tokens; 0 without speculation).
+[[nodiscard]] constexpr std::uint32_t spec_n_max(const speculation& z) noexcept {
+    const std::array<std::uint32_t, 11> n = {0, z.draft_n_max, z.draft_n_max, z.draft_n_max, z.draft_n_max,
+                                             z.draft_n_max, z.ngram_simple_m, z.ngram_map_k_m, z.ngram_map_k4v_m,
+                                             z.ngram_mod_n_max, 8};
+    std::uint32_t out = 0;
+    for (std::size_t i = 0; i < n.size(); ++i)
+        if (((z.types >> i) & 1u) != 0 && n[i] > out) out = n[i];
+    return out;
+}
+
 /// A launch setting a user can pin and the planner decides (one entry per llama-server flag family).
 enum class setting : std::uint8_t {
     n_ctx, n_batch, n_ubatch, type_k, type_v, flash_attn, n_parallel, kv_unified, n_gpu_layers, tensor_split,
@@ -1339,8 +1367,50 @@ struct launch_params {
     bool cpu_moe = false;                ///< `--cpu-moe`: all experts on the CPU
     bool use_mmap = true;                ///< weights mapped from the file (`--load-mode mmap`, the default)
     bool cpu_repack = true;              ///< CPU weight repacking (`--repack`, the default; `--no-repack` turns it off)
-    std::uint32_t n_outputs_max = 0;     ///< output rows reserved; 0 = n_seq_max (llama-server without speculation)
+    std::uint32_t n_outputs_max = 0;     ///< output rows reserved; 0 = llama-server's: min(n_batch, n_seq_max x
+                                         ///< (1 + spec_n_max(spec))) (tools/server/server-context.cpp server_output_limits)
+    speculation spec{};                  ///< `--spec-type` and its sizes: the target verifies spec_n_max(spec) drafted
+                                         ///< tokens per slot in one batch, so it reserves that many output rows more
 };
+
+/// The draft model llama-server loads for speculative decoding (`-md`), with the flags that only it reads. Everything
+/// else (-c, -b, -ub, -fa, -np, -kvu, --swa-full, -nkvo, -sm, -ts, -mg, --no-repack, --load-mode) it takes from the
+/// target's settings: common/speculative.cpp common_base_params_to_speculative copies the target's common_params and
+/// replaces only devices, n_gpu_layers, tensor overrides, threads and the KV types, and
+/// common_speculative_init_result gives the draft context the target context's n_ctx (see draft_launch_params).
+struct draft_params {
+    std::int32_t n_gpu_layers = -1;      ///< `-ngld`: draft layers on GPUs, counting the output layer; -1 = all
+    bool gpu = true;                     ///< false with `-devd none`: the draft model gets no GPU at all
+    /// `-devd NAME,...`: the draft's devices, in order, by llama.cpp's per-backend names ("CUDA1" -> cuda, 1; a
+    /// tensor_override carries the name's backend and number); empty = every device of the machine
+    detail::fixed_vector<tensor_override, LLAMAPLAN_MAX_DEVICES> devices{};
+    ggml_type type_k = ggml_type::f16;   ///< `-ctkd`: the draft's K cache type (default f16, not `-ctk`'s)
+    ggml_type type_v = ggml_type::f16;   ///< `-ctvd`: the draft's V cache type (default f16, not `-ctv`'s)
+    detail::fixed_vector<tensor_override, LLAMAPLAN_MAX_OVERRIDES> overrides{};  ///< `-otd` rules (not `-ot`'s)
+    std::uint32_t n_cpu_moe = 0;         ///< `-ncmoed N`: draft experts of blocks < N on the CPU
+    bool cpu_moe = false;                ///< `-cmoed`: all draft experts on the CPU
+};
+
+/// The launch parameters of the draft's model and context, from the target's settings `target`, the draft flags `d`
+/// and the context size llama.cpp resolved for the target (`target_n_ctx`, memory_estimate::n_ctx: llama_n_ctx of
+/// the target context, already padded; common_speculative_init_result sets `cparams.n_ctx = llama_n_ctx(ctx_tgt)`).
+/// The draft reserves one output row per slot (common_base_params_to_speculative: n_outputs_max = n_parallel,
+/// n_outputs_max_per_seq = 1), never embeddings (embedding = false), and no recurrent rollback rows (n_rs_seq = 0).
+[[nodiscard]] constexpr launch_params draft_launch_params(const launch_params& target, const draft_params& d,
+                                                          std::uint32_t target_n_ctx) noexcept {
+    launch_params p = target;
+    p.n_ctx = target_n_ctx;
+    p.type_k = d.type_k;
+    p.type_v = d.type_v;
+    p.n_gpu_layers = d.gpu ? d.n_gpu_layers : 0;
+    p.overrides = d.overrides;
+    p.n_cpu_moe = d.n_cpu_moe;
+    p.cpu_moe = d.cpu_moe;
+    p.embeddings = false;
+    p.n_outputs_max = p.n_seq_max;
+    p.spec = {};
+    return p;
+}
 
 }  // namespace llamaplan
 
@@ -3644,8 +3714,9 @@ struct device_memory {
     std::uint64_t context = 0;          ///< KV cache + recurrent state + output buffer (bytes)
     std::uint64_t compute = 0;          ///< compute buffers (bytes)
     std::uint64_t overhead = 0;         ///< outside llama.cpp's buffers: driver context, prompt cache (bytes)
+    std::uint64_t draft = 0;            ///< the draft model's weights, context and compute buffers (`-md`; bytes)
     /// Everything this device must hold (bytes).
-    [[nodiscard]] constexpr std::uint64_t total() const noexcept { return model + context + compute + overhead; }
+    [[nodiscard]] constexpr std::uint64_t total() const noexcept { return model + context + compute + overhead + draft; }
 };
 
 /// `overhead_params::prompt_cache` value for `-cram -1`: a prompt cache without a byte limit.
@@ -3662,6 +3733,31 @@ struct overhead_params {
     std::uint64_t gpu_context = 400ull << 20;  ///< per CUDA/ROCm device: driver + context + cuBLAS workspace (bytes)
     std::uint64_t prompt_cache = 0;            ///< llama-server host prompt cache `-cram` (bytes; server default 8 GiB;
                                                ///< unbounded_prompt_cache for `-cram -1`)
+};
+
+/// The buffers of the draft model llama-server loads for speculative decoding (`-md`): a second llama_model and
+/// llama_context (common/speculative.cpp common_speculative_init_result), which log the same lines as the target's
+/// after "loading draft model". Its settings are draft_launch_params of the target's.
+struct draft_estimate {
+    bool present = false;           ///< a draft model is loaded
+    std::uint32_t n_ctx = 0;        ///< context (tokens, all sequences; the target's)
+    std::uint32_t n_ctx_seq = 0;    ///< context per sequence (tokens)
+    std::uint32_t n_batch = 0;      ///< logical batch (tokens; clamped to the target's padded n_ctx, not the requested one)
+    std::uint32_t n_ubatch = 0;     ///< physical batch (tokens)
+    std::uint32_t n_outputs = 0;    ///< rows of the output buffer (n_seq_max)
+    std::uint32_t kv_cells = 0;     ///< KV cells per stream of full-attention layers
+    std::uint32_t kv_cells_swa = 0; ///< KV cells per stream of sliding-window layers (0 if none)
+    bool flash_attn = false;        ///< flash attention after resolving `auto` for the draft
+    layer_placement layers{};       ///< device of every draft layer
+    buffer_list model_buffers{};    ///< "model buffer size" lines of the draft
+    buffer_list kv_buffers{};       ///< "KV buffer size" lines of the draft (SWA and non-SWA summed per buffer)
+    buffer_list recurrent_buffers{};///< "RS buffer size" lines of the draft
+    buffer_list output_buffers{};   ///< "output buffer size" line of the draft
+    buffer_list compute_buffers{};  ///< "compute buffer size" lines of the draft
+    std::uint64_t kv_k = 0;         ///< K cache (bytes)
+    std::uint64_t kv_v = 0;         ///< V cache (bytes)
+    std::uint64_t kv_swa = 0;       ///< K + V of the sliding-window layers' cache (bytes)
+    bool compute_calibrated = true; ///< false when the compute buffer is extrapolated beyond measured backends
 };
 
 /// What llama.cpp allocates for a model and settings, with every item that was summed.
@@ -3693,6 +3789,7 @@ struct memory_estimate {
     compute_breakdown compute_detail{};  ///< the terms of the graph estimate (see compute.hpp)
     bool compute_calibrated = true; ///< false when the compute buffer is extrapolated beyond measured backends
     bool prompt_cache_unbounded = false;  ///< `-cram -1`: the host row's overhead is all RAM left (see unbounded_prompt_cache)
+    draft_estimate draft{};         ///< the draft model (`-md`), when present; its bytes are in devices[].draft
 
     /// Per device (index 0 is the host), as llama_memory_breakdown reports it, plus explicit overheads.
     detail::fixed_vector<device_memory, LLAMAPLAN_MAX_DEVICES + 1> devices{};
@@ -3805,7 +3902,11 @@ constexpr void add_group_weights(buffer_list& l, std::array<mapped_range, 256>& 
     e.n_ubatch = std::min(e.n_batch, p.n_ubatch == 0 ? e.n_batch : p.n_ubatch);
     // llama-server reserves n_parallel outputs (server_output_limits in tools/server/server-context.cpp); the output
     // buffer starts at max(n_outputs, n_seq_max) = n_seq_max rows (llama_context::output_reserve)
-    const std::uint32_t n_outputs_max = p.n_outputs_max != 0 ? p.n_outputs_max : p.n_seq_max;
+    // with speculation each slot verifies 1 + spec_n_max(spec) tokens per step, so the target reserves that many rows per
+    // slot, capped by the requested -b (server_output_limits, common_speculative_get_output_limits)
+    const std::uint32_t n_outputs_max = p.n_outputs_max != 0
+        ? p.n_outputs_max
+        : static_cast<std::uint32_t>(std::max<std::uint64_t>(1, std::min<std::uint64_t>(p.n_batch, std::uint64_t(p.n_seq_max) * (1 + std::uint64_t(spec_n_max(p.spec))))));
     e.n_outputs = p.n_seq_max;
     e.n_outputs_graph = std::min(e.n_ubatch, n_outputs_max);
     // KV cells (llama_kv_cache constructor, src/llama-kv-cache.cpp; SWA sizes in llama-kv-cache-iswa.cpp)
@@ -4016,6 +4117,11 @@ constexpr void add_output_buffer(memory_estimate& e, const hparams& hp, const ma
     for (const auto& b : e.recurrent_buffers) row_of(b.buffer).context += b.bytes;
     for (const auto& b : e.output_buffers) row_of(b.buffer).context += b.bytes;
     for (const auto& b : e.compute_buffers) row_of(b.buffer).compute += b.bytes;
+    if (e.draft.present)
+        for (const buffer_list* l : std::array<const buffer_list*, 5>{&e.draft.model_buffers, &e.draft.kv_buffers,
+                                                                      &e.draft.recurrent_buffers, &e.draft.output_buffers,
+                                                                      &e.draft.compute_buffers})
+            for (const auto& b : *l) row_of(b.buffer).draft += b.bytes;
     if (e.prompt_cache_unbounded) {
         if (hw.host.memory_total == 0)
             return make_error(errc::invalid_argument, "-cram -1 (unbounded prompt cache) needs the host's RAM size to budget it");
@@ -4062,6 +4168,133 @@ constexpr void add_output_buffer(memory_estimate& e, const hparams& hp, const ma
     auto pl = resolve_placement(m, hw, p);
     if (!pl) return pl.error();
     return estimate_placed(m, s, *pl, hw, p, extra);
+}
+
+/// The devices the draft model is loaded on (its llama_model_params::devices, from `-devd`): every GPU of the machine
+/// by default, none with `-devd none`, or the listed ones in the listed order. view() is the machine the draft is
+/// estimated on (it points into this object); index[k] is the machine's index of its device k.
+struct draft_devices {
+    struct host host{};                                        ///< the machine's host
+    std::array<device, LLAMAPLAN_MAX_DEVICES> devs{};          ///< the draft's devices, in its order
+    std::array<std::int32_t, LLAMAPLAN_MAX_DEVICES> index{};   ///< machine index of devs[k]
+    std::size_t n = 0;                                         ///< devices used
+    /// The machine the draft sees (valid while this object lives, unmoved).
+    [[nodiscard]] constexpr machine view() const noexcept { return machine{host, std::span<const device>(devs.data(), n)}; }
+    /// Moves an estimate made on view() onto the machine's device numbers (buffers and layers).
+    constexpr void to_machine(memory_estimate& e) const noexcept {
+        for (buffer_list* l : std::array<buffer_list*, 5>{&e.model_buffers, &e.kv_buffers, &e.recurrent_buffers,
+                                                          &e.output_buffers, &e.compute_buffers})
+            for (auto& b : *l)
+                if (b.buffer.kind == buffer_kind::gpu) b.buffer.device = index[static_cast<std::size_t>(b.buffer.device)];
+        for (auto& d : e.layers.device)
+            if (d != host_device) d = index[static_cast<std::size_t>(d)];
+    }
+};
+
+/// Resolves `-devd` against the machine, and rewrites the draft's `-otd` device names (which llama.cpp resolves
+/// globally, ggml_backend_dev_by_name) into devices of the draft's list; a rule naming a device outside the list is
+/// refused (not modelled).
+[[nodiscard]] constexpr result<draft_devices> resolve_draft_devices(const machine& hw, const draft_params& d,
+                                                                    launch_params& draft_launch) noexcept {
+    draft_devices out;
+    out.host = hw.host;
+    if (d.gpu && d.devices.empty()) {
+        for (std::size_t k = 0; k < hw.devices.size() && k < out.devs.size(); ++k) {
+            out.devs[k] = hw.devices[k];
+            out.index[k] = static_cast<std::int32_t>(k);
+        }
+        out.n = std::min<std::size_t>(hw.devices.size(), out.devs.size());
+        return out;
+    }
+    for (const auto& name : d.devices) {
+        const std::int32_t gi = hw.find_device(name.named_backend, name.named_ordinal);
+        if (gi < 0) return make_error(errc::invalid_argument, "-devd names a device the machine does not have", name.named_ordinal);
+        out.devs[out.n] = hw.devices[static_cast<std::size_t>(gi)];
+        out.index[out.n++] = gi;
+    }
+    for (auto& o : draft_launch.overrides) {
+        std::int32_t gi = o.device;
+        if (o.named_backend != backend::cpu) {
+            gi = hw.find_device(o.named_backend, o.named_ordinal);
+            if (gi < 0) return make_error(errc::invalid_argument, "-otd names a device the machine does not have", o.named_ordinal);
+        }
+        if (gi == host_device) continue;
+        std::size_t k = 0;
+        while (k < out.n && out.index[k] != gi) ++k;
+        if (k == out.n) return make_error(errc::invalid_argument, "-otd names a device outside the draft's -devd list (not modelled)");
+        o.named_backend = backend::cpu;
+        o.device = static_cast<std::int32_t>(k);
+    }
+    return out;
+}
+
+/// The machine the draft model is loaded on for a summary: `hw` with only the draft's devices (see draft_devices;
+/// valid while `dd` lives).
+[[nodiscard]] constexpr result<draft_devices> draft_machine(const machine& hw, const draft_params& d) noexcept {
+    launch_params unused{};
+    return resolve_draft_devices(hw, d, unused);
+}
+
+/// Refuses a draft llama-server would not load as a plain draft: without `--spec-type`, a draft GGUF with next-n (MTP)
+/// layers makes it switch to draft-mtp (common/arg.cpp common_models_handler_init, common_speculative_types_from_gguf
+/// finds `blk.<last>.nextn.eh_proj.weight`), which loads the MTP layers and keeps recurrent rollback rows; not modelled.
+[[nodiscard]] constexpr result<bool> check_draft(const model& draft, const launch_params& target) noexcept {
+    if (draft.hp.n_layer_nextn > 0 && target.spec.types == 0)
+        return make_error(errc::invalid_combination,
+                          "a draft with MTP (next-n) layers makes llama-server use --spec-type draft-mtp, which is not modelled");
+    return true;
+}
+
+/// Puts the draft's estimate `draft` (estimate_placed of the draft model with draft_launch_params on
+/// draft_devices::view(), moved onto the machine's device numbers with draft_devices::to_machine) into the target's estimate `e` and adds its buffers to the device rows (device_memory::draft);
+/// `hw` and `extra` are the target's. The draft's own overheads are not added again: it runs in the same process.
+[[nodiscard]] constexpr result<bool> attach_draft(memory_estimate& e, const memory_estimate& draft, const machine& hw,
+                                                  const overhead_params& extra = {}) noexcept {
+    draft_estimate& d = e.draft;
+    d.present = true;
+    d.n_ctx = draft.n_ctx;
+    d.n_ctx_seq = draft.n_ctx_seq;
+    d.n_batch = draft.n_batch;
+    d.n_ubatch = draft.n_ubatch;
+    d.n_outputs = draft.n_outputs;
+    d.kv_cells = draft.kv_cells;
+    d.kv_cells_swa = draft.kv_cells_swa;
+    d.flash_attn = draft.flash_attn;
+    d.layers = draft.layers;
+    d.model_buffers = draft.model_buffers;
+    d.kv_buffers = draft.kv_buffers;
+    d.recurrent_buffers = draft.recurrent_buffers;
+    d.output_buffers = draft.output_buffers;
+    d.compute_buffers = draft.compute_buffers;
+    d.kv_k = draft.kv_k;
+    d.kv_v = draft.kv_v;
+    d.kv_swa = draft.kv_swa;
+    d.compute_calibrated = draft.compute_calibrated;
+    return add_breakdown(e, hw, extra);
+}
+
+/// Predicts llama.cpp's buffers for llama-server with a draft model (`-md`): the target `m` with settings `p` as
+/// estimate_memory does, then the draft model `draft` with the draft flags `d` in its own llama_model and
+/// llama_context (server_context::load_model loads the target first, then common_speculative_init_from_params the
+/// draft). The draft is counted whatever `--spec-type` says: llama-server loads it and creates its context before it
+/// knows whether speculation can run (without `--spec-type draft-simple` it frees them again after start-up, so the
+/// start-up peak still holds them). Its bytes are in memory_estimate::draft and device_memory::draft.
+[[nodiscard]] constexpr result<memory_estimate> estimate_memory(const model& m, const machine& hw,
+                                                                const launch_params& p, const model& draft,
+                                                                const draft_params& d,
+                                                                const overhead_params& extra = {}) noexcept {
+    auto e = estimate_memory(m, hw, p, extra);
+    if (!e) return e.error();
+    if (auto ok = check_model(draft); !ok) return ok.error();
+    if (auto ok = check_draft(draft, p); !ok) return ok.error();
+    launch_params dp = draft_launch_params(p, d, e->n_ctx);
+    const auto dd = resolve_draft_devices(hw, d, dp);
+    if (!dd) return dd.error();
+    auto de = estimate_memory(draft, dd->view(), dp, overhead_params{0, 0});
+    if (!de) return de.error();
+    dd->to_machine(*de);
+    if (auto ok = attach_draft(*e, *de, hw, extra); !ok) return ok.error();
+    return e;
 }
 
 /// The name llama.cpp gives a buffer ("CPU_Mapped", "CUDA0", "CUDA_Host", "Vulkan0"). GPUs are numbered per backend
@@ -4131,6 +4364,10 @@ struct server_args {
     std::uint32_t threads_batch = 0; ///< `-tb` CPU threads for batches (0 = same as threads)
     std::string_view numa{};         ///< `--numa distribute|isolate|numactl`, empty when absent
     setting_set pinned{};            ///< the settings the command line gave explicitly
+    std::string_view draft_model{};  ///< `-md` / `--model-draft` / `--spec-draft-model`: the draft for speculative
+                                     ///< decoding; empty when absent
+    draft_params draft{};            ///< the draft's own flags (-ngld -devd -ctkd -ctvd -otd -cmoed -ncmoed)
+    bool draft_n_gpu_layers_auto = true;  ///< `-ngld` absent or `auto`: llama-server's `--fit` would choose
 };
 
 namespace detail {
@@ -4197,6 +4434,22 @@ template <std::size_t N>
     return false;
 }
 
+/// Reads a `-ot` / `-otd` value (REGEX=BUFT[,...]) into `out`; returns the reason it is malformed, or empty.
+[[nodiscard]] constexpr std::string_view parse_override_list(
+    std::string_view rest, detail::fixed_vector<tensor_override, LLAMAPLAN_MAX_OVERRIDES>& out) noexcept {
+    while (!rest.empty()) {
+        const auto comma = rest.find(',');
+        const auto item = rest.substr(0, comma);
+        const auto eq = item.rfind('=');
+        if (eq == std::string_view::npos || eq == 0) return "-ot entries are REGEX=BUFT";
+        tensor_override o{item.substr(0, eq), host_device};
+        if (!parse_buft(item.substr(eq + 1), o)) return "-ot names an unknown buffer type (use CPU, CUDA0, Vulkan0, ROCm0, SYCL0, MTL0)";
+        if (!out.push_back(o)) return "too many -ot rules";
+        rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+    }
+    return {};
+}
+
 // Flags llama-server accepts that do not change memory; listed so a pasted command line parses (common/arg.cpp).
 inline constexpr std::array<std::string_view, 47> ignored_with_value = {
     "--host", "--port", "-lv", "--verbosity", "--log-verbosity",
@@ -4210,6 +4463,19 @@ inline constexpr std::array<std::string_view, 22> ignored_switches = {
     "--no-warmup", "--jinja", "--no-jinja", "--metrics", "--slots", "--no-slots", "-cb", "--cont-batching",
     "-nocb", "--no-cont-batching", "-v", "--verbose", "--log-disable", "--no-webui", "--props", "--mlock",
     "--no-perf", "--perf", "-fa-auto", "--log-colors", "--log-prefix", "--log-timestamps"};
+// Speculative-decoding flags that do not change memory (common/arg.cpp, set_spec()): threads, CPU affinity, priorities
+// and the acceptance thresholds of the draft, and the ngram sizes that do not bound a draft's length.
+inline constexpr std::array<std::string_view, 37> ignored_spec_with_value = {
+    "-td", "--threads-draft", "--spec-draft-threads", "-tbd", "--threads-batch-draft", "--spec-draft-threads-batch",
+    "-Cd", "--cpu-mask-draft", "--spec-draft-cpu-mask", "-Crd", "--cpu-range-draft", "--spec-draft-cpu-range",
+    "--cpu-strict-draft", "--spec-draft-cpu-strict", "--prio-draft", "--spec-draft-prio", "--poll-draft",
+    "--spec-draft-poll", "-Cbd", "--cpu-mask-batch-draft", "--spec-draft-cpu-mask-batch", "-Crbd",
+    "--cpu-range-batch-draft", "--spec-draft-cpu-range-batch", "--spec-draft-n-min", "--draft-p-split",
+    "--spec-draft-p-split", "--draft-p-min", "--spec-draft-p-min", "--spec-ngram-mod-n-min", "--spec-ngram-mod-n-match",
+    "--spec-ngram-simple-size-n", "--spec-ngram-simple-min-hits", "--spec-ngram-map-k-size-n",
+    "--spec-ngram-map-k-min-hits", "--spec-ngram-map-k4v-size-n", "--spec-ngram-map-k4v-min-hits"};
+inline constexpr std::array<std::string_view, 2> ignored_spec_switches = {
+    "--spec-draft-backend-sampling", "--no-spec-draft-backend-sampling"};
 }  // namespace detail
 
 /// Parses llama-server arguments (argv without the program name; a leading "llama-server" word is skipped).
@@ -4221,6 +4487,7 @@ inline constexpr std::array<std::string_view, 22> ignored_switches = {
     p.n_seq_max = 4;  // llama-server: -np auto = 4 slots with a unified KV cache
     p.kv_unified = true;
     bool kvu_explicit = false;
+    speculation& spec = p.spec;
     std::size_t i = 0;
     if (!argv.empty()) {
         const auto first = argv[0];
@@ -4286,21 +4553,90 @@ inline constexpr std::array<std::string_view, 22> ignored_switches = {
             else return bad("-ngl needs N, auto or all", i + 1);
             if (!out.n_gpu_layers_auto) out.pinned.add(setting::n_gpu_layers);
             ++i;
-        } else if (a == "-ot" || a == "--override-tensor") {
+        } else if (a == "-ot" || a == "--override-tensor" || a == "-otd" || a == "--override-tensor-draft" ||
+                   a == "--spec-draft-override-tensor") {
             if (!need()) return bad("-ot needs REGEX=BUFT[,...]", i);
-            std::string_view rest = v;
-            while (!rest.empty()) {
+            const bool for_draft = a != "-ot" && a != "--override-tensor";
+            const auto why = detail::parse_override_list(v, for_draft ? out.draft.overrides : p.overrides);
+            if (why == "too many -ot rules") return make_error(errc::capacity_exceeded, why, i + 1);
+            if (!why.empty()) return bad(why, i + 1);
+            if (!for_draft) out.pinned.add(setting::tensor_overrides);
+            ++i;
+        } else if (a == "-md" || a == "--model-draft" || a == "--spec-draft-model") {
+            if (!need()) return bad("missing value after -md", i);
+            out.draft_model = v; ++i;
+        } else if (a == "-ngld" || a == "--gpu-layers-draft" || a == "--n-gpu-layers-draft" || a == "--spec-draft-ngl") {
+            // common/arg.cpp: auto = -1 (--fit decides), all = -2, else std::stoi
+            if (!need()) return bad("-ngld needs N, auto or all", i);
+            if (v == "auto" || v == "-1") { out.draft_n_gpu_layers_auto = true; out.draft.n_gpu_layers = -1; }
+            else if (v == "all" || v == "-2") { out.draft_n_gpu_layers_auto = false; out.draft.n_gpu_layers = -1; }
+            else if (detail::parse_u64(v, u) && u <= 0x7fffffff) { out.draft_n_gpu_layers_auto = false; out.draft.n_gpu_layers = static_cast<std::int32_t>(u); }
+            else return bad("-ngld needs N, auto or all", i + 1);
+            ++i;
+        } else if (a == "-devd" || a == "--device-draft" || a == "--spec-draft-device") {
+            // common/arg.cpp parse_device_list: "none", or GPU names (a CPU device is invalid)
+            if (!need()) return bad("-devd needs a device list or none", i);
+            out.draft.devices.clear();
+            out.draft.gpu = v != "none";
+            for (std::string_view rest = out.draft.gpu ? v : std::string_view{}; !rest.empty();) {
                 const auto comma = rest.find(',');
-                const auto item = rest.substr(0, comma);
-                const auto eq = item.rfind('=');
-                if (eq == std::string_view::npos || eq == 0) return bad("-ot entries are REGEX=BUFT", i + 1);
-                tensor_override o{item.substr(0, eq), host_device};
-                if (!detail::parse_buft(item.substr(eq + 1), o)) return bad("-ot names an unknown buffer type (use CPU, CUDA0, Vulkan0, ROCm0, SYCL0, MTL0)", i + 1);
-                if (!p.overrides.push_back(o)) return make_error(errc::capacity_exceeded, "too many -ot rules", i + 1);
+                tensor_override o{};
+                if (!detail::parse_buft(rest.substr(0, comma), o) || o.named_backend == backend::cpu)
+                    return bad("-devd needs none or GPU names like CUDA0,CUDA1 or Vulkan0", i + 1);
+                if (!out.draft.devices.push_back(o)) return make_error(errc::capacity_exceeded, "too many -devd devices", i + 1);
                 rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
             }
-            out.pinned.add(setting::tensor_overrides);
             ++i;
+        } else if (a == "-ctkd" || a == "--cache-type-k-draft" || a == "--spec-draft-type-k" || a == "-ctvd" ||
+                   a == "--cache-type-v-draft" || a == "--spec-draft-type-v") {
+            if (!need()) return bad("missing cache type", i);
+            const auto t = parse_type(v);
+            if (!t || !is_kv_cache_type(*t))
+                return bad("unsupported cache type (allowed: f32, f16, bf16, q8_0, q4_0, q4_1, iq4_nl, q5_0, q5_1)", i + 1);
+            const bool is_k = a == "-ctkd" || a == "--cache-type-k-draft" || a == "--spec-draft-type-k";
+            (is_k ? out.draft.type_k : out.draft.type_v) = *t;
+            ++i;
+        } else if (a == "-cmoed" || a == "--cpu-moe-draft" || a == "--spec-draft-cpu-moe") {
+            out.draft.cpu_moe = true;
+        } else if (a == "-ncmoed" || a == "--n-cpu-moe-draft" || a == "--spec-draft-n-cpu-moe" || a == "--spec-draft-ncmoe") {
+            if (!need() || !detail::parse_u64(v, u) || u > 0xffffffffull) return bad("--n-cpu-moe-draft needs a layer count", i);
+            out.draft.n_cpu_moe = static_cast<std::uint32_t>(u); ++i;
+        } else if (a == "--spec-type") {
+            // common_speculative_types_from_names; the list is appended to the types given before
+            if (!need()) return bad("--spec-type needs a list of types", i);
+            std::string_view rest = v;
+            while (true) {
+                const auto comma = rest.find(',');
+                const auto name = rest.substr(0, comma);
+                std::size_t k = 0;
+                while (k < spec_type_names.size() && spec_type_names[k] != name) ++k;
+                if (k == spec_type_names.size()) return bad("unknown speculative type", i + 1);
+                if (k >= 2 && k <= 5)  // draft-eagle3, draft-mtp, draft-dflash, draft-dspark
+                    return bad("--spec-type draft-eagle3, draft-mtp, draft-dflash and draft-dspark are not modelled", i + 1);
+                spec.types |= 1u << k;
+                if (comma == std::string_view::npos) break;
+                rest = rest.substr(comma + 1);
+            }
+            ++i;
+        } else if (a == "--spec-draft-n-max" || a == "--spec-ngram-simple-size-m" || a == "--spec-ngram-map-k-size-m" ||
+                   a == "--spec-ngram-map-k4v-size-m" || a == "--spec-ngram-mod-n-max") {
+            if (!need() || !detail::parse_u64(v, u) || u > 1024) return bad("a draft length needs 0..1024 tokens", i);
+            const auto n = static_cast<std::uint32_t>(u);
+            if (a == "--spec-draft-n-max") spec.draft_n_max = n;
+            else if (a == "--spec-ngram-simple-size-m") spec.ngram_simple_m = n;
+            else if (a == "--spec-ngram-map-k-size-m") spec.ngram_map_k_m = n;
+            else if (a == "--spec-ngram-map-k4v-size-m") spec.ngram_map_k4v_m = n;
+            else spec.ngram_mod_n_max = n;
+            ++i;
+        } else if (a == "--draft" || a == "--draft-n" || a == "--draft-max" || a == "--draft-min" || a == "--draft-n-min") {
+            return bad("the argument has been removed: use --spec-draft-n-max (common/arg.cpp)", i);
+        } else if (a == "-cd" || a == "--ctx-size-draft") {
+            return bad("llama-server 3f545bec has no -cd: the draft context takes the target's n_ctx", i);
+        } else if (detail::one_of(a, detail::ignored_spec_with_value)) {
+            if (!need()) return bad("missing value after a flag", i);
+            ++i;
+        } else if (detail::one_of(a, detail::ignored_spec_switches)) {
+            // no effect on memory
         } else if (a == "-ts" || a == "--tensor-split") {
             if (!need()) return bad("-ts needs proportions like 3,1", i);
             std::string_view rest = v;
@@ -5796,6 +6132,9 @@ struct goal {
     std::uint64_t gpu_context = 400ull << 20;///< driver context per CUDA/ROCm GPU, outside llama.cpp's buffers (bytes)
     bool tensor_overrides = true;            ///< the launcher can express `-ot` (llama-cpp-python cannot): else routed
                                              ///< experts stay with their blocks
+    const model* draft_model = nullptr;      ///< the draft model pinned with `-md` (nullptr: none); the host loads it
+    std::string_view draft_path{};           ///< its path as `-md` gave it (emitted back)
+    draft_params draft{};                    ///< the draft's own flags (-ngld -devd -ctkd -ctvd -otd -cmoed -ncmoed)
 };
 
 /// A goal from a parsed llama-server command line: every flag it gave is pinned.
@@ -5807,6 +6146,8 @@ struct goal {
     g.threads = a.threads;
     g.threads_batch = a.threads_batch;
     g.cache_ram = a.cache_ram;
+    g.draft_path = a.draft_model;  // the host loads the draft and sets draft_model
+    g.draft = a.draft;
     return g;
 }
 
@@ -5869,7 +6210,9 @@ struct plan {
     placement place{};                       ///< where every block and part runs
     bool user_placement = false;             ///< `place` is the user's own placement flags (one was pinned): they
                                              ///< are kept whole, and emit_argv repeats them as given
-    memory_estimate memory{};                ///< what llama.cpp will allocate
+    memory_estimate memory{};                ///< what llama.cpp will allocate (the draft's buffers in memory.draft)
+    std::string_view draft_path{};           ///< the pinned `-md` draft (empty: none), kept in the plan's argv
+    draft_params draft{};                    ///< its flags, kept as given
     detail::fixed_vector<device_budget, LLAMAPLAN_MAX_DEVICES + 1> budgets{};  ///< host first, then each GPU
     speed_estimate speed{};                  ///< predicted throughput
     detail::fixed_vector<reason, setting_count + 4> reasons{};  ///< why each setting has its value
@@ -5963,6 +6306,7 @@ struct search {
     const machine& hw;
     const goal& g;
     const preset& pr;
+    const model_summary* draft_summary = nullptr;  ///< the draft's summary on draft_machine(hw, g.draft)->view()
     graph_memo memo{};
     std::uint32_t priced = 0;
     bool placement_pinned = false;
@@ -6008,6 +6352,20 @@ struct search {
         extra.prompt_cache = cache_pinned && g.cache_ram != unset_bytes ? g.cache_ram : 0;
         auto e = estimate_placed(m, s, ev.place, hw, p, extra, &graph);
         if (!e) { ev.valid = false; ev.err = e.error(); return; }
+        if (g.draft_model != nullptr && draft_summary != nullptr) {
+            // the pinned draft: a second model and context on the target's resolved n_ctx, with its own flags; its
+            // bytes land in the device rows (device_memory::draft), so every budget below holds it
+            launch_params dp = draft_launch_params(p, g.draft, e->n_ctx);
+            const auto dd = resolve_draft_devices(hw, g.draft, dp);
+            if (!dd) { ev.valid = false; ev.err = dd.error(); return; }
+            const machine hwd = dd->view();
+            auto dpl = resolve_placement(*g.draft_model, hwd, dp);
+            if (!dpl) { ev.valid = false; ev.err = dpl.error(); return; }
+            auto de = estimate_placed(*g.draft_model, *draft_summary, *dpl, hwd, dp, overhead_params{0, 0});
+            if (!de) { ev.valid = false; ev.err = de.error(); return; }
+            dd->to_machine(*de);
+            if (auto ok = attach_draft(*e, *de, hw, extra); !ok) { ev.valid = false; ev.err = ok.error(); return; }
+        }
         ev.valid = true;
         ev.memory = *e;
         ev.budgets.clear();
@@ -6020,7 +6378,7 @@ struct search {
         // a GPU the plan leaves empty keeps no margin: only the driver context lands there
         for (std::size_t d = 0; d < hw.devices.size(); ++d) {
             const auto& row = ev.memory.devices[d + 1];
-            const bool used = row.model + row.context + row.compute != 0;
+            const bool used = row.model + row.context + row.compute + row.draft != 0;
             (void)ev.budgets.push_back({static_cast<std::int32_t>(d), hw.devices[d].memory_free, row.total(),
                                         used ? gpu_margin(d) : 0});
         }
@@ -6168,6 +6526,10 @@ struct search {
     out.params = ev.params;
     out.place = ev.place;
     out.user_placement = st.placement_pinned;
+    if (g.draft_model != nullptr) {
+        out.draft_path = g.draft_path;
+        out.draft = g.draft;
+    }
     out.memory = ev.memory;
     out.budgets = ev.budgets;
     out.cache_ram = ev.cache_ram;
@@ -6262,11 +6624,22 @@ struct search {
 /// Plans a model on a machine for a goal, from a summary made by summarize() for this machine. Errors are input
 /// errors (settings llama.cpp refuses, a pinned placement that names no device); a plan that does not fit is a plan
 /// with `fits == false` (see plan).
+/// With a draft (goal::draft_model), `draft_summary` is the draft's summary (summarize(draft, draft_machine(hw,
+/// g.draft)->view(), same load mode and repacking)).
 [[nodiscard]] constexpr result<plan> plan_model(const model& m, const model_summary& s, const machine& hw,
-                                                const goal& g) noexcept {
+                                                const goal& g, const model_summary* draft_summary = nullptr) noexcept {
     using namespace detail::planning;
     const preset& pr = preset_of(g.preset);
     search st{m, s, hw, g, pr};
+    if (g.draft_model == nullptr && !g.draft_path.empty())
+        return make_error(errc::invalid_argument, "-md names a draft model the host did not load (set goal::draft_model)");
+    if (g.draft_model != nullptr) {
+        if (draft_summary == nullptr) return make_error(errc::invalid_argument, "a draft model needs its summary");
+        if (auto ok = check_draft(*g.draft_model, g.params); !ok) return ok.error();
+        if (draft_summary->use_mmap != s.use_mmap || draft_summary->repack != s.repack)
+            return make_error(errc::invalid_argument, "the draft's summary was priced for another load mode or repacking");
+        st.draft_summary = draft_summary;
+    }
     const hparams& hp = m.hp;
     const setting_set pin = g.pinned;
     if (s.use_mmap != (pin.has(setting::load_mode) ? g.params.use_mmap : true) ||
@@ -6284,6 +6657,7 @@ struct search {
     base.offload_kqv = g.params.offload_kqv;
     base.embeddings = g.params.embeddings;
     base.n_outputs_max = g.params.n_outputs_max;
+    base.spec = g.params.spec;
     base.split_mode = pin.has(setting::split_mode) ? g.params.split_mode : split_mode::layer;
     base.main_gpu = g.params.main_gpu;
     if (pin.any_placement()) {
@@ -6424,7 +6798,13 @@ struct search {
 [[nodiscard]] constexpr result<plan> plan_model(const model& m, const machine& hw, const goal& g) noexcept {
     model_summary s;
     if (auto ok = summarize_for(m, hw, g, s); !ok) return ok.error();
-    return plan_model(m, s, hw, g);
+    if (g.draft_model == nullptr) return plan_model(m, s, hw, g);
+    model_summary ds;  // another ~300 KB of stack
+    if (auto ok = check_model(*g.draft_model); !ok) return ok.error();
+    const auto dd = draft_machine(hw, g.draft);
+    if (!dd) return dd.error();
+    if (auto ok = summarize_for(*g.draft_model, dd->view(), g, ds); !ok) return ok.error();
+    return plan_model(m, s, hw, g, &ds);
 }
 
 /// Takes what a plan uses from the free memory of a machine's host and devices (the same devices the plan was made
@@ -6450,6 +6830,7 @@ struct model_request {
     const model* m = nullptr;              ///< the model
     const model_summary* summary = nullptr;///< its summary for this machine
     goal g{};                              ///< its goal
+    const model_summary* draft_summary = nullptr;  ///< the draft's summary, when g.draft_model is set (see plan_model)
 };
 
 /// Plans several co-resident models (a chat model and its draft, an embedding model beside it, a llama-swap group
@@ -6476,7 +6857,7 @@ struct model_request {
     bool all_fit = true;
     for (std::size_t k = 0; k < requests.size(); ++k) {
         const auto& r = requests[order[k]];
-        auto p = plan_model(*r.m, *r.summary, left, r.g);
+        auto p = plan_model(*r.m, *r.summary, left, r.g, r.draft_summary);
         if (!p) return make_error(p.error().code, p.error().what, order[k]);
         out[order[k]] = *p;
         all_fit = all_fit && p->fits;
@@ -6896,6 +7277,53 @@ constexpr bool emit_argv(const plan& pl, const model& m, const model_summary& s,
     }
     ok = (pl.user_placement ? emit_user_placement(pl.place, p, hw, out, target)
                             : emit_placement(pl.place, p, m, s, hw, out, target)) && ok;
+    if (!pl.draft_path.empty() && pl.memory.draft.present) {
+        // the pinned draft model (common/arg.cpp spellings at 3f545bec), with its placement as priced
+        const draft_params& d = pl.draft;
+        out("-md"); out(pl.draft_path);
+        if (!d.gpu) {
+            out("-devd"); out("none");
+        } else if (!d.devices.empty()) {
+            detail::text<256> names;
+            for (std::size_t i = 0; i < d.devices.size(); ++i) {
+                if (i > 0) names.put(",");
+                names.put(device_name_prefix(d.devices[i].named_backend)).put(std::uint64_t(d.devices[i].named_ordinal));
+            }
+            out("-devd"); out(names.view());
+        }
+        num("-ngld", pl.memory.draft.layers.n_gpu_layers);
+        out("-ctkd"); out(type_name(d.type_k));
+        out("-ctvd"); out(type_name(d.type_v));
+        if (!d.overrides.empty()) {
+            detail::text<detail::arg_capacity> rules;
+            for (std::size_t i = 0; i < d.overrides.size(); ++i) {
+                const tensor_override& o = d.overrides[i];
+                if (i > 0) rules.put(",");
+                rules.put(o.pattern).put("=");
+                if (o.named_backend != backend::cpu) rules.put(device_name_prefix(o.named_backend)).put(std::uint64_t(o.named_ordinal));
+                else detail::buft_name(rules, hw, o.device);
+            }
+            ok = ok && !rules.overflow;
+            out("-otd"); out(rules.view());
+        }
+        if (d.cpu_moe) out("-cmoed");
+        if (d.n_cpu_moe != 0) num("-ncmoed", d.n_cpu_moe);
+    }
+    if (p.spec.types != 0) {  // --spec-type changes the target's output rows: keep it, with sizes off their defaults
+        detail::text<256> names;
+        for (std::size_t i = 0; i < spec_type_names.size(); ++i)
+            if ((p.spec.types >> i) & 1u) {
+                if (names.n != 0) names.put(",");
+                names.put(spec_type_names[i]);
+            }
+        out("--spec-type"); out(names.view());
+        const speculation dflt{};
+        if (p.spec.draft_n_max != dflt.draft_n_max) num("--spec-draft-n-max", p.spec.draft_n_max);
+        if (p.spec.ngram_simple_m != dflt.ngram_simple_m) num("--spec-ngram-simple-size-m", p.spec.ngram_simple_m);
+        if (p.spec.ngram_map_k_m != dflt.ngram_map_k_m) num("--spec-ngram-map-k-size-m", p.spec.ngram_map_k_m);
+        if (p.spec.ngram_map_k4v_m != dflt.ngram_map_k4v_m) num("--spec-ngram-map-k4v-size-m", p.spec.ngram_map_k4v_m);
+        if (p.spec.ngram_mod_n_max != dflt.ngram_mod_n_max) num("--spec-ngram-mod-n-max", p.spec.ngram_mod_n_max);
+    }
     if (pl.threads != 0) num("-t", pl.threads);
     if (pl.threads_batch != 0) num("-tb", pl.threads_batch);
     if (supports(target, flag_feature::load_mode)) {
@@ -6972,9 +7400,11 @@ constexpr bool emit_llama_swap(const plan& pl, const model& m, const model_summa
 
 /// What llama-cpp-python's `Llama()` cannot express (llama_cpp/llama.py 0.3.x): tensor overrides (its
 /// tensor_buft_overrides is an unused pointer), several slots or a unified KV cache (n_seq_max / kv_unified are set
-/// for embeddings only). A plan for it is made with these off; emit_python_kwargs refuses a plan that needs them.
+/// for embeddings only), a draft model or `--spec-type` (its draft_model is a Python-side object). A plan for it is
+/// made with these off; emit_python_kwargs refuses a plan that needs them.
 [[nodiscard]] constexpr bool python_can_express(const plan& pl) noexcept {
-    return !pl.place.overrides && pl.params.n_seq_max == 1 && pl.params.cpu_repack;
+    return !pl.place.overrides && pl.params.n_seq_max == 1 && pl.params.cpu_repack && pl.draft_path.empty() &&
+           pl.params.spec.types == 0;
 }
 
 /// Emits a plan as llama-cpp-python keyword arguments (`Llama(model_path=..., ...)`). llama-cpp-python's library
@@ -7125,6 +7555,7 @@ constexpr void emit_json(const plan& pl, const model& m, const model_summary& s,
             key("context"); json_u64(out, row ? row->context : 0); out(",");
             key("compute"); json_u64(out, row ? row->compute : 0); out(",");
             key("overhead"); json_u64(out, row ? row->overhead : 0);
+            if (pl.memory.draft.present) { out(","); key("draft"); json_u64(out, row ? row->draft : 0); }
             out("}");
         }
         out("],");

@@ -13,6 +13,7 @@
 #include <llamaplan/server_args.hpp>
 
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,8 @@ int estimate_usage(std::FILE* out) {
         "MODEL.gguf '-' reads the header from standard input: curl -r 0-8000000 URL | llamaplan estimate - -c 8192\n"
         "llama-server flags (same spellings and defaults): -m -c -b -ub -ctk -ctv -fa -np -ngl -ot -ts -sm -mg\n"
         "  -kvu -no-kvu -nkvo --swa-full --cpu-moe --n-cpu-moe --embeddings --no-repack --load-mode -cram;\n"
+        "  a draft model for speculative decoding: -md DRAFT.gguf [-ngld N] [-devd none|CUDA1,...] [-ctkd T] [-ctvd T] [-otd ...]\n"
+        "  [--spec-type draft-simple] [--spec-draft-n-max N] (the draft's buffers are listed apart);\n"
         "  flags that do not change memory (--host, --port, -t, ...) are accepted and ignored.\n"
         "\n"
         "options:\n"
@@ -89,7 +92,16 @@ int cmd_estimate(int argc, char** argv) {
     if (std::string err; !machine_opts.build(hw, err)) return cli::fail("estimate: " + err);
     llamaplan::overhead_params overhead = machine_opts.overhead;
     overhead.prompt_cache = args->cache_ram;  // ~0 (-cram -1) is llamaplan::unbounded_prompt_cache
-    auto est = llamaplan::estimate_memory(m, hw, args->params, overhead);
+    // the draft of speculative decoding (-md): a second model and context with their own buffers
+    std::optional<llamaplan::gguf::model_file> draft_file;
+    if (!args->draft_model.empty()) {
+        llamaplan::gguf::file_error dfe;
+        auto df = cli::load_model_arg(args->draft_model, dfe);
+        if (!df) return cli::fail(dfe.path + ": " + cli::describe(df.error()));
+        draft_file.emplace(std::move(*df));
+    }
+    auto est = draft_file ? llamaplan::estimate_memory(m, hw, args->params, draft_file->view(), args->draft, overhead)
+                          : llamaplan::estimate_memory(m, hw, args->params, overhead);
     if (!est) return cli::fail("estimate: " + cli::describe(est.error()));
     const auto& e = *est;
 
@@ -112,6 +124,7 @@ int cmd_estimate(int argc, char** argv) {
             r.set("context", json::value::make_u64(d.context));
             r.set("compute", json::value::make_u64(d.compute));
             r.set("overhead", json::value::make_u64(d.overhead));
+            r.set("draft", json::value::make_u64(d.draft));
             r.set("total", json::value::make_u64(d.total()));
             devices.push(std::move(r));
         }
@@ -141,6 +154,36 @@ int cmd_estimate(int argc, char** argv) {
         list("output", e.output_buffers);
         list("compute", e.compute_buffers);
         o.set("buffers", std::move(buffers));
+        if (e.draft.present) {  // the draft model's own buffers and context (-md)
+            const auto& dr = e.draft;
+            auto dj = json::value::make_object();
+            dj.set("model", json::value::make_string(std::string(args->draft_model)));
+            auto dbuf = json::value::make_array();
+            auto dlist = [&](const char* what, const llamaplan::buffer_list& l) {
+                for (const auto& b : l) {
+                    auto r = json::value::make_object();
+                    r.set("kind", json::value::make_string(what));
+                    r.set("buffer", json::value::make_string(name(b.buffer)));
+                    r.set("bytes", json::value::make_u64(b.bytes));
+                    dbuf.push(std::move(r));
+                }
+            };
+            dlist("model", dr.model_buffers);
+            dlist("kv", dr.kv_buffers);
+            dlist("recurrent", dr.recurrent_buffers);
+            dlist("output", dr.output_buffers);
+            dlist("compute", dr.compute_buffers);
+            dj.set("buffers", std::move(dbuf));
+            dj.set("n_ctx", json::value::make_u64(dr.n_ctx));
+            dj.set("n_ctx_seq", json::value::make_u64(dr.n_ctx_seq));
+            dj.set("n_batch", json::value::make_u64(dr.n_batch));
+            dj.set("n_ubatch", json::value::make_u64(dr.n_ubatch));
+            dj.set("kv_cells", json::value::make_u64(dr.kv_cells));
+            dj.set("kv_cells_swa", json::value::make_u64(dr.kv_cells_swa));
+            dj.set("flash_attn", json::value::make_bool(dr.flash_attn));
+            dj.set("n_gpu_layers", json::value::make_u64(dr.layers.n_gpu_layers));
+            o.set("draft", std::move(dj));
+        }
         o.set("n_ctx", json::value::make_u64(e.n_ctx));
         o.set("n_ctx_seq", json::value::make_u64(e.n_ctx_seq));
         o.set("n_seq_max", json::value::make_u64(args->params.n_seq_max));
@@ -187,10 +230,32 @@ int cmd_estimate(int argc, char** argv) {
     lines("RS", e.recurrent_buffers);
     lines("output", e.output_buffers);
     lines("compute", e.compute_buffers);
-    std::printf("\nmemory breakdown (MiB):\n  %-28s %10s %10s %10s %10s %10s\n", "device", "model", "context", "compute", "overhead", "total");
-    for (const auto& d : e.devices)
-        std::printf("  %-28s %10s %10s %10s %10s %10s\n", device_label(hw, d.device).c_str(), cli::mib(d.model).c_str(), cli::mib(d.context).c_str(),
-                    cli::mib(d.compute).c_str(), cli::mib(d.overhead).c_str(), cli::mib(d.total()).c_str());
+    if (e.draft.present) {
+        const auto& dr = e.draft;
+        std::printf("\ndraft model %s: n_ctx = %u, n_ctx_seq = %u, n_batch = %u, n_ubatch = %u, flash attention %s, KV K %s %s, V %s %s\n",
+                    std::string(args->draft_model).c_str(), dr.n_ctx, dr.n_ctx_seq, dr.n_batch, dr.n_ubatch,
+                    dr.flash_attn ? "on" : "off", std::string(llamaplan::type_name(args->draft.type_k)).c_str(),
+                    cli::mib(dr.kv_k).c_str(), std::string(llamaplan::type_name(args->draft.type_v)).c_str(), cli::mib(dr.kv_v).c_str());
+        if (!hw.devices.empty())
+            std::printf("draft layers on GPUs: %u of %u (output layer included)%s\n", dr.layers.n_gpu_layers,
+                        dr.layers.n_layer_all + 1,
+                        args->draft_n_gpu_layers_auto && args->draft.gpu ? "  [-ngld auto: llama-server's --fit may choose fewer]" : "");
+        lines("model", dr.model_buffers);
+        lines("KV", dr.kv_buffers);
+        lines("RS", dr.recurrent_buffers);
+        lines("output", dr.output_buffers);
+        lines("compute", dr.compute_buffers);
+    }
+    const bool with_draft = e.draft.present;
+    std::printf("\nmemory breakdown (MiB):\n  %-28s %10s %10s %10s %10s", "device", "model", "context", "compute", "overhead");
+    if (with_draft) std::printf(" %10s", "draft");
+    std::printf(" %10s\n", "total");
+    for (const auto& d : e.devices) {
+        std::printf("  %-28s %10s %10s %10s %10s", device_label(hw, d.device).c_str(), cli::mib(d.model).c_str(), cli::mib(d.context).c_str(),
+                    cli::mib(d.compute).c_str(), cli::mib(d.overhead).c_str());
+        if (with_draft) std::printf(" %10s", cli::mib(d.draft).c_str());
+        std::printf(" %10s\n", cli::mib(d.total()).c_str());
+    }
     auto bound = [&](llamaplan::perf_bound b, std::int32_t d) {
         if (b == llamaplan::perf_bound::link) return std::string("the host-GPU link");
         return std::string(llamaplan::to_string(b)) + " of " + device_label(hw, d);

@@ -112,14 +112,17 @@ void print_plan(const llamaplan::plan& plan, const llamaplan::model& m, const ll
     std::printf("predicted: %.1f tokens/s generating (%s bound), %.0f tokens/s on a 512-token prompt (%s bound)\n\n",
                 pl->speed.decode_tps, std::string(llamaplan::to_string(pl->speed.decode_bound)).c_str(),
                 pl->speed.prefill_tps, std::string(llamaplan::to_string(pl->speed.prefill_bound)).c_str());
-    std::printf("  %-28s %10s %10s %10s %10s %10s %10s %10s\n", "device (MiB)", "model", "context", "compute", "overhead",
-                "planned", "margin", "free");
+    const bool with_draft = e.draft.present;  // a pinned -md draft: its bytes per device, inside "planned"
+    std::printf("  %-28s %10s %10s %10s %10s", "device (MiB)", "model", "context", "compute", "overhead");
+    if (with_draft) std::printf(" %10s", "draft");
+    std::printf(" %10s %10s %10s\n", "planned", "margin", "free");
     for (const auto& b : pl->budgets) {
         const auto* row = e.row(b.device);
-        std::printf("  %-28s %10s %10s %10s %10s %10s %10s %10s%s\n", device_name(hw, b.device).substr(0, 28).c_str(),
+        std::printf("  %-28s %10s %10s %10s %10s", device_name(hw, b.device).substr(0, 28).c_str(),
                     cli::mib(row ? row->model : 0).c_str(), cli::mib(row ? row->context : 0).c_str(),
-                    cli::mib(row ? row->compute : 0).c_str(), cli::mib(row ? row->overhead : 0).c_str(),
-                    cli::mib(b.planned).c_str(), cli::mib(b.margin).c_str(),
+                    cli::mib(row ? row->compute : 0).c_str(), cli::mib(row ? row->overhead : 0).c_str());
+        if (with_draft) std::printf(" %10s", cli::mib(row ? row->draft : 0).c_str());
+        std::printf(" %10s %10s %10s%s\n", cli::mib(b.planned).c_str(), cli::mib(b.margin).c_str(),
                     b.free == 0 && b.device == llamaplan::host_device ? "unknown" : cli::mib(b.free).c_str(),
                     b.fits() ? "" : "  <- over");
     }
@@ -220,6 +223,20 @@ int cmd_plan(int argc, char** argv) {
     if (std::string err; !machine_opts.build(hw, err)) return cli::fail("plan: " + err);
 
     llamaplan::goal g = llamaplan::goal_from_args(*args, preset);
+    // a draft pinned with -md is loaded too: the plan keeps its bytes in each device's budget and -md in its argv
+    std::unique_ptr<llamaplan::gguf::model_file> draft_file;
+    llamaplan::model draft_m{};
+    auto draft_summary = std::make_unique<llamaplan::model_summary>();
+    if (!args->draft_model.empty()) {
+        auto df = cli::load_model_arg(args->draft_model, fe);
+        if (!df) {
+            std::fprintf(stderr, "llamaplan: %s: %s\n", fe.path.c_str(), cli::describe(df.error()).c_str());
+            return df.error().code == llamaplan::errc::io_error || df.error().code == llamaplan::errc::not_found ? 1 : 2;
+        }
+        draft_file = std::make_unique<llamaplan::gguf::model_file>(std::move(*df));
+        draft_m = draft_file->view();
+        g.draft_model = &draft_m;
+    }
     g.gpu_margin = margin;
     g.host_margin = host_margin;
     g.gpu_context = machine_opts.overhead.gpu_context;
@@ -256,13 +273,25 @@ int cmd_plan(int argc, char** argv) {
         x.m = x.file->view();
         x.g.preset = wp;
         x.g.pinned = {};  // the command line's flags pin the main model only
+        x.g.draft_model = nullptr;  // and its draft belongs to it alone
+        x.g.draft_path = {};
+        x.g.draft = {};
+        x.g.params.spec = {};
         members.push_back(std::move(x));
     }
     std::vector<llamaplan::model_request> requests;
     for (auto& x : members) {
         if (auto ok = llamaplan::summarize_for(x.m, hw, x.g, *x.summary); !ok)
             return cli::fail("plan: " + x.path + ": " + cli::describe(ok.error()));
-        requests.push_back({&x.m, x.summary.get(), x.g});
+        const llamaplan::model_summary* ds = nullptr;
+        if (x.g.draft_model != nullptr) {
+            const auto dd = llamaplan::draft_machine(hw, x.g.draft);
+            if (!dd) return cli::fail("plan: " + cli::describe(dd.error()));
+            if (auto ok = llamaplan::summarize(*x.g.draft_model, dd->view(), mmap, repack, *draft_summary); !ok)
+                return cli::fail("plan: " + std::string(x.g.draft_path) + ": " + cli::describe(ok.error()));
+            ds = draft_summary.get();
+        }
+        requests.push_back({&x.m, x.summary.get(), x.g, ds});
     }
     std::vector<llamaplan::plan> plans(members.size());
     if (auto r = llamaplan::plan_models(requests, hw, plans); !r) return cli::fail("plan: " + cli::describe(r.error()));

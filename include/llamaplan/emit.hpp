@@ -301,6 +301,53 @@ constexpr bool emit_argv(const plan& pl, const model& m, const model_summary& s,
     }
     ok = (pl.user_placement ? emit_user_placement(pl.place, p, hw, out, target)
                             : emit_placement(pl.place, p, m, s, hw, out, target)) && ok;
+    if (!pl.draft_path.empty() && pl.memory.draft.present) {
+        // the pinned draft model (common/arg.cpp spellings at 3f545bec), with its placement as priced
+        const draft_params& d = pl.draft;
+        out("-md"); out(pl.draft_path);
+        if (!d.gpu) {
+            out("-devd"); out("none");
+        } else if (!d.devices.empty()) {
+            detail::text<256> names;
+            for (std::size_t i = 0; i < d.devices.size(); ++i) {
+                if (i > 0) names.put(",");
+                names.put(device_name_prefix(d.devices[i].named_backend)).put(std::uint64_t(d.devices[i].named_ordinal));
+            }
+            out("-devd"); out(names.view());
+        }
+        num("-ngld", pl.memory.draft.layers.n_gpu_layers);
+        out("-ctkd"); out(type_name(d.type_k));
+        out("-ctvd"); out(type_name(d.type_v));
+        if (!d.overrides.empty()) {
+            detail::text<detail::arg_capacity> rules;
+            for (std::size_t i = 0; i < d.overrides.size(); ++i) {
+                const tensor_override& o = d.overrides[i];
+                if (i > 0) rules.put(",");
+                rules.put(o.pattern).put("=");
+                if (o.named_backend != backend::cpu) rules.put(device_name_prefix(o.named_backend)).put(std::uint64_t(o.named_ordinal));
+                else detail::buft_name(rules, hw, o.device);
+            }
+            ok = ok && !rules.overflow;
+            out("-otd"); out(rules.view());
+        }
+        if (d.cpu_moe) out("-cmoed");
+        if (d.n_cpu_moe != 0) num("-ncmoed", d.n_cpu_moe);
+    }
+    if (p.spec.types != 0) {  // --spec-type changes the target's output rows: keep it, with sizes off their defaults
+        detail::text<256> names;
+        for (std::size_t i = 0; i < spec_type_names.size(); ++i)
+            if ((p.spec.types >> i) & 1u) {
+                if (names.n != 0) names.put(",");
+                names.put(spec_type_names[i]);
+            }
+        out("--spec-type"); out(names.view());
+        const speculation dflt{};
+        if (p.spec.draft_n_max != dflt.draft_n_max) num("--spec-draft-n-max", p.spec.draft_n_max);
+        if (p.spec.ngram_simple_m != dflt.ngram_simple_m) num("--spec-ngram-simple-size-m", p.spec.ngram_simple_m);
+        if (p.spec.ngram_map_k_m != dflt.ngram_map_k_m) num("--spec-ngram-map-k-size-m", p.spec.ngram_map_k_m);
+        if (p.spec.ngram_map_k4v_m != dflt.ngram_map_k4v_m) num("--spec-ngram-map-k4v-size-m", p.spec.ngram_map_k4v_m);
+        if (p.spec.ngram_mod_n_max != dflt.ngram_mod_n_max) num("--spec-ngram-mod-n-max", p.spec.ngram_mod_n_max);
+    }
     if (pl.threads != 0) num("-t", pl.threads);
     if (pl.threads_batch != 0) num("-tb", pl.threads_batch);
     if (supports(target, flag_feature::load_mode)) {
@@ -377,9 +424,11 @@ constexpr bool emit_llama_swap(const plan& pl, const model& m, const model_summa
 
 /// What llama-cpp-python's `Llama()` cannot express (llama_cpp/llama.py 0.3.x): tensor overrides (its
 /// tensor_buft_overrides is an unused pointer), several slots or a unified KV cache (n_seq_max / kv_unified are set
-/// for embeddings only). A plan for it is made with these off; emit_python_kwargs refuses a plan that needs them.
+/// for embeddings only), a draft model or `--spec-type` (its draft_model is a Python-side object). A plan for it is
+/// made with these off; emit_python_kwargs refuses a plan that needs them.
 [[nodiscard]] constexpr bool python_can_express(const plan& pl) noexcept {
-    return !pl.place.overrides && pl.params.n_seq_max == 1 && pl.params.cpu_repack;
+    return !pl.place.overrides && pl.params.n_seq_max == 1 && pl.params.cpu_repack && pl.draft_path.empty() &&
+           pl.params.spec.types == 0;
 }
 
 /// Emits a plan as llama-cpp-python keyword arguments (`Llama(model_path=..., ...)`). llama-cpp-python's library
@@ -530,6 +579,7 @@ constexpr void emit_json(const plan& pl, const model& m, const model_summary& s,
             key("context"); json_u64(out, row ? row->context : 0); out(",");
             key("compute"); json_u64(out, row ? row->compute : 0); out(",");
             key("overhead"); json_u64(out, row ? row->overhead : 0);
+            if (pl.memory.draft.present) { out(","); key("draft"); json_u64(out, row ? row->draft : 0); }
             out("}");
         }
         out("],");

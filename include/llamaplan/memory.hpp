@@ -54,8 +54,9 @@ struct device_memory {
     std::uint64_t context = 0;          ///< KV cache + recurrent state + output buffer (bytes)
     std::uint64_t compute = 0;          ///< compute buffers (bytes)
     std::uint64_t overhead = 0;         ///< outside llama.cpp's buffers: driver context, prompt cache (bytes)
+    std::uint64_t draft = 0;            ///< the draft model's weights, context and compute buffers (`-md`; bytes)
     /// Everything this device must hold (bytes).
-    [[nodiscard]] constexpr std::uint64_t total() const noexcept { return model + context + compute + overhead; }
+    [[nodiscard]] constexpr std::uint64_t total() const noexcept { return model + context + compute + overhead + draft; }
 };
 
 /// `overhead_params::prompt_cache` value for `-cram -1`: a prompt cache without a byte limit.
@@ -72,6 +73,31 @@ struct overhead_params {
     std::uint64_t gpu_context = 400ull << 20;  ///< per CUDA/ROCm device: driver + context + cuBLAS workspace (bytes)
     std::uint64_t prompt_cache = 0;            ///< llama-server host prompt cache `-cram` (bytes; server default 8 GiB;
                                                ///< unbounded_prompt_cache for `-cram -1`)
+};
+
+/// The buffers of the draft model llama-server loads for speculative decoding (`-md`): a second llama_model and
+/// llama_context (common/speculative.cpp common_speculative_init_result), which log the same lines as the target's
+/// after "loading draft model". Its settings are draft_launch_params of the target's.
+struct draft_estimate {
+    bool present = false;           ///< a draft model is loaded
+    std::uint32_t n_ctx = 0;        ///< context (tokens, all sequences; the target's)
+    std::uint32_t n_ctx_seq = 0;    ///< context per sequence (tokens)
+    std::uint32_t n_batch = 0;      ///< logical batch (tokens; clamped to the target's padded n_ctx, not the requested one)
+    std::uint32_t n_ubatch = 0;     ///< physical batch (tokens)
+    std::uint32_t n_outputs = 0;    ///< rows of the output buffer (n_seq_max)
+    std::uint32_t kv_cells = 0;     ///< KV cells per stream of full-attention layers
+    std::uint32_t kv_cells_swa = 0; ///< KV cells per stream of sliding-window layers (0 if none)
+    bool flash_attn = false;        ///< flash attention after resolving `auto` for the draft
+    layer_placement layers{};       ///< device of every draft layer
+    buffer_list model_buffers{};    ///< "model buffer size" lines of the draft
+    buffer_list kv_buffers{};       ///< "KV buffer size" lines of the draft (SWA and non-SWA summed per buffer)
+    buffer_list recurrent_buffers{};///< "RS buffer size" lines of the draft
+    buffer_list output_buffers{};   ///< "output buffer size" line of the draft
+    buffer_list compute_buffers{};  ///< "compute buffer size" lines of the draft
+    std::uint64_t kv_k = 0;         ///< K cache (bytes)
+    std::uint64_t kv_v = 0;         ///< V cache (bytes)
+    std::uint64_t kv_swa = 0;       ///< K + V of the sliding-window layers' cache (bytes)
+    bool compute_calibrated = true; ///< false when the compute buffer is extrapolated beyond measured backends
 };
 
 /// What llama.cpp allocates for a model and settings, with every item that was summed.
@@ -103,6 +129,7 @@ struct memory_estimate {
     compute_breakdown compute_detail{};  ///< the terms of the graph estimate (see compute.hpp)
     bool compute_calibrated = true; ///< false when the compute buffer is extrapolated beyond measured backends
     bool prompt_cache_unbounded = false;  ///< `-cram -1`: the host row's overhead is all RAM left (see unbounded_prompt_cache)
+    draft_estimate draft{};         ///< the draft model (`-md`), when present; its bytes are in devices[].draft
 
     /// Per device (index 0 is the host), as llama_memory_breakdown reports it, plus explicit overheads.
     detail::fixed_vector<device_memory, LLAMAPLAN_MAX_DEVICES + 1> devices{};
@@ -215,7 +242,11 @@ constexpr void add_group_weights(buffer_list& l, std::array<mapped_range, 256>& 
     e.n_ubatch = std::min(e.n_batch, p.n_ubatch == 0 ? e.n_batch : p.n_ubatch);
     // llama-server reserves n_parallel outputs (server_output_limits in tools/server/server-context.cpp); the output
     // buffer starts at max(n_outputs, n_seq_max) = n_seq_max rows (llama_context::output_reserve)
-    const std::uint32_t n_outputs_max = p.n_outputs_max != 0 ? p.n_outputs_max : p.n_seq_max;
+    // with speculation each slot verifies 1 + spec_n_max(spec) tokens per step, so the target reserves that many rows per
+    // slot, capped by the requested -b (server_output_limits, common_speculative_get_output_limits)
+    const std::uint32_t n_outputs_max = p.n_outputs_max != 0
+        ? p.n_outputs_max
+        : static_cast<std::uint32_t>(std::max<std::uint64_t>(1, std::min<std::uint64_t>(p.n_batch, std::uint64_t(p.n_seq_max) * (1 + std::uint64_t(spec_n_max(p.spec))))));
     e.n_outputs = p.n_seq_max;
     e.n_outputs_graph = std::min(e.n_ubatch, n_outputs_max);
     // KV cells (llama_kv_cache constructor, src/llama-kv-cache.cpp; SWA sizes in llama-kv-cache-iswa.cpp)
@@ -426,6 +457,11 @@ constexpr void add_output_buffer(memory_estimate& e, const hparams& hp, const ma
     for (const auto& b : e.recurrent_buffers) row_of(b.buffer).context += b.bytes;
     for (const auto& b : e.output_buffers) row_of(b.buffer).context += b.bytes;
     for (const auto& b : e.compute_buffers) row_of(b.buffer).compute += b.bytes;
+    if (e.draft.present)
+        for (const buffer_list* l : std::array<const buffer_list*, 5>{&e.draft.model_buffers, &e.draft.kv_buffers,
+                                                                      &e.draft.recurrent_buffers, &e.draft.output_buffers,
+                                                                      &e.draft.compute_buffers})
+            for (const auto& b : *l) row_of(b.buffer).draft += b.bytes;
     if (e.prompt_cache_unbounded) {
         if (hw.host.memory_total == 0)
             return make_error(errc::invalid_argument, "-cram -1 (unbounded prompt cache) needs the host's RAM size to budget it");
@@ -472,6 +508,133 @@ constexpr void add_output_buffer(memory_estimate& e, const hparams& hp, const ma
     auto pl = resolve_placement(m, hw, p);
     if (!pl) return pl.error();
     return estimate_placed(m, s, *pl, hw, p, extra);
+}
+
+/// The devices the draft model is loaded on (its llama_model_params::devices, from `-devd`): every GPU of the machine
+/// by default, none with `-devd none`, or the listed ones in the listed order. view() is the machine the draft is
+/// estimated on (it points into this object); index[k] is the machine's index of its device k.
+struct draft_devices {
+    struct host host{};                                        ///< the machine's host
+    std::array<device, LLAMAPLAN_MAX_DEVICES> devs{};          ///< the draft's devices, in its order
+    std::array<std::int32_t, LLAMAPLAN_MAX_DEVICES> index{};   ///< machine index of devs[k]
+    std::size_t n = 0;                                         ///< devices used
+    /// The machine the draft sees (valid while this object lives, unmoved).
+    [[nodiscard]] constexpr machine view() const noexcept { return machine{host, std::span<const device>(devs.data(), n)}; }
+    /// Moves an estimate made on view() onto the machine's device numbers (buffers and layers).
+    constexpr void to_machine(memory_estimate& e) const noexcept {
+        for (buffer_list* l : std::array<buffer_list*, 5>{&e.model_buffers, &e.kv_buffers, &e.recurrent_buffers,
+                                                          &e.output_buffers, &e.compute_buffers})
+            for (auto& b : *l)
+                if (b.buffer.kind == buffer_kind::gpu) b.buffer.device = index[static_cast<std::size_t>(b.buffer.device)];
+        for (auto& d : e.layers.device)
+            if (d != host_device) d = index[static_cast<std::size_t>(d)];
+    }
+};
+
+/// Resolves `-devd` against the machine, and rewrites the draft's `-otd` device names (which llama.cpp resolves
+/// globally, ggml_backend_dev_by_name) into devices of the draft's list; a rule naming a device outside the list is
+/// refused (not modelled).
+[[nodiscard]] constexpr result<draft_devices> resolve_draft_devices(const machine& hw, const draft_params& d,
+                                                                    launch_params& draft_launch) noexcept {
+    draft_devices out;
+    out.host = hw.host;
+    if (d.gpu && d.devices.empty()) {
+        for (std::size_t k = 0; k < hw.devices.size() && k < out.devs.size(); ++k) {
+            out.devs[k] = hw.devices[k];
+            out.index[k] = static_cast<std::int32_t>(k);
+        }
+        out.n = std::min<std::size_t>(hw.devices.size(), out.devs.size());
+        return out;
+    }
+    for (const auto& name : d.devices) {
+        const std::int32_t gi = hw.find_device(name.named_backend, name.named_ordinal);
+        if (gi < 0) return make_error(errc::invalid_argument, "-devd names a device the machine does not have", name.named_ordinal);
+        out.devs[out.n] = hw.devices[static_cast<std::size_t>(gi)];
+        out.index[out.n++] = gi;
+    }
+    for (auto& o : draft_launch.overrides) {
+        std::int32_t gi = o.device;
+        if (o.named_backend != backend::cpu) {
+            gi = hw.find_device(o.named_backend, o.named_ordinal);
+            if (gi < 0) return make_error(errc::invalid_argument, "-otd names a device the machine does not have", o.named_ordinal);
+        }
+        if (gi == host_device) continue;
+        std::size_t k = 0;
+        while (k < out.n && out.index[k] != gi) ++k;
+        if (k == out.n) return make_error(errc::invalid_argument, "-otd names a device outside the draft's -devd list (not modelled)");
+        o.named_backend = backend::cpu;
+        o.device = static_cast<std::int32_t>(k);
+    }
+    return out;
+}
+
+/// The machine the draft model is loaded on for a summary: `hw` with only the draft's devices (see draft_devices;
+/// valid while `dd` lives).
+[[nodiscard]] constexpr result<draft_devices> draft_machine(const machine& hw, const draft_params& d) noexcept {
+    launch_params unused{};
+    return resolve_draft_devices(hw, d, unused);
+}
+
+/// Refuses a draft llama-server would not load as a plain draft: without `--spec-type`, a draft GGUF with next-n (MTP)
+/// layers makes it switch to draft-mtp (common/arg.cpp common_models_handler_init, common_speculative_types_from_gguf
+/// finds `blk.<last>.nextn.eh_proj.weight`), which loads the MTP layers and keeps recurrent rollback rows; not modelled.
+[[nodiscard]] constexpr result<bool> check_draft(const model& draft, const launch_params& target) noexcept {
+    if (draft.hp.n_layer_nextn > 0 && target.spec.types == 0)
+        return make_error(errc::invalid_combination,
+                          "a draft with MTP (next-n) layers makes llama-server use --spec-type draft-mtp, which is not modelled");
+    return true;
+}
+
+/// Puts the draft's estimate `draft` (estimate_placed of the draft model with draft_launch_params on
+/// draft_devices::view(), moved onto the machine's device numbers with draft_devices::to_machine) into the target's estimate `e` and adds its buffers to the device rows (device_memory::draft);
+/// `hw` and `extra` are the target's. The draft's own overheads are not added again: it runs in the same process.
+[[nodiscard]] constexpr result<bool> attach_draft(memory_estimate& e, const memory_estimate& draft, const machine& hw,
+                                                  const overhead_params& extra = {}) noexcept {
+    draft_estimate& d = e.draft;
+    d.present = true;
+    d.n_ctx = draft.n_ctx;
+    d.n_ctx_seq = draft.n_ctx_seq;
+    d.n_batch = draft.n_batch;
+    d.n_ubatch = draft.n_ubatch;
+    d.n_outputs = draft.n_outputs;
+    d.kv_cells = draft.kv_cells;
+    d.kv_cells_swa = draft.kv_cells_swa;
+    d.flash_attn = draft.flash_attn;
+    d.layers = draft.layers;
+    d.model_buffers = draft.model_buffers;
+    d.kv_buffers = draft.kv_buffers;
+    d.recurrent_buffers = draft.recurrent_buffers;
+    d.output_buffers = draft.output_buffers;
+    d.compute_buffers = draft.compute_buffers;
+    d.kv_k = draft.kv_k;
+    d.kv_v = draft.kv_v;
+    d.kv_swa = draft.kv_swa;
+    d.compute_calibrated = draft.compute_calibrated;
+    return add_breakdown(e, hw, extra);
+}
+
+/// Predicts llama.cpp's buffers for llama-server with a draft model (`-md`): the target `m` with settings `p` as
+/// estimate_memory does, then the draft model `draft` with the draft flags `d` in its own llama_model and
+/// llama_context (server_context::load_model loads the target first, then common_speculative_init_from_params the
+/// draft). The draft is counted whatever `--spec-type` says: llama-server loads it and creates its context before it
+/// knows whether speculation can run (without `--spec-type draft-simple` it frees them again after start-up, so the
+/// start-up peak still holds them). Its bytes are in memory_estimate::draft and device_memory::draft.
+[[nodiscard]] constexpr result<memory_estimate> estimate_memory(const model& m, const machine& hw,
+                                                                const launch_params& p, const model& draft,
+                                                                const draft_params& d,
+                                                                const overhead_params& extra = {}) noexcept {
+    auto e = estimate_memory(m, hw, p, extra);
+    if (!e) return e.error();
+    if (auto ok = check_model(draft); !ok) return ok.error();
+    if (auto ok = check_draft(draft, p); !ok) return ok.error();
+    launch_params dp = draft_launch_params(p, d, e->n_ctx);
+    const auto dd = resolve_draft_devices(hw, d, dp);
+    if (!dd) return dd.error();
+    auto de = estimate_memory(draft, dd->view(), dp, overhead_params{0, 0});
+    if (!de) return de.error();
+    dd->to_machine(*de);
+    if (auto ok = attach_draft(*e, *de, hw, extra); !ok) return ok.error();
+    return e;
 }
 
 /// The name llama.cpp gives a buffer ("CPU_Mapped", "CUDA0", "CUDA_Host", "Vulkan0"). GPUs are numbered per backend

@@ -50,6 +50,9 @@ struct goal {
     std::uint64_t gpu_context = 400ull << 20;///< driver context per CUDA/ROCm GPU, outside llama.cpp's buffers (bytes)
     bool tensor_overrides = true;            ///< the launcher can express `-ot` (llama-cpp-python cannot): else routed
                                              ///< experts stay with their blocks
+    const model* draft_model = nullptr;      ///< the draft model pinned with `-md` (nullptr: none); the host loads it
+    std::string_view draft_path{};           ///< its path as `-md` gave it (emitted back)
+    draft_params draft{};                    ///< the draft's own flags (-ngld -devd -ctkd -ctvd -otd -cmoed -ncmoed)
 };
 
 /// A goal from a parsed llama-server command line: every flag it gave is pinned.
@@ -61,6 +64,8 @@ struct goal {
     g.threads = a.threads;
     g.threads_batch = a.threads_batch;
     g.cache_ram = a.cache_ram;
+    g.draft_path = a.draft_model;  // the host loads the draft and sets draft_model
+    g.draft = a.draft;
     return g;
 }
 
@@ -123,7 +128,9 @@ struct plan {
     placement place{};                       ///< where every block and part runs
     bool user_placement = false;             ///< `place` is the user's own placement flags (one was pinned): they
                                              ///< are kept whole, and emit_argv repeats them as given
-    memory_estimate memory{};                ///< what llama.cpp will allocate
+    memory_estimate memory{};                ///< what llama.cpp will allocate (the draft's buffers in memory.draft)
+    std::string_view draft_path{};           ///< the pinned `-md` draft (empty: none), kept in the plan's argv
+    draft_params draft{};                    ///< its flags, kept as given
     detail::fixed_vector<device_budget, LLAMAPLAN_MAX_DEVICES + 1> budgets{};  ///< host first, then each GPU
     speed_estimate speed{};                  ///< predicted throughput
     detail::fixed_vector<reason, setting_count + 4> reasons{};  ///< why each setting has its value
@@ -217,6 +224,7 @@ struct search {
     const machine& hw;
     const goal& g;
     const preset& pr;
+    const model_summary* draft_summary = nullptr;  ///< the draft's summary on draft_machine(hw, g.draft)->view()
     graph_memo memo{};
     std::uint32_t priced = 0;
     bool placement_pinned = false;
@@ -262,6 +270,20 @@ struct search {
         extra.prompt_cache = cache_pinned && g.cache_ram != unset_bytes ? g.cache_ram : 0;
         auto e = estimate_placed(m, s, ev.place, hw, p, extra, &graph);
         if (!e) { ev.valid = false; ev.err = e.error(); return; }
+        if (g.draft_model != nullptr && draft_summary != nullptr) {
+            // the pinned draft: a second model and context on the target's resolved n_ctx, with its own flags; its
+            // bytes land in the device rows (device_memory::draft), so every budget below holds it
+            launch_params dp = draft_launch_params(p, g.draft, e->n_ctx);
+            const auto dd = resolve_draft_devices(hw, g.draft, dp);
+            if (!dd) { ev.valid = false; ev.err = dd.error(); return; }
+            const machine hwd = dd->view();
+            auto dpl = resolve_placement(*g.draft_model, hwd, dp);
+            if (!dpl) { ev.valid = false; ev.err = dpl.error(); return; }
+            auto de = estimate_placed(*g.draft_model, *draft_summary, *dpl, hwd, dp, overhead_params{0, 0});
+            if (!de) { ev.valid = false; ev.err = de.error(); return; }
+            dd->to_machine(*de);
+            if (auto ok = attach_draft(*e, *de, hw, extra); !ok) { ev.valid = false; ev.err = ok.error(); return; }
+        }
         ev.valid = true;
         ev.memory = *e;
         ev.budgets.clear();
@@ -274,7 +296,7 @@ struct search {
         // a GPU the plan leaves empty keeps no margin: only the driver context lands there
         for (std::size_t d = 0; d < hw.devices.size(); ++d) {
             const auto& row = ev.memory.devices[d + 1];
-            const bool used = row.model + row.context + row.compute != 0;
+            const bool used = row.model + row.context + row.compute + row.draft != 0;
             (void)ev.budgets.push_back({static_cast<std::int32_t>(d), hw.devices[d].memory_free, row.total(),
                                         used ? gpu_margin(d) : 0});
         }
@@ -422,6 +444,10 @@ struct search {
     out.params = ev.params;
     out.place = ev.place;
     out.user_placement = st.placement_pinned;
+    if (g.draft_model != nullptr) {
+        out.draft_path = g.draft_path;
+        out.draft = g.draft;
+    }
     out.memory = ev.memory;
     out.budgets = ev.budgets;
     out.cache_ram = ev.cache_ram;
@@ -516,11 +542,22 @@ struct search {
 /// Plans a model on a machine for a goal, from a summary made by summarize() for this machine. Errors are input
 /// errors (settings llama.cpp refuses, a pinned placement that names no device); a plan that does not fit is a plan
 /// with `fits == false` (see plan).
+/// With a draft (goal::draft_model), `draft_summary` is the draft's summary (summarize(draft, draft_machine(hw,
+/// g.draft)->view(), same load mode and repacking)).
 [[nodiscard]] constexpr result<plan> plan_model(const model& m, const model_summary& s, const machine& hw,
-                                                const goal& g) noexcept {
+                                                const goal& g, const model_summary* draft_summary = nullptr) noexcept {
     using namespace detail::planning;
     const preset& pr = preset_of(g.preset);
     search st{m, s, hw, g, pr};
+    if (g.draft_model == nullptr && !g.draft_path.empty())
+        return make_error(errc::invalid_argument, "-md names a draft model the host did not load (set goal::draft_model)");
+    if (g.draft_model != nullptr) {
+        if (draft_summary == nullptr) return make_error(errc::invalid_argument, "a draft model needs its summary");
+        if (auto ok = check_draft(*g.draft_model, g.params); !ok) return ok.error();
+        if (draft_summary->use_mmap != s.use_mmap || draft_summary->repack != s.repack)
+            return make_error(errc::invalid_argument, "the draft's summary was priced for another load mode or repacking");
+        st.draft_summary = draft_summary;
+    }
     const hparams& hp = m.hp;
     const setting_set pin = g.pinned;
     if (s.use_mmap != (pin.has(setting::load_mode) ? g.params.use_mmap : true) ||
@@ -538,6 +575,7 @@ struct search {
     base.offload_kqv = g.params.offload_kqv;
     base.embeddings = g.params.embeddings;
     base.n_outputs_max = g.params.n_outputs_max;
+    base.spec = g.params.spec;
     base.split_mode = pin.has(setting::split_mode) ? g.params.split_mode : split_mode::layer;
     base.main_gpu = g.params.main_gpu;
     if (pin.any_placement()) {
@@ -678,7 +716,13 @@ struct search {
 [[nodiscard]] constexpr result<plan> plan_model(const model& m, const machine& hw, const goal& g) noexcept {
     model_summary s;
     if (auto ok = summarize_for(m, hw, g, s); !ok) return ok.error();
-    return plan_model(m, s, hw, g);
+    if (g.draft_model == nullptr) return plan_model(m, s, hw, g);
+    model_summary ds;  // another ~300 KB of stack
+    if (auto ok = check_model(*g.draft_model); !ok) return ok.error();
+    const auto dd = draft_machine(hw, g.draft);
+    if (!dd) return dd.error();
+    if (auto ok = summarize_for(*g.draft_model, dd->view(), g, ds); !ok) return ok.error();
+    return plan_model(m, s, hw, g, &ds);
 }
 
 /// Takes what a plan uses from the free memory of a machine's host and devices (the same devices the plan was made
@@ -704,6 +748,7 @@ struct model_request {
     const model* m = nullptr;              ///< the model
     const model_summary* summary = nullptr;///< its summary for this machine
     goal g{};                              ///< its goal
+    const model_summary* draft_summary = nullptr;  ///< the draft's summary, when g.draft_model is set (see plan_model)
 };
 
 /// Plans several co-resident models (a chat model and its draft, an embedding model beside it, a llama-swap group
@@ -730,7 +775,7 @@ struct model_request {
     bool all_fit = true;
     for (std::size_t k = 0; k < requests.size(); ++k) {
         const auto& r = requests[order[k]];
-        auto p = plan_model(*r.m, *r.summary, left, r.g);
+        auto p = plan_model(*r.m, *r.summary, left, r.g, r.draft_summary);
         if (!p) return make_error(p.error().code, p.error().what, order[k]);
         out[order[k]] = *p;
         all_fit = all_fit && p->fits;

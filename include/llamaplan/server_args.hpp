@@ -27,6 +27,10 @@ struct server_args {
     std::uint32_t threads_batch = 0; ///< `-tb` CPU threads for batches (0 = same as threads)
     std::string_view numa{};         ///< `--numa distribute|isolate|numactl`, empty when absent
     setting_set pinned{};            ///< the settings the command line gave explicitly
+    std::string_view draft_model{};  ///< `-md` / `--model-draft` / `--spec-draft-model`: the draft for speculative
+                                     ///< decoding; empty when absent
+    draft_params draft{};            ///< the draft's own flags (-ngld -devd -ctkd -ctvd -otd -cmoed -ncmoed)
+    bool draft_n_gpu_layers_auto = true;  ///< `-ngld` absent or `auto`: llama-server's `--fit` would choose
 };
 
 namespace detail {
@@ -93,6 +97,22 @@ template <std::size_t N>
     return false;
 }
 
+/// Reads a `-ot` / `-otd` value (REGEX=BUFT[,...]) into `out`; returns the reason it is malformed, or empty.
+[[nodiscard]] constexpr std::string_view parse_override_list(
+    std::string_view rest, detail::fixed_vector<tensor_override, LLAMAPLAN_MAX_OVERRIDES>& out) noexcept {
+    while (!rest.empty()) {
+        const auto comma = rest.find(',');
+        const auto item = rest.substr(0, comma);
+        const auto eq = item.rfind('=');
+        if (eq == std::string_view::npos || eq == 0) return "-ot entries are REGEX=BUFT";
+        tensor_override o{item.substr(0, eq), host_device};
+        if (!parse_buft(item.substr(eq + 1), o)) return "-ot names an unknown buffer type (use CPU, CUDA0, Vulkan0, ROCm0, SYCL0, MTL0)";
+        if (!out.push_back(o)) return "too many -ot rules";
+        rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+    }
+    return {};
+}
+
 // Flags llama-server accepts that do not change memory; listed so a pasted command line parses (common/arg.cpp).
 inline constexpr std::array<std::string_view, 47> ignored_with_value = {
     "--host", "--port", "-lv", "--verbosity", "--log-verbosity",
@@ -106,6 +126,19 @@ inline constexpr std::array<std::string_view, 22> ignored_switches = {
     "--no-warmup", "--jinja", "--no-jinja", "--metrics", "--slots", "--no-slots", "-cb", "--cont-batching",
     "-nocb", "--no-cont-batching", "-v", "--verbose", "--log-disable", "--no-webui", "--props", "--mlock",
     "--no-perf", "--perf", "-fa-auto", "--log-colors", "--log-prefix", "--log-timestamps"};
+// Speculative-decoding flags that do not change memory (common/arg.cpp, set_spec()): threads, CPU affinity, priorities
+// and the acceptance thresholds of the draft, and the ngram sizes that do not bound a draft's length.
+inline constexpr std::array<std::string_view, 37> ignored_spec_with_value = {
+    "-td", "--threads-draft", "--spec-draft-threads", "-tbd", "--threads-batch-draft", "--spec-draft-threads-batch",
+    "-Cd", "--cpu-mask-draft", "--spec-draft-cpu-mask", "-Crd", "--cpu-range-draft", "--spec-draft-cpu-range",
+    "--cpu-strict-draft", "--spec-draft-cpu-strict", "--prio-draft", "--spec-draft-prio", "--poll-draft",
+    "--spec-draft-poll", "-Cbd", "--cpu-mask-batch-draft", "--spec-draft-cpu-mask-batch", "-Crbd",
+    "--cpu-range-batch-draft", "--spec-draft-cpu-range-batch", "--spec-draft-n-min", "--draft-p-split",
+    "--spec-draft-p-split", "--draft-p-min", "--spec-draft-p-min", "--spec-ngram-mod-n-min", "--spec-ngram-mod-n-match",
+    "--spec-ngram-simple-size-n", "--spec-ngram-simple-min-hits", "--spec-ngram-map-k-size-n",
+    "--spec-ngram-map-k-min-hits", "--spec-ngram-map-k4v-size-n", "--spec-ngram-map-k4v-min-hits"};
+inline constexpr std::array<std::string_view, 2> ignored_spec_switches = {
+    "--spec-draft-backend-sampling", "--no-spec-draft-backend-sampling"};
 }  // namespace detail
 
 /// Parses llama-server arguments (argv without the program name; a leading "llama-server" word is skipped).
@@ -117,6 +150,7 @@ inline constexpr std::array<std::string_view, 22> ignored_switches = {
     p.n_seq_max = 4;  // llama-server: -np auto = 4 slots with a unified KV cache
     p.kv_unified = true;
     bool kvu_explicit = false;
+    speculation& spec = p.spec;
     std::size_t i = 0;
     if (!argv.empty()) {
         const auto first = argv[0];
@@ -182,21 +216,90 @@ inline constexpr std::array<std::string_view, 22> ignored_switches = {
             else return bad("-ngl needs N, auto or all", i + 1);
             if (!out.n_gpu_layers_auto) out.pinned.add(setting::n_gpu_layers);
             ++i;
-        } else if (a == "-ot" || a == "--override-tensor") {
+        } else if (a == "-ot" || a == "--override-tensor" || a == "-otd" || a == "--override-tensor-draft" ||
+                   a == "--spec-draft-override-tensor") {
             if (!need()) return bad("-ot needs REGEX=BUFT[,...]", i);
-            std::string_view rest = v;
-            while (!rest.empty()) {
+            const bool for_draft = a != "-ot" && a != "--override-tensor";
+            const auto why = detail::parse_override_list(v, for_draft ? out.draft.overrides : p.overrides);
+            if (why == "too many -ot rules") return make_error(errc::capacity_exceeded, why, i + 1);
+            if (!why.empty()) return bad(why, i + 1);
+            if (!for_draft) out.pinned.add(setting::tensor_overrides);
+            ++i;
+        } else if (a == "-md" || a == "--model-draft" || a == "--spec-draft-model") {
+            if (!need()) return bad("missing value after -md", i);
+            out.draft_model = v; ++i;
+        } else if (a == "-ngld" || a == "--gpu-layers-draft" || a == "--n-gpu-layers-draft" || a == "--spec-draft-ngl") {
+            // common/arg.cpp: auto = -1 (--fit decides), all = -2, else std::stoi
+            if (!need()) return bad("-ngld needs N, auto or all", i);
+            if (v == "auto" || v == "-1") { out.draft_n_gpu_layers_auto = true; out.draft.n_gpu_layers = -1; }
+            else if (v == "all" || v == "-2") { out.draft_n_gpu_layers_auto = false; out.draft.n_gpu_layers = -1; }
+            else if (detail::parse_u64(v, u) && u <= 0x7fffffff) { out.draft_n_gpu_layers_auto = false; out.draft.n_gpu_layers = static_cast<std::int32_t>(u); }
+            else return bad("-ngld needs N, auto or all", i + 1);
+            ++i;
+        } else if (a == "-devd" || a == "--device-draft" || a == "--spec-draft-device") {
+            // common/arg.cpp parse_device_list: "none", or GPU names (a CPU device is invalid)
+            if (!need()) return bad("-devd needs a device list or none", i);
+            out.draft.devices.clear();
+            out.draft.gpu = v != "none";
+            for (std::string_view rest = out.draft.gpu ? v : std::string_view{}; !rest.empty();) {
                 const auto comma = rest.find(',');
-                const auto item = rest.substr(0, comma);
-                const auto eq = item.rfind('=');
-                if (eq == std::string_view::npos || eq == 0) return bad("-ot entries are REGEX=BUFT", i + 1);
-                tensor_override o{item.substr(0, eq), host_device};
-                if (!detail::parse_buft(item.substr(eq + 1), o)) return bad("-ot names an unknown buffer type (use CPU, CUDA0, Vulkan0, ROCm0, SYCL0, MTL0)", i + 1);
-                if (!p.overrides.push_back(o)) return make_error(errc::capacity_exceeded, "too many -ot rules", i + 1);
+                tensor_override o{};
+                if (!detail::parse_buft(rest.substr(0, comma), o) || o.named_backend == backend::cpu)
+                    return bad("-devd needs none or GPU names like CUDA0,CUDA1 or Vulkan0", i + 1);
+                if (!out.draft.devices.push_back(o)) return make_error(errc::capacity_exceeded, "too many -devd devices", i + 1);
                 rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
             }
-            out.pinned.add(setting::tensor_overrides);
             ++i;
+        } else if (a == "-ctkd" || a == "--cache-type-k-draft" || a == "--spec-draft-type-k" || a == "-ctvd" ||
+                   a == "--cache-type-v-draft" || a == "--spec-draft-type-v") {
+            if (!need()) return bad("missing cache type", i);
+            const auto t = parse_type(v);
+            if (!t || !is_kv_cache_type(*t))
+                return bad("unsupported cache type (allowed: f32, f16, bf16, q8_0, q4_0, q4_1, iq4_nl, q5_0, q5_1)", i + 1);
+            const bool is_k = a == "-ctkd" || a == "--cache-type-k-draft" || a == "--spec-draft-type-k";
+            (is_k ? out.draft.type_k : out.draft.type_v) = *t;
+            ++i;
+        } else if (a == "-cmoed" || a == "--cpu-moe-draft" || a == "--spec-draft-cpu-moe") {
+            out.draft.cpu_moe = true;
+        } else if (a == "-ncmoed" || a == "--n-cpu-moe-draft" || a == "--spec-draft-n-cpu-moe" || a == "--spec-draft-ncmoe") {
+            if (!need() || !detail::parse_u64(v, u) || u > 0xffffffffull) return bad("--n-cpu-moe-draft needs a layer count", i);
+            out.draft.n_cpu_moe = static_cast<std::uint32_t>(u); ++i;
+        } else if (a == "--spec-type") {
+            // common_speculative_types_from_names; the list is appended to the types given before
+            if (!need()) return bad("--spec-type needs a list of types", i);
+            std::string_view rest = v;
+            while (true) {
+                const auto comma = rest.find(',');
+                const auto name = rest.substr(0, comma);
+                std::size_t k = 0;
+                while (k < spec_type_names.size() && spec_type_names[k] != name) ++k;
+                if (k == spec_type_names.size()) return bad("unknown speculative type", i + 1);
+                if (k >= 2 && k <= 5)  // draft-eagle3, draft-mtp, draft-dflash, draft-dspark
+                    return bad("--spec-type draft-eagle3, draft-mtp, draft-dflash and draft-dspark are not modelled", i + 1);
+                spec.types |= 1u << k;
+                if (comma == std::string_view::npos) break;
+                rest = rest.substr(comma + 1);
+            }
+            ++i;
+        } else if (a == "--spec-draft-n-max" || a == "--spec-ngram-simple-size-m" || a == "--spec-ngram-map-k-size-m" ||
+                   a == "--spec-ngram-map-k4v-size-m" || a == "--spec-ngram-mod-n-max") {
+            if (!need() || !detail::parse_u64(v, u) || u > 1024) return bad("a draft length needs 0..1024 tokens", i);
+            const auto n = static_cast<std::uint32_t>(u);
+            if (a == "--spec-draft-n-max") spec.draft_n_max = n;
+            else if (a == "--spec-ngram-simple-size-m") spec.ngram_simple_m = n;
+            else if (a == "--spec-ngram-map-k-size-m") spec.ngram_map_k_m = n;
+            else if (a == "--spec-ngram-map-k4v-size-m") spec.ngram_map_k4v_m = n;
+            else spec.ngram_mod_n_max = n;
+            ++i;
+        } else if (a == "--draft" || a == "--draft-n" || a == "--draft-max" || a == "--draft-min" || a == "--draft-n-min") {
+            return bad("the argument has been removed: use --spec-draft-n-max (common/arg.cpp)", i);
+        } else if (a == "-cd" || a == "--ctx-size-draft") {
+            return bad("llama-server 3f545bec has no -cd: the draft context takes the target's n_ctx", i);
+        } else if (detail::one_of(a, detail::ignored_spec_with_value)) {
+            if (!need()) return bad("missing value after a flag", i);
+            ++i;
+        } else if (detail::one_of(a, detail::ignored_spec_switches)) {
+            // no effect on memory
         } else if (a == "-ts" || a == "--tensor-split") {
             if (!need()) return bad("-ts needs proportions like 3,1", i);
             std::string_view rest = v;

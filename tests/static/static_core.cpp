@@ -115,4 +115,14 @@ static_assert(detail::regex::compile("blk\\.[0-9]+\\.ffn_(up|down)_exps")->searc
 static_assert(!detail::regex::compile("^output").value().search("blk.0.output"));
 static_assert(!detail::regex::compile("(unclosed").has_value());
 
+// a draft model's flags are parsed at compile time, and its context takes the target's resolved n_ctx
+static_assert([] {
+    constexpr std::array<std::string_view, 10> v{"-m", "t.gguf", "-md", "d.gguf", "-ctkd", "q8_0", "--spec-type",
+                                                 "draft-simple", "-np", "2"};
+    const auto a = parse_server_args(v);
+    if (!a || a->draft_model != "d.gguf" || spec_n_max(a->params.spec) != 3) return false;
+    const launch_params d = draft_launch_params(a->params, a->draft, 8192);
+    return d.n_ctx == 8192 && d.type_k == ggml_type::q8_0 && d.type_v == ggml_type::f16 && d.n_outputs_max == 2;
+}());
+
 }  // namespace

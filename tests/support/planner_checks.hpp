@@ -77,8 +77,10 @@ inline std::unique_ptr<model_summary> summary_of(const model& m, const machine& 
     return s;
 }
 
-/// Parses an emitted argv back and estimates it: the per-device rows must equal the plan's.
-inline void check_reproduces(const plan& p, const model& m, const model_summary& s, const machine& hw) {
+/// Parses an emitted argv back and estimates it: the per-device rows must equal the plan's. A plan with a draft
+/// (`-md`) is estimated with `draft`, the model its goal named.
+inline void check_reproduces(const plan& p, const model& m, const model_summary& s, const machine& hw,
+                             const model* draft = nullptr) {
     const auto args = argv_of(p, m, s, hw);
     std::vector<std::string_view> views(args.begin(), args.end());
     auto parsed = parse_server_args(views);
@@ -86,7 +88,10 @@ inline void check_reproduces(const plan& p, const model& m, const model_summary&
     CHECK(parsed->params.n_ctx == p.params.n_ctx);
     overhead_params extra{};
     extra.prompt_cache = parsed->cache_ram == ~0ull ? 0 : parsed->cache_ram;
-    auto e = estimate_memory(m, hw, parsed->params, extra);
+    CHECK(parsed->draft_model.empty() == (draft == nullptr));
+    auto e = parsed->draft_model.empty() || draft == nullptr
+                 ? estimate_memory(m, hw, parsed->params, extra)
+                 : estimate_memory(m, hw, parsed->params, *draft, parsed->draft, extra);
     REQUIRE(e.has_value());
     REQUIRE(e->devices.size() == p.memory.devices.size());
     for (std::size_t i = 0; i < e->devices.size(); ++i) {
@@ -94,6 +99,7 @@ inline void check_reproduces(const plan& p, const model& m, const model_summary&
         CHECK(e->devices[i].context == p.memory.devices[i].context);
         CHECK(e->devices[i].compute == p.memory.devices[i].compute);
         CHECK(e->devices[i].overhead == p.memory.devices[i].overhead);
+        CHECK(e->devices[i].draft == p.memory.devices[i].draft);
     }
 }
 

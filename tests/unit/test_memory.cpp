@@ -451,3 +451,123 @@ TEST_CASE("Falcon-H1 layers keep both a KV cache and recurrent state") {
     fh.hp.architecture = "granitehybrid";  // the same layers in an ordinary hybrid keep only recurrent state
     CHECK(estimate_memory(fh.view(), machine{}, p)->kv_layers == 0);
 }
+
+TEST_CASE("a draft model (-md) gets its own buffers, on the target's context size, and the device rows hold it") {
+    toy_model target(4), draft(1);
+    draft.hp.n_ctx_train = 512;  // the draft context takes the target's n_ctx, not its own training context
+    const std::array<device, 1> gpus{device{"gpu0", backend::cuda, 24ull << 30, 24ull << 30}};
+    machine hw{host{}, gpus};
+    launch_params p;
+    p.n_ctx = 1000;  // padded to 1024 by the target's context, which the draft then takes as it is
+    p.n_seq_max = 2;
+    p.kv_unified = true;
+    p.type_k = p.type_v = ggml_type::q8_0;  // -ctk / -ctv are the target's; the draft keeps f16 without -ctkd
+    draft_params d;
+    auto e = estimate_memory(target.view(), hw, p, draft.view(), d);
+    REQUIRE(e);
+    const auto& dr = e->draft;
+    REQUIRE(dr.present);
+    CHECK(dr.n_ctx == 1024);
+    CHECK(dr.n_batch == 1024);  // clamped to the padded n_ctx the draft was given
+    CHECK(dr.n_ubatch == 512);
+    CHECK(dr.layers.n_gpu_layers == 2);
+    // 1 layer x (K + V) x 64 wide x f16 x 1024 cells, on the GPU
+    CHECK(bytes_of(dr.kv_buffers, cuda0) == 2ull * 64 * 2 * 1024);
+    CHECK(bytes_of(dr.output_buffers, {buffer_kind::host_pinned, host_device}) == 1000ull * 2 * 4);
+    const auto without = estimate_memory(target.view(), hw, p);
+    REQUIRE(without);
+    // the target is unchanged without --spec-type, and the draft adds exactly its own buffers to each row
+    CHECK(e->weights() == without->weights());
+    CHECK(e->compute() == without->compute());
+    std::uint64_t gpu_draft = 0;
+    for (const auto* l : {&dr.model_buffers, &dr.kv_buffers, &dr.compute_buffers})
+        gpu_draft += bytes_of(*l, cuda0);
+    CHECK(e->row(0)->draft == gpu_draft);
+    CHECK(e->row(0)->total() == without->row(0)->total() + gpu_draft);
+    CHECK(e->row(host_device)->total() == without->row(host_device)->total() + e->row(host_device)->draft);
+
+    SUBCASE("a draft with MTP layers would be run as draft-mtp without --spec-type: refused") {
+        draft.hp.n_layer_nextn = 1;
+        CHECK_FALSE(estimate_memory(target.view(), hw, p, draft.view(), d).has_value());
+        p.spec.types = 1u << 1;  // --spec-type draft-simple: loaded as a plain draft
+        CHECK(estimate_memory(target.view(), hw, p, draft.view(), d).has_value());
+    }
+    SUBCASE("-ctkd / -ctvd set the draft's cache types") {
+        d.type_k = d.type_v = ggml_type::q8_0;
+        auto f = estimate_memory(target.view(), hw, p, draft.view(), d);
+        REQUIRE(f);
+        CHECK(bytes_of(f->draft.kv_buffers, cuda0) == 2ull * row_size(ggml_type::q8_0, 64) * 1024);
+    }
+    SUBCASE("-ngld 0 keeps the draft on the host, -devd none too and without a pinned output buffer") {
+        d.n_gpu_layers = 0;
+        auto f = estimate_memory(target.view(), hw, p, draft.view(), d);
+        REQUIRE(f);
+        CHECK(f->row(0)->draft == 0);
+        CHECK(bytes_of(f->draft.kv_buffers, cpu) == 2ull * 64 * 2 * 1024);
+        d.n_gpu_layers = -1;
+        d.gpu = false;
+        auto g = estimate_memory(target.view(), hw, p, draft.view(), d);
+        REQUIRE(g);
+        CHECK(g->row(0)->draft == 0);
+        CHECK(bytes_of(g->draft.output_buffers, cpu) == 1000ull * 2 * 4);
+    }
+    SUBCASE("--spec-type draft-simple: the target reserves 1 + n_max output rows per slot in its graph") {
+        p.spec.types = 1u << 1;  // draft-simple, n_max 3
+        auto f = estimate_memory(target.view(), machine{}, p, draft.view(), d);
+        REQUIRE(f);
+        CHECK(f->n_outputs_graph == 8);
+        CHECK(f->n_outputs == 2);  // the output buffer still starts at n_seq_max rows
+        CHECK(f->draft.n_ctx == 1024);
+        p.spec = {};
+        CHECK(estimate_memory(target.view(), machine{}, p)->n_outputs_graph == 2);
+    }
+}
+
+TEST_CASE("-devd puts the draft on the listed devices, by llama.cpp's per-backend names") {
+    toy_model target(4), draft(2);
+    const std::array<device, 3> gpus{device{"a", backend::cuda, 24ull << 30, 24ull << 30},
+                                     device{"b", backend::cuda, 24ull << 30, 24ull << 30},
+                                     device{"c", backend::vulkan, 16ull << 30, 16ull << 30}};
+    machine hw{host{}, gpus};
+    launch_params p;
+    p.n_ctx = 1024;
+    p.n_gpu_layers = 5;
+    p.split_mode = split_mode::none;  // the target on device 0 alone
+    draft_params d;
+    tensor_override second_cuda{};  // "-devd CUDA1"
+    second_cuda.named_backend = backend::cuda;
+    second_cuda.named_ordinal = 1;
+    (void)d.devices.push_back(second_cuda);
+    auto e = estimate_memory(target.view(), hw, p, draft.view(), d);
+    REQUIRE(e);
+    CHECK(e->row(0)->draft == 0);
+    CHECK(e->row(1)->draft > 0);
+    CHECK(e->row(2)->draft == 0);
+    // the draft's KV: 2 layers x (K + V) x 64 wide x f16 x 1024 cells, all on machine device 1
+    CHECK(bytes_of(e->draft.kv_buffers, cuda1) == 2ull * 2 * 64 * 2 * 1024);
+    for (std::uint32_t il = 0; il < 2; ++il) CHECK(e->draft.layers.of(il) == 1);
+
+    SUBCASE("Vulkan0 is the machine's third device") {
+        d.devices.clear();
+        tensor_override vk0{};
+        vk0.named_backend = backend::vulkan;
+        (void)d.devices.push_back(vk0);
+        auto f = estimate_memory(target.view(), hw, p, draft.view(), d);
+        REQUIRE(f);
+        CHECK(f->row(2)->draft > 0);
+        CHECK(f->row(1)->draft == 0);
+    }
+    SUBCASE("-otd may name only the draft's own devices; a device the machine lacks is an error") {
+        tensor_override rule{};
+        rule.pattern = "ffn";
+        rule.named_backend = backend::cuda;
+        rule.named_ordinal = 0;
+        (void)d.overrides.push_back(rule);
+        CHECK_FALSE(estimate_memory(target.view(), hw, p, draft.view(), d).has_value());
+        d.overrides[0].named_ordinal = 1;
+        CHECK(estimate_memory(target.view(), hw, p, draft.view(), d).has_value());
+        d.devices[0].named_ordinal = 5;
+        CHECK_FALSE(estimate_memory(target.view(), hw, p, draft.view(), d).has_value());
+    }
+}
+

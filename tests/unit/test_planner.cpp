@@ -27,7 +27,7 @@ struct gen_model {
     hparams hp;
     bool moe = false;
 
-    gen_model(rng& r, std::uint32_t max_layers = 80) {
+    gen_model(rng& r, std::uint32_t max_layers = 80, std::uint32_t vocab = 0) {
         moe = r.chance(40);
         hp.architecture = moe ? "qwen3moe" : "llama";
         hp.n_layer = 1 + static_cast<std::uint32_t>(r.below(max_layers));
@@ -37,6 +37,7 @@ struct gen_model {
         hp.n_embd_head_k = hp.n_embd_head_v = 64;
         hp.n_ff = hp.n_embd * (2 + static_cast<std::uint32_t>(r.below(3)));
         hp.n_vocab = 1000 + static_cast<std::uint32_t>(r.below(60000));
+        if (vocab != 0) hp.n_vocab = vocab;  // a draft model speaks its target's vocabulary
         hp.n_ctx_train = 4096u << r.below(6);
         if (moe) {
             hp.n_expert = 4u << r.below(5);
@@ -126,6 +127,86 @@ TEST_CASE("planner: never over budget, and the plan's argv reproduces its bytes,
     MESSAGE("plans: ", planned, ", fitting: ", fitted, ", with experts split from their blocks: ", moe_split);
     CHECK(fitted > 300);
     CHECK(moe_split > 10);
+}
+
+TEST_CASE("planner: a pinned -md draft is budgeted on the devices it lands on and kept in the argv") {
+    std::size_t fitted = 0, on_gpu = 0;
+    for (std::uint64_t seed = 3000; seed < 3150; ++seed) {
+        rng r(seed);
+        gen_model gm(r, 40);
+        gen_model gd(r, 4, gm.hp.n_vocab);  // common_speculative_are_compatible wants the target's vocabulary
+        gen_machine hw(r, 3);
+        const model m = gm.view(), d = gd.view();
+        auto s = summary_of(m, hw.m);
+        std::vector<std::string> words = {"-m", "model.gguf", "-md", "draft.gguf", "--spec-type", "draft-simple"};
+        if (r.chance(30)) { words.push_back("-ctkd"); words.push_back("q8_0"); }
+        if (r.chance(20)) { words.push_back("-ngld"); words.push_back(std::to_string(r.below(gd.hp.n_layer + 2))); }
+        if (r.chance(15)) { words.push_back("-devd"); words.push_back("none"); }
+        else if (!hw.devices.empty() && r.chance(20)) {  // one GPU by its llama.cpp name ("CUDA1", "Vulkan0")
+            char name[32];
+            const auto dev = static_cast<std::int32_t>(r.below(hw.devices.size()));
+            words.push_back("-devd");
+            words.push_back(std::string(buffer_name(hw.m, {buffer_kind::gpu, dev}, name)));
+        }
+        if (r.chance(30)) { words.push_back("--spec-draft-n-max"); words.push_back(std::to_string(r.below(17))); }
+        std::vector<std::string_view> views(words.begin(), words.end());
+        auto args = parse_server_args(views);
+        REQUIRE(args.has_value());
+        goal g = goal_from_args(*args, static_cast<preset_id>(r.below(preset_count)));
+        CHECK_FALSE(plan_model(m, *s, hw.m, g).has_value());  // -md without the loaded draft is refused
+        g.draft_model = &d;
+        auto p = plan_model(m, hw.m, g);
+        REQUIRE_MESSAGE(p.has_value(), "seed ", seed, ": ", p.error().what);
+        REQUIRE(p->memory.draft.present);
+        if (p->fits) {
+            ++fitted;
+            for (const auto& b : p->budgets) CHECK_MESSAGE(b.fits(), "seed ", seed, " device ", b.device);
+        }
+        std::uint64_t draft_bytes = 0;
+        for (const auto& row : p->memory.devices) {
+            draft_bytes += row.draft;
+            if (row.device != host_device && row.draft != 0) ++on_gpu;
+        }
+        CHECK(draft_bytes >= d.total_bytes() / 2);  // its weights at least (mapped or copied), wherever they are
+        // the argv keeps -md and the draft's flags, and estimating it gives the plan's bytes, draft included
+        const auto argv = argv_of(*p, m, *s, hw.m);
+        CHECK(std::find(argv.begin(), argv.end(), "-md") != argv.end());
+        check_reproduces(*p, m, *s, hw.m, &d);
+    }
+    MESSAGE("plans with a draft: 150, fitting: ", fitted, ", draft on a GPU: ", on_gpu);
+    CHECK(fitted > 50);
+    CHECK(on_gpu > 20);
+}
+
+TEST_CASE("planner: a draft takes GPU memory the target alone would have used") {
+    rng r(77);
+    gen_model gm(r, 40);
+    gen_model gd(r, 4, gm.hp.n_vocab);
+    const model m = gm.view(), d = gd.view();
+    std::vector<device> gpus{device{"gpu0", backend::cuda, 0, 0}};
+    machine hw{host{}, gpus};
+    hw.host.memory_total = hw.host.memory_available = 256ull << 30;
+    goal g;
+    g.preset = preset_id::high_speed;
+    g.gpu_margin = 0;
+    // a GPU that holds the target and its context exactly, with nothing to spare
+    gpus[0].memory_total = gpus[0].memory_free = 64ull << 30;
+    auto alone = plan_model(m, hw, g);
+    REQUIRE(alone.has_value());
+    REQUIRE(alone->fits);
+    gpus[0].memory_total = gpus[0].memory_free = alone->budgets[1].planned;
+    alone = plan_model(m, hw, g);
+    REQUIRE(alone.has_value());
+    REQUIRE(alone->fits);
+    g.draft_model = &d;
+    g.draft_path = "draft.gguf";
+    auto with = plan_model(m, hw, g);
+    REQUIRE(with.has_value());
+    REQUIRE(with->fits);
+    CHECK(with->budgets[1].planned <= gpus[0].memory_free);
+    CHECK(with->memory.row(0)->draft > 0);
+    // the draft's bytes on the GPU came out of the target's share: fewer layers or a shorter context
+    CHECK(with->memory.row(0)->total() - with->memory.row(0)->draft < alone->memory.row(0)->total());
 }
 
 TEST_CASE("planner: more free memory never gives less offload, and never a shorter context for offload-first goals") {

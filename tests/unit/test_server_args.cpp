@@ -113,3 +113,61 @@ TEST_CASE("-ot device names are per backend, and -cram -1 is an explicit unbound
     CHECK_FALSE(parse({"-m", "m.gguf", "-ot", "exps=Foo0"}));  // not a backend llama.cpp names devices after
     CHECK_FALSE(parse({"-m", "m.gguf", "-ot", "exps=CUDA"}));  // no device number
 }
+
+TEST_CASE("draft model flags (-md and its own -ngld -devd -ctkd -ctvd -otd -cmoed -ncmoed) and --spec-type") {
+    auto a = parse({"-m", "t.gguf", "-md", "d.gguf", "-ngld", "7", "-ctkd", "q8_0", "--spec-draft-type-v", "q4_0",
+                    "-otd", "ffn=CPU", "-ncmoed", "2", "-cmoed", "-td", "4", "--spec-type", "draft-simple",
+                    "--spec-draft-n-max", "8", "--draft-p-min", "0.5", "-ctk", "q4_0", "-fa", "on"});
+    REQUIRE(a);
+    CHECK(a->model == "t.gguf");
+    CHECK(a->draft_model == "d.gguf");
+    CHECK(a->draft.n_gpu_layers == 7);
+    CHECK_FALSE(a->draft_n_gpu_layers_auto);
+    CHECK(a->draft.type_k == llamaplan::ggml_type::q8_0);
+    CHECK(a->draft.type_v == llamaplan::ggml_type::q4_0);
+    CHECK(a->params.type_k == llamaplan::ggml_type::q4_0);  // -ctk is the target's only
+    REQUIRE(a->draft.overrides.size() == 1);
+    CHECK(a->draft.overrides[0].pattern == "ffn");
+    CHECK(a->params.overrides.empty());
+    CHECK_FALSE(a->pinned.has(llamaplan::setting::tensor_overrides));
+    CHECK(a->draft.n_cpu_moe == 2);
+    CHECK(a->draft.cpu_moe);
+    CHECK(llamaplan::spec_n_max(a->params.spec) == 8);
+
+    // the draft context's settings (common_base_params_to_speculative): the target's, but its own KV types and
+    // placement, one output row per slot, and the target's resolved n_ctx
+    const auto dp = llamaplan::draft_launch_params(a->params, a->draft, 4096);
+    CHECK(dp.n_ctx == 4096);
+    CHECK(dp.type_k == llamaplan::ggml_type::q8_0);
+    CHECK(dp.flash_attn == llamaplan::flash_attn_mode::on);
+    CHECK(dp.n_gpu_layers == 7);
+    CHECK(dp.n_outputs_max == a->params.n_seq_max);
+    CHECK(llamaplan::spec_n_max(dp.spec) == 0);
+
+    auto b = parse({"-m", "t.gguf", "--model-draft", "d.gguf", "-devd", "none", "-ngld", "all"});
+    REQUIRE(b);
+    CHECK_FALSE(b->draft.gpu);
+    CHECK(b->draft.n_gpu_layers == -1);
+    CHECK(llamaplan::spec_n_max(b->params.spec) == 0);  // -md alone: no --spec-type, nothing drafted (common_speculative_n_max)
+    CHECK(llamaplan::draft_launch_params(b->params, b->draft, 256).n_gpu_layers == 0);
+}
+
+TEST_CASE("--spec-type sizes: the most any enabled type drafts per step") {
+    CHECK(llamaplan::spec_n_max(parse({"-m", "t.gguf", "--spec-type", "ngram-mod"})->params.spec) == 64);
+    CHECK(llamaplan::spec_n_max(parse({"-m", "t.gguf", "--spec-type", "ngram-simple,ngram-cache", "--spec-ngram-simple-size-m", "5"})->params.spec) == 8);
+    CHECK(llamaplan::spec_n_max(parse({"-m", "t.gguf", "--spec-type", "none"})->params.spec) == 0);
+    CHECK(llamaplan::spec_n_max(parse({"-m", "t.gguf", "--spec-type", "draft-simple", "--spec-type", "ngram-map-k"})->params.spec) == 48);
+    CHECK_FALSE(parse({"-m", "t.gguf", "--spec-type", "draft-mtp"}));
+    CHECK_FALSE(parse({"-m", "t.gguf", "--spec-type", "bogus"}));
+    // removed or absent at 3f545bec: llama-server refuses them too
+    CHECK_FALSE(parse({"-m", "t.gguf", "--draft-max", "8"}));
+    CHECK_FALSE(parse({"-m", "t.gguf", "-md", "d.gguf", "-cd", "4096"}));
+    CHECK_FALSE(parse({"-m", "t.gguf", "-md", "d.gguf", "-devd", "CPU"}));  // parse_device_list: not a CPU device
+    auto c = parse({"-m", "t.gguf", "-md", "d.gguf", "-devd", "Vulkan1,CUDA0"});
+    REQUIRE(c);
+    REQUIRE(c->draft.devices.size() == 2);
+    CHECK(c->draft.devices[0].named_backend == llamaplan::backend::vulkan);
+    CHECK(c->draft.devices[0].named_ordinal == 1);
+    CHECK(c->draft.devices[1].named_backend == llamaplan::backend::cuda);
+    CHECK(c->draft.gpu);
+}
