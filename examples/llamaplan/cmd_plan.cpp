@@ -287,7 +287,7 @@ int cmd_plan(int argc, char** argv) {
         if (x.g.draft_model != nullptr) {
             const auto dd = llamaplan::draft_machine(hw, x.g.draft);
             if (!dd) return cli::fail("plan: " + cli::describe(dd.error()));
-            if (auto ok = llamaplan::summarize(*x.g.draft_model, dd->view(), mmap, repack, *draft_summary); !ok)
+            if (auto ok = llamaplan::summarize_for(*x.g.draft_model, dd->view(), x.g, *draft_summary); !ok)
                 return cli::fail("plan: " + std::string(x.g.draft_path) + ": " + cli::describe(ok.error()));
             ds = draft_summary.get();
         }
