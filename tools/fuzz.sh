@@ -21,18 +21,30 @@ cmake --build $out -j "$jobs" --target "${targets[@]}"
 rm -rf $out/seeds
 $out/tests/fuzz/llamaplan_fuzz_make_seeds tests/fixtures $out/seeds >/dev/null
 mkdir -p $out/findings
-status=0
-for h in "${harnesses[@]}"; do
+# one harness: its own corpus, log and findings; the exit status says whether it found something
+run_one() {
+  local h=$1 dict=()
   mkdir -p $out/corpus/$h
-  dict=()
   [ "$h" = gguf ] && dict=(-dict=tests/fuzz/gguf.dict)
   # -timeout: an input that takes a second is a finding (an estimate must take milliseconds);
   # -rss_limit_mb / -malloc_limit_mb: unbounded allocation is a finding too
+  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+    $out/tests/fuzz/llamaplan_fuzz_$h $out/corpus/$h $out/seeds/$h "${dict[@]}" -max_total_time="$secs" \
+    -timeout=1 -rss_limit_mb=2048 -malloc_limit_mb=1024 -max_len=65536 -print_final_stats=1 \
+    -artifact_prefix=$out/findings/$h- >"$out/findings/$h.log" 2>&1
+}
+# as many harnesses at a time as there are CPUs (each is single-threaded)
+declare -A pid_of
+running=0
+for h in "${harnesses[@]}"; do
+  if [ "$running" -ge "$jobs" ]; then wait -n || true; running=$((running - 1)); fi
+  run_one "$h" & pid_of[$h]=$!
+  running=$((running + 1))
+done
+status=0
+for h in "${harnesses[@]}"; do
   log=$out/findings/$h.log
-  if ! ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-      $out/tests/fuzz/llamaplan_fuzz_$h $out/corpus/$h $out/seeds/$h "${dict[@]}" -max_total_time="$secs" \
-      -timeout=1 -rss_limit_mb=2048 -malloc_limit_mb=1024 -max_len=65536 -print_final_stats=1 \
-      -artifact_prefix=$out/findings/$h- >"$log" 2>&1; then
+  if ! wait "${pid_of[$h]}"; then
     echo "fuzz $h: FAILED (see $log)"; grep -m3 -E "ERROR|invariant|SUMMARY" "$log" || true
     status=1
   fi

@@ -14,13 +14,15 @@ stage "single_include is generated from include/"
 python3 tools/amalgamate.py --check
 
 stage "CMake + g++ under ASan + UBSan (warnings are errors): tests, CLI, examples (the benchmarks build with meson)"
-# GCC 12 under ASan reports std::regex's std::function members as maybe-uninitialized (a known false positive of
-# -Wmaybe-uninitialized with sanitizers; test_regex.cpp compares the Pike VM with std::regex), so that one is off.
+# -O0: g++ compiles this code with ASan 3.6x faster than at -O1 (11 s vs 41 s for one test file), and the tests
+# still run in about a minute. GCC 12 under ASan reports std::regex's std::function members as maybe-uninitialized
+# (a known false positive of -Wmaybe-uninitialized with sanitizers; test_regex.cpp compares the Pike VM with
+# std::regex), so that warning is off.
 san="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -Wno-maybe-uninitialized"
 cmake -S . -B build/gcc -G Ninja -DCMAKE_BUILD_TYPE= -DCMAKE_CXX_COMPILER=g++ -DLLAMAPLAN_WARNINGS_AS_ERRORS=ON \
-  -DCMAKE_UNITY_BUILD=ON -DLLAMAPLAN_BUILD_BENCH=OFF -DCMAKE_CXX_FLAGS="-O1 -g1 $san" >/dev/null
+  -DCMAKE_UNITY_BUILD=ON -DLLAMAPLAN_BUILD_BENCH=OFF -DCMAKE_CXX_FLAGS="-O0 -g1 $san" >/dev/null
 cmake --build build/gcc -j "$jobs"
-ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --test-dir build/gcc --output-on-failure
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --test-dir build/gcc --output-on-failure -j "$jobs"
 
 stage "package: install, then find_package from a downstream project"
 rm -rf build/prefix build/consumer

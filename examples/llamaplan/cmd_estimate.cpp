@@ -92,6 +92,9 @@ int cmd_estimate(int argc, char** argv) {
     if (std::string err; !machine_opts.build(hw, err)) return cli::fail("estimate: " + err);
     llamaplan::overhead_params overhead = machine_opts.overhead;
     overhead.prompt_cache = args->cache_ram;  // ~0 (-cram -1) is llamaplan::unbounded_prompt_cache
+    if (!args->mmproj.empty())  // tools/mtmd's projector: its weights and image compute buffer come on top
+        std::fprintf(stderr, "llamaplan: note: the multimodal projector (%s) is not modelled: its weights and image "
+                     "compute buffer are not in this estimate\n", std::string(args->mmproj).c_str());
     // the draft of speculative decoding (-md): a second model and context with their own buffers
     std::optional<llamaplan::gguf::model_file> draft_file;
     if (!args->draft_model.empty()) {

@@ -223,6 +223,9 @@ int cmd_plan(int argc, char** argv) {
     if (std::string err; !machine_opts.build(hw, err)) return cli::fail("plan: " + err);
 
     llamaplan::goal g = llamaplan::goal_from_args(*args, preset);
+    if (!args->mmproj.empty())  // tools/mtmd's projector: its weights and image compute buffer come on top
+        std::fprintf(stderr, "llamaplan: note: the multimodal projector (%s) is not modelled: its weights and image "
+                     "compute buffer are not in this plan\n", std::string(args->mmproj).c_str());
     // a draft pinned with -md is loaded too: the plan keeps its bytes in each device's budget and -md in its argv
     std::unique_ptr<llamaplan::gguf::model_file> draft_file;
     llamaplan::model draft_m{};

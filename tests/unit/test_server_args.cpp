@@ -171,3 +171,16 @@ TEST_CASE("--spec-type sizes: the most any enabled type drafts per step") {
     CHECK(c->draft.devices[1].named_backend == llamaplan::backend::cuda);
     CHECK(c->draft.gpu);
 }
+
+TEST_CASE("a multimodal projector is recorded (not modelled), and --no-mmproj drops it") {
+    auto a = parse({"-m", "gemma3.gguf", "--mmproj", "mmproj-gemma3.gguf", "--no-mmproj-offload", "--image-max-tokens",
+                    "256", "-c", "8192"});
+    REQUIRE(a);
+    CHECK(a->mmproj == "mmproj-gemma3.gguf");
+    CHECK(a->params.n_ctx == 8192);
+    auto b = parse({"-m", "m.gguf", "-mm", "p.gguf", "--no-mmproj"});
+    REQUIRE(b);
+    CHECK(b->mmproj.empty());
+    auto c = parse({"-m", "m.gguf", "--mmproj"});
+    CHECK_FALSE(c);
+}
