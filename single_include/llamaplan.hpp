@@ -4368,6 +4368,9 @@ struct server_args {
                                      ///< decoding; empty when absent
     draft_params draft{};            ///< the draft's own flags (-ngld -devd -ctkd -ctvd -otd -cmoed -ncmoed)
     bool draft_n_gpu_layers_auto = true;  ///< `-ngld` absent or `auto`: llama-server's `--fit` would choose
+    /// `-mm` / `--mmproj` (or `-mmu` / `--mmproj-url`): the multimodal projector llama-server loads beside the model
+    /// (tools/mtmd). Its memory is not modelled: hosts should say so. Empty when absent or `--no-mmproj`.
+    std::string_view mmproj{};
 };
 
 namespace detail {
@@ -4451,16 +4454,16 @@ template <std::size_t N>
 }
 
 // Flags llama-server accepts that do not change memory; listed so a pasted command line parses (common/arg.cpp).
-inline constexpr std::array<std::string_view, 47> ignored_with_value = {
-    "--host", "--port", "-lv", "--verbosity", "--log-verbosity",
+inline constexpr std::array<std::string_view, 51> ignored_with_value = {
+    "-mmdev", "--mmproj-device", "--image-min-tokens", "--image-max-tokens", "--host", "--port", "-lv", "--verbosity", "--log-verbosity",
     "-a", "--alias", "--api-key", "--api-key-file", "-s", "--seed", "--temp", "--top-k", "--top-p", "--min-p",
     "-n", "--n-predict", "--predict", "--chat-template", "--chat-template-file", "--timeout", "--threads-http",
     "-fitt", "--fit-target", "-fitc", "--fit-ctx", "--keep", "--slot-save-path", "--reasoning-format",
     "--reasoning-budget", "-C", "--cpu-mask", "-Cb", "--cpu-mask-batch", "--prio", "--prio-batch", "--cache-reuse",
     "-ctxcp", "--ctx-checkpoints", "--swa-checkpoints", "--log-file", "--path", "--api-prefix", "--rope-freq-base",
     "--rope-freq-scale", "--rope-scaling", "--yarn-orig-ctx"};
-inline constexpr std::array<std::string_view, 22> ignored_switches = {
-    "--no-warmup", "--jinja", "--no-jinja", "--metrics", "--slots", "--no-slots", "-cb", "--cont-batching",
+inline constexpr std::array<std::string_view, 25> ignored_switches = {
+    "--mmproj-auto", "--mmproj-offload", "--no-mmproj-offload", "--no-warmup", "--jinja", "--no-jinja", "--metrics", "--slots", "--no-slots", "-cb", "--cont-batching",
     "-nocb", "--no-cont-batching", "-v", "--verbose", "--log-disable", "--no-webui", "--props", "--mlock",
     "--no-perf", "--perf", "-fa-auto", "--log-colors", "--log-prefix", "--log-timestamps"};
 // Speculative-decoding flags that do not change memory (common/arg.cpp, set_spec()): threads, CPU affinity, priorities
@@ -4704,6 +4707,12 @@ inline constexpr std::array<std::string_view, 2> ignored_spec_switches = {
         } else if (a == "--numa") {
             if (!need() || !(v == "distribute" || v == "isolate" || v == "numactl")) return bad("--numa needs distribute, isolate or numactl", i);
             out.numa = v; out.pinned.add(setting::numa); ++i;
+        } else if (a == "-mm" || a == "--mmproj" || a == "-mmu" || a == "--mmproj-url") {
+            // common/arg.cpp: the projector file (or URL) of a multimodal model
+            if (!need()) return bad("--mmproj needs a file", i);
+            out.mmproj = v; ++i;
+        } else if (a == "--no-mmproj" || a == "--no-mmproj-auto") {
+            out.mmproj = {};
         } else if (detail::one_of(a, detail::ignored_with_value)) {
             if (!need()) return bad("missing value after a flag", i);
             ++i;
