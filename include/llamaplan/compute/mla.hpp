@@ -30,6 +30,10 @@ namespace llamaplan::inline LLAMAPLAN_ABI_TAG::detail::compute {
     if (const tensor_info* t = find_layer_tensor(m, 0, "attn_kv_a_mqa.weight"); t != nullptr && t->ne[1] > kv_lora)
         n_rot = t->ne[1] - kv_lora;
     const std::uint64_t hqk = kv_lora + n_rot;  // absorbed query / key head size
+    // the shared experts' width: every MoE block's ffn_up_shexp is {n_embd, n_ff_exp * n_expert_shared}
+    // (models/deepseek2.cpp load_arch_tensors), so the first one tells them all (looked up once: a name search per
+    // block was a quarter of a plan's time)
+    const tensor_info* shexp_up = find_layer_tensor(m, hp.n_layer_dense_lead, "ffn_up_shexp.weight");
 
     graph_sim g{};
     // inputs: inp_tokens, unused inp_embd, inp_pos (2 ropes per layer), k_idxs (K-only cache: no v_idxs), the KQ
@@ -106,7 +110,7 @@ namespace llamaplan::inline LLAMAPLAN_ABI_TAG::detail::compute {
             mp.n_used = hp.n_expert_used;
             mp.n_ff_exp = hp.n_ff_exp != 0 ? hp.n_ff_exp : hp.ff_length(il);
             std::uint64_t Fs = hp.n_ff_shexp != 0 ? hp.n_ff_shexp : mp.n_ff_exp * hp.n_expert_shared;
-            if (const tensor_info* t = find_layer_tensor(m, il, "ffn_up_shexp.weight"); t != nullptr) Fs = t->ne[1];
+            if (shexp_up != nullptr) Fs = shexp_up->ne[1];
             mp.n_ff_shexp = hp.n_expert_shared > 0 ? Fs : 0;
             mp.norm_w = at.moe_norm_weights;  // deepseek2: expert_weights_norm (not in the synthetic files)
             g.t[cur].refs = mp.n_ff_shexp > 0 ? 5 : 3;  // router, up_exps, gate_exps (+ shared gate, up)
