@@ -9,12 +9,12 @@
 //   - planning is deterministic;
 //   - the emitted argv parses back to the plan's settings, and estimate_memory of it gives the plan's bytes.
 #include "fuzz_check.hpp"
+#include "../support/llama_shape.hpp"
 
 #include <algorithm>
 #include <cstdio>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -41,19 +41,10 @@ constexpr ggml_type weight_types[] = {ggml_type::f16, ggml_type::q4_0, ggml_type
 
 /// A synthetic llama-shaped model (names, tensors and hyper-parameters kept alive together).
 struct synth_model {
-    std::deque<std::string> names;
-    std::vector<tensor_info> tensors;
+    test_support::llama_shape shape;
     std::vector<std::uint8_t> swa;
     hparams hp;
-    bool ok = true;
-
-    void add(std::string name, ggml_type type, std::uint64_t ne0, std::uint64_t ne1, std::uint64_t ne2) {
-        names.push_back(std::move(name));
-        const std::uint64_t off = tensors.empty() ? 0 : (tensors.back().offset + tensors.back().bytes + 31) / 32 * 32;
-        auto t = make_tensor(names.back(), type, {ne0, ne1, ne2, 1}, ne2 > 1 ? 3u : (ne1 > 1 ? 2u : 1u), off);
-        if (!t) { ok = false; return; }  // a shape the tensor layer refuses: the model is not built
-        tensors.push_back(*t);
-    }
+    bool ok = true;  ///< false when the tensor layer refused a shape: the model is not built
 
     explicit synth_model(bytes_in& in) {
         const std::uint8_t flags = in.byte();
@@ -80,30 +71,8 @@ struct synth_model {
             hp.swa_layers = swa;
         }
         const ggml_type wt = weight_types[in.byte() % std::size(weight_types)];
-        const std::uint64_t E = hp.n_embd, q = std::uint64_t(hp.n_head) * head_dim, kv = std::uint64_t(hp.n_head_kv) * head_dim;
-        tensors.reserve(3 + 11 * std::size_t(hp.n_layer));
-        add("token_embd.weight", ggml_type::q8_0, E, hp.n_vocab, 1);
-        for (std::uint32_t il = 0; il < hp.n_layer && ok; ++il) {
-            const std::string b = "blk." + std::to_string(il) + ".";
-            add(b + "attn_norm.weight", ggml_type::f32, E, 1, 1);
-            add(b + "attn_q.weight", wt, E, q, 1);
-            add(b + "attn_k.weight", wt, E, kv, 1);
-            add(b + "attn_v.weight", wt, E, kv, 1);
-            add(b + "attn_output.weight", wt, q, E, 1);
-            add(b + "ffn_norm.weight", ggml_type::f32, E, 1, 1);
-            if (moe) {
-                add(b + "ffn_gate_inp.weight", ggml_type::f32, E, hp.n_expert, 1);
-                add(b + "ffn_gate_exps.weight", wt, E, hp.n_ff_exp, hp.n_expert);
-                add(b + "ffn_up_exps.weight", wt, E, hp.n_ff_exp, hp.n_expert);
-                add(b + "ffn_down_exps.weight", wt, hp.n_ff_exp, E, hp.n_expert);
-            } else {
-                add(b + "ffn_gate.weight", wt, E, hp.n_ff, 1);
-                add(b + "ffn_up.weight", wt, E, hp.n_ff, 1);
-                add(b + "ffn_down.weight", wt, hp.n_ff, E, 1);
-            }
-        }
-        add("output_norm.weight", ggml_type::f32, E, 1, 1);
-        if (!tied) add("output.weight", ggml_type::q8_0, E, hp.n_vocab, 1);
+        shape.build(hp, wt, head_dim, tied);
+        ok = shape.ok;
     }
 };
 
@@ -184,7 +153,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     synth_model sm(in);
     if (!sm.ok) return 0;
     synth_machine mach(in);
-    const model m{sm.hp, sm.tensors};
+    const model m{sm.hp, sm.shape.tensors};
     const machine& hw = mach.hw;
 
     const auto flags = pinned_flags(in, sm.hp.n_layer);

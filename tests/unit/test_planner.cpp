@@ -1,12 +1,12 @@
 // The planner's guarantees, checked on generated models and machines: never over budget, the plan's bytes equal
 // what estimate_memory reports for the plan's own argv, monotone in free memory, deterministic, pins kept; and the
 // placement emitter round-trips (emit -> parse -> resolve gives the same device for every tensor).
+#include "../support/llama_shape.hpp"
 #include "../support/planner_checks.hpp"
 
 #include <algorithm>
 #include <array>
 
-#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
@@ -21,8 +21,7 @@ using planner_checks::check_reproduces;
 
 /// A generated llama-shaped model: dense or MoE, optional sliding-window layers, tied or separate output head.
 struct gen_model {
-    std::deque<std::string> names;
-    std::vector<tensor_info> tensors;
+    test_support::llama_shape shape;
     std::vector<std::uint8_t> swa;
     hparams hp;
     bool moe = false;
@@ -52,39 +51,10 @@ struct gen_model {
         }
         const ggml_type wt = r.chance(50) ? ggml_type::q4_0 : (r.chance(50) ? ggml_type::q8_0 : ggml_type::f16);
         const bool tied = r.chance(30);
-        const std::uint64_t E = hp.n_embd, kv = std::uint64_t(hp.n_head_kv) * 64;
-        tensors.reserve(4 + 10 * hp.n_layer);
-        add("token_embd.weight", ggml_type::q8_0, E, hp.n_vocab, 1);
-        for (std::uint32_t il = 0; il < hp.n_layer; ++il) {
-            const std::string b = "blk." + std::to_string(il) + ".";
-            add(b + "attn_norm.weight", ggml_type::f32, E, 1, 1);
-            add(b + "attn_q.weight", wt, E, E, 1);
-            add(b + "attn_k.weight", wt, E, kv, 1);
-            add(b + "attn_v.weight", wt, E, kv, 1);
-            add(b + "attn_output.weight", wt, E, E, 1);
-            add(b + "ffn_norm.weight", ggml_type::f32, E, 1, 1);
-            if (moe) {
-                add(b + "ffn_gate_inp.weight", ggml_type::f32, E, hp.n_expert, 1);
-                add(b + "ffn_gate_exps.weight", wt, E, hp.n_ff_exp, hp.n_expert);
-                add(b + "ffn_up_exps.weight", wt, E, hp.n_ff_exp, hp.n_expert);
-                add(b + "ffn_down_exps.weight", wt, hp.n_ff_exp, E, hp.n_expert);
-            } else {
-                add(b + "ffn_gate.weight", wt, E, hp.n_ff, 1);
-                add(b + "ffn_up.weight", wt, E, hp.n_ff, 1);
-                add(b + "ffn_down.weight", wt, hp.n_ff, E, 1);
-            }
-        }
-        add("output_norm.weight", ggml_type::f32, E, 1, 1);
-        if (!tied) add("output.weight", ggml_type::q8_0, E, hp.n_vocab, 1);
+        shape.build(hp, wt, 64, tied);
+        REQUIRE(shape.ok);
     }
-    void add(std::string name, ggml_type type, std::uint64_t ne0, std::uint64_t ne1, std::uint64_t ne2) {
-        names.push_back(std::move(name));
-        const std::uint64_t off = tensors.empty() ? 0 : (tensors.back().offset + tensors.back().bytes + 31) / 32 * 32;
-        auto t = make_tensor(names.back(), type, {ne0, ne1, ne2, 1}, ne2 > 1 ? 3u : (ne1 > 1 ? 2u : 1u), off);
-        REQUIRE(t.has_value());
-        tensors.push_back(*t);
-    }
-    [[nodiscard]] model view() const { return model{hp, tensors}; }
+    [[nodiscard]] model view() const { return model{hp, shape.tensors}; }
 };
 
 }  // namespace
@@ -375,7 +345,7 @@ TEST_CASE("planner: MoE experts go to the host before any dense part, and come b
     gen_model gm(r);
     auto expert_bytes = [](const gen_model& x) {
         std::uint64_t e = 0;
-        for (const auto& t : x.tensors) e += t.role == tensor_role::ffn_expert ? t.bytes : 0;
+        for (const auto& t : x.shape.tensors) e += t.role == tensor_role::ffn_expert ? t.bytes : 0;
         return e;
     };
     while (!gm.moe || gm.hp.n_layer < 8 || expert_bytes(gm) < (8ull << 30)) gm = gen_model(r);
