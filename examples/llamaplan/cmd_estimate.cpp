@@ -141,42 +141,31 @@ int cmd_estimate(int argc, char** argv) {
         items.set("output", json::value::make_u64(e.output()));
         items.set("compute", json::value::make_u64(e.compute()));
         o.set("items", std::move(items));
-        auto buffers = json::value::make_array();
-        auto list = [&](const char* what, const llamaplan::buffer_list& l) {
-            for (const auto& b : l) {
-                auto r = json::value::make_object();
-                r.set("kind", json::value::make_string(what));
-                r.set("buffer", json::value::make_string(name(b.buffer)));
-                r.set("bytes", json::value::make_u64(b.bytes));
-                buffers.push(std::move(r));
-            }
-        };
-        list("model", e.model_buffers);
-        list("kv", e.kv_buffers);
-        list("recurrent", e.recurrent_buffers);
-        list("output", e.output_buffers);
-        list("compute", e.compute_buffers);
-        o.set("buffers", std::move(buffers));
-        if (e.draft.present) {  // the draft model's own buffers and context (-md)
-            const auto& dr = e.draft;
-            auto dj = json::value::make_object();
-            dj.set("model", json::value::make_string(std::string(args->draft_model)));
-            auto dbuf = json::value::make_array();
-            auto dlist = [&](const char* what, const llamaplan::buffer_list& l) {
+        // every buffer of an estimate (the target's, or the draft's), one object each
+        auto buffers_of = [&](const auto& x) {
+            auto buffers = json::value::make_array();
+            auto list = [&](const char* what, const llamaplan::buffer_list& l) {
                 for (const auto& b : l) {
                     auto r = json::value::make_object();
                     r.set("kind", json::value::make_string(what));
                     r.set("buffer", json::value::make_string(name(b.buffer)));
                     r.set("bytes", json::value::make_u64(b.bytes));
-                    dbuf.push(std::move(r));
+                    buffers.push(std::move(r));
                 }
             };
-            dlist("model", dr.model_buffers);
-            dlist("kv", dr.kv_buffers);
-            dlist("recurrent", dr.recurrent_buffers);
-            dlist("output", dr.output_buffers);
-            dlist("compute", dr.compute_buffers);
-            dj.set("buffers", std::move(dbuf));
+            list("model", x.model_buffers);
+            list("kv", x.kv_buffers);
+            list("recurrent", x.recurrent_buffers);
+            list("output", x.output_buffers);
+            list("compute", x.compute_buffers);
+            return buffers;
+        };
+        o.set("buffers", buffers_of(e));
+        if (e.draft.present) {  // the draft model's own buffers and context (-md)
+            const auto& dr = e.draft;
+            auto dj = json::value::make_object();
+            dj.set("model", json::value::make_string(std::string(args->draft_model)));
+            dj.set("buffers", buffers_of(dr));
             dj.set("n_ctx", json::value::make_u64(dr.n_ctx));
             dj.set("n_ctx_seq", json::value::make_u64(dr.n_ctx_seq));
             dj.set("n_batch", json::value::make_u64(dr.n_batch));
