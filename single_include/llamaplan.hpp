@@ -3238,6 +3238,21 @@ constexpr int mamba_mixer_tail(graph_sim& g, const mamba2_front& f, bool x_own, 
     return g.node(E * T * f32, 1, {yy});                 // ssm_out
 }
 
+/// The attention of a hybrid block once K and V are in the cache: flash attention (one node over Q and the mask), or
+/// KQ, the masked softmax (in place), KQV and its permute (llama-graph.cpp build_attn_mha). Returns the output node;
+/// records the KQ scores' size in `bd`.
+constexpr int hybrid_attention(graph_sim& g, int q, int mask, const graph_dims& d, std::uint64_t hdv, std::uint64_t H,
+                               std::uint64_t T, compute_breakdown& bd) noexcept {
+    constexpr std::uint64_t f32 = 4;
+    if (d.fa) return g.node(hdv * H * T * f32, 1, {q, mask});
+    const std::uint64_t kq = d.n_kv * T * H * f32;
+    if (kq > bd.attn_scores) bd.attn_scores = kq;
+    int s1 = g.node(kq, 1, {q});
+    s1 = g.node(kq, 1, {s1, mask}, true);
+    s1 = g.node(hdv * T * H * f32, 1, {s1});
+    return g.node(hdv * H * T * f32, 1, {s1});
+}
+
 /// Mamba-2 and hybrid (Granite-4.0-H style) graphs: src/models/mamba.cpp (llama_model_mamba::graph) and
 /// src/models/granite-hybrid.cpp, with the Mamba-2 mixer of src/models/mamba-base.cpp
 /// (llm_build_mamba_base::build_mamba2_layer) and the state reads of src/llama-graph.cpp (build_rs / build_rs_inp).
@@ -3467,16 +3482,7 @@ constexpr int mamba_mixer_tail(graph_sim& g, const mamba2_front& f, bool x_own, 
             if (rot.k) k = g.node(k_bytes, 1, {rot_k, k});
             g.release(k); g.release(k_idxs);                  // set_rows into the K cache
             g.release(v); g.release(v_idxs);                  // set_rows into the V cache
-            if (d.fa) {
-                p.attn = g.node(hdv * H * T * f32, 1, {q, mask});
-            } else {
-                const std::uint64_t kq = d.n_kv * T * H * f32;
-                if (kq > bd.attn_scores) bd.attn_scores = kq;
-                int s1 = g.node(kq, 1, {q});
-                s1 = g.node(kq, 1, {s1, mask}, true);
-                s1 = g.node(hdv * T * H * f32, 1, {s1});
-                p.attn = g.node(hdv * H * T * f32, 1, {s1});
-            }
+            p.attn = hybrid_attention(g, q, mask, d, hdv, H, T, bd);
         }
         has_pending = true;
         track_peak(g, last_max, il, bd);
@@ -3572,17 +3578,7 @@ constexpr int mamba_mixer_tail(graph_sim& g, const mamba2_front& f, bool x_own, 
         if (rot.k) k = g.node(k_bytes, 1, {rot_k, k});
         g.release(k); g.release(k_idxs);                  // set_rows into the K cache
         g.release(v); g.release(v_idxs);                  // set_rows into the V cache
-        int attn = -1;
-        if (d.fa) {
-            attn = g.node(hdv * H * T * f32, 1, {q, mask});
-        } else {
-            const std::uint64_t kq = d.n_kv * T * H * f32;
-            if (kq > bd.attn_scores) bd.attn_scores = kq;
-            int s1 = g.node(kq, 1, {q});
-            s1 = g.node(kq, 1, {s1, mask}, true);
-            s1 = g.node(hdv * T * H * f32, 1, {s1});
-            attn = g.node(hdv * H * T * f32, 1, {s1});
-        }
+        int attn = hybrid_attention(g, q, mask, d, hdv, H, T, bd);
         // the Mamba-2 mixer: conv-state gather (build_rs: get_rows of n_seqs rows; the "extra" one is empty), its own
         // norm of the block input, then the mixer up to the state writes
         const int conv_rows = g.node(hp.n_embd_r() * d.n_seqs * f32, 1, {s_copy});
