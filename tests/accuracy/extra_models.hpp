@@ -258,6 +258,32 @@ inline std::vector<model_def> models() {
     oss32.n_vocab = 6000;
     add("gpt-oss-e32-4L-768", oss32);
 
+    // qwen3next (models/qwen3next.cpp): gated delta-net layers, full attention on every 3rd layer (full_attention_interval
+    // 3: layers 2 and 5) with a gated Q wider than n_embd (4 heads x 128) and Q/K norms, MoE with a gated shared expert
+    synth_spec q3n = llama;
+    q3n.arch = "qwen3next";
+    q3n.qwen3next = true;
+    q3n.n_layer = 6;
+    q3n.full_attention_interval = 3;
+    q3n.n_embd = 256;
+    q3n.n_head = 4;
+    q3n.n_head_kv = 2;
+    q3n.head_dim = 128;
+    q3n.qk_norm = true;
+    q3n.n_ff = 512;
+    q3n.n_expert = 8;
+    q3n.n_expert_used = 2;
+    q3n.n_ff_exp = 128;
+    q3n.n_expert_shared = 1;
+    q3n.n_ff_shexp = 256;
+    q3n.ssm_d_conv = 4;
+    q3n.ssm_d_state = 64;  // head_k_dim = head_v_dim
+    q3n.ssm_n_group = 2;   // K heads
+    q3n.ssm_dt_rank = 4;   // V heads
+    q3n.ssm_d_inner = 256; // V heads x head_v_dim
+    q3n.n_vocab = 6000;
+    add("qwen3next-6L-256", q3n);
+
     // llama-quantize <F16 file> <out> <type> 2 (tensor lists in tests/data/extra/tensors)
     add("llama-4L-512-Q4_0", {}, "llama-4L-512");
     add("llama-4L-512-Q4_K_M", {}, "llama-4L-512");

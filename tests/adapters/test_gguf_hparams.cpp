@@ -219,6 +219,79 @@ TEST_CASE("gguf writer: a gpt-oss block has the tensors models/openai-moe.cpp lo
     CHECK(got == want);
 }
 
+TEST_CASE("gguf writer + hparams: qwen3next gated delta-net and attention blocks (models/qwen3next.cpp)") {
+    synth_spec s;
+    s.arch = "qwen3next";
+    s.qwen3next = true;
+    s.n_layer = 4;  // full_attention_interval not written: llama.cpp's default 4 -> layers 0-2 recurrent, 3 attends
+    s.n_embd = 64;
+    s.n_head = 2;
+    s.n_head_kv = 1;
+    s.head_dim = 32;
+    s.qk_norm = true;
+    s.n_expert = 4;
+    s.n_expert_used = 2;
+    s.n_ff_exp = 16;
+    s.n_expert_shared = 1;
+    s.n_ff_shexp = 32;
+    s.ssm_d_conv = 4;
+    s.ssm_d_state = 16;
+    s.ssm_n_group = 1;
+    s.ssm_dt_rank = 2;
+    s.ssm_d_inner = 32;
+    using shape_list = std::vector<std::pair<std::string, std::vector<std::uint64_t>>>;
+    const auto w = synthesize(s);
+    auto block = [&](const std::string& prefix) {
+        shape_list got;
+        for (const auto& t : w.tensors())
+            if (t.name.rfind(prefix, 0) == 0) got.emplace_back(t.name.substr(prefix.size()), t.shape);
+        std::sort(got.begin(), got.end());
+        return got;
+    };
+    // load_block_trunk, by hand: head_k = head_v = 16, K heads 1, V heads 2 -> key_dim 16, value_dim 32,
+    // conv_dim 2 x 16 + 32 = 64, ba 2 x 2; MoE {n_embd, n_ff_exp, n_expert} and the shared expert with its gate
+    const shape_list moe = {
+        {"ffn_down_exps.weight", {16, 64, 4}}, {"ffn_down_shexp.weight", {32, 64}}, {"ffn_gate_exps.weight", {64, 16, 4}},
+        {"ffn_gate_inp.weight", {64, 4}}, {"ffn_gate_inp_shexp.weight", {64}}, {"ffn_gate_shexp.weight", {64, 32}},
+        {"ffn_up_exps.weight", {64, 16, 4}}, {"ffn_up_shexp.weight", {64, 32}}, {"post_attention_norm.weight", {64}},
+    };
+    shape_list want_recr = {
+        {"attn_gate.weight", {64, 32}}, {"attn_norm.weight", {64}}, {"attn_qkv.weight", {64, 64}},
+        {"ssm_a", {2}}, {"ssm_ba.weight", {64, 4}}, {"ssm_conv1d.weight", {4, 64}}, {"ssm_dt.bias", {2}},
+        {"ssm_norm.weight", {16}}, {"ssm_out.weight", {32, 64}},
+    };
+    want_recr.insert(want_recr.end(), moe.begin(), moe.end());
+    std::sort(want_recr.begin(), want_recr.end());
+    CHECK(block("blk.0.") == want_recr);
+    // attention: Q and its gate in one {n_embd, 2 x n_head x head}, Q/K norms {head}
+    shape_list want_attn = {
+        {"attn_k.weight", {64, 32}}, {"attn_k_norm.weight", {32}}, {"attn_norm.weight", {64}},
+        {"attn_output.weight", {64, 64}}, {"attn_q.weight", {64, 128}}, {"attn_q_norm.weight", {32}},
+        {"attn_v.weight", {64, 32}},
+    };
+    want_attn.insert(want_attn.end(), moe.begin(), moe.end());
+    std::sort(want_attn.begin(), want_attn.end());
+    CHECK(block("blk.3.") == want_attn);
+
+    auto p = load(w);
+    CHECK(p.h.is_recurrent(0));
+    CHECK(p.h.is_recurrent(1));
+    CHECK(p.h.is_recurrent(2));
+    CHECK_FALSE(p.h.is_recurrent(3));
+    CHECK_FALSE(p.h.has_kv(0));
+    CHECK(p.h.has_kv(3));
+    // llama-hparams.cpp n_embd_r: (d_conv - 1) x (d_inner + 2 n_group d_state) = 3 x 64; n_embd_s: d_state x d_inner
+    CHECK(p.h.n_embd_r() == 192);
+    CHECK(p.h.n_embd_s() == 512);
+
+    s.full_attention_interval = 2;  // written: layers 1 and 3 attend
+    auto q = load(synthesize(s));
+    CHECK(q.h.is_recurrent(0));
+    CHECK_FALSE(q.h.is_recurrent(1));
+    CHECK(q.h.is_recurrent(2));
+    CHECK_FALSE(q.h.is_recurrent(3));
+}
+
 TEST_CASE("gguf hparams: phi3 disables SWA even with a window") {
     synth_spec s;
     s.arch = "phi3";

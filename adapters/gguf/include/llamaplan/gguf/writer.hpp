@@ -356,6 +356,13 @@ struct synth_spec {
                                          ///< {n_head}, attn_output.bias, post_attention_norm as the only FFN norm (no
                                          ///< ffn_norm), ffn_gate_inp.bias and the experts' biases; Q/K/V biases come
                                          ///< from attn_bias
+    bool qwen3next = false;              ///< qwen3next blocks (models/qwen3next.cpp load_arch_tensors): gated delta-net
+                                         ///< layers (attn_qkv, attn_gate, ssm_conv1d, ssm_dt.bias, ssm_a, ssm_ba,
+                                         ///< ssm_norm, ssm_out) except every full_attention_interval-th one, which
+                                         ///< attends with a gated Q (attn_q of 2 x n_head x head rows) and Q/K norms;
+                                         ///< post_attention_norm as the FFN norm, a shared expert with its gate
+                                         ///< (ffn_gate_inp_shexp); ssm.inner_size should be time_step_rank x state_size
+    std::uint32_t full_attention_interval = 0;  ///< %s.full_attention_interval (0 = not written; qwen3next default 4)
     // types
     ggml_type weight_type = ggml_type::f16;  ///< matrices
     ggml_type embd_type = ggml_type::f16;    ///< token_embd and output
@@ -438,6 +445,7 @@ inline std::string synth_token(std::uint32_t i) {
         if (s.ssm_n_group) w.set_u32(a + "ssm.group_count", s.ssm_n_group);
     }
     if (s.wkv_head_size) w.set_u32(a + "wkv.head_size", s.wkv_head_size);
+    if (s.full_attention_interval) w.set_u32(a + "full_attention_interval", s.full_attention_interval);
     if (s.tokenizer) {
         w.set_string("tokenizer.ggml.model", "gpt2");
         std::vector<std::string> tokens(s.n_vocab);
@@ -483,14 +491,29 @@ inline std::string synth_token(std::uint32_t i) {
         w.add_tensor(b + "attn_norm.weight", ggml_type::f32, T{E});
         // models/nemotron-h.cpp: recurrent IFF no KV heads and no FFN; an MLP block has neither mixer nor attention
         const bool nemotron_mlp = s.nemotron_h && nkv == 0 && nff != 0;
-        const bool recurrent = s.nemotron_h ? (nkv == 0 && nff == 0)
-                                            : ((nkv == 0 || nh == 0) && s.ssm_d_conv != 0) || s.parallel_ssm;
+        // models/qwen3next.cpp load_arch_hparams: recurrent unless (il + 1) % full_attention_interval == 0
+        const std::uint32_t q3n_interval = s.full_attention_interval ? s.full_attention_interval : 4;
+        const bool recurrent = s.qwen3next    ? (il < s.n_layer && (il + 1) % q3n_interval != 0)
+                               : s.nemotron_h ? (nkv == 0 && nff == 0)
+                                              : ((nkv == 0 || nh == 0) && s.ssm_d_conv != 0) || s.parallel_ssm;
+        if (s.qwen3next) w.add_tensor(b + "post_attention_norm.weight", ggml_type::f32, T{E});
         if (nemotron_mlp) {
             w.add_tensor(b + "ffn_down.weight", wt, T{nff, E});
             w.add_tensor(b + "ffn_up.weight", wt, T{E, nff});
             continue;
         }
-        if (recurrent && s.mamba1) {  // Mamba-1 block (models/mamba.cpp load_arch_tensors)
+        if (recurrent && s.qwen3next) {  // gated delta-net (models/qwen3next.cpp load_block_trunk)
+            const std::uint64_t hk = s.ssm_d_state, ng = s.ssm_n_group, nv = s.ssm_dt_rank;
+            const std::uint64_t key_dim = hk * ng, value_dim = hk * nv;
+            w.add_tensor(b + "attn_qkv.weight", wt, T{E, 2 * key_dim + value_dim});
+            w.add_tensor(b + "attn_gate.weight", wt, T{E, value_dim});
+            w.add_tensor(b + "ssm_conv1d.weight", ggml_type::f32, T{s.ssm_d_conv, 2 * key_dim + value_dim});
+            w.add_tensor(b + "ssm_dt.bias", ggml_type::f32, T{nv});
+            w.add_tensor(b + "ssm_a", ggml_type::f32, T{nv});
+            w.add_tensor(b + "ssm_ba.weight", wt, T{E, 2 * nv});
+            w.add_tensor(b + "ssm_norm.weight", ggml_type::f32, T{hk});
+            w.add_tensor(b + "ssm_out.weight", wt, T{value_dim, E});
+        } else if (recurrent && s.mamba1) {  // Mamba-1 block (models/mamba.cpp load_arch_tensors)
             const std::uint64_t di = s.ssm_d_inner, ds = s.ssm_d_state, dr = s.ssm_dt_rank;
             w.add_tensor(b + "ssm_in.weight", wt, T{E, 2 * di});
             w.add_tensor(b + "ssm_conv1d.weight", ggml_type::f32, T{s.ssm_d_conv, di});
@@ -534,7 +557,8 @@ inline std::string synth_token(std::uint32_t i) {
             if (s.fused_qkv) {  // llama-model.cpp create_tensor_qkv: {n_embd, n_embd_q + 2 n_embd_kv}
                 w.add_tensor(b + "attn_qkv.weight", wt, T{E, (std::uint64_t(nh) + 2ull * nkv) * hd});
             } else {
-                w.add_tensor(b + "attn_q.weight", wt, T{E, std::uint64_t(nh) * hd});
+                // qwen3next: Q and its output gate in one attn_q of 2 x n_head x head rows (create_tensor_qkv)
+                w.add_tensor(b + "attn_q.weight", wt, T{E, std::uint64_t(nh) * hd * (s.qwen3next ? 2 : 1)});
                 w.add_tensor(b + "attn_k.weight", wt, T{E, std::uint64_t(nkv) * hd});
                 w.add_tensor(b + "attn_v.weight", wt, T{E, std::uint64_t(nkv) * hd});
             }
@@ -559,7 +583,9 @@ inline std::string synth_token(std::uint32_t i) {
         if (moe) {
             const std::uint64_t fe = s.n_ff_exp ? s.n_ff_exp : nff;
             // gpt-oss normalises the FFN input with its post_attention_norm (attn_post_norm) and has no ffn_norm
-            w.add_tensor(b + (s.gpt_oss ? "post_attention_norm.weight" : "ffn_norm.weight"), ggml_type::f32, T{E});
+            // qwen3next's post_attention_norm (written above) is its FFN norm too
+            if (!s.qwen3next)
+                w.add_tensor(b + (s.gpt_oss ? "post_attention_norm.weight" : "ffn_norm.weight"), ggml_type::f32, T{E});
             w.add_tensor(b + "ffn_gate_inp.weight", ggml_type::f32, T{E, s.n_expert});
             w.add_tensor(b + "ffn_gate_exps.weight", wt, T{E, fe, s.n_expert});
             w.add_tensor(b + "ffn_up_exps.weight", wt, T{E, fe, s.n_expert});
@@ -572,6 +598,7 @@ inline std::string synth_token(std::uint32_t i) {
             }
             if (s.n_expert_shared) {
                 const std::uint64_t fs = s.n_ff_shexp ? s.n_ff_shexp : fe * s.n_expert_shared;
+                if (s.qwen3next) w.add_tensor(b + "ffn_gate_inp_shexp.weight", ggml_type::f32, T{E});
                 w.add_tensor(b + "ffn_gate_shexp.weight", wt, T{E, fs});
                 w.add_tensor(b + "ffn_up_shexp.weight", wt, T{E, fs});
                 w.add_tensor(b + "ffn_down_shexp.weight", wt, T{fs, E});
