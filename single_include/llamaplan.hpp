@@ -6442,17 +6442,23 @@ struct search {
             const std::uint64_t fixed = gpu_margin(d) + driver_overhead(d) + graph.total;
             avail[d] = std::int64_t(hw.devices[d].memory_free) - std::int64_t(std::min<std::uint64_t>(fixed, 1ull << 62));
         }
-        // the cost of item i (block i, or the output layer at i == n_all) on device d, routed experts excluded
-        auto core_cost = [&](std::uint32_t i, std::size_t d) -> std::int64_t {
-            const auto c = static_cast<std::size_t>(gpu_class_of(hw.devices[d].kind));
-            if (i == n_all) {
-                std::uint64_t b = s.group(group_index::output(n_all)).gpu[c];
-                if (s.tied_output) b += detail::gpu_alloc_size(static_cast<gpu_class>(c), m.tensors[static_cast<std::size_t>(s.token_embd)]);
-                return std::int64_t(b);
-            }
+        // the cost of item i (block i, or the output layer at i == n_all) on a device of each buffer class, routed
+        // experts excluded: priced once here, read by every step of the search below
+        std::array<std::array<std::int64_t, gpu_class_count>, LLAMAPLAN_MAX_LAYERS + 2> item_cost{};
+        std::array<bool, gpu_class_count> class_used{};
+        for (std::size_t d = 0; d < n_dev; ++d) class_used[static_cast<std::size_t>(gpu_class_of(hw.devices[d].kind))] = true;
+        for (std::size_t c = 0; c < gpu_class_count; ++c) {
+            if (!class_used[c]) continue;
             const std::uint64_t align = gpu_alignment(static_cast<gpu_class>(c));
-            return std::int64_t(s.part(i, layer_part::attention).gpu[c] + s.part(i, layer_part::ffn).gpu[c] +
-                                (p.offload_kqv ? state_bytes(*ctx, p, i, align, v_max) : 0));
+            for (std::uint32_t i = 0; i < n_all; ++i)
+                item_cost[i][c] = std::int64_t(s.part(i, layer_part::attention).gpu[c] + s.part(i, layer_part::ffn).gpu[c] +
+                                               (p.offload_kqv ? state_bytes(*ctx, p, i, align, v_max) : 0));
+            std::uint64_t out = s.group(group_index::output(n_all)).gpu[c];
+            if (s.tied_output) out += detail::gpu_alloc_size(static_cast<gpu_class>(c), m.tensors[static_cast<std::size_t>(s.token_embd)]);
+            item_cost[n_all][c] = std::int64_t(out);
+        }
+        auto core_cost = [&](std::uint32_t i, std::size_t d) -> std::int64_t {
+            return item_cost[i][static_cast<std::size_t>(gpu_class_of(hw.devices[d].kind))];
         };
         std::array<std::uint32_t, LLAMAPLAN_MAX_DEVICES> counts{};
         std::array<std::int64_t, LLAMAPLAN_MAX_DEVICES> rem{};
