@@ -2498,19 +2498,7 @@ struct graph_sim {
     /// `inplace`: the op may reuse srcs[0] when it has the same layout (same size here).
     template <std::size_t N>
     constexpr int node(std::uint64_t size, std::uint32_t refs, const int (&srcs)[N], bool inplace = false) noexcept {
-        int out = -1;
-        if (inplace) {
-            const int p = srcs[0];
-            if (p >= 0 && t[p].live && !t[p].output && t[p].refs == 1 && t[p].size == size) {
-                // the parent's memory passes to the node; the parent is not freed
-                t[p].refs = refs;
-                out = p;
-            }
-        }
-        if (out < 0) out = fresh(size, refs);
-        for (std::size_t k = 0; k < N; ++k)
-            if (srcs[k] != out) release(srcs[k]);
-        return out;
+        return node_any(size, refs, srcs, inplace ? 1u : 0u);  // in place: only src[0] may pass its memory on
     }
     /// `n` in-place ops on `acc` that each read `src` once (the adds summing MoE expert rows): the allocator ends in
     /// the same state as after n calls of node(size of acc, 1, {acc, src}, true), in O(1) rather than O(n) when
@@ -2773,13 +2761,20 @@ constexpr int moe_ffn(graph_sim& g, int cur, std::uint64_t E, std::uint64_t To, 
 }
 
 /// After the last block: output_norm (rms_norm, * weight in place; result_norm is a graph output) and the LM head
-/// (result_output, a graph output). Fills total, logits, status and the peak layer.
+/// (result_output, a graph output). Fills total, logits, status and the peak layer. With `out_ids` (>= 0) the norm
+/// runs over every token (a graph output, nemotron-h's t_h_nextn) and the output rows are taken after it (get_rows,
+/// an output too).
 constexpr void output_head(graph_sim& g, int inpL, const hparams& hp, const graph_dims& d, std::uint64_t last_max,
-                           compute_breakdown& bd) noexcept {
+                           compute_breakdown& bd, int out_ids = -1) noexcept {
     const std::uint64_t f32 = 4;
-    int cur = g.node(d.E * d.n_out * f32, 1, {inpL}, true);
-    cur = g.node(d.E * d.n_out * f32, 1, {cur}, true);
+    const std::uint64_t rows = out_ids >= 0 ? d.T : d.n_out;
+    int cur = g.node(d.E * rows * f32, 1, {inpL}, true);
+    cur = g.node(d.E * rows * f32, 1, {cur}, true);
     g.t[cur].output = true;
+    if (out_ids >= 0) {
+        cur = g.node(d.E * d.n_out * f32, 1, {cur, out_ids});
+        g.t[cur].output = true;
+    }
     const std::uint64_t logits = std::uint64_t(hp.n_vocab) * d.n_out * f32;
     const int lg = g.node(logits, 1, {cur});
     g.t[lg].output = true;
@@ -3494,25 +3489,8 @@ constexpr int hybrid_attention(graph_sim& g, int q, int mask, const graph_dims& 
     }
     flush();
     bd.inputs = inputs;
-    if (nemotron) {
-        // output_norm over all T rows (t_h_nextn, a graph output), then get_rows of the output rows (t_embd, an
-        // output) and the LM head
-        int cur = g.node(E * T * f32, 1, {inpL}, true);
-        cur = g.node(E * T * f32, 1, {cur}, true);
-        g.t[cur].output = true;
-        cur = g.node(E * d.n_out * f32, 1, {cur, out_ids});
-        g.t[cur].output = true;
-        const std::uint64_t logits = std::uint64_t(hp.n_vocab) * d.n_out * f32;
-        const int lg = g.node(logits, 1, {cur});
-        g.t[lg].output = true;
-        if (g.a.max_size > last_max) bd.peak_layer = hp.n_layer;
-        bd.total = g.a.max_size;
-        bd.logits = logits;
-        bd.ok = g.ok && g.a.ok;
-        if (!bd.ok) bd.status = compute_status::capacity_exceeded;
-        return bd;
-    }
-    output_head(g, inpL, hp, d, last_max, bd);
+    // nemotron-h: output_norm over all T rows, then the output rows (models/nemotron-h.cpp)
+    output_head(g, inpL, hp, d, last_max, bd, nemotron ? out_ids : -1);
     return bd;
 }
 

@@ -3,8 +3,7 @@
 // vocabulary), inspects it, and estimates llama.cpp's memory on the host CPU and on a built-in 24 GiB CUDA GPU.
 #include "cli.hpp"
 #include "commands.hpp"
-
-#include <llamaplan/gguf/writer.hpp>
+#include "model_arg.hpp"
 
 #include <filesystem>
 #include <string>
@@ -28,20 +27,7 @@ int cmd_demo(int argc, char** argv) {
     if (ec) return cli::fail("demo: no temporary directory: " + ec.message());
     const std::string path = (dir / "llamaplan-demo-llama3.1-8b-q4_k.gguf").string();
 
-    llamaplan::gguf::synth_spec s;
-    s.arch = "llama";
-    s.n_layer = 32;
-    s.n_embd = 4096;
-    s.n_head = 32;
-    s.n_head_kv = 8;
-    s.n_ff = 14336;
-    s.n_vocab = 128256;
-    s.n_ctx = 131072;
-    s.write_vocab_size = true;
-    s.weight_type = llamaplan::ggml_type::q4_k;
-    s.embd_type = llamaplan::ggml_type::q6_k;
-    const auto w = llamaplan::gguf::synthesize(s);
-    if (!w.write(path, llamaplan::gguf::data_fill::header_only)) return cli::fail("demo: cannot write " + path);
+    if (!cli::write_builtin_model(path)) return cli::fail("demo: cannot write " + path);
 
     std::printf("== llamaplan inspect %s\n\n", path.c_str());
     std::vector<std::string> a1 = {path};

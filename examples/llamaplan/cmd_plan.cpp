@@ -6,7 +6,6 @@
 
 #include <llamaplan/emit.hpp>
 #include <llamaplan/gguf/file.hpp>
-#include <llamaplan/gguf/writer.hpp>
 #include <llamaplan/planner.hpp>
 #include <llamaplan/server_args.hpp>
 
@@ -64,19 +63,7 @@ std::string builtin_model(std::string& err) {
     const auto dir = std::filesystem::temp_directory_path(ec);
     if (ec) { err = "no temporary directory: " + ec.message(); return {}; }
     const std::string path = (dir / "llamaplan-builtin-llama3.1-8b-q4_k.gguf").string();
-    llamaplan::gguf::synth_spec s;
-    s.arch = "llama";
-    s.n_layer = 32;
-    s.n_embd = 4096;
-    s.n_head = 32;
-    s.n_head_kv = 8;
-    s.n_ff = 14336;
-    s.n_vocab = 128256;
-    s.n_ctx = 131072;
-    s.write_vocab_size = true;
-    s.weight_type = llamaplan::ggml_type::q4_k;
-    s.embd_type = llamaplan::ggml_type::q6_k;
-    if (!llamaplan::gguf::synthesize(s).write(path, llamaplan::gguf::data_fill::header_only)) {
+    if (!cli::write_builtin_model(path)) {
         err = "cannot write " + path;
         return {};
     }

@@ -7,6 +7,7 @@
 #include <llamaplan/catalog.hpp>
 #include <llamaplan/gguf/catalog.hpp>
 #include <llamaplan/gguf/file.hpp>
+#include <llamaplan/gguf/writer.hpp>
 
 #include <cstdio>
 #include <string>
@@ -18,6 +19,25 @@
 #endif
 
 namespace cli {
+
+/// Writes the built-in model of `plan` (no model given) and `demo` at `path`: a header-only GGUF shaped like
+/// Llama-3.1-8B (32 blocks, GQA 32/8, Q4_K matrices, Q6_K embeddings, 128256-token vocabulary, 131072 trained
+/// context). False if the file cannot be written.
+[[nodiscard]] inline bool write_builtin_model(const std::string& path) {
+    llamaplan::gguf::synth_spec s;
+    s.arch = "llama";
+    s.n_layer = 32;
+    s.n_embd = 4096;
+    s.n_head = 32;
+    s.n_head_kv = 8;
+    s.n_ff = 14336;
+    s.n_vocab = 128256;
+    s.n_ctx = 131072;
+    s.write_vocab_size = true;
+    s.weight_type = llamaplan::ggml_type::q4_k;
+    s.embd_type = llamaplan::ggml_type::q6_k;
+    return llamaplan::gguf::synthesize(s).write(path, llamaplan::gguf::data_fill::header_only);
+}
 
 /// Opens the model named on the command line: a path, or "-" for standard input. On error `fe.path` names the file
 /// ("-" for standard input).

@@ -137,19 +137,7 @@ struct graph_sim {
     /// `inplace`: the op may reuse srcs[0] when it has the same layout (same size here).
     template <std::size_t N>
     constexpr int node(std::uint64_t size, std::uint32_t refs, const int (&srcs)[N], bool inplace = false) noexcept {
-        int out = -1;
-        if (inplace) {
-            const int p = srcs[0];
-            if (p >= 0 && t[p].live && !t[p].output && t[p].refs == 1 && t[p].size == size) {
-                // the parent's memory passes to the node; the parent is not freed
-                t[p].refs = refs;
-                out = p;
-            }
-        }
-        if (out < 0) out = fresh(size, refs);
-        for (std::size_t k = 0; k < N; ++k)
-            if (srcs[k] != out) release(srcs[k]);
-        return out;
+        return node_any(size, refs, srcs, inplace ? 1u : 0u);  // in place: only src[0] may pass its memory on
     }
     /// `n` in-place ops on `acc` that each read `src` once (the adds summing MoE expert rows): the allocator ends in
     /// the same state as after n calls of node(size of acc, 1, {acc, src}, true), in O(1) rather than O(n) when

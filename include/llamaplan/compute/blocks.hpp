@@ -225,13 +225,20 @@ constexpr int moe_ffn(graph_sim& g, int cur, std::uint64_t E, std::uint64_t To, 
 }
 
 /// After the last block: output_norm (rms_norm, * weight in place; result_norm is a graph output) and the LM head
-/// (result_output, a graph output). Fills total, logits, status and the peak layer.
+/// (result_output, a graph output). Fills total, logits, status and the peak layer. With `out_ids` (>= 0) the norm
+/// runs over every token (a graph output, nemotron-h's t_h_nextn) and the output rows are taken after it (get_rows,
+/// an output too).
 constexpr void output_head(graph_sim& g, int inpL, const hparams& hp, const graph_dims& d, std::uint64_t last_max,
-                           compute_breakdown& bd) noexcept {
+                           compute_breakdown& bd, int out_ids = -1) noexcept {
     const std::uint64_t f32 = 4;
-    int cur = g.node(d.E * d.n_out * f32, 1, {inpL}, true);
-    cur = g.node(d.E * d.n_out * f32, 1, {cur}, true);
+    const std::uint64_t rows = out_ids >= 0 ? d.T : d.n_out;
+    int cur = g.node(d.E * rows * f32, 1, {inpL}, true);
+    cur = g.node(d.E * rows * f32, 1, {cur}, true);
     g.t[cur].output = true;
+    if (out_ids >= 0) {
+        cur = g.node(d.E * d.n_out * f32, 1, {cur, out_ids});
+        g.t[cur].output = true;
+    }
     const std::uint64_t logits = std::uint64_t(hp.n_vocab) * d.n_out * f32;
     const int lg = g.node(logits, 1, {cur});
     g.t[lg].output = true;

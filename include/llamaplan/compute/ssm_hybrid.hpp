@@ -336,25 +336,8 @@ constexpr int hybrid_attention(graph_sim& g, int q, int mask, const graph_dims& 
     }
     flush();
     bd.inputs = inputs;
-    if (nemotron) {
-        // output_norm over all T rows (t_h_nextn, a graph output), then get_rows of the output rows (t_embd, an
-        // output) and the LM head
-        int cur = g.node(E * T * f32, 1, {inpL}, true);
-        cur = g.node(E * T * f32, 1, {cur}, true);
-        g.t[cur].output = true;
-        cur = g.node(E * d.n_out * f32, 1, {cur, out_ids});
-        g.t[cur].output = true;
-        const std::uint64_t logits = std::uint64_t(hp.n_vocab) * d.n_out * f32;
-        const int lg = g.node(logits, 1, {cur});
-        g.t[lg].output = true;
-        if (g.a.max_size > last_max) bd.peak_layer = hp.n_layer;
-        bd.total = g.a.max_size;
-        bd.logits = logits;
-        bd.ok = g.ok && g.a.ok;
-        if (!bd.ok) bd.status = compute_status::capacity_exceeded;
-        return bd;
-    }
-    output_head(g, inpL, hp, d, last_max, bd);
+    // nemotron-h: output_norm over all T rows, then the output rows (models/nemotron-h.cpp)
+    output_head(g, inpL, hp, d, last_max, bd, nemotron ? out_ids : -1);
     return bd;
 }
 
