@@ -61,6 +61,8 @@ enum class graph_family : std::uint8_t {
     decoder,        ///< standard decoder block (compute/decoder.hpp): llama, qwen2/3(+moe), gemma2/3, phi3, gpt-oss
     mla,            ///< DeepSeek-2 MLA (compute/mla.hpp)
     mamba_hybrid,   ///< Mamba-1, Mamba-2, granite / nemotron-h / falcon-h1 hybrids (compute/ssm_hybrid.hpp)
+    delta_net,      ///< gated delta-net hybrids with gated attention and a gated shared expert: qwen3next
+                    ///< (compute/delta_net.hpp)
     approximate,    ///< no graph of its own yet: the decoder graph stands in (unvalidated)
 };
 
@@ -210,7 +212,9 @@ namespace detail {
         hybrid_arch("lfm2moe", arch::lfm2moe, rk::shortconv, rl::no_kv_heads),
         hybrid_arch("nemotron_h", arch::nemotron_h, rk::mamba2, rl::no_kv_heads_no_ffn, g::mamba_hybrid),
         hybrid_arch("nemotron_h_moe", arch::nemotron_h_moe, rk::mamba2, rl::no_kv_heads_no_ffn),
-        hybrid_arch("qwen3next", arch::qwen3next, rk::gated_delta_net, rl::attention_interval, g::approximate, 4),
+        // models/qwen3next.cpp: build_moe_ffn with LLAMA_EXPERT_GATING_FUNC_TYPE_SOFTMAX and norm_w = true
+        with_moe(hybrid_arch("qwen3next", arch::qwen3next, rk::gated_delta_net, rl::attention_interval, g::delta_net, 4),
+                 moe_gating::softmax, true),
         hybrid_arch("kimi-linear", arch::kimi_linear, rk::kda, rl::no_kv_heads),
         hybrid_arch("bailingmoe3", arch::bailingmoe3, rk::other, rl::no_kv_heads),
         hybrid_arch("kimi-k3", arch::kimi_k3, rk::kda, rl::no_kv_heads),

@@ -25,6 +25,7 @@
 #include <llamaplan/compute/allocator.hpp>
 #include <llamaplan/compute/blocks.hpp>
 #include <llamaplan/compute/decoder.hpp>
+#include <llamaplan/compute/delta_net.hpp>
 #include <llamaplan/compute/mla.hpp>
 #include <llamaplan/compute/ssm_hybrid.hpp>
 #include <llamaplan/model.hpp>
@@ -67,6 +68,7 @@ namespace llamaplan::inline LLAMAPLAN_ABI_TAG {
             return detail::compute::falcon_h1_graph(m, s);
         if (any_recurrent) return detail::compute::ssm_hybrid_graph(m, s);
     }
+    if (at.graph == graph_family::delta_net) return detail::compute::delta_net_graph(m, s);
     return detail::compute::decoder_graph(m, s, at);
 }
 
