@@ -21,7 +21,7 @@ enum class tensor_role : std::uint8_t {
     token_embedding,    ///< token_embd: rows gathered per token, kept on the host by llama.cpp
     output,             ///< output (LM head): read fully per output token
     output_norm,        ///< output_norm
-    attention_q,        ///< attn_q, MLA attn_q_a / attn_q_b
+    attention_q,        ///< attn_q, MLA attn_q_a / attn_q_b, attn_gate (an output-gate projection)
     attention_k,        ///< attn_k, MLA attn_kv_a_mqa / attn_kv_b / attn_k_b
     attention_v,        ///< attn_v, MLA attn_v_b
     attention_qkv,      ///< fused attn_qkv
@@ -90,6 +90,8 @@ namespace detail {
         starts_with(local, "channel_mix_"))
         return tensor_role::ffn_dense;
     if (starts_with(local, "attn_qkv")) return tensor_role::attention_qkv;
+    // LLM_TENSOR_ATTN_GATE (llama-arch.cpp: a MUL_MAT weight), e.g. the z projection of qwen3next's delta-net layers
+    if (starts_with(local, "attn_gate")) return tensor_role::attention_q;
     if (starts_with(local, "attn_output") || starts_with(local, "attn_out.")) return tensor_role::attention_output;
     if (starts_with(local, "attn_q")) return tensor_role::attention_q;
     if (starts_with(local, "attn_kv") || starts_with(local, "attn_k")) return tensor_role::attention_k;

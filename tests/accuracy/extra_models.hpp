@@ -283,6 +283,26 @@ inline std::vector<model_def> models() {
     q3n.ssm_d_inner = 256; // V heads x head_v_dim
     q3n.n_vocab = 6000;
     add("qwen3next-6L-256", q3n);
+    // a second shape: full_attention_interval not written (default 4: layers 3 and 7 attend), as many K as V heads (no
+    // repeat before the delta net), 8 heads x 64, 16 experts of which 4 are used; every matrix row a multiple of 32
+    // so llama-quantize can make it Q4_0
+    synth_spec q3n8 = q3n;
+    q3n8.n_layer = 8;
+    q3n8.full_attention_interval = 0;
+    q3n8.n_embd = 384;
+    q3n8.n_head = 8;
+    q3n8.n_head_kv = 2;
+    q3n8.head_dim = 64;
+    q3n8.n_expert = 16;
+    q3n8.n_expert_used = 4;
+    q3n8.n_ff_exp = 96;
+    q3n8.n_ff_shexp = 192;
+    q3n8.ssm_d_state = 64;
+    q3n8.ssm_n_group = 4;
+    q3n8.ssm_dt_rank = 4;
+    q3n8.ssm_d_inner = 256;
+    q3n8.n_vocab = 5000;
+    add("qwen3next-8L-384", q3n8);
 
     // llama-quantize <F16 file> <out> <type> 2 (tensor lists in tests/data/extra/tensors)
     add("llama-4L-512-Q4_0", {}, "llama-4L-512");
@@ -290,6 +310,7 @@ inline std::vector<model_def> models() {
     add("qwen3moe-e8u2-Q4_0", {}, "qwen3moe-e8u2");
     add("deepseek2-mla-4L-512-Q4_K_M", {}, "deepseek2-mla-4L-512");
     add("gpt-oss-4L-512-MXFP4_MOE", {}, "gpt-oss-4L-512");
+    add("qwen3next-8L-384-Q4_0", {}, "qwen3next-8L-384");
     return out;
 }
 
