@@ -50,6 +50,9 @@ TEST_CASE("architecture traits: graphs, SWA defaults, fused tensors, MoE gating"
     CHECK(find_arch("phi3")->fused_gate_up);
     CHECK(find_arch("qwen3moe")->moe_norm_weights);
     CHECK(find_arch("qwen3next")->attention_interval == 4);
+    CHECK(find_arch("qwen3next")->graph == graph_family::delta_net);  // models/qwen3next.cpp
+    CHECK(find_arch("qwen3next")->gating == moe_gating::softmax);
+    CHECK(find_arch("qwen3next")->moe_norm_weights);
     CHECK(find_arch("minimax-01")->attention_interval == 8);
     CHECK(find_arch("falcon-h1")->layers == recurrent_layer_rule::all_with_attention);
     CHECK(find_arch("nemotron_h")->layers == recurrent_layer_rule::no_kv_heads_no_ffn);

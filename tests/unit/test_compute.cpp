@@ -76,6 +76,41 @@ static_assert(compute_buffer_cpu(mamba2_toy, toy_shape(512, 0, true)) == 7774784
 static_assert(compute_buffer_cpu(mamba2_toy, toy_shape(512, 0, false)) == compute_buffer_cpu(mamba2_toy, toy_shape(512, 0, true)));
 static_assert(compute_buffer_cpu_breakdown(mamba2_toy, toy_shape(512, 0, true)).ok);
 
+// Qwen3-Next toy with the hparams of tests/data/extra's qwen3next-6L-256: layers 2 and 5 attend (4 heads x 128, 2 KV
+// heads), the others are gated delta-net layers (4 V heads and 2 K heads of 64, conv kernel 4); 8 experts, 2 used, a
+// shared expert of 256. The graph reads no tensor list (every qwen3next block has the routed and the gated shared
+// expert). llama.cpp's traced ggml-alloc high-water marks for this model at -ub 512 -c 4096: 10006592 bytes with
+// flash attention (9.54 MiB printed), 48275520 without (46.04 MiB).
+constexpr std::array<std::uint8_t, 6> q3n_recurrent{1, 1, 0, 1, 1, 0};
+constexpr hparams qwen3next_hp() {
+    hparams hp{};
+    hp.architecture = "qwen3next";
+    hp.memory = memory_kind::hybrid;
+    hp.recurrent_layers = std::span<const std::uint8_t>(q3n_recurrent.data(), q3n_recurrent.size());
+    hp.n_layer = 6;
+    hp.n_embd = 256;
+    hp.n_vocab = 6000;
+    hp.n_head = 4;
+    hp.n_head_kv = 2;
+    hp.n_embd_head_k = 128;
+    hp.n_embd_head_v = 128;
+    hp.n_ff = 512;
+    hp.n_expert = 8;
+    hp.n_expert_used = 2;
+    hp.n_ff_exp = 128;
+    hp.n_ff_shexp = 256;
+    hp.ssm_d_conv = 4;
+    hp.ssm_d_inner = 256;
+    hp.ssm_d_state = 64;
+    hp.ssm_dt_rank = 4;
+    hp.ssm_n_group = 2;
+    return hp;
+}
+constexpr model qwen3next_toy{qwen3next_hp(), std::span<const tensor_info>(no_tensors.data(), 0)};
+static_assert(compute_buffer_cpu(qwen3next_toy, toy_shape(512, 4096, true)) == 10006592u);
+static_assert(compute_buffer_cpu(qwen3next_toy, toy_shape(512, 4096, false)) == 48275520u);
+static_assert(compute_buffer_cpu_breakdown(qwen3next_toy, toy_shape(512, 4096, true)).graph == graph_family::delta_net);
+
 // MLA toy shaped like deepseek2-mla-3L (q_lora 192, kv_lora 128, rope 32, k_mla 96, v_mla 64), all-dense blocks.
 constexpr hparams mla_hp() {
     hparams hp{};

@@ -102,28 +102,25 @@ constexpr int delta_net_layer(graph_sim& g, int cur, int s_copy, const delta_net
     return g.node(E * T * f32, 1, {n});                         // ssm_out
 }
 
-/// Qwen3-Next's MoE (src/models/qwen3next.cpp build_layer_ffn) on the normed `cur` (its readers set by the caller):
-/// build_moe_ffn (softmax gating, weights renormalised) without a shared expert, then the shared expert as a
+/// Qwen3-Next's MoE (src/models/qwen3next.cpp build_layer_ffn) on the normed `cur` (its six readers set by the
+/// caller): build_moe_ffn (softmax gating, weights renormalised) without a shared expert, then the shared expert as a
 /// parallel-gate build_ffn, its gate ffn_gate_inp_shexp (mul_mat to one value per token, sigmoid in place), the
-/// product (in place on the shared expert's output) and its sum with the routed experts (in place on them). Without
-/// ffn_up_shexp only the routed experts. Returns the FFN output.
+/// product (in place on the shared expert's output) and its sum with the routed experts (in place on them). Returns
+/// the FFN output.
 constexpr int qwen3next_moe(graph_sim& g, int cur, std::uint64_t E, std::uint64_t To, const moe_params& mp,
-                            bool shexp_gate, compute_breakdown& bd) noexcept {
+                            compute_breakdown& bd) noexcept {
     const std::uint64_t f32 = 4;
     moe_params routed = mp;
     routed.n_ff_shexp = 0;
     const int moe = moe_ffn(g, cur, E, To, routed, bd);
-    if (mp.n_ff_shexp == 0) return moe;
     const std::uint64_t Fs = mp.n_ff_shexp;
     const int sg = g.node(Fs * To * f32, 1, {cur});
     const int su = g.node(Fs * To * f32, 1, {cur});
     const int sa = g.node(Fs * To * f32, 1, {sg, su});          // swiglu_split
     int sd = g.node(E * To * f32, 1, {sa});                     // ffn_down_shexp
-    if (shexp_gate) {
-        int gt = g.node(To * f32, 1, {cur});                    // ffn_gate_inp_shexp
-        gt = g.node(To * f32, 1, {gt}, true);                   // sigmoid
-        sd = g.node(E * To * f32, 1, {sd, gt}, true);           // ffn_shexp * gate
-    }
+    int gt = g.node(To * f32, 1, {cur});                        // ffn_gate_inp_shexp
+    gt = g.node(To * f32, 1, {gt}, true);                       // sigmoid
+    sd = g.node(E * To * f32, 1, {sd, gt}, true);               // ffn_shexp * gate
     return g.node(E * To * f32, 1, {moe, sd}, true);            // moe_out + ffn_shexp
 }
 
@@ -240,20 +237,18 @@ constexpr int qwen3next_moe(graph_sim& g, int cur, std::uint64_t E, std::uint64_
         const int res = g.node_any(E * T * f32, 2, {cur, inpL}, cur_view ? 0b10u : 0b11u);
         cur = g.node(E * T * f32, 1, {res}, true);               // rms_norm (fresh: res has two readers)
         cur = g.node(E * T * f32, 1, {cur}, true);               // * post_attention_norm
-        const bool routed = find_layer_tensor(m, il, "ffn_gate_inp.weight") != nullptr;
-        if (routed) {
+        // models/qwen3next.cpp load_block_trunk creates ffn_gate_inp, the experts, the shared expert (n_ff_shexp, else
+        // the layer's n_ff) and its gate in every block, all required (load_arch_tensors throws without experts)
+        if (hp.n_expert > 0) {
             moe_params mp{};
             mp.n_expert = hp.n_expert;
             mp.n_used = hp.n_expert_used;
             mp.n_ff_exp = hp.n_ff_exp != 0 ? hp.n_ff_exp : hp.ff_length(il) / (hp.n_expert_used == 0 ? 1 : hp.n_expert_used);
             mp.gating = at.gating;
             mp.norm_w = at.moe_norm_weights;
-            const tensor_info* up_sh = find_layer_tensor(m, il, "ffn_up_shexp.weight");
-            const bool sh_gate = find_layer_tensor(m, il, "ffn_gate_inp_shexp.weight") != nullptr;
-            // models/qwen3next.cpp load_block_trunk: n_ff_shexp, else n_ff of the layer
-            mp.n_ff_shexp = up_sh == nullptr ? 0 : (hp.n_ff_shexp != 0 ? hp.n_ff_shexp : hp.ff_length(il));
-            g.t[cur].refs = 3 + (mp.n_ff_shexp > 0 ? 2 + (sh_gate ? 1 : 0) : 0);
-            cur = qwen3next_moe(g, cur, E, T, mp, sh_gate, bd);
+            mp.n_ff_shexp = hp.n_ff_shexp != 0 ? hp.n_ff_shexp : hp.ff_length(il);
+            g.t[cur].refs = 3 + 3;  // router, gate_exps, up_exps; shared gate, up and ffn_gate_inp_shexp
+            cur = qwen3next_moe(g, cur, E, T, mp, bd);
         } else {
             cur = dense_ffn(g, cur, E, hp.ff_length(il), T, false, bd);  // build_ffn, parallel gate
         }
