@@ -453,6 +453,8 @@ enum class graph_family : std::uint8_t {
     decoder,        ///< standard decoder block (compute/decoder.hpp): llama, qwen2/3(+moe), gemma2/3, phi3, gpt-oss
     mla,            ///< DeepSeek-2 MLA (compute/mla.hpp)
     mamba_hybrid,   ///< Mamba-1, Mamba-2, granite / nemotron-h / falcon-h1 hybrids (compute/ssm_hybrid.hpp)
+    delta_net,      ///< gated delta-net hybrids with gated attention and a gated shared expert: qwen3next
+                    ///< (compute/delta_net.hpp)
     approximate,    ///< no graph of its own yet: the decoder graph stands in (unvalidated)
 };
 
@@ -602,7 +604,9 @@ namespace detail {
         hybrid_arch("lfm2moe", arch::lfm2moe, rk::shortconv, rl::no_kv_heads),
         hybrid_arch("nemotron_h", arch::nemotron_h, rk::mamba2, rl::no_kv_heads_no_ffn, g::mamba_hybrid),
         hybrid_arch("nemotron_h_moe", arch::nemotron_h_moe, rk::mamba2, rl::no_kv_heads_no_ffn),
-        hybrid_arch("qwen3next", arch::qwen3next, rk::gated_delta_net, rl::attention_interval, g::approximate, 4),
+        // models/qwen3next.cpp: build_moe_ffn with LLAMA_EXPERT_GATING_FUNC_TYPE_SOFTMAX and norm_w = true
+        with_moe(hybrid_arch("qwen3next", arch::qwen3next, rk::gated_delta_net, rl::attention_interval, g::delta_net, 4),
+                 moe_gating::softmax, true),
         hybrid_arch("kimi-linear", arch::kimi_linear, rk::kda, rl::no_kv_heads),
         hybrid_arch("bailingmoe3", arch::bailingmoe3, rk::other, rl::no_kv_heads),
         hybrid_arch("kimi-k3", arch::kimi_k3, rk::kda, rl::no_kv_heads),
@@ -676,7 +680,7 @@ enum class tensor_role : std::uint8_t {
     token_embedding,    ///< token_embd: rows gathered per token, kept on the host by llama.cpp
     output,             ///< output (LM head): read fully per output token
     output_norm,        ///< output_norm
-    attention_q,        ///< attn_q, MLA attn_q_a / attn_q_b
+    attention_q,        ///< attn_q, MLA attn_q_a / attn_q_b, attn_gate (an output-gate projection)
     attention_k,        ///< attn_k, MLA attn_kv_a_mqa / attn_kv_b / attn_k_b
     attention_v,        ///< attn_v, MLA attn_v_b
     attention_qkv,      ///< fused attn_qkv
@@ -745,6 +749,8 @@ namespace detail {
         starts_with(local, "channel_mix_"))
         return tensor_role::ffn_dense;
     if (starts_with(local, "attn_qkv")) return tensor_role::attention_qkv;
+    // LLM_TENSOR_ATTN_GATE (llama-arch.cpp: a MUL_MAT weight), e.g. the z projection of qwen3next's delta-net layers
+    if (starts_with(local, "attn_gate")) return tensor_role::attention_q;
     if (starts_with(local, "attn_output") || starts_with(local, "attn_out.")) return tensor_role::attention_output;
     if (starts_with(local, "attn_q")) return tensor_role::attention_q;
     if (starts_with(local, "attn_kv") || starts_with(local, "attn_k")) return tensor_role::attention_k;
@@ -2347,7 +2353,7 @@ struct placement {
 //
 // Layout: compute/allocator.hpp (the ggml-alloc replay), compute/blocks.hpp (shape, breakdown and the blocks
 // several architectures share: FFN, MoE, output head), one graph per family -- compute/decoder.hpp, compute/mla.hpp,
-// compute/ssm_hybrid.hpp -- chosen from the architecture's row of arch_table (arch.hpp).
+// compute/ssm_hybrid.hpp, compute/delta_net.hpp -- chosen from the architecture's row of arch_table (arch.hpp).
 //
 // Method: replay the allocator. llama.cpp (src/llama-context.cpp, llama_context::sched_reserve) reserves the
 // worst-case prompt graph (n_tokens = min(n_ctx, n_ubatch), KV of full size) and ggml-alloc's graph allocator
@@ -2356,9 +2362,9 @@ struct placement {
 // their parent's memory. The buffer size is the high-water mark of that placement. The graph headers rebuild the
 // node sequence llama.cpp's model builders produce (src/models/*.cpp) and run the same best-fit allocator over it,
 // so fragmentation is reproduced, not fitted: there are no calibrated constants. Validated on 805 measured rows
-// (tests/data/groundtruth) and 277 more (tests/data/extra: qwen2, gemma2/3, phi3, gpt-oss, deepseek2 MLA,
-// Mamba-1/2, granitehybrid, Nemotron-H, Falcon-H1, small contexts, 2-8 slots): all exact to llama.cpp's printed
-// 0.01 MiB.
+// (tests/data/groundtruth) and 300 more (tests/data/extra: qwen2, gemma2/3, phi3, gpt-oss, deepseek2 MLA,
+// Mamba-1/2, granitehybrid, Nemotron-H, Falcon-H1, Qwen3-Next, small contexts, 2-8 slots): all exact to llama.cpp's
+// printed 0.01 MiB.
 
 // ---- begin llamaplan/compute/allocator.hpp ----
 #ifndef LLAMAPLAN_COMPUTE_ALLOCATOR_HPP
@@ -2731,8 +2737,9 @@ constexpr int moe_ffn(graph_sim& g, int cur, std::uint64_t E, std::uint64_t To, 
     if (mp.gating == moe_gating::softmax_weight) w = g.node(nu * To * f32, 1, {w});  // soft_max of a reshape view
     if (mp.norm_w) {
         g.t[w].refs = 2;
-        int wsum = g.node(To * f32, 1, {w});                       // sum_rows
-        wsum = g.node(To * f32, 1, {wsum});                        // clamp (not an in-place op)
+        // sum_rows; the clamp is a view of it (ggml.c ggml_clamp: ggml_view_tensor), so it takes no memory and the
+        // sum lives until the div
+        const int wsum = g.node(To * f32, 1, {w});
         w = g.node(nu * To * f32, 1, {w, wsum});                   // div of a reshape view: fresh
     }
     // gate and up are allocated alike and freed together by the GLU, so their order does not matter here
@@ -3025,134 +3032,14 @@ namespace llamaplan::inline LLAMAPLAN_ABI_TAG::detail::compute {
 
 #endif  // LLAMAPLAN_COMPUTE_DECODER_HPP
 // ---- end llamaplan/compute/decoder.hpp ----
-// ---- begin llamaplan/compute/mla.hpp ----
-#ifndef LLAMAPLAN_COMPUTE_MLA_HPP
-#define LLAMAPLAN_COMPUTE_MLA_HPP
+// ---- begin llamaplan/compute/delta_net.hpp ----
+#ifndef LLAMAPLAN_COMPUTE_DELTA_NET_HPP
+#define LLAMAPLAN_COMPUTE_DELTA_NET_HPP
 
 
-// The compute graph of multi-head latent attention models (graph_family::mla).
+// The compute graph of Qwen3-Next (graph_family::delta_net): gated delta-net layers with full attention on every
+// full_attention_interval-th layer, a gated Q, and a MoE whose shared expert has its own sigmoid gate.
 
-
-namespace llamaplan::inline LLAMAPLAN_ABI_TAG::detail::compute {
-
-/// DeepSeek-2/3 style MLA (src/models/deepseek2.cpp, the absorbed path taken when key_length_mla / value_length_mla
-/// are present): q = q_b(rms_norm(q_a(x))) (or wq), q_nope absorbed through wk_b, q_pe roped, Qcur = concat; the K-only
-/// cache stores concat(rms_norm(kv_cmpr), rope(k_pe)) and V is a view of it (src/llama-graph.cpp build_attn with a
-/// llm_graph_input_attn_k, build_attn_mha with v_mla = wv_b). Dense FFN on the first n_layer_dense_lead blocks, then
-/// build_moe_ffn (softmax gating) plus the shared expert.
-[[nodiscard]] constexpr compute_breakdown mla_graph(const model& m, const compute_shape& s) noexcept {
-    const hparams& hp = m.hp;
-    const arch_traits at = traits(arch_of(hp));
-    compute_breakdown bd{};
-    bd.graph = graph_family::mla;
-    const graph_dims d = dims_of(hp, s);
-    const std::uint64_t f32 = 4, E = d.E, T = d.T;
-    const std::uint64_t H = hp.n_head;
-    const std::uint64_t kv_lora = hp.n_lora_kv;
-    const std::uint64_t hk = hp.n_embd_head_k_mla, hv = hp.n_embd_head_v_mla;
-    // rope part: attn_kv_a_mqa has kv_lora_rank + n_rot rows; else key_length (= kv_lora_rank + n_rot) - kv_lora_rank
-    std::uint64_t n_rot = hp.n_embd_head_k > kv_lora ? hp.n_embd_head_k - kv_lora : 0;
-    if (const tensor_info* t = find_layer_tensor(m, 0, "attn_kv_a_mqa.weight"); t != nullptr && t->ne[1] > kv_lora)
-        n_rot = t->ne[1] - kv_lora;
-    const std::uint64_t hqk = kv_lora + n_rot;  // absorbed query / key head size
-    // the shared experts' width: every MoE block's ffn_up_shexp is {n_embd, n_ff_exp * n_expert_shared}
-    // (models/deepseek2.cpp load_arch_tensors), so the first one tells them all (looked up once: a name search per
-    // block was a quarter of a plan's time)
-    const tensor_info* shexp_up = find_layer_tensor(m, hp.n_layer_dense_lead, "ffn_up_shexp.weight");
-
-    graph_sim g{};
-    // inputs: inp_tokens, unused inp_embd, inp_pos (2 ropes per layer), k_idxs (K-only cache: no v_idxs), the KQ
-    // mask, out_ids
-    const int tokens = g.fresh(T * 4, 1);
-    g.fresh(E * T * f32, 0);
-    const int pos = g.fresh(T * 4, 2 * hp.n_layer);
-    const int k_idxs = g.fresh(T * 8, hp.n_layer);
-    const std::uint64_t mb = d.n_kv * T * d.mask_es;
-    const int mask = g.fresh(mb, hp.n_layer);
-    const int out_ids = g.fresh(d.n_out * 4, 2);
-    bd.kq_mask = mb;
-    bd.inputs = T * 4 + E * T * f32 + T * 4 + T * 8 + mb + d.n_out * 4;
-
-    int inpL = g.node(E * T * f32, 1, {tokens});
-    std::uint64_t last_max = 0;
-    for (std::uint32_t il = 0; il < hp.n_layer; ++il) {
-        const bool last = il + 1 == hp.n_layer;
-        g.t[inpL].refs = 2;
-        int cur = g.node(E * T * f32, 1, {inpL}, true);
-        cur = g.node(E * T * f32, 2, {cur}, true);  // attn_norm: read by q_a (or wq) and kv_a_mqa
-        int q = -1;
-        if (hp.n_lora_q != 0) {
-            q = g.node(hp.n_lora_q * T * f32, 1, {cur});  // q_a
-            q = g.node(hp.n_lora_q * T * f32, 1, {q}, true);  // rms_norm, in place
-            q = g.node(hp.n_lora_q * T * f32, 1, {q}, true);  // * attn_q_a_norm
-            q = g.node(hk * H * T * f32, 2, {q});            // q_b; read as q_nope and q_pe views
-        } else {
-            q = g.node(hk * H * T * f32, 2, {cur});
-        }
-        const int qa = g.node(kv_lora * T * H * f32, 1, {q});      // wk_b x q_nope (absorbed): {kv_lora, T, H}
-        const int qpe = g.node(n_rot * H * T * f32, 1, {q, pos});  // rope of the q_pe view: fresh
-        const int Q = g.node(hqk * H * T * f32, 1, {qa, qpe});     // concat
-        const int kvpe = g.node(hqk * T * f32, 2, {cur});          // kv_a_mqa; read as kv_cmpr and k_pe views
-        int kv = g.node(kv_lora * T * f32, 1, {kvpe});             // rms_norm of the kv_cmpr view: fresh
-        kv = g.node(kv_lora * T * f32, 1, {kv}, true);             // * attn_kv_a_norm
-        const int kpe = g.node(n_rot * T * f32, 1, {kvpe, pos});   // rope of the k_pe view
-        const int K = g.node(hqk * T * f32, 1, {kv, kpe});         // concat
-        g.release(K); g.release(k_idxs);                           // set_rows into the K cache
-        if (d.fa) {
-            // flash_attn_ext: {kv_lora, H, T}; then wv_b x permute -> {hv, T, H}; cont
-            const int o = g.node(kv_lora * H * T * f32, 1, {Q, mask});
-            const int vm = g.node(hv * T * H * f32, 1, {o});
-            cur = g.node(hv * H * T * f32, 1, {vm});
-        } else {
-            // V = cont(transpose(view of the K cache)): {n_kv, kv_lora} per stream in the cache type, allocated
-            // first (src0 of kqv); kq {n_kv, T, H} F32, soft_max in place, kqv, wv_b, cont
-            const std::uint64_t streams = s.n_stream == 0 ? 1 : s.n_stream;
-            const int vc = g.fresh(row_size(s.type_k, d.n_kv) * kv_lora * streams, 1);
-            const std::uint64_t kq = d.n_kv * T * H * f32;
-            if (kq > bd.attn_scores) bd.attn_scores = kq;
-            int s1 = g.node(kq, 1, {Q});
-            s1 = g.node(kq, 1, {s1, mask}, true);
-            s1 = g.node(kv_lora * T * H * f32, 1, {vc, s1});
-            s1 = g.node(hv * T * H * f32, 1, {s1});
-            cur = g.node(hv * H * T * f32, 1, {s1});
-        }
-        cur = g.node(E * T * f32, 1, {cur});  // wo
-        std::uint64_t To = T;
-        int res = inpL;
-        if (last) {
-            To = d.n_out;
-            cur = g.node(E * To * f32, 1, {cur, out_ids});
-            res = g.node(E * To * f32, 1, {inpL, out_ids});
-        }
-        const int ffn_inp = g.node_any(E * To * f32, 2, {cur, res}, 0b11u);
-        cur = g.node(E * To * f32, 1, {ffn_inp}, true);
-        cur = g.node(E * To * f32, 1, {cur}, true);
-        if (il < hp.n_layer_dense_lead || hp.n_expert == 0) {
-            inpL = dense_ffn_residual(g, cur, ffn_inp, E, hp.ff_length(il), To, bd);
-        } else {
-            moe_params mp{};
-            mp.n_expert = hp.n_expert;
-            mp.n_used = hp.n_expert_used;
-            mp.n_ff_exp = hp.n_ff_exp != 0 ? hp.n_ff_exp : hp.ff_length(il);
-            std::uint64_t Fs = hp.n_ff_shexp != 0 ? hp.n_ff_shexp : mp.n_ff_exp * hp.n_expert_shared;
-            if (shexp_up != nullptr) Fs = shexp_up->ne[1];
-            mp.n_ff_shexp = hp.n_expert_shared > 0 ? Fs : 0;
-            mp.norm_w = at.moe_norm_weights;  // deepseek2: expert_weights_norm (not in the synthetic files)
-            g.t[cur].refs = mp.n_ff_shexp > 0 ? 5 : 3;  // router, up_exps, gate_exps (+ shared gate, up)
-            const int moe = moe_ffn(g, cur, E, To, mp, bd);
-            inpL = g.node_any(E * To * f32, 1, {moe, ffn_inp}, 0b11u);
-        }
-        track_peak(g, last_max, il, bd);
-    }
-    output_head(g, inpL, hp, d, last_max, bd);
-    return bd;
-}
-
-
-}  // namespace llamaplan::detail::compute
-
-#endif  // LLAMAPLAN_COMPUTE_MLA_HPP
-// ---- end llamaplan/compute/mla.hpp ----
 // ---- begin llamaplan/compute/ssm_hybrid.hpp ----
 #ifndef LLAMAPLAN_COMPUTE_SSM_HYBRID_HPP
 #define LLAMAPLAN_COMPUTE_SSM_HYBRID_HPP
@@ -3596,6 +3483,389 @@ constexpr int hybrid_attention(graph_sim& g, int q, int mask, const graph_dims& 
 #endif  // LLAMAPLAN_COMPUTE_SSM_HYBRID_HPP
 // ---- end llamaplan/compute/ssm_hybrid.hpp ----
 
+namespace llamaplan::inline LLAMAPLAN_ABI_TAG::detail::compute {
+
+/// The sizes of a gated delta-net layer (src/models/qwen3next.cpp build_layer_attn_linear) in a reserved ubatch.
+struct delta_net_dims {
+    std::uint64_t T = 0, n_seqs = 1;
+    std::uint64_t d_conv = 0;      ///< ssm.conv_kernel
+    std::uint64_t head_k = 0;      ///< ssm.state_size: head size of Q, K and V
+    std::uint64_t n_k_heads = 0;   ///< ssm.group_count
+    std::uint64_t n_v_heads = 0;   ///< ssm.time_step_rank
+    std::uint64_t key_dim = 0;     ///< head_k x n_k_heads
+    std::uint64_t value_dim = 0;   ///< head_v x n_v_heads (head_v = ssm.inner_size / n_v_heads)
+    std::uint64_t head_v = 0;      ///< S_v of ggml_gated_delta_net
+    std::uint64_t conv_dim = 0;    ///< conv channels: Q, K and V (2 key_dim + value_dim)
+};
+[[nodiscard]] constexpr delta_net_dims delta_net_dims_of(const hparams& hp, const graph_dims& d) noexcept {
+    delta_net_dims dn{};
+    dn.T = d.T;
+    dn.n_seqs = d.n_seqs;
+    dn.d_conv = hp.ssm_d_conv;
+    dn.head_k = hp.ssm_d_state;
+    dn.n_k_heads = hp.ssm_n_group == 0 ? 1 : hp.ssm_n_group;
+    dn.n_v_heads = hp.ssm_dt_rank == 0 ? 1 : hp.ssm_dt_rank;
+    dn.key_dim = dn.head_k * dn.n_k_heads;
+    dn.head_v = hp.ssm_d_inner / dn.n_v_heads;
+    dn.value_dim = dn.head_v * dn.n_v_heads;
+    dn.conv_dim = 2 * dn.key_dim + dn.value_dim;
+    return dn;
+}
+
+/// build_layer_attn_linear (src/models/qwen3next.cpp) with build_conv_state and build_recurrent_attn of
+/// src/models/delta-net-base.cpp, on the normed input `cur` (three readers left: attn_qkv, ssm_ba, attn_gate).
+/// Node order (first expansion: the cpy of the last conv columns; then the cpy of the new state, whose DFS walks
+/// ggml_gated_delta_net's sources q, k, v, g, beta, state in that order; the rest is pulled in by the caller):
+/// - build_rs(conv states): get_rows of n_seqs rows of n_embd_r (its "extra" get_rows is empty);
+/// - attn_qkv mul_mat; concat(conv states, transpose(qkv)) {d_conv - 1 + n_seq_tokens, conv_dim, n_seqs}, read by the
+///   cpy of its last columns and by ssm_conv;
+/// - build_rs(ssm states): get_rows of n_seqs rows of n_embd_s;
+/// - ssm_conv; silu in place (Q, K, V are views of it); l2_norm of the Q view (fresh: L2_NORM is not in
+///   ggml_op_can_inplace) and, with fewer K than V heads, ggml_repeat_4d to the V heads; the same for K;
+/// - ssm_ba mul_mat; cont of the alpha view, + ssm_dt bias, softplus, * ssm_a (in place); cont of the beta view,
+///   sigmoid (in place);
+/// - ggml_gated_delta_net: F32 {S_v H_v, T + S_v n_seqs} (ggml.c: the output rows, then the final states), read by
+///   the cpy of the new state and by the rms_norm of the output view.
+/// The fused op, not build_delta_net_chunking: llama_context's constructor sets cparams.fused_gdn_ar / fused_gdn_ch
+/// and resolve_fused_ops (src/llama-context.cpp) keeps them unless the op lands on another device than its layer;
+/// the CPU backend supports GGML_OP_GATED_DELTA_NET (ggml-cpu.cpp ggml_backend_cpu_device_supports_op), so on the CPU
+/// build_delta_net takes build_delta_net_fused. cparams.n_rs_seq is 0 (it is set only for speculative MTP / EAGLE3 /
+/// DFlash drafting, common.cpp), so the op keeps one state snapshot (K = 1).
+/// Then the tail: rms_norm of the output view (fresh), * ssm_norm, attn_gate mul_mat (the normed input's last
+/// reader), silu of its reshape (fresh), the product (in place on the norm) and ssm_out. Returns ssm_out, which its
+/// reader sees through a reshape view.
+constexpr int delta_net_layer(graph_sim& g, int cur, int s_copy, const delta_net_dims& dn, std::uint64_t n_embd_r,
+                              std::uint64_t n_embd_s, std::uint64_t E) noexcept {
+    const std::uint64_t f32 = 4, T = dn.T, ns = dn.n_seqs;
+    const int conv_rows = g.node(n_embd_r * ns * f32, 1, {s_copy});
+    g.release(s_copy);                                          // the empty "extra" get_rows
+    const int qkv = g.node(dn.conv_dim * T * f32, 1, {cur});   // attn_qkv
+    const std::uint64_t n_seq_tokens = T / ns;
+    const std::uint64_t conv_cols = (dn.d_conv > 0 ? dn.d_conv - 1 : 0) + n_seq_tokens;
+    const int conv_in = g.node(conv_cols * dn.conv_dim * ns * f32, 2, {conv_rows, qkv});
+    g.release(conv_in);                                         // cpy of the last d_conv - 1 columns
+    const int state = g.node(n_embd_s * ns * f32, 1, {s_copy});
+    g.release(s_copy);
+    int conv = g.node(dn.conv_dim * T * f32, 1, {conv_in});     // ggml_ssm_conv
+    conv = g.node(dn.conv_dim * T * f32, 3, {conv}, true);     // silu; read as Q, K (l2_norm) and V (the op)
+    const bool repeat = dn.n_k_heads != dn.n_v_heads;
+    auto qk = [&]() {
+        int x = g.node(dn.key_dim * T * f32, 1, {conv});       // l2_norm of the view
+        if (repeat) x = g.node(dn.head_k * dn.n_v_heads * T * f32, 1, {x});  // ggml_repeat_4d
+        return x;
+    };
+    const int q = qk();
+    const int k = qk();
+    const int ba = g.node(2 * dn.n_v_heads * T * f32, 2, {cur});  // ssm_ba: beta and alpha views
+    int gate = g.node(dn.n_v_heads * T * f32, 1, {ba});          // cont of alpha
+    gate = g.node(dn.n_v_heads * T * f32, 1, {gate}, true);      // + ssm_dt bias
+    gate = g.node(dn.n_v_heads * T * f32, 1, {gate}, true);      // softplus
+    gate = g.node(dn.n_v_heads * T * f32, 1, {gate}, true);      // * ssm_a
+    int beta = g.node(dn.n_v_heads * T * f32, 1, {ba});          // cont of beta
+    beta = g.node(dn.n_v_heads * T * f32, 1, {beta}, true);      // sigmoid
+    const std::uint64_t sv = dn.head_v, hv = dn.n_v_heads;
+    const int out = g.node(sv * hv * (T + sv * ns) * f32, 2, {q, k, conv, gate, beta, state});
+    g.release(out);                                             // cpy of the new state into the cache
+    // build_norm_gated: rms_norm(output view) * ssm_norm, silu(z), product
+    int n = g.node(dn.value_dim * T * f32, 1, {out});
+    n = g.node(dn.value_dim * T * f32, 1, {n}, true);
+    const int z = g.node(dn.value_dim * T * f32, 1, {cur});     // attn_gate
+    const int zs = g.node(dn.value_dim * T * f32, 1, {z});      // silu of the reshape view: fresh
+    n = g.node(dn.value_dim * T * f32, 1, {n, zs}, true);
+    return g.node(E * T * f32, 1, {n});                         // ssm_out
+}
+
+/// Qwen3-Next's MoE (src/models/qwen3next.cpp build_layer_ffn) on the normed `cur` (its six readers set by the
+/// caller): build_moe_ffn (softmax gating, weights renormalised) without a shared expert, then the shared expert as a
+/// parallel-gate build_ffn, its gate ffn_gate_inp_shexp (mul_mat to one value per token, sigmoid in place), the
+/// product (in place on the shared expert's output) and its sum with the routed experts (in place on them). Returns
+/// the FFN output.
+constexpr int qwen3next_moe(graph_sim& g, int cur, std::uint64_t E, std::uint64_t To, const moe_params& mp,
+                            compute_breakdown& bd) noexcept {
+    const std::uint64_t f32 = 4;
+    moe_params routed = mp;
+    routed.n_ff_shexp = 0;
+    const int moe = moe_ffn(g, cur, E, To, routed, bd);
+    const std::uint64_t Fs = mp.n_ff_shexp;
+    const int sg = g.node(Fs * To * f32, 1, {cur});
+    const int su = g.node(Fs * To * f32, 1, {cur});
+    const int sa = g.node(Fs * To * f32, 1, {sg, su});          // swiglu_split
+    int sd = g.node(E * To * f32, 1, {sa});                     // ffn_down_shexp
+    int gt = g.node(To * f32, 1, {cur});                        // ffn_gate_inp_shexp
+    gt = g.node(To * f32, 1, {gt}, true);                       // sigmoid
+    sd = g.node(E * To * f32, 1, {sd, gt}, true);               // ffn_shexp * gate
+    return g.node(E * To * f32, 1, {moe, sd}, true);            // moe_out + ffn_shexp
+}
+
+/// Qwen3-Next (src/models/qwen3next.cpp llama_model_qwen3next::graph). Each block expands its attn_norm first, so the
+/// blocks run in order, each whole before the next. Per block: attn_norm; a gated delta-net layer (delta_net_layer)
+/// or gated attention (build_layer_attn: attn_q of 2 x n_head x head rows whose Q view is rms-normed (fresh), * q_norm
+/// and roped in place, V, K (rms_norm of its reshape, fresh; * k_norm, rope in place), the cache writes and the
+/// attention as build_attn(llm_graph_input_attn_kv) expands them, then cont of the gate view, sigmoid in place, the
+/// product with the attention output (in place on it when it is an own tensor -- KQV's cont_2d --, else on the
+/// gate), wo); + the block input (in place); post_attention_norm; the MoE (qwen3next_moe); + the residual. The last
+/// block keeps every row (cparams.embeddings_nextn_masked is false unless a caller sets it): output_norm over all of
+/// them (res->t_h_nextn, a graph output), then the get_rows of the output rows and the LM head.
+///
+/// Reserve-time facts as in ssm_hybrid_graph: n_seqs = n_seq_max sequences of T / n_seqs tokens, and build_rs
+/// gathers n_seqs state rows. Graph inputs in first-visit order: inp_tokens, the unused inp_embd, then the inputs of
+/// the first block's kind (s_copy, or the K rotation, inp_pos, the V rotation, k_idxs, v_idxs and the KQ mask), then
+/// the other kind's, then inp_out_ids.
+[[nodiscard]] constexpr compute_breakdown delta_net_graph(const model& m, const compute_shape& s) noexcept {
+    const hparams& hp = m.hp;
+    compute_breakdown bd{};
+    bd.graph = graph_family::delta_net;
+    const graph_dims d = dims_of(hp, s);
+    const std::uint64_t f32 = 4, E = d.E, T = d.T;
+    const delta_net_dims dn = delta_net_dims_of(hp, d);
+    const kv_rotation rot = kv_rotation_of(hp, s);
+    const arch_traits at = traits(arch_of(hp));
+
+    std::uint32_t n_recr = 0, n_attn = 0;
+    std::uint64_t max_kv_gqa_v = 0;
+    for (std::uint32_t il = 0; il < hp.n_layer; ++il) {
+        if (hp.is_recurrent(il)) {
+            ++n_recr;
+        } else {
+            ++n_attn;
+            if (hp.n_embd_v_gqa(il) > max_kv_gqa_v) max_kv_gqa_v = hp.n_embd_v_gqa(il);
+        }
+    }
+
+    graph_sim g{};
+    const int tokens = g.fresh(T * 4, 1);
+    g.fresh(E * T * f32, 0);
+    std::uint64_t inputs = T * 4 + E * T * f32;
+    int s_copy = -1, pos = -1, k_idxs = -1, v_idxs = -1, mask = -1, rot_k = -1, rot_v = -1;
+    auto make_rs = [&]() {
+        // build_rs_inp: s_copy (I32 n_rs = n_seq_max), read by the main and "extra" get_rows of both build_rs of
+        // every recurrent layer
+        s_copy = g.fresh(d.n_seqs * 4, 4 * n_recr);
+        inputs += d.n_seqs * 4;
+    };
+    auto make_attn = [&]() {
+        if (rot.k) { rot_k = g.fresh(rot.k_bytes, 2 * n_attn); inputs += rot.k_bytes; }
+        pos = g.fresh(T * 4, 2 * n_attn);
+        if (rot.v) { rot_v = g.fresh(rot.v_bytes, 2 * n_attn); inputs += rot.v_bytes; }
+        k_idxs = g.fresh(T * 8, n_attn);
+        const std::uint64_t vb = d.fa ? T * 8 : T * max_kv_gqa_v * 8;
+        v_idxs = g.fresh(vb, n_attn);
+        const std::uint64_t mb = d.n_kv * T * d.mask_es;
+        mask = g.fresh(mb, n_attn);
+        inputs += T * 4 + T * 8 + vb + mb;
+        bd.kq_mask += mb;
+    };
+    if (hp.is_recurrent(0)) {
+        make_rs();
+        if (n_attn > 0) make_attn();
+    } else {
+        make_attn();
+        if (n_recr > 0) make_rs();
+    }
+    const int out_ids = g.fresh(d.n_out * 4, 1);
+    inputs += d.n_out * 4;
+
+    int inpL = g.node(E * T * f32, 1, {tokens});  // get_rows of token_embd
+    std::uint64_t last_max = 0;
+    for (std::uint32_t il = 0; il < hp.n_layer; ++il) {
+        g.t[inpL].refs = 2;                                      // attn_norm and the residual add
+        int cur = g.node(E * T * f32, 1, {inpL}, true);          // rms_norm
+        cur = g.node(E * T * f32, 3, {cur}, true);               // * attn_norm
+        bool cur_view = false;  // the mixer output reaches the residual add through a reshape view
+        if (hp.is_recurrent(il)) {
+            cur = delta_net_layer(g, cur, s_copy, dn, hp.n_embd_r(), hp.n_embd_s(), E);
+            cur_view = true;
+        } else {
+            const std::uint64_t H = hp.head_count(il), Hkv = hp.head_count_kv(il);
+            const std::uint64_t hd = hp.head_size_k(il), hdv = hp.head_size_v(il);
+            const std::uint64_t q_bytes = hd * H * T * f32, k_bytes = hd * Hkv * T * f32, v_bytes = hdv * Hkv * T * f32;
+            const int qg = g.node(2 * q_bytes, 2, {cur});        // attn_q: Q and gate views
+            int q = g.node(q_bytes, 1, {qg});                    // rms_norm of the Q view: fresh
+            q = g.node(q_bytes, 1, {q}, true);                   // * q_norm
+            q = g.node(q_bytes, 1, {q, pos}, true);              // rope
+            if (rot.k) q = g.node(q_bytes, 1, {rot_k, q});       // Hadamard rotation (mul_mat)
+            int v = g.node(v_bytes, 1, {cur});
+            if (rot.v) v = g.node(v_bytes, 1, {rot_v, v});
+            int k = g.node(k_bytes, 1, {cur});
+            k = g.node(k_bytes, 1, {k});                         // rms_norm of the reshape: fresh
+            k = g.node(k_bytes, 1, {k}, true);                   // * k_norm
+            k = g.node(k_bytes, 1, {k, pos}, true);              // rope
+            if (rot.k) k = g.node(k_bytes, 1, {rot_k, k});
+            g.release(k); g.release(k_idxs);                     // set_rows into the K cache
+            g.release(v); g.release(v_idxs);                     // set_rows into the V cache
+            int attn = hybrid_attention(g, q, mask, d, hdv, H, T, bd);
+            // the flash-attention output is reshaped (a view); KQV's cont_2d is an own tensor; the V rotation's
+            // result is a reshape of its mul_mat (llama-impl.h llama_mul_mat_hadamard)
+            bool attn_own = !d.fa;
+            if (rot.v) {
+                attn = g.node(hdv * H * T * f32, 1, {rot_v, attn});
+                attn_own = false;
+            }
+            int gate = g.node(q_bytes, 1, {qg});                 // cont of the gate view
+            gate = g.node(q_bytes, 1, {gate}, true);             // sigmoid
+            cur = g.node_any(q_bytes, 1, {attn, gate}, attn_own ? 0b11u : 0b10u);
+            cur = g.node(E * T * f32, 1, {cur});                 // wo
+        }
+        // attn_residual = cur + inpSA, read by post_attention_norm and the closing add
+        const int res = g.node_any(E * T * f32, 2, {cur, inpL}, cur_view ? 0b10u : 0b11u);
+        cur = g.node(E * T * f32, 1, {res}, true);               // rms_norm (fresh: res has two readers)
+        cur = g.node(E * T * f32, 1, {cur}, true);               // * post_attention_norm
+        // models/qwen3next.cpp load_block_trunk creates ffn_gate_inp, the experts, the shared expert (n_ff_shexp, else
+        // the layer's n_ff) and its gate in every block, all required (load_arch_tensors throws without experts)
+        if (hp.n_expert > 0) {
+            moe_params mp{};
+            mp.n_expert = hp.n_expert;
+            mp.n_used = hp.n_expert_used;
+            mp.n_ff_exp = hp.n_ff_exp != 0 ? hp.n_ff_exp : hp.ff_length(il) / (hp.n_expert_used == 0 ? 1 : hp.n_expert_used);
+            mp.gating = at.gating;
+            mp.norm_w = at.moe_norm_weights;
+            mp.n_ff_shexp = hp.n_ff_shexp != 0 ? hp.n_ff_shexp : hp.ff_length(il);
+            g.t[cur].refs = 3 + 3;  // router, gate_exps, up_exps; shared gate, up and ffn_gate_inp_shexp
+            cur = qwen3next_moe(g, cur, E, T, mp, bd);
+        } else {
+            cur = dense_ffn(g, cur, E, hp.ff_length(il), T, false, bd);  // build_ffn, parallel gate
+        }
+        inpL = g.node(E * T * f32, 1, {cur, res}, true);         // + ffn_residual
+        track_peak(g, last_max, il, bd);
+    }
+    bd.inputs = inputs;
+    output_head(g, inpL, hp, d, last_max, bd, out_ids);
+    return bd;
+}
+
+}  // namespace llamaplan::detail::compute
+
+#endif  // LLAMAPLAN_COMPUTE_DELTA_NET_HPP
+// ---- end llamaplan/compute/delta_net.hpp ----
+// ---- begin llamaplan/compute/mla.hpp ----
+#ifndef LLAMAPLAN_COMPUTE_MLA_HPP
+#define LLAMAPLAN_COMPUTE_MLA_HPP
+
+
+// The compute graph of multi-head latent attention models (graph_family::mla).
+
+
+namespace llamaplan::inline LLAMAPLAN_ABI_TAG::detail::compute {
+
+/// DeepSeek-2/3 style MLA (src/models/deepseek2.cpp, the absorbed path taken when key_length_mla / value_length_mla
+/// are present): q = q_b(rms_norm(q_a(x))) (or wq), q_nope absorbed through wk_b, q_pe roped, Qcur = concat; the K-only
+/// cache stores concat(rms_norm(kv_cmpr), rope(k_pe)) and V is a view of it (src/llama-graph.cpp build_attn with a
+/// llm_graph_input_attn_k, build_attn_mha with v_mla = wv_b). Dense FFN on the first n_layer_dense_lead blocks, then
+/// build_moe_ffn (softmax gating) plus the shared expert.
+[[nodiscard]] constexpr compute_breakdown mla_graph(const model& m, const compute_shape& s) noexcept {
+    const hparams& hp = m.hp;
+    const arch_traits at = traits(arch_of(hp));
+    compute_breakdown bd{};
+    bd.graph = graph_family::mla;
+    const graph_dims d = dims_of(hp, s);
+    const std::uint64_t f32 = 4, E = d.E, T = d.T;
+    const std::uint64_t H = hp.n_head;
+    const std::uint64_t kv_lora = hp.n_lora_kv;
+    const std::uint64_t hk = hp.n_embd_head_k_mla, hv = hp.n_embd_head_v_mla;
+    // rope part: attn_kv_a_mqa has kv_lora_rank + n_rot rows; else key_length (= kv_lora_rank + n_rot) - kv_lora_rank
+    std::uint64_t n_rot = hp.n_embd_head_k > kv_lora ? hp.n_embd_head_k - kv_lora : 0;
+    if (const tensor_info* t = find_layer_tensor(m, 0, "attn_kv_a_mqa.weight"); t != nullptr && t->ne[1] > kv_lora)
+        n_rot = t->ne[1] - kv_lora;
+    const std::uint64_t hqk = kv_lora + n_rot;  // absorbed query / key head size
+    // the shared experts' width: every MoE block's ffn_up_shexp is {n_embd, n_ff_exp * n_expert_shared}
+    // (models/deepseek2.cpp load_arch_tensors), so the first one tells them all (looked up once: a name search per
+    // block was a quarter of a plan's time)
+    const tensor_info* shexp_up = find_layer_tensor(m, hp.n_layer_dense_lead, "ffn_up_shexp.weight");
+
+    graph_sim g{};
+    // inputs: inp_tokens, unused inp_embd, inp_pos (2 ropes per layer), k_idxs (K-only cache: no v_idxs), the KQ
+    // mask, out_ids
+    const int tokens = g.fresh(T * 4, 1);
+    g.fresh(E * T * f32, 0);
+    const int pos = g.fresh(T * 4, 2 * hp.n_layer);
+    const int k_idxs = g.fresh(T * 8, hp.n_layer);
+    const std::uint64_t mb = d.n_kv * T * d.mask_es;
+    const int mask = g.fresh(mb, hp.n_layer);
+    const int out_ids = g.fresh(d.n_out * 4, 2);
+    bd.kq_mask = mb;
+    bd.inputs = T * 4 + E * T * f32 + T * 4 + T * 8 + mb + d.n_out * 4;
+
+    int inpL = g.node(E * T * f32, 1, {tokens});
+    std::uint64_t last_max = 0;
+    for (std::uint32_t il = 0; il < hp.n_layer; ++il) {
+        const bool last = il + 1 == hp.n_layer;
+        g.t[inpL].refs = 2;
+        int cur = g.node(E * T * f32, 1, {inpL}, true);
+        cur = g.node(E * T * f32, 2, {cur}, true);  // attn_norm: read by q_a (or wq) and kv_a_mqa
+        int q = -1;
+        if (hp.n_lora_q != 0) {
+            q = g.node(hp.n_lora_q * T * f32, 1, {cur});  // q_a
+            q = g.node(hp.n_lora_q * T * f32, 1, {q}, true);  // rms_norm, in place
+            q = g.node(hp.n_lora_q * T * f32, 1, {q}, true);  // * attn_q_a_norm
+            q = g.node(hk * H * T * f32, 2, {q});            // q_b; read as q_nope and q_pe views
+        } else {
+            q = g.node(hk * H * T * f32, 2, {cur});
+        }
+        const int qa = g.node(kv_lora * T * H * f32, 1, {q});      // wk_b x q_nope (absorbed): {kv_lora, T, H}
+        const int qpe = g.node(n_rot * H * T * f32, 1, {q, pos});  // rope of the q_pe view: fresh
+        const int Q = g.node(hqk * H * T * f32, 1, {qa, qpe});     // concat
+        const int kvpe = g.node(hqk * T * f32, 2, {cur});          // kv_a_mqa; read as kv_cmpr and k_pe views
+        int kv = g.node(kv_lora * T * f32, 1, {kvpe});             // rms_norm of the kv_cmpr view: fresh
+        kv = g.node(kv_lora * T * f32, 1, {kv}, true);             // * attn_kv_a_norm
+        const int kpe = g.node(n_rot * T * f32, 1, {kvpe, pos});   // rope of the k_pe view
+        const int K = g.node(hqk * T * f32, 1, {kv, kpe});         // concat
+        g.release(K); g.release(k_idxs);                           // set_rows into the K cache
+        if (d.fa) {
+            // flash_attn_ext: {kv_lora, H, T}; then wv_b x permute -> {hv, T, H}; cont
+            const int o = g.node(kv_lora * H * T * f32, 1, {Q, mask});
+            const int vm = g.node(hv * T * H * f32, 1, {o});
+            cur = g.node(hv * H * T * f32, 1, {vm});
+        } else {
+            // V = cont(transpose(view of the K cache)): {n_kv, kv_lora} per stream in the cache type, allocated
+            // first (src0 of kqv); kq {n_kv, T, H} F32, soft_max in place, kqv, wv_b, cont
+            const std::uint64_t streams = s.n_stream == 0 ? 1 : s.n_stream;
+            const int vc = g.fresh(row_size(s.type_k, d.n_kv) * kv_lora * streams, 1);
+            const std::uint64_t kq = d.n_kv * T * H * f32;
+            if (kq > bd.attn_scores) bd.attn_scores = kq;
+            int s1 = g.node(kq, 1, {Q});
+            s1 = g.node(kq, 1, {s1, mask}, true);
+            s1 = g.node(kv_lora * T * H * f32, 1, {vc, s1});
+            s1 = g.node(hv * T * H * f32, 1, {s1});
+            cur = g.node(hv * H * T * f32, 1, {s1});
+        }
+        cur = g.node(E * T * f32, 1, {cur});  // wo
+        std::uint64_t To = T;
+        int res = inpL;
+        if (last) {
+            To = d.n_out;
+            cur = g.node(E * To * f32, 1, {cur, out_ids});
+            res = g.node(E * To * f32, 1, {inpL, out_ids});
+        }
+        const int ffn_inp = g.node_any(E * To * f32, 2, {cur, res}, 0b11u);
+        cur = g.node(E * To * f32, 1, {ffn_inp}, true);
+        cur = g.node(E * To * f32, 1, {cur}, true);
+        if (il < hp.n_layer_dense_lead || hp.n_expert == 0) {
+            inpL = dense_ffn_residual(g, cur, ffn_inp, E, hp.ff_length(il), To, bd);
+        } else {
+            moe_params mp{};
+            mp.n_expert = hp.n_expert;
+            mp.n_used = hp.n_expert_used;
+            mp.n_ff_exp = hp.n_ff_exp != 0 ? hp.n_ff_exp : hp.ff_length(il);
+            std::uint64_t Fs = hp.n_ff_shexp != 0 ? hp.n_ff_shexp : mp.n_ff_exp * hp.n_expert_shared;
+            if (shexp_up != nullptr) Fs = shexp_up->ne[1];
+            mp.n_ff_shexp = hp.n_expert_shared > 0 ? Fs : 0;
+            mp.norm_w = at.moe_norm_weights;  // deepseek2: expert_weights_norm (not in the synthetic files)
+            g.t[cur].refs = mp.n_ff_shexp > 0 ? 5 : 3;  // router, up_exps, gate_exps (+ shared gate, up)
+            const int moe = moe_ffn(g, cur, E, To, mp, bd);
+            inpL = g.node_any(E * To * f32, 1, {moe, ffn_inp}, 0b11u);
+        }
+        track_peak(g, last_max, il, bd);
+    }
+    output_head(g, inpL, hp, d, last_max, bd);
+    return bd;
+}
+
+
+}  // namespace llamaplan::detail::compute
+
+#endif  // LLAMAPLAN_COMPUTE_MLA_HPP
+// ---- end llamaplan/compute/mla.hpp ----
+
 #include <cstdint>
 
 namespace llamaplan::inline LLAMAPLAN_ABI_TAG {
@@ -3603,8 +3873,8 @@ namespace llamaplan::inline LLAMAPLAN_ABI_TAG {
 /// Bytes of the CPU backend's compute buffer, with the terms that built it. See the file comment for the method.
 ///
 /// The graph follows the architecture's arch_traits::graph: the standard decoder block (llama, qwen2/3, qwen3moe,
-/// gemma2/3, phi3, gpt-oss), MLA (deepseek2 files with key_length_mla / value_length_mla) or Mamba / hybrid (mamba2,
-/// mamba, granitehybrid, nemotron-h, falcon-h1). Architectures without a graph of their own
+/// gemma2/3, phi3, gpt-oss), MLA (deepseek2 files with key_length_mla / value_length_mla), Mamba / hybrid (mamba2,
+/// mamba, granitehybrid, nemotron-h, falcon-h1) or gated delta-net (qwen3next). Architectures without a graph of their own
 /// (graph_family::approximate: RWKV, other hybrids, encoders, and arch::generic) get the decoder-block figure and say
 /// so in `graph`. A model that names no architecture (hparams::id and architecture both unset or unknown) gets
 /// compute_status::unknown_architecture.
@@ -3634,6 +3904,7 @@ namespace llamaplan::inline LLAMAPLAN_ABI_TAG {
             return detail::compute::falcon_h1_graph(m, s);
         if (any_recurrent) return detail::compute::ssm_hybrid_graph(m, s);
     }
+    if (at.graph == graph_family::delta_net) return detail::compute::delta_net_graph(m, s);
     return detail::compute::decoder_graph(m, s, at);
 }
 

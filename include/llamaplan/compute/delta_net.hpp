@@ -8,7 +8,7 @@
 // full_attention_interval-th layer, a gated Q, and a MoE whose shared expert has its own sigmoid gate.
 
 #include <llamaplan/compute/blocks.hpp>
-#include <llamaplan/compute/ssm_hybrid.hpp>  // hybrid_attention
+#include <llamaplan/compute/ssm_hybrid.hpp>
 
 namespace llamaplan::inline LLAMAPLAN_ABI_TAG::detail::compute {
 
