@@ -61,8 +61,8 @@ enum class graph_family : std::uint8_t {
     decoder,        ///< standard decoder block (compute/decoder.hpp): llama, qwen2/3(+moe), gemma2/3, phi3, gpt-oss
     mla,            ///< DeepSeek-2 MLA (compute/mla.hpp)
     mamba_hybrid,   ///< Mamba-1, Mamba-2, granite / nemotron-h / falcon-h1 hybrids (compute/ssm_hybrid.hpp)
-    delta_net,      ///< gated delta-net hybrids with gated attention and a gated shared expert: qwen3next
-                    ///< (compute/delta_net.hpp)
+    delta_net,      ///< gated delta-net hybrids with gated attention (and a gated shared expert): qwen3next,
+                    ///< qwen35, qwen35moe (compute/delta_net.hpp)
     approximate,    ///< no graph of its own yet: the decoder graph stands in (unvalidated)
 };
 
@@ -102,6 +102,12 @@ struct arch_traits {
     bool post_attn_norm_is_ffn_norm = false;  ///< post_attention_norm normalises the FFN input (attn_post_norm after
                                               ///< the residual add, gpt-oss) rather than the attention output (gemma)
     bool moe_biases = false;        ///< router and experts carry biases (ffn_gate_inp_b, add_id of the expert biases)
+    std::uint32_t pos_per_embd = 1; ///< positions per token in inp_pos: 4 with M-RoPE / IMRoPE (llama_hparams::
+                                    ///< n_pos_per_embd of llama_model_rope_type, llama-model.cpp), else 1
+    bool gdn_split_beta_alpha = false;  ///< the delta-net layer projects beta and alpha with two matrices (ssm_beta,
+                                        ///< ssm_alpha: models/qwen35*.cpp) rather than one ssm_ba (qwen3next)
+    bool gdn_repeat_when_fused = false; ///< Q and K are repeated to the V heads even for the fused gated-delta-net op
+                                        ///< (qwen3next); qwen35* repeat them only for the unfused graph
 
     /// True if the model keeps only recurrent state (llm_arch_is_recurrent).
     [[nodiscard]] constexpr bool is_recurrent() const noexcept { return layers == recurrent_layer_rule::all; }
@@ -183,6 +189,20 @@ namespace detail {
     gpt_oss.out_rows_after_blocks = true;
     gpt_oss.post_attn_norm_is_ffn_norm = true;
     gpt_oss.moe_biases = true;
+    // models/qwen3next.cpp: build_moe_ffn with LLAMA_EXPERT_GATING_FUNC_TYPE_SOFTMAX and norm_w = true; one ssm_ba
+    // projection; Q/K repeated to the V heads before the delta net whatever op runs it
+    arch_traits qwen3next = with_moe(hybrid_arch("qwen3next", arch::qwen3next, rk::gated_delta_net,
+                                                 rl::attention_interval, g::delta_net, 4), moe_gating::softmax, true);
+    qwen3next.gdn_repeat_when_fused = true;
+    // models/qwen35.cpp (dense FFN) and qwen35moe.cpp (qwen3next's MoE): ssm_beta and ssm_alpha, and "need explicit
+    // repeat only if we are not using the fused GDN"
+    arch_traits qwen35 = hybrid_arch("qwen35", arch::qwen35, rk::gated_delta_net, rl::attention_interval, g::delta_net, 4);
+    qwen35.gdn_split_beta_alpha = true;
+    qwen35.pos_per_embd = 4;  // LLAMA_ROPE_TYPE_IMROPE
+    arch_traits qwen35moe = with_moe(hybrid_arch("qwen35moe", arch::qwen35moe, rk::gated_delta_net,
+                                                 rl::attention_interval, g::delta_net, 4), moe_gating::softmax, true);
+    qwen35moe.gdn_split_beta_alpha = true;
+    qwen35moe.pos_per_embd = 4;
     arch_traits deepseek2 = with_moe(make_arch("deepseek2", arch::deepseek2, g::mla), moe_gating::softmax, false);
     deepseek2.attention = attention_kind::mla;
     return std::array<arch_traits, arch_count>{{
@@ -212,14 +232,12 @@ namespace detail {
         hybrid_arch("lfm2moe", arch::lfm2moe, rk::shortconv, rl::no_kv_heads),
         hybrid_arch("nemotron_h", arch::nemotron_h, rk::mamba2, rl::no_kv_heads_no_ffn, g::mamba_hybrid),
         hybrid_arch("nemotron_h_moe", arch::nemotron_h_moe, rk::mamba2, rl::no_kv_heads_no_ffn),
-        // models/qwen3next.cpp: build_moe_ffn with LLAMA_EXPERT_GATING_FUNC_TYPE_SOFTMAX and norm_w = true
-        with_moe(hybrid_arch("qwen3next", arch::qwen3next, rk::gated_delta_net, rl::attention_interval, g::delta_net, 4),
-                 moe_gating::softmax, true),
+        qwen3next,
         hybrid_arch("kimi-linear", arch::kimi_linear, rk::kda, rl::no_kv_heads),
         hybrid_arch("bailingmoe3", arch::bailingmoe3, rk::other, rl::no_kv_heads),
         hybrid_arch("kimi-k3", arch::kimi_k3, rk::kda, rl::no_kv_heads),
-        hybrid_arch("qwen35", arch::qwen35, rk::gated_delta_net, rl::attention_interval, g::approximate, 4),
-        hybrid_arch("qwen35moe", arch::qwen35moe, rk::gated_delta_net, rl::attention_interval, g::approximate, 4),
+        qwen35,
+        qwen35moe,
         hybrid_arch("deepseek4", arch::deepseek4, rk::other, rl::no_kv_heads),
         hybrid_arch("minimax-01", arch::minimax_01, rk::other, rl::attention_interval, g::approximate, 8),
         // an `unknown` entry last, so traits(arch::unknown) has a row (never matched by name)

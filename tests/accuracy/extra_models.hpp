@@ -303,6 +303,26 @@ inline std::vector<model_def> models() {
     q3n8.ssm_d_inner = 256;
     q3n8.n_vocab = 5000;
     add("qwen3next-8L-384", q3n8);
+    // Qwen3.5 (models/qwen35moe.cpp, qwen35.cpp): qwen3next's blocks with ssm_beta / ssm_alpha and IMRoPE sections;
+    // 2 K and 4 V heads (the fused delta net takes them unrepeated); the MoE model as qwen3next-6L-256, the dense one
+    // with an FFN of 512
+    synth_spec q35m = q3n;
+    q35m.arch = "qwen35moe";
+    q35m.qwen35 = true;
+    q35m.n_head = 8;
+    q35m.head_dim = 64;
+    add("qwen35moe-6L-256", q35m);
+    synth_spec q35 = q35m;
+    q35.arch = "qwen35";
+    q35.n_layer = 8;
+    q35.full_attention_interval = 0;
+    q35.n_expert = 0;
+    q35.n_expert_used = 0;
+    q35.n_ff_exp = 0;
+    q35.n_expert_shared = 0;
+    q35.n_ff_shexp = 0;
+    q35.n_ff = 512;
+    add("qwen35-8L-256", q35);
 
     // llama-quantize <F16 file> <out> <type> 2 (tensor lists in tests/data/extra/tensors)
     add("llama-4L-512-Q4_0", {}, "llama-4L-512");

@@ -4,8 +4,9 @@
 
 #include <llamaplan/config.hpp>
 
-// The compute graph of Qwen3-Next (graph_family::delta_net): gated delta-net layers with full attention on every
-// full_attention_interval-th layer, a gated Q, and a MoE whose shared expert has its own sigmoid gate.
+// The compute graph of Qwen3-Next and Qwen3.5 (graph_family::delta_net): gated delta-net layers with full attention on
+// every full_attention_interval-th layer, a gated Q, and a MoE whose shared expert has its own sigmoid gate (qwen3next,
+// qwen35moe) or a dense FFN (qwen35).
 
 #include <llamaplan/compute/blocks.hpp>
 #include <llamaplan/compute/ssm_hybrid.hpp>
@@ -39,8 +40,9 @@ struct delta_net_dims {
     return dn;
 }
 
-/// build_layer_attn_linear (src/models/qwen3next.cpp) with build_conv_state and build_recurrent_attn of
-/// src/models/delta-net-base.cpp, on the normed input `cur` (three readers left: attn_qkv, ssm_ba, attn_gate).
+/// build_layer_attn_linear (src/models/qwen3next.cpp, qwen35.cpp, qwen35moe.cpp) with build_conv_state and
+/// build_recurrent_attn of src/models/delta-net-base.cpp, on the normed input `cur` (its readers left: attn_qkv,
+/// ssm_ba -- or ssm_alpha and ssm_beta with `split_beta_alpha` --, attn_gate).
 /// Node order (first expansion: the cpy of the last conv columns; then the cpy of the new state, whose DFS walks
 /// ggml_gated_delta_net's sources q, k, v, g, beta, state in that order; the rest is pulled in by the caller):
 /// - build_rs(conv states): get_rows of n_seqs rows of n_embd_r (its "extra" get_rows is empty);
@@ -48,9 +50,10 @@ struct delta_net_dims {
 ///   cpy of its last columns and by ssm_conv;
 /// - build_rs(ssm states): get_rows of n_seqs rows of n_embd_s;
 /// - ssm_conv; silu in place (Q, K, V are views of it); l2_norm of the Q view (fresh: L2_NORM is not in
-///   ggml_op_can_inplace) and, with fewer K than V heads, ggml_repeat_4d to the V heads; the same for K;
+///   ggml_op_can_inplace) and, with fewer K than V heads and `repeat_when_fused`, ggml_repeat_4d to the V heads;
+///   the same for K;
 /// - ssm_ba mul_mat; cont of the alpha view, + ssm_dt bias, softplus, * ssm_a (in place); cont of the beta view,
-///   sigmoid (in place);
+///   sigmoid (in place) -- or (qwen35*) the ssm_alpha and ssm_beta chains, each on its own mul_mat;
 /// - ggml_gated_delta_net: F32 {S_v H_v, T + S_v n_seqs} (ggml.c: the output rows, then the final states), read by
 ///   the cpy of the new state and by the rms_norm of the output view.
 /// The fused op, not build_delta_net_chunking: llama_context's constructor sets cparams.fused_gdn_ar / fused_gdn_ch
@@ -62,7 +65,8 @@ struct delta_net_dims {
 /// reader), silu of its reshape (fresh), the product (in place on the norm) and ssm_out. Returns ssm_out, which its
 /// reader sees through a reshape view.
 constexpr int delta_net_layer(graph_sim& g, int cur, int s_copy, const delta_net_dims& dn, std::uint64_t n_embd_r,
-                              std::uint64_t n_embd_s, std::uint64_t E) noexcept {
+                              std::uint64_t n_embd_s, std::uint64_t E, bool split_beta_alpha,
+                              bool repeat_when_fused) noexcept {
     const std::uint64_t f32 = 4, T = dn.T, ns = dn.n_seqs;
     const int conv_rows = g.node(n_embd_r * ns * f32, 1, {s_copy});
     g.release(s_copy);                                          // the empty "extra" get_rows
@@ -75,7 +79,7 @@ constexpr int delta_net_layer(graph_sim& g, int cur, int s_copy, const delta_net
     g.release(s_copy);
     int conv = g.node(dn.conv_dim * T * f32, 1, {conv_in});     // ggml_ssm_conv
     conv = g.node(dn.conv_dim * T * f32, 3, {conv}, true);     // silu; read as Q, K (l2_norm) and V (the op)
-    const bool repeat = dn.n_k_heads != dn.n_v_heads;
+    const bool repeat = dn.n_k_heads != dn.n_v_heads && repeat_when_fused;
     auto qk = [&]() {
         int x = g.node(dn.key_dim * T * f32, 1, {conv});       // l2_norm of the view
         if (repeat) x = g.node(dn.head_k * dn.n_v_heads * T * f32, 1, {x});  // ggml_repeat_4d
@@ -83,13 +87,26 @@ constexpr int delta_net_layer(graph_sim& g, int cur, int s_copy, const delta_net
     };
     const int q = qk();
     const int k = qk();
-    const int ba = g.node(2 * dn.n_v_heads * T * f32, 2, {cur});  // ssm_ba: beta and alpha views
-    int gate = g.node(dn.n_v_heads * T * f32, 1, {ba});          // cont of alpha
-    gate = g.node(dn.n_v_heads * T * f32, 1, {gate}, true);      // + ssm_dt bias
-    gate = g.node(dn.n_v_heads * T * f32, 1, {gate}, true);      // softplus
-    gate = g.node(dn.n_v_heads * T * f32, 1, {gate}, true);      // * ssm_a
-    int beta = g.node(dn.n_v_heads * T * f32, 1, {ba});          // cont of beta
-    beta = g.node(dn.n_v_heads * T * f32, 1, {beta}, true);      // sigmoid
+    const std::uint64_t hb = dn.n_v_heads * T * f32;
+    int gate = -1, beta = -1;
+    if (split_beta_alpha) {
+        // models/qwen35*.cpp: ssm_alpha, + ssm_dt bias of its reshape (fresh), softplus, * ssm_a; ssm_beta, sigmoid of
+        // its reshape (fresh)
+        gate = g.node(hb, 1, {cur});
+        gate = g.node(hb, 1, {gate});
+        gate = g.node(hb, 1, {gate}, true);
+        gate = g.node(hb, 1, {gate}, true);
+        beta = g.node(hb, 1, {cur});
+        beta = g.node(hb, 1, {beta});
+    } else {
+        const int ba = g.node(2 * hb, 2, {cur});                 // ssm_ba: beta and alpha views
+        gate = g.node(hb, 1, {ba});                              // cont of alpha
+        gate = g.node(hb, 1, {gate}, true);                      // + ssm_dt bias
+        gate = g.node(hb, 1, {gate}, true);                      // softplus
+        gate = g.node(hb, 1, {gate}, true);                      // * ssm_a
+        beta = g.node(hb, 1, {ba});                              // cont of beta
+        beta = g.node(hb, 1, {beta}, true);                      // sigmoid
+    }
     const std::uint64_t sv = dn.head_v, hv = dn.n_v_heads;
     const int out = g.node(sv * hv * (T + sv * ns) * f32, 2, {q, k, conv, gate, beta, state});
     g.release(out);                                             // cpy of the new state into the cache
@@ -124,7 +141,9 @@ constexpr int qwen3next_moe(graph_sim& g, int cur, std::uint64_t E, std::uint64_
     return g.node(E * To * f32, 1, {moe, sd}, true);            // moe_out + ffn_shexp
 }
 
-/// Qwen3-Next (src/models/qwen3next.cpp llama_model_qwen3next::graph). Each block expands its attn_norm first, so the
+/// Qwen3-Next (src/models/qwen3next.cpp llama_model_qwen3next::graph) and Qwen3.5 (qwen35.cpp, qwen35moe.cpp: the
+/// same block with ssm_alpha / ssm_beta, no Q/K repeat for the fused op, IMRoPE -- ggml_rope_multi, a ROPE op like
+/// rope_ext -- and, for qwen35, a dense parallel-gate FFN). Each block expands its attn_norm first, so the
 /// blocks run in order, each whole before the next. Per block: attn_norm; a gated delta-net layer (delta_net_layer)
 /// or gated attention (build_layer_attn: attn_q of 2 x n_head x head rows whose Q view is rms-normed (fresh), * q_norm
 /// and roped in place, V, K (rms_norm of its reshape, fresh; * k_norm, rope in place), the cache writes and the
@@ -172,14 +191,14 @@ constexpr int qwen3next_moe(graph_sim& g, int cur, std::uint64_t E, std::uint64_
     };
     auto make_attn = [&]() {
         if (rot.k) { rot_k = g.fresh(rot.k_bytes, 2 * n_attn); inputs += rot.k_bytes; }
-        pos = g.fresh(T * 4, 2 * n_attn);
+        pos = g.fresh(T * 4 * at.pos_per_embd, 2 * n_attn);   // build_inp_pos: n_tokens x n_pos_per_embd I32
         if (rot.v) { rot_v = g.fresh(rot.v_bytes, 2 * n_attn); inputs += rot.v_bytes; }
         k_idxs = g.fresh(T * 8, n_attn);
         const std::uint64_t vb = d.fa ? T * 8 : T * max_kv_gqa_v * 8;
         v_idxs = g.fresh(vb, n_attn);
         const std::uint64_t mb = d.n_kv * T * d.mask_es;
         mask = g.fresh(mb, n_attn);
-        inputs += T * 4 + T * 8 + vb + mb;
+        inputs += T * 4 * at.pos_per_embd + T * 8 + vb + mb;
         bd.kq_mask += mb;
     };
     if (hp.is_recurrent(0)) {
@@ -197,10 +216,13 @@ constexpr int qwen3next_moe(graph_sim& g, int cur, std::uint64_t E, std::uint64_
     for (std::uint32_t il = 0; il < hp.n_layer; ++il) {
         g.t[inpL].refs = 2;                                      // attn_norm and the residual add
         int cur = g.node(E * T * f32, 1, {inpL}, true);          // rms_norm
-        cur = g.node(E * T * f32, 3, {cur}, true);               // * attn_norm
+        const bool recr = hp.is_recurrent(il);
+        // * attn_norm; read by Q, K, V -- or attn_qkv, attn_gate and ssm_ba (ssm_alpha, ssm_beta)
+        cur = g.node(E * T * f32, recr && at.gdn_split_beta_alpha ? 4 : 3, {cur}, true);
         bool cur_view = false;  // the mixer output reaches the residual add through a reshape view
-        if (hp.is_recurrent(il)) {
-            cur = delta_net_layer(g, cur, s_copy, dn, hp.n_embd_r(), hp.n_embd_s(), E);
+        if (recr) {
+            cur = delta_net_layer(g, cur, s_copy, dn, hp.n_embd_r(), hp.n_embd_s(), E, at.gdn_split_beta_alpha,
+                                  at.gdn_repeat_when_fused);
             cur_view = true;
         } else {
             const std::uint64_t H = hp.head_count(il), Hkv = hp.head_count_kv(il);
@@ -237,8 +259,8 @@ constexpr int qwen3next_moe(graph_sim& g, int cur, std::uint64_t E, std::uint64_
         const int res = g.node_any(E * T * f32, 2, {cur, inpL}, cur_view ? 0b10u : 0b11u);
         cur = g.node(E * T * f32, 1, {res}, true);               // rms_norm (fresh: res has two readers)
         cur = g.node(E * T * f32, 1, {cur}, true);               // * post_attention_norm
-        // models/qwen3next.cpp load_block_trunk creates ffn_gate_inp, the experts, the shared expert (n_ff_shexp, else
-        // the layer's n_ff) and its gate in every block, all required (load_arch_tensors throws without experts)
+        // models/qwen3next.cpp and qwen35moe.cpp load_block_trunk create ffn_gate_inp, the experts, the shared expert
+        // (n_ff_shexp, else n_ff) and its gate in every block, all required; qwen35 has a dense FFN (build_ffn)
         if (hp.n_expert > 0) {
             moe_params mp{};
             mp.n_expert = hp.n_expert;

@@ -362,6 +362,10 @@ struct synth_spec {
                                          ///< attends with a gated Q (attn_q of 2 x n_head x head rows) and Q/K norms;
                                          ///< post_attention_norm as the FFN norm, a shared expert with its gate
                                          ///< (ffn_gate_inp_shexp); ssm.inner_size should be time_step_rank x state_size
+    bool qwen35 = false;                 ///< with `qwen3next`: Qwen3.5 blocks (models/qwen35.cpp, qwen35moe.cpp
+                                         ///< load_arch_tensors): ssm_beta and ssm_alpha {n_embd, time_step_rank}
+                                         ///< instead of ssm_ba, rope.dimension_sections written; a dense FFN (no
+                                         ///< experts: qwen35) has no ffn_norm either
     std::uint32_t full_attention_interval = 0;  ///< %s.full_attention_interval (0 = not written; qwen3next default 4)
     // types
     ggml_type weight_type = ggml_type::f16;  ///< matrices
@@ -446,6 +450,13 @@ inline std::string synth_token(std::uint32_t i) {
     }
     if (s.wkv_head_size) w.set_u32(a + "wkv.head_size", s.wkv_head_size);
     if (s.full_attention_interval) w.set_u32(a + "full_attention_interval", s.full_attention_interval);
+    // models/qwen35*.cpp load_arch_hparams: get_key_or_arr(LLM_KV_ROPE_DIMENSION_SECTIONS, rope_sections, 4, true);
+    // sections of the rotated half of a head (convert_hf_to_gguf writes them as INT32)
+    if (s.qwen35) {
+        const std::int32_t half = static_cast<std::int32_t>((s.head_dim ? s.head_dim : (s.n_head ? s.n_embd / s.n_head : 0)) / 2);
+        const std::vector<std::int32_t> sections{half - 2 * (half / 3), half / 3, half / 3, 0};
+        w.set_array_i32(a + "rope.dimension_sections", sections);
+    }
     if (s.tokenizer) {
         w.set_string("tokenizer.ggml.model", "gpt2");
         std::vector<std::string> tokens(s.n_vocab);
@@ -510,7 +521,12 @@ inline std::string synth_token(std::uint32_t i) {
             w.add_tensor(b + "ssm_conv1d.weight", ggml_type::f32, T{s.ssm_d_conv, 2 * key_dim + value_dim});
             w.add_tensor(b + "ssm_dt.bias", ggml_type::f32, T{nv});
             w.add_tensor(b + "ssm_a", ggml_type::f32, T{nv});
-            w.add_tensor(b + "ssm_ba.weight", wt, T{E, 2 * nv});
+            if (s.qwen35) {
+                w.add_tensor(b + "ssm_beta.weight", wt, T{E, nv});
+                w.add_tensor(b + "ssm_alpha.weight", wt, T{E, nv});
+            } else {
+                w.add_tensor(b + "ssm_ba.weight", wt, T{E, 2 * nv});
+            }
             w.add_tensor(b + "ssm_norm.weight", ggml_type::f32, T{hk});
             w.add_tensor(b + "ssm_out.weight", wt, T{value_dim, E});
         } else if (recurrent && s.mamba1) {  // Mamba-1 block (models/mamba.cpp load_arch_tensors)
@@ -605,7 +621,8 @@ inline std::string synth_token(std::uint32_t i) {
             }
         } else if (nff != 0) {
             // models/falcon-h1.cpp load_arch_tensors asks for tn(LLM_TENSOR_FFN_NORM, i): "blk.N.ffn_norm", no suffix
-            w.add_tensor(b + (s.parallel_ssm ? "ffn_norm" : "ffn_norm.weight"), ggml_type::f32, T{E});
+            // qwen35's post_attention_norm (written above) is its FFN norm
+            if (!s.qwen3next) w.add_tensor(b + (s.parallel_ssm ? "ffn_norm" : "ffn_norm.weight"), ggml_type::f32, T{E});
             if (s.fused_gate_up) {  // models/phi3.cpp: ffn_up {n_embd, 2 n_ff}, LLM_FFN_SEQ + swiglu
                 w.add_tensor(b + "ffn_up.weight", wt, T{E, 2ull * nff});
             } else {
