@@ -292,6 +292,51 @@ TEST_CASE("gguf writer + hparams: qwen3next gated delta-net and attention blocks
     CHECK_FALSE(q.h.is_recurrent(3));
 }
 
+TEST_CASE("gguf writer + hparams: qwen35 blocks, ssm_beta / ssm_alpha, rope sections, a dense FFN (models/qwen35.cpp)") {
+    synth_spec s;
+    s.arch = "qwen35";
+    s.qwen3next = true;
+    s.qwen35 = true;
+    s.n_layer = 4;  // full_attention_interval not written: layers 0-2 recurrent, 3 attends
+    s.n_embd = 64;
+    s.n_head = 2;
+    s.n_head_kv = 1;
+    s.head_dim = 32;
+    s.qk_norm = true;
+    s.n_ff = 96;
+    s.ssm_d_conv = 4;
+    s.ssm_d_state = 16;
+    s.ssm_n_group = 1;
+    s.ssm_dt_rank = 2;
+    s.ssm_d_inner = 32;
+    using shape_list = std::vector<std::pair<std::string, std::vector<std::uint64_t>>>;
+    const auto w = synthesize(s);
+    shape_list got;
+    for (const auto& t : w.tensors())
+        if (t.name.rfind("blk.0.", 0) == 0) got.emplace_back(t.name.substr(6), t.shape);
+    std::sort(got.begin(), got.end());
+    // load_block_trunk, by hand: ssm_beta and ssm_alpha {n_embd, V heads}; the dense FFN without ffn_norm
+    // (post_attention_norm is its norm)
+    const shape_list want = {
+        {"attn_gate.weight", {64, 32}}, {"attn_norm.weight", {64}}, {"attn_qkv.weight", {64, 64}},
+        {"ffn_down.weight", {96, 64}}, {"ffn_gate.weight", {64, 96}}, {"ffn_up.weight", {64, 96}},
+        {"post_attention_norm.weight", {64}}, {"ssm_a", {2}}, {"ssm_alpha.weight", {64, 2}},
+        {"ssm_beta.weight", {64, 2}}, {"ssm_conv1d.weight", {4, 64}}, {"ssm_dt.bias", {2}},
+        {"ssm_norm.weight", {16}}, {"ssm_out.weight", {32, 64}},
+    };
+    CHECK(got == want);
+    auto p = load(w);
+    // load_arch_hparams: get_key_or_arr(LLM_KV_ROPE_DIMENSION_SECTIONS, rope_sections, 4, true) is required
+    const auto* sections = p.r.find("qwen35.rope.dimension_sections");
+    REQUIRE(sections != nullptr);
+    CHECK(sections->is_array());
+    CHECK(sections->elem_type == value_type::i32);  // as convert_hf_to_gguf writes them
+    CHECK(sections->count == 4);
+    CHECK(p.h.is_recurrent(0));
+    CHECK_FALSE(p.h.is_recurrent(3));
+    CHECK(p.h.has_kv(3));
+}
+
 TEST_CASE("gguf hparams: phi3 disables SWA even with a window") {
     synth_spec s;
     s.arch = "phi3";

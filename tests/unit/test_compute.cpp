@@ -110,6 +110,18 @@ constexpr model qwen3next_toy{qwen3next_hp(), std::span<const tensor_info>(no_te
 static_assert(compute_buffer_cpu(qwen3next_toy, toy_shape(512, 4096, true)) == 10006592u);
 static_assert(compute_buffer_cpu(qwen3next_toy, toy_shape(512, 4096, false)) == 48275520u);
 static_assert(compute_buffer_cpu_breakdown(qwen3next_toy, toy_shape(512, 4096, true)).graph == graph_family::delta_net);
+// the same blocks as Qwen3.5-MoE with 8 heads x 64 (tests/data/extra's qwen35moe-6L-256): ssm_alpha / ssm_beta, the
+// K heads left unrepeated and IMRoPE's 4 positions per token; llama.cpp's traced high-water mark: 10012736 bytes
+constexpr hparams qwen35moe_hp() {
+    hparams hp = qwen3next_hp();
+    hp.architecture = "qwen35moe";
+    hp.n_head = 8;
+    hp.n_embd_head_k = 64;
+    hp.n_embd_head_v = 64;
+    return hp;
+}
+constexpr model qwen35moe_toy{qwen35moe_hp(), std::span<const tensor_info>(no_tensors.data(), 0)};
+static_assert(compute_buffer_cpu(qwen35moe_toy, toy_shape(512, 4096, true)) == 10012736u);
 
 // MLA toy shaped like deepseek2-mla-3L (q_lora 192, kv_lora 128, rope 32, k_mla 96, v_mla 64), all-dense blocks.
 constexpr hparams mla_hp() {
