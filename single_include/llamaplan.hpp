@@ -453,8 +453,8 @@ enum class graph_family : std::uint8_t {
     decoder,        ///< standard decoder block (compute/decoder.hpp): llama, qwen2/3(+moe), gemma2/3, phi3, gpt-oss
     mla,            ///< DeepSeek-2 MLA (compute/mla.hpp)
     mamba_hybrid,   ///< Mamba-1, Mamba-2, granite / nemotron-h / falcon-h1 hybrids (compute/ssm_hybrid.hpp)
-    delta_net,      ///< gated delta-net hybrids with gated attention and a gated shared expert: qwen3next
-                    ///< (compute/delta_net.hpp)
+    delta_net,      ///< gated delta-net hybrids with gated attention (and a gated shared expert): qwen3next,
+                    ///< qwen35, qwen35moe (compute/delta_net.hpp)
     approximate,    ///< no graph of its own yet: the decoder graph stands in (unvalidated)
 };
 
@@ -494,6 +494,12 @@ struct arch_traits {
     bool post_attn_norm_is_ffn_norm = false;  ///< post_attention_norm normalises the FFN input (attn_post_norm after
                                               ///< the residual add, gpt-oss) rather than the attention output (gemma)
     bool moe_biases = false;        ///< router and experts carry biases (ffn_gate_inp_b, add_id of the expert biases)
+    std::uint32_t pos_per_embd = 1; ///< positions per token in inp_pos: 4 with M-RoPE / IMRoPE (llama_hparams::
+                                    ///< n_pos_per_embd of llama_model_rope_type, llama-model.cpp), else 1
+    bool gdn_split_beta_alpha = false;  ///< the delta-net layer projects beta and alpha with two matrices (ssm_beta,
+                                        ///< ssm_alpha: models/qwen35*.cpp) rather than one ssm_ba (qwen3next)
+    bool gdn_repeat_when_fused = false; ///< Q and K are repeated to the V heads even for the fused gated-delta-net op
+                                        ///< (qwen3next); qwen35* repeat them only for the unfused graph
 
     /// True if the model keeps only recurrent state (llm_arch_is_recurrent).
     [[nodiscard]] constexpr bool is_recurrent() const noexcept { return layers == recurrent_layer_rule::all; }
@@ -575,6 +581,20 @@ namespace detail {
     gpt_oss.out_rows_after_blocks = true;
     gpt_oss.post_attn_norm_is_ffn_norm = true;
     gpt_oss.moe_biases = true;
+    // models/qwen3next.cpp: build_moe_ffn with LLAMA_EXPERT_GATING_FUNC_TYPE_SOFTMAX and norm_w = true; one ssm_ba
+    // projection; Q/K repeated to the V heads before the delta net whatever op runs it
+    arch_traits qwen3next = with_moe(hybrid_arch("qwen3next", arch::qwen3next, rk::gated_delta_net,
+                                                 rl::attention_interval, g::delta_net, 4), moe_gating::softmax, true);
+    qwen3next.gdn_repeat_when_fused = true;
+    // models/qwen35.cpp (dense FFN) and qwen35moe.cpp (qwen3next's MoE): ssm_beta and ssm_alpha, and "need explicit
+    // repeat only if we are not using the fused GDN"
+    arch_traits qwen35 = hybrid_arch("qwen35", arch::qwen35, rk::gated_delta_net, rl::attention_interval, g::delta_net, 4);
+    qwen35.gdn_split_beta_alpha = true;
+    qwen35.pos_per_embd = 4;  // LLAMA_ROPE_TYPE_IMROPE
+    arch_traits qwen35moe = with_moe(hybrid_arch("qwen35moe", arch::qwen35moe, rk::gated_delta_net,
+                                                 rl::attention_interval, g::delta_net, 4), moe_gating::softmax, true);
+    qwen35moe.gdn_split_beta_alpha = true;
+    qwen35moe.pos_per_embd = 4;
     arch_traits deepseek2 = with_moe(make_arch("deepseek2", arch::deepseek2, g::mla), moe_gating::softmax, false);
     deepseek2.attention = attention_kind::mla;
     return std::array<arch_traits, arch_count>{{
@@ -604,14 +624,12 @@ namespace detail {
         hybrid_arch("lfm2moe", arch::lfm2moe, rk::shortconv, rl::no_kv_heads),
         hybrid_arch("nemotron_h", arch::nemotron_h, rk::mamba2, rl::no_kv_heads_no_ffn, g::mamba_hybrid),
         hybrid_arch("nemotron_h_moe", arch::nemotron_h_moe, rk::mamba2, rl::no_kv_heads_no_ffn),
-        // models/qwen3next.cpp: build_moe_ffn with LLAMA_EXPERT_GATING_FUNC_TYPE_SOFTMAX and norm_w = true
-        with_moe(hybrid_arch("qwen3next", arch::qwen3next, rk::gated_delta_net, rl::attention_interval, g::delta_net, 4),
-                 moe_gating::softmax, true),
+        qwen3next,
         hybrid_arch("kimi-linear", arch::kimi_linear, rk::kda, rl::no_kv_heads),
         hybrid_arch("bailingmoe3", arch::bailingmoe3, rk::other, rl::no_kv_heads),
         hybrid_arch("kimi-k3", arch::kimi_k3, rk::kda, rl::no_kv_heads),
-        hybrid_arch("qwen35", arch::qwen35, rk::gated_delta_net, rl::attention_interval, g::approximate, 4),
-        hybrid_arch("qwen35moe", arch::qwen35moe, rk::gated_delta_net, rl::attention_interval, g::approximate, 4),
+        qwen35,
+        qwen35moe,
         hybrid_arch("deepseek4", arch::deepseek4, rk::other, rl::no_kv_heads),
         hybrid_arch("minimax-01", arch::minimax_01, rk::other, rl::attention_interval, g::approximate, 8),
         // an `unknown` entry last, so traits(arch::unknown) has a row (never matched by name)
@@ -2362,9 +2380,9 @@ struct placement {
 // their parent's memory. The buffer size is the high-water mark of that placement. The graph headers rebuild the
 // node sequence llama.cpp's model builders produce (src/models/*.cpp) and run the same best-fit allocator over it,
 // so fragmentation is reproduced, not fitted: there are no calibrated constants. Validated on 805 measured rows
-// (tests/data/groundtruth) and 300 more (tests/data/extra: qwen2, gemma2/3, phi3, gpt-oss, deepseek2 MLA,
-// Mamba-1/2, granitehybrid, Nemotron-H, Falcon-H1, Qwen3-Next, small contexts, 2-8 slots): all exact to llama.cpp's
-// printed 0.01 MiB.
+// (tests/data/groundtruth) and 314 more (tests/data/extra: qwen2, gemma2/3, phi3, gpt-oss, deepseek2 MLA,
+// Mamba-1/2, granitehybrid, Nemotron-H, Falcon-H1, Qwen3-Next, Qwen3.5, small contexts, 2-8 slots): all exact to
+// llama.cpp's printed 0.01 MiB.
 
 // ---- begin llamaplan/compute/allocator.hpp ----
 #ifndef LLAMAPLAN_COMPUTE_ALLOCATOR_HPP
@@ -3037,8 +3055,9 @@ namespace llamaplan::inline LLAMAPLAN_ABI_TAG::detail::compute {
 #define LLAMAPLAN_COMPUTE_DELTA_NET_HPP
 
 
-// The compute graph of Qwen3-Next (graph_family::delta_net): gated delta-net layers with full attention on every
-// full_attention_interval-th layer, a gated Q, and a MoE whose shared expert has its own sigmoid gate.
+// The compute graph of Qwen3-Next and Qwen3.5 (graph_family::delta_net): gated delta-net layers with full attention on
+// every full_attention_interval-th layer, a gated Q, and a MoE whose shared expert has its own sigmoid gate (qwen3next,
+// qwen35moe) or a dense FFN (qwen35).
 
 // ---- begin llamaplan/compute/ssm_hybrid.hpp ----
 #ifndef LLAMAPLAN_COMPUTE_SSM_HYBRID_HPP
@@ -3512,8 +3531,9 @@ struct delta_net_dims {
     return dn;
 }
 
-/// build_layer_attn_linear (src/models/qwen3next.cpp) with build_conv_state and build_recurrent_attn of
-/// src/models/delta-net-base.cpp, on the normed input `cur` (three readers left: attn_qkv, ssm_ba, attn_gate).
+/// build_layer_attn_linear (src/models/qwen3next.cpp, qwen35.cpp, qwen35moe.cpp) with build_conv_state and
+/// build_recurrent_attn of src/models/delta-net-base.cpp, on the normed input `cur` (its readers left: attn_qkv,
+/// ssm_ba -- or ssm_alpha and ssm_beta with `split_beta_alpha` --, attn_gate).
 /// Node order (first expansion: the cpy of the last conv columns; then the cpy of the new state, whose DFS walks
 /// ggml_gated_delta_net's sources q, k, v, g, beta, state in that order; the rest is pulled in by the caller):
 /// - build_rs(conv states): get_rows of n_seqs rows of n_embd_r (its "extra" get_rows is empty);
@@ -3521,9 +3541,10 @@ struct delta_net_dims {
 ///   cpy of its last columns and by ssm_conv;
 /// - build_rs(ssm states): get_rows of n_seqs rows of n_embd_s;
 /// - ssm_conv; silu in place (Q, K, V are views of it); l2_norm of the Q view (fresh: L2_NORM is not in
-///   ggml_op_can_inplace) and, with fewer K than V heads, ggml_repeat_4d to the V heads; the same for K;
+///   ggml_op_can_inplace) and, with fewer K than V heads and `repeat_when_fused`, ggml_repeat_4d to the V heads;
+///   the same for K;
 /// - ssm_ba mul_mat; cont of the alpha view, + ssm_dt bias, softplus, * ssm_a (in place); cont of the beta view,
-///   sigmoid (in place);
+///   sigmoid (in place) -- or (qwen35*) the ssm_alpha and ssm_beta chains, each on its own mul_mat;
 /// - ggml_gated_delta_net: F32 {S_v H_v, T + S_v n_seqs} (ggml.c: the output rows, then the final states), read by
 ///   the cpy of the new state and by the rms_norm of the output view.
 /// The fused op, not build_delta_net_chunking: llama_context's constructor sets cparams.fused_gdn_ar / fused_gdn_ch
@@ -3535,7 +3556,8 @@ struct delta_net_dims {
 /// reader), silu of its reshape (fresh), the product (in place on the norm) and ssm_out. Returns ssm_out, which its
 /// reader sees through a reshape view.
 constexpr int delta_net_layer(graph_sim& g, int cur, int s_copy, const delta_net_dims& dn, std::uint64_t n_embd_r,
-                              std::uint64_t n_embd_s, std::uint64_t E) noexcept {
+                              std::uint64_t n_embd_s, std::uint64_t E, bool split_beta_alpha,
+                              bool repeat_when_fused) noexcept {
     const std::uint64_t f32 = 4, T = dn.T, ns = dn.n_seqs;
     const int conv_rows = g.node(n_embd_r * ns * f32, 1, {s_copy});
     g.release(s_copy);                                          // the empty "extra" get_rows
@@ -3548,7 +3570,7 @@ constexpr int delta_net_layer(graph_sim& g, int cur, int s_copy, const delta_net
     g.release(s_copy);
     int conv = g.node(dn.conv_dim * T * f32, 1, {conv_in});     // ggml_ssm_conv
     conv = g.node(dn.conv_dim * T * f32, 3, {conv}, true);     // silu; read as Q, K (l2_norm) and V (the op)
-    const bool repeat = dn.n_k_heads != dn.n_v_heads;
+    const bool repeat = dn.n_k_heads != dn.n_v_heads && repeat_when_fused;
     auto qk = [&]() {
         int x = g.node(dn.key_dim * T * f32, 1, {conv});       // l2_norm of the view
         if (repeat) x = g.node(dn.head_k * dn.n_v_heads * T * f32, 1, {x});  // ggml_repeat_4d
@@ -3556,13 +3578,26 @@ constexpr int delta_net_layer(graph_sim& g, int cur, int s_copy, const delta_net
     };
     const int q = qk();
     const int k = qk();
-    const int ba = g.node(2 * dn.n_v_heads * T * f32, 2, {cur});  // ssm_ba: beta and alpha views
-    int gate = g.node(dn.n_v_heads * T * f32, 1, {ba});          // cont of alpha
-    gate = g.node(dn.n_v_heads * T * f32, 1, {gate}, true);      // + ssm_dt bias
-    gate = g.node(dn.n_v_heads * T * f32, 1, {gate}, true);      // softplus
-    gate = g.node(dn.n_v_heads * T * f32, 1, {gate}, true);      // * ssm_a
-    int beta = g.node(dn.n_v_heads * T * f32, 1, {ba});          // cont of beta
-    beta = g.node(dn.n_v_heads * T * f32, 1, {beta}, true);      // sigmoid
+    const std::uint64_t hb = dn.n_v_heads * T * f32;
+    int gate = -1, beta = -1;
+    if (split_beta_alpha) {
+        // models/qwen35*.cpp: ssm_alpha, + ssm_dt bias of its reshape (fresh), softplus, * ssm_a; ssm_beta, sigmoid of
+        // its reshape (fresh)
+        gate = g.node(hb, 1, {cur});
+        gate = g.node(hb, 1, {gate});
+        gate = g.node(hb, 1, {gate}, true);
+        gate = g.node(hb, 1, {gate}, true);
+        beta = g.node(hb, 1, {cur});
+        beta = g.node(hb, 1, {beta});
+    } else {
+        const int ba = g.node(2 * hb, 2, {cur});                 // ssm_ba: beta and alpha views
+        gate = g.node(hb, 1, {ba});                              // cont of alpha
+        gate = g.node(hb, 1, {gate}, true);                      // + ssm_dt bias
+        gate = g.node(hb, 1, {gate}, true);                      // softplus
+        gate = g.node(hb, 1, {gate}, true);                      // * ssm_a
+        beta = g.node(hb, 1, {ba});                              // cont of beta
+        beta = g.node(hb, 1, {beta}, true);                      // sigmoid
+    }
     const std::uint64_t sv = dn.head_v, hv = dn.n_v_heads;
     const int out = g.node(sv * hv * (T + sv * ns) * f32, 2, {q, k, conv, gate, beta, state});
     g.release(out);                                             // cpy of the new state into the cache
@@ -3597,7 +3632,9 @@ constexpr int qwen3next_moe(graph_sim& g, int cur, std::uint64_t E, std::uint64_
     return g.node(E * To * f32, 1, {moe, sd}, true);            // moe_out + ffn_shexp
 }
 
-/// Qwen3-Next (src/models/qwen3next.cpp llama_model_qwen3next::graph). Each block expands its attn_norm first, so the
+/// Qwen3-Next (src/models/qwen3next.cpp llama_model_qwen3next::graph) and Qwen3.5 (qwen35.cpp, qwen35moe.cpp: the
+/// same block with ssm_alpha / ssm_beta, no Q/K repeat for the fused op, IMRoPE -- ggml_rope_multi, a ROPE op like
+/// rope_ext -- and, for qwen35, a dense parallel-gate FFN). Each block expands its attn_norm first, so the
 /// blocks run in order, each whole before the next. Per block: attn_norm; a gated delta-net layer (delta_net_layer)
 /// or gated attention (build_layer_attn: attn_q of 2 x n_head x head rows whose Q view is rms-normed (fresh), * q_norm
 /// and roped in place, V, K (rms_norm of its reshape, fresh; * k_norm, rope in place), the cache writes and the
@@ -3645,14 +3682,14 @@ constexpr int qwen3next_moe(graph_sim& g, int cur, std::uint64_t E, std::uint64_
     };
     auto make_attn = [&]() {
         if (rot.k) { rot_k = g.fresh(rot.k_bytes, 2 * n_attn); inputs += rot.k_bytes; }
-        pos = g.fresh(T * 4, 2 * n_attn);
+        pos = g.fresh(T * 4 * at.pos_per_embd, 2 * n_attn);   // build_inp_pos: n_tokens x n_pos_per_embd I32
         if (rot.v) { rot_v = g.fresh(rot.v_bytes, 2 * n_attn); inputs += rot.v_bytes; }
         k_idxs = g.fresh(T * 8, n_attn);
         const std::uint64_t vb = d.fa ? T * 8 : T * max_kv_gqa_v * 8;
         v_idxs = g.fresh(vb, n_attn);
         const std::uint64_t mb = d.n_kv * T * d.mask_es;
         mask = g.fresh(mb, n_attn);
-        inputs += T * 4 + T * 8 + vb + mb;
+        inputs += T * 4 * at.pos_per_embd + T * 8 + vb + mb;
         bd.kq_mask += mb;
     };
     if (hp.is_recurrent(0)) {
@@ -3670,10 +3707,13 @@ constexpr int qwen3next_moe(graph_sim& g, int cur, std::uint64_t E, std::uint64_
     for (std::uint32_t il = 0; il < hp.n_layer; ++il) {
         g.t[inpL].refs = 2;                                      // attn_norm and the residual add
         int cur = g.node(E * T * f32, 1, {inpL}, true);          // rms_norm
-        cur = g.node(E * T * f32, 3, {cur}, true);               // * attn_norm
+        const bool recr = hp.is_recurrent(il);
+        // * attn_norm; read by Q, K, V -- or attn_qkv, attn_gate and ssm_ba (ssm_alpha, ssm_beta)
+        cur = g.node(E * T * f32, recr && at.gdn_split_beta_alpha ? 4 : 3, {cur}, true);
         bool cur_view = false;  // the mixer output reaches the residual add through a reshape view
-        if (hp.is_recurrent(il)) {
-            cur = delta_net_layer(g, cur, s_copy, dn, hp.n_embd_r(), hp.n_embd_s(), E);
+        if (recr) {
+            cur = delta_net_layer(g, cur, s_copy, dn, hp.n_embd_r(), hp.n_embd_s(), E, at.gdn_split_beta_alpha,
+                                  at.gdn_repeat_when_fused);
             cur_view = true;
         } else {
             const std::uint64_t H = hp.head_count(il), Hkv = hp.head_count_kv(il);
@@ -3710,8 +3750,8 @@ constexpr int qwen3next_moe(graph_sim& g, int cur, std::uint64_t E, std::uint64_
         const int res = g.node_any(E * T * f32, 2, {cur, inpL}, cur_view ? 0b10u : 0b11u);
         cur = g.node(E * T * f32, 1, {res}, true);               // rms_norm (fresh: res has two readers)
         cur = g.node(E * T * f32, 1, {cur}, true);               // * post_attention_norm
-        // models/qwen3next.cpp load_block_trunk creates ffn_gate_inp, the experts, the shared expert (n_ff_shexp, else
-        // the layer's n_ff) and its gate in every block, all required (load_arch_tensors throws without experts)
+        // models/qwen3next.cpp and qwen35moe.cpp load_block_trunk create ffn_gate_inp, the experts, the shared expert
+        // (n_ff_shexp, else n_ff) and its gate in every block, all required; qwen35 has a dense FFN (build_ffn)
         if (hp.n_expert > 0) {
             moe_params mp{};
             mp.n_expert = hp.n_expert;
@@ -3874,10 +3914,10 @@ namespace llamaplan::inline LLAMAPLAN_ABI_TAG {
 ///
 /// The graph follows the architecture's arch_traits::graph: the standard decoder block (llama, qwen2/3, qwen3moe,
 /// gemma2/3, phi3, gpt-oss), MLA (deepseek2 files with key_length_mla / value_length_mla), Mamba / hybrid (mamba2,
-/// mamba, granitehybrid, nemotron-h, falcon-h1) or gated delta-net (qwen3next). Architectures without a graph of their own
-/// (graph_family::approximate: RWKV, other hybrids, encoders, and arch::generic) get the decoder-block figure and say
-/// so in `graph`. A model that names no architecture (hparams::id and architecture both unset or unknown) gets
-/// compute_status::unknown_architecture.
+/// mamba, granitehybrid, nemotron-h, falcon-h1) or gated delta-net (qwen3next, qwen35, qwen35moe). Architectures
+/// without a graph of their own (graph_family::approximate: RWKV, other hybrids, encoders, and arch::generic) get the
+/// decoder-block figure and say so in `graph`. A model that names no architecture (hparams::id and architecture both
+/// unset or unknown) gets compute_status::unknown_architecture.
 [[nodiscard]] constexpr compute_breakdown compute_buffer_cpu_breakdown(const model& m,
                                                                         const compute_shape& s) noexcept {
     const hparams& hp = m.hp;

@@ -17,9 +17,9 @@
 // their parent's memory. The buffer size is the high-water mark of that placement. The graph headers rebuild the
 // node sequence llama.cpp's model builders produce (src/models/*.cpp) and run the same best-fit allocator over it,
 // so fragmentation is reproduced, not fitted: there are no calibrated constants. Validated on 805 measured rows
-// (tests/data/groundtruth) and 300 more (tests/data/extra: qwen2, gemma2/3, phi3, gpt-oss, deepseek2 MLA,
-// Mamba-1/2, granitehybrid, Nemotron-H, Falcon-H1, Qwen3-Next, small contexts, 2-8 slots): all exact to llama.cpp's
-// printed 0.01 MiB.
+// (tests/data/groundtruth) and 314 more (tests/data/extra: qwen2, gemma2/3, phi3, gpt-oss, deepseek2 MLA,
+// Mamba-1/2, granitehybrid, Nemotron-H, Falcon-H1, Qwen3-Next, Qwen3.5, small contexts, 2-8 slots): all exact to
+// llama.cpp's printed 0.01 MiB.
 
 #include <llamaplan/arch.hpp>
 #include <llamaplan/compute/allocator.hpp>
@@ -38,10 +38,10 @@ namespace llamaplan::inline LLAMAPLAN_ABI_TAG {
 ///
 /// The graph follows the architecture's arch_traits::graph: the standard decoder block (llama, qwen2/3, qwen3moe,
 /// gemma2/3, phi3, gpt-oss), MLA (deepseek2 files with key_length_mla / value_length_mla), Mamba / hybrid (mamba2,
-/// mamba, granitehybrid, nemotron-h, falcon-h1) or gated delta-net (qwen3next). Architectures without a graph of their own
-/// (graph_family::approximate: RWKV, other hybrids, encoders, and arch::generic) get the decoder-block figure and say
-/// so in `graph`. A model that names no architecture (hparams::id and architecture both unset or unknown) gets
-/// compute_status::unknown_architecture.
+/// mamba, granitehybrid, nemotron-h, falcon-h1) or gated delta-net (qwen3next, qwen35, qwen35moe). Architectures
+/// without a graph of their own (graph_family::approximate: RWKV, other hybrids, encoders, and arch::generic) get the
+/// decoder-block figure and say so in `graph`. A model that names no architecture (hparams::id and architecture both
+/// unset or unknown) gets compute_status::unknown_architecture.
 [[nodiscard]] constexpr compute_breakdown compute_buffer_cpu_breakdown(const model& m,
                                                                         const compute_shape& s) noexcept {
     const hparams& hp = m.hp;
