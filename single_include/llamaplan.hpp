@@ -2380,7 +2380,7 @@ struct placement {
 // their parent's memory. The buffer size is the high-water mark of that placement. The graph headers rebuild the
 // node sequence llama.cpp's model builders produce (src/models/*.cpp) and run the same best-fit allocator over it,
 // so fragmentation is reproduced, not fitted: there are no calibrated constants. Validated on 805 measured rows
-// (tests/data/groundtruth) and 314 more (tests/data/extra: qwen2, gemma2/3, phi3, gpt-oss, deepseek2 MLA,
+// (tests/data/groundtruth) and 320 more (tests/data/extra: qwen2, gemma2/3, phi3, gpt-oss, deepseek2 MLA,
 // Mamba-1/2, granitehybrid, Nemotron-H, Falcon-H1, Qwen3-Next, Qwen3.5, small contexts, 2-8 slots): all exact to
 // llama.cpp's printed 0.01 MiB.
 
@@ -3531,14 +3531,23 @@ struct delta_net_dims {
     return dn;
 }
 
+/// How a model's delta-net layer differs from qwen3next's default (arch_traits, and the file's tensors).
+struct delta_net_variant {
+    bool split_beta_alpha = false;   ///< arch_traits::gdn_split_beta_alpha
+    bool repeat_when_fused = false;  ///< arch_traits::gdn_repeat_when_fused
+    bool legacy_ssm_in = false;      ///< the layer has ssm_in and no attn_qkv (qwen3next build_qkvz's legacy path)
+};
+
 /// build_layer_attn_linear (src/models/qwen3next.cpp, qwen35.cpp, qwen35moe.cpp) with build_conv_state and
 /// build_recurrent_attn of src/models/delta-net-base.cpp, on the normed input `cur` (its readers left: attn_qkv,
 /// ssm_ba -- or ssm_alpha and ssm_beta with `split_beta_alpha` --, attn_gate).
 /// Node order (first expansion: the cpy of the last conv columns; then the cpy of the new state, whose DFS walks
 /// ggml_gated_delta_net's sources q, k, v, g, beta, state in that order; the rest is pulled in by the caller):
 /// - build_rs(conv states): get_rows of n_seqs rows of n_embd_r (its "extra" get_rows is empty);
-/// - attn_qkv mul_mat; concat(conv states, transpose(qkv)) {d_conv - 1 + n_seq_tokens, conv_dim, n_seqs}, read by the
-///   cpy of its last columns and by ssm_conv;
+/// - attn_qkv mul_mat -- or, legacy files (ssm_in, no attn_qkv), the ssm_in mul_mat {2 key_dim + 2 value_dim}, the
+///   ggml_cont_3d of its query, key and value views and two concats; its z view is cont'ed only when the gated norm
+///   needs it, so the ssm_in output lives through the whole layer --; concat(conv states, transpose(qkv))
+///   {d_conv - 1 + n_seq_tokens, conv_dim, n_seqs}, read by the cpy of its last columns and by ssm_conv;
 /// - build_rs(ssm states): get_rows of n_seqs rows of n_embd_s;
 /// - ssm_conv; silu in place (Q, K, V are views of it); l2_norm of the Q view (fresh: L2_NORM is not in
 ///   ggml_op_can_inplace) and, with fewer K than V heads and `repeat_when_fused`, ggml_repeat_4d to the V heads;
@@ -3553,15 +3562,26 @@ struct delta_net_dims {
 /// build_delta_net takes build_delta_net_fused. cparams.n_rs_seq is 0 (it is set only for speculative MTP / EAGLE3 /
 /// DFlash drafting, common.cpp), so the op keeps one state snapshot (K = 1).
 /// Then the tail: rms_norm of the output view (fresh), * ssm_norm, attn_gate mul_mat (the normed input's last
-/// reader), silu of its reshape (fresh), the product (in place on the norm) and ssm_out. Returns ssm_out, which its
+/// reader; legacy: the cont of the z view), silu of its reshape (fresh), the product (in place on the norm) and
+/// ssm_out. Returns ssm_out, which its
 /// reader sees through a reshape view.
 constexpr int delta_net_layer(graph_sim& g, int cur, int s_copy, const delta_net_dims& dn, std::uint64_t n_embd_r,
-                              std::uint64_t n_embd_s, std::uint64_t E, bool split_beta_alpha,
-                              bool repeat_when_fused) noexcept {
+                              std::uint64_t n_embd_s, std::uint64_t E, const delta_net_variant& v) noexcept {
     const std::uint64_t f32 = 4, T = dn.T, ns = dn.n_seqs;
     const int conv_rows = g.node(n_embd_r * ns * f32, 1, {s_copy});
     g.release(s_copy);                                          // the empty "extra" get_rows
-    const int qkv = g.node(dn.conv_dim * T * f32, 1, {cur});   // attn_qkv
+    int qkvz = -1;  // legacy: the ssm_in output, read by the Q, K, V conts and (late) the cont of z
+    int qkv = -1;
+    if (v.legacy_ssm_in) {
+        qkvz = g.node((dn.conv_dim + dn.value_dim) * T * f32, 4, {cur});
+        const int qf = g.node(dn.key_dim * T * f32, 1, {qkvz});          // cont_3d of the query view
+        const int kf = g.node(dn.key_dim * T * f32, 1, {qkvz});          // key
+        const int qk = g.node(2 * dn.key_dim * T * f32, 1, {qf, kf});   // concat
+        const int vf = g.node(dn.value_dim * T * f32, 1, {qkvz});        // value
+        qkv = g.node(dn.conv_dim * T * f32, 1, {qk, vf});               // concat
+    } else {
+        qkv = g.node(dn.conv_dim * T * f32, 1, {cur});                  // attn_qkv
+    }
     const std::uint64_t n_seq_tokens = T / ns;
     const std::uint64_t conv_cols = (dn.d_conv > 0 ? dn.d_conv - 1 : 0) + n_seq_tokens;
     const int conv_in = g.node(conv_cols * dn.conv_dim * ns * f32, 2, {conv_rows, qkv});
@@ -3570,7 +3590,7 @@ constexpr int delta_net_layer(graph_sim& g, int cur, int s_copy, const delta_net
     g.release(s_copy);
     int conv = g.node(dn.conv_dim * T * f32, 1, {conv_in});     // ggml_ssm_conv
     conv = g.node(dn.conv_dim * T * f32, 3, {conv}, true);     // silu; read as Q, K (l2_norm) and V (the op)
-    const bool repeat = dn.n_k_heads != dn.n_v_heads && repeat_when_fused;
+    const bool repeat = dn.n_k_heads != dn.n_v_heads && v.repeat_when_fused;
     auto qk = [&]() {
         int x = g.node(dn.key_dim * T * f32, 1, {conv});       // l2_norm of the view
         if (repeat) x = g.node(dn.head_k * dn.n_v_heads * T * f32, 1, {x});  // ggml_repeat_4d
@@ -3580,7 +3600,7 @@ constexpr int delta_net_layer(graph_sim& g, int cur, int s_copy, const delta_net
     const int k = qk();
     const std::uint64_t hb = dn.n_v_heads * T * f32;
     int gate = -1, beta = -1;
-    if (split_beta_alpha) {
+    if (v.split_beta_alpha) {
         // models/qwen35*.cpp: ssm_alpha, + ssm_dt bias of its reshape (fresh), softplus, * ssm_a; ssm_beta, sigmoid of
         // its reshape (fresh)
         gate = g.node(hb, 1, {cur});
@@ -3604,7 +3624,8 @@ constexpr int delta_net_layer(graph_sim& g, int cur, int s_copy, const delta_net
     // build_norm_gated: rms_norm(output view) * ssm_norm, silu(z), product
     int n = g.node(dn.value_dim * T * f32, 1, {out});
     n = g.node(dn.value_dim * T * f32, 1, {n}, true);
-    const int z = g.node(dn.value_dim * T * f32, 1, {cur});     // attn_gate
+    // attn_gate (the normed input's last reader), or the legacy cont of the z view (the ssm_in output's last)
+    const int z = g.node(dn.value_dim * T * f32, 1, {v.legacy_ssm_in ? qkvz : cur});
     const int zs = g.node(dn.value_dim * T * f32, 1, {z});      // silu of the reshape view: fresh
     n = g.node(dn.value_dim * T * f32, 1, {n, zs}, true);
     return g.node(E * T * f32, 1, {n});                         // ssm_out
@@ -3708,12 +3729,18 @@ constexpr int qwen3next_moe(graph_sim& g, int cur, std::uint64_t E, std::uint64_
         g.t[inpL].refs = 2;                                      // attn_norm and the residual add
         int cur = g.node(E * T * f32, 1, {inpL}, true);          // rms_norm
         const bool recr = hp.is_recurrent(il);
-        // * attn_norm; read by Q, K, V -- or attn_qkv, attn_gate and ssm_ba (ssm_alpha, ssm_beta)
-        cur = g.node(E * T * f32, recr && at.gdn_split_beta_alpha ? 4 : 3, {cur}, true);
+        delta_net_variant v{};
+        v.split_beta_alpha = at.gdn_split_beta_alpha;
+        v.repeat_when_fused = at.gdn_repeat_when_fused;
+        // models/qwen3next.cpp build_qkvz: "if (model.layers[il].wqkv)", else the legacy ssm_in
+        v.legacy_ssm_in = recr && find_layer_tensor(m, il, "attn_qkv.weight") == nullptr &&
+                          find_layer_tensor(m, il, "ssm_in.weight") != nullptr;
+        // * attn_norm; read by Q, K, V -- or attn_qkv (ssm_in), attn_gate and ssm_ba (ssm_alpha, ssm_beta)
+        const std::uint32_t readers = recr ? (v.legacy_ssm_in ? 1 : 2) + (v.split_beta_alpha ? 2 : 1) : 3;
+        cur = g.node(E * T * f32, readers, {cur}, true);
         bool cur_view = false;  // the mixer output reaches the residual add through a reshape view
         if (recr) {
-            cur = delta_net_layer(g, cur, s_copy, dn, hp.n_embd_r(), hp.n_embd_s(), E, at.gdn_split_beta_alpha,
-                                  at.gdn_repeat_when_fused);
+            cur = delta_net_layer(g, cur, s_copy, dn, hp.n_embd_r(), hp.n_embd_s(), E, v);
             cur_view = true;
         } else {
             const std::uint64_t H = hp.head_count(il), Hkv = hp.head_count_kv(il);

@@ -303,6 +303,10 @@ inline std::vector<model_def> models() {
     q3n8.ssm_d_inner = 256;
     q3n8.n_vocab = 5000;
     add("qwen3next-8L-384", q3n8);
+    // qwen3next-6L-256 in the legacy layout (one ssm_in per delta-net layer instead of attn_qkv and attn_gate)
+    synth_spec q3n_in = q3n;
+    q3n_in.qwen3next_ssm_in = true;
+    add("qwen3next-ssm_in-6L-256", q3n_in);
     // Qwen3.5 (models/qwen35moe.cpp, qwen35.cpp): qwen3next's blocks with ssm_beta / ssm_alpha and IMRoPE sections;
     // 2 K and 4 V heads (the fused delta net takes them unrepeated); the MoE model as qwen3next-6L-256, the dense one
     // with an FFN of 512

@@ -284,6 +284,19 @@ TEST_CASE("gguf writer + hparams: qwen3next gated delta-net and attention blocks
     CHECK(p.h.n_embd_r() == 192);
     CHECK(p.h.n_embd_s() == 512);
 
+    // the legacy layout: one ssm_in {n_embd, 2 key_dim + 2 value_dim} in place of attn_qkv and attn_gate
+    synth_spec legacy = s;
+    legacy.qwen3next_ssm_in = true;
+    const auto wl = synthesize(legacy);
+    std::vector<std::uint64_t> ssm_in_shape;
+    bool has_qkv = false;
+    for (const auto& t : wl.tensors()) {
+        if (t.name == "blk.0.ssm_in.weight") ssm_in_shape = t.shape;
+        if (t.name == "blk.0.attn_qkv.weight" || t.name == "blk.0.attn_gate.weight") has_qkv = true;
+    }
+    CHECK(ssm_in_shape == std::vector<std::uint64_t>{64, 96});
+    CHECK_FALSE(has_qkv);
+
     s.full_attention_interval = 2;  // written: layers 1 and 3 attend
     auto q = load(synthesize(s));
     CHECK(q.h.is_recurrent(0));

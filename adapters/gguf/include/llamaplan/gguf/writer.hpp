@@ -366,6 +366,9 @@ struct synth_spec {
                                          ///< load_arch_tensors): ssm_beta and ssm_alpha {n_embd, time_step_rank}
                                          ///< instead of ssm_ba, rope.dimension_sections written; a dense FFN (no
                                          ///< experts: qwen35) has no ffn_norm either
+    bool qwen3next_ssm_in = false;       ///< with `qwen3next`: the legacy layout, one ssm_in {n_embd, 2 key_dim + 2
+                                         ///< value_dim} instead of attn_qkv and attn_gate (models/qwen3next.cpp
+                                         ///< build_qkvz's legacy path)
     std::uint32_t full_attention_interval = 0;  ///< %s.full_attention_interval (0 = not written; qwen3next default 4)
     // types
     ggml_type weight_type = ggml_type::f16;  ///< matrices
@@ -516,8 +519,12 @@ inline std::string synth_token(std::uint32_t i) {
         if (recurrent && s.qwen3next) {  // gated delta-net (models/qwen3next.cpp load_block_trunk)
             const std::uint64_t hk = s.ssm_d_state, ng = s.ssm_n_group, nv = s.ssm_dt_rank;
             const std::uint64_t key_dim = hk * ng, value_dim = hk * nv;
-            w.add_tensor(b + "attn_qkv.weight", wt, T{E, 2 * key_dim + value_dim});
-            w.add_tensor(b + "attn_gate.weight", wt, T{E, value_dim});
+            if (s.qwen3next_ssm_in) {
+                w.add_tensor(b + "ssm_in.weight", wt, T{E, 2 * key_dim + 2 * value_dim});
+            } else {
+                w.add_tensor(b + "attn_qkv.weight", wt, T{E, 2 * key_dim + value_dim});
+                w.add_tensor(b + "attn_gate.weight", wt, T{E, value_dim});
+            }
             w.add_tensor(b + "ssm_conv1d.weight", ggml_type::f32, T{s.ssm_d_conv, 2 * key_dim + value_dim});
             w.add_tensor(b + "ssm_dt.bias", ggml_type::f32, T{nv});
             w.add_tensor(b + "ssm_a", ggml_type::f32, T{nv});
