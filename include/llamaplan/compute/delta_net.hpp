@@ -238,18 +238,18 @@ constexpr int qwen3next_moe(graph_sim& g, int cur, std::uint64_t E, std::uint64_
         g.t[inpL].refs = 2;                                      // attn_norm and the residual add
         int cur = g.node(E * T * f32, 1, {inpL}, true);          // rms_norm
         const bool recr = hp.is_recurrent(il);
-        delta_net_variant v{};
-        v.split_beta_alpha = at.gdn_split_beta_alpha;
-        v.repeat_when_fused = at.gdn_repeat_when_fused;
+        delta_net_variant dv{};
+        dv.split_beta_alpha = at.gdn_split_beta_alpha;
+        dv.repeat_when_fused = at.gdn_repeat_when_fused;
         // models/qwen3next.cpp build_qkvz: "if (model.layers[il].wqkv)", else the legacy ssm_in
-        v.legacy_ssm_in = recr && find_layer_tensor(m, il, "attn_qkv.weight") == nullptr &&
+        dv.legacy_ssm_in = recr && find_layer_tensor(m, il, "attn_qkv.weight") == nullptr &&
                           find_layer_tensor(m, il, "ssm_in.weight") != nullptr;
         // * attn_norm; read by Q, K, V -- or attn_qkv (ssm_in), attn_gate and ssm_ba (ssm_alpha, ssm_beta)
-        const std::uint32_t readers = recr ? (v.legacy_ssm_in ? 1 : 2) + (v.split_beta_alpha ? 2 : 1) : 3;
+        const std::uint32_t readers = recr ? (dv.legacy_ssm_in ? 1 : 2) + (dv.split_beta_alpha ? 2 : 1) : 3;
         cur = g.node(E * T * f32, readers, {cur}, true);
         bool cur_view = false;  // the mixer output reaches the residual add through a reshape view
         if (recr) {
-            cur = delta_net_layer(g, cur, s_copy, dn, hp.n_embd_r(), hp.n_embd_s(), E, v);
+            cur = delta_net_layer(g, cur, s_copy, dn, hp.n_embd_r(), hp.n_embd_s(), E, dv);
             cur_view = true;
         } else {
             const std::uint64_t H = hp.head_count(il), Hkv = hp.head_count_kv(il);
