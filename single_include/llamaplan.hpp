@@ -3531,6 +3531,15 @@ struct delta_net_dims {
     return dn;
 }
 
+/// Whether llama.cpp runs a delta-net layer on the CPU as one fused ggml_gated_delta_net (build_delta_net_fused)
+/// rather than build_delta_net_chunking's graph. llama_context's constructor sets cparams.fused_gdn_ar and
+/// fused_gdn_ch with auto_fgdn; resolve_fused_ops (src/llama-context.cpp) reserves a probe graph per mode and turns a
+/// mode off only when some LLM_FUSED_OP_GDN_* node lands on another device than its layer (model.dev_layer), i.e. when
+/// the layer's backend lacks the op. ggml_backend_cpu_device_supports_op (ggml-cpu.cpp) has no case refusing
+/// GGML_OP_GATED_DELTA_NET, so on the CPU both modes stay fused (llama.cpp logs "fused Gated Delta Net
+/// (autoregressive) enabled" and "(chunked) enabled"). The chunked graph is not replayed.
+inline constexpr bool cpu_fuses_gated_delta_net = true;
+
 /// How a model's delta-net layer differs from qwen3next's default (arch_traits, and the file's tensors).
 struct delta_net_variant {
     bool split_beta_alpha = false;   ///< arch_traits::gdn_split_beta_alpha
@@ -3556,11 +3565,9 @@ struct delta_net_variant {
 ///   sigmoid (in place) -- or (qwen35*) the ssm_alpha and ssm_beta chains, each on its own mul_mat;
 /// - ggml_gated_delta_net: F32 {S_v H_v, T + S_v n_seqs} (ggml.c: the output rows, then the final states), read by
 ///   the cpy of the new state and by the rms_norm of the output view.
-/// The fused op, not build_delta_net_chunking: llama_context's constructor sets cparams.fused_gdn_ar / fused_gdn_ch
-/// and resolve_fused_ops (src/llama-context.cpp) keeps them unless the op lands on another device than its layer;
-/// the CPU backend supports GGML_OP_GATED_DELTA_NET (ggml-cpu.cpp ggml_backend_cpu_device_supports_op), so on the CPU
-/// build_delta_net takes build_delta_net_fused. cparams.n_rs_seq is 0 (it is set only for speculative MTP / EAGLE3 /
-/// DFlash drafting, common.cpp), so the op keeps one state snapshot (K = 1).
+/// The fused op, not build_delta_net_chunking (cpu_fuses_gated_delta_net). cparams.n_rs_seq is 0 (common/common.h
+/// need_n_rs_seq: non-zero only for the draft-mtp / eagle3 / dflash / dspark speculative types, which
+/// parse_server_args refuses as not modelled), so build_recurrent_attn keeps one state snapshot (K = 1).
 /// Then the tail: rms_norm of the output view (fresh), * ssm_norm, attn_gate mul_mat (the normed input's last
 /// reader; legacy: the cont of the z view), silu of its reshape (fresh), the product (in place on the norm) and
 /// ssm_out. Returns ssm_out, which its
@@ -3590,7 +3597,8 @@ constexpr int delta_net_layer(graph_sim& g, int cur, int s_copy, const delta_net
     g.release(s_copy);
     int conv = g.node(dn.conv_dim * T * f32, 1, {conv_in});     // ggml_ssm_conv
     conv = g.node(dn.conv_dim * T * f32, 3, {conv}, true);     // silu; read as Q, K (l2_norm) and V (the op)
-    const bool repeat = dn.n_k_heads != dn.n_v_heads && v.repeat_when_fused;
+    // qwen3next repeats Q and K to the V heads whatever runs the delta net; qwen35* only for the unfused graph
+    const bool repeat = dn.n_k_heads != dn.n_v_heads && (v.repeat_when_fused || !cpu_fuses_gated_delta_net);
     auto qk = [&]() {
         int x = g.node(dn.key_dim * T * f32, 1, {conv});       // l2_norm of the view
         if (repeat) x = g.node(dn.head_k * dn.n_v_heads * T * f32, 1, {x});  // ggml_repeat_4d
@@ -3670,6 +3678,7 @@ constexpr int qwen3next_moe(graph_sim& g, int cur, std::uint64_t E, std::uint64_
 /// the first block's kind (s_copy, or the K rotation, inp_pos, the V rotation, k_idxs, v_idxs and the KQ mask), then
 /// the other kind's, then inp_out_ids.
 [[nodiscard]] constexpr compute_breakdown delta_net_graph(const model& m, const compute_shape& s) noexcept {
+    static_assert(cpu_fuses_gated_delta_net, "only the fused gated delta net is replayed");
     const hparams& hp = m.hp;
     compute_breakdown bd{};
     bd.graph = graph_family::delta_net;
