@@ -62,6 +62,7 @@ enum class graph_family : std::uint8_t {
     mla,            ///< DeepSeek-2 MLA (compute/mla.hpp)
     mamba_hybrid,   ///< Mamba-1, Mamba-2, granite / nemotron-h / falcon-h1 hybrids (compute/ssm_hybrid.hpp)
     approximate,    ///< no graph of its own yet: the decoder graph stands in (unvalidated)
+    gemma3n,        ///< Gemma-3n: altup streams, laurel, per-layer inputs, shared KV (compute/gemma3n.hpp)
 };
 
 /// The default sliding-window rule of an architecture (load_arch_hparams; hparams.set_swa_pattern).
@@ -163,7 +164,7 @@ namespace detail {
     // models/gemma3n.cpp load_arch_hparams: SWA period 5 (sliding_window_pattern may override), the window from the
     // file, n_layer_kv_from_start = 20 (shared_kv_layers is not read): layers 20+ reuse layer 18's (SWA) or 19's KV
     // (llama-model.cpp create_memory's reuse callback)
-    arch_traits gemma3n = with_swa(make_arch("gemma3n", arch::gemma3n, g::approximate), 5, 0);
+    arch_traits gemma3n = with_swa(make_arch("gemma3n", arch::gemma3n, g::gemma3n), 5, 0);
     gemma3n.embd_scale = true;
     gemma3n.kv_sharing = true;
     gemma3n.kv_from_start = 20;

@@ -8,7 +8,7 @@
 //
 // Layout: compute/allocator.hpp (the ggml-alloc replay), compute/blocks.hpp (shape, breakdown and the blocks
 // several architectures share: FFN, MoE, output head), one graph per family -- compute/decoder.hpp, compute/mla.hpp,
-// compute/ssm_hybrid.hpp -- chosen from the architecture's row of arch_table (arch.hpp).
+// compute/ssm_hybrid.hpp, compute/gemma3n.hpp -- chosen from the architecture's row of arch_table (arch.hpp).
 //
 // Method: replay the allocator. llama.cpp (src/llama-context.cpp, llama_context::sched_reserve) reserves the
 // worst-case prompt graph (n_tokens = min(n_ctx, n_ubatch), KV of full size) and ggml-alloc's graph allocator
@@ -25,6 +25,7 @@
 #include <llamaplan/compute/allocator.hpp>
 #include <llamaplan/compute/blocks.hpp>
 #include <llamaplan/compute/decoder.hpp>
+#include <llamaplan/compute/gemma3n.hpp>
 #include <llamaplan/compute/mla.hpp>
 #include <llamaplan/compute/ssm_hybrid.hpp>
 #include <llamaplan/model.hpp>
@@ -67,6 +68,7 @@ namespace llamaplan::inline LLAMAPLAN_ABI_TAG {
             return detail::compute::falcon_h1_graph(m, s);
         if (any_recurrent) return detail::compute::ssm_hybrid_graph(m, s);
     }
+    if (at.graph == graph_family::gemma3n) return detail::compute::gemma3n_graph(m, s);
     return detail::compute::decoder_graph(m, s, at);
 }
 
