@@ -1,6 +1,7 @@
 // The estimator against llama.cpp on models and settings outside the shared ground truth (tests/data/extra): qwen2,
 // gemma2, other expert counts and SWA windows, MLA, Mamba-2, hybrids, gpt-oss (sinks, iSWA, biased MoE, MXFP4),
-// llama-quantize'd files, and -ub / -b / -np / -kvu / --swa-full / -nkvo / -fa auto / --no-repack / odd -c values.
+// Gemma-3n (altup, laurel, per-layer inputs, shared KV), llama-quantize'd files, and -ub / -b / -np / -kvu /
+// --swa-full / -nkvo / -fa auto / --no-repack / odd -c values.
 // The models are re-synthesized from their specs (extra_models.hpp) or, for quantized files, read from their tensor
 // lists. KV cache, recurrent state and output buffers must be exact on every row llama.cpp printed them, and so must
 // the model buffers (with or without AMX, per row); the compute buffer is asserted on the rows measured.csv marks
