@@ -3894,7 +3894,8 @@ namespace llamaplan::inline LLAMAPLAN_ABI_TAG {
 ///
 /// The graph follows the architecture's arch_traits::graph: the standard decoder block (llama, qwen2/3, qwen3moe,
 /// gemma2/3, phi3, gpt-oss), MLA (deepseek2 files with key_length_mla / value_length_mla) or Mamba / hybrid (mamba2,
-/// mamba, granitehybrid, nemotron-h, falcon-h1). Architectures without a graph of their own
+/// mamba, granitehybrid, nemotron-h, falcon-h1) or Gemma-3n's (altup, laurel, per-layer inputs, shared KV).
+/// Architectures without a graph of their own
 /// (graph_family::approximate: RWKV, other hybrids, encoders, and arch::generic) get the decoder-block figure and say
 /// so in `graph`. A model that names no architecture (hparams::id and architecture both unset or unknown) gets
 /// compute_status::unknown_architecture.
