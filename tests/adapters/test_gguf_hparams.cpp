@@ -637,4 +637,15 @@ TEST_CASE("gguf writer + hparams: gemma3n altup / laurel / per-layer tensors and
         if (t.name == "per_layer_model_proj.weight" || t.name == "per_layer_proj_norm.weight") CHECK(t.layer == 0);
         if (t.name == "altup_proj.weight") CHECK(t.layer == -1);
     }
+    // converted files write the pattern as a bool array, which the scalar get_key_or_arr ignores: period 5 stays
+    s.swa_pattern.assign(22, 1);
+    auto q = load(synthesize(s));
+    CHECK(q.h.is_swa(3));
+    CHECK_FALSE(q.h.is_swa(4));
+    CHECK_FALSE(q.h.is_swa(19));
+    s.swa_pattern.clear();
+    s.swa_period = 4;  // a u32 period is read
+    auto u = load(synthesize(s));
+    CHECK_FALSE(u.h.is_swa(3));
+    CHECK(u.h.is_swa(4));
 }
