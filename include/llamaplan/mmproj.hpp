@@ -77,11 +77,12 @@ struct mmproj_model {
 /// How llama-server loads the projector (common/arg.cpp; tools/server/server-context.cpp load_model fills
 /// mtmd_context_params from them).
 struct mmproj_params {
-    bool offload = true;          ///< `--mmproj-offload` (default) / `--no-mmproj-offload`: use_gpu
-    bool device_none = false;     ///< `-mmdev none`: no GPU
+    bool offload = true;          ///< use_gpu: `--mmproj-offload` (default) or `-mmdev NAME` set it; `--no-mmproj-offload`
+                                  ///< and `-mmdev none` clear it (the last flag wins)
     bool has_device = false;      ///< `-mmdev NAME` given: `device` names the GPU
     tensor_override device{};     ///< `-mmdev NAME`: named_backend / named_ordinal of the GPU
-    bool warmup = true;           ///< `--no-warmup` clears it: the compute buffer is then reserved at the first image
+    bool warmup = true;           ///< `--no-warmup` clears it: the compute buffer is then allocated at the first image
+                                  ///< instead of at start-up (it is budgeted either way)
 };
 
 /// What the projector costs (clip_ctx: clip_model_loader::load_tensors allocates the weights in one buffer of the
