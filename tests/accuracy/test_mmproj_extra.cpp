@@ -88,8 +88,8 @@ TEST_CASE("a multimodal projector (--mmproj) is estimated as llama-server loads 
     const auto mmprojs = all_mmprojs();
     std::map<std::string, std::unique_ptr<synth_model>> targets;
     for (const char* id : {"llama-4L-512", "gemma3-6L-swa160"}) targets[id] = text_model(id);
-    for (const auto& [id, m] : mmprojs) REQUIRE_MESSAGE(m != nullptr, "cannot synthesize " << id);
-    for (const auto& [id, m] : targets) REQUIRE_MESSAGE(m != nullptr, "cannot synthesize " << id);
+    for (const auto& kv : mmprojs) REQUIRE_MESSAGE(kv.second != nullptr, "cannot synthesize " << kv.first);
+    for (const auto& kv : targets) REQUIRE_MESSAGE(kv.second != nullptr, "cannot synthesize " << kv.first);
     const std::string dir = std::string(LLAMAPLAN_TEST_DATA) + "/extra";
     auto table = groundtruth::read_csv(dir + "/mmproj.csv");
     REQUIRE(table.has_value());
@@ -203,20 +203,20 @@ TEST_CASE("planner: a plan with --mmproj reserves the projector's bytes on its d
     gpus[0].memory_total = gpus[0].memory_free = 64ull << 30;
     machine hw{host{}, gpus};
     hw.host.memory_total = hw.host.memory_available = 256ull << 30;
-    // every setting that moves bytes is pinned, so the plans differ by the projector alone
-    const std::vector<std::string> base = {"-m", "llama-4L-512.gguf", "-c", "4096", "-np", "1", "-ngl", "99", "-fa", "on",
-                                           "-b", "2048", "-ub", "512", "-ctk", "f16", "-ctv", "f16", "-cram", "0"};
-    auto goal_of = [&](std::vector<std::string> extra_words) {
-        std::vector<std::string> w = base;
-        w.insert(w.end(), extra_words.begin(), extra_words.end());
-        std::vector<std::string_view> v(w.begin(), w.end());
+    // every setting that moves bytes is pinned, so the plans differ by the projector alone (the words are literals:
+    // the goal keeps views of them)
+    const std::vector<std::string_view> base = {"-m", "llama-4L-512.gguf", "-c", "4096", "-np", "1", "-ngl", "99", "-fa",
+                                                "on", "-b", "2048", "-ub", "512", "-ctk", "f16", "-ctv", "f16", "-cram", "0"};
+    auto goal_of = [&](std::vector<std::string_view> extra_words) {
+        std::vector<std::string_view> v = base;
+        v.insert(v.end(), extra_words.begin(), extra_words.end());
         auto a = parse_server_args(v);
         REQUIRE(a.has_value());
         goal g = goal_from_args(*a, preset_id::high_speed);
         g.gpu_margin = 0;
-        return std::make_pair(g, std::move(w));
+        return g;
     };
-    auto [g_alone, w_alone] = goal_of({});
+    const goal g_alone = goal_of({});
     auto alone = plan_model(m, hw, g_alone);
     REQUIRE(alone.has_value());
     REQUIRE(alone->fits);
@@ -226,7 +226,7 @@ TEST_CASE("planner: a plan with --mmproj reserves the projector's bytes on its d
     REQUIRE(alone.has_value());
     REQUIRE(alone->fits);
 
-    auto [g, w] = goal_of({"--mmproj", "mm.gguf"});
+    goal g = goal_of({"--mmproj", "mm.gguf"});
     CHECK_FALSE(plan_model(m, hw, g).has_value());  // --mmproj without the opened projector is refused
     const mmproj_model mmv = mm->view();
     g.mmproj = &mmv;
@@ -254,7 +254,7 @@ TEST_CASE("planner: a plan with --mmproj reserves the projector's bytes on its d
     CHECK(*(at + 1) == "mm.gguf");
 
     // without offload the projector lands on the host and the GPU keeps the model alone
-    auto [g_host, w_host] = goal_of({"--mmproj", "mm.gguf", "--no-mmproj-offload"});
+    goal g_host = goal_of({"--mmproj", "mm.gguf", "--no-mmproj-offload"});
     g_host.mmproj = &mmv;
     const auto on_host = estimate_mmproj(mmv, hw, g_host.mmproj_load, flash_attn_mode::on);
     REQUIRE(on_host.has_value());
@@ -271,7 +271,4 @@ TEST_CASE("planner: a plan with --mmproj reserves the projector's bytes on its d
     argv.clear();
     (void)emit_argv(*host_plan, m, s, hw, "llama-4L-512.gguf", [&](std::string_view a) { argv.emplace_back(a); });
     CHECK(std::find(argv.begin(), argv.end(), "--no-mmproj-offload") != argv.end());
-    (void)w;
-    (void)w_alone;
-    (void)w_host;
 }
