@@ -690,7 +690,7 @@ struct draft_devices {
     if (hp.n_embd == 0 || hp.n_head == 0 || hp.n_layer == 0 || hp.patch_size == 0 || hp.image_size < hp.patch_size)
         return make_error(errc::invalid_argument, "the mmproj file has an empty vision encoder (width, heads, blocks or patches)");
     if (hp.projector == projector_type::mlp && hp.n_layer < 2)
-        return make_error(errc::invalid_argument, "an mlp (llava) projector needs at least 2 blocks (it runs block_count - 1)");
+        return make_error(errc::unsupported, "an mlp (llava) projector of one block runs none (block_count - 1): not modelled");
     if (mmproj_output_width(mm) != text.n_embd)
         return make_error(errc::invalid_combination, "the mmproj's output width differs from the model's n_embd (llama-server refuses it)",
                           static_cast<std::uint32_t>(mmproj_output_width(mm)));
