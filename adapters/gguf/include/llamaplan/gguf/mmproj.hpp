@@ -19,12 +19,17 @@
 namespace llamaplan::inline LLAMAPLAN_ABI_TAG::gguf {
 
 /// The projector's hyper-parameters from a parsed header (views into the reader's input for the projector name).
-/// Refuses a file without a vision encoder (audio-only projectors are not modelled) and one missing a key clip.cpp
+/// Refuses a file without a vision encoder or with an audio encoder (audio is not modelled) and one missing a key clip.cpp
 /// requires (embedding_length, head_count, feed_forward_length, block_count, projection_dim, image_size, patch_size).
 [[nodiscard]] inline result<mmproj_hparams> extract_mmproj_hparams(const reader& r) {
     mmproj_hparams hp;
     auto vision = r.get_bool("clip.has_vision_encoder");
-    if (!vision || !*vision) return make_error(errc::unsupported, "the mmproj file has no vision encoder (clip.has_vision_encoder)");
+    if (!vision || !*vision)
+        return make_error(errc::unsupported, "the mmproj file has no vision encoder (audio projectors are not modelled)");
+    // a file with an audio encoder too gets a second clip context (mtmd.cpp ctx_a) with its own buffers: not modelled,
+    // and refused rather than under-estimated
+    if (auto audio = r.get_bool("clip.has_audio_encoder"); audio && *audio)
+        return make_error(errc::unsupported, "the mmproj file has an audio encoder too (its buffers are not modelled)");
     auto name = r.get_string("clip.projector_type");
     if (!name) name = r.get_string("clip.vision.projector_type");  // mixed-modality files (load_hparams)
     if (!name) return make_error(errc::invalid_argument, "the mmproj file names no projector type (clip.projector_type)");
