@@ -272,3 +272,44 @@ TEST_CASE("planner: a plan with --mmproj reserves the projector's bytes on its d
     (void)emit_argv(*host_plan, m, s, hw, "llama-4L-512.gguf", [&](std::string_view a) { argv.emplace_back(a); });
     CHECK(std::find(argv.begin(), argv.end(), "--no-mmproj-offload") != argv.end());
 }
+
+TEST_CASE("the mmproj reader refuses projector files it cannot model, with a reason") {
+    llamaplan::gguf::mmproj_spec spec;  // a small gemma3 projector
+    spec.projector = "gemma3";
+    std::vector<std::byte> bytes;  // the last header parsed: the projector name views it
+    auto parse = [&bytes](const llamaplan::gguf::writer& w) {
+        bytes = w.bytes(llamaplan::gguf::data_fill::header_only);
+        auto r = llamaplan::gguf::reader::parse(std::span<const std::byte>(bytes));
+        REQUIRE(r.has_value());
+        return llamaplan::gguf::extract_mmproj_hparams(*r);
+    };
+    {
+        const auto hp = parse(llamaplan::gguf::synthesize_mmproj(spec));
+        REQUIRE(hp.has_value());
+        CHECK(hp->projector == llamaplan::projector_type::gemma3);
+        CHECK(hp->image_size == 224);
+        CHECK(hp->patch_size == 14);
+        CHECK(hp->n_merge == 0);  // not written: clip.cpp uses 4
+    }
+    auto w = llamaplan::gguf::synthesize_mmproj(spec);
+    w.set_bool("clip.has_audio_encoder", true);  // a second clip context for audio
+    CHECK(parse(w).error().code == llamaplan::errc::unsupported);
+    w = llamaplan::gguf::synthesize_mmproj(spec);
+    w.set_bool("clip.has_vision_encoder", false);
+    CHECK(parse(w).error().code == llamaplan::errc::unsupported);
+    w = llamaplan::gguf::synthesize_mmproj(spec);
+    w.remove("clip.vision.patch_size");  // clip.cpp requires it
+    CHECK_FALSE(parse(w).has_value());
+    w = llamaplan::gguf::synthesize_mmproj(spec);
+    w.set_u32("clip.vision.patch_size", 0);
+    CHECK(parse(w).error().code == llamaplan::errc::invalid_argument);
+    w = llamaplan::gguf::synthesize_mmproj(spec);
+    w.set_u32("clip.vision.attention.head_count", 3);  // 128 is not a multiple of 3
+    CHECK(parse(w).error().code == llamaplan::errc::invalid_argument);
+    w = llamaplan::gguf::synthesize_mmproj(spec);
+    w.set_string("clip.projector_type", "qwen2.5vl");  // read, but not claimed exact
+    const auto q = parse(w);
+    REQUIRE(q.has_value());
+    CHECK(q->projector == llamaplan::projector_type::unknown);
+    CHECK_FALSE(llamaplan::projector_of(q->projector_name).graph_exact);
+}
