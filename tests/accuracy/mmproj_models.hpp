@@ -48,6 +48,10 @@ inline std::vector<mmproj_def> mmproj_models() {
     add("mmproj-gemma3-2L-256-s2", "gemma3", 2, 256, 4, 1024, 224, 14, 320, 2, T::f16);
     add("mmproj-gemma3-3L-256-i230", "gemma3", 3, 256, 4, 1024, 230, 14, 320, 0, T::f16);
     add("mmproj-gemma3-3L-256-bf16", "gemma3", 3, 256, 4, 1024, 224, 14, 320, 0, T::bf16);
+    // the real encoders' widths (four blocks only): LLaVA 1.5's CLIP ViT-L/14 at 336 px (577 positions, head size
+    // 64) and Gemma 3's SigLIP at 896 px (4096 patches, head size 72)
+    add("mmproj-mlp-4L-1024-i336", "mlp", 4, 1024, 16, 4096, 336, 14, 512, 0, T::f16);
+    add("mmproj-gemma3-4L-1152-i896", "gemma3", 4, 1152, 16, 4304, 896, 14, 320, 0, T::f16);
     return out;
 }
 

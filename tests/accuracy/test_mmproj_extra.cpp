@@ -93,7 +93,7 @@ TEST_CASE("a multimodal projector (--mmproj) is estimated as llama-server loads 
     const std::string dir = std::string(LLAMAPLAN_TEST_DATA) + "/extra";
     auto table = groundtruth::read_csv(dir + "/mmproj.csv");
     REQUIRE(table.has_value());
-    REQUIRE(table->rows.size() == 25);
+    REQUIRE(table->rows.size() == 29);
     const auto hw = groundtruth::cpu_machine();  // AVX-512, no AMX
     std::size_t loaded = 0, refused = 0, compute_rows = 0;
     for (std::size_t r = 0; r < table->rows.size(); ++r) {
@@ -151,9 +151,9 @@ TEST_CASE("a multimodal projector (--mmproj) is estimated as llama-server loads 
         CHECK(host->total() == e.weights() + e.kv() + e.recurrent() + e.output() + e.compute() + host->mmproj);
         ++loaded;
     }
-    CHECK(loaded == 21);
+    CHECK(loaded == 25);
     CHECK(refused == 4);
-    CHECK(compute_rows == 19);
+    CHECK(compute_rows == 23);
 }
 
 TEST_CASE("a projector's warmup graph allocates what ggml-alloc.c allocated, to the byte") {
@@ -168,6 +168,8 @@ TEST_CASE("a projector's warmup graph allocates what ggml-alloc.c allocated, to 
         {"mmproj-gemma3-4L-384-i448", true, 11010048}, {"mmproj-gemma3-4L-384-i448", false, 34603008},
         {"mmproj-gemma3-2L-256-s2", true, 1835008},   {"mmproj-gemma3-2L-256-s2", false, 2621440},
         {"mmproj-gemma3-3L-256-i230", true, 1835008}, {"mmproj-gemma3-3L-256-i230", false, 2621440},
+        {"mmproj-mlp-4L-1024-i336", true, 20262432},  {"mmproj-mlp-4L-1024-i336", false, 34479712},
+        {"mmproj-gemma3-4L-1152-i896", true, 127139840}, {"mmproj-gemma3-4L-1152-i896", false, 1186988032},
     };
     const auto mmprojs = all_mmprojs();
     for (const auto& t : rows) {
