@@ -4721,6 +4721,7 @@ struct server_args {
     /// `-mm` / `--mmproj` (or `-mmu` / `--mmproj-url`): the multimodal projector llama-server loads beside the model
     /// (tools/mtmd); a host opens it and passes it to estimate_memory / the planner. Empty when absent or `--no-mmproj`.
     std::string_view mmproj{};
+    bool mmproj_url = false;      ///< `mmproj` came from `-mmu` / `--mmproj-url`: a URL llama-server downloads, not a file
     mmproj_params mmproj_load{};  ///< `--mmproj-offload` / `--no-mmproj-offload`, `-mmdev`, `--warmup` / `--no-warmup`
 };
 
@@ -5061,9 +5062,12 @@ inline constexpr std::array<std::string_view, 2> ignored_spec_switches = {
         } else if (a == "-mm" || a == "--mmproj" || a == "-mmu" || a == "--mmproj-url") {
             // common/arg.cpp: the projector file (or URL) of a multimodal model
             if (!need()) return bad("--mmproj needs a file", i);
-            out.mmproj = v; ++i;
+            out.mmproj = v;
+            out.mmproj_url = a == "-mmu" || a == "--mmproj-url";
+            ++i;
         } else if (a == "--no-mmproj" || a == "--no-mmproj-auto") {
             out.mmproj = {};
+            out.mmproj_url = false;
         } else if (a == "--mmproj-offload" || a == "--no-mmproj-offload") {
             out.mmproj_load.offload = a == "--mmproj-offload";
         } else if (a == "-mmdev" || a == "--mmproj-device") {
@@ -6528,7 +6532,7 @@ struct goal {
     g.cache_ram = a.cache_ram;
     g.draft_path = a.draft_model;  // the host loads the draft and sets draft_model
     g.draft = a.draft;
-    g.mmproj_path = a.mmproj;  // the host opens the projector and sets mmproj
+    g.mmproj_path = a.mmproj_url ? std::string_view{} : a.mmproj;  // the host opens the file and sets mmproj
     g.mmproj_load = a.mmproj_load;
     return g;
 }

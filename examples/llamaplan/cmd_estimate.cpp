@@ -97,7 +97,10 @@ int cmd_estimate(int argc, char** argv) {
     overhead.prompt_cache = args->cache_ram;  // ~0 (-cram -1) is llamaplan::unbounded_prompt_cache
     // the multimodal projector (--mmproj, tools/mtmd): its weights and warmup compute buffer on its device
     std::optional<llamaplan::gguf::mmproj_file> mmproj_file;
-    if (!args->mmproj.empty()) {
+    if (args->mmproj_url)  // -mmu: llama-server downloads it; its header is not at hand here
+        std::fprintf(stderr, "llamaplan: note: the multimodal projector %s is a URL: its weights and image compute buffer "
+                     "are not in this estimate (download it and pass --mmproj FILE)\n", std::string(args->mmproj).c_str());
+    if (!args->mmproj.empty() && !args->mmproj_url) {
         auto mf2 = llamaplan::gguf::open_mmproj(std::string(args->mmproj));
         if (!mf2) return cli::fail(std::string(args->mmproj) + ": " + cli::describe(mf2.error()));
         mmproj_file.emplace(std::move(*mf2));

@@ -218,6 +218,8 @@ int cmd_plan(int argc, char** argv) {
     // budget and --mmproj stays in the argv
     std::unique_ptr<llamaplan::gguf::mmproj_file> mmproj_file;
     llamaplan::mmproj_model mmproj_m{};
+    if (args->mmproj_url)  // -mmu: llama-server downloads it; a plan without its bytes could not be trusted to fit
+        return cli::fail("plan: --mmproj-url " + std::string(args->mmproj) + ": download the projector and pass --mmproj FILE");
     if (!args->mmproj.empty()) {
         auto pf = llamaplan::gguf::open_mmproj(std::string(args->mmproj));
         if (!pf) {

@@ -70,7 +70,7 @@ struct goal {
     g.cache_ram = a.cache_ram;
     g.draft_path = a.draft_model;  // the host loads the draft and sets draft_model
     g.draft = a.draft;
-    g.mmproj_path = a.mmproj;  // the host opens the projector and sets mmproj
+    g.mmproj_path = a.mmproj_url ? std::string_view{} : a.mmproj;  // the host opens the file and sets mmproj
     g.mmproj_load = a.mmproj_load;
     return g;
 }

@@ -35,6 +35,7 @@ struct server_args {
     /// `-mm` / `--mmproj` (or `-mmu` / `--mmproj-url`): the multimodal projector llama-server loads beside the model
     /// (tools/mtmd); a host opens it and passes it to estimate_memory / the planner. Empty when absent or `--no-mmproj`.
     std::string_view mmproj{};
+    bool mmproj_url = false;      ///< `mmproj` came from `-mmu` / `--mmproj-url`: a URL llama-server downloads, not a file
     mmproj_params mmproj_load{};  ///< `--mmproj-offload` / `--no-mmproj-offload`, `-mmdev`, `--warmup` / `--no-warmup`
 };
 
@@ -375,9 +376,12 @@ inline constexpr std::array<std::string_view, 2> ignored_spec_switches = {
         } else if (a == "-mm" || a == "--mmproj" || a == "-mmu" || a == "--mmproj-url") {
             // common/arg.cpp: the projector file (or URL) of a multimodal model
             if (!need()) return bad("--mmproj needs a file", i);
-            out.mmproj = v; ++i;
+            out.mmproj = v;
+            out.mmproj_url = a == "-mmu" || a == "--mmproj-url";
+            ++i;
         } else if (a == "--no-mmproj" || a == "--no-mmproj-auto") {
             out.mmproj = {};
+            out.mmproj_url = false;
         } else if (a == "--mmproj-offload" || a == "--no-mmproj-offload") {
             out.mmproj_load.offload = a == "--mmproj-offload";
         } else if (a == "-mmdev" || a == "--mmproj-device") {

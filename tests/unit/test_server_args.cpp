@@ -1,4 +1,5 @@
 // llama-server command lines (common/arg.cpp spellings) into launch parameters.
+#include <llamaplan/planner.hpp>
 #include <llamaplan/server_args.hpp>
 
 #include <doctest/doctest.h>
@@ -192,6 +193,12 @@ TEST_CASE("a multimodal projector is recorded with how it is loaded, and --no-mm
     REQUIRE(e);
     CHECK_FALSE(e->mmproj_load.offload);
     CHECK_FALSE(parse({"-m", "m.gguf", "-mmdev", "CPU"}));  // a GPU name or none
+    CHECK_FALSE(a->mmproj_url);
+    auto u = parse({"-m", "m.gguf", "-mmu", "https://example.org/mmproj.gguf"});
+    REQUIRE(u);
+    CHECK(u->mmproj == "https://example.org/mmproj.gguf");
+    CHECK(u->mmproj_url);  // not a file: a planner goal leaves it out (goal_from_args)
+    CHECK(llamaplan::goal_from_args(*u).mmproj_path.empty());
     auto b = parse({"-m", "m.gguf", "-mm", "p.gguf", "--no-mmproj"});
     REQUIRE(b);
     CHECK(b->mmproj.empty());
