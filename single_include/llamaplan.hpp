@@ -454,6 +454,7 @@ enum class graph_family : std::uint8_t {
     mla,            ///< DeepSeek-2 MLA (compute/mla.hpp)
     mamba_hybrid,   ///< Mamba-1, Mamba-2, granite / nemotron-h / falcon-h1 hybrids (compute/ssm_hybrid.hpp)
     approximate,    ///< no graph of its own yet: the decoder graph stands in (unvalidated)
+    gemma3n,        ///< Gemma-3n: altup streams, laurel, per-layer inputs, shared KV (compute/gemma3n.hpp)
 };
 
 /// The default sliding-window rule of an architecture (load_arch_hparams; hparams.set_swa_pattern).
@@ -484,6 +485,8 @@ struct arch_traits {
     bool embd_scale = false;        ///< input embeddings scaled by sqrt(n_embd) (gemma family)
     bool q_scale_after_rope = false;///< ggml_scale of Q after rope (gemma3 f_attention_scale, phi3 1/sqrt(head))
     bool kv_sharing = false;        ///< later layers reuse earlier layers' KV (attention.shared_kv_layers)
+    std::uint32_t kv_from_start = 0;///< a fixed hparams.n_layer_kv_from_start: layers >= it have no KV of their own
+                                    ///< whatever the file says (gemma3n: 20); 0 = from attention.shared_kv_layers
     bool kv_iswa = false;           ///< the graph builder takes build_attn_inp_kv_iswa, whose build_attn expands Q, K,
                                     ///< V in that order (build_attn_inp_kv's: Q, V, K; src/llama-graph.cpp build_attn)
     bool out_rows_after_blocks = false;  ///< the last block runs on every token and the output rows are taken after
@@ -550,9 +553,14 @@ namespace detail {
     gemma3.embd_scale = true;
     gemma3.q_scale_after_rope = true;
     gemma3.kv_iswa = true;
-    arch_traits gemma3n = with_swa(make_arch("gemma3n", arch::gemma3n, g::approximate), 5, 0);  // models/gemma3n.cpp
+    // models/gemma3n.cpp load_arch_hparams: SWA period 5 (sliding_window_pattern may override), the window from the
+    // file, n_layer_kv_from_start = 20 (shared_kv_layers is not read): layers 20+ reuse layer 18's (SWA) or 19's KV
+    // (llama-model.cpp create_memory's reuse callback)
+    arch_traits gemma3n = with_swa(make_arch("gemma3n", arch::gemma3n, g::gemma3n), 5, 0);
     gemma3n.embd_scale = true;
     gemma3n.kv_sharing = true;
+    gemma3n.kv_from_start = 20;
+    gemma3n.kv_iswa = true;
     arch_traits gemma_embd = with_swa(make_arch("gemma-embedding", arch::gemma_embedding, g::approximate), 6, 0);
     gemma_embd.embd_scale = true;
     // models/phi3.cpp: fused attn_qkv (create_tensor_qkv), ffn_up of 2 x n_ff applied with ggml_swiglu (LLM_FFN_SEQ),
@@ -729,7 +737,8 @@ namespace detail {
 [[nodiscard]] constexpr tensor_role classify_tensor(std::string_view name) noexcept {
     using detail::contains;
     using detail::starts_with;
-    if (starts_with(name, "token_embd.")) return tensor_role::token_embedding;
+    // per_layer_token_embd (gemma3n) is an input-layer GET_ROWS table like token_embd (llama-arch.cpp LLM_TENSOR_INFOS)
+    if (starts_with(name, "token_embd.") || starts_with(name, "per_layer_token_embd.")) return tensor_role::token_embedding;
     if (starts_with(name, "output.")) return tensor_role::output;
     if (starts_with(name, "output_norm.")) return tensor_role::output_norm;
     // strip "blk.N." so that suffix tests below only look at the tensor's own name
@@ -764,7 +773,7 @@ struct tensor_info {
     std::uint32_t file = 0;                 ///< split file index (0 for single-file models)
     std::uint64_t bytes = 0;                ///< ggml_nbytes: row_size(type, ne0) * ne1 * ne2 * ne3 (bytes)
     tensor_role role = tensor_role::other;  ///< classify_tensor(name)
-    std::int32_t layer = -1;                ///< tensor_layer(name)
+    std::int32_t layer = -1;                ///< tensor_layer(name), or the block llama.cpp files it under
 };
 
 /// Builds a tensor_info, computing bytes, role and layer; errors on an invalid type, a row length that is not a
@@ -779,7 +788,10 @@ struct tensor_info {
     std::uint64_t bytes = *row;
     for (std::size_t d = 1; d < 4; ++d)
         if (detail::mul_overflows(bytes, ne[d], bytes)) return make_error(errc::overflow, "tensor size overflows 64 bits");
-    return tensor_info{name, type, ne, n_dims, offset, 0, bytes, classify_tensor(name), tensor_layer(name)};
+    // gemma3n's per_layer_model_proj / per_layer_proj_norm are repeating-layer tensors created with block id 0
+    // (models/gemma3n.cpp load_arch_tensors: tn(..., "weight", 0)), so they live in block 0's buffer
+    const bool block0 = detail::starts_with(name, "per_layer_model_proj.") || detail::starts_with(name, "per_layer_proj_norm.");
+    return tensor_info{name, type, ne, n_dims, offset, 0, bytes, classify_tensor(name), block0 ? 0 : tensor_layer(name)};
 }
 
 /// How llama.cpp treats the model's memory (llama-arch.cpp llm_arch_is_recurrent / llm_arch_is_hybrid).
@@ -2347,7 +2359,7 @@ struct placement {
 //
 // Layout: compute/allocator.hpp (the ggml-alloc replay), compute/blocks.hpp (shape, breakdown and the blocks
 // several architectures share: FFN, MoE, output head), one graph per family -- compute/decoder.hpp, compute/mla.hpp,
-// compute/ssm_hybrid.hpp -- chosen from the architecture's row of arch_table (arch.hpp).
+// compute/ssm_hybrid.hpp, compute/gemma3n.hpp -- chosen from the architecture's row of arch_table (arch.hpp).
 //
 // Method: replay the allocator. llama.cpp (src/llama-context.cpp, llama_context::sched_reserve) reserves the
 // worst-case prompt graph (n_tokens = min(n_ctx, n_ubatch), KV of full size) and ggml-alloc's graph allocator
@@ -3025,6 +3037,284 @@ namespace llamaplan::inline LLAMAPLAN_ABI_TAG::detail::compute {
 
 #endif  // LLAMAPLAN_COMPUTE_DECODER_HPP
 // ---- end llamaplan/compute/decoder.hpp ----
+// ---- begin llamaplan/compute/gemma3n.hpp ----
+#ifndef LLAMAPLAN_COMPUTE_GEMMA3N_HPP
+#define LLAMAPLAN_COMPUTE_GEMMA3N_HPP
+
+
+// The compute graph of Gemma-3n (graph_family::gemma3n), from src/models/gemma3n.cpp.
+
+
+namespace llamaplan::inline LLAMAPLAN_ABI_TAG::detail::compute {
+
+/// llama-hparams.h constants of gemma3n (no GGUF keys): altup streams, the active stream, the per-layer input width;
+/// models.h: the first layers with activation sparsity (gaussian_topk).
+inline constexpr std::uint64_t gemma3n_altup = 4;
+inline constexpr std::uint64_t gemma3n_embd_altup = 256;
+inline constexpr std::uint32_t gemma3n_sparsity_layers = 10;
+
+/// The Gemma-3n graph (models/gemma3n.cpp llama_model_gemma3n::graph) in ggml's DFS order, which the builder's
+/// explicit expands fix: the token and per-layer-token get_rows, then per block whatever its Q pulls in (the previous
+/// block's tail, altup_predict, attn_norm, Q), then K and V with their cache writes (build_attn of the iSWA input: Q,
+/// K, V), and the rest of the block only when the next block's Q (or the output) needs it. Per block: altup_predict
+/// (router norm -> tanh modalities -> predict coefficients -> mul_mat with the permuted streams -> + streams);
+/// attn_norm of the active stream; Q/K RMS norms with weights, V an RMS norm without, rope; attention (shared-KV
+/// layers, il >= n_layer_kv_from_start, only Q, reading an earlier layer's cache); wo, post norm, + active stream;
+/// laurel (rank-64 pair, post norm, + attn_norm); (.. + laurel) / sqrt 2; FFN (gate with gaussian_topk on the first
+/// 10 layers, GELU, * up, down), post norm, + attn_laurel; altup_correct (innovation repeated over the 4 streams,
+/// times the correct coefficients, + predictions); the per-layer input gate (GELU) times this layer's slice of the
+/// projected per-layer inputs -- the projection (per_layer_model_proj on the scaled embeddings, norm, + the per-layer
+/// token rows, a permuted cont of n_embd_altup x n_tokens x n_layer) runs inside block 0, when the first slice is
+/// read --, proj, post norm, added to streams 1..3 and concatenated back. After the last block the streams are
+/// un-projected and averaged over all tokens, the output rows taken, output_norm, the LM head and its soft-capping
+/// (in place). Each op is in place where ggml-alloc.c allows it (ggml_op_can_inplace, same layout, last reader, not
+/// a view): every norm / scale / unary / add on an own tensor; views (the stream slices, reshapes, permutes) never.
+[[nodiscard]] constexpr compute_breakdown gemma3n_graph(const model& m, const compute_shape& s) noexcept {
+    const hparams& hp = m.hp;
+    compute_breakdown bd{};
+    bd.graph = graph_family::gemma3n;
+    const graph_dims d = dims_of(hp, s);
+    const std::uint64_t f32 = 4, E = d.E, T = d.T, n_out = d.n_out, A = gemma3n_altup, P = gemma3n_embd_altup;
+    const std::uint64_t L = hp.n_layer;
+    const bool fa = d.fa;
+    const std::uint64_t ET = E * T * f32;
+    // laurel rank from the tensor (llama-hparams.h laurel_rank = 64)
+    const tensor_info* laurel_l = find_layer_tensor(m, 0, "laurel_l.weight");
+    const std::uint64_t R = laurel_l != nullptr ? laurel_l->ne[1] : 64;
+
+    const kv_rotation rot = kv_rotation_of(hp, s);
+    // layers per attention kind ([0] full, [1] SWA) and how many of them own a KV cache (the others reuse one)
+    std::uint32_t n_kind[2] = {0, 0}, n_kind_kv[2] = {0, 0}, n_kv_layers = 0;
+    std::uint64_t max_kv_gqa_v = 0;
+    for (std::uint32_t il = 0; il < hp.n_layer; ++il) {
+        const int c = hp.is_swa(il) ? 1 : 0;
+        ++n_kind[c];
+        if (hp.has_kv(il)) {
+            ++n_kind_kv[c];
+            ++n_kv_layers;
+            if (hp.n_embd_v_gqa(il) > max_kv_gqa_v) max_kv_gqa_v = hp.n_embd_v_gqa(il);
+        }
+    }
+
+    graph_sim g{};
+    // ---- graph inputs, in the order the DFS meets them (ggml_gallocr_alloc_graph_impl allocates leafs first):
+    // inp_tokens, the unused inp_embd (a leaf without consumers, never freed), the per-layer tokens
+    // (build_inp_per_layer), then per attention kind (the first block's first) rot_k, inp_pos, rot_v, k_idxs,
+    // v_idxs, the KQ mask; inp_out_ids last
+    const int tokens = g.fresh(T * 4, 1);
+    g.fresh(ET, 0);
+    const int pl_tokens = g.fresh(T * 4, 1);
+    std::uint64_t inputs = T * 4 + ET + T * 4;
+    struct cache_inputs {
+        int rot_k = -1, rot_v = -1, k_idxs = -1, v_idxs = -1, mask = -1;
+    };
+    cache_inputs ci[2]{};
+    int pos = -1;
+    auto make_cache_inputs = [&](int c, std::uint64_t n_kv) {
+        cache_inputs& x = ci[c];
+        // Q (every layer) and K (layers with KV) are rotated; V (layers with KV) and the attention output (every
+        // layer) too (build_attn of the iSWA input)
+        const std::uint32_t rot_refs = n_kind[c] + n_kind_kv[c];
+        if (rot.k) { x.rot_k = g.fresh(rot.k_bytes, rot_refs); inputs += rot.k_bytes; }
+        if (pos < 0) { pos = g.fresh(T * 4, 2 * n_kv_layers + (hp.n_layer - n_kv_layers)); inputs += T * 4; }
+        if (rot.v) { x.rot_v = g.fresh(rot.v_bytes, rot_refs); inputs += rot.v_bytes; }
+        if (n_kind_kv[c] > 0) {
+            x.k_idxs = g.fresh(T * 8, n_kind_kv[c]);
+            const std::uint64_t v_idx_bytes = fa ? T * 8 : T * max_kv_gqa_v * 8;
+            x.v_idxs = g.fresh(v_idx_bytes, n_kind_kv[c]);
+            inputs += T * 8 + v_idx_bytes;
+        }
+        const std::uint64_t mb = n_kv * T * d.mask_es;
+        x.mask = g.fresh(mb, n_kind[c]);
+        inputs += mb;
+        bd.kq_mask += mb;
+    };
+    {
+        const int first = hp.is_swa(0) ? 1 : 0;
+        make_cache_inputs(first, first ? s.n_kv_swa : s.n_kv);
+        if (n_kind[1 - first] > 0) make_cache_inputs(1 - first, first ? s.n_kv : s.n_kv_swa);
+    }
+    const int out_ids = g.fresh(n_out * 4, 1);
+    inputs += n_out * 4;
+
+    // ---- before the blocks
+    const int embd = g.node(ET, 1, {tokens});                          // get_rows(token_embd)
+    const std::uint64_t PLT = P * L * T * f32;                         // per-layer inputs, n_embd_altup x n_layer x T
+    int pl_sel = g.node(PLT, 1, {pl_tokens});                          // get_rows(per_layer_token_embd)
+    pl_sel = g.node(PLT, 1, {pl_sel});                                 // scale of its reshape: fresh
+    // inp_scaled: read by the repeat, the magnitude, the concat and (in block 0) per_layer_model_proj
+    const int inp_scaled = g.node(ET, 4, {embd}, true);
+    // altup_proj of the repeated embedding, rescaled to the embedding's magnitude, concatenated after it
+    int rep = g.node((A - 1) * ET, 1, {inp_scaled});
+    const int added = g.node((A - 1) * ET, 2, {rep});                  // mul_mat(altup_proj)
+    int mag = g.node(ET, 1, {inp_scaled});                             // sqr
+    mag = g.node(T * f32, 1, {mag});                                   // sum_rows
+    mag = g.node(T * f32, 1, {mag}, true);                             // sqrt
+    int scaled = g.node((A - 1) * ET, 1, {added, mag});                // * target magnitude
+    int nmag = g.node((A - 1) * ET, 1, {added}, true);                 // sqr (last reader of `added`)
+    nmag = g.node((A - 1) * T * f32, 1, {nmag});                       // sum_rows
+    nmag = g.node((A - 1) * T * f32, 1, {nmag}, true);                 // sqrt
+    scaled = g.node((A - 1) * ET, 1, {scaled, nmag}, true);            // div
+    // inp_stacked: read by the first block's router view, permuted cont and predictions add
+    int inpL = g.node(A * ET, 3, {inp_scaled, scaled});                // concat
+    int per_layer = -1;                                                // permuted cont of the projected inputs
+
+    std::uint64_t last_max = 0;
+    for (std::uint32_t il = 0; il < hp.n_layer; ++il) {
+        const int c = hp.is_swa(il) ? 1 : 0;
+        const bool kv = hp.has_kv(il);
+        const std::uint64_t n_kv = c ? s.n_kv_swa : s.n_kv;
+        const cache_inputs& x = ci[c];
+        const std::uint64_t H = hp.head_count(il), Hkv = hp.head_count_kv(il);
+        const std::uint64_t hdk = hp.head_size_k(il), hdv = hp.head_size_v(il);
+        const std::uint64_t q_bytes = hdk * H * T * f32, k_bytes = hdk * Hkv * T * f32, v_bytes = hdv * Hkv * T * f32;
+
+        // altup_predict: the permuted cont of the streams (src0 of the coefficient mul_mat) first, then the router
+        const int permuted = g.node(A * ET, 1, {inpL});
+        int cur = g.node(ET, 1, {inpL});                               // rms_norm of the active stream (a view)
+        cur = g.node(ET, 1, {cur}, true);                              // * altup_router_norm
+        cur = g.node(ET, 1, {cur}, true);                              // scale 1 / n_embd
+        cur = g.node(A * T * f32, 1, {cur});                           // mul_mat(altup_router)
+        cur = g.node(A * T * f32, 1, {cur}, true);                     // tanh: modalities
+        cur = g.node(A * A * T * f32, 1, {cur});                       // mul_mat(altup_predict_coef)
+        cur = g.node(A * ET, 1, {permuted, cur});                      // mul_mat(streams, coefficients)
+        cur = g.node(A * ET, 1, {cur});                                // cont(permute)
+        // predictions: read by the active-stream view (attn_norm, attn_gated), the innovation's view and `corrected`
+        const int predictions = g.node(A * ET, 4, {cur, inpL}, true);
+
+        // attn_norm of the active stream: read by Q, K, V, laurel_l and laurel's residual
+        cur = g.node(ET, 1, {predictions});
+        const int attn_norm = g.node(ET, kv ? 5 : 3, {cur}, true);
+        int q = g.node(q_bytes, 1, {attn_norm});                       // mul_mat(wq)
+        q = g.node(q_bytes, 1, {q});                                   // rms_norm of its reshape: fresh
+        q = g.node(q_bytes, 1, {q}, true);                             // * attn_q_norm
+        q = g.node(q_bytes, 1, {q, pos}, true);                        // rope
+        if (rot.k) q = g.node(q_bytes, 1, {x.rot_k, q});
+        if (kv) {
+            int k = g.node(k_bytes, 1, {attn_norm});
+            k = g.node(k_bytes, 1, {k});
+            k = g.node(k_bytes, 1, {k}, true);
+            k = g.node(k_bytes, 1, {k, pos}, true);
+            if (rot.k) k = g.node(k_bytes, 1, {x.rot_k, k});
+            int v = g.node(v_bytes, 1, {attn_norm});
+            v = g.node(v_bytes, 1, {v});                               // ggml_rms_norm of the reshape, no weight
+            if (rot.v) v = g.node(v_bytes, 1, {x.rot_v, v});
+            g.release(k); g.release(x.k_idxs);                         // cpy_k: set_rows into the cache
+            g.release(v); g.release(x.v_idxs);                         // cpy_v
+        }
+        // build_attn_mha on this layer's cache or the one it reuses
+        if (fa) {
+            cur = g.node(hdv * H * T * f32, 1, {q, x.mask});
+        } else {
+            const std::uint64_t kq = n_kv * T * H * f32;
+            if (kq > bd.attn_scores) bd.attn_scores = kq;
+            int s1 = g.node(kq, 1, {q});
+            s1 = g.node(kq, 1, {s1, x.mask}, true);
+            s1 = g.node(hdv * T * H * f32, 1, {s1});
+            cur = g.node(hdv * H * T * f32, 1, {s1});
+        }
+        if (rot.v) cur = g.node(hdv * H * T * f32, 1, {x.rot_v, cur});
+        cur = g.node(ET, 1, {cur});                                    // wo
+        cur = g.node(ET, 1, {cur}, true);                              // rms_norm
+        cur = g.node(ET, 1, {cur}, true);                              // * attn_post_norm
+        const int attn_gated = g.node(ET, 1, {cur, predictions}, true);   // + active prediction
+        int lr = g.node(R * T * f32, 1, {attn_norm});                  // laurel_l
+        lr = g.node(ET, 1, {lr});                                      // laurel_r
+        lr = g.node(ET, 1, {lr}, true);                                // rms_norm
+        lr = g.node(ET, 1, {lr}, true);                                // * laurel_post_norm
+        lr = g.node(ET, 1, {lr, attn_norm}, true);                     // + attn_norm: laurel_out
+        cur = g.node(ET, 1, {attn_gated, lr}, true);                   // attn_gated + laurel_out
+        const int attn_laurel = g.node(ET, 2, {cur}, true);            // / sqrt 2; read by ffn_norm and the add
+        cur = g.node(ET, 1, {attn_laurel}, true);                      // ffn_norm: rms_norm (fresh: 2 readers) ...
+        cur = g.node(ET, 2, {cur}, true);                              // ... * weight; read by up and gate
+        const std::uint64_t F = hp.ff_length(il);
+        const std::uint64_t fb = F * T * f32;
+        if (fb > bd.ffn_hidden) bd.ffn_hidden = fb;
+        const int up = g.node(fb, 1, {cur});
+        int gate = g.node(fb, 1, {cur});
+        if (il < gemma3n_sparsity_layers) {
+            // gaussian_topk: relu(x - (mean + std * k)), std from the rows' centred squares
+            g.t[gate].refs = 3;                                        // mean, x - mean, x - cutoff
+            const int mean = g.node(T * f32, 2, {gate});               // ggml_mean
+            int sd = g.node(fb, 1, {gate, mean});                      // x - mean (x has another reader)
+            sd = g.node(fb, 1, {sd}, true);                            // sqr
+            sd = g.node(T * f32, 1, {sd});                             // sum_rows
+            sd = g.node(T * f32, 1, {sd}, true);                       // scale 1 / (n - 1)
+            sd = g.node(T * f32, 1, {sd}, true);                       // sqrt
+            sd = g.node(T * f32, 1, {sd}, true);                       // scale by the std multiplier
+            const int cutoff = g.node(T * f32, 1, {mean, sd}, true);   // mean + ...
+            gate = g.node(fb, 1, {gate, cutoff}, true);                // x - cutoff
+            gate = g.node(fb, 1, {gate}, true);                        // relu
+        }
+        gate = g.node(fb, 1, {gate}, true);                            // gelu
+        cur = g.node(fb, 1, {up, gate}, true);                         // up * gate
+        cur = g.node(ET, 1, {cur});                                    // ffn_down
+        cur = g.node(ET, 1, {cur}, true);                              // rms_norm
+        cur = g.node(ET, 1, {cur}, true);                              // * post_ffw_norm
+        const int activated = g.node(ET, 2, {cur, attn_laurel}, true); // + attn_laurel
+        // altup_correct: innovation (activated - active prediction) repeated over the streams, the router on
+        // `activated`, coefficients + 1 transposed to a cont, their product + predictions
+        int inno = g.node(ET, 1, {activated, predictions});
+        inno = g.node(A * ET, 1, {inno});                              // repeat
+        cur = g.node(ET, 1, {activated}, true);                        // rms_norm
+        cur = g.node(ET, 1, {cur}, true);                              // * altup_router_norm
+        cur = g.node(ET, 1, {cur}, true);                              // scale
+        cur = g.node(A * T * f32, 1, {cur});                           // mul_mat(altup_router)
+        cur = g.node(A * T * f32, 1, {cur}, true);                     // tanh
+        cur = g.node(A * T * f32, 1, {cur});                           // mul_mat(altup_correct_coef)
+        cur = g.node(A * T * f32, 1, {cur}, true);                     // scale_bias (+ 1)
+        cur = g.node(A * T * f32, 1, {cur});                           // cont(transpose)
+        cur = g.node(A * ET, 1, {inno, cur}, true);                    // innovation * coefficients
+        // corrected: read through the active-stream view, the first-stream view and the view of streams 1..3
+        const int corrected = g.node(A * ET, 3, {cur, predictions}, true);
+        int fp = g.node(ET, 1, {corrected});                           // * altup_correct_scale (of a view)
+        fp = g.node(P * T * f32, 1, {fp});                             // mul_mat(per-layer input gate)
+        fp = g.node(P * T * f32, 1, {fp}, true);                       // gelu
+        if (per_layer < 0) {
+            // project_per_layer_inputs, pulled in by block 0's first slice: per_layer_model_proj on inp_scaled,
+            // scale, RMS norm of its reshape (fresh), * norm weight, + the per-layer token rows, scale, permuted cont
+            int pp = g.node(PLT, 1, {inp_scaled});
+            pp = g.node(PLT, 1, {pp}, true);
+            pp = g.node(PLT, 1, {pp});
+            pp = g.node(PLT, 1, {pp}, true);
+            pp = g.node(PLT, 1, {pp, pl_sel}, true);
+            pp = g.node(PLT, 1, {pp}, true);
+            per_layer = g.node(PLT, static_cast<std::uint32_t>(L), {pp});
+        }
+        fp = g.node(P * T * f32, 1, {fp, per_layer}, true);            // * this layer's per-layer input
+        fp = g.node(ET, 1, {fp});                                      // mul_mat(proj)
+        fp = g.node(ET, 1, {fp}, true);                                // rms_norm
+        fp = g.node(ET, 1, {fp}, true);                                // * post_norm
+        const int rest = g.node((A - 1) * ET, 1, {corrected, fp});     // streams 1..3 + first prediction
+        // l_out: read by the next block's router view, permuted cont and predictions add (after the last block:
+        // the active stream's magnitude, the un-projection of streams 1..3 and the first stream of the mean)
+        inpL = g.node(A * ET, 3, {corrected, rest});                   // concat
+        track_peak(g, last_max, il, bd);
+    }
+    // merge the streams: altup_unembd_proj of streams 1..3, rescaled to the active stream's magnitude, averaged
+    const int un = g.node((A - 1) * ET, 2, {inpL});                    // mul_mat(altup_unembd_proj)
+    int tmag = g.node(ET, 1, {inpL});                                  // sqr of the active stream (a view)
+    tmag = g.node(T * f32, 1, {tmag});
+    tmag = g.node(T * f32, 1, {tmag}, true);
+    int merged = g.node((A - 1) * ET, 1, {un, tmag});                  // * target magnitude
+    int umag = g.node((A - 1) * ET, 1, {un}, true);
+    umag = g.node((A - 1) * T * f32, 1, {umag});
+    umag = g.node((A - 1) * T * f32, 1, {umag}, true);
+    merged = g.node((A - 1) * ET, 3, {merged, umag}, true);            // div; read through 3 views
+    int cur = g.node(ET, 1, {inpL, merged});                           // stream 0 + view 0 (fresh)
+    for (std::uint64_t i = 1; i < A - 1; ++i) cur = g.node(ET, 1, {cur, merged}, true);
+    cur = g.node(ET, 1, {cur}, true);                                  // scale 1 / n_altup
+    cur = g.node(E * n_out * f32, 1, {cur, out_ids});                  // the output rows
+    bd.inputs = inputs;
+    // output_norm, the LM head; the soft-capping (scale, tanh, scale) runs in place on the logits
+    output_head(g, cur, hp, d, last_max, bd);
+    return bd;
+}
+
+}  // namespace llamaplan::detail::compute
+
+#endif  // LLAMAPLAN_COMPUTE_GEMMA3N_HPP
+// ---- end llamaplan/compute/gemma3n.hpp ----
 // ---- begin llamaplan/compute/mla.hpp ----
 #ifndef LLAMAPLAN_COMPUTE_MLA_HPP
 #define LLAMAPLAN_COMPUTE_MLA_HPP
@@ -3604,7 +3894,8 @@ namespace llamaplan::inline LLAMAPLAN_ABI_TAG {
 ///
 /// The graph follows the architecture's arch_traits::graph: the standard decoder block (llama, qwen2/3, qwen3moe,
 /// gemma2/3, phi3, gpt-oss), MLA (deepseek2 files with key_length_mla / value_length_mla) or Mamba / hybrid (mamba2,
-/// mamba, granitehybrid, nemotron-h, falcon-h1). Architectures without a graph of their own
+/// mamba, granitehybrid, nemotron-h, falcon-h1) or Gemma-3n's (altup, laurel, per-layer inputs, shared KV).
+/// Architectures without a graph of their own
 /// (graph_family::approximate: RWKV, other hybrids, encoders, and arch::generic) get the decoder-block figure and say
 /// so in `graph`. A model that names no architecture (hparams::id and architecture both unset or unknown) gets
 /// compute_status::unknown_architecture.
@@ -3634,6 +3925,7 @@ namespace llamaplan::inline LLAMAPLAN_ABI_TAG {
             return detail::compute::falcon_h1_graph(m, s);
         if (any_recurrent) return detail::compute::ssm_hybrid_graph(m, s);
     }
+    if (at.graph == graph_family::gemma3n) return detail::compute::gemma3n_graph(m, s);
     return detail::compute::decoder_graph(m, s, at);
 }
 
@@ -6926,6 +7218,11 @@ struct search {
     plan out;
     out.preset = g.preset;
     out.params = ev.params;
+    // llama.cpp clamps the batches to the requested context (llama_context ctor, see estimate_memory): emit what it
+    // will use, not -b 2048 -ub 1024 next to -c 512; the bytes are the same
+    const bool batch_clamped = ev.valid && ev.memory.n_batch != 0 && ev.memory.n_batch < ev.params.n_batch;
+    if (batch_clamped && !pin.has(setting::n_batch)) out.params.n_batch = ev.memory.n_batch;
+    if (batch_clamped && !pin.has(setting::n_ubatch)) out.params.n_ubatch = ev.memory.n_ubatch;
     out.place = ev.place;
     out.user_placement = st.placement_pinned;
     if (g.draft_model != nullptr) {
@@ -6987,9 +7284,11 @@ struct search {
                                                                   : "quantized KV cache: more context or offload than with f16 in the same memory");
     pinned_or(setting::type_v, ev.params.type_v == ggml_type::f16 ? "same as the K cache" : "same as the K cache (quantized V needs flash attention, which is on)");
     pinned_or(setting::flash_attn, "on: smaller compute buffer and KV layout, needed for a quantized V cache");
-    pinned_or(setting::n_ubatch, ev.params.n_ubatch > 512 ? "larger physical batch for faster prompt processing: costs neither offload nor context"
-                                                          : "llama.cpp's default; a larger batch's compute buffer would cost offload or context");
-    pinned_or(setting::n_batch, "at least llama.cpp's default 2048 and the physical batch", origin::defaulted);
+    pinned_or(setting::n_ubatch, out.params.n_ubatch < ev.params.n_ubatch ? "clamped to the context as llama.cpp does"
+                                 : ev.params.n_ubatch > 512 ? "larger physical batch for faster prompt processing: costs neither offload nor context"
+                                                            : "llama.cpp's default; a larger batch's compute buffer would cost offload or context");
+    pinned_or(setting::n_batch, batch_clamped ? "llama.cpp's default 2048, clamped to the context as llama.cpp does"
+                                              : "at least llama.cpp's default 2048 and the physical batch", origin::defaulted);
     pinned_or(setting::n_parallel, pr.n_parallel == 1 ? "one slot: the whole context for one conversation" : "the preset's slot count");
     pinned_or(setting::kv_unified, ev.params.kv_unified ? "one KV stream shared by the slots" : "one slot: no sharing needed", origin::defaulted);
     if (pin.any_placement()) {

@@ -62,6 +62,7 @@ enum class graph_family : std::uint8_t {
     mla,            ///< DeepSeek-2 MLA (compute/mla.hpp)
     mamba_hybrid,   ///< Mamba-1, Mamba-2, granite / nemotron-h / falcon-h1 hybrids (compute/ssm_hybrid.hpp)
     approximate,    ///< no graph of its own yet: the decoder graph stands in (unvalidated)
+    gemma3n,        ///< Gemma-3n: altup streams, laurel, per-layer inputs, shared KV (compute/gemma3n.hpp)
 };
 
 /// The default sliding-window rule of an architecture (load_arch_hparams; hparams.set_swa_pattern).
@@ -92,6 +93,8 @@ struct arch_traits {
     bool embd_scale = false;        ///< input embeddings scaled by sqrt(n_embd) (gemma family)
     bool q_scale_after_rope = false;///< ggml_scale of Q after rope (gemma3 f_attention_scale, phi3 1/sqrt(head))
     bool kv_sharing = false;        ///< later layers reuse earlier layers' KV (attention.shared_kv_layers)
+    std::uint32_t kv_from_start = 0;///< a fixed hparams.n_layer_kv_from_start: layers >= it have no KV of their own
+                                    ///< whatever the file says (gemma3n: 20); 0 = from attention.shared_kv_layers
     bool kv_iswa = false;           ///< the graph builder takes build_attn_inp_kv_iswa, whose build_attn expands Q, K,
                                     ///< V in that order (build_attn_inp_kv's: Q, V, K; src/llama-graph.cpp build_attn)
     bool out_rows_after_blocks = false;  ///< the last block runs on every token and the output rows are taken after
@@ -158,9 +161,14 @@ namespace detail {
     gemma3.embd_scale = true;
     gemma3.q_scale_after_rope = true;
     gemma3.kv_iswa = true;
-    arch_traits gemma3n = with_swa(make_arch("gemma3n", arch::gemma3n, g::approximate), 5, 0);  // models/gemma3n.cpp
+    // models/gemma3n.cpp load_arch_hparams: SWA period 5 (sliding_window_pattern may override), the window from the
+    // file, n_layer_kv_from_start = 20 (shared_kv_layers is not read): layers 20+ reuse layer 18's (SWA) or 19's KV
+    // (llama-model.cpp create_memory's reuse callback)
+    arch_traits gemma3n = with_swa(make_arch("gemma3n", arch::gemma3n, g::gemma3n), 5, 0);
     gemma3n.embd_scale = true;
     gemma3n.kv_sharing = true;
+    gemma3n.kv_from_start = 20;
+    gemma3n.kv_iswa = true;
     arch_traits gemma_embd = with_swa(make_arch("gemma-embedding", arch::gemma_embedding, g::approximate), 6, 0);
     gemma_embd.embd_scale = true;
     // models/phi3.cpp: fused attn_qkv (create_tensor_qkv), ffn_up of 2 x n_ff applied with ggml_swiglu (LLM_FFN_SEQ),

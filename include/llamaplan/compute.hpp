@@ -8,7 +8,7 @@
 //
 // Layout: compute/allocator.hpp (the ggml-alloc replay), compute/blocks.hpp (shape, breakdown and the blocks
 // several architectures share: FFN, MoE, output head), one graph per family -- compute/decoder.hpp, compute/mla.hpp,
-// compute/ssm_hybrid.hpp -- chosen from the architecture's row of arch_table (arch.hpp).
+// compute/ssm_hybrid.hpp, compute/gemma3n.hpp -- chosen from the architecture's row of arch_table (arch.hpp).
 //
 // Method: replay the allocator. llama.cpp (src/llama-context.cpp, llama_context::sched_reserve) reserves the
 // worst-case prompt graph (n_tokens = min(n_ctx, n_ubatch), KV of full size) and ggml-alloc's graph allocator
@@ -25,6 +25,7 @@
 #include <llamaplan/compute/allocator.hpp>
 #include <llamaplan/compute/blocks.hpp>
 #include <llamaplan/compute/decoder.hpp>
+#include <llamaplan/compute/gemma3n.hpp>
 #include <llamaplan/compute/mla.hpp>
 #include <llamaplan/compute/ssm_hybrid.hpp>
 #include <llamaplan/model.hpp>
@@ -37,7 +38,8 @@ namespace llamaplan::inline LLAMAPLAN_ABI_TAG {
 ///
 /// The graph follows the architecture's arch_traits::graph: the standard decoder block (llama, qwen2/3, qwen3moe,
 /// gemma2/3, phi3, gpt-oss), MLA (deepseek2 files with key_length_mla / value_length_mla) or Mamba / hybrid (mamba2,
-/// mamba, granitehybrid, nemotron-h, falcon-h1). Architectures without a graph of their own
+/// mamba, granitehybrid, nemotron-h, falcon-h1) or Gemma-3n's (altup, laurel, per-layer inputs, shared KV).
+/// Architectures without a graph of their own
 /// (graph_family::approximate: RWKV, other hybrids, encoders, and arch::generic) get the decoder-block figure and say
 /// so in `graph`. A model that names no architecture (hparams::id and architecture both unset or unknown) gets
 /// compute_status::unknown_architecture.
@@ -67,6 +69,7 @@ namespace llamaplan::inline LLAMAPLAN_ABI_TAG {
             return detail::compute::falcon_h1_graph(m, s);
         if (any_recurrent) return detail::compute::ssm_hybrid_graph(m, s);
     }
+    if (at.graph == graph_family::gemma3n) return detail::compute::gemma3n_graph(m, s);
     return detail::compute::decoder_graph(m, s, at);
 }
 

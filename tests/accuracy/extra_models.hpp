@@ -284,6 +284,40 @@ inline std::vector<model_def> models() {
     q3n.n_vocab = 6000;
     add("qwen3next-6L-256", q3n);
 
+    // gemma3n (models/gemma3n.cpp): altup (4 streams), laurel, per-layer token embeddings, activation sparsity on the
+    // first 10 layers; load_arch_hparams fixes n_layer_kv_from_start at 20, so layers 20+ reuse the KV of layer 18
+    // (SWA) or 19 (full); SWA on 4 of every 5 layers by default (window 256), tied output, Q/K/V norms
+    synth_spec g3n = llama;
+    g3n.arch = "gemma3n";
+    g3n.gemma3n = true;
+    g3n.n_layer = 25;
+    g3n.n_embd = 256;
+    g3n.n_head = 4;
+    g3n.n_head_kv = 2;
+    g3n.head_dim = 128;
+    g3n.qk_norm = true;
+    g3n.post_norms = true;
+    g3n.tied_output = true;
+    g3n.n_ff = 512;
+    g3n.n_swa = 256;
+    g3n.n_vocab = 2048;
+    g3n.n_ctx = 32768;
+    add("gemma3n-25L-256", g3n);
+
+    // a second shape: Q narrower than n_embd (6 x 64 = 384 = n_embd here), period 4 written (layers 3, 7, ... full),
+    // window 128, 24 layers (20-22 reuse layer 18's SWA cache, 23 reuses layer 19's full cache)
+    synth_spec g3n2 = g3n;
+    g3n2.n_layer = 24;
+    g3n2.n_embd = 384;
+    g3n2.n_head = 6;
+    g3n2.n_head_kv = 2;
+    g3n2.head_dim = 64;
+    g3n2.n_ff = 768;
+    g3n2.n_swa = 128;
+    g3n2.swa_period = 4;
+    g3n2.n_vocab = 3000;
+    add("gemma3n-24L-384", g3n2);
+
     // llama-quantize <F16 file> <out> <type> 2 (tensor lists in tests/data/extra/tensors)
     add("llama-4L-512-Q4_0", {}, "llama-4L-512");
     add("llama-4L-512-Q4_K_M", {}, "llama-4L-512");

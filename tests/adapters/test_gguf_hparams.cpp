@@ -579,3 +579,73 @@ TEST_CASE("gguf hparams: rope scaling keys") {
     legacy.set_f32("llama.rope.scale_linear", 2.0f);
     CHECK(load(legacy).h.rope_scaling_factor == 2.0f);
 }
+
+TEST_CASE("gguf writer + hparams: gemma3n altup / laurel / per-layer tensors and its fixed KV sharing (models/gemma3n.cpp)") {
+    synth_spec s;
+    s.arch = "gemma3n";
+    s.gemma3n = true;
+    s.n_layer = 22;
+    s.n_embd = 64;
+    s.n_head = 2;
+    s.n_head_kv = 1;
+    s.head_dim = 32;
+    s.qk_norm = true;
+    s.post_norms = true;
+    s.tied_output = true;
+    s.n_ff = 128;
+    s.n_swa = 128;
+    auto w = synthesize(s);
+    // load_arch_tensors, by hand: n_altup 4, n_embd_altup 256, laurel rank 64 (llama-hparams.h constants)
+    auto shape = [&](const std::string& name) {
+        for (const auto& t : w.tensors())
+            if (t.name == name) return t.shape;
+        return std::vector<std::uint64_t>{};
+    };
+    CHECK(shape("altup_proj.weight") == std::vector<std::uint64_t>{64, 64, 3});
+    CHECK(shape("altup_unembd_proj.weight") == std::vector<std::uint64_t>{64, 64, 3});
+    CHECK(shape("per_layer_token_embd.weight") == std::vector<std::uint64_t>{256 * 22, 256});
+    CHECK(shape("per_layer_model_proj.weight") == std::vector<std::uint64_t>{64, 256 * 22});
+    CHECK(shape("per_layer_proj_norm.weight") == std::vector<std::uint64_t>{256});
+    CHECK(shape("output.weight").empty());
+    CHECK(shape("blk.21.inp_gate.weight") == std::vector<std::uint64_t>{64, 256});
+    CHECK(shape("blk.21.proj.weight") == std::vector<std::uint64_t>{256, 64});
+    CHECK(shape("blk.21.altup_correct_coef.weight") == std::vector<std::uint64_t>{4, 4});
+    CHECK(shape("blk.21.altup_predict_coef.weight") == std::vector<std::uint64_t>{4, 16});
+    CHECK(shape("blk.21.altup_router.weight") == std::vector<std::uint64_t>{64, 4});
+    CHECK(shape("blk.21.laurel_l.weight") == std::vector<std::uint64_t>{64, 64});
+    CHECK(shape("blk.21.laurel_r.weight") == std::vector<std::uint64_t>{64, 64});
+    CHECK(shape("blk.21.attn_k.weight") == std::vector<std::uint64_t>{64, 32});  // created even on shared-KV layers
+    CHECK(shape("blk.21.post_ffw_norm.weight") == std::vector<std::uint64_t>{64});
+
+    // shared_kv_layers is not read: n_layer_kv_from_start is 20 whatever the file says; SWA period 5 by default
+    w.set_u32("gemma3n.attention.shared_kv_layers", 5);
+    auto p = load(w);
+    CHECK(p.h.n_layer_kv_from_start == 20);
+    CHECK(p.h.has_kv(19));
+    CHECK_FALSE(p.h.has_kv(20));
+    CHECK_FALSE(p.h.has_kv(21));
+    CHECK(p.h.is_swa(3));
+    CHECK_FALSE(p.h.is_swa(4));
+    CHECK(p.h.is_swa(20));
+    // the per-layer token table is an input-layer GET_ROWS table (kept on the host like token_embd); the per-layer
+    // projection and its norm are created with block id 0; altup_proj / altup_unembd_proj are output-layer tensors
+    for (const auto& t : p.r.tensors()) {
+        if (t.name == "per_layer_token_embd.weight") {
+            CHECK(t.role == tensor_role::token_embedding);
+            CHECK(t.layer == -1);
+        }
+        if (t.name == "per_layer_model_proj.weight" || t.name == "per_layer_proj_norm.weight") CHECK(t.layer == 0);
+        if (t.name == "altup_proj.weight") CHECK(t.layer == -1);
+    }
+    // converted files write the pattern as a bool array, which the scalar get_key_or_arr ignores: period 5 stays
+    s.swa_pattern.assign(22, 1);
+    auto q = load(synthesize(s));
+    CHECK(q.h.is_swa(3));
+    CHECK_FALSE(q.h.is_swa(4));
+    CHECK_FALSE(q.h.is_swa(19));
+    s.swa_pattern.clear();
+    s.swa_period = 4;  // a u32 period is read
+    auto u = load(synthesize(s));
+    CHECK_FALSE(u.h.is_swa(3));
+    CHECK(u.h.is_swa(4));
+}

@@ -56,6 +56,8 @@ TEST_CASE("architecture traits: graphs, SWA defaults, fused tensors, MoE gating"
     CHECK(find_arch("nemotron_h")->graph == graph_family::mamba_hybrid);
     CHECK(find_arch("falcon-h1")->graph == graph_family::mamba_hybrid);
     CHECK(find_arch("gemma3n")->kv_sharing);
+    CHECK(find_arch("gemma3n")->kv_from_start == 20);  // models/gemma3n.cpp load_arch_hparams
+    CHECK(find_arch("gemma3n")->graph == graph_family::gemma3n);
     // names are unique, every id has one row, and unknown names / the empty name have none
     for (std::size_t i = 0; i < arch_table.size(); ++i)
         for (std::size_t j = i + 1; j < arch_table.size(); ++j) {

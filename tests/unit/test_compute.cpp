@@ -99,6 +99,42 @@ constexpr model mla_toy{mla_hp(), std::span<const tensor_info>(no_tensors.data()
 // 11804704 bytes (11.26 MiB) for deepseek2-mla-3L with flash attention; without it the F32 scores dominate
 static_assert(compute_buffer_cpu(mla_toy, toy_shape(512, 4096, true)) == 11804704u);
 static_assert(compute_buffer_cpu_breakdown(mla_toy, toy_shape(512, 4096, false)).attn_scores == 4096ull * 512 * 4 * 4);
+
+// Gemma-3n shaped like tests/data/extra's gemma3n-25L-256 (hparams only): 25 blocks, SWA on 4 of every 5, layers 20+
+// reusing earlier KV (n_layer_kv_from_start 20), 4096 cells for full attention, window 256 + 512 tokens = 768 SWA cells.
+constexpr std::array<std::uint8_t, 25> gemma3n_swa = [] {
+    std::array<std::uint8_t, 25> a{};
+    for (std::size_t il = 0; il < a.size(); ++il) a[il] = il % 5 < 4 ? 1 : 0;
+    return a;
+}();
+constexpr hparams gemma3n_hp() {
+    hparams hp{};
+    hp.architecture = "gemma3n";
+    hp.n_layer = 25;
+    hp.n_embd = 256;
+    hp.n_vocab = 2048;
+    hp.n_head = 4;
+    hp.n_head_kv = 2;
+    hp.n_ff = 512;
+    hp.n_embd_head_k = 128;
+    hp.n_embd_head_v = 128;
+    hp.n_swa = 256;
+    hp.swa_layers = gemma3n_swa;
+    hp.n_layer_kv_from_start = 20;
+    return hp;
+}
+constexpr model gemma3n_toy{gemma3n_hp(), std::span<const tensor_info>(no_tensors.data(), 0)};
+constexpr compute_shape gemma3n_shape(bool fa) {
+    compute_shape s = toy_shape(512, 4096, fa);
+    s.n_kv_swa = 768;
+    return s;
+}
+// llama.cpp's high-water marks for gemma3n-25L-256 at -c 4096 -ub 512 (55.77 / 62.51 MiB), traced allocation by
+// allocation with ggml-alloc.c: with FA the peak is block 0's per-layer input projection (three 25 x 256 x 512 f32
+// tensors live at once), without it the scores of the full-attention layers
+static_assert(compute_buffer_cpu(gemma3n_toy, gemma3n_shape(true)) == 58480672u);
+static_assert(compute_buffer_cpu(gemma3n_toy, gemma3n_shape(false)) == 65550368u);
+static_assert(compute_buffer_cpu_breakdown(gemma3n_toy, gemma3n_shape(true)).graph == graph_family::gemma3n);
 }  // namespace
 
 TEST_CASE("compute buffer: toy model properties") {

@@ -363,6 +363,13 @@ struct synth_spec {
                                          ///< post_attention_norm as the FFN norm, a shared expert with its gate
                                          ///< (ffn_gate_inp_shexp); ssm.inner_size should be time_step_rank x state_size
     std::uint32_t full_attention_interval = 0;  ///< %s.full_attention_interval (0 = not written; qwen3next default 4)
+    bool gemma3n = false;                ///< gemma3n tensors (models/gemma3n.cpp load_arch_tensors): altup_proj,
+                                         ///< altup_unembd_proj {n_embd, n_embd, n_altup - 1}, per_layer_token_embd
+                                         ///< {256 x n_layer, n_vocab}, per_layer_model_proj, per_layer_proj_norm; per
+                                         ///< block the per-layer input gate / projection / post norm, the altup
+                                         ///< router and coefficients and the laurel low-rank pair (n_altup 4, laurel
+                                         ///< rank 64 and the per-layer width 256 are llama-hparams.h constants); Q/K
+                                         ///< norms and post norms come from qk_norm / post_norms
     // types
     ggml_type weight_type = ggml_type::f16;  ///< matrices
     ggml_type embd_type = ggml_type::f16;    ///< token_embd and output
@@ -472,6 +479,15 @@ inline std::string synth_token(std::uint32_t i) {
     w.add_tensor("token_embd.weight", s.embd_type, T{E, s.n_vocab});
     w.add_tensor("output_norm.weight", ggml_type::f32, T{E});
     if (!s.tied_output) w.add_tensor("output.weight", s.embd_type, T{E, s.n_vocab});
+    // gemma3n: llama-hparams.h n_altup = 4, n_embd_altup = 256, laurel_rank = 64 (no keys for them)
+    constexpr std::uint64_t g3n_altup = 4, g3n_embd_altup = 256, g3n_laurel = 64;
+    if (s.gemma3n) {
+        w.add_tensor("altup_proj.weight", wt, T{E, E, g3n_altup - 1});
+        w.add_tensor("altup_unembd_proj.weight", wt, T{E, E, g3n_altup - 1});
+        w.add_tensor("per_layer_token_embd.weight", s.embd_type, T{g3n_embd_altup * s.n_layer, s.n_vocab});
+        w.add_tensor("per_layer_model_proj.weight", wt, T{E, g3n_embd_altup * s.n_layer});
+        w.add_tensor("per_layer_proj_norm.weight", ggml_type::f32, T{g3n_embd_altup});
+    }
     for (std::uint32_t il = 0; il < n_all; ++il) {
         const std::string b = "blk." + std::to_string(il) + ".";
         const std::uint32_t nh = il < s.head_per_layer.size() ? s.head_per_layer[il] : s.n_head;
@@ -615,6 +631,19 @@ inline std::string synth_token(std::uint32_t i) {
             w.add_tensor(b + "ffn_down.weight", wt, T{nff, E});
         }
         if (s.post_norms && !s.wkv_head_size) w.add_tensor(b + "post_ffw_norm.weight", ggml_type::f32, T{E});
+        if (s.gemma3n) {  // models/gemma3n.cpp load_arch_tensors: altup & laurel
+            w.add_tensor(b + "inp_gate.weight", wt, T{E, g3n_embd_altup});
+            w.add_tensor(b + "proj.weight", wt, T{g3n_embd_altup, E});
+            w.add_tensor(b + "post_norm.weight", ggml_type::f32, T{E});
+            w.add_tensor(b + "altup_correct_coef.weight", ggml_type::f32, T{g3n_altup, g3n_altup});
+            w.add_tensor(b + "altup_correct_scale.weight", ggml_type::f32, T{E});
+            w.add_tensor(b + "altup_predict_coef.weight", ggml_type::f32, T{g3n_altup, g3n_altup * g3n_altup});
+            w.add_tensor(b + "altup_router.weight", wt, T{E, g3n_altup});
+            w.add_tensor(b + "altup_router_norm.weight", ggml_type::f32, T{E});
+            w.add_tensor(b + "laurel_l.weight", wt, T{E, g3n_laurel});
+            w.add_tensor(b + "laurel_r.weight", wt, T{g3n_laurel, E});
+            w.add_tensor(b + "laurel_post_norm.weight", ggml_type::f32, T{E});
+        }
         if (il >= s.n_layer) w.add_tensor(b + "nextn.eh_proj.weight", wt, T{2 * E, E});
     }
     return w;
