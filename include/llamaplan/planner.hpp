@@ -55,7 +55,7 @@ struct goal {
     draft_params draft{};                    ///< the draft's own flags (-ngld -devd -ctkd -ctvd -otd -cmoed -ncmoed)
     const mmproj_model* mmproj = nullptr;    ///< the multimodal projector pinned with `--mmproj` (nullptr: none); the
                                              ///< host opens it
-    std::string_view mmproj_path{};          ///< its path as `--mmproj` gave it (emitted back)
+    std::string_view mmproj_path{};          ///< its path as `--mmproj` gave it (emitted back; empty for `-mmu` URLs)
     mmproj_params mmproj_load{};             ///< how llama-server loads it (`--no-mmproj-offload`, `-mmdev`)
 };
 
