@@ -4290,6 +4290,260 @@ namespace llamaplan::inline LLAMAPLAN_ABI_TAG {
 #ifndef LLAMAPLAN_MEMORY_HPP
 #define LLAMAPLAN_MEMORY_HPP
 
+// ---- begin llamaplan/compute/vision.hpp ----
+#ifndef LLAMAPLAN_COMPUTE_VISION_HPP
+#define LLAMAPLAN_COMPUTE_VISION_HPP
+
+
+// The warmup graph of a vision projector (tools/mtmd/clip.cpp clip_model_loader::warmup reserves it with
+// ggml_backend_sched_reserve), replayed through the graph allocator: the ViT of clip_graph::build_vit /
+// clip_graph_llava::build with the projector tails of models/llava.cpp (PROJECTOR_TYPE_MLP) and models/siglip.cpp
+// (PROJECTOR_TYPE_GEMMA3). Ops that run in place (bias adds, norm weights, GELU, soft_max, rms_norm) take over their
+// parent's memory and are left out; every other node is a fresh allocation. Checked allocation by allocation against
+// ggml-alloc.c's trace (tests/data/extra/README.md, "Multimodal projectors").
+
+// ---- begin llamaplan/mmproj.hpp ----
+#ifndef LLAMAPLAN_MMPROJ_HPP
+#define LLAMAPLAN_MMPROJ_HPP
+
+
+// The multimodal projector llama-server loads beside the model (`--mmproj`, tools/mtmd): a vision encoder (ViT) and a
+// projector into the text model's embedding space, in its own clip_ctx (tools/mtmd/clip.cpp) with its own weights
+// buffer and compute buffer. This header holds what a GGUF mmproj file says and what its memory estimate reports;
+// memory.hpp prices it, compute/vision.hpp replays its warmup graph.
+
+
+#include <array>
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+namespace llamaplan::inline LLAMAPLAN_ABI_TAG {
+
+/// The projector families (clip.projector_type, tools/mtmd/clip-impl.h PROJECTOR_TYPE_NAMES) llamaplan knows.
+enum class projector_type : std::uint8_t {
+    unknown,  ///< any other type: weights exact, compute buffer approximated by a plain ViT (see mmproj_estimate)
+    mlp,      ///< "mlp": LLaVA 1.5 / 1.6 (CLIP ViT + two-layer GELU MLP; tools/mtmd/models/llava.cpp)
+    gemma3,   ///< "gemma3": Gemma 3 (SigLIP ViT + 2-D average pool + RMS norm + projection; models/siglip.cpp)
+};
+
+/// One row of the projector table: the GGUF name, the type, and whether its warmup graph is replayed exactly.
+struct projector_info {
+    std::string_view name{};                     ///< clip.projector_type value
+    projector_type type = projector_type::unknown;  ///< the family
+    bool graph_exact = false;                    ///< compute buffer replayed and checked against llama.cpp (CPU)
+};
+
+/// Every projector type llamaplan models, in one table.
+inline constexpr std::array<projector_info, 2> projector_table{{
+    {"mlp", projector_type::mlp, true},
+    {"gemma3", projector_type::gemma3, true},
+}};
+
+/// The table row of a clip.projector_type name (type unknown, graph_exact false when not in the table).
+[[nodiscard]] constexpr projector_info projector_of(std::string_view name) noexcept {
+    for (const auto& p : projector_table)
+        if (p.name == name) return p;
+    return {name, projector_type::unknown, false};
+}
+
+/// The hyper-parameters of a vision projector as clip_model_loader::load_hparams reads them (`clip.vision.*`).
+struct mmproj_hparams {
+    std::string_view projector_name{};              ///< clip.projector_type (or clip.vision.projector_type)
+    projector_type projector = projector_type::unknown;  ///< its family (projector_of)
+    std::uint32_t n_layer = 0;         ///< clip.vision.block_count
+    std::uint32_t n_embd = 0;          ///< clip.vision.embedding_length
+    std::uint32_t n_head = 0;          ///< clip.vision.attention.head_count
+    std::uint32_t n_ff = 0;            ///< clip.vision.feed_forward_length
+    std::uint32_t image_size = 0;      ///< clip.vision.image_size (pixels; the warmup image's side for mlp / gemma3)
+    std::uint32_t patch_size = 0;      ///< clip.vision.patch_size (pixels)
+    std::uint32_t projection_dim = 0;  ///< clip.vision.projection_dim
+    std::uint32_t n_merge = 0;         ///< gemma3: clip.vision.projector.scale_factor (0 = absent; llama.cpp uses 4)
+};
+
+/// A projector file: its hyper-parameters and tensor list (spans over caller-owned storage, as in `model`).
+struct mmproj_model {
+    mmproj_hparams hp{};                     ///< hyper-parameters
+    std::span<const tensor_info> tensors{};  ///< every tensor of the file
+    /// The tensor of that name, or nullptr.
+    [[nodiscard]] constexpr const tensor_info* find(std::string_view name) const noexcept {
+        for (const auto& t : tensors)
+            if (t.name == name) return &t;
+        return nullptr;
+    }
+};
+
+/// How llama-server loads the projector (common/arg.cpp; tools/server/server-context.cpp load_model fills
+/// mtmd_context_params from them).
+struct mmproj_params {
+    bool offload = true;          ///< use_gpu: `--mmproj-offload` (default) or `-mmdev NAME` set it; `--no-mmproj-offload`
+                                  ///< and `-mmdev none` clear it (the last flag wins)
+    bool has_device = false;      ///< `-mmdev NAME` given: `device` names the GPU
+    tensor_override device{};     ///< `-mmdev NAME`: named_backend / named_ordinal of the GPU
+    bool warmup = true;           ///< `--no-warmup` clears it: the compute buffer is then allocated at the first image
+                                  ///< instead of at start-up (it is budgeted either way)
+};
+
+/// What the projector costs (clip_ctx: clip_model_loader::load_tensors allocates the weights in one buffer of the
+/// clip backend's default buffer type, warmup reserves the compute buffer of the warmup image's graph).
+struct mmproj_estimate {
+    bool present = false;                ///< a projector is loaded
+    projector_type projector = projector_type::unknown;  ///< its family
+    std::int32_t device = host_device;   ///< where weights and compute buffer live (host_device: the CPU backend)
+    std::uint64_t weights = 0;           ///< weights buffer (bytes; each loaded tensor padded to the buffer's alignment)
+    std::uint64_t weights_nbytes = 0;    ///< ggml_nbytes of every tensor in the file (bytes; clip.cpp logs it as
+                                         ///< "model size")
+    std::uint64_t compute = 0;           ///< compute buffer of the warmup graph (bytes)
+    std::uint32_t warmup_image_size = 0; ///< side of the warmup image (pixels)
+    std::uint32_t n_patches = 0;         ///< patches of the warmup image
+    std::uint32_t n_layer_run = 0;       ///< encoder blocks in the graph (mlp: block_count - 1, the llava feature layer)
+    bool flash_attn = false;             ///< flash attention in the vision encoder after resolving `auto`
+    bool compute_exact = false;          ///< the compute figure is the replayed graph of a checked projector type on the
+                                         ///< CPU backend; false: an approximation (unknown type: a plain ViT at
+                                         ///< image_size; on a GPU: the CPU graph's figure)
+    /// Weights plus compute buffer (bytes).
+    [[nodiscard]] constexpr std::uint64_t total() const noexcept { return weights + compute; }
+};
+
+}  // namespace llamaplan
+
+#endif  // LLAMAPLAN_MMPROJ_HPP
+// ---- end llamaplan/mmproj.hpp ----
+
+#include <cstdint>
+
+namespace llamaplan::inline LLAMAPLAN_ABI_TAG {
+
+/// The shape of a projector's warmup graph.
+struct vision_shape {
+    std::uint32_t image_size = 0;  ///< side of the warmup image (pixels)
+    std::uint32_t n_patches = 0;   ///< patches (image_size / patch_size)^2
+    std::uint32_t n_pos = 0;       ///< tokens through the encoder (patches + the class token)
+    std::uint32_t n_layer_run = 0; ///< encoder blocks in the graph
+};
+
+/// The warmup shape: clip.cpp load_hparams sets warmup_image_size = image_size for mlp and gemma3 (other types may
+/// set a token budget instead; they get image_size here, an approximation); clip_graph: n_patches = (nx / patch)^2;
+/// llava runs block_count - 1 blocks (its default feature layer is the second to last).
+[[nodiscard]] constexpr vision_shape vision_shape_of(const mmproj_model& m) noexcept {
+    vision_shape s{};
+    const auto& hp = m.hp;
+    s.image_size = hp.image_size;
+    const std::uint64_t side = hp.patch_size ? hp.image_size / hp.patch_size : 0;
+    s.n_patches = static_cast<std::uint32_t>(side * side);
+    s.n_pos = s.n_patches + (m.find("v.class_embd") ? 1u : 0u);
+    s.n_layer_run = hp.projector == projector_type::mlp && hp.n_layer > 0 ? hp.n_layer - 1 : hp.n_layer;
+    return s;
+}
+
+namespace detail::compute {
+
+/// One encoder block on residual `x` (refs: the ln1 norm and the residual add). Returns the block output with
+/// `out_refs` consumers. `extra_after_v` > 0 allocates a tensor of that size right after the V projection (gemma3's
+/// transposed projection weight lands there in graph order); its index goes to `extra`.
+constexpr int vit_block(graph_sim& g, int x, std::uint64_t E, std::uint64_t F, std::uint64_t H, std::uint64_t N,
+                        bool fa, std::uint32_t out_refs, std::uint64_t extra_after_v, int& extra) noexcept {
+    const std::uint64_t act = E * N * 4;                 // F32 [n_embd, n_pos]
+    const int a = g.node(act, 3, {x});                   // ggml_norm (not in place); * ln1.weight + ln1.bias in place
+    const int q = g.node(act, 1, {a});                   // Q = wq x (+ bias in place); build_attn orders Q, K, V first
+    const int k = g.node(act, 1, {a});
+    const int v = g.node(act, 1, {a});
+    if (extra_after_v > 0) extra = g.fresh(extra_after_v, 1);
+    int o = -1;
+    if (fa) {  // clip_graph::build_attn, flash attention: K and V cast to F16, one flash_attn_ext (F32 out)
+        const int kc = g.node(E * N * 2, 1, {k});
+        const int vc = g.node(E * N * 2, 1, {v});
+        o = g.node(act, 1, {q, kc, vc});
+    } else {   // V permuted and made contiguous, KQ = k q (F32, n_pos x n_pos x n_head), soft_max in place, KQV, cont
+        const int vc = g.node(act, 1, {v});
+        const int kq = g.node(N * N * H * 4, 1, {k, q});
+        const int kqv = g.node(act, 1, {vc, kq});
+        o = g.node(act, 1, {kqv});
+    }
+    o = g.node(act, 1, {o});                             // wo (+ bias in place)
+    const int ffn_inp = g.node(act, 2, {o, x}, true);    // residual add, in place on the attention output
+    const int n2 = g.node(act, 1, {ffn_inp});            // ggml_norm; ln2 weight and bias in place
+    const int up = g.node(F * N * 4, 1, {n2});           // ffn_up (+ bias, GELU in place)
+    const int down = g.node(act, 1, {up});               // ffn_down (+ bias in place)
+    return g.node(act, out_refs, {ffn_inp, down}, true); // residual add, in place on ffn_inp
+}
+
+}  // namespace detail::compute
+
+/// The compute buffer clip.cpp reserves for the projector's warmup image on the CPU backend (bytes), flash attention
+/// on or off. mlp and gemma3 are the graphs of llava.cpp and siglip.cpp; any other type gets a plain ViT of
+/// n_layer blocks at image_size (an approximation: their graphs add merges, windows, rope or other tails).
+/// Returns 0 when the shape is empty (no patches, layers or width) or the replay ran out of capacity.
+[[nodiscard]] constexpr std::uint64_t vision_compute_cpu(const mmproj_model& m, bool flash_attn) noexcept {
+    using detail::compute::graph_sim;
+    const auto& hp = m.hp;
+    const vision_shape s = vision_shape_of(m);
+    const std::uint64_t E = hp.n_embd, F = hp.n_ff, H = hp.n_head, N = s.n_pos, NP = s.n_patches;
+    const std::uint64_t P = hp.patch_size;
+    if (E == 0 || H == 0 || NP == 0 || s.n_layer_run == 0) return 0;
+    graph_sim g{};
+    // inputs first (ggml_gallocr_alloc_graph_impl allocates graph inputs before any node): the F32 image, then
+    // llava's position ids and patch ids
+    const std::uint64_t S = s.image_size;
+    const int inp_raw = g.fresh(S * S * 3 * 4, 1);
+    const bool llava = hp.projector == projector_type::mlp;
+    const int positions = llava ? g.fresh(N * 4, 1) : -1;
+    const int patches = llava ? g.fresh(NP * 4, 1) : -1;
+    // clip_graph::build_inp: ggml_conv_2d = im2col (F16, or F32 for a BF16 kernel) + mul_mat, permute + cont, then
+    // cont(transpose); the patch bias is added in place
+    const tensor_info* pe = m.find("v.patch_embd.weight");
+    const std::uint64_t im2col_es = pe && pe->type == ggml_type::bf16 ? 4 : 2;
+    int x = g.node(P * P * 3 * NP * im2col_es, 1, {inp_raw});
+    x = g.node(NP * E * 4, 1, {x});
+    x = g.node(NP * E * 4, 1, {x});
+    x = g.node(NP * E * 4, 1, {x});
+    if (llava) {
+        if (m.find("v.class_embd")) x = g.node(N * E * 4, 1, {x});  // ggml_concat with the class embedding
+        const int pos = g.node(N * E * 4, 1, {positions});            // ggml_get_rows of the position embeddings
+        const bool pre_ln = m.find("v.pre_ln.weight") != nullptr;
+        x = g.node(N * E * 4, pre_ln ? 1 : 2, {x, pos}, true);        // + position embeddings, in place
+        if (pre_ln) x = g.node(N * E * 4, 2, {x});                    // pre-layernorm (ggml_norm)
+    } else {
+        x = g.node(N * E * 4, 2, {x}, true);  // + learned position embeddings, in place (build_vit)
+    }
+    const bool gemma3 = hp.projector == projector_type::gemma3;
+    const tensor_info* proj_w = gemma3 ? m.find("mm.input_projection.weight") : nullptr;
+    const bool post_ln = m.find("v.post_ln.weight") != nullptr;
+    int wt = -1;
+    for (std::uint32_t il = 0; il < s.n_layer_run; ++il) {
+        const bool last = il + 1 == s.n_layer_run;
+        // gemma3's final mul_mat visits ggml_cont(ggml_transpose(mm.input_projection.weight)) first, so the graph
+        // expansion places it after the last block's Q/K/V (ordered earlier by build_attn's ggml_build_forward_order)
+        x = detail::compute::vit_block(g, x, E, F, H, N, flash_attn, last ? 1u : 2u,
+                                       last && proj_w ? proj_w->bytes : 0, wt);
+    }
+    if (post_ln) x = g.node(N * E * 4, 1, {x});  // post-layernorm (ggml_norm; weight and bias in place)
+    if (llava) {
+        // llava projector: get_rows of the patch rows (drops the class token), mm.0 (+ bias, GELU in place), mm.2
+        x = g.node(NP * E * 4, 1, {x, patches});
+        const tensor_info* mm0 = m.find("mm.0.weight");
+        const tensor_info* mm2 = m.find("mm.2.weight");
+        if (mm0) x = g.node(NP * mm0->ne[1] * 4, 1, {x});
+        if (mm2) x = g.node(NP * mm2->ne[1] * 4, 1, {x});
+    } else if (gemma3) {
+        // siglip.cpp: cont(transpose) to [side, side, n_embd], 2-D average pool by n_merge, cont(transpose), rms_norm
+        // and soft_emb_norm in place, then the projection by the transposed weight's copy
+        const std::uint64_t side = P ? S / P : 0;
+        const std::uint64_t k = hp.n_merge ? hp.n_merge : 4;
+        const std::uint64_t pooled = side >= k ? (side - k) / k + 1 : 0;
+        x = g.node(N * E * 4, 1, {x});
+        x = g.node(pooled * pooled * E * 4, 1, {x});
+        x = g.node(pooled * pooled * E * 4, 1, {x});
+        if (proj_w) x = g.node(pooled * pooled * proj_w->ne[0] * 4, 1, {wt, x});
+    }
+    (void)x;
+    return g.ok && g.a.ok ? g.a.max_size : 0;
+}
+
+}  // namespace llamaplan
+
+#endif  // LLAMAPLAN_COMPUTE_VISION_HPP
+// ---- end llamaplan/compute/vision.hpp ----
 
 #include <algorithm>
 #include <array>
@@ -4333,8 +4587,9 @@ struct device_memory {
     std::uint64_t compute = 0;          ///< compute buffers (bytes)
     std::uint64_t overhead = 0;         ///< outside llama.cpp's buffers: driver context, prompt cache (bytes)
     std::uint64_t draft = 0;            ///< the draft model's weights, context and compute buffers (`-md`; bytes)
+    std::uint64_t mmproj = 0;           ///< the multimodal projector's weights and compute buffer (`--mmproj`; bytes)
     /// Everything this device must hold (bytes).
-    [[nodiscard]] constexpr std::uint64_t total() const noexcept { return model + context + compute + overhead + draft; }
+    [[nodiscard]] constexpr std::uint64_t total() const noexcept { return model + context + compute + overhead + draft + mmproj; }
 };
 
 /// `overhead_params::prompt_cache` value for `-cram -1`: a prompt cache without a byte limit.
@@ -4408,6 +4663,7 @@ struct memory_estimate {
     bool compute_calibrated = true; ///< false when the compute buffer is extrapolated beyond measured backends
     bool prompt_cache_unbounded = false;  ///< `-cram -1`: the host row's overhead is all RAM left (see unbounded_prompt_cache)
     draft_estimate draft{};         ///< the draft model (`-md`), when present; its bytes are in devices[].draft
+    mmproj_estimate mmproj{};       ///< the multimodal projector (`--mmproj`), when present; its bytes are in devices[].mmproj
 
     /// Per device (index 0 is the host), as llama_memory_breakdown reports it, plus explicit overheads.
     detail::fixed_vector<device_memory, LLAMAPLAN_MAX_DEVICES + 1> devices{};
@@ -4740,6 +4996,10 @@ constexpr void add_output_buffer(memory_estimate& e, const hparams& hp, const ma
                                                                       &e.draft.recurrent_buffers, &e.draft.output_buffers,
                                                                       &e.draft.compute_buffers})
             for (const auto& b : *l) row_of(b.buffer).draft += b.bytes;
+    if (e.mmproj.present) {
+        const std::size_t i = e.mmproj.device == host_device ? 0 : static_cast<std::size_t>(e.mmproj.device) + 1;
+        if (i < e.devices.size()) e.devices[i].mmproj += e.mmproj.total();
+    }
     if (e.prompt_cache_unbounded) {
         if (hw.host.memory_total == 0)
             return make_error(errc::invalid_argument, "-cram -1 (unbounded prompt cache) needs the host's RAM size to budget it");
@@ -4915,6 +5175,118 @@ struct draft_devices {
     return e;
 }
 
+/// The device the projector's clip_ctx runs on (tools/mtmd/clip.cpp clip_ctx ctor; common/arg.cpp `-mmdev`,
+/// `--no-mmproj-offload`): with offload (the default) the `-mmdev` device, else the first GPU
+/// (ggml_backend_init_by_type GPU, then IGPU: machine device 0 here, the machine listing GPUs in llama.cpp's device
+/// order); the host (CPU backend) without offload, with `-mmdev none`, or on a machine without GPUs.
+[[nodiscard]] constexpr result<std::int32_t> mmproj_device(const machine& hw, const mmproj_params& mp) noexcept {
+    if (!mp.offload || hw.devices.empty()) return host_device;
+    if (mp.has_device) {
+        const std::int32_t d = hw.find_device(mp.device.named_backend, mp.device.named_ordinal);
+        if (d < 0) return make_error(errc::invalid_argument, "-mmdev names a device the machine does not have", mp.device.named_ordinal);
+        return d;
+    }
+    return 0;
+}
+
+/// Whether clip.cpp load_tensors loads a tensor of a vision projector: the ViT (`v.*`, blocks below block_count) and
+/// the projector (`mm.*`); other modalities' tensors (`a.*`) stay in the file. Files with tensors a projector type
+/// does not ask for are counted in full (an over-estimate).
+[[nodiscard]] constexpr bool mmproj_tensor_loaded(const mmproj_model& mm, const tensor_info& t) noexcept {
+    const std::string_view n = t.name;
+    if (n.substr(0, 6) == "v.blk.") {
+        std::uint64_t il = 0;
+        std::size_t i = 6;
+        while (i < n.size() && n[i] >= '0' && n[i] <= '9') il = il * 10 + std::uint64_t(n[i++] - '0');
+        return il < mm.hp.n_layer;
+    }
+    return n.substr(0, 2) == "v." || n.substr(0, 3) == "mm.";
+}
+
+/// The width the projector outputs (clip.cpp clip_n_mmproj_embd): mm.2's rows for mlp, mm.input_projection's ne0
+/// for gemma3, projection_dim otherwise.
+[[nodiscard]] constexpr std::uint64_t mmproj_output_width(const mmproj_model& mm) noexcept {
+    if (mm.hp.projector == projector_type::mlp)
+        if (const tensor_info* t = mm.find("mm.2.weight")) return t->ne[1];
+    if (mm.hp.projector == projector_type::gemma3)
+        if (const tensor_info* t = mm.find("mm.input_projection.weight")) return t->ne[0];
+    return mm.hp.projection_dim;
+}
+
+/// Refuses a projector llama-server would not load beside `text` (tools/mtmd/mtmd.cpp mtmd_context ctor: "mismatch
+/// between text model (n_embd = ...) and mmproj"), and a projector file without the shapes the estimate needs.
+[[nodiscard]] constexpr result<bool> check_mmproj(const mmproj_model& mm, const hparams& text) noexcept {
+    const auto& hp = mm.hp;
+    if (hp.n_embd == 0 || hp.n_head == 0 || hp.n_layer == 0 || hp.patch_size == 0 || hp.image_size < hp.patch_size)
+        return make_error(errc::invalid_argument, "the mmproj file has an empty vision encoder (width, heads, blocks or patches)");
+    if (hp.projector == projector_type::mlp && hp.n_layer < 2)
+        return make_error(errc::unsupported, "an mlp (llava) projector of one block runs none (block_count - 1): not modelled");
+    if (mmproj_output_width(mm) != text.n_embd)
+        return make_error(errc::invalid_combination, "the mmproj's output width differs from the model's n_embd (llama-server refuses it)",
+                          static_cast<std::uint32_t>(mmproj_output_width(mm)));
+    return true;
+}
+
+/// What the projector costs on the device llama.cpp puts it on (mmproj_device): its weights buffer (every loaded
+/// tensor padded to the buffer type's alignment, ggml_backend_alloc_ctx_tensors_from_buft; CUDA also pads quantized
+/// rows) and the compute buffer of its warmup graph (vision_compute_cpu), with flash attention `fa` resolved as
+/// clip.cpp warmup does (`auto` tries it first and keeps it where the backend supports it: the CPU does).
+/// Refuses a BF16 patch embedding on the CPU backend: ggml_conv_2d's mul_mat then gets a BF16 second operand, which
+/// no CPU kernel takes, and llama.cpp aborts (GGML_ASSERT in ggml_backend_sched_split_graph; tests/data/extra/mmproj.csv).
+[[nodiscard]] constexpr result<mmproj_estimate> estimate_mmproj(const mmproj_model& mm, const machine& hw,
+                                                                const mmproj_params& mp, flash_attn_mode fa) noexcept {
+    auto dev = mmproj_device(hw, mp);
+    if (!dev) return dev.error();
+    mmproj_estimate e;
+    e.present = true;
+    e.projector = mm.hp.projector;
+    e.device = *dev;
+    const tensor_info* pe = mm.find("v.patch_embd.weight");
+    if (e.device == host_device && pe && pe->type == ggml_type::bf16)
+        return make_error(errc::unsupported, "a BF16 patch embedding aborts llama.cpp's CPU backend (no kernel runs its conv): use an F16 mmproj");
+    for (const auto& t : mm.tensors) {
+        e.weights_nbytes += t.bytes;
+        if (!mmproj_tensor_loaded(mm, t)) continue;
+        if (e.device == host_device) e.weights += detail::pad_to(t.bytes, 32);
+        else e.weights += detail::gpu_alloc_size(gpu_class_of(hw.devices[static_cast<std::size_t>(e.device)].kind), t);
+    }
+    const vision_shape s = vision_shape_of(mm);
+    e.warmup_image_size = s.image_size;
+    e.n_patches = s.n_patches;
+    e.n_layer_run = s.n_layer_run;
+    e.flash_attn = fa != flash_attn_mode::off;
+    e.compute = vision_compute_cpu(mm, e.flash_attn);
+    if (e.compute == 0) return make_error(errc::capacity_exceeded, "the projector's warmup graph could not be replayed");
+    e.compute_exact = projector_of(mm.hp.projector_name).graph_exact && e.device == host_device;
+    return e;
+}
+
+/// Puts the projector's estimate into the model's estimate `e` and adds its bytes to its device's row
+/// (device_memory::mmproj); `hw` and `extra` are the model's. The projector runs in the same process: no overheads
+/// of its own.
+[[nodiscard]] constexpr result<bool> attach_mmproj(memory_estimate& e, const mmproj_estimate& mm, const machine& hw,
+                                                   const overhead_params& extra = {}) noexcept {
+    e.mmproj = mm;
+    return add_breakdown(e, hw, extra);
+}
+
+/// Predicts llama.cpp's buffers for llama-server with a multimodal projector (`--mmproj`): the model `m` with settings
+/// `p` as estimate_memory does, then the projector `mm` loaded with `mp` (server_context::load_model creates the
+/// mtmd context after the model's, with the model's flash-attention setting). Its bytes are in memory_estimate::mmproj
+/// and device_memory::mmproj.
+[[nodiscard]] constexpr result<memory_estimate> estimate_memory(const model& m, const machine& hw,
+                                                                const launch_params& p, const mmproj_model& mm,
+                                                                const mmproj_params& mp,
+                                                                const overhead_params& extra = {}) noexcept {
+    auto e = estimate_memory(m, hw, p, extra);
+    if (!e) return e.error();
+    if (auto ok = check_mmproj(mm, m.hp); !ok) return ok.error();
+    auto me = estimate_mmproj(mm, hw, mp, p.flash_attn);
+    if (!me) return me.error();
+    if (auto ok = attach_mmproj(*e, *me, hw, extra); !ok) return ok.error();
+    return e;
+}
+
 /// The name llama.cpp gives a buffer ("CPU_Mapped", "CUDA0", "CUDA_Host", "Vulkan0"). GPUs are numbered per backend
 /// (machine::backend_ordinal): the first Vulkan device after a CUDA one is "Vulkan0".
 /// Writes into `out` (at least 16 chars) and returns the used part.
@@ -4987,8 +5359,10 @@ struct server_args {
     draft_params draft{};            ///< the draft's own flags (-ngld -devd -ctkd -ctvd -otd -cmoed -ncmoed)
     bool draft_n_gpu_layers_auto = true;  ///< `-ngld` absent or `auto`: llama-server's `--fit` would choose
     /// `-mm` / `--mmproj` (or `-mmu` / `--mmproj-url`): the multimodal projector llama-server loads beside the model
-    /// (tools/mtmd). Its memory is not modelled: hosts should say so. Empty when absent or `--no-mmproj`.
+    /// (tools/mtmd); a host opens it and passes it to estimate_memory / the planner. Empty when absent or `--no-mmproj`.
     std::string_view mmproj{};
+    bool mmproj_url = false;      ///< `mmproj` came from `-mmu` / `--mmproj-url`: a URL llama-server downloads, not a file
+    mmproj_params mmproj_load{};  ///< `--mmproj-offload` / `--no-mmproj-offload`, `-mmdev`, `--warmup` / `--no-warmup`
 };
 
 namespace detail {
@@ -5072,16 +5446,16 @@ template <std::size_t N>
 }
 
 // Flags llama-server accepts that do not change memory; listed so a pasted command line parses (common/arg.cpp).
-inline constexpr std::array<std::string_view, 51> ignored_with_value = {
-    "-mmdev", "--mmproj-device", "--image-min-tokens", "--image-max-tokens", "--host", "--port", "-lv", "--verbosity", "--log-verbosity",
+inline constexpr std::array<std::string_view, 49> ignored_with_value = {
+    "--image-min-tokens", "--image-max-tokens", "--host", "--port", "-lv", "--verbosity", "--log-verbosity",
     "-a", "--alias", "--api-key", "--api-key-file", "-s", "--seed", "--temp", "--top-k", "--top-p", "--min-p",
     "-n", "--n-predict", "--predict", "--chat-template", "--chat-template-file", "--timeout", "--threads-http",
     "-fitt", "--fit-target", "-fitc", "--fit-ctx", "--keep", "--slot-save-path", "--reasoning-format",
     "--reasoning-budget", "-C", "--cpu-mask", "-Cb", "--cpu-mask-batch", "--prio", "--prio-batch", "--cache-reuse",
     "-ctxcp", "--ctx-checkpoints", "--swa-checkpoints", "--log-file", "--path", "--api-prefix", "--rope-freq-base",
     "--rope-freq-scale", "--rope-scaling", "--yarn-orig-ctx"};
-inline constexpr std::array<std::string_view, 25> ignored_switches = {
-    "--mmproj-auto", "--mmproj-offload", "--no-mmproj-offload", "--no-warmup", "--jinja", "--no-jinja", "--metrics", "--slots", "--no-slots", "-cb", "--cont-batching",
+inline constexpr std::array<std::string_view, 22> ignored_switches = {
+    "--mmproj-auto", "--jinja", "--no-jinja", "--metrics", "--slots", "--no-slots", "-cb", "--cont-batching",
     "-nocb", "--no-cont-batching", "-v", "--verbose", "--log-disable", "--no-webui", "--props", "--mlock",
     "--no-perf", "--perf", "-fa-auto", "--log-colors", "--log-prefix", "--log-timestamps"};
 // Speculative-decoding flags that do not change memory (common/arg.cpp, set_spec()): threads, CPU affinity, priorities
@@ -5328,9 +5702,28 @@ inline constexpr std::array<std::string_view, 2> ignored_spec_switches = {
         } else if (a == "-mm" || a == "--mmproj" || a == "-mmu" || a == "--mmproj-url") {
             // common/arg.cpp: the projector file (or URL) of a multimodal model
             if (!need()) return bad("--mmproj needs a file", i);
-            out.mmproj = v; ++i;
+            out.mmproj = v;
+            out.mmproj_url = a == "-mmu" || a == "--mmproj-url";
+            ++i;
         } else if (a == "--no-mmproj" || a == "--no-mmproj-auto") {
             out.mmproj = {};
+            out.mmproj_url = false;
+        } else if (a == "--mmproj-offload" || a == "--no-mmproj-offload") {
+            out.mmproj_load.offload = a == "--mmproj-offload";
+        } else if (a == "-mmdev" || a == "--mmproj-device") {
+            // common/arg.cpp: "none" = no offload; else one GPU name, which also turns offloading on
+            if (!need()) return bad("-mmdev needs a device or none", i);
+            out.mmproj_load.offload = v != "none";
+            out.mmproj_load.has_device = v != "none";
+            if (v != "none") {
+                tensor_override o{};
+                if (!detail::parse_buft(v, o) || o.named_backend == backend::cpu)
+                    return bad("-mmdev needs none or one GPU name like CUDA0 or Vulkan0", i + 1);
+                out.mmproj_load.device = o;
+            }
+            ++i;
+        } else if (a == "--warmup" || a == "--no-warmup") {
+            out.mmproj_load.warmup = a == "--warmup";
         } else if (detail::one_of(a, detail::ignored_with_value)) {
             if (!need()) return bad("missing value after a flag", i);
             ++i;
@@ -6762,6 +7155,10 @@ struct goal {
     const model* draft_model = nullptr;      ///< the draft model pinned with `-md` (nullptr: none); the host loads it
     std::string_view draft_path{};           ///< its path as `-md` gave it (emitted back)
     draft_params draft{};                    ///< the draft's own flags (-ngld -devd -ctkd -ctvd -otd -cmoed -ncmoed)
+    const mmproj_model* mmproj = nullptr;    ///< the multimodal projector pinned with `--mmproj` (nullptr: none); the
+                                             ///< host opens it
+    std::string_view mmproj_path{};          ///< its path as `--mmproj` gave it (emitted back; empty for `-mmu` URLs)
+    mmproj_params mmproj_load{};             ///< how llama-server loads it (`--no-mmproj-offload`, `-mmdev`)
 };
 
 /// A goal from a parsed llama-server command line: every flag it gave is pinned.
@@ -6775,6 +7172,8 @@ struct goal {
     g.cache_ram = a.cache_ram;
     g.draft_path = a.draft_model;  // the host loads the draft and sets draft_model
     g.draft = a.draft;
+    g.mmproj_path = a.mmproj_url ? std::string_view{} : a.mmproj;  // the host opens the file and sets mmproj
+    g.mmproj_load = a.mmproj_load;
     return g;
 }
 
@@ -6840,6 +7239,9 @@ struct plan {
     memory_estimate memory{};                ///< what llama.cpp will allocate (the draft's buffers in memory.draft)
     std::string_view draft_path{};           ///< the pinned `-md` draft (empty: none), kept in the plan's argv
     draft_params draft{};                    ///< its flags, kept as given
+    std::string_view mmproj_path{};          ///< the pinned `--mmproj` (empty: none), kept in the plan's argv; its
+                                             ///< bytes are in memory.mmproj
+    mmproj_params mmproj_load{};             ///< how it is loaded, kept as given
     detail::fixed_vector<device_budget, LLAMAPLAN_MAX_DEVICES + 1> budgets{};  ///< host first, then each GPU
     speed_estimate speed{};                  ///< predicted throughput
     detail::fixed_vector<reason, setting_count + 4> reasons{};  ///< why each setting has its value
@@ -6934,6 +7336,7 @@ struct search {
     const goal& g;
     const preset& pr;
     const model_summary* draft_summary = nullptr;  ///< the draft's summary on draft_machine(hw, g.draft)->view()
+    std::array<mmproj_estimate, 2> mmproj{};  ///< the pinned projector with flash attention off [0] and on [1]
     graph_memo memo{};
     std::uint32_t priced = 0;
     bool placement_pinned = false;
@@ -6993,6 +7396,12 @@ struct search {
             dd->to_machine(*de);
             if (auto ok = attach_draft(*e, *de, hw, extra); !ok) { ev.valid = false; ev.err = ok.error(); return; }
         }
+        if (g.mmproj != nullptr) {
+            // the pinned projector: its weights and warmup compute buffer on its device (device_memory::mmproj); it
+            // depends on the settings only through flash attention
+            const mmproj_estimate& me = mmproj[p.flash_attn != flash_attn_mode::off ? 1 : 0];
+            if (auto ok = attach_mmproj(*e, me, hw, extra); !ok) { ev.valid = false; ev.err = ok.error(); return; }
+        }
         ev.valid = true;
         ev.memory = *e;
         ev.budgets.clear();
@@ -7005,7 +7414,7 @@ struct search {
         // a GPU the plan leaves empty keeps no margin: only the driver context lands there
         for (std::size_t d = 0; d < hw.devices.size(); ++d) {
             const auto& row = ev.memory.devices[d + 1];
-            const bool used = row.model + row.context + row.compute + row.draft != 0;
+            const bool used = row.model + row.context + row.compute + row.draft + row.mmproj != 0;
             (void)ev.budgets.push_back({static_cast<std::int32_t>(d), hw.devices[d].memory_free, row.total(),
                                         used ? gpu_margin(d) : 0});
         }
@@ -7168,6 +7577,10 @@ struct search {
         out.draft_path = g.draft_path;
         out.draft = g.draft;
     }
+    if (g.mmproj != nullptr) {
+        out.mmproj_path = g.mmproj_path;
+        out.mmproj_load = g.mmproj_load;
+    }
     out.memory = ev.memory;
     out.budgets = ev.budgets;
     out.cache_ram = ev.cache_ram;
@@ -7279,6 +7692,16 @@ struct search {
         if (draft_summary->use_mmap != s.use_mmap || draft_summary->repack != s.repack)
             return make_error(errc::invalid_argument, "the draft's summary was priced for another load mode or repacking");
         st.draft_summary = draft_summary;
+    }
+    if (g.mmproj == nullptr && !g.mmproj_path.empty())
+        return make_error(errc::invalid_argument, "--mmproj names a projector the host did not open (set goal::mmproj)");
+    if (g.mmproj != nullptr) {
+        if (auto ok = check_mmproj(*g.mmproj, m.hp); !ok) return ok.error();
+        for (const auto fa : {flash_attn_mode::off, flash_attn_mode::on}) {
+            auto me = estimate_mmproj(*g.mmproj, hw, g.mmproj_load, fa);
+            if (!me) return me.error();
+            st.mmproj[fa == flash_attn_mode::on ? 1 : 0] = *me;
+        }
     }
     const hparams& hp = m.hp;
     const setting_set pin = g.pinned;
@@ -7949,6 +8372,17 @@ constexpr bool emit_argv(const plan& pl, const model& m, const model_summary& s,
         if (d.cpu_moe) out("-cmoed");
         if (d.n_cpu_moe != 0) num("-ncmoed", d.n_cpu_moe);
     }
+    if (!pl.mmproj_path.empty() && pl.memory.mmproj.present) {
+        // the pinned multimodal projector, loaded as priced (common/arg.cpp spellings at 3f545bec)
+        out("--mmproj"); out(pl.mmproj_path);
+        if (!pl.mmproj_load.offload) out("--no-mmproj-offload");
+        else if (pl.mmproj_load.has_device) {
+            detail::text<32> name;
+            name.put(device_name_prefix(pl.mmproj_load.device.named_backend)).put(std::uint64_t(pl.mmproj_load.device.named_ordinal));
+            out("-mmdev"); out(name.view());
+        }
+        if (!pl.mmproj_load.warmup) out("--no-warmup");
+    }
     if (p.spec.types != 0) {  // --spec-type changes the target's output rows: keep it, with sizes off their defaults
         detail::text<256> names;
         for (std::size_t i = 0; i < spec_type_names.size(); ++i)
@@ -8040,11 +8474,12 @@ constexpr bool emit_llama_swap(const plan& pl, const model& m, const model_summa
 
 /// What llama-cpp-python's `Llama()` cannot express (llama_cpp/llama.py 0.3.x): tensor overrides (its
 /// tensor_buft_overrides is an unused pointer), several slots or a unified KV cache (n_seq_max / kv_unified are set
-/// for embeddings only), a draft model or `--spec-type` (its draft_model is a Python-side object). A plan for it is
+/// for embeddings only), a draft model or `--spec-type` (its draft_model is a Python-side object), a multimodal
+/// projector (its chat handlers load one on their own, not priced here). A plan for it is
 /// made with these off; emit_python_kwargs refuses a plan that needs them.
 [[nodiscard]] constexpr bool python_can_express(const plan& pl) noexcept {
     return !pl.place.overrides && pl.params.n_seq_max == 1 && pl.params.cpu_repack && pl.draft_path.empty() &&
-           pl.params.spec.types == 0;
+           pl.params.spec.types == 0 && pl.mmproj_path.empty();
 }
 
 /// Emits a plan as llama-cpp-python keyword arguments (`Llama(model_path=..., ...)`). llama-cpp-python's library
@@ -8196,6 +8631,7 @@ constexpr void emit_json(const plan& pl, const model& m, const model_summary& s,
             key("compute"); json_u64(out, row ? row->compute : 0); out(",");
             key("overhead"); json_u64(out, row ? row->overhead : 0);
             if (pl.memory.draft.present) { out(","); key("draft"); json_u64(out, row ? row->draft : 0); }
+            if (pl.memory.mmproj.present) { out(","); key("mmproj"); json_u64(out, row ? row->mmproj : 0); }
             out("}");
         }
         out("],");

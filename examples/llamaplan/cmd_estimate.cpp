@@ -7,6 +7,7 @@
 #include <llamaplan/catalog.hpp>
 #include <llamaplan/gguf/catalog.hpp>
 #include <llamaplan/gguf/file.hpp>
+#include <llamaplan/gguf/mmproj.hpp>
 #include <llamaplan/memory.hpp>
 #include <llamaplan/perf.hpp>
 #include <llamaplan/probe/json.hpp>
@@ -31,6 +32,8 @@ int estimate_usage(std::FILE* out) {
         "  -kvu -no-kvu -nkvo --swa-full --cpu-moe --n-cpu-moe --embeddings --no-repack --load-mode -cram;\n"
         "  a draft model for speculative decoding: -md DRAFT.gguf [-ngld N] [-devd none|CUDA1,...] [-ctkd T] [-ctvd T] [-otd ...]\n"
         "  [--spec-type draft-simple] [--spec-draft-n-max N] (the draft's buffers are listed apart);\n"
+        "  a multimodal projector: --mmproj MMPROJ.gguf [--no-mmproj-offload] [-mmdev none|CUDA1] (weights and image\n"
+        "  compute buffer listed apart);\n"
         "  flags that do not change memory (--host, --port, -t, ...) are accepted and ignored.\n"
         "\n"
         "options:\n"
@@ -92,9 +95,16 @@ int cmd_estimate(int argc, char** argv) {
     if (std::string err; !machine_opts.build(hw, err)) return cli::fail("estimate: " + err);
     llamaplan::overhead_params overhead = machine_opts.overhead;
     overhead.prompt_cache = args->cache_ram;  // ~0 (-cram -1) is llamaplan::unbounded_prompt_cache
-    if (!args->mmproj.empty())  // tools/mtmd's projector: its weights and image compute buffer come on top
-        std::fprintf(stderr, "llamaplan: note: the multimodal projector (%s) is not modelled: its weights and image "
-                     "compute buffer are not in this estimate\n", std::string(args->mmproj).c_str());
+    // the multimodal projector (--mmproj, tools/mtmd): its weights and warmup compute buffer on its device
+    std::optional<llamaplan::gguf::mmproj_file> mmproj_file;
+    if (args->mmproj_url)  // -mmu: llama-server downloads it; its header is not at hand here
+        std::fprintf(stderr, "llamaplan: note: the multimodal projector %s is a URL: its weights and image compute buffer "
+                     "are not in this estimate (download it and pass --mmproj FILE)\n", std::string(args->mmproj).c_str());
+    if (!args->mmproj.empty() && !args->mmproj_url) {
+        auto mf2 = llamaplan::gguf::open_mmproj(std::string(args->mmproj));
+        if (!mf2) return cli::fail(std::string(args->mmproj) + ": " + cli::describe(mf2.error()));
+        mmproj_file.emplace(std::move(*mf2));
+    }
     // the draft of speculative decoding (-md): a second model and context with their own buffers
     std::optional<llamaplan::gguf::model_file> draft_file;
     if (!args->draft_model.empty()) {
@@ -106,6 +116,13 @@ int cmd_estimate(int argc, char** argv) {
     auto est = draft_file ? llamaplan::estimate_memory(m, hw, args->params, draft_file->view(), args->draft, overhead)
                           : llamaplan::estimate_memory(m, hw, args->params, overhead);
     if (!est) return cli::fail("estimate: " + cli::describe(est.error()));
+    if (mmproj_file) {
+        const auto mm = mmproj_file->view();
+        if (auto ok = llamaplan::check_mmproj(mm, m.hp); !ok) return cli::fail("estimate: " + cli::describe(ok.error()));
+        auto me = llamaplan::estimate_mmproj(mm, hw, args->mmproj_load, args->params.flash_attn);
+        if (!me) return cli::fail("estimate: " + cli::describe(me.error()));
+        if (auto ok = llamaplan::attach_mmproj(*est, *me, hw, overhead); !ok) return cli::fail("estimate: " + cli::describe(ok.error()));
+    }
     const auto& e = *est;
 
     // predicted speed (llamaplan/perf.hpp)
@@ -128,6 +145,7 @@ int cmd_estimate(int argc, char** argv) {
             r.set("compute", json::value::make_u64(d.compute));
             r.set("overhead", json::value::make_u64(d.overhead));
             r.set("draft", json::value::make_u64(d.draft));
+            r.set("mmproj", json::value::make_u64(d.mmproj));
             r.set("total", json::value::make_u64(d.total()));
             devices.push(std::move(r));
         }
@@ -175,6 +193,19 @@ int cmd_estimate(int argc, char** argv) {
             dj.set("flash_attn", json::value::make_bool(dr.flash_attn));
             dj.set("n_gpu_layers", json::value::make_u64(dr.layers.n_gpu_layers));
             o.set("draft", std::move(dj));
+        }
+        if (e.mmproj.present) {  // the multimodal projector (--mmproj)
+            const auto& mp = e.mmproj;
+            auto mj = json::value::make_object();
+            mj.set("file", json::value::make_string(std::string(args->mmproj)));
+            mj.set("projector", json::value::make_string(std::string(mmproj_file->hp.projector_name)));
+            mj.set("buffer", json::value::make_string(device_label(hw, mp.device)));
+            mj.set("weights", json::value::make_u64(mp.weights));
+            mj.set("compute", json::value::make_u64(mp.compute));
+            mj.set("warmup_image_size", json::value::make_u64(mp.warmup_image_size));
+            mj.set("flash_attn", json::value::make_bool(mp.flash_attn));
+            mj.set("compute_exact", json::value::make_bool(mp.compute_exact));
+            o.set("mmproj", std::move(mj));
         }
         o.set("n_ctx", json::value::make_u64(e.n_ctx));
         o.set("n_ctx_seq", json::value::make_u64(e.n_ctx_seq));
@@ -238,14 +269,28 @@ int cmd_estimate(int argc, char** argv) {
         lines("output", dr.output_buffers);
         lines("compute", dr.compute_buffers);
     }
+    if (e.mmproj.present) {
+        const auto& mp = e.mmproj;
+        std::printf("\nmultimodal projector %s (%s): warmup image %u x %u (%u patches, %u blocks), flash attention %s, on %s\n",
+                    std::string(args->mmproj).c_str(), std::string(mmproj_file->hp.projector_name).c_str(), mp.warmup_image_size,
+                    mp.warmup_image_size, mp.n_patches, mp.n_layer_run, mp.flash_attn ? "on" : "off", device_label(hw, mp.device).c_str());
+        std::printf("  %12s %-8s buffer size = %10s MiB   (llama.cpp logs the tensors' sum as \"model size\": %s MiB)\n",
+                    device_label(hw, mp.device).c_str(), "weights", cli::mib(mp.weights).c_str(), cli::mib(mp.weights_nbytes).c_str());
+        std::printf("  %12s %-8s buffer size = %10s MiB%s\n", device_label(hw, mp.device).c_str(), "compute", cli::mib(mp.compute).c_str(),
+                    mp.compute_exact ? "" : "   [approximation: not checked against llama.cpp for this projector or device]");
+        if (!args->mmproj_load.warmup) std::printf("  (--no-warmup: the compute buffer is allocated at the first image, not at start-up)\n");
+    }
     const bool with_draft = e.draft.present;
+    const bool with_mmproj = e.mmproj.present;
     std::printf("\nmemory breakdown (MiB):\n  %-28s %10s %10s %10s %10s", "device", "model", "context", "compute", "overhead");
     if (with_draft) std::printf(" %10s", "draft");
+    if (with_mmproj) std::printf(" %10s", "mmproj");
     std::printf(" %10s\n", "total");
     for (const auto& d : e.devices) {
         std::printf("  %-28s %10s %10s %10s %10s", device_label(hw, d.device).c_str(), cli::mib(d.model).c_str(), cli::mib(d.context).c_str(),
                     cli::mib(d.compute).c_str(), cli::mib(d.overhead).c_str());
         if (with_draft) std::printf(" %10s", cli::mib(d.draft).c_str());
+        if (with_mmproj) std::printf(" %10s", cli::mib(d.mmproj).c_str());
         std::printf(" %10s\n", cli::mib(d.total()).c_str());
     }
     auto bound = [&](llamaplan::perf_bound b, std::int32_t d) {

@@ -6,6 +6,7 @@
 
 #include <llamaplan/emit.hpp>
 #include <llamaplan/gguf/file.hpp>
+#include <llamaplan/gguf/mmproj.hpp>
 #include <llamaplan/llama_swap/io.hpp>
 #include <llamaplan/planner.hpp>
 
@@ -90,6 +91,19 @@ int cmd_overrides(int argc, char** argv) {
     llamaplan::machine hw;
     if (std::string err; !machine_opts.build(hw, err)) return cli::fail("overrides: " + err);
     llamaplan::goal g = llamaplan::goal_from_args(*args, preset);
+    // a projector given with --mmproj takes its device's memory too (the planner refuses a path it was not given)
+    std::unique_ptr<llamaplan::gguf::mmproj_file> mmproj_file;
+    llamaplan::mmproj_model mmproj_m{};
+    if (args->mmproj_url)  // -mmu: llama-server downloads it; its header is not at hand here
+        std::fprintf(stderr, "llamaplan: note: the multimodal projector %s is a URL: its weights and image compute buffer "
+                     "are not in this placement (download it and pass --mmproj FILE)\n", std::string(args->mmproj).c_str());
+    if (!args->mmproj.empty() && !args->mmproj_url) {
+        auto pf = llamaplan::gguf::open_mmproj(std::string(args->mmproj));
+        if (!pf) return cli::fail(std::string(args->mmproj) + ": " + cli::describe(pf.error()));
+        mmproj_file = std::make_unique<llamaplan::gguf::mmproj_file>(std::move(*pf));
+        mmproj_m = mmproj_file->view();
+        g.mmproj = &mmproj_m;
+    }
     g.gpu_margin = margin;
     g.gpu_context = machine_opts.overhead.gpu_context;
     auto s = std::make_unique<llamaplan::model_summary>();

@@ -6,6 +6,7 @@
 
 #include <llamaplan/emit.hpp>
 #include <llamaplan/gguf/file.hpp>
+#include <llamaplan/gguf/mmproj.hpp>
 #include <llamaplan/planner.hpp>
 #include <llamaplan/server_args.hpp>
 
@@ -102,6 +103,8 @@ void print_plan(const llamaplan::plan& plan, const llamaplan::model& m, const ll
     const bool with_draft = e.draft.present;  // a pinned -md draft: its bytes per device, inside "planned"
     std::printf("  %-28s %10s %10s %10s %10s", "device (MiB)", "model", "context", "compute", "overhead");
     if (with_draft) std::printf(" %10s", "draft");
+    const bool with_mmproj = e.mmproj.present;  // a pinned --mmproj: weights + warmup compute buffer, inside "planned"
+    if (with_mmproj) std::printf(" %10s", "mmproj");
     std::printf(" %10s %10s %10s\n", "planned", "margin", "free");
     for (const auto& b : pl->budgets) {
         const auto* row = e.row(b.device);
@@ -109,6 +112,7 @@ void print_plan(const llamaplan::plan& plan, const llamaplan::model& m, const ll
                     cli::mib(row ? row->model : 0).c_str(), cli::mib(row ? row->context : 0).c_str(),
                     cli::mib(row ? row->compute : 0).c_str(), cli::mib(row ? row->overhead : 0).c_str());
         if (with_draft) std::printf(" %10s", cli::mib(row ? row->draft : 0).c_str());
+        if (with_mmproj) std::printf(" %10s", cli::mib(row ? row->mmproj : 0).c_str());
         std::printf(" %10s %10s %10s%s\n", cli::mib(b.planned).c_str(), cli::mib(b.margin).c_str(),
                     b.free == 0 && b.device == llamaplan::host_device ? "unknown" : cli::mib(b.free).c_str(),
                     b.fits() ? "" : "  <- over");
@@ -210,9 +214,22 @@ int cmd_plan(int argc, char** argv) {
     if (std::string err; !machine_opts.build(hw, err)) return cli::fail("plan: " + err);
 
     llamaplan::goal g = llamaplan::goal_from_args(*args, preset);
-    if (!args->mmproj.empty())  // tools/mtmd's projector: its weights and image compute buffer come on top
-        std::fprintf(stderr, "llamaplan: note: the multimodal projector (%s) is not modelled: its weights and image "
-                     "compute buffer are not in this plan\n", std::string(args->mmproj).c_str());
+    // a projector pinned with --mmproj is loaded too: its weights and warmup compute buffer are in its device's
+    // budget and --mmproj stays in the argv
+    std::unique_ptr<llamaplan::gguf::mmproj_file> mmproj_file;
+    llamaplan::mmproj_model mmproj_m{};
+    if (args->mmproj_url)  // -mmu: llama-server downloads it; a plan without its bytes could not be trusted to fit
+        return cli::fail("plan: --mmproj-url " + std::string(args->mmproj) + ": download the projector and pass --mmproj FILE");
+    if (!args->mmproj.empty()) {
+        auto pf = llamaplan::gguf::open_mmproj(std::string(args->mmproj));
+        if (!pf) {
+            std::fprintf(stderr, "llamaplan: %s: %s\n", std::string(args->mmproj).c_str(), cli::describe(pf.error()).c_str());
+            return pf.error().code == llamaplan::errc::io_error || pf.error().code == llamaplan::errc::not_found ? 1 : 2;
+        }
+        mmproj_file = std::make_unique<llamaplan::gguf::mmproj_file>(std::move(*pf));
+        mmproj_m = mmproj_file->view();
+        g.mmproj = &mmproj_m;
+    }
     // a draft pinned with -md is loaded too: the plan keeps its bytes in each device's budget and -md in its argv
     std::unique_ptr<llamaplan::gguf::model_file> draft_file;
     llamaplan::model draft_m{};
@@ -267,6 +284,9 @@ int cmd_plan(int argc, char** argv) {
         x.g.draft_path = {};
         x.g.draft = {};
         x.g.params.spec = {};
+        x.g.mmproj = nullptr;  // the projector too
+        x.g.mmproj_path = {};
+        x.g.mmproj_load = {};
         members.push_back(std::move(x));
     }
     std::vector<llamaplan::model_request> requests;

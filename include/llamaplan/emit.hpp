@@ -333,6 +333,17 @@ constexpr bool emit_argv(const plan& pl, const model& m, const model_summary& s,
         if (d.cpu_moe) out("-cmoed");
         if (d.n_cpu_moe != 0) num("-ncmoed", d.n_cpu_moe);
     }
+    if (!pl.mmproj_path.empty() && pl.memory.mmproj.present) {
+        // the pinned multimodal projector, loaded as priced (common/arg.cpp spellings at 3f545bec)
+        out("--mmproj"); out(pl.mmproj_path);
+        if (!pl.mmproj_load.offload) out("--no-mmproj-offload");
+        else if (pl.mmproj_load.has_device) {
+            detail::text<32> name;
+            name.put(device_name_prefix(pl.mmproj_load.device.named_backend)).put(std::uint64_t(pl.mmproj_load.device.named_ordinal));
+            out("-mmdev"); out(name.view());
+        }
+        if (!pl.mmproj_load.warmup) out("--no-warmup");
+    }
     if (p.spec.types != 0) {  // --spec-type changes the target's output rows: keep it, with sizes off their defaults
         detail::text<256> names;
         for (std::size_t i = 0; i < spec_type_names.size(); ++i)
@@ -424,11 +435,12 @@ constexpr bool emit_llama_swap(const plan& pl, const model& m, const model_summa
 
 /// What llama-cpp-python's `Llama()` cannot express (llama_cpp/llama.py 0.3.x): tensor overrides (its
 /// tensor_buft_overrides is an unused pointer), several slots or a unified KV cache (n_seq_max / kv_unified are set
-/// for embeddings only), a draft model or `--spec-type` (its draft_model is a Python-side object). A plan for it is
+/// for embeddings only), a draft model or `--spec-type` (its draft_model is a Python-side object), a multimodal
+/// projector (its chat handlers load one on their own, not priced here). A plan for it is
 /// made with these off; emit_python_kwargs refuses a plan that needs them.
 [[nodiscard]] constexpr bool python_can_express(const plan& pl) noexcept {
     return !pl.place.overrides && pl.params.n_seq_max == 1 && pl.params.cpu_repack && pl.draft_path.empty() &&
-           pl.params.spec.types == 0;
+           pl.params.spec.types == 0 && pl.mmproj_path.empty();
 }
 
 /// Emits a plan as llama-cpp-python keyword arguments (`Llama(model_path=..., ...)`). llama-cpp-python's library
@@ -580,6 +592,7 @@ constexpr void emit_json(const plan& pl, const model& m, const model_summary& s,
             key("compute"); json_u64(out, row ? row->compute : 0); out(",");
             key("overhead"); json_u64(out, row ? row->overhead : 0);
             if (pl.memory.draft.present) { out(","); key("draft"); json_u64(out, row ? row->draft : 0); }
+            if (pl.memory.mmproj.present) { out(","); key("mmproj"); json_u64(out, row ? row->mmproj : 0); }
             out("}");
         }
         out("],");

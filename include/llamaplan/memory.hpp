@@ -3,10 +3,12 @@
 #define LLAMAPLAN_MEMORY_HPP
 
 #include <llamaplan/compute.hpp>
+#include <llamaplan/compute/vision.hpp>
 #include <llamaplan/config.hpp>
 #include <llamaplan/detail/checked.hpp>
 #include <llamaplan/detail/fixed_vector.hpp>
 #include <llamaplan/machine.hpp>
+#include <llamaplan/mmproj.hpp>
 #include <llamaplan/model.hpp>
 #include <llamaplan/params.hpp>
 #include <llamaplan/placement.hpp>
@@ -55,8 +57,9 @@ struct device_memory {
     std::uint64_t compute = 0;          ///< compute buffers (bytes)
     std::uint64_t overhead = 0;         ///< outside llama.cpp's buffers: driver context, prompt cache (bytes)
     std::uint64_t draft = 0;            ///< the draft model's weights, context and compute buffers (`-md`; bytes)
+    std::uint64_t mmproj = 0;           ///< the multimodal projector's weights and compute buffer (`--mmproj`; bytes)
     /// Everything this device must hold (bytes).
-    [[nodiscard]] constexpr std::uint64_t total() const noexcept { return model + context + compute + overhead + draft; }
+    [[nodiscard]] constexpr std::uint64_t total() const noexcept { return model + context + compute + overhead + draft + mmproj; }
 };
 
 /// `overhead_params::prompt_cache` value for `-cram -1`: a prompt cache without a byte limit.
@@ -130,6 +133,7 @@ struct memory_estimate {
     bool compute_calibrated = true; ///< false when the compute buffer is extrapolated beyond measured backends
     bool prompt_cache_unbounded = false;  ///< `-cram -1`: the host row's overhead is all RAM left (see unbounded_prompt_cache)
     draft_estimate draft{};         ///< the draft model (`-md`), when present; its bytes are in devices[].draft
+    mmproj_estimate mmproj{};       ///< the multimodal projector (`--mmproj`), when present; its bytes are in devices[].mmproj
 
     /// Per device (index 0 is the host), as llama_memory_breakdown reports it, plus explicit overheads.
     detail::fixed_vector<device_memory, LLAMAPLAN_MAX_DEVICES + 1> devices{};
@@ -462,6 +466,10 @@ constexpr void add_output_buffer(memory_estimate& e, const hparams& hp, const ma
                                                                       &e.draft.recurrent_buffers, &e.draft.output_buffers,
                                                                       &e.draft.compute_buffers})
             for (const auto& b : *l) row_of(b.buffer).draft += b.bytes;
+    if (e.mmproj.present) {
+        const std::size_t i = e.mmproj.device == host_device ? 0 : static_cast<std::size_t>(e.mmproj.device) + 1;
+        if (i < e.devices.size()) e.devices[i].mmproj += e.mmproj.total();
+    }
     if (e.prompt_cache_unbounded) {
         if (hw.host.memory_total == 0)
             return make_error(errc::invalid_argument, "-cram -1 (unbounded prompt cache) needs the host's RAM size to budget it");
@@ -634,6 +642,118 @@ struct draft_devices {
     if (!de) return de.error();
     dd->to_machine(*de);
     if (auto ok = attach_draft(*e, *de, hw, extra); !ok) return ok.error();
+    return e;
+}
+
+/// The device the projector's clip_ctx runs on (tools/mtmd/clip.cpp clip_ctx ctor; common/arg.cpp `-mmdev`,
+/// `--no-mmproj-offload`): with offload (the default) the `-mmdev` device, else the first GPU
+/// (ggml_backend_init_by_type GPU, then IGPU: machine device 0 here, the machine listing GPUs in llama.cpp's device
+/// order); the host (CPU backend) without offload, with `-mmdev none`, or on a machine without GPUs.
+[[nodiscard]] constexpr result<std::int32_t> mmproj_device(const machine& hw, const mmproj_params& mp) noexcept {
+    if (!mp.offload || hw.devices.empty()) return host_device;
+    if (mp.has_device) {
+        const std::int32_t d = hw.find_device(mp.device.named_backend, mp.device.named_ordinal);
+        if (d < 0) return make_error(errc::invalid_argument, "-mmdev names a device the machine does not have", mp.device.named_ordinal);
+        return d;
+    }
+    return 0;
+}
+
+/// Whether clip.cpp load_tensors loads a tensor of a vision projector: the ViT (`v.*`, blocks below block_count) and
+/// the projector (`mm.*`); other modalities' tensors (`a.*`) stay in the file. Files with tensors a projector type
+/// does not ask for are counted in full (an over-estimate).
+[[nodiscard]] constexpr bool mmproj_tensor_loaded(const mmproj_model& mm, const tensor_info& t) noexcept {
+    const std::string_view n = t.name;
+    if (n.substr(0, 6) == "v.blk.") {
+        std::uint64_t il = 0;
+        std::size_t i = 6;
+        while (i < n.size() && n[i] >= '0' && n[i] <= '9') il = il * 10 + std::uint64_t(n[i++] - '0');
+        return il < mm.hp.n_layer;
+    }
+    return n.substr(0, 2) == "v." || n.substr(0, 3) == "mm.";
+}
+
+/// The width the projector outputs (clip.cpp clip_n_mmproj_embd): mm.2's rows for mlp, mm.input_projection's ne0
+/// for gemma3, projection_dim otherwise.
+[[nodiscard]] constexpr std::uint64_t mmproj_output_width(const mmproj_model& mm) noexcept {
+    if (mm.hp.projector == projector_type::mlp)
+        if (const tensor_info* t = mm.find("mm.2.weight")) return t->ne[1];
+    if (mm.hp.projector == projector_type::gemma3)
+        if (const tensor_info* t = mm.find("mm.input_projection.weight")) return t->ne[0];
+    return mm.hp.projection_dim;
+}
+
+/// Refuses a projector llama-server would not load beside `text` (tools/mtmd/mtmd.cpp mtmd_context ctor: "mismatch
+/// between text model (n_embd = ...) and mmproj"), and a projector file without the shapes the estimate needs.
+[[nodiscard]] constexpr result<bool> check_mmproj(const mmproj_model& mm, const hparams& text) noexcept {
+    const auto& hp = mm.hp;
+    if (hp.n_embd == 0 || hp.n_head == 0 || hp.n_layer == 0 || hp.patch_size == 0 || hp.image_size < hp.patch_size)
+        return make_error(errc::invalid_argument, "the mmproj file has an empty vision encoder (width, heads, blocks or patches)");
+    if (hp.projector == projector_type::mlp && hp.n_layer < 2)
+        return make_error(errc::unsupported, "an mlp (llava) projector of one block runs none (block_count - 1): not modelled");
+    if (mmproj_output_width(mm) != text.n_embd)
+        return make_error(errc::invalid_combination, "the mmproj's output width differs from the model's n_embd (llama-server refuses it)",
+                          static_cast<std::uint32_t>(mmproj_output_width(mm)));
+    return true;
+}
+
+/// What the projector costs on the device llama.cpp puts it on (mmproj_device): its weights buffer (every loaded
+/// tensor padded to the buffer type's alignment, ggml_backend_alloc_ctx_tensors_from_buft; CUDA also pads quantized
+/// rows) and the compute buffer of its warmup graph (vision_compute_cpu), with flash attention `fa` resolved as
+/// clip.cpp warmup does (`auto` tries it first and keeps it where the backend supports it: the CPU does).
+/// Refuses a BF16 patch embedding on the CPU backend: ggml_conv_2d's mul_mat then gets a BF16 second operand, which
+/// no CPU kernel takes, and llama.cpp aborts (GGML_ASSERT in ggml_backend_sched_split_graph; tests/data/extra/mmproj.csv).
+[[nodiscard]] constexpr result<mmproj_estimate> estimate_mmproj(const mmproj_model& mm, const machine& hw,
+                                                                const mmproj_params& mp, flash_attn_mode fa) noexcept {
+    auto dev = mmproj_device(hw, mp);
+    if (!dev) return dev.error();
+    mmproj_estimate e;
+    e.present = true;
+    e.projector = mm.hp.projector;
+    e.device = *dev;
+    const tensor_info* pe = mm.find("v.patch_embd.weight");
+    if (e.device == host_device && pe && pe->type == ggml_type::bf16)
+        return make_error(errc::unsupported, "a BF16 patch embedding aborts llama.cpp's CPU backend (no kernel runs its conv): use an F16 mmproj");
+    for (const auto& t : mm.tensors) {
+        e.weights_nbytes += t.bytes;
+        if (!mmproj_tensor_loaded(mm, t)) continue;
+        if (e.device == host_device) e.weights += detail::pad_to(t.bytes, 32);
+        else e.weights += detail::gpu_alloc_size(gpu_class_of(hw.devices[static_cast<std::size_t>(e.device)].kind), t);
+    }
+    const vision_shape s = vision_shape_of(mm);
+    e.warmup_image_size = s.image_size;
+    e.n_patches = s.n_patches;
+    e.n_layer_run = s.n_layer_run;
+    e.flash_attn = fa != flash_attn_mode::off;
+    e.compute = vision_compute_cpu(mm, e.flash_attn);
+    if (e.compute == 0) return make_error(errc::capacity_exceeded, "the projector's warmup graph could not be replayed");
+    e.compute_exact = projector_of(mm.hp.projector_name).graph_exact && e.device == host_device;
+    return e;
+}
+
+/// Puts the projector's estimate into the model's estimate `e` and adds its bytes to its device's row
+/// (device_memory::mmproj); `hw` and `extra` are the model's. The projector runs in the same process: no overheads
+/// of its own.
+[[nodiscard]] constexpr result<bool> attach_mmproj(memory_estimate& e, const mmproj_estimate& mm, const machine& hw,
+                                                   const overhead_params& extra = {}) noexcept {
+    e.mmproj = mm;
+    return add_breakdown(e, hw, extra);
+}
+
+/// Predicts llama.cpp's buffers for llama-server with a multimodal projector (`--mmproj`): the model `m` with settings
+/// `p` as estimate_memory does, then the projector `mm` loaded with `mp` (server_context::load_model creates the
+/// mtmd context after the model's, with the model's flash-attention setting). Its bytes are in memory_estimate::mmproj
+/// and device_memory::mmproj.
+[[nodiscard]] constexpr result<memory_estimate> estimate_memory(const model& m, const machine& hw,
+                                                                const launch_params& p, const mmproj_model& mm,
+                                                                const mmproj_params& mp,
+                                                                const overhead_params& extra = {}) noexcept {
+    auto e = estimate_memory(m, hw, p, extra);
+    if (!e) return e.error();
+    if (auto ok = check_mmproj(mm, m.hp); !ok) return ok.error();
+    auto me = estimate_mmproj(mm, hw, mp, p.flash_attn);
+    if (!me) return me.error();
+    if (auto ok = attach_mmproj(*e, *me, hw, extra); !ok) return ok.error();
     return e;
 }
 

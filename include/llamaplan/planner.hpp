@@ -53,6 +53,10 @@ struct goal {
     const model* draft_model = nullptr;      ///< the draft model pinned with `-md` (nullptr: none); the host loads it
     std::string_view draft_path{};           ///< its path as `-md` gave it (emitted back)
     draft_params draft{};                    ///< the draft's own flags (-ngld -devd -ctkd -ctvd -otd -cmoed -ncmoed)
+    const mmproj_model* mmproj = nullptr;    ///< the multimodal projector pinned with `--mmproj` (nullptr: none); the
+                                             ///< host opens it
+    std::string_view mmproj_path{};          ///< its path as `--mmproj` gave it (emitted back; empty for `-mmu` URLs)
+    mmproj_params mmproj_load{};             ///< how llama-server loads it (`--no-mmproj-offload`, `-mmdev`)
 };
 
 /// A goal from a parsed llama-server command line: every flag it gave is pinned.
@@ -66,6 +70,8 @@ struct goal {
     g.cache_ram = a.cache_ram;
     g.draft_path = a.draft_model;  // the host loads the draft and sets draft_model
     g.draft = a.draft;
+    g.mmproj_path = a.mmproj_url ? std::string_view{} : a.mmproj;  // the host opens the file and sets mmproj
+    g.mmproj_load = a.mmproj_load;
     return g;
 }
 
@@ -131,6 +137,9 @@ struct plan {
     memory_estimate memory{};                ///< what llama.cpp will allocate (the draft's buffers in memory.draft)
     std::string_view draft_path{};           ///< the pinned `-md` draft (empty: none), kept in the plan's argv
     draft_params draft{};                    ///< its flags, kept as given
+    std::string_view mmproj_path{};          ///< the pinned `--mmproj` (empty: none), kept in the plan's argv; its
+                                             ///< bytes are in memory.mmproj
+    mmproj_params mmproj_load{};             ///< how it is loaded, kept as given
     detail::fixed_vector<device_budget, LLAMAPLAN_MAX_DEVICES + 1> budgets{};  ///< host first, then each GPU
     speed_estimate speed{};                  ///< predicted throughput
     detail::fixed_vector<reason, setting_count + 4> reasons{};  ///< why each setting has its value
@@ -225,6 +234,7 @@ struct search {
     const goal& g;
     const preset& pr;
     const model_summary* draft_summary = nullptr;  ///< the draft's summary on draft_machine(hw, g.draft)->view()
+    std::array<mmproj_estimate, 2> mmproj{};  ///< the pinned projector with flash attention off [0] and on [1]
     graph_memo memo{};
     std::uint32_t priced = 0;
     bool placement_pinned = false;
@@ -284,6 +294,12 @@ struct search {
             dd->to_machine(*de);
             if (auto ok = attach_draft(*e, *de, hw, extra); !ok) { ev.valid = false; ev.err = ok.error(); return; }
         }
+        if (g.mmproj != nullptr) {
+            // the pinned projector: its weights and warmup compute buffer on its device (device_memory::mmproj); it
+            // depends on the settings only through flash attention
+            const mmproj_estimate& me = mmproj[p.flash_attn != flash_attn_mode::off ? 1 : 0];
+            if (auto ok = attach_mmproj(*e, me, hw, extra); !ok) { ev.valid = false; ev.err = ok.error(); return; }
+        }
         ev.valid = true;
         ev.memory = *e;
         ev.budgets.clear();
@@ -296,7 +312,7 @@ struct search {
         // a GPU the plan leaves empty keeps no margin: only the driver context lands there
         for (std::size_t d = 0; d < hw.devices.size(); ++d) {
             const auto& row = ev.memory.devices[d + 1];
-            const bool used = row.model + row.context + row.compute + row.draft != 0;
+            const bool used = row.model + row.context + row.compute + row.draft + row.mmproj != 0;
             (void)ev.budgets.push_back({static_cast<std::int32_t>(d), hw.devices[d].memory_free, row.total(),
                                         used ? gpu_margin(d) : 0});
         }
@@ -459,6 +475,10 @@ struct search {
         out.draft_path = g.draft_path;
         out.draft = g.draft;
     }
+    if (g.mmproj != nullptr) {
+        out.mmproj_path = g.mmproj_path;
+        out.mmproj_load = g.mmproj_load;
+    }
     out.memory = ev.memory;
     out.budgets = ev.budgets;
     out.cache_ram = ev.cache_ram;
@@ -570,6 +590,16 @@ struct search {
         if (draft_summary->use_mmap != s.use_mmap || draft_summary->repack != s.repack)
             return make_error(errc::invalid_argument, "the draft's summary was priced for another load mode or repacking");
         st.draft_summary = draft_summary;
+    }
+    if (g.mmproj == nullptr && !g.mmproj_path.empty())
+        return make_error(errc::invalid_argument, "--mmproj names a projector the host did not open (set goal::mmproj)");
+    if (g.mmproj != nullptr) {
+        if (auto ok = check_mmproj(*g.mmproj, m.hp); !ok) return ok.error();
+        for (const auto fa : {flash_attn_mode::off, flash_attn_mode::on}) {
+            auto me = estimate_mmproj(*g.mmproj, hw, g.mmproj_load, fa);
+            if (!me) return me.error();
+            st.mmproj[fa == flash_attn_mode::on ? 1 : 0] = *me;
+        }
     }
     const hparams& hp = m.hp;
     const setting_set pin = g.pinned;

@@ -4,6 +4,7 @@
 
 #include <llamaplan/config.hpp>
 #include <llamaplan/ggml_types.hpp>
+#include <llamaplan/mmproj.hpp>
 #include <llamaplan/params.hpp>
 #include <llamaplan/result.hpp>
 
@@ -32,8 +33,10 @@ struct server_args {
     draft_params draft{};            ///< the draft's own flags (-ngld -devd -ctkd -ctvd -otd -cmoed -ncmoed)
     bool draft_n_gpu_layers_auto = true;  ///< `-ngld` absent or `auto`: llama-server's `--fit` would choose
     /// `-mm` / `--mmproj` (or `-mmu` / `--mmproj-url`): the multimodal projector llama-server loads beside the model
-    /// (tools/mtmd). Its memory is not modelled: hosts should say so. Empty when absent or `--no-mmproj`.
+    /// (tools/mtmd); a host opens it and passes it to estimate_memory / the planner. Empty when absent or `--no-mmproj`.
     std::string_view mmproj{};
+    bool mmproj_url = false;      ///< `mmproj` came from `-mmu` / `--mmproj-url`: a URL llama-server downloads, not a file
+    mmproj_params mmproj_load{};  ///< `--mmproj-offload` / `--no-mmproj-offload`, `-mmdev`, `--warmup` / `--no-warmup`
 };
 
 namespace detail {
@@ -117,16 +120,16 @@ template <std::size_t N>
 }
 
 // Flags llama-server accepts that do not change memory; listed so a pasted command line parses (common/arg.cpp).
-inline constexpr std::array<std::string_view, 51> ignored_with_value = {
-    "-mmdev", "--mmproj-device", "--image-min-tokens", "--image-max-tokens", "--host", "--port", "-lv", "--verbosity", "--log-verbosity",
+inline constexpr std::array<std::string_view, 49> ignored_with_value = {
+    "--image-min-tokens", "--image-max-tokens", "--host", "--port", "-lv", "--verbosity", "--log-verbosity",
     "-a", "--alias", "--api-key", "--api-key-file", "-s", "--seed", "--temp", "--top-k", "--top-p", "--min-p",
     "-n", "--n-predict", "--predict", "--chat-template", "--chat-template-file", "--timeout", "--threads-http",
     "-fitt", "--fit-target", "-fitc", "--fit-ctx", "--keep", "--slot-save-path", "--reasoning-format",
     "--reasoning-budget", "-C", "--cpu-mask", "-Cb", "--cpu-mask-batch", "--prio", "--prio-batch", "--cache-reuse",
     "-ctxcp", "--ctx-checkpoints", "--swa-checkpoints", "--log-file", "--path", "--api-prefix", "--rope-freq-base",
     "--rope-freq-scale", "--rope-scaling", "--yarn-orig-ctx"};
-inline constexpr std::array<std::string_view, 25> ignored_switches = {
-    "--mmproj-auto", "--mmproj-offload", "--no-mmproj-offload", "--no-warmup", "--jinja", "--no-jinja", "--metrics", "--slots", "--no-slots", "-cb", "--cont-batching",
+inline constexpr std::array<std::string_view, 22> ignored_switches = {
+    "--mmproj-auto", "--jinja", "--no-jinja", "--metrics", "--slots", "--no-slots", "-cb", "--cont-batching",
     "-nocb", "--no-cont-batching", "-v", "--verbose", "--log-disable", "--no-webui", "--props", "--mlock",
     "--no-perf", "--perf", "-fa-auto", "--log-colors", "--log-prefix", "--log-timestamps"};
 // Speculative-decoding flags that do not change memory (common/arg.cpp, set_spec()): threads, CPU affinity, priorities
@@ -373,9 +376,28 @@ inline constexpr std::array<std::string_view, 2> ignored_spec_switches = {
         } else if (a == "-mm" || a == "--mmproj" || a == "-mmu" || a == "--mmproj-url") {
             // common/arg.cpp: the projector file (or URL) of a multimodal model
             if (!need()) return bad("--mmproj needs a file", i);
-            out.mmproj = v; ++i;
+            out.mmproj = v;
+            out.mmproj_url = a == "-mmu" || a == "--mmproj-url";
+            ++i;
         } else if (a == "--no-mmproj" || a == "--no-mmproj-auto") {
             out.mmproj = {};
+            out.mmproj_url = false;
+        } else if (a == "--mmproj-offload" || a == "--no-mmproj-offload") {
+            out.mmproj_load.offload = a == "--mmproj-offload";
+        } else if (a == "-mmdev" || a == "--mmproj-device") {
+            // common/arg.cpp: "none" = no offload; else one GPU name, which also turns offloading on
+            if (!need()) return bad("-mmdev needs a device or none", i);
+            out.mmproj_load.offload = v != "none";
+            out.mmproj_load.has_device = v != "none";
+            if (v != "none") {
+                tensor_override o{};
+                if (!detail::parse_buft(v, o) || o.named_backend == backend::cpu)
+                    return bad("-mmdev needs none or one GPU name like CUDA0 or Vulkan0", i + 1);
+                out.mmproj_load.device = o;
+            }
+            ++i;
+        } else if (a == "--warmup" || a == "--no-warmup") {
+            out.mmproj_load.warmup = a == "--warmup";
         } else if (detail::one_of(a, detail::ignored_with_value)) {
             if (!need()) return bad("missing value after a flag", i);
             ++i;

@@ -1,4 +1,5 @@
 // llama-server command lines (common/arg.cpp spellings) into launch parameters.
+#include <llamaplan/planner.hpp>
 #include <llamaplan/server_args.hpp>
 
 #include <doctest/doctest.h>
@@ -172,12 +173,32 @@ TEST_CASE("--spec-type sizes: the most any enabled type drafts per step") {
     CHECK(c->draft.gpu);
 }
 
-TEST_CASE("a multimodal projector is recorded (not modelled), and --no-mmproj drops it") {
+TEST_CASE("a multimodal projector is recorded with how it is loaded, and --no-mmproj drops it") {
     auto a = parse({"-m", "gemma3.gguf", "--mmproj", "mmproj-gemma3.gguf", "--no-mmproj-offload", "--image-max-tokens",
                     "256", "-c", "8192"});
     REQUIRE(a);
     CHECK(a->mmproj == "mmproj-gemma3.gguf");
     CHECK(a->params.n_ctx == 8192);
+    CHECK_FALSE(a->mmproj_load.offload);
+    CHECK(a->mmproj_load.warmup);
+    // common/arg.cpp: -mmdev NAME turns offloading on for that device, -mmdev none turns it off; the last flag wins
+    auto d = parse({"-m", "m.gguf", "--mmproj", "p.gguf", "--no-mmproj-offload", "-mmdev", "Vulkan1", "--no-warmup"});
+    REQUIRE(d);
+    CHECK(d->mmproj_load.offload);
+    CHECK(d->mmproj_load.has_device);
+    CHECK(d->mmproj_load.device.named_backend == llamaplan::backend::vulkan);
+    CHECK(d->mmproj_load.device.named_ordinal == 1);
+    CHECK_FALSE(d->mmproj_load.warmup);
+    auto e = parse({"-m", "m.gguf", "--mmproj", "p.gguf", "-mmdev", "CUDA0", "-mmdev", "none"});
+    REQUIRE(e);
+    CHECK_FALSE(e->mmproj_load.offload);
+    CHECK_FALSE(parse({"-m", "m.gguf", "-mmdev", "CPU"}));  // a GPU name or none
+    CHECK_FALSE(a->mmproj_url);
+    auto u = parse({"-m", "m.gguf", "-mmu", "https://example.org/mmproj.gguf"});
+    REQUIRE(u);
+    CHECK(u->mmproj == "https://example.org/mmproj.gguf");
+    CHECK(u->mmproj_url);  // not a file: a planner goal leaves it out (goal_from_args)
+    CHECK(llamaplan::goal_from_args(*u).mmproj_path.empty());
     auto b = parse({"-m", "m.gguf", "-mm", "p.gguf", "--no-mmproj"});
     REQUIRE(b);
     CHECK(b->mmproj.empty());

@@ -673,6 +673,90 @@ inline std::string synth_token(std::uint32_t i) {
     return w;
 }
 
+/// What `synthesize_mmproj` builds: a vision projector file (`--mmproj`) as llama.cpp's tools/mtmd/clip.cpp loads it
+/// (clip_model_loader: `clip.*` keys, a ViT `v.*` and the projector `mm.*`). Sizes in elements / pixels.
+struct mmproj_spec {
+    std::string projector = "mlp";   ///< clip.projector_type: "mlp" (LLaVA, models/llava.cpp) or "gemma3" (models/siglip.cpp)
+    std::uint32_t n_layer = 2;       ///< clip.vision.block_count
+    std::uint32_t n_embd = 128;      ///< clip.vision.embedding_length
+    std::uint32_t n_head = 4;        ///< clip.vision.attention.head_count
+    std::uint32_t n_ff = 512;        ///< clip.vision.feed_forward_length
+    std::uint32_t image_size = 224;  ///< clip.vision.image_size (pixels; also the warmup image's side)
+    std::uint32_t patch_size = 14;   ///< clip.vision.patch_size (pixels)
+    std::uint32_t n_embd_text = 512; ///< the projector's output width: the text model's n_embd (projection_dim)
+    std::uint32_t mlp_hidden = 0;    ///< "mlp": rows of mm.0 (0 = n_embd_text)
+    std::uint32_t scale_factor = 0;  ///< "gemma3": clip.vision.projector.scale_factor (0 = not written, llama.cpp uses 4)
+    ggml_type wtype = ggml_type::f16;///< type of the matrices and the patch / position embeddings (norms and biases F32)
+};
+
+/// Builds a writer holding a vision projector (see mmproj_spec): the tensors clip.cpp load_tensors asks for. "mlp" is
+/// a CLIP ViT with a class token and pre-layernorm, quick-GELU FFN and a two-layer GELU MLP (mm.0, mm.2), as LLaVA 1.5
+/// / 1.6 files are; "gemma3" is a SigLIP ViT with patch bias, GELU FFN and post-layernorm, then mm.soft_emb_norm and
+/// mm.input_projection.
+[[nodiscard]] inline writer synthesize_mmproj(const mmproj_spec& s) {
+    using T = std::vector<std::uint64_t>;
+    writer w;
+    const bool g3 = s.projector == "gemma3";
+    const std::uint64_t E = s.n_embd, F = s.n_ff, P = s.patch_size;
+    const std::uint64_t side = s.patch_size ? s.image_size / s.patch_size : 0;
+    const std::uint64_t n_pos = side * side + (g3 ? 0 : 1);
+    w.set_string("general.architecture", "clip");
+    w.set_string("general.name", "llamaplan synthetic mmproj " + s.projector);
+    w.set_u32("general.file_type", 1);
+    w.set_bool("clip.has_vision_encoder", true);
+    w.set_string("clip.projector_type", s.projector);
+    w.set_u32("clip.vision.embedding_length", s.n_embd);
+    w.set_u32("clip.vision.feed_forward_length", s.n_ff);
+    w.set_u32("clip.vision.block_count", s.n_layer);
+    w.set_u32("clip.vision.projection_dim", s.n_embd_text);
+    w.set_u32("clip.vision.attention.head_count", s.n_head);
+    w.set_f32("clip.vision.attention.layer_norm_epsilon", 1e-6f);
+    w.set_u32("clip.vision.image_size", s.image_size);
+    w.set_u32("clip.vision.patch_size", s.patch_size);
+    const std::array<float, 3> mean{0.5f, 0.5f, 0.5f};
+    w.set_array_f32("clip.vision.image_mean", mean);
+    w.set_array_f32("clip.vision.image_std", mean);
+    if (g3) w.set_bool("clip.use_gelu", true);
+    if (g3 && s.scale_factor) w.set_u32("clip.vision.projector.scale_factor", s.scale_factor);
+    const ggml_type wt = s.wtype;
+    w.add_tensor("v.patch_embd.weight", wt, T{P, P, 3, E});
+    if (g3) w.add_tensor("v.patch_embd.bias", ggml_type::f32, T{E});
+    else w.add_tensor("v.class_embd", ggml_type::f32, T{E});
+    w.add_tensor("v.position_embd.weight", wt, T{E, n_pos});
+    if (!g3) {
+        w.add_tensor("v.pre_ln.weight", ggml_type::f32, T{E});
+        w.add_tensor("v.pre_ln.bias", ggml_type::f32, T{E});
+    }
+    for (std::uint32_t il = 0; il < s.n_layer; ++il) {
+        const std::string b = "v.blk." + std::to_string(il) + ".";
+        for (const char* n : {"attn_q", "attn_k", "attn_v", "attn_out"}) {
+            w.add_tensor(b + n + ".weight", wt, T{E, E});
+            w.add_tensor(b + n + ".bias", ggml_type::f32, T{E});
+        }
+        for (const char* n : {"ln1", "ln2"}) {
+            w.add_tensor(b + n + ".weight", ggml_type::f32, T{E});
+            w.add_tensor(b + n + ".bias", ggml_type::f32, T{E});
+        }
+        w.add_tensor(b + "ffn_up.weight", wt, T{E, F});
+        w.add_tensor(b + "ffn_up.bias", ggml_type::f32, T{F});
+        w.add_tensor(b + "ffn_down.weight", wt, T{F, E});
+        w.add_tensor(b + "ffn_down.bias", ggml_type::f32, T{E});
+    }
+    if (g3) {
+        w.add_tensor("v.post_ln.weight", ggml_type::f32, T{E});
+        w.add_tensor("v.post_ln.bias", ggml_type::f32, T{E});
+        w.add_tensor("mm.soft_emb_norm.weight", ggml_type::f32, T{E});
+        w.add_tensor("mm.input_projection.weight", wt, T{s.n_embd_text, E});
+    } else {
+        const std::uint64_t H = s.mlp_hidden ? s.mlp_hidden : s.n_embd_text;
+        w.add_tensor("mm.0.weight", wt, T{E, H});
+        w.add_tensor("mm.0.bias", ggml_type::f32, T{H});
+        w.add_tensor("mm.2.weight", wt, T{H, s.n_embd_text});
+        w.add_tensor("mm.2.bias", ggml_type::f32, T{s.n_embd_text});
+    }
+    return w;
+}
+
 }  // namespace llamaplan::gguf
 
 #endif  // LLAMAPLAN_GGUF_WRITER_HPP
