@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include "../support/groundtruth.hpp"
+#include "../support/synth_model.hpp"
 #include "draft_models.hpp"
 #include "extra_models.hpp"
 
@@ -22,26 +23,8 @@
 
 namespace {
 
-struct synth_model {
-    std::vector<std::byte> header;
-    std::optional<llamaplan::gguf::reader> r;
-    llamaplan::gguf::model_hparams hp;
-    std::vector<llamaplan::tensor_info> tensors;
-    [[nodiscard]] llamaplan::model view() const { return llamaplan::model{hp.view(), tensors}; }
-};
-
-std::unique_ptr<synth_model> load_synth(const llamaplan::gguf::synth_spec& spec) {
-    auto out = std::make_unique<synth_model>();
-    out->header = llamaplan::gguf::synthesize(spec).bytes(llamaplan::gguf::data_fill::header_only);
-    auto r = llamaplan::gguf::reader::parse(std::span<const std::byte>(out->header));
-    if (!r) return nullptr;
-    out->r.emplace(std::move(*r));
-    auto hp = llamaplan::gguf::extract_hparams(*out->r);
-    if (!hp) return nullptr;
-    out->hp = std::move(*hp);
-    out->tensors.assign(out->r->tensors().begin(), out->r->tensors().end());
-    return out;
-}
+using test_support::load_synth;
+using test_support::synth_model;
 
 /// "BUFT=MiB;..." against a buffer list, by name.
 bool buffers_match(const llamaplan::buffer_list& l, const llamaplan::machine& hw, const std::string& detail) {
