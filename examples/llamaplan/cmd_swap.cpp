@@ -6,6 +6,7 @@
 
 #include <llamaplan/emit.hpp>
 #include <llamaplan/gguf/file.hpp>
+#include <llamaplan/gguf/mmproj.hpp>
 #include <llamaplan/llama_swap.hpp>
 #include <llamaplan/planner.hpp>
 #include <llamaplan/server_args.hpp>
@@ -33,8 +34,9 @@ int swap_usage(std::FILE* out) {
         "block scalars, line continuations, CRLF line endings. Models that run side by side (groups with swap: false,\n"
         "persistent groups, matrix sets) are planned together so that they fit at once. A cmd that is not llama-server,\n"
         "a model file that does not exist, or a construct that cannot be edited safely is reported and left as written.\n"
-        "A draft model a cmd loads for speculative decoding (-md, with -ngld -devd -ctkd ... --spec-type) is planned\n"
-        "with its model: its flags stay as written and its bytes are kept in each device's budget.\n"
+        "A draft model a cmd loads for speculative decoding (-md, with -ngld -devd -ctkd ... --spec-type) and a\n"
+        "multimodal projector (--mmproj, --no-mmproj-offload, -mmdev) are planned with their model: their flags stay\n"
+        "as written and their bytes are kept in each device's budget.\n"
         "\n"
         "options:\n"
         "  --model ID                  only this model (repeatable)\n"
@@ -58,24 +60,27 @@ int swap_usage(std::FILE* out) {
     return out == stdout ? 0 : 2;
 }
 
-/// True for a flag of speculative decoding (a draft model and its settings, `--spec-type`): every spelling of each
-/// has a `--spec-` form (common/arg.cpp at 3f545bec). The user's own stay in the cmd as written.
-bool speculative(ls::flag_ref f) {
+/// True for a flag of a model llama-server loads beside the main one: speculative decoding (a draft model and its
+/// settings, `--spec-type`; every such flag has a `--spec-` spelling in common/arg.cpp at 3f545bec) and the
+/// multimodal projector (`--mmproj`, `-mmu`, `--[no-]mmproj-offload`, `-mmdev`). The user's own stay in the cmd as
+/// written.
+bool loaded_beside(ls::flag_ref f) {
     if (!f.known()) return false;
     for (const auto n : ls::llama_flags[f.option].names)
-        if (n.starts_with("--spec-")) return true;
+        if (n.starts_with("--spec-") || n.find("mmproj") != std::string_view::npos) return true;
     return false;
 }
 
-/// Splits an emitted argv (after the program and `-m PATH`) into flag settings for the rewriter. The draft's flags
-/// are left out: the plan priced the cmd's own (-md ... as written), which the rewrite keeps.
+/// Splits an emitted argv (after the program and `-m PATH`) into flag settings for the rewriter. The flags of the
+/// draft and the projector are left out: the plan priced the cmd's own (-md / --mmproj ... as written), which the
+/// rewrite keeps.
 std::vector<ls::flag_setting> settings_of(const std::vector<std::string>& argv) {
     std::vector<ls::flag_setting> out;
     bool skipping = false;
     for (std::size_t i = 3; i < argv.size(); ++i) {  // llama-server -m PATH ...
         const std::string& a = argv[i];
         const bool flag = a.size() > 1 && a[0] == '-' && !(a[1] >= '0' && a[1] <= '9');
-        if (flag) skipping = speculative(ls::find_flag(a));
+        if (flag) skipping = loaded_beside(ls::find_flag(a));
         if (skipping) continue;
         if (flag || out.empty()) out.push_back({a, {}});
         else out.back().values.push_back(a);
@@ -83,11 +88,11 @@ std::vector<ls::flag_setting> settings_of(const std::vector<std::string>& argv) 
     return out;
 }
 
-/// The cmd's speculative-decoding words (flags and values), after a "llama-server" word, for parse_server_args.
-std::vector<std::string> speculative_words(const ls::command_info& c) {
+/// The words (flags and values) of the cmd's draft and projector, after a "llama-server" word, for parse_server_args.
+std::vector<std::string> beside_words(const ls::command_info& c) {
     std::vector<std::string> out{"llama-server"};
     for (const auto& fl : c.flags) {
-        if (!speculative(fl.flag)) continue;
+        if (!loaded_beside(fl.flag)) continue;
         for (std::size_t k = 0; k <= fl.values && fl.index + k < c.argv.size(); ++k) out.push_back(c.argv[fl.index + k].value);
     }
     return out;
@@ -132,25 +137,45 @@ struct planned_model {
     std::unique_ptr<llamaplan::gguf::model_file> file;
     llamaplan::model m;
     std::unique_ptr<llamaplan::model_summary> summary = std::make_unique<llamaplan::model_summary>();
-    // a draft model the cmd loads with -md: priced with the model, its flags kept as written
-    std::vector<std::string> spec_words;  // what g.draft_path and g.draft's patterns view
+    // a draft model (-md) and a projector (--mmproj) the cmd loads: priced with the model, their flags kept as written
+    std::vector<std::string> beside;  // what g.draft_path, g.draft's patterns and g.mmproj_path view
     std::unique_ptr<llamaplan::gguf::model_file> draft_file;
     llamaplan::model draft_m;
     std::unique_ptr<llamaplan::model_summary> draft_summary = std::make_unique<llamaplan::model_summary>();
+    std::unique_ptr<llamaplan::gguf::mmproj_file> mmproj_file;
+    llamaplan::mmproj_model mmproj_m;
     llamaplan::goal g;
     llamaplan::plan p;
     bool planned = false;
     std::string skipped;
 };
 
-/// Loads the draft the cmd names with -md (and its flags, --spec-type) into pm.g; returns why the model cannot be
-/// planned, or "" (also when the cmd has no draft).
-std::string load_draft(planned_model& pm, const ls::command_info& c, const llamaplan::machine& hw) {
-    pm.spec_words = speculative_words(c);
-    if (pm.spec_words.size() == 1) return {};
-    std::vector<std::string_view> views(pm.spec_words.begin(), pm.spec_words.end());
+/// Opens the projector the cmd names with --mmproj (with --no-mmproj-offload, -mmdev) into pm.g; returns why the
+/// model cannot be planned, or "".
+std::string load_mmproj(planned_model& pm, const llamaplan::server_args& a) {
+    if (a.mmproj.empty()) return {};
+    if (a.mmproj_url) return "its projector is downloaded (-mmu " + std::string(a.mmproj) + "): its bytes cannot be budgeted";
+    const std::string path(a.mmproj);
+    if (!std::filesystem::exists(path)) return "projector file '" + path + "' not found (relative paths are taken from the current directory)";
+    auto f = llamaplan::gguf::open_mmproj(path);
+    if (!f) return "cannot read the projector " + path + ": " + cli::describe(f.error());
+    pm.mmproj_file = std::make_unique<llamaplan::gguf::mmproj_file>(std::move(*f));
+    pm.mmproj_m = pm.mmproj_file->view();
+    pm.g.mmproj = &pm.mmproj_m;
+    pm.g.mmproj_path = a.mmproj;
+    pm.g.mmproj_load = a.mmproj_load;
+    return {};
+}
+
+/// Loads the draft the cmd names with -md (and its flags, --spec-type) and the projector it names with --mmproj into
+/// pm.g; returns why the model cannot be planned, or "" (also when the cmd has neither).
+std::string load_beside(planned_model& pm, const ls::command_info& c, const llamaplan::machine& hw) {
+    pm.beside = beside_words(c);
+    if (pm.beside.size() == 1) return {};
+    std::vector<std::string_view> views(pm.beside.begin(), pm.beside.end());
     auto a = llamaplan::parse_server_args(views);
-    if (!a) return "cannot plan its speculative decoding: " + cli::describe(a.error());
+    if (!a) return "cannot plan its draft or projector: " + cli::describe(a.error());
+    if (std::string why = load_mmproj(pm, *a); !why.empty()) return why;
     pm.g.params.spec = a->params.spec;  // --spec-type changes the model's output rows
     if (a->draft_model.empty()) return {};
     const std::string path(a->draft_model);
@@ -276,11 +301,12 @@ int cmd_swap(int argc, char** argv) {
                 }
                 if (auto ok = llamaplan::summarize_for(pm.m, hw, pm.g, *pm.summary); !ok)
                     pm.skipped = "cannot plan: " + cli::describe(ok.error());
-                if (pm.skipped.empty()) pm.skipped = load_draft(pm, c, hw);
+                if (pm.skipped.empty()) pm.skipped = load_beside(pm, c, hw);
             }
         }
         auto placed = models.emplace(pm.id, std::move(pm)).first;
-        if (placed->second.draft_file) placed->second.g.draft_model = &placed->second.draft_m;  // it moved
+        if (placed->second.draft_file) placed->second.g.draft_model = &placed->second.draft_m;  // they moved
+        if (placed->second.mmproj_file) placed->second.g.mmproj = &placed->second.mmproj_m;
     }
 
     // 2. side by side: plan the largest sets first; a model planned in an earlier set keeps its plan, and the others

@@ -14,13 +14,14 @@ Checked:
      --no-backup none;
   3. both files parse (PyYAML) to the same structure except the cmd of the planned models; every byte outside the
      cmd values is the same; inside them, the argv without its planning flags is the same token for token;
-  4. unsupported cmds (wrapper, docker, missing file, -hf) are byte for byte unchanged and reported with their reason;
+  4. unsupported cmds (wrapper, docker, missing model or projector file, -hf) are byte for byte unchanged and reported
+     with their reason;
   5. models that run side by side (the swap: false group next to the persistent group; matrix sets) get plans that
      fit together: re-planned with every planning flag of their rewritten cmd pinned (`llamaplan plan --json`), their
      bytes on each device sum to no more than the machine has -- while the two 8B models planned alone would not;
   6. rewriting the result again changes nothing; --model ID rewrites only that model;
   8. a cmd with a -md draft keeps the draft's flags, and its plan fits the GPU with the draft loaded (a plan made
-     without the draft would not);
+     without the draft would not); a --mmproj projector (gemma's) is budgeted with its model in check 5;
   7. exit codes as `llamaplan swap --help` documents them: 0 done, 3 a model does not fit, 2 bad input, 1 I/O error.
 usage: llama_swap_e2e.py LLAMAPLAN LLAMAPLAN_WRITE_MODELS
 """
@@ -80,7 +81,6 @@ models:
       llama-server --port ${PORT}
       -m "${models}/my models/Llama 8B copy.gguf"
       --ctx-size 16384 --threads 8 --no-mmap
-      --mmproj '${models}/my models/mmproj.gguf'
     env:
       - "CUDA_VISIBLE_DEVICES=0"
     proxy: http://127.0.0.1:${PORT}
@@ -90,7 +90,7 @@ models:
     unlisted: true
 
   gemma:
-    cmd: 'llama-server --port ${PORT} --model ${models}/gemma3-6L-swa160.gguf --temp ''0.7'' -ngl 99 -c ''8192'''
+    cmd: 'llama-server --port ${PORT} --model ${models}/gemma3-6L-swa160.gguf --temp ''0.7'' -ngl 99 -c ''8192'' --mmproj ''${models}/my models/mmproj.gguf'''
 
   mamba:
     cmd: env LLAMA_LOG_COLORS=0 /usr/bin/llama-server --port ${PORT} -m ${models}/mamba2-3L-256.gguf -t 4 -np 2
@@ -112,6 +112,9 @@ models:
 
   hf:
     cmd: llama-server --port ${PORT} -hf ggml-org/gemma-3-1b-it-GGUF -c 4096
+
+  vision:
+    cmd: llama-server --port ${PORT} -m ${models}/gemma3-6L-swa160.gguf --mmproj ${models}/no-projector.gguf -c 4096
 
 groups:
   # the two 8B models run side by side
@@ -135,7 +138,7 @@ groups:
 """
 PLANNED = {"llama-8b", "llama-8b-spaces", "moe", "gemma", "mamba"}
 SKIPPED = {"wrapper": "not a llama-server command", "docker": "not a llama-server command",
-           "missing": "not found", "hf": "downloaded"}
+           "missing": "not found", "hf": "downloaded", "vision": "projector file"}
 SIDE_BY_SIDE = ["llama-8b", "llama-8b-spaces", "moe", "gemma"]  # the swap: false pair next to the persistent group
 
 # Windows (llama-swap splits cmd with CommandLineToArgvW rules there): backslashes are literal; the model path is a
@@ -336,6 +339,8 @@ def plan_bytes(llamaplan, doc, ids, machine_args, cwd, env):
         words = lss.argv_of(doc, m, False)
         model_path = words[words.index("-m" if "-m" in words else "--model") + 1]
         argv = ["llama-server", "-m", model_path] + planning_of(words) + (["--embeddings"] if "--embeddings" in words else [])
+        if "--mmproj" in words:  # the projector gemma loads: its bytes count on its device
+            argv += ["--mmproj", words[words.index("--mmproj") + 1]]
         r = run([llamaplan, "plan", "--json"] + machine_args + ["--"] + argv, cwd, env)
         check(r.returncode == 0, f"{m}: the rewritten cmd does not fit alone ({r.returncode} {r.stderr})")
         for d in json.loads(r.stdout)["devices"] if r.returncode == 0 else []:
@@ -353,8 +358,9 @@ def main():
         os.rename(os.path.join(models, "llamaplan-demo-llama3.1-8b-q4_k.gguf"), os.path.join(models, "llama-8b.gguf"))
         shutil.copy(os.path.join(models, "llama-8b.gguf"), os.path.join(models, "my models", "Llama 8B copy.gguf"))
         shutil.copy(os.path.join(models, "llama-8b.gguf"), os.path.join(tmp, "models\\llama 8b.gguf"))
-        subprocess.run([write_models, "--header-only", models, "qwen3moe-e8u2", "gemma3-6L-swa160", "mamba2-3L-256"],
-                       check=True, capture_output=True)
+        subprocess.run([write_models, "--header-only", models, "qwen3moe-e8u2", "gemma3-6L-swa160", "mamba2-3L-256",
+                        "mmproj-gemma3-4L-1152-i896"], check=True, capture_output=True)
+        os.rename(os.path.join(models, "mmproj-gemma3-4L-1152-i896.gguf"), os.path.join(models, "my models", "mmproj.gguf"))
         with open(os.path.join(models, "start-model.sh"), "w") as f:  # the wrapper exists: still not llama-server
             f.write("#!/bin/sh\nexec llama-server \"$@\"\n")
         os.chmod(os.path.join(models, "start-model.sh"), 0o755)

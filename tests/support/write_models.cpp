@@ -1,8 +1,10 @@
-// Writes the synthetic models of tests/accuracy/extra_models.hpp as GGUF files, with zero-filled tensor data so that
-// a real llama-server loads them (tools/check_plans_real.py), or header-only (enough to plan them: the swap test).
+// Writes the synthetic models of tests/accuracy/extra_models.hpp (and, when named, the projectors of
+// tests/accuracy/mmproj_models.hpp) as GGUF files, with zero-filled tensor data so that a real llama-server loads them
+// (tools/check_plans_real.py), or header-only (enough to plan them: the swap test).
 // Quantized entries (made by llama-quantize from an F16 model) are not written: quantize the F16 file instead.
-// usage: llamaplan_write_models [--header-only] OUT_DIR [ID...]   (no ID: every synthesized model)
+// usage: llamaplan_write_models [--header-only] OUT_DIR [ID...]   (no ID: every synthesized text model)
 #include "../accuracy/extra_models.hpp"
+#include "../accuracy/mmproj_models.hpp"
 
 #include <cstdio>
 #include <cstring>
@@ -30,11 +32,14 @@ int main(int argc, char** argv) {
         return 1;
     }
     const auto defs = extra::models();
+    const auto projectors = extra::mmproj_models();
+    const auto fill = header_only ? llamaplan::gguf::data_fill::header_only : llamaplan::gguf::data_fill::zeros;
     for (const auto& id : ids) {
         bool found = false;
         for (const auto& d : defs) found = found || (d.id == id && d.quantized_from.empty());
+        for (const auto& d : projectors) found = found || d.id == id;
         if (!found) {
-            std::fprintf(stderr, "llamaplan_write_models: no synthesized model '%s' in extra_models.hpp\n", id.c_str());
+            std::fprintf(stderr, "llamaplan_write_models: no synthesized model '%s' in extra_models.hpp or mmproj_models.hpp\n", id.c_str());
             return 2;
         }
     }
@@ -46,8 +51,18 @@ int main(int argc, char** argv) {
             if (!wanted) continue;
         }
         const auto path = (std::filesystem::path(dir) / (def.id + ".gguf")).string();
-        const auto fill = header_only ? llamaplan::gguf::data_fill::header_only : llamaplan::gguf::data_fill::zeros;
         if (!llamaplan::gguf::synthesize(def.spec).write(path, fill)) {
+            std::fprintf(stderr, "llamaplan_write_models: cannot write %s\n", path.c_str());
+            return 1;
+        }
+        std::printf("%s\n", path.c_str());
+    }
+    for (const auto& def : projectors) {  // only when named
+        bool wanted = false;
+        for (const auto& id : ids) wanted = wanted || id == def.id;
+        if (!wanted) continue;
+        const auto path = (std::filesystem::path(dir) / (def.id + ".gguf")).string();
+        if (!llamaplan::gguf::synthesize_mmproj(def.spec).write(path, fill)) {
             std::fprintf(stderr, "llamaplan_write_models: cannot write %s\n", path.c_str());
             return 1;
         }

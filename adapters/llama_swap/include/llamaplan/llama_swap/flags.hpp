@@ -156,6 +156,7 @@ inline constexpr flag_spec llama_flags[] = {
     {1, {"-mmu", "--mmproj-url"}, {}},
     {0, {"--mmproj-auto"}, {"--no-mmproj", "--no-mmproj-auto"}},
     {0, {"--mmproj-offload"}, {"--no-mmproj-offload"}},
+    {1, {"-mmdev", "--mmproj-device"}, {}},
     {1, {"--image", "--audio", "--video"}, {}},
     {1, {"--image-min-tokens"}, {}},
     {1, {"--image-max-tokens"}, {}},
