@@ -284,6 +284,45 @@ inline std::vector<model_def> models() {
     q3n.n_vocab = 6000;
     add("qwen3next-6L-256", q3n);
 
+    // RWKV-6 (models/rwkv6.cpp): every block a time mix (token-shift LoRA of rank time_mix_extra_dim, decay LoRA,
+    // wkv6 over heads of wkv_head_size) and a channel mix; no attention, no KV cache
+    synth_spec rwkv6 = llama;
+    rwkv6.arch = "rwkv6";
+    rwkv6.n_head = 0;
+    rwkv6.wkv_head_size = 64;
+    rwkv6.n_ff = 1792;
+    rwkv6.time_mix_extra_dim = 32;
+    rwkv6.time_decay_extra_dim = 64;
+    add("rwkv6-4L-512", rwkv6);
+    synth_spec rwkv6b = rwkv6;  // a second shape: 3 layers, 6 heads, another vocabulary
+    rwkv6b.n_layer = 3;
+    rwkv6b.n_embd = 384;
+    rwkv6b.n_ff = 1344;
+    rwkv6b.n_vocab = 6000;
+    add("rwkv6-3L-384", rwkv6b);
+
+    // RWKV-7 (models/rwkv7.cpp): LoRAs for decay, in-context learning rate, value residual and gate; wkv7
+    synth_spec rwkv7 = llama;
+    rwkv7.arch = "rwkv7";
+    rwkv7.n_head = 0;
+    rwkv7.wkv_head_size = 64;
+    rwkv7.n_ff = 2048;
+    rwkv7.lora_decay = 64;
+    rwkv7.lora_iclr = 64;
+    rwkv7.lora_value_res_mix = 32;
+    rwkv7.lora_gate = 128;
+    add("rwkv7-4L-512", rwkv7);
+    synth_spec rwkv7b = rwkv7;  // a second shape: 3 layers, 6 heads, smaller LoRAs
+    rwkv7b.n_layer = 3;
+    rwkv7b.n_embd = 384;
+    rwkv7b.n_ff = 1536;
+    rwkv7b.lora_decay = 32;
+    rwkv7b.lora_iclr = 32;
+    rwkv7b.lora_value_res_mix = 16;
+    rwkv7b.lora_gate = 64;
+    rwkv7b.n_vocab = 6000;
+    add("rwkv7-3L-384", rwkv7b);
+
     // llama-quantize <F16 file> <out> <type> 2 (tensor lists in tests/data/extra/tensors)
     add("llama-4L-512-Q4_0", {}, "llama-4L-512");
     add("llama-4L-512-Q4_K_M", {}, "llama-4L-512");
