@@ -61,6 +61,7 @@ enum class graph_family : std::uint8_t {
     decoder,        ///< standard decoder block (compute/decoder.hpp): llama, qwen2/3(+moe), gemma2/3, phi3, gpt-oss
     mla,            ///< DeepSeek-2 MLA (compute/mla.hpp)
     mamba_hybrid,   ///< Mamba-1, Mamba-2, granite / nemotron-h / falcon-h1 hybrids (compute/ssm_hybrid.hpp)
+    rwkv,           ///< RWKV-6 and RWKV-7 (compute/rwkv.hpp)
     approximate,    ///< no graph of its own yet: the decoder graph stands in (unvalidated)
 };
 
@@ -198,9 +199,10 @@ namespace detail {
         deepseek2,
         recurrent_arch("mamba", arch::mamba, rk::mamba1, g::mamba_hybrid),
         recurrent_arch("mamba2", arch::mamba2, rk::mamba2, g::mamba_hybrid),
-        recurrent_arch("rwkv6", arch::rwkv6, rk::rwkv6, g::approximate),
+        recurrent_arch("rwkv6", arch::rwkv6, rk::rwkv6, g::rwkv),
+        // rwkv6qwen2 / arwkv7: RMS norms, no token-shift FFN (a Qwen2 FFN instead): not replayed, not measured
         recurrent_arch("rwkv6qwen2", arch::rwkv6qwen2, rk::rwkv6, g::approximate),
-        recurrent_arch("rwkv7", arch::rwkv7, rk::rwkv7, g::approximate),
+        recurrent_arch("rwkv7", arch::rwkv7, rk::rwkv7, g::rwkv),
         recurrent_arch("arwkv7", arch::arwkv7, rk::rwkv7, g::approximate),
         hybrid_arch("jamba", arch::jamba, rk::mamba1, rl::no_kv_heads),
         hybrid_arch("falcon-h1", arch::falcon_h1, rk::mamba2, rl::all_with_attention, g::mamba_hybrid),

@@ -140,7 +140,7 @@ TEST_CASE("the compute graph follows the architecture table; a model naming no a
     CHECK(g.ok);
     CHECK(g.graph == graph_family::approximate);
     CHECK(g.total == 17120u);  // the same replay as llama's
-    hp.architecture = "rwkv7";  // a known architecture without its own graph yet
+    hp.architecture = "lfm2";  // a known architecture without its own graph yet
     hp.id = arch::unknown;
     const model rw{hp, std::span<const tensor_info>(no_tensors.data(), 0)};
     CHECK(compute_buffer_cpu_breakdown(rw, toy_shape(8, 32, true)).graph == graph_family::approximate);
