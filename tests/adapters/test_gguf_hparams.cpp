@@ -529,6 +529,75 @@ TEST_CASE("gguf hparams: rwkv6 and rwkv7 are recurrent with wkv state") {
     }
 }
 
+TEST_CASE("gguf writer: RWKV-6 and RWKV-7 blocks carry what llama.cpp's loader requires") {
+    using shape_list = std::vector<std::pair<std::string, std::vector<std::uint64_t>>>;
+    auto block1 = [](const writer& w) {
+        shape_list got;
+        for (const auto& t : w.tensors())
+            if (t.name.rfind("blk.1.", 0) == 0) got.emplace_back(t.name.substr(6), t.shape);
+        std::sort(got.begin(), got.end());
+        return got;
+    };
+    synth_spec s;
+    s.arch = "rwkv6";
+    s.n_layer = 2;
+    s.n_embd = 128;
+    s.n_head = 0;
+    s.n_ff = 448;
+    s.wkv_head_size = 64;
+    s.time_mix_extra_dim = 16;
+    s.time_decay_extra_dim = 32;
+    {
+        const auto w = synthesize(s);
+        // models/rwkv6.cpp load_arch_tensors (the fused lerp; lerp_w/k/v/r/g are optional and left out)
+        const shape_list want = {
+            {"attn_norm.bias", {128}}, {"attn_norm.weight", {128}}, {"attn_norm_2.bias", {128}},
+            {"attn_norm_2.weight", {128}}, {"channel_mix_key.weight", {128, 448}},
+            {"channel_mix_lerp_k.weight", {128, 1, 1}}, {"channel_mix_lerp_r.weight", {128, 1, 1}},
+            {"channel_mix_receptance.weight", {128, 128}}, {"channel_mix_value.weight", {448, 128}},
+            {"time_mix_decay.weight", {128}}, {"time_mix_decay_w1.weight", {128, 32}},
+            {"time_mix_decay_w2.weight", {32, 128}}, {"time_mix_first.weight", {64, 2}},
+            {"time_mix_gate.weight", {128, 128}}, {"time_mix_key.weight", {128, 128}},
+            {"time_mix_lerp_fused.weight", {128, 1, 1, 5}}, {"time_mix_lerp_x.weight", {128, 1, 1}},
+            {"time_mix_ln.bias", {128}}, {"time_mix_ln.weight", {128}}, {"time_mix_output.weight", {128, 128}},
+            {"time_mix_receptance.weight", {128, 128}}, {"time_mix_value.weight", {128, 128}},
+            {"time_mix_w1.weight", {128, 80}}, {"time_mix_w2.weight", {16, 128, 5}}};
+        CHECK(block1(w) == want);
+        auto p = load(w);
+        CHECK(p.r.get_u32("rwkv6.time_mix_extra_dim").value_or(0) == 16);
+        CHECK(p.r.get_u32("rwkv6.time_decay_extra_dim").value_or(0) == 32);
+        CHECK(p.r.find_tensor("token_embd_norm.bias") != nullptr);
+        CHECK(p.r.find_tensor("output_norm.bias") != nullptr);
+    }
+    s.arch = "rwkv7";
+    s.lora_decay = 16;
+    s.lora_iclr = 24;
+    s.lora_value_res_mix = 8;
+    s.lora_gate = 32;
+    const auto w = synthesize(s);
+    // models/rwkv7.cpp load_arch_tensors: layer 0's v1 / v2 have the iclr rank, later layers the value-residual rank
+    const shape_list want = {
+        {"attn_norm.bias", {128}}, {"attn_norm.weight", {128}}, {"attn_norm_2.bias", {128}},
+        {"attn_norm_2.weight", {128}}, {"channel_mix_key.weight", {128, 448}},
+        {"channel_mix_lerp_k.weight", {128, 1, 1}}, {"channel_mix_value.weight", {448, 128}},
+        {"time_mix_a0.weight", {128}}, {"time_mix_a1.weight", {128, 24}}, {"time_mix_a2.weight", {24, 128}},
+        {"time_mix_g1.weight", {128, 32}}, {"time_mix_g2.weight", {32, 128}}, {"time_mix_k_a.weight", {128}},
+        {"time_mix_k_k.weight", {128}}, {"time_mix_key.weight", {128, 128}},
+        {"time_mix_lerp_fused.weight", {128, 1, 1, 6}}, {"time_mix_ln.bias", {128}}, {"time_mix_ln.weight", {128}},
+        {"time_mix_output.weight", {128, 128}}, {"time_mix_r_k.weight", {128}},
+        {"time_mix_receptance.weight", {128, 128}}, {"time_mix_v0.weight", {128}}, {"time_mix_v1.weight", {128, 8}},
+        {"time_mix_v2.weight", {8, 128}}, {"time_mix_value.weight", {128, 128}}, {"time_mix_w0.weight", {128}},
+        {"time_mix_w1.weight", {128, 16}}, {"time_mix_w2.weight", {16, 128}}};
+    CHECK(block1(w) == want);
+    auto p = load(w);
+    CHECK(p.r.find_tensor("blk.0.time_mix_v1.weight")->ne[1] == 24);
+    CHECK(p.r.get_u32("rwkv7.attention.decay_lora_rank").value_or(0) == 16);
+    CHECK(p.r.get_u32("rwkv7.attention.iclr_lora_rank").value_or(0) == 24);
+    CHECK(p.r.get_u32("rwkv7.attention.value_residual_mix_lora_rank").value_or(0) == 8);
+    CHECK(p.r.get_u32("rwkv7.attention.gate_lora_rank").value_or(0) == 32);
+    CHECK(p.r.find("rwkv7.time_mix_extra_dim") == nullptr);
+}
+
 TEST_CASE("gguf hparams: unknown architectures get the generic keys; required keys are checked") {
     synth_spec s;
     s.arch = "some-new-arch";

@@ -76,6 +76,58 @@ static_assert(compute_buffer_cpu(mamba2_toy, toy_shape(512, 0, true)) == 7774784
 static_assert(compute_buffer_cpu(mamba2_toy, toy_shape(512, 0, false)) == compute_buffer_cpu(mamba2_toy, toy_shape(512, 0, true)));
 static_assert(compute_buffer_cpu_breakdown(mamba2_toy, toy_shape(512, 0, true)).ok);
 
+// RWKV toys shaped like tests/data/extra's rwkv6-4L-512 and rwkv7-4L-512; the LoRA ranks come from the tensor list
+// (RWKV-6: time_mix_w1 of 5 x 32 rows, time_mix_decay_w1 of 64; RWKV-7: decay 64, iclr 64, value residual 32, gate 128)
+constexpr hparams rwkv_hp(const char* arch, std::uint32_t n_ff) {
+    hparams hp{};
+    hp.architecture = arch;
+    hp.memory = memory_kind::recurrent;
+    hp.n_layer = 4;
+    hp.n_embd = 512;
+    hp.n_vocab = 8000;
+    hp.n_ff = n_ff;
+    hp.wkv_head_size = 64;
+    return hp;
+}
+constexpr tensor_info lora(std::string_view name, std::uint64_t rank) {
+    tensor_info t{};
+    t.name = name;
+    t.type = ggml_type::f16;
+    t.ne = {512, rank, 1, 1};
+    t.n_dims = 2;
+    return t;
+}
+constexpr std::array<tensor_info, 8> rwkv6_tensors{
+    lora("blk.0.time_mix_w1.weight", 160), lora("blk.0.time_mix_decay_w1.weight", 64),
+    lora("blk.1.time_mix_w1.weight", 160), lora("blk.1.time_mix_decay_w1.weight", 64),
+    lora("blk.2.time_mix_w1.weight", 160), lora("blk.2.time_mix_decay_w1.weight", 64),
+    lora("blk.3.time_mix_w1.weight", 160), lora("blk.3.time_mix_decay_w1.weight", 64)};
+constexpr std::array<tensor_info, 16> rwkv7_tensors{
+    lora("blk.0.time_mix_w1.weight", 64), lora("blk.0.time_mix_a1.weight", 64),
+    lora("blk.0.time_mix_v1.weight", 64), lora("blk.0.time_mix_g1.weight", 128),
+    lora("blk.1.time_mix_w1.weight", 64), lora("blk.1.time_mix_a1.weight", 64),
+    lora("blk.1.time_mix_v1.weight", 32), lora("blk.1.time_mix_g1.weight", 128),
+    lora("blk.2.time_mix_w1.weight", 64), lora("blk.2.time_mix_a1.weight", 64),
+    lora("blk.2.time_mix_v1.weight", 32), lora("blk.2.time_mix_g1.weight", 128),
+    lora("blk.3.time_mix_w1.weight", 64), lora("blk.3.time_mix_a1.weight", 64),
+    lora("blk.3.time_mix_v1.weight", 32), lora("blk.3.time_mix_g1.weight", 128)};
+constexpr model rwkv6_toy{rwkv_hp("rwkv6", 1792), std::span<const tensor_info>(rwkv6_tensors)};
+constexpr model rwkv7_toy{rwkv_hp("rwkv7", 2048), std::span<const tensor_info>(rwkv7_tensors)};
+constexpr compute_shape rwkv_shape(std::uint32_t n_seqs) {
+    compute_shape s = toy_shape(512, 0, true, n_seqs);
+    s.n_seqs = n_seqs;
+    return s;
+}
+// llama.cpp's reserve (-c 4096 -ub 512, -np 1 and -np 2), traced allocation by allocation: 14.26 / 14.51 MiB for
+// RWKV-6, 19.38 / 19.63 MiB for RWKV-7; the state gathers and the wkv states grow with the sequences
+static_assert(compute_buffer_cpu(rwkv6_toy, rwkv_shape(1)) == 14948416u);
+static_assert(compute_buffer_cpu(rwkv6_toy, rwkv_shape(2)) == 15214656u);
+static_assert(compute_buffer_cpu(rwkv7_toy, rwkv_shape(1)) == 20322368u);
+static_assert(compute_buffer_cpu(rwkv7_toy, rwkv_shape(2)) == 20588608u);
+static_assert(compute_buffer_cpu_breakdown(rwkv7_toy, rwkv_shape(1)).graph == graph_family::rwkv);
+// the channel mix's key projection (n_ff x n_tokens f32) is the widest FFN intermediate
+static_assert(compute_buffer_cpu_breakdown(rwkv6_toy, rwkv_shape(1)).ffn_hidden == 1792ull * 512 * 4);
+
 // MLA toy shaped like deepseek2-mla-3L (q_lora 192, kv_lora 128, rope 32, k_mla 96, v_mla 64), all-dense blocks.
 constexpr hparams mla_hp() {
     hparams hp{};
