@@ -453,7 +453,7 @@ enum class graph_family : std::uint8_t {
     decoder,        ///< standard decoder block (compute/decoder.hpp): llama, qwen2/3(+moe), gemma2/3, phi3, gpt-oss
     mla,            ///< DeepSeek-2 MLA (compute/mla.hpp)
     mamba_hybrid,   ///< Mamba-1, Mamba-2, granite / nemotron-h / falcon-h1 hybrids (compute/ssm_hybrid.hpp)
-    rwkv,           ///< RWKV-6 and RWKV-7 (compute/rwkv.hpp)
+    rwkv,           ///< RWKV-6 and RWKV-7, also in Qwen2 blocks: rwkv6qwen2, arwkv7 (compute/rwkv.hpp)
     approximate,    ///< no graph of its own yet: the decoder graph stands in (unvalidated)
 };
 
@@ -493,6 +493,8 @@ struct arch_traits {
     bool post_attn_norm_is_ffn_norm = false;  ///< post_attention_norm normalises the FFN input (attn_post_norm after
                                               ///< the residual add, gpt-oss) rather than the attention output (gemma)
     bool moe_biases = false;        ///< router and experts carry biases (ffn_gate_inp_b, add_id of the expert biases)
+    bool rwkv_qwen2_ffn = false;    ///< RWKV time mix in a Qwen2 block (rwkv6qwen2, arwkv7): RMS norms, no LN0, one
+                                    ///< token shift (token_shift_count 1), a SwiGLU FFN instead of the channel mix
 
     /// True if the model keeps only recurrent state (llm_arch_is_recurrent).
     [[nodiscard]] constexpr bool is_recurrent() const noexcept { return layers == recurrent_layer_rule::all; }
@@ -574,6 +576,11 @@ namespace detail {
     gpt_oss.out_rows_after_blocks = true;
     gpt_oss.post_attn_norm_is_ffn_norm = true;
     gpt_oss.moe_biases = true;
+    // models/rwkv6qwen2.cpp, arwkv7.cpp: the RWKV-6 / RWKV-7 time mix, RMS norms and a Qwen2 FFN
+    arch_traits rwkv6qwen2 = recurrent_arch("rwkv6qwen2", arch::rwkv6qwen2, rk::rwkv6, g::rwkv);
+    rwkv6qwen2.rwkv_qwen2_ffn = true;
+    arch_traits arwkv7 = recurrent_arch("arwkv7", arch::arwkv7, rk::rwkv7, g::rwkv);
+    arwkv7.rwkv_qwen2_ffn = true;
     arch_traits deepseek2 = with_moe(make_arch("deepseek2", arch::deepseek2, g::mla), moe_gating::softmax, false);
     deepseek2.attention = attention_kind::mla;
     return std::array<arch_traits, arch_count>{{
@@ -592,10 +599,9 @@ namespace detail {
         recurrent_arch("mamba", arch::mamba, rk::mamba1, g::mamba_hybrid),
         recurrent_arch("mamba2", arch::mamba2, rk::mamba2, g::mamba_hybrid),
         recurrent_arch("rwkv6", arch::rwkv6, rk::rwkv6, g::rwkv),
-        // rwkv6qwen2 / arwkv7: RMS norms, no token-shift FFN (a Qwen2 FFN instead): not replayed, not measured
-        recurrent_arch("rwkv6qwen2", arch::rwkv6qwen2, rk::rwkv6, g::approximate),
+        rwkv6qwen2,
         recurrent_arch("rwkv7", arch::rwkv7, rk::rwkv7, g::rwkv),
-        recurrent_arch("arwkv7", arch::arwkv7, rk::rwkv7, g::approximate),
+        arwkv7,
         hybrid_arch("jamba", arch::jamba, rk::mamba1, rl::no_kv_heads),
         hybrid_arch("falcon-h1", arch::falcon_h1, rk::mamba2, rl::all_with_attention, g::mamba_hybrid),
         hybrid_arch("plamo2", arch::plamo2, rk::mamba1, rl::no_kv_heads),
@@ -2358,9 +2364,9 @@ struct placement {
 // their parent's memory. The buffer size is the high-water mark of that placement. The graph headers rebuild the
 // node sequence llama.cpp's model builders produce (src/models/*.cpp) and run the same best-fit allocator over it,
 // so fragmentation is reproduced, not fitted: there are no calibrated constants. Validated on 805 measured rows
-// (tests/data/groundtruth) and 303 more (tests/data/extra: qwen2, gemma2/3, phi3, gpt-oss, deepseek2 MLA,
-// Mamba-1/2, granitehybrid, Nemotron-H, Falcon-H1, RWKV-6/7, small contexts, 2-8 slots): all exact to llama.cpp's
-// printed 0.01 MiB.
+// (tests/data/groundtruth) and 323 more (tests/data/extra: qwen2, gemma2/3, phi3, gpt-oss, deepseek2 MLA,
+// Mamba-1/2, granitehybrid, Nemotron-H, Falcon-H1, RWKV-6/7, rwkv6qwen2, arwkv7, small contexts, 2-8 slots): all exact
+// to llama.cpp's printed 0.01 MiB.
 
 // ---- begin llamaplan/compute/allocator.hpp ----
 #ifndef LLAMAPLAN_COMPUTE_ALLOCATOR_HPP
@@ -3160,7 +3166,7 @@ namespace llamaplan::inline LLAMAPLAN_ABI_TAG::detail::compute {
 #define LLAMAPLAN_COMPUTE_RWKV_HPP
 
 
-// The compute graph of RWKV-6 and RWKV-7 (graph_family::rwkv).
+// The compute graph of RWKV-6 and RWKV-7, alone or in Qwen2 blocks (graph_family::rwkv).
 
 
 namespace llamaplan::inline LLAMAPLAN_ABI_TAG::detail::compute {
@@ -3181,9 +3187,20 @@ namespace llamaplan::inline LLAMAPLAN_ABI_TAG::detail::compute {
 /// output projection, ffn_inp and the FFN-side LayerNorm. Ops on a reshape or view get fresh memory (a view is never
 /// an allocator-owned parent); the others reuse their first single-use operand in place where ggml_op_can_inplace
 /// allows. The last layer takes the output rows (x_prev, ffn_norm, ffn_inp) just before its channel mix.
+///
+/// rwkv6qwen2 / arwkv7 (src/models/rwkv6qwen2.cpp, arwkv7.cpp; arch_traits::rwkv_qwen2_ffn): no LN0, RMS norms, one
+/// token shift (n_embd_r = n_embd), and the token-shift store is a view of attn_norm expanded right after the wkv
+/// state cpy, so the whole tail -- the time mix after the wkv, ffn_inp, ffn_norm, the SwiGLU FFN (build_ffn) and the
+/// residual -- runs when the next layer's attn_norm (or output_norm) pulls it in, after that layer's state gathers;
+/// the last layer takes the output rows of ffn_inp only. A layer without time_mix_first (qrwkv: rwkv6qwen2 as
+/// converted) computes k - k * w and runs ggml_gated_linear_attn without the group norm, with a sigmoid gate.
+/// Not replayed: rwkv6qwen2's GQA (n_head_kv below n_embd / head size repeats K and V), the optional time-mix biases,
+/// rescale_every_n_layers.
 [[nodiscard]] constexpr compute_breakdown rwkv_graph(const model& m, const compute_shape& s) noexcept {
     const hparams& hp = m.hp;
-    const bool v7 = traits(arch_of(hp)).recurrent == recurrent_kind::rwkv7;
+    const arch_traits at = traits(arch_of(hp));
+    const bool v7 = at.recurrent == recurrent_kind::rwkv7;
+    const bool qwen2 = at.rwkv_qwen2_ffn;  // rwkv6qwen2 / arwkv7
     compute_breakdown bd{};
     bd.graph = graph_family::rwkv;
     const graph_dims d = dims_of(hp, s);
@@ -3200,11 +3217,11 @@ namespace llamaplan::inline LLAMAPLAN_ABI_TAG::detail::compute {
 
     graph_sim g{};
     // inputs in first-visit order: inp_tokens, the unused inp_embd, s_copy (n_seq_max ids, read by 4 gathers per
-    // layer: main and extra of both states), inp_out_ids (read by the last layer's 3 get_rows)
+    // layer: main and extra of both states), inp_out_ids (read by the last layer's 3 get_rows; 1 with a Qwen2 FFN)
     const int tokens = g.fresh(T * 4, 1);
     g.fresh(E * T * f32, 0);
     const int s_copy = g.fresh(S * 4, 4 * L);
-    const int out_ids = g.fresh(No * 4, 3);
+    const int out_ids = g.fresh(No * 4, qwen2 ? 1 : 3);
     bd.inputs = T * 4 + E * T * f32 + S * 4 + No * 4;
     const int embd = g.node(ET, 1, {tokens});  // get_rows of token_embd
     std::uint64_t last_max = 0;
@@ -3252,30 +3269,101 @@ namespace llamaplan::inline LLAMAPLAN_ABI_TAG::detail::compute {
         return g.node(R, refs_out, {out, res}, true);           // l_out = cur + ffn_inp
     };
 
+    // what the time mix leaves for its tail (after the wkv): the mixes, the wkv output and, for RWKV-7, k, r, v
+    struct mix_state {
+        int xxx = -1, wkv = -1, k = -1, r = -1, v = -1;
+        std::uint32_t il = 0;
+    };
+    // build_rwkv6/7_time_mix after ggml_rwkv_wkv6 / wkv7 / ggml_gated_linear_attn, up to time_mix_output
+    auto time_mix_tail = [&](const mix_state& ms) -> int {
+        const bool ln = find_layer_tensor(m, ms.il, "time_mix_ln.weight") != nullptr;
+        if (!v7) {
+            const bool qrwkv = find_layer_tensor(m, ms.il, "time_mix_first.weight") == nullptr;
+            int o = ms.wkv;
+            if (!qrwkv) {
+                o = g.node(ET, 1, {ms.wkv});                 // group norm of a view: fresh
+                o = g.node(ET, 1, {o});                      // * time_mix_ln (of a reshape): fresh
+                o = g.node(ET, 1, {o}, true);                // + bias
+            }
+            int gate = g.node(ET, 1, {ms.xxx});              // time_mix_gate
+            gate = g.node(ET, 1, {gate}, true);              // silu (qrwkv: sigmoid)
+            o = g.node_any(ET, 1, {o, gate}, qrwkv ? 0b10u : 0b01u);  // * g (qrwkv: a view of y, so in place on g)
+            return g.node(ET, 1, {o});                       // time_mix_output
+        }
+        int o = ms.wkv;
+        if (ln) {
+            o = g.node(ET, 1, {ms.wkv});                     // group norm of a view: fresh
+            o = g.node(ET, 1, {o});                          // * time_mix_ln (of a reshape): fresh
+            o = g.node(ET, 1, {o}, true);                    // + bias
+        }
+        int rk = g.node(ET, 1, {ms.k, ms.r});                // k * r (reshapes): fresh
+        rk = g.node(ET, 1, {rk}, true);                      // * r_k
+        rk = g.node(n_head * T * f32, 1, {rk});              // sum_rows
+        const int vrk = g.node(ET, 1, {ms.v, rk});           // v * rk (a reshape of v): fresh
+        o = g.node_any(ET, 1, {o, vrk}, ln ? 0b01u : 0b10u); // +, in place (on v * rk when y is a view)
+        if (find_layer_tensor(m, ms.il, "time_mix_g1.weight") != nullptr) {
+            const std::uint64_t lg = rank(ms.il, "time_mix_g1.weight", 1) * T * f32;
+            int gate = g.node(lg, 1, {ms.xxx});              // time_mix_g1
+            gate = g.node(lg, 1, {gate}, true);              // sigmoid
+            gate = g.node(ET, 1, {gate});                    // time_mix_g2
+            o = g.node(ET, 1, {o, gate}, true);              // * g
+        }
+        return g.node(ET, 1, {o});                           // time_mix_output
+    };
+    // rwkv6qwen2 / arwkv7: the time mix's tail, ffn_inp = cur + inpL (the last layer's output rows taken from it),
+    // RMS ffn_norm and the SwiGLU FFN (build_ffn, LLM_FFN_PAR), + ffn_inp
+    struct qwen2_pending {
+        mix_state ms{};
+        int inpL = -1;
+    };
+    auto qwen2_block_tail = [&](const qwen2_pending& p, std::uint32_t refs_out) -> int {
+        const bool last = p.ms.il + 1 == L;
+        const int cur = time_mix_tail(p.ms);
+        int ffn_inp = g.node(ET, last ? 1 : 2, {cur, p.inpL});  // two reshapes: fresh
+        std::uint64_t rows = T;
+        if (last) {
+            rows = No;
+            ffn_inp = g.node(E * No * f32, 2, {ffn_inp, out_ids});  // get_rows(ffn_inp)
+        }
+        int n = g.node(E * rows * f32, 1, {ffn_inp});       // rms_norm (of a reshape, or read twice): fresh
+        n = g.node(E * rows * f32, 1, {n}, true);           // * ffn_norm
+        const int l_out = dense_ffn_residual(g, n, ffn_inp, E, hp.ff_length(p.ms.il), rows, bd);
+        g.t[l_out].refs = refs_out;
+        return l_out;
+    };
+
     pending pc{};
+    qwen2_pending qp{};
     int inpL = -1;
     int first_v = -1;  // RWKV-7: layer 0's value, read by every later layer's value residual
     for (std::uint32_t il = 0; il < L; ++il) {
-        // build_rs of the token-shift state (read by the attention and FFN concats) and of the wkv state
-        const int r_rows = g.node(r_bytes, 2, {s_copy});
+        // build_rs of the token-shift state (read by the attention concat and, with the channel mix, the FFN concat)
+        // and of the wkv state
+        const int r_rows = g.node(r_bytes, qwen2 ? 1 : 2, {s_copy});
         g.release(s_copy);  // the empty "extra" get_rows
         const int s_rows = g.node(s_bytes, 1, {s_copy});
         g.release(s_copy);
-        if (il == 0) {  // LN0: norm, * weight, + bias
+        if (il == 0 && qwen2) {
+            inpL = embd;  // no LN0: the embeddings are read by attn_norm and ffn_inp
+            g.t[inpL].refs = 2;
+        } else if (il == 0) {  // LN0: norm, * weight, + bias
             inpL = g.node(ET, 1, {embd});
             inpL = g.node(ET, 1, {inpL}, true);
             inpL = g.node(ET, 2, {inpL}, true);  // read by attn_norm and ffn_inp
         } else {
-            inpL = channel_mix(pc, 2);
+            inpL = qwen2 ? qwen2_block_tail(qp, 2) : channel_mix(pc, 2);
         }
         track_peak(g, last_max, il == 0 ? 0 : il - 1, bd);
-        // attn_norm (LayerNorm of a reshape: fresh), read by x_prev, the sub, the lerp add(s) and the token-shift concat
+        // attn_norm of a reshape (LayerNorm + bias, or rms_norm: fresh), read by x_prev, the sub, the lerp add(s)
+        // and the token-shift store
+        const std::uint32_t an_refs = v7 ? 4 : 5;
         int an = g.node(ET, 1, {inpL});
-        an = g.node(ET, 1, {an}, true);
-        an = g.node(ET, v7 ? 4 : 5, {an}, true);
+        an = g.node(ET, qwen2 ? an_refs : 1, {an}, true);
+        if (!qwen2) an = g.node(ET, an_refs, {an}, true);
         int sx = g.node(ET, 1, {r_rows, an});                // x_prev = concat(att shift, attn_norm)
         sx = g.node(ET, v7 ? 1 : 2, {sx, an}, true);         // sx = x_prev - cur, in place
-        int cur = -1;
+        mix_state ms{};
+        ms.il = il;
         if (!v7) {
             // build_rwkv6_time_mix: xxx = tanh(w1 (sx * lerp_x + cur)) permuted, w2, + lerp_fused, * sx, + cur
             const std::uint64_t x5 = rank(il, "time_mix_w1.weight", 1) * T * f32;  // 5 x time_mix_extra_dim rows
@@ -3288,23 +3376,34 @@ namespace llamaplan::inline LLAMAPLAN_ABI_TAG::detail::compute {
             xxx = g.node(5 * ET, 1, {xxx}, true);            // + lerp_fused
             xxx = g.node(5 * ET, 1, {xxx, sx}, true);        // * sx
             xxx = g.node(5 * ET, 5, {xxx, an}, true);        // + cur; xw, xk, xv, xr, xg views
-            const int k = g.node(ET, 1, {xxx});
-            const int v = g.node(ET, 1, {xxx});
-            const int r = g.node(ET, 1, {xxx});
             const std::uint64_t dd = rank(il, "time_mix_decay_w1.weight", 1) * T * f32;
-            int w = g.node(dd, 1, {xxx});                    // time_mix_decay_w1
-            w = g.node(dd, 1, {w}, true);                    // tanh
-            w = g.node(ET, 1, {w});                          // time_mix_decay_w2
-            for (int i = 0; i < 4; ++i) w = g.node(ET, 1, {w}, true);  // + decay, exp, neg, exp
-            const int wkv = g.node(ET + s_bytes, 2, {k, v, r, w, s_rows});  // ggml_rwkv_wkv6: y and the states
+            auto decay = [&](std::uint32_t refs) {
+                int w = g.node(dd, 1, {xxx});                // time_mix_decay_w1
+                w = g.node(dd, 1, {w}, true);                // tanh
+                w = g.node(ET, 1, {w});                      // time_mix_decay_w2
+                for (int i = 0; i < 3; ++i) w = g.node(ET, 1, {w}, true);  // + decay, exp, neg
+                return g.node(ET, refs, {w}, true);          // exp
+            };
+            int wkv = -1;
+            if (find_layer_tensor(m, il, "time_mix_first.weight") != nullptr) {
+                const int k = g.node(ET, 1, {xxx});
+                const int v = g.node(ET, 1, {xxx});
+                const int r = g.node(ET, 1, {xxx});
+                const int w = decay(1);
+                wkv = g.node(ET + s_bytes, 2, {k, v, r, w, s_rows});  // ggml_rwkv_wkv6: y and the states
+            } else {
+                // qrwkv (no time_mix_first): k = k - k * w, then ggml_gated_linear_attn(k, v, r, w, state)
+                const int k_mm = g.node(ET, 2, {xxx});
+                const int w = decay(2);
+                const int kw = g.node(ET, 1, {k_mm, w});     // k * w (reshapes): fresh
+                const int k = g.node_any(ET, 1, {k_mm, kw}, 0b10u);  // k - k * w, in place on k * w
+                const int v = g.node(ET, 1, {xxx});
+                const int r = g.node(ET, 1, {xxx});
+                wkv = g.node(ET + s_bytes, 2, {k, v, r, w, s_rows});
+            }
             g.release(wkv);                                  // cpy of the states into the cache
-            int o = g.node(ET, 1, {wkv});                    // group norm of a view: fresh
-            o = g.node(ET, 1, {o});                          // * time_mix_ln (of a reshape): fresh
-            o = g.node(ET, 1, {o}, true);                    // + bias
-            int gate = g.node(ET, 1, {xxx});                 // time_mix_gate
-            gate = g.node(ET, 1, {gate}, true);              // silu
-            o = g.node(ET, 1, {o, gate}, true);              // * g
-            cur = g.node(ET, 1, {o});                        // time_mix_output
+            ms.xxx = xxx;
+            ms.wkv = wkv;
         } else {
             // build_rwkv7_time_mix: xxx = repeat(sx) * lerp_fused + cur, split into r, w, k, v, a (, g)
             const bool gating = find_layer_tensor(m, il, "time_mix_g1.weight") != nullptr;
@@ -3347,23 +3446,16 @@ namespace llamaplan::inline LLAMAPLAN_ABI_TAG::detail::compute {
             const int kka = g.node(ET, 1, {kk, a}, true);    // kk * a, in place
             const int wkv = g.node(ET + s_bytes, 2, {r, w, k, v, nk, kka, s_rows});  // ggml_rwkv_wkv7
             g.release(wkv);                                  // cpy of the states into the cache
-            int o = g.node(ET, 1, {wkv});                    // group norm of a view: fresh
-            o = g.node(ET, 1, {o});                          // * time_mix_ln (of a reshape): fresh
-            o = g.node(ET, 1, {o}, true);                    // + bias
-            int rk = g.node(ET, 1, {k, r});                  // k * r (reshapes): fresh
-            rk = g.node(ET, 1, {rk}, true);                  // * r_k
-            rk = g.node(n_head * T * f32, 1, {rk});          // sum_rows
-            const int vrk = g.node(ET, 1, {v, rk});          // v * rk (a reshape of v): fresh
-            o = g.node(ET, 1, {o, vrk}, true);               // +, in place
-            if (gating) {
-                const std::uint64_t lg = rank(il, "time_mix_g1.weight", 1) * T * f32;
-                int gate = g.node(lg, 1, {xxx});             // time_mix_g1
-                gate = g.node(lg, 1, {gate}, true);          // sigmoid
-                gate = g.node(ET, 1, {gate});                // time_mix_g2
-                o = g.node(ET, 1, {o, gate}, true);          // * g
-            }
-            cur = g.node(ET, 1, {o});                        // time_mix_output
+            ms = mix_state{xxx, wkv, k, r, v, il};
         }
+        if (qwen2) {
+            // the token-shift store (a view of attn_norm) is expanded now; the time mix's tail, the FFN and the
+            // residuals run when the next layer's attn_norm (or the output norm) pulls them in
+            g.release(an);
+            qp = qwen2_pending{ms, inpL};
+            continue;
+        }
+        const int cur = time_mix_tail(ms);
         // ffn_inp = cur + inpL (two reshapes: fresh), the FFN-side LayerNorm, the token-shift store
         const int ffn_inp = g.node(ET, 2, {cur, inpL});
         const bool last = il + 1 == L;
@@ -3374,6 +3466,12 @@ namespace llamaplan::inline LLAMAPLAN_ABI_TAG::detail::compute {
         const int ts = g.node(r_bytes, 1, {an, fn});        // concat of the last tokens of attn_norm, ffn_norm
         g.release(ts);                                      // cpy into the cache
         pc = pending{r_rows, fn, ffn_inp, il};
+    }
+    if (qwen2) {
+        const int l_out = qwen2_block_tail(qp, 1);
+        track_peak(g, last_max, L - 1, bd);
+        output_head(g, l_out, hp, d, last_max, bd);  // RMS output_norm in place, * weight, the LM head
+        return bd;
     }
     int l_out = channel_mix(pc, 1);
     track_peak(g, last_max, L - 1, bd);
@@ -3848,8 +3946,8 @@ namespace llamaplan::inline LLAMAPLAN_ABI_TAG {
 ///
 /// The graph follows the architecture's arch_traits::graph: the standard decoder block (llama, qwen2/3, qwen3moe,
 /// gemma2/3, phi3, gpt-oss), MLA (deepseek2 files with key_length_mla / value_length_mla) or Mamba / hybrid (mamba2,
-/// mamba, granitehybrid, nemotron-h, falcon-h1) or RWKV (rwkv6, rwkv7). Architectures without a graph of their own
-/// (graph_family::approximate: rwkv6qwen2, arwkv7, other hybrids, encoders, and arch::generic) get the decoder-block figure and say
+/// mamba, granitehybrid, nemotron-h, falcon-h1) or RWKV (rwkv6, rwkv7, rwkv6qwen2, arwkv7). Architectures without a
+/// graph of their own (graph_family::approximate: qwen3next, other hybrids, encoders, and arch::generic) get the decoder-block figure and say
 /// so in `graph`. A model that names no architecture (hparams::id and architecture both unset or unknown) gets
 /// compute_status::unknown_architecture.
 [[nodiscard]] constexpr compute_breakdown compute_buffer_cpu_breakdown(const model& m,

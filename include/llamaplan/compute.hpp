@@ -17,9 +17,9 @@
 // their parent's memory. The buffer size is the high-water mark of that placement. The graph headers rebuild the
 // node sequence llama.cpp's model builders produce (src/models/*.cpp) and run the same best-fit allocator over it,
 // so fragmentation is reproduced, not fitted: there are no calibrated constants. Validated on 805 measured rows
-// (tests/data/groundtruth) and 303 more (tests/data/extra: qwen2, gemma2/3, phi3, gpt-oss, deepseek2 MLA,
-// Mamba-1/2, granitehybrid, Nemotron-H, Falcon-H1, RWKV-6/7, small contexts, 2-8 slots): all exact to llama.cpp's
-// printed 0.01 MiB.
+// (tests/data/groundtruth) and 323 more (tests/data/extra: qwen2, gemma2/3, phi3, gpt-oss, deepseek2 MLA,
+// Mamba-1/2, granitehybrid, Nemotron-H, Falcon-H1, RWKV-6/7, rwkv6qwen2, arwkv7, small contexts, 2-8 slots): all exact
+// to llama.cpp's printed 0.01 MiB.
 
 #include <llamaplan/arch.hpp>
 #include <llamaplan/compute/allocator.hpp>
@@ -38,8 +38,8 @@ namespace llamaplan::inline LLAMAPLAN_ABI_TAG {
 ///
 /// The graph follows the architecture's arch_traits::graph: the standard decoder block (llama, qwen2/3, qwen3moe,
 /// gemma2/3, phi3, gpt-oss), MLA (deepseek2 files with key_length_mla / value_length_mla) or Mamba / hybrid (mamba2,
-/// mamba, granitehybrid, nemotron-h, falcon-h1) or RWKV (rwkv6, rwkv7). Architectures without a graph of their own
-/// (graph_family::approximate: rwkv6qwen2, arwkv7, other hybrids, encoders, and arch::generic) get the decoder-block figure and say
+/// mamba, granitehybrid, nemotron-h, falcon-h1) or RWKV (rwkv6, rwkv7, rwkv6qwen2, arwkv7). Architectures without a
+/// graph of their own (graph_family::approximate: qwen3next, other hybrids, encoders, and arch::generic) get the decoder-block figure and say
 /// so in `graph`. A model that names no architecture (hparams::id and architecture both unset or unknown) gets
 /// compute_status::unknown_architecture.
 [[nodiscard]] constexpr compute_breakdown compute_buffer_cpu_breakdown(const model& m,

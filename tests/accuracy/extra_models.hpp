@@ -323,6 +323,17 @@ inline std::vector<model_def> models() {
     rwkv7b.n_vocab = 6000;
     add("rwkv7-3L-384", rwkv7b);
 
+    // rwkv6qwen2 / arwkv7 (models/rwkv6qwen2.cpp, arwkv7.cpp): the RWKV-6 time mix without time_mix_first (gated
+    // linear attention) / the RWKV-7 time mix, in a block with RMS norms, one token shift and a SwiGLU FFN
+    synth_spec rwkv6q = rwkv6;
+    rwkv6q.arch = "rwkv6qwen2";
+    rwkv6q.n_ff = 1408;
+    add("rwkv6qwen2-4L-512", rwkv6q);
+    synth_spec arwkv7 = rwkv7;
+    arwkv7.arch = "arwkv7";
+    arwkv7.n_ff = 1408;
+    add("arwkv7-4L-512", arwkv7);
+
     // llama-quantize <F16 file> <out> <type> 2 (tensor lists in tests/data/extra/tensors)
     add("llama-4L-512-Q4_0", {}, "llama-4L-512");
     add("llama-4L-512-Q4_K_M", {}, "llama-4L-512");

@@ -596,6 +596,33 @@ TEST_CASE("gguf writer: RWKV-6 and RWKV-7 blocks carry what llama.cpp's loader r
     CHECK(p.r.get_u32("rwkv7.attention.value_residual_mix_lora_rank").value_or(0) == 8);
     CHECK(p.r.get_u32("rwkv7.attention.gate_lora_rank").value_or(0) == 32);
     CHECK(p.r.find("rwkv7.time_mix_extra_dim") == nullptr);
+
+    // rwkv6qwen2 / arwkv7 (models/rwkv6qwen2.cpp, arwkv7.cpp load_arch_tensors): RMS attn_norm without bias, no
+    // channel mix but ffn_norm + a SwiGLU FFN, no LN0; rwkv6qwen2 as converted has no time_mix_first (qrwkv)
+    s.arch = "rwkv6qwen2";
+    {
+        const auto q = synthesize(s);
+        const shape_list want6 = {
+            {"attn_norm.weight", {128}}, {"ffn_down.weight", {448, 128}}, {"ffn_gate.weight", {128, 448}},
+            {"ffn_norm.weight", {128}}, {"ffn_up.weight", {128, 448}}, {"time_mix_decay.weight", {128}},
+            {"time_mix_decay_w1.weight", {128, 32}}, {"time_mix_decay_w2.weight", {32, 128}},
+            {"time_mix_gate.weight", {128, 128}}, {"time_mix_key.weight", {128, 128}},
+            {"time_mix_lerp_fused.weight", {128, 1, 1, 5}}, {"time_mix_lerp_x.weight", {128, 1, 1}},
+            {"time_mix_output.weight", {128, 128}}, {"time_mix_receptance.weight", {128, 128}},
+            {"time_mix_value.weight", {128, 128}}, {"time_mix_w1.weight", {128, 80}},
+            {"time_mix_w2.weight", {16, 128, 5}}};
+        CHECK(block1(q) == want6);
+        auto pq = load(q);
+        CHECK(pq.h.token_shift_count == 1);  // the graph asserts n_embd == n_embd_r
+        CHECK(pq.h.n_embd_r() == 128);
+        CHECK(pq.r.find_tensor("token_embd_norm.weight") == nullptr);
+    }
+    s.arch = "arwkv7";
+    const auto a7 = block1(synthesize(s));
+    CHECK(a7.size() == 26);  // the 21 time-mix tensors (time_mix_ln included), attn_norm, ffn_norm, 3 FFN matrices
+    CHECK(std::count_if(a7.begin(), a7.end(), [](const auto& t) { return t.first.rfind("channel_mix", 0) == 0; }) == 0);
+    CHECK(std::find(a7.begin(), a7.end(), shape_list::value_type{"time_mix_lerp_fused.weight", {128, 1, 1, 6}}) !=
+          a7.end());
 }
 
 TEST_CASE("gguf hparams: unknown architectures get the generic keys; required keys are checked") {

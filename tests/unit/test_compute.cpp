@@ -76,7 +76,8 @@ static_assert(compute_buffer_cpu(mamba2_toy, toy_shape(512, 0, true)) == 7774784
 static_assert(compute_buffer_cpu(mamba2_toy, toy_shape(512, 0, false)) == compute_buffer_cpu(mamba2_toy, toy_shape(512, 0, true)));
 static_assert(compute_buffer_cpu_breakdown(mamba2_toy, toy_shape(512, 0, true)).ok);
 
-// RWKV toys shaped like tests/data/extra's rwkv6-4L-512 and rwkv7-4L-512; the LoRA ranks come from the tensor list
+// RWKV toys shaped like tests/data/extra's rwkv6-4L-512 and rwkv7-4L-512; the LoRA ranks and the optional parts
+// (time_mix_first, time_mix_ln, the gate LoRA) come from the tensor list
 // (RWKV-6: time_mix_w1 of 5 x 32 rows, time_mix_decay_w1 of 64; RWKV-7: decay 64, iclr 64, value residual 32, gate 128)
 constexpr hparams rwkv_hp(const char* arch, std::uint32_t n_ff) {
     hparams hp{};
@@ -97,22 +98,48 @@ constexpr tensor_info lora(std::string_view name, std::uint64_t rank) {
     t.n_dims = 2;
     return t;
 }
-constexpr std::array<tensor_info, 8> rwkv6_tensors{
+constexpr tensor_info vec(std::string_view name) {  // only its presence matters to the graph
+    tensor_info t{};
+    t.name = name;
+    t.ne = {512, 1, 1, 1};
+    return t;
+}
+// RWKV-6: time_mix_first present (ggml_rwkv_wkv6 and the group norm); rwkv6qwen2's qrwkv layers have neither
+constexpr std::array<tensor_info, 16> rwkv6_tensors{
+    lora("blk.0.time_mix_w1.weight", 160), lora("blk.0.time_mix_decay_w1.weight", 64),
+    vec("blk.0.time_mix_first.weight"), vec("blk.0.time_mix_ln.weight"),
+    lora("blk.1.time_mix_w1.weight", 160), lora("blk.1.time_mix_decay_w1.weight", 64),
+    vec("blk.1.time_mix_first.weight"), vec("blk.1.time_mix_ln.weight"),
+    lora("blk.2.time_mix_w1.weight", 160), lora("blk.2.time_mix_decay_w1.weight", 64),
+    vec("blk.2.time_mix_first.weight"), vec("blk.2.time_mix_ln.weight"),
+    lora("blk.3.time_mix_w1.weight", 160), lora("blk.3.time_mix_decay_w1.weight", 64),
+    vec("blk.3.time_mix_first.weight"), vec("blk.3.time_mix_ln.weight"),
+};
+constexpr std::array<tensor_info, 8> qrwkv6_tensors{
     lora("blk.0.time_mix_w1.weight", 160), lora("blk.0.time_mix_decay_w1.weight", 64),
     lora("blk.1.time_mix_w1.weight", 160), lora("blk.1.time_mix_decay_w1.weight", 64),
     lora("blk.2.time_mix_w1.weight", 160), lora("blk.2.time_mix_decay_w1.weight", 64),
     lora("blk.3.time_mix_w1.weight", 160), lora("blk.3.time_mix_decay_w1.weight", 64)};
-constexpr std::array<tensor_info, 16> rwkv7_tensors{
+constexpr std::array<tensor_info, 20> rwkv7_tensors{
     lora("blk.0.time_mix_w1.weight", 64), lora("blk.0.time_mix_a1.weight", 64),
-    lora("blk.0.time_mix_v1.weight", 64), lora("blk.0.time_mix_g1.weight", 128),
+    lora("blk.0.time_mix_v1.weight", 64), lora("blk.0.time_mix_g1.weight", 128), vec("blk.0.time_mix_ln.weight"),
     lora("blk.1.time_mix_w1.weight", 64), lora("blk.1.time_mix_a1.weight", 64),
-    lora("blk.1.time_mix_v1.weight", 32), lora("blk.1.time_mix_g1.weight", 128),
+    lora("blk.1.time_mix_v1.weight", 32), lora("blk.1.time_mix_g1.weight", 128), vec("blk.1.time_mix_ln.weight"),
     lora("blk.2.time_mix_w1.weight", 64), lora("blk.2.time_mix_a1.weight", 64),
-    lora("blk.2.time_mix_v1.weight", 32), lora("blk.2.time_mix_g1.weight", 128),
+    lora("blk.2.time_mix_v1.weight", 32), lora("blk.2.time_mix_g1.weight", 128), vec("blk.2.time_mix_ln.weight"),
     lora("blk.3.time_mix_w1.weight", 64), lora("blk.3.time_mix_a1.weight", 64),
-    lora("blk.3.time_mix_v1.weight", 32), lora("blk.3.time_mix_g1.weight", 128)};
+    lora("blk.3.time_mix_v1.weight", 32), lora("blk.3.time_mix_g1.weight", 128), vec("blk.3.time_mix_ln.weight"),
+};
 constexpr model rwkv6_toy{rwkv_hp("rwkv6", 1792), std::span<const tensor_info>(rwkv6_tensors)};
 constexpr model rwkv7_toy{rwkv_hp("rwkv7", 2048), std::span<const tensor_info>(rwkv7_tensors)};
+// rwkv6qwen2 / arwkv7 (rwkv6qwen2-4L-512, arwkv7-4L-512): the same time mixes, one token shift, a SwiGLU FFN of 1408
+constexpr hparams rwkv_qwen2_hp(const char* arch) {
+    hparams hp = rwkv_hp(arch, 1408);
+    hp.token_shift_count = 1;
+    return hp;
+}
+constexpr model rwkv6qwen2_toy{rwkv_qwen2_hp("rwkv6qwen2"), std::span<const tensor_info>(qrwkv6_tensors)};
+constexpr model arwkv7_toy{rwkv_qwen2_hp("arwkv7"), std::span<const tensor_info>(rwkv7_tensors)};
 constexpr compute_shape rwkv_shape(std::uint32_t n_seqs) {
     compute_shape s = toy_shape(512, 0, true, n_seqs);
     s.n_seqs = n_seqs;
@@ -124,6 +151,10 @@ static_assert(compute_buffer_cpu(rwkv6_toy, rwkv_shape(1)) == 14948416u);
 static_assert(compute_buffer_cpu(rwkv6_toy, rwkv_shape(2)) == 15214656u);
 static_assert(compute_buffer_cpu(rwkv7_toy, rwkv_shape(1)) == 20322368u);
 static_assert(compute_buffer_cpu(rwkv7_toy, rwkv_shape(2)) == 20588608u);
+static_assert(compute_buffer_cpu(rwkv6qwen2_toy, rwkv_shape(1)) == 14223424u);  // 13.56 MiB
+static_assert(compute_buffer_cpu(rwkv6qwen2_toy, rwkv_shape(2)) == 14489664u);  // 13.82 MiB
+static_assert(compute_buffer_cpu(arwkv7_toy, rwkv_shape(1)) == 19400768u);      // 18.50 MiB
+static_assert(compute_buffer_cpu(arwkv7_toy, rwkv_shape(2)) == 19802176u);      // 18.88 MiB
 static_assert(compute_buffer_cpu_breakdown(rwkv7_toy, rwkv_shape(1)).graph == graph_family::rwkv);
 // the channel mix's key projection (n_ff x n_tokens f32) is the widest FFN intermediate
 static_assert(compute_buffer_cpu_breakdown(rwkv6_toy, rwkv_shape(1)).ffn_hidden == 1792ull * 512 * 4);

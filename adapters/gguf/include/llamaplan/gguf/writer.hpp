@@ -354,8 +354,9 @@ struct synth_spec {
     bool parallel_ssm = false;           ///< every block has a Mamba-2 mixer beside its attention (falcon-h1)
     bool nemotron_h = false;             ///< nemotron-h blocks: Mamba-2 (no KV heads, no FFN), attention only (KV heads,
                                          ///< no FFN) or an up/down MLP (FFN, no KV heads); one norm per block
-    std::uint32_t wkv_head_size = 0;     ///< wkv.head_size (non-zero makes every block an RWKV block: RWKV-7's when
-                                         ///< the architecture's recurrent kind is rwkv7, else RWKV-6's)
+    std::uint32_t wkv_head_size = 0;     ///< wkv.head_size (non-zero makes every block an RWKV block: RWKV-7's time
+                                         ///< mix when the architecture's recurrent kind is rwkv7, else RWKV-6's; a
+                                         ///< Qwen2 block around it for rwkv6qwen2 / arwkv7, arch_traits::rwkv_qwen2_ffn)
     std::uint32_t time_mix_extra_dim = 32;    ///< RWKV-6 time_mix_extra_dim (LoRA rank of the five token-shift mixes)
     std::uint32_t time_decay_extra_dim = 64;  ///< RWKV-6 time_decay_extra_dim (LoRA rank of the decay)
     std::uint32_t lora_decay = 64;       ///< RWKV-7 attention.decay_lora_rank
@@ -456,9 +457,15 @@ inline std::string synth_token(std::uint32_t i) {
     }
     const arch_traits* at = find_arch(s.arch);
     const bool rwkv7 = s.wkv_head_size != 0 && at != nullptr && at->recurrent == recurrent_kind::rwkv7;
+    // rwkv6qwen2 / arwkv7 (models/rwkv6qwen2.cpp, arwkv7.cpp): RMS norms, one token shift, a Qwen2 FFN
+    const bool rwkv_qwen2 = s.wkv_head_size != 0 && at != nullptr && at->rwkv_qwen2_ffn;
     if (s.wkv_head_size) {
         w.set_u32(a + "wkv.head_size", s.wkv_head_size);
         w.set_f32(a + "attention.layer_norm_epsilon", 1e-5f);
+        if (rwkv_qwen2) {  // the graph asserts n_embd == n_embd_r
+            w.set_f32(a + "attention.layer_norm_rms_epsilon", 1e-6f);
+            w.set_u32(a + "token_shift_count", 1);
+        }
         if (rwkv7) {  // models/rwkv7.cpp load_arch_hparams (the gate rank is optional there, its tensors are not)
             w.set_u32(a + "attention.decay_lora_rank", s.lora_decay);
             w.set_u32(a + "attention.iclr_lora_rank", s.lora_iclr);
@@ -495,7 +502,7 @@ inline std::string synth_token(std::uint32_t i) {
     const std::uint64_t E = s.n_embd;
     w.add_tensor("token_embd.weight", s.embd_type, T{E, s.n_vocab});
     w.add_tensor("output_norm.weight", ggml_type::f32, T{E});
-    if (s.wkv_head_size) {  // models/rwkv6.cpp, rwkv7.cpp load_arch_tensors: LN0 after the embedding, biased norms
+    if (s.wkv_head_size && !rwkv_qwen2) {  // models/rwkv6.cpp, rwkv7.cpp load_arch_tensors: LN0, biased norms
         w.add_tensor("token_embd_norm.weight", ggml_type::f32, T{E});
         w.add_tensor("token_embd_norm.bias", ggml_type::f32, T{E});
         w.add_tensor("output_norm.bias", ggml_type::f32, T{E});
@@ -508,15 +515,29 @@ inline std::string synth_token(std::uint32_t i) {
         const std::uint32_t nff = il < s.ff_per_layer.size() ? s.ff_per_layer[il] : s.n_ff;
         if (s.wkv_head_size) {  // RWKV block: time mix + channel mix, LayerNorms with biases
             const std::uint64_t H = s.wkv_head_size, F = nff;
-            for (const char* n : {"attn_norm", "attn_norm_2", "time_mix_ln"}) {
-                w.add_tensor(b + n + ".weight", ggml_type::f32, T{E});
-                w.add_tensor(b + n + ".bias", ggml_type::f32, T{E});
+            if (rwkv_qwen2) {
+                // RMS attn_norm without bias, the group norm's time_mix_ln only on arwkv7 (optional there; absent on
+                // rwkv6qwen2, whose qrwkv time mix has no time_mix_first either), a SwiGLU FFN
+                w.add_tensor(b + "attn_norm.weight", ggml_type::f32, T{E});
+                if (rwkv7) {
+                    w.add_tensor(b + "time_mix_ln.weight", ggml_type::f32, T{E});
+                    w.add_tensor(b + "time_mix_ln.bias", ggml_type::f32, T{E});
+                }
+                w.add_tensor(b + "ffn_norm.weight", ggml_type::f32, T{E});
+                w.add_tensor(b + "ffn_gate.weight", wt, T{E, F});
+                w.add_tensor(b + "ffn_down.weight", wt, T{F, E});
+                w.add_tensor(b + "ffn_up.weight", wt, T{E, F});
+            } else {
+                for (const char* n : {"attn_norm", "attn_norm_2", "time_mix_ln"}) {
+                    w.add_tensor(b + n + ".weight", ggml_type::f32, T{E});
+                    w.add_tensor(b + n + ".bias", ggml_type::f32, T{E});
+                }
+                w.add_tensor(b + "channel_mix_lerp_k.weight", ggml_type::f32, T{E, 1, 1});
+                w.add_tensor(b + "channel_mix_key.weight", wt, T{E, F});
+                w.add_tensor(b + "channel_mix_value.weight", wt, T{F, E});
             }
             for (const char* m : {"time_mix_key", "time_mix_value", "time_mix_receptance", "time_mix_output"})
                 w.add_tensor(b + m + ".weight", wt, T{E, E});
-            w.add_tensor(b + "channel_mix_lerp_k.weight", ggml_type::f32, T{E, 1, 1});
-            w.add_tensor(b + "channel_mix_key.weight", wt, T{E, F});
-            w.add_tensor(b + "channel_mix_value.weight", wt, T{F, E});
             if (rwkv7) {  // models/rwkv7.cpp load_arch_tensors
                 const std::uint64_t vr = il == 0 ? s.lora_iclr : s.lora_value_res_mix;  // layer 0's v1/v2: iclr rank
                 const std::pair<const char*, std::uint64_t> loras[] = {
@@ -537,13 +558,15 @@ inline std::string synth_token(std::uint32_t i) {
             w.add_tensor(b + "time_mix_w2.weight", wt, T{xd, E, 5});
             w.add_tensor(b + "time_mix_lerp_x.weight", ggml_type::f32, T{E, 1, 1});
             w.add_tensor(b + "time_mix_lerp_fused.weight", ggml_type::f32, T{E, 1, 1, 5});
-            w.add_tensor(b + "time_mix_first.weight", ggml_type::f32, T{H, E / H});
+            if (!rwkv_qwen2) w.add_tensor(b + "time_mix_first.weight", ggml_type::f32, T{H, E / H});
             w.add_tensor(b + "time_mix_decay.weight", ggml_type::f32, T{E});
             w.add_tensor(b + "time_mix_decay_w1.weight", wt, T{E, dd});
             w.add_tensor(b + "time_mix_decay_w2.weight", wt, T{dd, E});
             w.add_tensor(b + "time_mix_gate.weight", wt, T{E, E});
-            w.add_tensor(b + "channel_mix_lerp_r.weight", ggml_type::f32, T{E, 1, 1});
-            w.add_tensor(b + "channel_mix_receptance.weight", wt, T{E, E});
+            if (!rwkv_qwen2) {
+                w.add_tensor(b + "channel_mix_lerp_r.weight", ggml_type::f32, T{E, 1, 1});
+                w.add_tensor(b + "channel_mix_receptance.weight", wt, T{E, E});
+            }
             continue;
         }
         w.add_tensor(b + "attn_norm.weight", ggml_type::f32, T{E});
