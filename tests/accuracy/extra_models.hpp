@@ -329,6 +329,13 @@ inline std::vector<model_def> models() {
     rwkv6q.arch = "rwkv6qwen2";
     rwkv6q.n_ff = 1408;
     add("rwkv6qwen2-4L-512", rwkv6q);
+    synth_spec rwkv6qg = rwkv6q;  // as QRWKV6: K and V of 2 of the 8 heads (repeated), key / value / receptance biases
+    rwkv6qg.n_layer = 3;
+    rwkv6qg.n_head = 8;
+    rwkv6qg.n_head_kv = 2;
+    rwkv6qg.attn_bias = true;
+    rwkv6qg.n_vocab = 6000;
+    add("rwkv6qwen2-gqa-3L-512", rwkv6qg);
     synth_spec arwkv7 = rwkv7;
     arwkv7.arch = "arwkv7";
     arwkv7.n_ff = 1408;

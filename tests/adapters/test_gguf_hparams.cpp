@@ -616,6 +616,19 @@ TEST_CASE("gguf writer: RWKV-6 and RWKV-7 blocks carry what llama.cpp's loader r
         CHECK(pq.h.token_shift_count == 1);  // the graph asserts n_embd == n_embd_r
         CHECK(pq.h.n_embd_r() == 128);
         CHECK(pq.r.find_tensor("token_embd_norm.weight") == nullptr);
+        // GQA (head_count_kv 1 of n_embd / head size = 2 heads): K and V of one head; attn_bias: the optional biases
+        synth_spec sg = s;
+        sg.n_head = 2;
+        sg.n_head_kv = 1;
+        sg.attn_bias = true;
+        const auto gq = synthesize(sg);
+        CHECK(gq.tensors().size() == q.tensors().size() + 2 * 3);
+        auto pg = load(gq);
+        CHECK(pg.r.find_tensor("blk.1.time_mix_key.weight")->ne[1] == 64);
+        CHECK(pg.r.find_tensor("blk.1.time_mix_value.weight")->ne[1] == 64);
+        CHECK(pg.r.find_tensor("blk.1.time_mix_receptance.weight")->ne[1] == 128);
+        CHECK(pg.r.find_tensor("blk.1.time_mix_key.bias")->ne[0] == 64);
+        CHECK(pg.r.find_tensor("blk.1.time_mix_receptance.bias")->ne[0] == 128);
     }
     s.arch = "arwkv7";
     const auto a7 = block1(synthesize(s));

@@ -33,8 +33,8 @@ namespace llamaplan::inline LLAMAPLAN_ABI_TAG::detail::compute {
 /// residual -- runs when the next layer's attn_norm (or output_norm) pulls it in, after that layer's state gathers;
 /// the last layer takes the output rows of ffn_inp only. A layer without time_mix_first (qrwkv: rwkv6qwen2 as
 /// converted) computes k - k * w and runs ggml_gated_linear_attn without the group norm, with a sigmoid gate.
-/// Not replayed: rwkv6qwen2's GQA (n_head_kv below n_embd / head size repeats K and V), the optional time-mix biases,
-/// rescale_every_n_layers.
+/// rwkv6qwen2's GQA (time_mix_key / _value of n_head_kv heads) repeats K and V to every head; the optional time-mix
+/// biases add in place. Not replayed: rescale_every_n_layers (a ggml_scale of the single-use l_out, in place).
 [[nodiscard]] constexpr compute_breakdown rwkv_graph(const model& m, const compute_shape& s) noexcept {
     const hparams& hp = m.hp;
     const arch_traits at = traits(arch_of(hp));
@@ -223,21 +223,32 @@ namespace llamaplan::inline LLAMAPLAN_ABI_TAG::detail::compute {
                 for (int i = 0; i < 3; ++i) w = g.node(ET, 1, {w}, true);  // + decay, exp, neg
                 return g.node(ET, refs, {w}, true);          // exp
             };
+            // K and V: n_head_kv heads repeated to n_embd / head size when fewer (rwkv6qwen2's GQA); the optional
+            // biases add in place
+            const tensor_info* wk = find_layer_tensor(m, il, "time_mix_key.weight");
+            const std::uint64_t kv_bytes = (wk != nullptr ? wk->ne[1] : E) * T * f32;
+            auto proj = [&](std::string_view bias, std::uint64_t bytes, std::uint32_t refs) {
+                int x = g.node(bytes, 1, {xxx});
+                if (find_layer_tensor(m, il, bias) != nullptr) x = g.node(bytes, 1, {x}, true);
+                if (bytes != ET) x = g.node(ET, 1, {x});    // ggml_repeat to every head
+                g.t[x].refs = refs;
+                return x;
+            };
             int wkv = -1;
             if (find_layer_tensor(m, il, "time_mix_first.weight") != nullptr) {
-                const int k = g.node(ET, 1, {xxx});
-                const int v = g.node(ET, 1, {xxx});
-                const int r = g.node(ET, 1, {xxx});
+                const int k = proj("time_mix_key.bias", kv_bytes, 1);
+                const int v = proj("time_mix_value.bias", kv_bytes, 1);
+                const int r = proj("time_mix_receptance.bias", ET, 1);
                 const int w = decay(1);
                 wkv = g.node(ET + s_bytes, 2, {k, v, r, w, s_rows});  // ggml_rwkv_wkv6: y and the states
             } else {
                 // qrwkv (no time_mix_first): k = k - k * w, then ggml_gated_linear_attn(k, v, r, w, state)
-                const int k_mm = g.node(ET, 2, {xxx});
+                const int k_mm = proj("time_mix_key.bias", kv_bytes, 2);
                 const int w = decay(2);
                 const int kw = g.node(ET, 1, {k_mm, w});     // k * w (reshapes): fresh
                 const int k = g.node_any(ET, 1, {k_mm, kw}, 0b10u);  // k - k * w, in place on k * w
-                const int v = g.node(ET, 1, {xxx});
-                const int r = g.node(ET, 1, {xxx});
+                const int v = proj("time_mix_value.bias", kv_bytes, 1);
+                const int r = proj("time_mix_receptance.bias", ET, 1);
                 wkv = g.node(ET + s_bytes, 2, {k, v, r, w, s_rows});
             }
             g.release(wkv);                                  // cpy of the states into the cache

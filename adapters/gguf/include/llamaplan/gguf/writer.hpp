@@ -536,8 +536,20 @@ inline std::string synth_token(std::uint32_t i) {
                 w.add_tensor(b + "channel_mix_key.weight", wt, T{E, F});
                 w.add_tensor(b + "channel_mix_value.weight", wt, T{F, E});
             }
-            for (const char* m : {"time_mix_key", "time_mix_value", "time_mix_receptance", "time_mix_output"})
-                w.add_tensor(b + m + ".weight", wt, T{E, E});
+            // models/rwkv6qwen2.cpp: K and V of n_head_kv heads when head_count_kv is below n_embd / head size (GQA,
+            // repeated in the graph); attn_bias gives the optional key / value / receptance biases
+            // (head_count_kv is written only with n_head; without it llama.cpp's n_head_kv is 0: no GQA)
+            const bool gqa = rwkv_qwen2 && !rwkv7 && s.n_head != 0 && nkv != 0 && nkv != E / H;
+            const std::uint64_t kv = gqa ? std::uint64_t(nkv) * H : E;
+            w.add_tensor(b + "time_mix_key.weight", wt, T{E, kv});
+            w.add_tensor(b + "time_mix_value.weight", wt, T{E, kv});
+            w.add_tensor(b + "time_mix_receptance.weight", wt, T{E, E});
+            w.add_tensor(b + "time_mix_output.weight", wt, T{E, E});
+            if (rwkv_qwen2 && !rwkv7 && s.attn_bias) {
+                w.add_tensor(b + "time_mix_key.bias", ggml_type::f32, T{kv});
+                w.add_tensor(b + "time_mix_value.bias", ggml_type::f32, T{kv});
+                w.add_tensor(b + "time_mix_receptance.bias", ggml_type::f32, T{E});
+            }
             if (rwkv7) {  // models/rwkv7.cpp load_arch_tensors
                 const std::uint64_t vr = il == 0 ? s.lora_iclr : s.lora_value_res_mix;  // layer 0's v1/v2: iclr rank
                 const std::pair<const char*, std::uint64_t> loras[] = {
