@@ -125,6 +125,6 @@ TEST_CASE("estimates match llama.cpp on models and settings outside the shared g
     // every asserted compute buffer is llama.cpp's to its printed 0.01 MiB; relative bounds as measured (the largest
     // relative error is the rounding of a 1.5 MiB buffer)
     CHECK(compute_stats.exact == compute_stats.rows);
-    CHECK(compute_stats.median() <= 0.00014);  // measured 0.0123 %
+    CHECK(compute_stats.median() <= 0.00014);  // measured 0.0126 %
     CHECK(compute_stats.max() <= 0.0032);      // measured 0.312 %: the rounding of a 1.5 MiB buffer
 }
