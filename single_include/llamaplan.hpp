@@ -2364,7 +2364,7 @@ struct placement {
 // their parent's memory. The buffer size is the high-water mark of that placement. The graph headers rebuild the
 // node sequence llama.cpp's model builders produce (src/models/*.cpp) and run the same best-fit allocator over it,
 // so fragmentation is reproduced, not fitted: there are no calibrated constants. Validated on 805 measured rows
-// (tests/data/groundtruth) and 328 more (tests/data/extra: qwen2, gemma2/3, phi3, gpt-oss, deepseek2 MLA,
+// (tests/data/groundtruth) and 334 more (tests/data/extra: qwen2, gemma2/3, phi3, gpt-oss, deepseek2 MLA,
 // Mamba-1/2, granitehybrid, Nemotron-H, Falcon-H1, RWKV-6/7, rwkv6qwen2, arwkv7, small contexts, 2-8 slots): all exact
 // to llama.cpp's printed 0.01 MiB.
 

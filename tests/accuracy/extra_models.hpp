@@ -347,6 +347,8 @@ inline std::vector<model_def> models() {
     add("qwen3moe-e8u2-Q4_0", {}, "qwen3moe-e8u2");
     add("deepseek2-mla-4L-512-Q4_K_M", {}, "deepseek2-mla-4L-512");
     add("gpt-oss-4L-512-MXFP4_MOE", {}, "gpt-oss-4L-512");
+    add("rwkv6-4L-512-Q4_0", {}, "rwkv6-4L-512");
+    add("rwkv7-4L-512-Q4_0", {}, "rwkv7-4L-512");
     return out;
 }
 
