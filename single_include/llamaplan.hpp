@@ -3209,11 +3209,28 @@ namespace llamaplan::inline LLAMAPLAN_ABI_TAG::detail::compute {
     const std::uint64_t n_head = E / head;
     const std::uint64_t r_bytes = hp.n_embd_r() * S * f32, s_bytes = hp.n_embd_s() * S * f32;
     const std::uint32_t L = hp.n_layer;
-    // a LoRA's rank: rows of blk.<il>.<name> (its ne[1]), divided by `parts` for a fused one
-    auto rank = [&](std::uint32_t il, std::string_view name, std::uint64_t parts) -> std::uint64_t {
+    // The LoRA ranks and K / V widths are global hparams in load_arch_tensors, so layer 0 (layer 1 for the value
+    // residual, whose layer-0 tensors have the iclr rank and are unused) tells every layer; so do the optional tensors
+    // (time_mix_first, time_mix_ln, the gate LoRA, the time-mix biases), looked up once rather than per block (a name
+    // search over the whole tensor list per block and tensor was most of the replay's time). A file whose layers
+    // differ in which optional tensors they have is not modelled.
+    auto rows_of = [&](std::uint32_t il, std::string_view name) -> std::uint64_t {
         const tensor_info* t = find_layer_tensor(m, il, name);
-        return t == nullptr ? 0 : t->ne[1] / parts;
+        return t == nullptr ? 0 : t->ne[1];
     };
+    auto has = [&](std::string_view name) { return find_layer_tensor(m, 0, name) != nullptr; };
+    const std::uint64_t x5 = rows_of(0, "time_mix_w1.weight") * T * f32;        // RWKV-6: 5 x time_mix_extra_dim
+    const std::uint64_t dd = rows_of(0, "time_mix_decay_w1.weight") * T * f32;  // RWKV-6 decay LoRA
+    const std::uint64_t ld = x5;                                                 // RWKV-7 decay LoRA (time_mix_w1)
+    const std::uint64_t la = rows_of(0, "time_mix_a1.weight") * T * f32;
+    const std::uint64_t lv = rows_of(L > 1 ? 1 : 0, "time_mix_v1.weight") * T * f32;
+    const std::uint64_t lg = rows_of(0, "time_mix_g1.weight") * T * f32;
+    const std::uint64_t wk_rows = rows_of(0, "time_mix_key.weight");
+    const std::uint64_t kv_bytes = (wk_rows != 0 ? wk_rows : E) * T * f32;     // K / V before a GQA repeat
+    const bool has_first = has("time_mix_first.weight"), has_ln = has("time_mix_ln.weight");
+    const bool gating = has("time_mix_g1.weight");
+    const bool bias_k = has("time_mix_key.bias"), bias_v = has("time_mix_value.bias");
+    const bool bias_r = has("time_mix_receptance.bias");
 
     graph_sim g{};
     // inputs in first-visit order: inp_tokens, the unused inp_embd, s_copy (n_seq_max ids, read by 4 gathers per
@@ -3276,9 +3293,9 @@ namespace llamaplan::inline LLAMAPLAN_ABI_TAG::detail::compute {
     };
     // build_rwkv6/7_time_mix after ggml_rwkv_wkv6 / wkv7 / ggml_gated_linear_attn, up to time_mix_output
     auto time_mix_tail = [&](const mix_state& ms) -> int {
-        const bool ln = find_layer_tensor(m, ms.il, "time_mix_ln.weight") != nullptr;
+        const bool ln = has_ln;
         if (!v7) {
-            const bool qrwkv = find_layer_tensor(m, ms.il, "time_mix_first.weight") == nullptr;
+            const bool qrwkv = !has_first;
             int o = ms.wkv;
             if (!qrwkv) {
                 o = g.node(ET, 1, {ms.wkv});                 // group norm of a view: fresh
@@ -3301,8 +3318,7 @@ namespace llamaplan::inline LLAMAPLAN_ABI_TAG::detail::compute {
         rk = g.node(n_head * T * f32, 1, {rk});              // sum_rows
         const int vrk = g.node(ET, 1, {ms.v, rk});           // v * rk (a reshape of v): fresh
         o = g.node_any(ET, 1, {o, vrk}, ln ? 0b01u : 0b10u); // +, in place (on v * rk when y is a view)
-        if (find_layer_tensor(m, ms.il, "time_mix_g1.weight") != nullptr) {
-            const std::uint64_t lg = rank(ms.il, "time_mix_g1.weight", 1) * T * f32;
+        if (gating) {
             int gate = g.node(lg, 1, {ms.xxx});              // time_mix_g1
             gate = g.node(lg, 1, {gate}, true);              // sigmoid
             gate = g.node(ET, 1, {gate});                    // time_mix_g2
@@ -3366,7 +3382,6 @@ namespace llamaplan::inline LLAMAPLAN_ABI_TAG::detail::compute {
         ms.il = il;
         if (!v7) {
             // build_rwkv6_time_mix: xxx = tanh(w1 (sx * lerp_x + cur)) permuted, w2, + lerp_fused, * sx, + cur
-            const std::uint64_t x5 = rank(il, "time_mix_w1.weight", 1) * T * f32;  // 5 x time_mix_extra_dim rows
             int t = g.node(ET, 1, {sx});                     // sx (2-D reshape) * lerp_x: fresh
             t = g.node(ET, 1, {t, an}, true);
             t = g.node(x5, 1, {t});                          // time_mix_w1
@@ -3376,7 +3391,6 @@ namespace llamaplan::inline LLAMAPLAN_ABI_TAG::detail::compute {
             xxx = g.node(5 * ET, 1, {xxx}, true);            // + lerp_fused
             xxx = g.node(5 * ET, 1, {xxx, sx}, true);        // * sx
             xxx = g.node(5 * ET, 5, {xxx, an}, true);        // + cur; xw, xk, xv, xr, xg views
-            const std::uint64_t dd = rank(il, "time_mix_decay_w1.weight", 1) * T * f32;
             auto decay = [&](std::uint32_t refs) {
                 int w = g.node(dd, 1, {xxx});                // time_mix_decay_w1
                 w = g.node(dd, 1, {w}, true);                // tanh
@@ -3386,30 +3400,28 @@ namespace llamaplan::inline LLAMAPLAN_ABI_TAG::detail::compute {
             };
             // K and V: n_head_kv heads repeated to n_embd / head size when fewer (rwkv6qwen2's GQA); the optional
             // biases add in place
-            const tensor_info* wk = find_layer_tensor(m, il, "time_mix_key.weight");
-            const std::uint64_t kv_bytes = (wk != nullptr ? wk->ne[1] : E) * T * f32;
-            auto proj = [&](std::string_view bias, std::uint64_t bytes, std::uint32_t refs) {
+            auto proj = [&](bool bias, std::uint64_t bytes, std::uint32_t refs) {
                 int x = g.node(bytes, 1, {xxx});
-                if (find_layer_tensor(m, il, bias) != nullptr) x = g.node(bytes, 1, {x}, true);
+                if (bias) x = g.node(bytes, 1, {x}, true);
                 if (bytes != ET) x = g.node(ET, 1, {x});    // ggml_repeat to every head
                 g.t[x].refs = refs;
                 return x;
             };
             int wkv = -1;
-            if (find_layer_tensor(m, il, "time_mix_first.weight") != nullptr) {
-                const int k = proj("time_mix_key.bias", kv_bytes, 1);
-                const int v = proj("time_mix_value.bias", kv_bytes, 1);
-                const int r = proj("time_mix_receptance.bias", ET, 1);
+            if (has_first) {
+                const int k = proj(bias_k, kv_bytes, 1);
+                const int v = proj(bias_v, kv_bytes, 1);
+                const int r = proj(bias_r, ET, 1);
                 const int w = decay(1);
                 wkv = g.node(ET + s_bytes, 2, {k, v, r, w, s_rows});  // ggml_rwkv_wkv6: y and the states
             } else {
                 // qrwkv (no time_mix_first): k = k - k * w, then ggml_gated_linear_attn(k, v, r, w, state)
-                const int k_mm = proj("time_mix_key.bias", kv_bytes, 2);
+                const int k_mm = proj(bias_k, kv_bytes, 2);
                 const int w = decay(2);
                 const int kw = g.node(ET, 1, {k_mm, w});     // k * w (reshapes): fresh
                 const int k = g.node_any(ET, 1, {k_mm, kw}, 0b10u);  // k - k * w, in place on k * w
-                const int v = proj("time_mix_value.bias", kv_bytes, 1);
-                const int r = proj("time_mix_receptance.bias", ET, 1);
+                const int v = proj(bias_v, kv_bytes, 1);
+                const int r = proj(bias_r, ET, 1);
                 wkv = g.node(ET + s_bytes, 2, {k, v, r, w, s_rows});
             }
             g.release(wkv);                                  // cpy of the states into the cache
@@ -3417,19 +3429,16 @@ namespace llamaplan::inline LLAMAPLAN_ABI_TAG::detail::compute {
             ms.wkv = wkv;
         } else {
             // build_rwkv7_time_mix: xxx = repeat(sx) * lerp_fused + cur, split into r, w, k, v, a (, g)
-            const bool gating = find_layer_tensor(m, il, "time_mix_g1.weight") != nullptr;
             const std::uint64_t parts = gating ? 6 : 5;
             int xxx = g.node(parts * ET, 1, {sx});           // repeat
             xxx = g.node(parts * ET, 1, {xxx}, true);        // * lerp_fused
             xxx = g.node(parts * ET, static_cast<std::uint32_t>(parts) + (il > 0 ? 1 : 0), {xxx, an}, true);  // + cur
             const int r = g.node(ET, 2, {xxx});              // receptance: read by wkv7 and k * r
-            const std::uint64_t ld = rank(il, "time_mix_w1.weight", 1) * T * f32;
             int w = g.node(ld, 1, {xxx});                    // time_mix_w1
             w = g.node(ld, 1, {w}, true);                    // tanh
             w = g.node(ET, 1, {w});                          // time_mix_w2
             for (int i = 0; i < 4; ++i) w = g.node(ET, 1, {w}, true);  // + w0, sigmoid, scale, exp
             const int k_mm = g.node(ET, 3, {xxx});           // key: read by k * k_a, k + ..., k * k_k
-            const std::uint64_t la = rank(il, "time_mix_a1.weight", 1) * T * f32;
             int a = g.node(la, 1, {xxx});                    // time_mix_a1
             a = g.node(ET, 1, {a});                          // time_mix_a2
             a = g.node(ET, 1, {a}, true);                    // + a0
@@ -3443,7 +3452,6 @@ namespace llamaplan::inline LLAMAPLAN_ABI_TAG::detail::compute {
                 first_v = v;
             } else {
                 int dv = g.node(ET, 1, {first_v, v}, true);  // v_first - v (in place once v_first is read last)
-                const std::uint64_t lv = rank(il, "time_mix_v1.weight", 1) * T * f32;
                 int mix = g.node(lv, 1, {xxx});              // time_mix_v1
                 mix = g.node(ET, 1, {mix});                  // time_mix_v2
                 mix = g.node(ET, 1, {mix}, true);            // + v0
@@ -3492,8 +3500,8 @@ namespace llamaplan::inline LLAMAPLAN_ABI_TAG::detail::compute {
     cur = g.node(E * No * f32, 1, {cur}, true);
     g.t[cur].output = true;
     const std::uint64_t logits = std::uint64_t(hp.n_vocab) * No * f32;
-    const int lg = g.node(logits, 1, {cur});
-    g.t[lg].output = true;
+    const int lm_head = g.node(logits, 1, {cur});
+    g.t[lm_head].output = true;
     if (g.a.max_size > last_max) bd.peak_layer = L;
     bd.total = g.a.max_size;
     bd.logits = logits;
