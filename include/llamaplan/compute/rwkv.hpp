@@ -66,8 +66,10 @@ namespace llamaplan::inline LLAMAPLAN_ABI_TAG::detail::compute {
     const std::uint64_t lg = rows_of(0, "time_mix_g1.weight") * T * f32;
     const std::uint64_t wk_rows = rows_of(0, "time_mix_key.weight");
     const std::uint64_t kv_bytes = (wk_rows != 0 ? wk_rows : E) * T * f32;     // K / V before a GQA repeat
-    const bool has_first = has("time_mix_first.weight"), has_ln = has("time_mix_ln.weight");
-    const bool gating = has("time_mix_g1.weight");
+    // rwkv6 / rwkv7 require time_mix_first, time_mix_ln and the gate LoRA; rwkv6qwen2 / arwkv7 may lack them
+    const bool has_first = !qwen2 || has("time_mix_first.weight");
+    const bool has_ln = !qwen2 || has("time_mix_ln.weight");
+    const bool gating = !qwen2 || has("time_mix_g1.weight");
     const bool bias_k = has("time_mix_key.bias"), bias_v = has("time_mix_value.bias");
     const bool bias_r = has("time_mix_receptance.bias");
 
