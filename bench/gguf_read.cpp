@@ -80,8 +80,12 @@ bool bench_file(const std::string& path, int iterations, std::uint64_t read_ahea
             std::fprintf(stderr, "cannot read %s\n", path.c_str());
             return false;
         }
-        // only header-only copies (a few MB) are held whole; the in-memory parse needs the header alone
-        auto first = gguf::open(path);
+        // only header-only copies (a few MB) are held whole; the in-memory parse needs the header alone. The first
+        // open maps, so that header pages not cached yet are read under the mapping's huge-page advice, as they are
+        // the first time the mmap path opens a file (see read_header_mapped)
+        gguf::open_options first_options;
+        first_options.use_mmap = true;
+        auto first = gguf::open(path, first_options);
         if (!first) {
             std::fprintf(stderr, "%s: %s\n", path.c_str(), std::string(first.error().what).c_str());
             return false;

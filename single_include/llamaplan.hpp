@@ -454,7 +454,10 @@ enum class graph_family : std::uint8_t {
     mla,            ///< DeepSeek-2 MLA (compute/mla.hpp)
     mamba_hybrid,   ///< Mamba-1, Mamba-2, granite / nemotron-h / falcon-h1 hybrids (compute/ssm_hybrid.hpp)
     rwkv,           ///< RWKV-6 and RWKV-7, also in Qwen2 blocks: rwkv6qwen2, arwkv7 (compute/rwkv.hpp)
+    delta_net,      ///< gated delta-net hybrids with gated attention (and a gated shared expert): qwen3next,
+                    ///< qwen35, qwen35moe (compute/delta_net.hpp)
     approximate,    ///< no graph of its own yet: the decoder graph stands in (unvalidated)
+    gemma3n,        ///< Gemma-3n: altup streams, laurel, per-layer inputs, shared KV (compute/gemma3n.hpp)
 };
 
 /// The default sliding-window rule of an architecture (load_arch_hparams; hparams.set_swa_pattern).
@@ -485,6 +488,8 @@ struct arch_traits {
     bool embd_scale = false;        ///< input embeddings scaled by sqrt(n_embd) (gemma family)
     bool q_scale_after_rope = false;///< ggml_scale of Q after rope (gemma3 f_attention_scale, phi3 1/sqrt(head))
     bool kv_sharing = false;        ///< later layers reuse earlier layers' KV (attention.shared_kv_layers)
+    std::uint32_t kv_from_start = 0;///< a fixed hparams.n_layer_kv_from_start: layers >= it have no KV of their own
+                                    ///< whatever the file says (gemma3n: 20); 0 = from attention.shared_kv_layers
     bool kv_iswa = false;           ///< the graph builder takes build_attn_inp_kv_iswa, whose build_attn expands Q, K,
                                     ///< V in that order (build_attn_inp_kv's: Q, V, K; src/llama-graph.cpp build_attn)
     bool out_rows_after_blocks = false;  ///< the last block runs on every token and the output rows are taken after
@@ -495,6 +500,12 @@ struct arch_traits {
     bool moe_biases = false;        ///< router and experts carry biases (ffn_gate_inp_b, add_id of the expert biases)
     bool rwkv_qwen2_ffn = false;    ///< RWKV time mix in a Qwen2 block (rwkv6qwen2, arwkv7): RMS norms, no LN0, one
                                     ///< token shift (token_shift_count 1), a SwiGLU FFN instead of the channel mix
+    std::uint32_t pos_per_embd = 1; ///< positions per token in inp_pos: 4 with M-RoPE / IMRoPE (llama_hparams::
+                                    ///< n_pos_per_embd of llama_model_rope_type, llama-model.cpp), else 1
+    bool gdn_split_beta_alpha = false;  ///< the delta-net layer projects beta and alpha with two matrices (ssm_beta,
+                                        ///< ssm_alpha: models/qwen35*.cpp) rather than one ssm_ba (qwen3next)
+    bool gdn_repeat_when_fused = false; ///< Q and K are repeated to the V heads even for the fused gated-delta-net op
+                                        ///< (qwen3next); qwen35* repeat them only for the unfused graph
 
     /// True if the model keeps only recurrent state (llm_arch_is_recurrent).
     [[nodiscard]] constexpr bool is_recurrent() const noexcept { return layers == recurrent_layer_rule::all; }
@@ -553,9 +564,14 @@ namespace detail {
     gemma3.embd_scale = true;
     gemma3.q_scale_after_rope = true;
     gemma3.kv_iswa = true;
-    arch_traits gemma3n = with_swa(make_arch("gemma3n", arch::gemma3n, g::approximate), 5, 0);  // models/gemma3n.cpp
+    // models/gemma3n.cpp load_arch_hparams: SWA period 5 (sliding_window_pattern may override), the window from the
+    // file, n_layer_kv_from_start = 20 (shared_kv_layers is not read): layers 20+ reuse layer 18's (SWA) or 19's KV
+    // (llama-model.cpp create_memory's reuse callback)
+    arch_traits gemma3n = with_swa(make_arch("gemma3n", arch::gemma3n, g::gemma3n), 5, 0);
     gemma3n.embd_scale = true;
     gemma3n.kv_sharing = true;
+    gemma3n.kv_from_start = 20;
+    gemma3n.kv_iswa = true;
     arch_traits gemma_embd = with_swa(make_arch("gemma-embedding", arch::gemma_embedding, g::approximate), 6, 0);
     gemma_embd.embd_scale = true;
     // models/phi3.cpp: fused attn_qkv (create_tensor_qkv), ffn_up of 2 x n_ff applied with ggml_swiglu (LLM_FFN_SEQ),
@@ -581,6 +597,20 @@ namespace detail {
     rwkv6qwen2.rwkv_qwen2_ffn = true;
     arch_traits arwkv7 = recurrent_arch("arwkv7", arch::arwkv7, rk::rwkv7, g::rwkv);
     arwkv7.rwkv_qwen2_ffn = true;
+    // models/qwen3next.cpp: build_moe_ffn with LLAMA_EXPERT_GATING_FUNC_TYPE_SOFTMAX and norm_w = true; one ssm_ba
+    // projection; Q/K repeated to the V heads before the delta net whatever op runs it
+    arch_traits qwen3next = with_moe(hybrid_arch("qwen3next", arch::qwen3next, rk::gated_delta_net,
+                                                 rl::attention_interval, g::delta_net, 4), moe_gating::softmax, true);
+    qwen3next.gdn_repeat_when_fused = true;
+    // models/qwen35.cpp (dense FFN) and qwen35moe.cpp (qwen3next's MoE): ssm_beta and ssm_alpha, and "need explicit
+    // repeat only if we are not using the fused GDN"
+    arch_traits qwen35 = hybrid_arch("qwen35", arch::qwen35, rk::gated_delta_net, rl::attention_interval, g::delta_net, 4);
+    qwen35.gdn_split_beta_alpha = true;
+    qwen35.pos_per_embd = 4;  // LLAMA_ROPE_TYPE_IMROPE
+    arch_traits qwen35moe = with_moe(hybrid_arch("qwen35moe", arch::qwen35moe, rk::gated_delta_net,
+                                                 rl::attention_interval, g::delta_net, 4), moe_gating::softmax, true);
+    qwen35moe.gdn_split_beta_alpha = true;
+    qwen35moe.pos_per_embd = 4;
     arch_traits deepseek2 = with_moe(make_arch("deepseek2", arch::deepseek2, g::mla), moe_gating::softmax, false);
     deepseek2.attention = attention_kind::mla;
     return std::array<arch_traits, arch_count>{{
@@ -610,12 +640,12 @@ namespace detail {
         hybrid_arch("lfm2moe", arch::lfm2moe, rk::shortconv, rl::no_kv_heads),
         hybrid_arch("nemotron_h", arch::nemotron_h, rk::mamba2, rl::no_kv_heads_no_ffn, g::mamba_hybrid),
         hybrid_arch("nemotron_h_moe", arch::nemotron_h_moe, rk::mamba2, rl::no_kv_heads_no_ffn),
-        hybrid_arch("qwen3next", arch::qwen3next, rk::gated_delta_net, rl::attention_interval, g::approximate, 4),
+        qwen3next,
         hybrid_arch("kimi-linear", arch::kimi_linear, rk::kda, rl::no_kv_heads),
         hybrid_arch("bailingmoe3", arch::bailingmoe3, rk::other, rl::no_kv_heads),
         hybrid_arch("kimi-k3", arch::kimi_k3, rk::kda, rl::no_kv_heads),
-        hybrid_arch("qwen35", arch::qwen35, rk::gated_delta_net, rl::attention_interval, g::approximate, 4),
-        hybrid_arch("qwen35moe", arch::qwen35moe, rk::gated_delta_net, rl::attention_interval, g::approximate, 4),
+        qwen35,
+        qwen35moe,
         hybrid_arch("deepseek4", arch::deepseek4, rk::other, rl::no_kv_heads),
         hybrid_arch("minimax-01", arch::minimax_01, rk::other, rl::attention_interval, g::approximate, 8),
         // an `unknown` entry last, so traits(arch::unknown) has a row (never matched by name)
@@ -684,7 +714,7 @@ enum class tensor_role : std::uint8_t {
     token_embedding,    ///< token_embd: rows gathered per token, kept on the host by llama.cpp
     output,             ///< output (LM head): read fully per output token
     output_norm,        ///< output_norm
-    attention_q,        ///< attn_q, MLA attn_q_a / attn_q_b
+    attention_q,        ///< attn_q, MLA attn_q_a / attn_q_b, attn_gate (an output-gate projection)
     attention_k,        ///< attn_k, MLA attn_kv_a_mqa / attn_kv_b / attn_k_b
     attention_v,        ///< attn_v, MLA attn_v_b
     attention_qkv,      ///< fused attn_qkv
@@ -737,7 +767,8 @@ namespace detail {
 [[nodiscard]] constexpr tensor_role classify_tensor(std::string_view name) noexcept {
     using detail::contains;
     using detail::starts_with;
-    if (starts_with(name, "token_embd.")) return tensor_role::token_embedding;
+    // per_layer_token_embd (gemma3n) is an input-layer GET_ROWS table like token_embd (llama-arch.cpp LLM_TENSOR_INFOS)
+    if (starts_with(name, "token_embd.") || starts_with(name, "per_layer_token_embd.")) return tensor_role::token_embedding;
     if (starts_with(name, "output.")) return tensor_role::output;
     if (starts_with(name, "output_norm.")) return tensor_role::output_norm;
     // strip "blk.N." so that suffix tests below only look at the tensor's own name
@@ -753,6 +784,8 @@ namespace detail {
         starts_with(local, "channel_mix_"))
         return tensor_role::ffn_dense;
     if (starts_with(local, "attn_qkv")) return tensor_role::attention_qkv;
+    // LLM_TENSOR_ATTN_GATE (llama-arch.cpp: a MUL_MAT weight), e.g. the z projection of qwen3next's delta-net layers
+    if (starts_with(local, "attn_gate")) return tensor_role::attention_q;
     if (starts_with(local, "attn_output") || starts_with(local, "attn_out.")) return tensor_role::attention_output;
     if (starts_with(local, "attn_q")) return tensor_role::attention_q;
     if (starts_with(local, "attn_kv") || starts_with(local, "attn_k")) return tensor_role::attention_k;
@@ -772,7 +805,7 @@ struct tensor_info {
     std::uint32_t file = 0;                 ///< split file index (0 for single-file models)
     std::uint64_t bytes = 0;                ///< ggml_nbytes: row_size(type, ne0) * ne1 * ne2 * ne3 (bytes)
     tensor_role role = tensor_role::other;  ///< classify_tensor(name)
-    std::int32_t layer = -1;                ///< tensor_layer(name)
+    std::int32_t layer = -1;                ///< tensor_layer(name), or the block llama.cpp files it under
 };
 
 /// Builds a tensor_info, computing bytes, role and layer; errors on an invalid type, a row length that is not a
@@ -787,7 +820,10 @@ struct tensor_info {
     std::uint64_t bytes = *row;
     for (std::size_t d = 1; d < 4; ++d)
         if (detail::mul_overflows(bytes, ne[d], bytes)) return make_error(errc::overflow, "tensor size overflows 64 bits");
-    return tensor_info{name, type, ne, n_dims, offset, 0, bytes, classify_tensor(name), tensor_layer(name)};
+    // gemma3n's per_layer_model_proj / per_layer_proj_norm are repeating-layer tensors created with block id 0
+    // (models/gemma3n.cpp load_arch_tensors: tn(..., "weight", 0)), so they live in block 0's buffer
+    const bool block0 = detail::starts_with(name, "per_layer_model_proj.") || detail::starts_with(name, "per_layer_proj_norm.");
+    return tensor_info{name, type, ne, n_dims, offset, 0, bytes, classify_tensor(name), block0 ? 0 : tensor_layer(name)};
 }
 
 /// How llama.cpp treats the model's memory (llama-arch.cpp llm_arch_is_recurrent / llm_arch_is_hybrid).
@@ -2355,7 +2391,8 @@ struct placement {
 //
 // Layout: compute/allocator.hpp (the ggml-alloc replay), compute/blocks.hpp (shape, breakdown and the blocks
 // several architectures share: FFN, MoE, output head), one graph per family -- compute/decoder.hpp, compute/mla.hpp,
-// compute/ssm_hybrid.hpp, compute/rwkv.hpp -- chosen from the architecture's row of arch_table (arch.hpp).
+// compute/ssm_hybrid.hpp, compute/gemma3n.hpp, compute/delta_net.hpp, compute/rwkv.hpp -- chosen from the
+// architecture's row of arch_table (arch.hpp).
 //
 // Method: replay the allocator. llama.cpp (src/llama-context.cpp, llama_context::sched_reserve) reserves the
 // worst-case prompt graph (n_tokens = min(n_ctx, n_ubatch), KV of full size) and ggml-alloc's graph allocator
@@ -2364,9 +2401,9 @@ struct placement {
 // their parent's memory. The buffer size is the high-water mark of that placement. The graph headers rebuild the
 // node sequence llama.cpp's model builders produce (src/models/*.cpp) and run the same best-fit allocator over it,
 // so fragmentation is reproduced, not fitted: there are no calibrated constants. Validated on 805 measured rows
-// (tests/data/groundtruth) and 334 more (tests/data/extra: qwen2, gemma2/3, phi3, gpt-oss, deepseek2 MLA,
-// Mamba-1/2, granitehybrid, Nemotron-H, Falcon-H1, RWKV-6/7, rwkv6qwen2, arwkv7, small contexts, 2-8 slots): all exact
-// to llama.cpp's printed 0.01 MiB.
+// (tests/data/groundtruth) and 393 more (tests/data/extra: qwen2, gemma2/3, Gemma-3n, phi3, gpt-oss, deepseek2 MLA,
+// Mamba-1/2, granitehybrid, Nemotron-H, Falcon-H1, Qwen3-Next, Qwen3.5, RWKV-6/7, rwkv6qwen2, arwkv7, small
+// contexts, 2-8 slots): all exact to llama.cpp's printed 0.01 MiB.
 
 // ---- begin llamaplan/compute/allocator.hpp ----
 #ifndef LLAMAPLAN_COMPUTE_ALLOCATOR_HPP
@@ -2739,8 +2776,9 @@ constexpr int moe_ffn(graph_sim& g, int cur, std::uint64_t E, std::uint64_t To, 
     if (mp.gating == moe_gating::softmax_weight) w = g.node(nu * To * f32, 1, {w});  // soft_max of a reshape view
     if (mp.norm_w) {
         g.t[w].refs = 2;
-        int wsum = g.node(To * f32, 1, {w});                       // sum_rows
-        wsum = g.node(To * f32, 1, {wsum});                        // clamp (not an in-place op)
+        // sum_rows; the clamp is a view of it (ggml.c ggml_clamp: ggml_view_tensor), so it takes no memory and the
+        // sum lives until the div
+        const int wsum = g.node(To * f32, 1, {w});
         w = g.node(nu * To * f32, 1, {w, wsum});                   // div of a reshape view: fresh
     }
     // gate and up are allocated alike and freed together by the GLU, so their order does not matter here
@@ -3033,6 +3071,1047 @@ namespace llamaplan::inline LLAMAPLAN_ABI_TAG::detail::compute {
 
 #endif  // LLAMAPLAN_COMPUTE_DECODER_HPP
 // ---- end llamaplan/compute/decoder.hpp ----
+// ---- begin llamaplan/compute/delta_net.hpp ----
+#ifndef LLAMAPLAN_COMPUTE_DELTA_NET_HPP
+#define LLAMAPLAN_COMPUTE_DELTA_NET_HPP
+
+
+// The compute graph of Qwen3-Next and Qwen3.5 (graph_family::delta_net): gated delta-net layers with full attention on
+// every full_attention_interval-th layer, a gated Q, and a MoE whose shared expert has its own sigmoid gate (qwen3next,
+// qwen35moe) or a dense FFN (qwen35).
+
+// ---- begin llamaplan/compute/ssm_hybrid.hpp ----
+#ifndef LLAMAPLAN_COMPUTE_SSM_HYBRID_HPP
+#define LLAMAPLAN_COMPUTE_SSM_HYBRID_HPP
+
+
+// The compute graph of Mamba-2 and Mamba-2 + attention hybrids (graph_family::mamba_hybrid).
+
+
+namespace llamaplan::inline LLAMAPLAN_ABI_TAG::detail::compute {
+
+/// The sizes of a Mamba-2 mixer (src/models/mamba-base.cpp build_mamba2_layer) in a reserved ubatch of T tokens.
+struct mamba2_dims {
+    std::uint64_t T = 0, n_seqs = 1;
+    std::uint64_t d_inner = 0, d_state = 0, d_conv = 0, n_head_ssm = 0;
+    std::uint64_t ch = 0;         ///< conv channels: d_inner + 2 n_group d_state (x, B, C)
+    std::uint64_t d_in_proj = 0;  ///< ssm_in rows: z, xBC and dt
+};
+[[nodiscard]] constexpr mamba2_dims mamba2_dims_of(const hparams& hp, const graph_dims& d) noexcept {
+    mamba2_dims md{};
+    md.T = d.T;
+    md.n_seqs = d.n_seqs;
+    md.d_inner = hp.ssm_d_inner;
+    md.d_state = hp.ssm_d_state;
+    md.d_conv = hp.ssm_d_conv;
+    md.n_head_ssm = hp.ssm_dt_rank;
+    const std::uint64_t n_group = hp.ssm_n_group == 0 ? 1 : hp.ssm_n_group;
+    md.ch = md.d_inner + 2 * n_group * md.d_state;
+    md.d_in_proj = 2 * md.d_inner + 2 * n_group * md.d_state + md.n_head_ssm;
+    return md;
+}
+
+/// What the front of a Mamba-2 mixer leaves for its tail: the ssm_in output (z, xBC, dt views), the conv output
+/// (x, B, C) and the ssm_scan output (y, then the final states).
+struct mamba2_front {
+    int zx = -1, xbc = -1, y = -1;
+};
+
+/// build_mamba2_layer up to the state writes, on the normed input `cur` (one reader left) with the gathered conv
+/// states `conv_rows`: ssm_in; concat(conv states, transpose(xBC)) {d_conv - 1 + n_seq_tokens, ch, n_seqs}, read by
+/// the cpy of its last d_conv - 1 columns into the cache and by ssm_conv; + conv bias and silu in place (x, B, C read
+/// by ssm_scan and x by y*D in the tail); cont(dt) + dt bias; ggml_ssm_scan (ggml.c: y {d_inner, n_tokens} followed
+/// by the final states {d_state, d_inner, n_seqs}), read by the cpy of the states and by the tail's y view; the ssm
+/// build_rs "extra" get_rows reads s_copy once more.
+constexpr mamba2_front mamba2_mixer_front(graph_sim& g, int cur, int conv_rows, int s_copy,
+                                          const mamba2_dims& md) noexcept {
+    const std::uint64_t f32 = 4, T = md.T;
+    mamba2_front f{};
+    f.zx = g.node(md.d_in_proj * T * f32, 3, {cur});
+    const std::uint64_t conv_cols = (md.d_conv > 0 ? md.d_conv - 1 : 0) * md.n_seqs + T;
+    const int conv_x = g.node(conv_cols * md.ch * f32, 2, {conv_rows, f.zx});
+    g.release(conv_x);
+    int xbc = g.node(md.ch * T * f32, 1, {conv_x});      // ggml_ssm_conv: {ch, n_seq_tokens, n_seqs}
+    xbc = g.node(md.ch * T * f32, 1, {xbc}, true);       // + conv bias
+    f.xbc = g.node(md.ch * T * f32, 4, {xbc}, true);     // silu; read as x, B, C by ssm_scan and x by y*D
+    int dt = g.node(md.n_head_ssm * T * f32, 1, {f.zx}); // ggml_cont(dt)
+    dt = g.node(md.n_head_ssm * T * f32, 1, {dt}, true); // + dt bias
+    f.y = g.node((md.d_inner * T + md.d_state * md.d_inner * md.n_seqs) * f32, 2, {dt, f.xbc, f.xbc, f.xbc, s_copy});
+    g.release(s_copy);  // the ssm build_rs "extra" get_rows
+    g.release(f.y);     // cpy of the final states into the cache
+    return f;
+}
+
+/// The rest of a Mamba-1 / Mamba-2 mixer, run when a later node pulls it in: ggml_cont(z), y + x*D (x*D fresh when x
+/// is a view of xBC, in place on Mamba-1's own x; the add in place on x*D), swiglu_split(cont(z), y), the grouped
+/// rms_norm of a reshape view (fresh) * ssm_norm, and ssm_out. Returns ssm_out, which its reader sees through a
+/// reshape view (never reused in place).
+constexpr int mamba_mixer_tail(graph_sim& g, const mamba2_front& f, bool x_own, bool ssm_norm, std::uint64_t d_inner,
+                               std::uint64_t E, std::uint64_t T) noexcept {
+    const std::uint64_t f32 = 4, yb = d_inner * T * f32;
+    const int zc = g.node(yb, 1, {f.zx});                // ggml_cont(z)
+    int yd = g.node(yb, 1, {f.xbc}, x_own);              // ggml_mul(x, ssm_d)
+    yd = g.node_any(yb, 1, {f.y, yd}, 0b10u);            // y + x*D, in place on x*D
+    int yy = g.node(yb, 1, {zc, yd});                    // swiglu_split(cont(z), y)
+    if (ssm_norm) {
+        yy = g.node(yb, 1, {yy});                        // grouped rms_norm of a reshape view: fresh
+        yy = g.node(yb, 1, {yy}, true);                  // * ssm_norm, in place
+    }
+    return g.node(E * T * f32, 1, {yy});                 // ssm_out
+}
+
+/// The attention of a hybrid block once K and V are in the cache: flash attention (one node over Q and the mask), or
+/// KQ, the masked softmax (in place), KQV and its permute (llama-graph.cpp build_attn_mha). Returns the output node;
+/// records the KQ scores' size in `bd`.
+constexpr int hybrid_attention(graph_sim& g, int q, int mask, const graph_dims& d, std::uint64_t hdv, std::uint64_t H,
+                               std::uint64_t T, compute_breakdown& bd) noexcept {
+    constexpr std::uint64_t f32 = 4;
+    if (d.fa) return g.node(hdv * H * T * f32, 1, {q, mask});
+    const std::uint64_t kq = d.n_kv * T * H * f32;
+    if (kq > bd.attn_scores) bd.attn_scores = kq;
+    int s1 = g.node(kq, 1, {q});
+    s1 = g.node(kq, 1, {s1, mask}, true);
+    s1 = g.node(hdv * T * H * f32, 1, {s1});
+    return g.node(hdv * H * T * f32, 1, {s1});
+}
+
+/// Mamba-2 and hybrid (Granite-4.0-H style) graphs: src/models/mamba.cpp (llama_model_mamba::graph) and
+/// src/models/granite-hybrid.cpp, with the Mamba-2 mixer of src/models/mamba-base.cpp
+/// (llm_build_mamba_base::build_mamba2_layer) and the state reads of src/llama-graph.cpp (build_rs / build_rs_inp).
+///
+/// Reserve-time facts (src/llama-context.cpp sched_reserve, src/llama-memory-recurrent.cpp init_full): the ubatch has
+/// n_seqs = n_seq_max sequences of T / n_seqs tokens; the full memory context has n_rs = size = n_seq_max states, head
+/// 0 and rs_z 0, so build_rs gathers n_seqs state rows (get_rows) and its "extra" copy is empty.
+///
+/// Node order matters to the allocator: layer il expands (ggml_build_forward_expand) its conv-state get_rows first,
+/// then the cpy of the last conv columns, which pulls in the previous layer's not yet expanded tail (z cont, y*D,
+/// gated norm, ssm_out, residual / FFN), this layer's norm, ssm_in and the concat; then ssm_conv ... ssm_scan and the
+/// state cpy. An attention layer expands Q, K, V, the cache writes and the attention output; its wo and FFN are pulled
+/// in by the next layer. So each layer's tail runs after the next layer's state gather.
+[[nodiscard]] constexpr compute_breakdown ssm_hybrid_graph(const model& m, const compute_shape& s) noexcept {
+    const hparams& hp = m.hp;
+    compute_breakdown bd{};
+    bd.graph = graph_family::mamba_hybrid;
+    const graph_dims d = dims_of(hp, s);
+    const std::uint64_t f32 = 4, E = d.E, T = d.T;
+
+    const std::uint64_t d_inner = hp.ssm_d_inner, d_state = hp.ssm_d_state, d_conv = hp.ssm_d_conv;
+    const std::uint64_t n_group = hp.ssm_n_group == 0 ? 1 : hp.ssm_n_group;
+    const std::uint64_t n_head_ssm = hp.ssm_dt_rank;
+    // Mamba-1 (src/models/mamba-base.cpp build_mamba_layer): ssm_in gives x and z only, the conv runs over x, and
+    // dt, B, C come from ssm_x (dt_rank + 2 d_state rows) with dt projected back to d_inner by ssm_dt
+    const arch_traits at = traits(arch_of(hp));
+    const bool mamba1 = at.recurrent == recurrent_kind::mamba1;
+    // Nemotron-H (src/models/nemotron-h.cpp): each block is a Mamba-2 mixer, attention without rope, or an MLP
+    // (ffn_up -> relu -> sqr -> ffn_down) on the block's one norm, then the residual; the last block keeps every row
+    // and the output norm (t_h_nextn, a graph output) runs over all of them before the get_rows of the output rows
+    const bool nemotron = at.layers == recurrent_layer_rule::no_kv_heads_no_ffn;
+    auto is_mlp = [&](std::uint32_t il) { return nemotron && !hp.is_recurrent(il) && hp.ff_length(il) != 0; };
+    const std::uint64_t ch = mamba1 ? d_inner : d_inner + 2 * n_group * d_state;  // conv channels (x or xBC)
+    const std::uint64_t d_in_proj = mamba1 ? 2 * d_inner : 2 * d_inner + 2 * n_group * d_state + n_head_ssm;  // ssm_in rows
+
+    std::uint32_t n_recr = 0, n_attn = 0;
+    std::uint64_t max_kv_gqa_v = 0;
+    for (std::uint32_t il = 0; il < hp.n_layer; ++il) {
+        if (hp.is_recurrent(il)) ++n_recr;
+        else if (!is_mlp(il)) ++n_attn;
+        if (!hp.is_recurrent(il) && hp.n_embd_v_gqa(il) > max_kv_gqa_v) max_kv_gqa_v = hp.n_embd_v_gqa(il);
+    }
+
+    graph_sim g{};
+    // graph inputs in first-visit order: inp_tokens, the unused inp_embd, then the inputs of the first layer's kind
+    const int tokens = g.fresh(T * 4, 1);
+    g.fresh(E * T * f32, 0);
+    std::uint64_t inputs = T * 4 + E * T * f32;
+    int s_copy = -1, pos = -1, k_idxs = -1, v_idxs = -1, mask = -1, rot_k = -1, rot_v = -1;
+    const kv_rotation rot = kv_rotation_of(hp, s);
+    auto make_rs = [&]() {
+        // build_rs_inp: s_copy, I32 n_rs = n_seq_max; read through s_copy_main and s_copy_extra views by the conv
+        // and the ssm build_rs of every recurrent layer (get_rows main, get_rows extra, ssm_scan ids, get_rows extra)
+        s_copy = g.fresh(d.n_seqs * 4, 4 * n_recr);
+        inputs += d.n_seqs * 4;
+    };
+    auto make_attn = [&]() {
+        // build_inp_pos (read by both ropes), the KV cache's k_idxs / v_idxs (I64; per element for a transposed V
+        // cache) and the KQ mask (n_kv x n_tokens), as in compute_buffer_cpu_breakdown
+        // in first-visit order: the K rotation (src0 of the Q rotation), inp_pos (rope; nemotron-h attends without
+        // rope), the V rotation, the indices and the mask
+        if (rot.k) { rot_k = g.fresh(rot.k_bytes, 2 * n_attn); inputs += rot.k_bytes; }
+        if (!nemotron) pos = g.fresh(T * 4, 2 * n_attn);
+        if (rot.v) { rot_v = g.fresh(rot.v_bytes, 2 * n_attn); inputs += rot.v_bytes; }
+        k_idxs = g.fresh(T * 8, n_attn);
+        const std::uint64_t vb = d.fa ? T * 8 : T * max_kv_gqa_v * 8;
+        v_idxs = g.fresh(vb, n_attn);
+        const std::uint64_t mb = d.n_kv * T * d.mask_es;
+        mask = g.fresh(mb, n_attn);
+        inputs += (nemotron ? 0 : T * 4) + T * 8 + vb + mb;
+        bd.kq_mask += mb;
+    };
+    if (hp.is_recurrent(0)) {
+        make_rs();
+        if (n_attn > 0) make_attn();
+    } else {
+        make_attn();
+        if (n_recr > 0) make_rs();
+    }
+    const int out_ids = g.fresh(d.n_out * 4, nemotron ? 1 : 2);
+    inputs += d.n_out * 4;
+
+    int inpL = g.node(E * T * f32, 1, {tokens});  // get_rows of token_embd
+    std::uint64_t last_max = 0;
+
+    // what a layer leaves for the next one to pull in
+    struct pending {
+        bool recurrent = false;
+        bool mlp = false;               // nemotron-h MLP block: norm and FFN both run in the tail
+        int zx = -1, xbc = -1, y = -1;  // recurrent: ssm_in output, conv output (x, B, C), ssm_scan output
+        bool x_own = false;             // Mamba-1: x is the conv output itself (Mamba-2: a view of xBC)
+        int attn = -1;                  // attention: attention output before wo
+        int inpSA = -1;                 // the layer input (residual)
+    };
+    pending p{};
+    bool has_pending = false;
+
+    auto tail = [&](const pending& pd, std::uint32_t il) -> int {
+        const bool last = il + 1 == hp.n_layer;
+        int cur = -1;
+        bool cur_view = false;  // the mixer output is a reshape view (mamba_out), never reused in place
+        if (pd.mlp) {
+            g.t[pd.inpSA].refs = 2;                             // the norm and the residual add
+            int n = g.node(E * T * f32, 1, {pd.inpSA}, true);  // rms_norm
+            n = g.node(E * T * f32, 1, {n}, true);              // * attn_norm
+            const std::uint64_t F = hp.ff_length(il);
+            const std::uint64_t fb = F * T * f32;
+            if (fb > bd.ffn_hidden) bd.ffn_hidden = fb;
+            int u = g.node(fb, 1, {n});                         // ffn_up
+            u = g.node(fb, 1, {u}, true);                       // relu
+            u = g.node(fb, 1, {u}, true);                       // sqr
+            cur = g.node(E * T * f32, 1, {u});                  // ffn_down
+        } else if (pd.recurrent) {
+            cur = mamba_mixer_tail(g, mamba2_front{pd.zx, pd.xbc, pd.y}, pd.x_own,
+                                   find_layer_tensor(m, il, "ssm_norm.weight") != nullptr, d_inner, E, T);
+            cur_view = true;
+        } else {
+            // build_attn expands the attention itself; the V rotation of its output (quantized V cache) and wo run
+            // only here
+            int attn = pd.attn;
+            if (rot.v) attn = g.node(std::uint64_t(hp.head_size_v(il)) * hp.head_count(il) * T * f32, 1, {rot_v, attn});
+            cur = g.node(E * T * f32, 1, {attn});                // wo
+        }
+        std::uint64_t To = T;
+        int res = pd.inpSA;
+        if (last && !nemotron) {
+            // ggml_get_rows(cur / inpSA, inp_out_ids)
+            To = d.n_out;
+            cur = g.node(E * To * f32, 1, {cur, out_ids});
+            res = g.node(E * To * f32, 1, {res, out_ids});
+            cur_view = false;
+        }
+        const std::uint64_t F = nemotron ? 0 : hp.ff_length(il);
+        if (F == 0) {
+            // mamba.cpp: l_out = cur + inpL
+            return g.node_any(E * To * f32, 1, {cur, res}, cur_view ? 0b10u : 0b11u);
+        }
+        // granite-hybrid.cpp build_layer_ffn: ffn_inp = cur + inpSA, rms_norm, FFN, + ffn_inp
+        const int ffn_inp = g.node_any(E * To * f32, 2, {cur, res}, cur_view ? 0b10u : 0b11u);
+        cur = g.node(E * To * f32, 1, {ffn_inp}, true);
+        cur = g.node(E * To * f32, 1, {cur}, true);
+        return dense_ffn_residual(g, cur, ffn_inp, E, F, To, bd);
+    };
+
+    // tails not yet pulled in, oldest first: an MLP block expands nothing itself, so it and the tail before it wait
+    // for the next block's first expansion
+    std::array<pending, 8> queued{};
+    std::array<std::uint32_t, 8> queued_il{};
+    std::size_t n_queued = 0;
+    auto flush = [&]() {
+        for (std::size_t i = 0; i < n_queued; ++i) {
+            const int l_out = tail(queued[i], queued_il[i]);
+            if (i + 1 < n_queued) queued[i + 1].inpSA = l_out;
+            inpL = l_out;
+        }
+        n_queued = 0;
+    };
+
+    for (std::uint32_t il = 0; il < hp.n_layer; ++il) {
+        const bool recr = hp.is_recurrent(il);
+        int conv_rows = -1;
+        if (recr) {
+            // build_rs(conv states): get_rows of n_seqs rows of n_embd_r (the empty "extra" get_rows costs nothing)
+            conv_rows = g.node(hp.n_embd_r() * d.n_seqs * f32, 1, {s_copy});
+            g.release(s_copy);
+        }
+        if (has_pending) {
+            if (n_queued == queued.size()) { g.ok = false; n_queued = 0; }
+            queued[n_queued] = p;
+            queued_il[n_queued++] = il - 1;
+            has_pending = false;
+        }
+        if (is_mlp(il)) {
+            // nothing expanded: the block (norm included) runs when the next block pulls it in
+            p = pending{};
+            p.mlp = true;
+            p.inpSA = inpL;  // replaced by the queued tail's output when one runs first (flush)
+            has_pending = true;
+            continue;
+        }
+        flush();
+        // attn_norm: rms_norm (inpL is also the residual), * weight in place
+        g.t[inpL].refs = 2;
+        int cur = g.node(E * T * f32, 1, {inpL}, true);
+        cur = g.node(E * T * f32, 1, {cur}, true);
+        p = pending{};
+        p.inpSA = inpL;
+        if (recr && mamba1) {
+            p.recurrent = true;
+            p.x_own = true;
+            // ssm_in: x and z are views of it (x -> concat, z -> cont in the tail)
+            const int xz = g.node(d_in_proj * T * f32, 2, {cur});
+            const int conv_x = g.node(((d_conv > 0 ? d_conv - 1 : 0) * d.n_seqs + T) * ch * f32, 2, {conv_rows, xz});
+            g.release(conv_x);                                // cpy of the last d_conv - 1 columns
+            int x = g.node(ch * T * f32, 1, {conv_x});        // ggml_ssm_conv
+            x = g.node(ch * T * f32, 1, {x}, true);           // + conv bias
+            x = g.node(ch * T * f32, 3, {x}, true);           // silu; read by ssm_x, ssm_scan and x*D
+            const std::uint64_t dt_rank = hp.ssm_dt_rank;
+            const int xdb = g.node((dt_rank + 2 * d_state) * T * f32, 3, {x});  // ssm_x; dt, B, C views
+            int dt = g.node(d_inner * T * f32, 1, {xdb});     // ssm_dt of the dt view
+            dt = g.node(d_inner * T * f32, 1, {dt}, true);    // + dt bias
+            const int y = g.node((d_inner * T + d_state * d_inner * d.n_seqs) * f32, 2, {x, dt, xdb, xdb, s_copy});
+            g.release(s_copy);  // the ssm build_rs "extra" get_rows
+            g.release(y);       // cpy of the final states into the cache
+            p.zx = xz;
+            p.xbc = x;
+            p.y = y;
+        } else if (recr) {
+            p.recurrent = true;
+            // ssm_in: z, xBC and dt are views of it (z -> cont in the tail, xBC -> concat, dt -> cont)
+            const mamba2_front f = mamba2_mixer_front(g, cur, conv_rows, s_copy, mamba2_dims_of(hp, d));
+            p.zx = f.zx;
+            p.xbc = f.xbc;
+            p.y = f.y;
+        } else {
+            const std::uint64_t H = hp.head_count(il), Hkv = hp.head_count_kv(il);
+            const std::uint64_t hdk = hp.head_size_k(il), hdv = hp.head_size_v(il);
+            const std::uint64_t q_bytes = hdk * H * T * f32, k_bytes = hdk * Hkv * T * f32, v_bytes = hdv * Hkv * T * f32;
+            g.t[cur].refs = 3;
+            int q = g.node(q_bytes, 1, {cur});
+            if (!nemotron) q = g.node(q_bytes, 1, {q, pos});  // rope of a reshape view: fresh
+            if (rot.k) q = g.node(q_bytes, 1, {rot_k, q});    // Hadamard rotation (mul_mat)
+            int v = g.node(v_bytes, 1, {cur});
+            if (rot.v) v = g.node(v_bytes, 1, {rot_v, v});
+            int k = g.node(k_bytes, 1, {cur});
+            if (!nemotron) k = g.node(k_bytes, 1, {k, pos});
+            if (rot.k) k = g.node(k_bytes, 1, {rot_k, k});
+            g.release(k); g.release(k_idxs);                  // set_rows into the K cache
+            g.release(v); g.release(v_idxs);                  // set_rows into the V cache
+            p.attn = hybrid_attention(g, q, mask, d, hdv, H, T, bd);
+        }
+        has_pending = true;
+        track_peak(g, last_max, il, bd);
+    }
+    if (has_pending) {
+        if (n_queued == queued.size()) { g.ok = false; n_queued = 0; }
+        queued[n_queued] = p;
+        queued_il[n_queued++] = hp.n_layer - 1;
+    }
+    flush();
+    bd.inputs = inputs;
+    // nemotron-h: output_norm over all T rows, then the output rows (models/nemotron-h.cpp)
+    output_head(g, inpL, hp, d, last_max, bd, nemotron ? out_ids : -1);
+    return bd;
+}
+
+/// Falcon-H1 (src/models/falcon-h1.cpp): every block runs attention and a Mamba-2 mixer side by side on the same input,
+/// each behind its own rms_norm of it (both with attn_norm), adds their outputs, then the residual, ffn_norm, a gated
+/// FFN and the residual again. Node order: attn_norm, Q (mm, rope), V, K (mm, rope) and the cache writes as
+/// build_attn(llm_graph_input_attn_kv) expands them, the attention; then the mixer's conv-state gather, the second
+/// norm, ssm_in ... ssm_scan and the state writes. The rest of the block is not expanded: the next block's Q (or the
+/// output head) pulls it in -- [the V rotation of a quantized V cache], wo, the mixer tail, attn_out + ssm_out (in
+/// place on attn_out; ssm_out is a reshape view), + the input, [the last block: get_rows of the output rows],
+/// ffn_norm, FFN, + residual.
+[[nodiscard]] constexpr compute_breakdown falcon_h1_graph(const model& m, const compute_shape& s) noexcept {
+    const hparams& hp = m.hp;
+    compute_breakdown bd{};
+    bd.graph = graph_family::mamba_hybrid;
+    const graph_dims d = dims_of(hp, s);
+    const mamba2_dims md = mamba2_dims_of(hp, d);
+    const std::uint64_t f32 = 4, E = d.E, T = d.T;
+    const kv_rotation rot = kv_rotation_of(hp, s);
+    const std::uint32_t n_layer = hp.n_layer;
+    std::uint64_t max_kv_gqa_v = 0;
+    for (std::uint32_t il = 0; il < n_layer; ++il)
+        if (hp.n_embd_v_gqa(il) > max_kv_gqa_v) max_kv_gqa_v = hp.n_embd_v_gqa(il);
+
+    graph_sim g{};
+    // inputs in first-visit order: inp_tokens, the unused inp_embd; the first block's K rotation, inp_pos, V rotation,
+    // k_idxs, v_idxs (I64, per element for a transposed V cache), the KQ mask; s_copy (conv gather); inp_out_ids
+    const int tokens = g.fresh(T * 4, 1);
+    g.fresh(E * T * f32, 0);
+    std::uint64_t inputs = T * 4 + E * T * f32;
+    int rot_k = -1, rot_v = -1;
+    if (rot.k) { rot_k = g.fresh(rot.k_bytes, 2 * n_layer); inputs += rot.k_bytes; }
+    const int pos = g.fresh(T * 4, 2 * n_layer);
+    if (rot.v) { rot_v = g.fresh(rot.v_bytes, 2 * n_layer); inputs += rot.v_bytes; }
+    const int k_idxs = g.fresh(T * 8, n_layer);
+    const std::uint64_t vb = d.fa ? T * 8 : T * max_kv_gqa_v * 8;
+    const int v_idxs = g.fresh(vb, n_layer);
+    const std::uint64_t mb = d.n_kv * T * d.mask_es;
+    const int mask = g.fresh(mb, n_layer);
+    bd.kq_mask = mb;
+    // build_rs_inp: s_copy, read by the conv and ssm build_rs of every layer (get_rows main / extra each)
+    const int s_copy = g.fresh(d.n_seqs * 4, 4 * n_layer);
+    const int out_ids = g.fresh(d.n_out * 4, 1);
+    inputs += T * 4 + T * 8 + vb + mb + d.n_seqs * 4 + d.n_out * 4;
+
+    int inpL = g.node(E * T * f32, 1, {tokens});  // get_rows of token_embd
+    std::uint64_t last_max = 0;
+    for (std::uint32_t il = 0; il < n_layer; ++il) {
+        const bool last = il + 1 == n_layer;
+        const std::uint64_t H = hp.head_count(il), Hkv = hp.head_count_kv(il);
+        const std::uint64_t hdk = hp.head_size_k(il), hdv = hp.head_size_v(il);
+        const std::uint64_t q_bytes = hdk * H * T * f32, k_bytes = hdk * Hkv * T * f32, v_bytes = hdv * Hkv * T * f32;
+        g.t[inpL].refs = 3;  // attn_norm, the mixer's norm, the residual add
+        int cur = g.node(E * T * f32, 1, {inpL}, true);  // rms_norm
+        cur = g.node(E * T * f32, 3, {cur}, true);        // * attn_norm; read by Q, V, K
+        int q = g.node(q_bytes, 1, {cur});
+        q = g.node(q_bytes, 1, {q, pos});                 // rope of a reshape view: fresh
+        if (rot.k) q = g.node(q_bytes, 1, {rot_k, q});
+        int v = g.node(v_bytes, 1, {cur});
+        if (rot.v) v = g.node(v_bytes, 1, {rot_v, v});
+        int k = g.node(k_bytes, 1, {cur});
+        k = g.node(k_bytes, 1, {k, pos});
+        if (rot.k) k = g.node(k_bytes, 1, {rot_k, k});
+        g.release(k); g.release(k_idxs);                  // set_rows into the K cache
+        g.release(v); g.release(v_idxs);                  // set_rows into the V cache
+        int attn = hybrid_attention(g, q, mask, d, hdv, H, T, bd);
+        // the Mamba-2 mixer: conv-state gather (build_rs: get_rows of n_seqs rows; the "extra" one is empty), its own
+        // norm of the block input, then the mixer up to the state writes
+        const int conv_rows = g.node(hp.n_embd_r() * d.n_seqs * f32, 1, {s_copy});
+        g.release(s_copy);
+        int xin = g.node(E * T * f32, 1, {inpL}, true);   // rms_norm
+        xin = g.node(E * T * f32, 1, {xin}, true);        // * attn_norm
+        const mamba2_front f = mamba2_mixer_front(g, xin, conv_rows, s_copy, md);
+        track_peak(g, last_max, il, bd);
+        // the tail, pulled in by the next block's Q or the output head
+        // build_attn expands the attention itself; the V rotation of its output (quantized V) and wo follow it only
+        // here
+        if (rot.v) attn = g.node(hdv * H * T * f32, 1, {rot_v, attn});
+        const int attn_out = g.node(E * T * f32, 1, {attn});  // wo
+        const int ssm_out = mamba_mixer_tail(g, f, false, find_layer_tensor(m, il, "ssm_norm.weight") != nullptr,
+                                             md.d_inner, E, T);
+        cur = g.node_any(E * T * f32, 1, {attn_out, ssm_out}, 0b01u);  // layer_out
+        int ffn_inp = g.node_any(E * T * f32, 1, {cur, inpL}, 0b11u);  // + the block input
+        std::uint64_t To = T;
+        if (last) {
+            // ggml_get_rows(inpSA, inp_out_ids) (the get_rows of layer_out feeds nothing and is not in the graph)
+            To = d.n_out;
+            ffn_inp = g.node(E * To * f32, 1, {ffn_inp, out_ids});
+        }
+        g.t[ffn_inp].refs = 2;                            // ffn_norm and the closing add
+        cur = g.node(E * To * f32, 1, {ffn_inp}, true);   // rms_norm
+        cur = g.node(E * To * f32, 1, {cur}, true);       // * ffn_norm
+        inpL = dense_ffn_residual(g, cur, ffn_inp, E, hp.ff_length(il), To, bd);
+        track_peak(g, last_max, il, bd);
+    }
+    bd.inputs = inputs;
+    output_head(g, inpL, hp, d, last_max, bd);
+    return bd;
+}
+
+}  // namespace llamaplan::detail::compute
+
+#endif  // LLAMAPLAN_COMPUTE_SSM_HYBRID_HPP
+// ---- end llamaplan/compute/ssm_hybrid.hpp ----
+
+namespace llamaplan::inline LLAMAPLAN_ABI_TAG::detail::compute {
+
+/// The sizes of a gated delta-net layer (src/models/qwen3next.cpp build_layer_attn_linear) in a reserved ubatch.
+struct delta_net_dims {
+    std::uint64_t T = 0, n_seqs = 1;
+    std::uint64_t d_conv = 0;      ///< ssm.conv_kernel
+    std::uint64_t head_k = 0;      ///< ssm.state_size: head size of Q, K and V
+    std::uint64_t n_k_heads = 0;   ///< ssm.group_count
+    std::uint64_t n_v_heads = 0;   ///< ssm.time_step_rank
+    std::uint64_t key_dim = 0;     ///< head_k x n_k_heads
+    std::uint64_t value_dim = 0;   ///< head_v x n_v_heads (head_v = ssm.inner_size / n_v_heads)
+    std::uint64_t head_v = 0;      ///< S_v of ggml_gated_delta_net
+    std::uint64_t conv_dim = 0;    ///< conv channels: Q, K and V (2 key_dim + value_dim)
+};
+[[nodiscard]] constexpr delta_net_dims delta_net_dims_of(const hparams& hp, const graph_dims& d) noexcept {
+    delta_net_dims dn{};
+    dn.T = d.T;
+    dn.n_seqs = d.n_seqs;
+    dn.d_conv = hp.ssm_d_conv;
+    dn.head_k = hp.ssm_d_state;
+    dn.n_k_heads = hp.ssm_n_group == 0 ? 1 : hp.ssm_n_group;
+    dn.n_v_heads = hp.ssm_dt_rank == 0 ? 1 : hp.ssm_dt_rank;
+    dn.key_dim = dn.head_k * dn.n_k_heads;
+    dn.head_v = hp.ssm_d_inner / dn.n_v_heads;
+    dn.value_dim = dn.head_v * dn.n_v_heads;
+    dn.conv_dim = 2 * dn.key_dim + dn.value_dim;
+    return dn;
+}
+
+/// Whether llama.cpp runs a delta-net layer on the CPU as one fused ggml_gated_delta_net (build_delta_net_fused)
+/// rather than build_delta_net_chunking's graph. llama_context's constructor sets cparams.fused_gdn_ar and
+/// fused_gdn_ch with auto_fgdn; resolve_fused_ops (src/llama-context.cpp) reserves a probe graph per mode and turns a
+/// mode off only when some LLM_FUSED_OP_GDN_* node lands on another device than its layer (model.dev_layer), i.e. when
+/// the layer's backend lacks the op. ggml_backend_cpu_device_supports_op (ggml-cpu.cpp) has no case refusing
+/// GGML_OP_GATED_DELTA_NET, so on the CPU both modes stay fused (llama.cpp logs "fused Gated Delta Net
+/// (autoregressive) enabled" and "(chunked) enabled"). The chunked graph is not replayed.
+inline constexpr bool cpu_fuses_gated_delta_net = true;
+
+/// How a model's delta-net layer differs from qwen3next's default (arch_traits, and the file's tensors).
+struct delta_net_variant {
+    bool split_beta_alpha = false;   ///< arch_traits::gdn_split_beta_alpha
+    bool repeat_when_fused = false;  ///< arch_traits::gdn_repeat_when_fused
+    bool legacy_ssm_in = false;      ///< the layer has ssm_in and no attn_qkv (qwen3next build_qkvz's legacy path)
+};
+
+/// build_layer_attn_linear (src/models/qwen3next.cpp, qwen35.cpp, qwen35moe.cpp) with build_conv_state and
+/// build_recurrent_attn of src/models/delta-net-base.cpp, on the normed input `cur` (its readers left: attn_qkv,
+/// ssm_ba -- or ssm_alpha and ssm_beta with `split_beta_alpha` --, attn_gate).
+/// Node order (first expansion: the cpy of the last conv columns; then the cpy of the new state, whose DFS walks
+/// ggml_gated_delta_net's sources q, k, v, g, beta, state in that order; the rest is pulled in by the caller):
+/// - build_rs(conv states): get_rows of n_seqs rows of n_embd_r (its "extra" get_rows is empty);
+/// - attn_qkv mul_mat -- or, legacy files (ssm_in, no attn_qkv), the ssm_in mul_mat {2 key_dim + 2 value_dim}, the
+///   ggml_cont_3d of its query, key and value views and two concats; its z view is cont'ed only when the gated norm
+///   needs it, so the ssm_in output lives through the whole layer --; concat(conv states, transpose(qkv))
+///   {d_conv - 1 + n_seq_tokens, conv_dim, n_seqs}, read by the cpy of its last columns and by ssm_conv;
+/// - build_rs(ssm states): get_rows of n_seqs rows of n_embd_s;
+/// - ssm_conv; silu in place (Q, K, V are views of it); l2_norm of the Q view (fresh: L2_NORM is not in
+///   ggml_op_can_inplace) and, with fewer K than V heads and `repeat_when_fused`, ggml_repeat_4d to the V heads;
+///   the same for K;
+/// - ssm_ba mul_mat; cont of the alpha view, + ssm_dt bias, softplus, * ssm_a (in place); cont of the beta view,
+///   sigmoid (in place) -- or (qwen35*) the ssm_alpha and ssm_beta chains, each on its own mul_mat;
+/// - ggml_gated_delta_net: F32 {S_v H_v, T + S_v n_seqs} (ggml.c: the output rows, then the final states), read by
+///   the cpy of the new state and by the rms_norm of the output view.
+/// The fused op, not build_delta_net_chunking (cpu_fuses_gated_delta_net). cparams.n_rs_seq is 0 (common/common.h
+/// need_n_rs_seq: non-zero only for the draft-mtp / eagle3 / dflash / dspark speculative types, which
+/// parse_server_args refuses as not modelled), so build_recurrent_attn keeps one state snapshot (K = 1).
+/// Then the tail: rms_norm of the output view (fresh), * ssm_norm, attn_gate mul_mat (the normed input's last
+/// reader; legacy: the cont of the z view), silu of its reshape (fresh), the product (in place on the norm) and
+/// ssm_out. Returns ssm_out, which its
+/// reader sees through a reshape view.
+constexpr int delta_net_layer(graph_sim& g, int cur, int s_copy, const delta_net_dims& dn, std::uint64_t n_embd_r,
+                              std::uint64_t n_embd_s, std::uint64_t E, const delta_net_variant& v) noexcept {
+    const std::uint64_t f32 = 4, T = dn.T, ns = dn.n_seqs;
+    const int conv_rows = g.node(n_embd_r * ns * f32, 1, {s_copy});
+    g.release(s_copy);                                          // the empty "extra" get_rows
+    int qkvz = -1;  // legacy: the ssm_in output, read by the Q, K, V conts and (late) the cont of z
+    int qkv = -1;
+    if (v.legacy_ssm_in) {
+        qkvz = g.node((dn.conv_dim + dn.value_dim) * T * f32, 4, {cur});
+        const int qf = g.node(dn.key_dim * T * f32, 1, {qkvz});          // cont_3d of the query view
+        const int kf = g.node(dn.key_dim * T * f32, 1, {qkvz});          // key
+        const int qk = g.node(2 * dn.key_dim * T * f32, 1, {qf, kf});   // concat
+        const int vf = g.node(dn.value_dim * T * f32, 1, {qkvz});        // value
+        qkv = g.node(dn.conv_dim * T * f32, 1, {qk, vf});               // concat
+    } else {
+        qkv = g.node(dn.conv_dim * T * f32, 1, {cur});                  // attn_qkv
+    }
+    const std::uint64_t n_seq_tokens = T / ns;
+    const std::uint64_t conv_cols = (dn.d_conv > 0 ? dn.d_conv - 1 : 0) + n_seq_tokens;
+    const int conv_in = g.node(conv_cols * dn.conv_dim * ns * f32, 2, {conv_rows, qkv});
+    g.release(conv_in);                                         // cpy of the last d_conv - 1 columns
+    const int state = g.node(n_embd_s * ns * f32, 1, {s_copy});
+    g.release(s_copy);
+    int conv = g.node(dn.conv_dim * T * f32, 1, {conv_in});     // ggml_ssm_conv
+    conv = g.node(dn.conv_dim * T * f32, 3, {conv}, true);     // silu; read as Q, K (l2_norm) and V (the op)
+    // qwen3next repeats Q and K to the V heads whatever runs the delta net; qwen35* only for the unfused graph
+    const bool repeat = dn.n_k_heads != dn.n_v_heads && (v.repeat_when_fused || !cpu_fuses_gated_delta_net);
+    auto qk = [&]() {
+        int x = g.node(dn.key_dim * T * f32, 1, {conv});       // l2_norm of the view
+        if (repeat) x = g.node(dn.head_k * dn.n_v_heads * T * f32, 1, {x});  // ggml_repeat_4d
+        return x;
+    };
+    const int q = qk();
+    const int k = qk();
+    const std::uint64_t hb = dn.n_v_heads * T * f32;
+    int gate = -1, beta = -1;
+    if (v.split_beta_alpha) {
+        // models/qwen35*.cpp: ssm_alpha, + ssm_dt bias of its reshape (fresh), softplus, * ssm_a; ssm_beta, sigmoid of
+        // its reshape (fresh)
+        gate = g.node(hb, 1, {cur});
+        gate = g.node(hb, 1, {gate});
+        gate = g.node(hb, 1, {gate}, true);
+        gate = g.node(hb, 1, {gate}, true);
+        beta = g.node(hb, 1, {cur});
+        beta = g.node(hb, 1, {beta});
+    } else {
+        const int ba = g.node(2 * hb, 2, {cur});                 // ssm_ba: beta and alpha views
+        gate = g.node(hb, 1, {ba});                              // cont of alpha
+        gate = g.node(hb, 1, {gate}, true);                      // + ssm_dt bias
+        gate = g.node(hb, 1, {gate}, true);                      // softplus
+        gate = g.node(hb, 1, {gate}, true);                      // * ssm_a
+        beta = g.node(hb, 1, {ba});                              // cont of beta
+        beta = g.node(hb, 1, {beta}, true);                      // sigmoid
+    }
+    const std::uint64_t sv = dn.head_v, hv = dn.n_v_heads;
+    const int out = g.node(sv * hv * (T + sv * ns) * f32, 2, {q, k, conv, gate, beta, state});
+    g.release(out);                                             // cpy of the new state into the cache
+    // build_norm_gated: rms_norm(output view) * ssm_norm, silu(z), product
+    int n = g.node(dn.value_dim * T * f32, 1, {out});
+    n = g.node(dn.value_dim * T * f32, 1, {n}, true);
+    // attn_gate (the normed input's last reader), or the legacy cont of the z view (the ssm_in output's last)
+    const int z = g.node(dn.value_dim * T * f32, 1, {v.legacy_ssm_in ? qkvz : cur});
+    const int zs = g.node(dn.value_dim * T * f32, 1, {z});      // silu of the reshape view: fresh
+    n = g.node(dn.value_dim * T * f32, 1, {n, zs}, true);
+    return g.node(E * T * f32, 1, {n});                         // ssm_out
+}
+
+/// Qwen3-Next's MoE (src/models/qwen3next.cpp build_layer_ffn) on the normed `cur` (its six readers set by the
+/// caller): build_moe_ffn (softmax gating, weights renormalised) without a shared expert, then the shared expert as a
+/// parallel-gate build_ffn, its gate ffn_gate_inp_shexp (mul_mat to one value per token, sigmoid in place), the
+/// product (in place on the shared expert's output) and its sum with the routed experts (in place on them). Returns
+/// the FFN output.
+constexpr int qwen3next_moe(graph_sim& g, int cur, std::uint64_t E, std::uint64_t To, const moe_params& mp,
+                            compute_breakdown& bd) noexcept {
+    const std::uint64_t f32 = 4;
+    moe_params routed = mp;
+    routed.n_ff_shexp = 0;
+    const int moe = moe_ffn(g, cur, E, To, routed, bd);
+    const std::uint64_t Fs = mp.n_ff_shexp;
+    const int sg = g.node(Fs * To * f32, 1, {cur});
+    const int su = g.node(Fs * To * f32, 1, {cur});
+    const int sa = g.node(Fs * To * f32, 1, {sg, su});          // swiglu_split
+    int sd = g.node(E * To * f32, 1, {sa});                     // ffn_down_shexp
+    int gt = g.node(To * f32, 1, {cur});                        // ffn_gate_inp_shexp
+    gt = g.node(To * f32, 1, {gt}, true);                       // sigmoid
+    sd = g.node(E * To * f32, 1, {sd, gt}, true);               // ffn_shexp * gate
+    return g.node(E * To * f32, 1, {moe, sd}, true);            // moe_out + ffn_shexp
+}
+
+/// Qwen3-Next (src/models/qwen3next.cpp llama_model_qwen3next::graph) and Qwen3.5 (qwen35.cpp, qwen35moe.cpp: the
+/// same block with ssm_alpha / ssm_beta, no Q/K repeat for the fused op, IMRoPE -- ggml_rope_multi, a ROPE op like
+/// rope_ext -- and, for qwen35, a dense parallel-gate FFN). Each block expands its attn_norm first, so the
+/// blocks run in order, each whole before the next. Per block: attn_norm; a gated delta-net layer (delta_net_layer)
+/// or gated attention (build_layer_attn: attn_q of 2 x n_head x head rows whose Q view is rms-normed (fresh), * q_norm
+/// and roped in place, V, K (rms_norm of its reshape, fresh; * k_norm, rope in place), the cache writes and the
+/// attention as build_attn(llm_graph_input_attn_kv) expands them, then cont of the gate view, sigmoid in place, the
+/// product with the attention output (in place on it when it is an own tensor -- KQV's cont_2d --, else on the
+/// gate), wo); + the block input (in place); post_attention_norm; the MoE (qwen3next_moe); + the residual. The last
+/// block keeps every row (cparams.embeddings_nextn_masked is false unless a caller sets it): output_norm over all of
+/// them (res->t_h_nextn, a graph output), then the get_rows of the output rows and the LM head.
+///
+/// Reserve-time facts as in ssm_hybrid_graph: n_seqs = n_seq_max sequences of T / n_seqs tokens, and build_rs
+/// gathers n_seqs state rows. Graph inputs in first-visit order: inp_tokens, the unused inp_embd, then the inputs of
+/// the first block's kind (s_copy, or the K rotation, inp_pos, the V rotation, k_idxs, v_idxs and the KQ mask), then
+/// the other kind's, then inp_out_ids.
+[[nodiscard]] constexpr compute_breakdown delta_net_graph(const model& m, const compute_shape& s) noexcept {
+    static_assert(cpu_fuses_gated_delta_net, "only the fused gated delta net is replayed");
+    const hparams& hp = m.hp;
+    compute_breakdown bd{};
+    bd.graph = graph_family::delta_net;
+    const graph_dims d = dims_of(hp, s);
+    const std::uint64_t f32 = 4, E = d.E, T = d.T;
+    const delta_net_dims dn = delta_net_dims_of(hp, d);
+    const kv_rotation rot = kv_rotation_of(hp, s);
+    const arch_traits at = traits(arch_of(hp));
+
+    std::uint32_t n_recr = 0, n_attn = 0;
+    std::uint64_t max_kv_gqa_v = 0;
+    for (std::uint32_t il = 0; il < hp.n_layer; ++il) {
+        if (hp.is_recurrent(il)) {
+            ++n_recr;
+        } else {
+            ++n_attn;
+            if (hp.n_embd_v_gqa(il) > max_kv_gqa_v) max_kv_gqa_v = hp.n_embd_v_gqa(il);
+        }
+    }
+
+    graph_sim g{};
+    const int tokens = g.fresh(T * 4, 1);
+    g.fresh(E * T * f32, 0);
+    std::uint64_t inputs = T * 4 + E * T * f32;
+    int s_copy = -1, pos = -1, k_idxs = -1, v_idxs = -1, mask = -1, rot_k = -1, rot_v = -1;
+    auto make_rs = [&]() {
+        // build_rs_inp: s_copy (I32 n_rs = n_seq_max), read by the main and "extra" get_rows of both build_rs of
+        // every recurrent layer
+        s_copy = g.fresh(d.n_seqs * 4, 4 * n_recr);
+        inputs += d.n_seqs * 4;
+    };
+    auto make_attn = [&]() {
+        if (rot.k) { rot_k = g.fresh(rot.k_bytes, 2 * n_attn); inputs += rot.k_bytes; }
+        pos = g.fresh(T * 4 * at.pos_per_embd, 2 * n_attn);   // build_inp_pos: n_tokens x n_pos_per_embd I32
+        if (rot.v) { rot_v = g.fresh(rot.v_bytes, 2 * n_attn); inputs += rot.v_bytes; }
+        k_idxs = g.fresh(T * 8, n_attn);
+        const std::uint64_t vb = d.fa ? T * 8 : T * max_kv_gqa_v * 8;
+        v_idxs = g.fresh(vb, n_attn);
+        const std::uint64_t mb = d.n_kv * T * d.mask_es;
+        mask = g.fresh(mb, n_attn);
+        inputs += T * 4 * at.pos_per_embd + T * 8 + vb + mb;
+        bd.kq_mask += mb;
+    };
+    if (hp.is_recurrent(0)) {
+        make_rs();
+        if (n_attn > 0) make_attn();
+    } else {
+        make_attn();
+        if (n_recr > 0) make_rs();
+    }
+    const int out_ids = g.fresh(d.n_out * 4, 1);
+    inputs += d.n_out * 4;
+
+    int inpL = g.node(E * T * f32, 1, {tokens});  // get_rows of token_embd
+    std::uint64_t last_max = 0;
+    for (std::uint32_t il = 0; il < hp.n_layer; ++il) {
+        g.t[inpL].refs = 2;                                      // attn_norm and the residual add
+        int cur = g.node(E * T * f32, 1, {inpL}, true);          // rms_norm
+        const bool recr = hp.is_recurrent(il);
+        delta_net_variant dv{};
+        dv.split_beta_alpha = at.gdn_split_beta_alpha;
+        dv.repeat_when_fused = at.gdn_repeat_when_fused;
+        // models/qwen3next.cpp build_qkvz: "if (model.layers[il].wqkv)", else the legacy ssm_in
+        dv.legacy_ssm_in = recr && find_layer_tensor(m, il, "attn_qkv.weight") == nullptr &&
+                          find_layer_tensor(m, il, "ssm_in.weight") != nullptr;
+        // * attn_norm; read by Q, K, V -- or attn_qkv (ssm_in), attn_gate and ssm_ba (ssm_alpha, ssm_beta)
+        const std::uint32_t readers = recr ? (dv.legacy_ssm_in ? 1 : 2) + (dv.split_beta_alpha ? 2 : 1) : 3;
+        cur = g.node(E * T * f32, readers, {cur}, true);
+        bool cur_view = false;  // the mixer output reaches the residual add through a reshape view
+        if (recr) {
+            cur = delta_net_layer(g, cur, s_copy, dn, hp.n_embd_r(), hp.n_embd_s(), E, dv);
+            cur_view = true;
+        } else {
+            const std::uint64_t H = hp.head_count(il), Hkv = hp.head_count_kv(il);
+            const std::uint64_t hd = hp.head_size_k(il), hdv = hp.head_size_v(il);
+            const std::uint64_t q_bytes = hd * H * T * f32, k_bytes = hd * Hkv * T * f32, v_bytes = hdv * Hkv * T * f32;
+            const int qg = g.node(2 * q_bytes, 2, {cur});        // attn_q: Q and gate views
+            int q = g.node(q_bytes, 1, {qg});                    // rms_norm of the Q view: fresh
+            q = g.node(q_bytes, 1, {q}, true);                   // * q_norm
+            q = g.node(q_bytes, 1, {q, pos}, true);              // rope
+            if (rot.k) q = g.node(q_bytes, 1, {rot_k, q});       // Hadamard rotation (mul_mat)
+            int v = g.node(v_bytes, 1, {cur});
+            if (rot.v) v = g.node(v_bytes, 1, {rot_v, v});
+            int k = g.node(k_bytes, 1, {cur});
+            k = g.node(k_bytes, 1, {k});                         // rms_norm of the reshape: fresh
+            k = g.node(k_bytes, 1, {k}, true);                   // * k_norm
+            k = g.node(k_bytes, 1, {k, pos}, true);              // rope
+            if (rot.k) k = g.node(k_bytes, 1, {rot_k, k});
+            g.release(k); g.release(k_idxs);                     // set_rows into the K cache
+            g.release(v); g.release(v_idxs);                     // set_rows into the V cache
+            int attn = hybrid_attention(g, q, mask, d, hdv, H, T, bd);
+            // the flash-attention output is reshaped (a view); KQV's cont_2d is an own tensor; the V rotation's
+            // result is a reshape of its mul_mat (llama-impl.h llama_mul_mat_hadamard)
+            bool attn_own = !d.fa;
+            if (rot.v) {
+                attn = g.node(hdv * H * T * f32, 1, {rot_v, attn});
+                attn_own = false;
+            }
+            int gate = g.node(q_bytes, 1, {qg});                 // cont of the gate view
+            gate = g.node(q_bytes, 1, {gate}, true);             // sigmoid
+            cur = g.node_any(q_bytes, 1, {attn, gate}, attn_own ? 0b11u : 0b10u);
+            cur = g.node(E * T * f32, 1, {cur});                 // wo
+        }
+        // attn_residual = cur + inpSA, read by post_attention_norm and the closing add
+        const int res = g.node_any(E * T * f32, 2, {cur, inpL}, cur_view ? 0b10u : 0b11u);
+        cur = g.node(E * T * f32, 1, {res}, true);               // rms_norm (fresh: res has two readers)
+        cur = g.node(E * T * f32, 1, {cur}, true);               // * post_attention_norm
+        // models/qwen3next.cpp and qwen35moe.cpp load_block_trunk create ffn_gate_inp, the experts, the shared expert
+        // (n_ff_shexp, else n_ff) and its gate in every block, all required; qwen35 has a dense FFN (build_ffn)
+        if (hp.n_expert > 0) {
+            moe_params mp{};
+            mp.n_expert = hp.n_expert;
+            mp.n_used = hp.n_expert_used;
+            mp.n_ff_exp = hp.n_ff_exp != 0 ? hp.n_ff_exp : hp.ff_length(il) / (hp.n_expert_used == 0 ? 1 : hp.n_expert_used);
+            mp.gating = at.gating;
+            mp.norm_w = at.moe_norm_weights;
+            mp.n_ff_shexp = hp.n_ff_shexp != 0 ? hp.n_ff_shexp : hp.ff_length(il);
+            g.t[cur].refs = 3 + 3;  // router, gate_exps, up_exps; shared gate, up and ffn_gate_inp_shexp
+            cur = qwen3next_moe(g, cur, E, T, mp, bd);
+        } else {
+            cur = dense_ffn(g, cur, E, hp.ff_length(il), T, false, bd);  // build_ffn, parallel gate
+        }
+        inpL = g.node(E * T * f32, 1, {cur, res}, true);         // + ffn_residual
+        track_peak(g, last_max, il, bd);
+    }
+    bd.inputs = inputs;
+    output_head(g, inpL, hp, d, last_max, bd, out_ids);
+    return bd;
+}
+
+}  // namespace llamaplan::detail::compute
+
+#endif  // LLAMAPLAN_COMPUTE_DELTA_NET_HPP
+// ---- end llamaplan/compute/delta_net.hpp ----
+// ---- begin llamaplan/compute/gemma3n.hpp ----
+#ifndef LLAMAPLAN_COMPUTE_GEMMA3N_HPP
+#define LLAMAPLAN_COMPUTE_GEMMA3N_HPP
+
+
+// The compute graph of Gemma-3n (graph_family::gemma3n), from src/models/gemma3n.cpp.
+
+
+namespace llamaplan::inline LLAMAPLAN_ABI_TAG::detail::compute {
+
+/// llama-hparams.h constants of gemma3n (no GGUF keys): altup streams, the active stream, the per-layer input width;
+/// models.h: the first layers with activation sparsity (gaussian_topk).
+inline constexpr std::uint64_t gemma3n_altup = 4;
+inline constexpr std::uint64_t gemma3n_embd_altup = 256;
+inline constexpr std::uint32_t gemma3n_sparsity_layers = 10;
+
+/// The Gemma-3n graph (models/gemma3n.cpp llama_model_gemma3n::graph) in ggml's DFS order, which the builder's
+/// explicit expands fix: the token and per-layer-token get_rows, then per block whatever its Q pulls in (the previous
+/// block's tail, altup_predict, attn_norm, Q), then K and V with their cache writes (build_attn of the iSWA input: Q,
+/// K, V), and the rest of the block only when the next block's Q (or the output) needs it. Per block: altup_predict
+/// (router norm -> tanh modalities -> predict coefficients -> mul_mat with the permuted streams -> + streams);
+/// attn_norm of the active stream; Q/K RMS norms with weights, V an RMS norm without, rope; attention (shared-KV
+/// layers, il >= n_layer_kv_from_start, only Q, reading an earlier layer's cache); wo, post norm, + active stream;
+/// laurel (rank-64 pair, post norm, + attn_norm); (.. + laurel) / sqrt 2; FFN (gate with gaussian_topk on the first
+/// 10 layers, GELU, * up, down), post norm, + attn_laurel; altup_correct (innovation repeated over the 4 streams,
+/// times the correct coefficients, + predictions); the per-layer input gate (GELU) times this layer's slice of the
+/// projected per-layer inputs -- the projection (per_layer_model_proj on the scaled embeddings, norm, + the per-layer
+/// token rows, a permuted cont of n_embd_altup x n_tokens x n_layer) runs inside block 0, when the first slice is
+/// read --, proj, post norm, added to streams 1..3 and concatenated back. After the last block the streams are
+/// un-projected and averaged over all tokens, the output rows taken, output_norm, the LM head and its soft-capping
+/// (in place). Each op is in place where ggml-alloc.c allows it (ggml_op_can_inplace, same layout, last reader, not
+/// a view): every norm / scale / unary / add on an own tensor; views (the stream slices, reshapes, permutes) never.
+[[nodiscard]] constexpr compute_breakdown gemma3n_graph(const model& m, const compute_shape& s) noexcept {
+    const hparams& hp = m.hp;
+    compute_breakdown bd{};
+    bd.graph = graph_family::gemma3n;
+    const graph_dims d = dims_of(hp, s);
+    const std::uint64_t f32 = 4, E = d.E, T = d.T, n_out = d.n_out, A = gemma3n_altup, P = gemma3n_embd_altup;
+    const std::uint64_t L = hp.n_layer;
+    const bool fa = d.fa;
+    const std::uint64_t ET = E * T * f32;
+    // laurel rank from the tensor (llama-hparams.h laurel_rank = 64)
+    const tensor_info* laurel_l = find_layer_tensor(m, 0, "laurel_l.weight");
+    const std::uint64_t R = laurel_l != nullptr ? laurel_l->ne[1] : 64;
+
+    const kv_rotation rot = kv_rotation_of(hp, s);
+    // layers per attention kind ([0] full, [1] SWA) and how many of them own a KV cache (the others reuse one)
+    std::uint32_t n_kind[2] = {0, 0}, n_kind_kv[2] = {0, 0}, n_kv_layers = 0;
+    std::uint64_t max_kv_gqa_v = 0;
+    for (std::uint32_t il = 0; il < hp.n_layer; ++il) {
+        const int c = hp.is_swa(il) ? 1 : 0;
+        ++n_kind[c];
+        if (hp.has_kv(il)) {
+            ++n_kind_kv[c];
+            ++n_kv_layers;
+            if (hp.n_embd_v_gqa(il) > max_kv_gqa_v) max_kv_gqa_v = hp.n_embd_v_gqa(il);
+        }
+    }
+
+    graph_sim g{};
+    // ---- graph inputs, in the order the DFS meets them (ggml_gallocr_alloc_graph_impl allocates leafs first):
+    // inp_tokens, the unused inp_embd (a leaf without consumers, never freed), the per-layer tokens
+    // (build_inp_per_layer), then per attention kind (the first block's first) rot_k, inp_pos, rot_v, k_idxs,
+    // v_idxs, the KQ mask; inp_out_ids last
+    const int tokens = g.fresh(T * 4, 1);
+    g.fresh(ET, 0);
+    const int pl_tokens = g.fresh(T * 4, 1);
+    std::uint64_t inputs = T * 4 + ET + T * 4;
+    struct cache_inputs {
+        int rot_k = -1, rot_v = -1, k_idxs = -1, v_idxs = -1, mask = -1;
+    };
+    cache_inputs ci[2]{};
+    int pos = -1;
+    auto make_cache_inputs = [&](int c, std::uint64_t n_kv) {
+        cache_inputs& x = ci[c];
+        // Q (every layer) and K (layers with KV) are rotated; V (layers with KV) and the attention output (every
+        // layer) too (build_attn of the iSWA input)
+        const std::uint32_t rot_refs = n_kind[c] + n_kind_kv[c];
+        if (rot.k) { x.rot_k = g.fresh(rot.k_bytes, rot_refs); inputs += rot.k_bytes; }
+        if (pos < 0) { pos = g.fresh(T * 4, 2 * n_kv_layers + (hp.n_layer - n_kv_layers)); inputs += T * 4; }
+        if (rot.v) { x.rot_v = g.fresh(rot.v_bytes, rot_refs); inputs += rot.v_bytes; }
+        if (n_kind_kv[c] > 0) {
+            x.k_idxs = g.fresh(T * 8, n_kind_kv[c]);
+            const std::uint64_t v_idx_bytes = fa ? T * 8 : T * max_kv_gqa_v * 8;
+            x.v_idxs = g.fresh(v_idx_bytes, n_kind_kv[c]);
+            inputs += T * 8 + v_idx_bytes;
+        }
+        const std::uint64_t mb = n_kv * T * d.mask_es;
+        x.mask = g.fresh(mb, n_kind[c]);
+        inputs += mb;
+        bd.kq_mask += mb;
+    };
+    {
+        const int first = hp.is_swa(0) ? 1 : 0;
+        make_cache_inputs(first, first ? s.n_kv_swa : s.n_kv);
+        if (n_kind[1 - first] > 0) make_cache_inputs(1 - first, first ? s.n_kv : s.n_kv_swa);
+    }
+    const int out_ids = g.fresh(n_out * 4, 1);
+    inputs += n_out * 4;
+
+    // ---- before the blocks
+    const int embd = g.node(ET, 1, {tokens});                          // get_rows(token_embd)
+    const std::uint64_t PLT = P * L * T * f32;                         // per-layer inputs, n_embd_altup x n_layer x T
+    int pl_sel = g.node(PLT, 1, {pl_tokens});                          // get_rows(per_layer_token_embd)
+    pl_sel = g.node(PLT, 1, {pl_sel});                                 // scale of its reshape: fresh
+    // inp_scaled: read by the repeat, the magnitude, the concat and (in block 0) per_layer_model_proj
+    const int inp_scaled = g.node(ET, 4, {embd}, true);
+    // altup_proj of the repeated embedding, rescaled to the embedding's magnitude, concatenated after it
+    int rep = g.node((A - 1) * ET, 1, {inp_scaled});
+    const int added = g.node((A - 1) * ET, 2, {rep});                  // mul_mat(altup_proj)
+    int mag = g.node(ET, 1, {inp_scaled});                             // sqr
+    mag = g.node(T * f32, 1, {mag});                                   // sum_rows
+    mag = g.node(T * f32, 1, {mag}, true);                             // sqrt
+    int scaled = g.node((A - 1) * ET, 1, {added, mag});                // * target magnitude
+    int nmag = g.node((A - 1) * ET, 1, {added}, true);                 // sqr (last reader of `added`)
+    nmag = g.node((A - 1) * T * f32, 1, {nmag});                       // sum_rows
+    nmag = g.node((A - 1) * T * f32, 1, {nmag}, true);                 // sqrt
+    scaled = g.node((A - 1) * ET, 1, {scaled, nmag}, true);            // div
+    // inp_stacked: read by the first block's router view, permuted cont and predictions add
+    int inpL = g.node(A * ET, 3, {inp_scaled, scaled});                // concat
+    int per_layer = -1;                                                // permuted cont of the projected inputs
+
+    std::uint64_t last_max = 0;
+    for (std::uint32_t il = 0; il < hp.n_layer; ++il) {
+        const int c = hp.is_swa(il) ? 1 : 0;
+        const bool kv = hp.has_kv(il);
+        const std::uint64_t n_kv = c ? s.n_kv_swa : s.n_kv;
+        const cache_inputs& x = ci[c];
+        const std::uint64_t H = hp.head_count(il), Hkv = hp.head_count_kv(il);
+        const std::uint64_t hdk = hp.head_size_k(il), hdv = hp.head_size_v(il);
+        const std::uint64_t q_bytes = hdk * H * T * f32, k_bytes = hdk * Hkv * T * f32, v_bytes = hdv * Hkv * T * f32;
+
+        // altup_predict: the permuted cont of the streams (src0 of the coefficient mul_mat) first, then the router
+        const int permuted = g.node(A * ET, 1, {inpL});
+        int cur = g.node(ET, 1, {inpL});                               // rms_norm of the active stream (a view)
+        cur = g.node(ET, 1, {cur}, true);                              // * altup_router_norm
+        cur = g.node(ET, 1, {cur}, true);                              // scale 1 / n_embd
+        cur = g.node(A * T * f32, 1, {cur});                           // mul_mat(altup_router)
+        cur = g.node(A * T * f32, 1, {cur}, true);                     // tanh: modalities
+        cur = g.node(A * A * T * f32, 1, {cur});                       // mul_mat(altup_predict_coef)
+        cur = g.node(A * ET, 1, {permuted, cur});                      // mul_mat(streams, coefficients)
+        cur = g.node(A * ET, 1, {cur});                                // cont(permute)
+        // predictions: read by the active-stream view (attn_norm, attn_gated), the innovation's view and `corrected`
+        const int predictions = g.node(A * ET, 4, {cur, inpL}, true);
+
+        // attn_norm of the active stream: read by Q, K, V, laurel_l and laurel's residual
+        cur = g.node(ET, 1, {predictions});
+        const int attn_norm = g.node(ET, kv ? 5 : 3, {cur}, true);
+        int q = g.node(q_bytes, 1, {attn_norm});                       // mul_mat(wq)
+        q = g.node(q_bytes, 1, {q});                                   // rms_norm of its reshape: fresh
+        q = g.node(q_bytes, 1, {q}, true);                             // * attn_q_norm
+        q = g.node(q_bytes, 1, {q, pos}, true);                        // rope
+        if (rot.k) q = g.node(q_bytes, 1, {x.rot_k, q});
+        if (kv) {
+            int k = g.node(k_bytes, 1, {attn_norm});
+            k = g.node(k_bytes, 1, {k});
+            k = g.node(k_bytes, 1, {k}, true);
+            k = g.node(k_bytes, 1, {k, pos}, true);
+            if (rot.k) k = g.node(k_bytes, 1, {x.rot_k, k});
+            int v = g.node(v_bytes, 1, {attn_norm});
+            v = g.node(v_bytes, 1, {v});                               // ggml_rms_norm of the reshape, no weight
+            if (rot.v) v = g.node(v_bytes, 1, {x.rot_v, v});
+            g.release(k); g.release(x.k_idxs);                         // cpy_k: set_rows into the cache
+            g.release(v); g.release(x.v_idxs);                         // cpy_v
+        }
+        // build_attn_mha on this layer's cache or the one it reuses
+        if (fa) {
+            cur = g.node(hdv * H * T * f32, 1, {q, x.mask});
+        } else {
+            const std::uint64_t kq = n_kv * T * H * f32;
+            if (kq > bd.attn_scores) bd.attn_scores = kq;
+            int s1 = g.node(kq, 1, {q});
+            s1 = g.node(kq, 1, {s1, x.mask}, true);
+            s1 = g.node(hdv * T * H * f32, 1, {s1});
+            cur = g.node(hdv * H * T * f32, 1, {s1});
+        }
+        if (rot.v) cur = g.node(hdv * H * T * f32, 1, {x.rot_v, cur});
+        cur = g.node(ET, 1, {cur});                                    // wo
+        cur = g.node(ET, 1, {cur}, true);                              // rms_norm
+        cur = g.node(ET, 1, {cur}, true);                              // * attn_post_norm
+        const int attn_gated = g.node(ET, 1, {cur, predictions}, true);   // + active prediction
+        int lr = g.node(R * T * f32, 1, {attn_norm});                  // laurel_l
+        lr = g.node(ET, 1, {lr});                                      // laurel_r
+        lr = g.node(ET, 1, {lr}, true);                                // rms_norm
+        lr = g.node(ET, 1, {lr}, true);                                // * laurel_post_norm
+        lr = g.node(ET, 1, {lr, attn_norm}, true);                     // + attn_norm: laurel_out
+        cur = g.node(ET, 1, {attn_gated, lr}, true);                   // attn_gated + laurel_out
+        const int attn_laurel = g.node(ET, 2, {cur}, true);            // / sqrt 2; read by ffn_norm and the add
+        cur = g.node(ET, 1, {attn_laurel}, true);                      // ffn_norm: rms_norm (fresh: 2 readers) ...
+        cur = g.node(ET, 2, {cur}, true);                              // ... * weight; read by up and gate
+        const std::uint64_t F = hp.ff_length(il);
+        const std::uint64_t fb = F * T * f32;
+        if (fb > bd.ffn_hidden) bd.ffn_hidden = fb;
+        const int up = g.node(fb, 1, {cur});
+        int gate = g.node(fb, 1, {cur});
+        if (il < gemma3n_sparsity_layers) {
+            // gaussian_topk: relu(x - (mean + std * k)), std from the rows' centred squares
+            g.t[gate].refs = 3;                                        // mean, x - mean, x - cutoff
+            const int mean = g.node(T * f32, 2, {gate});               // ggml_mean
+            int sd = g.node(fb, 1, {gate, mean});                      // x - mean (x has another reader)
+            sd = g.node(fb, 1, {sd}, true);                            // sqr
+            sd = g.node(T * f32, 1, {sd});                             // sum_rows
+            sd = g.node(T * f32, 1, {sd}, true);                       // scale 1 / (n - 1)
+            sd = g.node(T * f32, 1, {sd}, true);                       // sqrt
+            sd = g.node(T * f32, 1, {sd}, true);                       // scale by the std multiplier
+            const int cutoff = g.node(T * f32, 1, {mean, sd}, true);   // mean + ...
+            gate = g.node(fb, 1, {gate, cutoff}, true);                // x - cutoff
+            gate = g.node(fb, 1, {gate}, true);                        // relu
+        }
+        gate = g.node(fb, 1, {gate}, true);                            // gelu
+        cur = g.node(fb, 1, {up, gate}, true);                         // up * gate
+        cur = g.node(ET, 1, {cur});                                    // ffn_down
+        cur = g.node(ET, 1, {cur}, true);                              // rms_norm
+        cur = g.node(ET, 1, {cur}, true);                              // * post_ffw_norm
+        const int activated = g.node(ET, 2, {cur, attn_laurel}, true); // + attn_laurel
+        // altup_correct: innovation (activated - active prediction) repeated over the streams, the router on
+        // `activated`, coefficients + 1 transposed to a cont, their product + predictions
+        int inno = g.node(ET, 1, {activated, predictions});
+        inno = g.node(A * ET, 1, {inno});                              // repeat
+        cur = g.node(ET, 1, {activated}, true);                        // rms_norm
+        cur = g.node(ET, 1, {cur}, true);                              // * altup_router_norm
+        cur = g.node(ET, 1, {cur}, true);                              // scale
+        cur = g.node(A * T * f32, 1, {cur});                           // mul_mat(altup_router)
+        cur = g.node(A * T * f32, 1, {cur}, true);                     // tanh
+        cur = g.node(A * T * f32, 1, {cur});                           // mul_mat(altup_correct_coef)
+        cur = g.node(A * T * f32, 1, {cur}, true);                     // scale_bias (+ 1)
+        cur = g.node(A * T * f32, 1, {cur});                           // cont(transpose)
+        cur = g.node(A * ET, 1, {inno, cur}, true);                    // innovation * coefficients
+        // corrected: read through the active-stream view, the first-stream view and the view of streams 1..3
+        const int corrected = g.node(A * ET, 3, {cur, predictions}, true);
+        int fp = g.node(ET, 1, {corrected});                           // * altup_correct_scale (of a view)
+        fp = g.node(P * T * f32, 1, {fp});                             // mul_mat(per-layer input gate)
+        fp = g.node(P * T * f32, 1, {fp}, true);                       // gelu
+        if (per_layer < 0) {
+            // project_per_layer_inputs, pulled in by block 0's first slice: per_layer_model_proj on inp_scaled,
+            // scale, RMS norm of its reshape (fresh), * norm weight, + the per-layer token rows, scale, permuted cont
+            int pp = g.node(PLT, 1, {inp_scaled});
+            pp = g.node(PLT, 1, {pp}, true);
+            pp = g.node(PLT, 1, {pp});
+            pp = g.node(PLT, 1, {pp}, true);
+            pp = g.node(PLT, 1, {pp, pl_sel}, true);
+            pp = g.node(PLT, 1, {pp}, true);
+            per_layer = g.node(PLT, static_cast<std::uint32_t>(L), {pp});
+        }
+        fp = g.node(P * T * f32, 1, {fp, per_layer}, true);            // * this layer's per-layer input
+        fp = g.node(ET, 1, {fp});                                      // mul_mat(proj)
+        fp = g.node(ET, 1, {fp}, true);                                // rms_norm
+        fp = g.node(ET, 1, {fp}, true);                                // * post_norm
+        const int rest = g.node((A - 1) * ET, 1, {corrected, fp});     // streams 1..3 + first prediction
+        // l_out: read by the next block's router view, permuted cont and predictions add (after the last block:
+        // the active stream's magnitude, the un-projection of streams 1..3 and the first stream of the mean)
+        inpL = g.node(A * ET, 3, {corrected, rest});                   // concat
+        track_peak(g, last_max, il, bd);
+    }
+    // merge the streams: altup_unembd_proj of streams 1..3, rescaled to the active stream's magnitude, averaged
+    const int un = g.node((A - 1) * ET, 2, {inpL});                    // mul_mat(altup_unembd_proj)
+    int tmag = g.node(ET, 1, {inpL});                                  // sqr of the active stream (a view)
+    tmag = g.node(T * f32, 1, {tmag});
+    tmag = g.node(T * f32, 1, {tmag}, true);
+    int merged = g.node((A - 1) * ET, 1, {un, tmag});                  // * target magnitude
+    int umag = g.node((A - 1) * ET, 1, {un}, true);
+    umag = g.node((A - 1) * T * f32, 1, {umag});
+    umag = g.node((A - 1) * T * f32, 1, {umag}, true);
+    merged = g.node((A - 1) * ET, 3, {merged, umag}, true);            // div; read through 3 views
+    int cur = g.node(ET, 1, {inpL, merged});                           // stream 0 + view 0 (fresh)
+    for (std::uint64_t i = 1; i < A - 1; ++i) cur = g.node(ET, 1, {cur, merged}, true);
+    cur = g.node(ET, 1, {cur}, true);                                  // scale 1 / n_altup
+    cur = g.node(E * n_out * f32, 1, {cur, out_ids});                  // the output rows
+    bd.inputs = inputs;
+    // output_norm, the LM head; the soft-capping (scale, tanh, scale) runs in place on the logits
+    output_head(g, cur, hp, d, last_max, bd);
+    return bd;
+}
+
+}  // namespace llamaplan::detail::compute
+
+#endif  // LLAMAPLAN_COMPUTE_GEMMA3N_HPP
+// ---- end llamaplan/compute/gemma3n.hpp ----
 // ---- begin llamaplan/compute/mla.hpp ----
 #ifndef LLAMAPLAN_COMPUTE_MLA_HPP
 #define LLAMAPLAN_COMPUTE_MLA_HPP
@@ -3516,448 +4595,6 @@ namespace llamaplan::inline LLAMAPLAN_ABI_TAG::detail::compute {
 
 #endif  // LLAMAPLAN_COMPUTE_RWKV_HPP
 // ---- end llamaplan/compute/rwkv.hpp ----
-// ---- begin llamaplan/compute/ssm_hybrid.hpp ----
-#ifndef LLAMAPLAN_COMPUTE_SSM_HYBRID_HPP
-#define LLAMAPLAN_COMPUTE_SSM_HYBRID_HPP
-
-
-// The compute graph of Mamba-2 and Mamba-2 + attention hybrids (graph_family::mamba_hybrid).
-
-
-namespace llamaplan::inline LLAMAPLAN_ABI_TAG::detail::compute {
-
-/// The sizes of a Mamba-2 mixer (src/models/mamba-base.cpp build_mamba2_layer) in a reserved ubatch of T tokens.
-struct mamba2_dims {
-    std::uint64_t T = 0, n_seqs = 1;
-    std::uint64_t d_inner = 0, d_state = 0, d_conv = 0, n_head_ssm = 0;
-    std::uint64_t ch = 0;         ///< conv channels: d_inner + 2 n_group d_state (x, B, C)
-    std::uint64_t d_in_proj = 0;  ///< ssm_in rows: z, xBC and dt
-};
-[[nodiscard]] constexpr mamba2_dims mamba2_dims_of(const hparams& hp, const graph_dims& d) noexcept {
-    mamba2_dims md{};
-    md.T = d.T;
-    md.n_seqs = d.n_seqs;
-    md.d_inner = hp.ssm_d_inner;
-    md.d_state = hp.ssm_d_state;
-    md.d_conv = hp.ssm_d_conv;
-    md.n_head_ssm = hp.ssm_dt_rank;
-    const std::uint64_t n_group = hp.ssm_n_group == 0 ? 1 : hp.ssm_n_group;
-    md.ch = md.d_inner + 2 * n_group * md.d_state;
-    md.d_in_proj = 2 * md.d_inner + 2 * n_group * md.d_state + md.n_head_ssm;
-    return md;
-}
-
-/// What the front of a Mamba-2 mixer leaves for its tail: the ssm_in output (z, xBC, dt views), the conv output
-/// (x, B, C) and the ssm_scan output (y, then the final states).
-struct mamba2_front {
-    int zx = -1, xbc = -1, y = -1;
-};
-
-/// build_mamba2_layer up to the state writes, on the normed input `cur` (one reader left) with the gathered conv
-/// states `conv_rows`: ssm_in; concat(conv states, transpose(xBC)) {d_conv - 1 + n_seq_tokens, ch, n_seqs}, read by
-/// the cpy of its last d_conv - 1 columns into the cache and by ssm_conv; + conv bias and silu in place (x, B, C read
-/// by ssm_scan and x by y*D in the tail); cont(dt) + dt bias; ggml_ssm_scan (ggml.c: y {d_inner, n_tokens} followed
-/// by the final states {d_state, d_inner, n_seqs}), read by the cpy of the states and by the tail's y view; the ssm
-/// build_rs "extra" get_rows reads s_copy once more.
-constexpr mamba2_front mamba2_mixer_front(graph_sim& g, int cur, int conv_rows, int s_copy,
-                                          const mamba2_dims& md) noexcept {
-    const std::uint64_t f32 = 4, T = md.T;
-    mamba2_front f{};
-    f.zx = g.node(md.d_in_proj * T * f32, 3, {cur});
-    const std::uint64_t conv_cols = (md.d_conv > 0 ? md.d_conv - 1 : 0) * md.n_seqs + T;
-    const int conv_x = g.node(conv_cols * md.ch * f32, 2, {conv_rows, f.zx});
-    g.release(conv_x);
-    int xbc = g.node(md.ch * T * f32, 1, {conv_x});      // ggml_ssm_conv: {ch, n_seq_tokens, n_seqs}
-    xbc = g.node(md.ch * T * f32, 1, {xbc}, true);       // + conv bias
-    f.xbc = g.node(md.ch * T * f32, 4, {xbc}, true);     // silu; read as x, B, C by ssm_scan and x by y*D
-    int dt = g.node(md.n_head_ssm * T * f32, 1, {f.zx}); // ggml_cont(dt)
-    dt = g.node(md.n_head_ssm * T * f32, 1, {dt}, true); // + dt bias
-    f.y = g.node((md.d_inner * T + md.d_state * md.d_inner * md.n_seqs) * f32, 2, {dt, f.xbc, f.xbc, f.xbc, s_copy});
-    g.release(s_copy);  // the ssm build_rs "extra" get_rows
-    g.release(f.y);     // cpy of the final states into the cache
-    return f;
-}
-
-/// The rest of a Mamba-1 / Mamba-2 mixer, run when a later node pulls it in: ggml_cont(z), y + x*D (x*D fresh when x
-/// is a view of xBC, in place on Mamba-1's own x; the add in place on x*D), swiglu_split(cont(z), y), the grouped
-/// rms_norm of a reshape view (fresh) * ssm_norm, and ssm_out. Returns ssm_out, which its reader sees through a
-/// reshape view (never reused in place).
-constexpr int mamba_mixer_tail(graph_sim& g, const mamba2_front& f, bool x_own, bool ssm_norm, std::uint64_t d_inner,
-                               std::uint64_t E, std::uint64_t T) noexcept {
-    const std::uint64_t f32 = 4, yb = d_inner * T * f32;
-    const int zc = g.node(yb, 1, {f.zx});                // ggml_cont(z)
-    int yd = g.node(yb, 1, {f.xbc}, x_own);              // ggml_mul(x, ssm_d)
-    yd = g.node_any(yb, 1, {f.y, yd}, 0b10u);            // y + x*D, in place on x*D
-    int yy = g.node(yb, 1, {zc, yd});                    // swiglu_split(cont(z), y)
-    if (ssm_norm) {
-        yy = g.node(yb, 1, {yy});                        // grouped rms_norm of a reshape view: fresh
-        yy = g.node(yb, 1, {yy}, true);                  // * ssm_norm, in place
-    }
-    return g.node(E * T * f32, 1, {yy});                 // ssm_out
-}
-
-/// The attention of a hybrid block once K and V are in the cache: flash attention (one node over Q and the mask), or
-/// KQ, the masked softmax (in place), KQV and its permute (llama-graph.cpp build_attn_mha). Returns the output node;
-/// records the KQ scores' size in `bd`.
-constexpr int hybrid_attention(graph_sim& g, int q, int mask, const graph_dims& d, std::uint64_t hdv, std::uint64_t H,
-                               std::uint64_t T, compute_breakdown& bd) noexcept {
-    constexpr std::uint64_t f32 = 4;
-    if (d.fa) return g.node(hdv * H * T * f32, 1, {q, mask});
-    const std::uint64_t kq = d.n_kv * T * H * f32;
-    if (kq > bd.attn_scores) bd.attn_scores = kq;
-    int s1 = g.node(kq, 1, {q});
-    s1 = g.node(kq, 1, {s1, mask}, true);
-    s1 = g.node(hdv * T * H * f32, 1, {s1});
-    return g.node(hdv * H * T * f32, 1, {s1});
-}
-
-/// Mamba-2 and hybrid (Granite-4.0-H style) graphs: src/models/mamba.cpp (llama_model_mamba::graph) and
-/// src/models/granite-hybrid.cpp, with the Mamba-2 mixer of src/models/mamba-base.cpp
-/// (llm_build_mamba_base::build_mamba2_layer) and the state reads of src/llama-graph.cpp (build_rs / build_rs_inp).
-///
-/// Reserve-time facts (src/llama-context.cpp sched_reserve, src/llama-memory-recurrent.cpp init_full): the ubatch has
-/// n_seqs = n_seq_max sequences of T / n_seqs tokens; the full memory context has n_rs = size = n_seq_max states, head
-/// 0 and rs_z 0, so build_rs gathers n_seqs state rows (get_rows) and its "extra" copy is empty.
-///
-/// Node order matters to the allocator: layer il expands (ggml_build_forward_expand) its conv-state get_rows first,
-/// then the cpy of the last conv columns, which pulls in the previous layer's not yet expanded tail (z cont, y*D,
-/// gated norm, ssm_out, residual / FFN), this layer's norm, ssm_in and the concat; then ssm_conv ... ssm_scan and the
-/// state cpy. An attention layer expands Q, K, V, the cache writes and the attention output; its wo and FFN are pulled
-/// in by the next layer. So each layer's tail runs after the next layer's state gather.
-[[nodiscard]] constexpr compute_breakdown ssm_hybrid_graph(const model& m, const compute_shape& s) noexcept {
-    const hparams& hp = m.hp;
-    compute_breakdown bd{};
-    bd.graph = graph_family::mamba_hybrid;
-    const graph_dims d = dims_of(hp, s);
-    const std::uint64_t f32 = 4, E = d.E, T = d.T;
-
-    const std::uint64_t d_inner = hp.ssm_d_inner, d_state = hp.ssm_d_state, d_conv = hp.ssm_d_conv;
-    const std::uint64_t n_group = hp.ssm_n_group == 0 ? 1 : hp.ssm_n_group;
-    const std::uint64_t n_head_ssm = hp.ssm_dt_rank;
-    // Mamba-1 (src/models/mamba-base.cpp build_mamba_layer): ssm_in gives x and z only, the conv runs over x, and
-    // dt, B, C come from ssm_x (dt_rank + 2 d_state rows) with dt projected back to d_inner by ssm_dt
-    const arch_traits at = traits(arch_of(hp));
-    const bool mamba1 = at.recurrent == recurrent_kind::mamba1;
-    // Nemotron-H (src/models/nemotron-h.cpp): each block is a Mamba-2 mixer, attention without rope, or an MLP
-    // (ffn_up -> relu -> sqr -> ffn_down) on the block's one norm, then the residual; the last block keeps every row
-    // and the output norm (t_h_nextn, a graph output) runs over all of them before the get_rows of the output rows
-    const bool nemotron = at.layers == recurrent_layer_rule::no_kv_heads_no_ffn;
-    auto is_mlp = [&](std::uint32_t il) { return nemotron && !hp.is_recurrent(il) && hp.ff_length(il) != 0; };
-    const std::uint64_t ch = mamba1 ? d_inner : d_inner + 2 * n_group * d_state;  // conv channels (x or xBC)
-    const std::uint64_t d_in_proj = mamba1 ? 2 * d_inner : 2 * d_inner + 2 * n_group * d_state + n_head_ssm;  // ssm_in rows
-
-    std::uint32_t n_recr = 0, n_attn = 0;
-    std::uint64_t max_kv_gqa_v = 0;
-    for (std::uint32_t il = 0; il < hp.n_layer; ++il) {
-        if (hp.is_recurrent(il)) ++n_recr;
-        else if (!is_mlp(il)) ++n_attn;
-        if (!hp.is_recurrent(il) && hp.n_embd_v_gqa(il) > max_kv_gqa_v) max_kv_gqa_v = hp.n_embd_v_gqa(il);
-    }
-
-    graph_sim g{};
-    // graph inputs in first-visit order: inp_tokens, the unused inp_embd, then the inputs of the first layer's kind
-    const int tokens = g.fresh(T * 4, 1);
-    g.fresh(E * T * f32, 0);
-    std::uint64_t inputs = T * 4 + E * T * f32;
-    int s_copy = -1, pos = -1, k_idxs = -1, v_idxs = -1, mask = -1, rot_k = -1, rot_v = -1;
-    const kv_rotation rot = kv_rotation_of(hp, s);
-    auto make_rs = [&]() {
-        // build_rs_inp: s_copy, I32 n_rs = n_seq_max; read through s_copy_main and s_copy_extra views by the conv
-        // and the ssm build_rs of every recurrent layer (get_rows main, get_rows extra, ssm_scan ids, get_rows extra)
-        s_copy = g.fresh(d.n_seqs * 4, 4 * n_recr);
-        inputs += d.n_seqs * 4;
-    };
-    auto make_attn = [&]() {
-        // build_inp_pos (read by both ropes), the KV cache's k_idxs / v_idxs (I64; per element for a transposed V
-        // cache) and the KQ mask (n_kv x n_tokens), as in compute_buffer_cpu_breakdown
-        // in first-visit order: the K rotation (src0 of the Q rotation), inp_pos (rope; nemotron-h attends without
-        // rope), the V rotation, the indices and the mask
-        if (rot.k) { rot_k = g.fresh(rot.k_bytes, 2 * n_attn); inputs += rot.k_bytes; }
-        if (!nemotron) pos = g.fresh(T * 4, 2 * n_attn);
-        if (rot.v) { rot_v = g.fresh(rot.v_bytes, 2 * n_attn); inputs += rot.v_bytes; }
-        k_idxs = g.fresh(T * 8, n_attn);
-        const std::uint64_t vb = d.fa ? T * 8 : T * max_kv_gqa_v * 8;
-        v_idxs = g.fresh(vb, n_attn);
-        const std::uint64_t mb = d.n_kv * T * d.mask_es;
-        mask = g.fresh(mb, n_attn);
-        inputs += (nemotron ? 0 : T * 4) + T * 8 + vb + mb;
-        bd.kq_mask += mb;
-    };
-    if (hp.is_recurrent(0)) {
-        make_rs();
-        if (n_attn > 0) make_attn();
-    } else {
-        make_attn();
-        if (n_recr > 0) make_rs();
-    }
-    const int out_ids = g.fresh(d.n_out * 4, nemotron ? 1 : 2);
-    inputs += d.n_out * 4;
-
-    int inpL = g.node(E * T * f32, 1, {tokens});  // get_rows of token_embd
-    std::uint64_t last_max = 0;
-
-    // what a layer leaves for the next one to pull in
-    struct pending {
-        bool recurrent = false;
-        bool mlp = false;               // nemotron-h MLP block: norm and FFN both run in the tail
-        int zx = -1, xbc = -1, y = -1;  // recurrent: ssm_in output, conv output (x, B, C), ssm_scan output
-        bool x_own = false;             // Mamba-1: x is the conv output itself (Mamba-2: a view of xBC)
-        int attn = -1;                  // attention: attention output before wo
-        int inpSA = -1;                 // the layer input (residual)
-    };
-    pending p{};
-    bool has_pending = false;
-
-    auto tail = [&](const pending& pd, std::uint32_t il) -> int {
-        const bool last = il + 1 == hp.n_layer;
-        int cur = -1;
-        bool cur_view = false;  // the mixer output is a reshape view (mamba_out), never reused in place
-        if (pd.mlp) {
-            g.t[pd.inpSA].refs = 2;                             // the norm and the residual add
-            int n = g.node(E * T * f32, 1, {pd.inpSA}, true);  // rms_norm
-            n = g.node(E * T * f32, 1, {n}, true);              // * attn_norm
-            const std::uint64_t F = hp.ff_length(il);
-            const std::uint64_t fb = F * T * f32;
-            if (fb > bd.ffn_hidden) bd.ffn_hidden = fb;
-            int u = g.node(fb, 1, {n});                         // ffn_up
-            u = g.node(fb, 1, {u}, true);                       // relu
-            u = g.node(fb, 1, {u}, true);                       // sqr
-            cur = g.node(E * T * f32, 1, {u});                  // ffn_down
-        } else if (pd.recurrent) {
-            cur = mamba_mixer_tail(g, mamba2_front{pd.zx, pd.xbc, pd.y}, pd.x_own,
-                                   find_layer_tensor(m, il, "ssm_norm.weight") != nullptr, d_inner, E, T);
-            cur_view = true;
-        } else {
-            // build_attn expands the attention itself; the V rotation of its output (quantized V cache) and wo run
-            // only here
-            int attn = pd.attn;
-            if (rot.v) attn = g.node(std::uint64_t(hp.head_size_v(il)) * hp.head_count(il) * T * f32, 1, {rot_v, attn});
-            cur = g.node(E * T * f32, 1, {attn});                // wo
-        }
-        std::uint64_t To = T;
-        int res = pd.inpSA;
-        if (last && !nemotron) {
-            // ggml_get_rows(cur / inpSA, inp_out_ids)
-            To = d.n_out;
-            cur = g.node(E * To * f32, 1, {cur, out_ids});
-            res = g.node(E * To * f32, 1, {res, out_ids});
-            cur_view = false;
-        }
-        const std::uint64_t F = nemotron ? 0 : hp.ff_length(il);
-        if (F == 0) {
-            // mamba.cpp: l_out = cur + inpL
-            return g.node_any(E * To * f32, 1, {cur, res}, cur_view ? 0b10u : 0b11u);
-        }
-        // granite-hybrid.cpp build_layer_ffn: ffn_inp = cur + inpSA, rms_norm, FFN, + ffn_inp
-        const int ffn_inp = g.node_any(E * To * f32, 2, {cur, res}, cur_view ? 0b10u : 0b11u);
-        cur = g.node(E * To * f32, 1, {ffn_inp}, true);
-        cur = g.node(E * To * f32, 1, {cur}, true);
-        return dense_ffn_residual(g, cur, ffn_inp, E, F, To, bd);
-    };
-
-    // tails not yet pulled in, oldest first: an MLP block expands nothing itself, so it and the tail before it wait
-    // for the next block's first expansion
-    std::array<pending, 8> queued{};
-    std::array<std::uint32_t, 8> queued_il{};
-    std::size_t n_queued = 0;
-    auto flush = [&]() {
-        for (std::size_t i = 0; i < n_queued; ++i) {
-            const int l_out = tail(queued[i], queued_il[i]);
-            if (i + 1 < n_queued) queued[i + 1].inpSA = l_out;
-            inpL = l_out;
-        }
-        n_queued = 0;
-    };
-
-    for (std::uint32_t il = 0; il < hp.n_layer; ++il) {
-        const bool recr = hp.is_recurrent(il);
-        int conv_rows = -1;
-        if (recr) {
-            // build_rs(conv states): get_rows of n_seqs rows of n_embd_r (the empty "extra" get_rows costs nothing)
-            conv_rows = g.node(hp.n_embd_r() * d.n_seqs * f32, 1, {s_copy});
-            g.release(s_copy);
-        }
-        if (has_pending) {
-            if (n_queued == queued.size()) { g.ok = false; n_queued = 0; }
-            queued[n_queued] = p;
-            queued_il[n_queued++] = il - 1;
-            has_pending = false;
-        }
-        if (is_mlp(il)) {
-            // nothing expanded: the block (norm included) runs when the next block pulls it in
-            p = pending{};
-            p.mlp = true;
-            p.inpSA = inpL;  // replaced by the queued tail's output when one runs first (flush)
-            has_pending = true;
-            continue;
-        }
-        flush();
-        // attn_norm: rms_norm (inpL is also the residual), * weight in place
-        g.t[inpL].refs = 2;
-        int cur = g.node(E * T * f32, 1, {inpL}, true);
-        cur = g.node(E * T * f32, 1, {cur}, true);
-        p = pending{};
-        p.inpSA = inpL;
-        if (recr && mamba1) {
-            p.recurrent = true;
-            p.x_own = true;
-            // ssm_in: x and z are views of it (x -> concat, z -> cont in the tail)
-            const int xz = g.node(d_in_proj * T * f32, 2, {cur});
-            const int conv_x = g.node(((d_conv > 0 ? d_conv - 1 : 0) * d.n_seqs + T) * ch * f32, 2, {conv_rows, xz});
-            g.release(conv_x);                                // cpy of the last d_conv - 1 columns
-            int x = g.node(ch * T * f32, 1, {conv_x});        // ggml_ssm_conv
-            x = g.node(ch * T * f32, 1, {x}, true);           // + conv bias
-            x = g.node(ch * T * f32, 3, {x}, true);           // silu; read by ssm_x, ssm_scan and x*D
-            const std::uint64_t dt_rank = hp.ssm_dt_rank;
-            const int xdb = g.node((dt_rank + 2 * d_state) * T * f32, 3, {x});  // ssm_x; dt, B, C views
-            int dt = g.node(d_inner * T * f32, 1, {xdb});     // ssm_dt of the dt view
-            dt = g.node(d_inner * T * f32, 1, {dt}, true);    // + dt bias
-            const int y = g.node((d_inner * T + d_state * d_inner * d.n_seqs) * f32, 2, {x, dt, xdb, xdb, s_copy});
-            g.release(s_copy);  // the ssm build_rs "extra" get_rows
-            g.release(y);       // cpy of the final states into the cache
-            p.zx = xz;
-            p.xbc = x;
-            p.y = y;
-        } else if (recr) {
-            p.recurrent = true;
-            // ssm_in: z, xBC and dt are views of it (z -> cont in the tail, xBC -> concat, dt -> cont)
-            const mamba2_front f = mamba2_mixer_front(g, cur, conv_rows, s_copy, mamba2_dims_of(hp, d));
-            p.zx = f.zx;
-            p.xbc = f.xbc;
-            p.y = f.y;
-        } else {
-            const std::uint64_t H = hp.head_count(il), Hkv = hp.head_count_kv(il);
-            const std::uint64_t hdk = hp.head_size_k(il), hdv = hp.head_size_v(il);
-            const std::uint64_t q_bytes = hdk * H * T * f32, k_bytes = hdk * Hkv * T * f32, v_bytes = hdv * Hkv * T * f32;
-            g.t[cur].refs = 3;
-            int q = g.node(q_bytes, 1, {cur});
-            if (!nemotron) q = g.node(q_bytes, 1, {q, pos});  // rope of a reshape view: fresh
-            if (rot.k) q = g.node(q_bytes, 1, {rot_k, q});    // Hadamard rotation (mul_mat)
-            int v = g.node(v_bytes, 1, {cur});
-            if (rot.v) v = g.node(v_bytes, 1, {rot_v, v});
-            int k = g.node(k_bytes, 1, {cur});
-            if (!nemotron) k = g.node(k_bytes, 1, {k, pos});
-            if (rot.k) k = g.node(k_bytes, 1, {rot_k, k});
-            g.release(k); g.release(k_idxs);                  // set_rows into the K cache
-            g.release(v); g.release(v_idxs);                  // set_rows into the V cache
-            p.attn = hybrid_attention(g, q, mask, d, hdv, H, T, bd);
-        }
-        has_pending = true;
-        track_peak(g, last_max, il, bd);
-    }
-    if (has_pending) {
-        if (n_queued == queued.size()) { g.ok = false; n_queued = 0; }
-        queued[n_queued] = p;
-        queued_il[n_queued++] = hp.n_layer - 1;
-    }
-    flush();
-    bd.inputs = inputs;
-    // nemotron-h: output_norm over all T rows, then the output rows (models/nemotron-h.cpp)
-    output_head(g, inpL, hp, d, last_max, bd, nemotron ? out_ids : -1);
-    return bd;
-}
-
-/// Falcon-H1 (src/models/falcon-h1.cpp): every block runs attention and a Mamba-2 mixer side by side on the same input,
-/// each behind its own rms_norm of it (both with attn_norm), adds their outputs, then the residual, ffn_norm, a gated
-/// FFN and the residual again. Node order: attn_norm, Q (mm, rope), V, K (mm, rope) and the cache writes as
-/// build_attn(llm_graph_input_attn_kv) expands them, the attention; then the mixer's conv-state gather, the second
-/// norm, ssm_in ... ssm_scan and the state writes. The rest of the block is not expanded: the next block's Q (or the
-/// output head) pulls it in -- [the V rotation of a quantized V cache], wo, the mixer tail, attn_out + ssm_out (in
-/// place on attn_out; ssm_out is a reshape view), + the input, [the last block: get_rows of the output rows],
-/// ffn_norm, FFN, + residual.
-[[nodiscard]] constexpr compute_breakdown falcon_h1_graph(const model& m, const compute_shape& s) noexcept {
-    const hparams& hp = m.hp;
-    compute_breakdown bd{};
-    bd.graph = graph_family::mamba_hybrid;
-    const graph_dims d = dims_of(hp, s);
-    const mamba2_dims md = mamba2_dims_of(hp, d);
-    const std::uint64_t f32 = 4, E = d.E, T = d.T;
-    const kv_rotation rot = kv_rotation_of(hp, s);
-    const std::uint32_t n_layer = hp.n_layer;
-    std::uint64_t max_kv_gqa_v = 0;
-    for (std::uint32_t il = 0; il < n_layer; ++il)
-        if (hp.n_embd_v_gqa(il) > max_kv_gqa_v) max_kv_gqa_v = hp.n_embd_v_gqa(il);
-
-    graph_sim g{};
-    // inputs in first-visit order: inp_tokens, the unused inp_embd; the first block's K rotation, inp_pos, V rotation,
-    // k_idxs, v_idxs (I64, per element for a transposed V cache), the KQ mask; s_copy (conv gather); inp_out_ids
-    const int tokens = g.fresh(T * 4, 1);
-    g.fresh(E * T * f32, 0);
-    std::uint64_t inputs = T * 4 + E * T * f32;
-    int rot_k = -1, rot_v = -1;
-    if (rot.k) { rot_k = g.fresh(rot.k_bytes, 2 * n_layer); inputs += rot.k_bytes; }
-    const int pos = g.fresh(T * 4, 2 * n_layer);
-    if (rot.v) { rot_v = g.fresh(rot.v_bytes, 2 * n_layer); inputs += rot.v_bytes; }
-    const int k_idxs = g.fresh(T * 8, n_layer);
-    const std::uint64_t vb = d.fa ? T * 8 : T * max_kv_gqa_v * 8;
-    const int v_idxs = g.fresh(vb, n_layer);
-    const std::uint64_t mb = d.n_kv * T * d.mask_es;
-    const int mask = g.fresh(mb, n_layer);
-    bd.kq_mask = mb;
-    // build_rs_inp: s_copy, read by the conv and ssm build_rs of every layer (get_rows main / extra each)
-    const int s_copy = g.fresh(d.n_seqs * 4, 4 * n_layer);
-    const int out_ids = g.fresh(d.n_out * 4, 1);
-    inputs += T * 4 + T * 8 + vb + mb + d.n_seqs * 4 + d.n_out * 4;
-
-    int inpL = g.node(E * T * f32, 1, {tokens});  // get_rows of token_embd
-    std::uint64_t last_max = 0;
-    for (std::uint32_t il = 0; il < n_layer; ++il) {
-        const bool last = il + 1 == n_layer;
-        const std::uint64_t H = hp.head_count(il), Hkv = hp.head_count_kv(il);
-        const std::uint64_t hdk = hp.head_size_k(il), hdv = hp.head_size_v(il);
-        const std::uint64_t q_bytes = hdk * H * T * f32, k_bytes = hdk * Hkv * T * f32, v_bytes = hdv * Hkv * T * f32;
-        g.t[inpL].refs = 3;  // attn_norm, the mixer's norm, the residual add
-        int cur = g.node(E * T * f32, 1, {inpL}, true);  // rms_norm
-        cur = g.node(E * T * f32, 3, {cur}, true);        // * attn_norm; read by Q, V, K
-        int q = g.node(q_bytes, 1, {cur});
-        q = g.node(q_bytes, 1, {q, pos});                 // rope of a reshape view: fresh
-        if (rot.k) q = g.node(q_bytes, 1, {rot_k, q});
-        int v = g.node(v_bytes, 1, {cur});
-        if (rot.v) v = g.node(v_bytes, 1, {rot_v, v});
-        int k = g.node(k_bytes, 1, {cur});
-        k = g.node(k_bytes, 1, {k, pos});
-        if (rot.k) k = g.node(k_bytes, 1, {rot_k, k});
-        g.release(k); g.release(k_idxs);                  // set_rows into the K cache
-        g.release(v); g.release(v_idxs);                  // set_rows into the V cache
-        int attn = hybrid_attention(g, q, mask, d, hdv, H, T, bd);
-        // the Mamba-2 mixer: conv-state gather (build_rs: get_rows of n_seqs rows; the "extra" one is empty), its own
-        // norm of the block input, then the mixer up to the state writes
-        const int conv_rows = g.node(hp.n_embd_r() * d.n_seqs * f32, 1, {s_copy});
-        g.release(s_copy);
-        int xin = g.node(E * T * f32, 1, {inpL}, true);   // rms_norm
-        xin = g.node(E * T * f32, 1, {xin}, true);        // * attn_norm
-        const mamba2_front f = mamba2_mixer_front(g, xin, conv_rows, s_copy, md);
-        track_peak(g, last_max, il, bd);
-        // the tail, pulled in by the next block's Q or the output head
-        // build_attn expands the attention itself; the V rotation of its output (quantized V) and wo follow it only
-        // here
-        if (rot.v) attn = g.node(hdv * H * T * f32, 1, {rot_v, attn});
-        const int attn_out = g.node(E * T * f32, 1, {attn});  // wo
-        const int ssm_out = mamba_mixer_tail(g, f, false, find_layer_tensor(m, il, "ssm_norm.weight") != nullptr,
-                                             md.d_inner, E, T);
-        cur = g.node_any(E * T * f32, 1, {attn_out, ssm_out}, 0b01u);  // layer_out
-        int ffn_inp = g.node_any(E * T * f32, 1, {cur, inpL}, 0b11u);  // + the block input
-        std::uint64_t To = T;
-        if (last) {
-            // ggml_get_rows(inpSA, inp_out_ids) (the get_rows of layer_out feeds nothing and is not in the graph)
-            To = d.n_out;
-            ffn_inp = g.node(E * To * f32, 1, {ffn_inp, out_ids});
-        }
-        g.t[ffn_inp].refs = 2;                            // ffn_norm and the closing add
-        cur = g.node(E * To * f32, 1, {ffn_inp}, true);   // rms_norm
-        cur = g.node(E * To * f32, 1, {cur}, true);       // * ffn_norm
-        inpL = dense_ffn_residual(g, cur, ffn_inp, E, hp.ff_length(il), To, bd);
-        track_peak(g, last_max, il, bd);
-    }
-    bd.inputs = inputs;
-    output_head(g, inpL, hp, d, last_max, bd);
-    return bd;
-}
-
-}  // namespace llamaplan::detail::compute
-
-#endif  // LLAMAPLAN_COMPUTE_SSM_HYBRID_HPP
-// ---- end llamaplan/compute/ssm_hybrid.hpp ----
 
 #include <cstdint>
 
@@ -3966,10 +4603,11 @@ namespace llamaplan::inline LLAMAPLAN_ABI_TAG {
 /// Bytes of the CPU backend's compute buffer, with the terms that built it. See the file comment for the method.
 ///
 /// The graph follows the architecture's arch_traits::graph: the standard decoder block (llama, qwen2/3, qwen3moe,
-/// gemma2/3, phi3, gpt-oss), MLA (deepseek2 files with key_length_mla / value_length_mla) or Mamba / hybrid (mamba2,
-/// mamba, granitehybrid, nemotron-h, falcon-h1) or RWKV (rwkv6, rwkv7, rwkv6qwen2, arwkv7). Architectures without a
-/// graph of their own (graph_family::approximate: qwen3next, other hybrids, encoders, and arch::generic) get the decoder-block figure and say
-/// so in `graph`. A model that names no architecture (hparams::id and architecture both unset or unknown) gets
+/// gemma2/3, phi3, gpt-oss), MLA (deepseek2 files with key_length_mla / value_length_mla), Mamba / hybrid (mamba2,
+/// mamba, granitehybrid, nemotron-h, falcon-h1), Gemma-3n's (altup, laurel, per-layer inputs, shared KV), gated
+/// delta-net (qwen3next, qwen35, qwen35moe) or RWKV (rwkv6, rwkv7, rwkv6qwen2, arwkv7). Architectures without a graph
+/// of their own (graph_family::approximate: other hybrids, encoders, and arch::generic) get the decoder-block figure
+/// and say so in `graph`. A model that names no architecture (hparams::id and architecture both unset or unknown) gets
 /// compute_status::unknown_architecture.
 [[nodiscard]] constexpr compute_breakdown compute_buffer_cpu_breakdown(const model& m,
                                                                         const compute_shape& s) noexcept {
@@ -3997,6 +4635,8 @@ namespace llamaplan::inline LLAMAPLAN_ABI_TAG {
             return detail::compute::falcon_h1_graph(m, s);
         if (any_recurrent) return detail::compute::ssm_hybrid_graph(m, s);
     }
+    if (at.graph == graph_family::gemma3n) return detail::compute::gemma3n_graph(m, s);
+    if (at.graph == graph_family::delta_net) return detail::compute::delta_net_graph(m, s);
     if (at.graph == graph_family::rwkv && hp.wkv_head_size != 0) return detail::compute::rwkv_graph(m, s);
     return detail::compute::decoder_graph(m, s, at);
 }
@@ -6881,6 +7521,11 @@ struct search {
     plan out;
     out.preset = g.preset;
     out.params = ev.params;
+    // llama.cpp clamps the batches to the requested context (llama_context ctor, see estimate_memory): emit what it
+    // will use, not -b 2048 -ub 1024 next to -c 512; the bytes are the same
+    const bool batch_clamped = ev.valid && ev.memory.n_batch != 0 && ev.memory.n_batch < ev.params.n_batch;
+    if (batch_clamped && !pin.has(setting::n_batch)) out.params.n_batch = ev.memory.n_batch;
+    if (batch_clamped && !pin.has(setting::n_ubatch)) out.params.n_ubatch = ev.memory.n_ubatch;
     out.place = ev.place;
     out.user_placement = st.placement_pinned;
     if (g.draft_model != nullptr) {
@@ -6938,9 +7583,11 @@ struct search {
                                                                   : "quantized KV cache: more context or offload than with f16 in the same memory");
     pinned_or(setting::type_v, ev.params.type_v == ggml_type::f16 ? "same as the K cache" : "same as the K cache (quantized V needs flash attention, which is on)");
     pinned_or(setting::flash_attn, "on: smaller compute buffer and KV layout, needed for a quantized V cache");
-    pinned_or(setting::n_ubatch, ev.params.n_ubatch > 512 ? "larger physical batch for faster prompt processing: costs neither offload nor context"
-                                                          : "llama.cpp's default; a larger batch's compute buffer would cost offload or context");
-    pinned_or(setting::n_batch, "at least llama.cpp's default 2048 and the physical batch", origin::defaulted);
+    pinned_or(setting::n_ubatch, out.params.n_ubatch < ev.params.n_ubatch ? "clamped to the context as llama.cpp does"
+                                 : ev.params.n_ubatch > 512 ? "larger physical batch for faster prompt processing: costs neither offload nor context"
+                                                            : "llama.cpp's default; a larger batch's compute buffer would cost offload or context");
+    pinned_or(setting::n_batch, batch_clamped ? "llama.cpp's default 2048, clamped to the context as llama.cpp does"
+                                              : "at least llama.cpp's default 2048 and the physical batch", origin::defaulted);
     pinned_or(setting::n_parallel, pr.n_parallel == 1 ? "one slot: the whole context for one conversation" : "the preset's slot count");
     pinned_or(setting::kv_unified, ev.params.kv_unified ? "one KV stream shared by the slots" : "one slot: no sharing needed", origin::defaulted);
     if (pin.any_placement()) {

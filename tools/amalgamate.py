@@ -15,8 +15,9 @@ import sys
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 INCLUDE = ROOT / "include"
 OUTPUT = ROOT / "single_include" / "llamaplan.hpp"
-PROJECT_INCLUDE = re.compile(r'^\s*#\s*include\s*<(llamaplan(?:\.hpp|/[^>]+))>\s*$')
-SYSTEM_INCLUDE = re.compile(r'^\s*#\s*include\s*<([^>]+)>\s*$')
+# an include may end with a // comment (kept out of the single header with the include itself)
+PROJECT_INCLUDE = re.compile(r'^\s*#\s*include\s*<(llamaplan(?:\.hpp|/[^>]+))>\s*(?://.*)?$')
+SYSTEM_INCLUDE = re.compile(r'^\s*#\s*include\s*<([^>]+)>\s*(?://.*)?$')
 
 
 def amalgamate() -> str:

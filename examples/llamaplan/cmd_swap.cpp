@@ -8,6 +8,7 @@
 #include <llamaplan/gguf/file.hpp>
 #include <llamaplan/llama_swap.hpp>
 #include <llamaplan/planner.hpp>
+#include <llamaplan/server_args.hpp>
 
 #include <algorithm>
 #include <filesystem>
@@ -32,6 +33,8 @@ int swap_usage(std::FILE* out) {
         "block scalars, line continuations, CRLF line endings. Models that run side by side (groups with swap: false,\n"
         "persistent groups, matrix sets) are planned together so that they fit at once. A cmd that is not llama-server,\n"
         "a model file that does not exist, or a construct that cannot be edited safely is reported and left as written.\n"
+        "A draft model a cmd loads for speculative decoding (-md, with -ngld -devd -ctkd ... --spec-type) is planned\n"
+        "with its model: its flags stay as written and its bytes are kept in each device's budget.\n"
         "\n"
         "options:\n"
         "  --model ID                  only this model (repeatable)\n"
@@ -55,14 +58,37 @@ int swap_usage(std::FILE* out) {
     return out == stdout ? 0 : 2;
 }
 
-/// Splits an emitted argv (after the program and `-m PATH`) into flag settings for the rewriter.
+/// True for a flag of speculative decoding (a draft model and its settings, `--spec-type`): every spelling of each
+/// has a `--spec-` form (common/arg.cpp at 3f545bec). The user's own stay in the cmd as written.
+bool speculative(ls::flag_ref f) {
+    if (!f.known()) return false;
+    for (const auto n : ls::llama_flags[f.option].names)
+        if (n.starts_with("--spec-")) return true;
+    return false;
+}
+
+/// Splits an emitted argv (after the program and `-m PATH`) into flag settings for the rewriter. The draft's flags
+/// are left out: the plan priced the cmd's own (-md ... as written), which the rewrite keeps.
 std::vector<ls::flag_setting> settings_of(const std::vector<std::string>& argv) {
     std::vector<ls::flag_setting> out;
+    bool skipping = false;
     for (std::size_t i = 3; i < argv.size(); ++i) {  // llama-server -m PATH ...
         const std::string& a = argv[i];
         const bool flag = a.size() > 1 && a[0] == '-' && !(a[1] >= '0' && a[1] <= '9');
+        if (flag) skipping = speculative(ls::find_flag(a));
+        if (skipping) continue;
         if (flag || out.empty()) out.push_back({a, {}});
         else out.back().values.push_back(a);
+    }
+    return out;
+}
+
+/// The cmd's speculative-decoding words (flags and values), after a "llama-server" word, for parse_server_args.
+std::vector<std::string> speculative_words(const ls::command_info& c) {
+    std::vector<std::string> out{"llama-server"};
+    for (const auto& fl : c.flags) {
+        if (!speculative(fl.flag)) continue;
+        for (std::size_t k = 0; k <= fl.values && fl.index + k < c.argv.size(); ++k) out.push_back(c.argv[fl.index + k].value);
     }
     return out;
 }
@@ -106,11 +132,43 @@ struct planned_model {
     std::unique_ptr<llamaplan::gguf::model_file> file;
     llamaplan::model m;
     std::unique_ptr<llamaplan::model_summary> summary = std::make_unique<llamaplan::model_summary>();
+    // a draft model the cmd loads with -md: priced with the model, its flags kept as written
+    std::vector<std::string> spec_words;  // what g.draft_path and g.draft's patterns view
+    std::unique_ptr<llamaplan::gguf::model_file> draft_file;
+    llamaplan::model draft_m;
+    std::unique_ptr<llamaplan::model_summary> draft_summary = std::make_unique<llamaplan::model_summary>();
     llamaplan::goal g;
     llamaplan::plan p;
     bool planned = false;
     std::string skipped;
 };
+
+/// Loads the draft the cmd names with -md (and its flags, --spec-type) into pm.g; returns why the model cannot be
+/// planned, or "" (also when the cmd has no draft).
+std::string load_draft(planned_model& pm, const ls::command_info& c, const llamaplan::machine& hw) {
+    pm.spec_words = speculative_words(c);
+    if (pm.spec_words.size() == 1) return {};
+    std::vector<std::string_view> views(pm.spec_words.begin(), pm.spec_words.end());
+    auto a = llamaplan::parse_server_args(views);
+    if (!a) return "cannot plan its speculative decoding: " + cli::describe(a.error());
+    pm.g.params.spec = a->params.spec;  // --spec-type changes the model's output rows
+    if (a->draft_model.empty()) return {};
+    const std::string path(a->draft_model);
+    if (!std::filesystem::exists(path)) return "draft model file '" + path + "' not found (relative paths are taken from the current directory)";
+    llamaplan::gguf::file_error fe;
+    auto f = llamaplan::gguf::open(path, fe);
+    if (!f) return "cannot read the draft " + path + ": " + cli::describe(f.error());
+    pm.draft_file = std::make_unique<llamaplan::gguf::model_file>(std::move(*f));
+    pm.draft_m = pm.draft_file->view();
+    pm.g.draft_model = &pm.draft_m;
+    pm.g.draft_path = a->draft_model;
+    pm.g.draft = a->draft;
+    const auto dd = llamaplan::draft_machine(hw, pm.g.draft);
+    if (!dd) return "cannot plan its draft: " + cli::describe(dd.error());
+    if (auto ok = llamaplan::summarize_for(pm.draft_m, dd->view(), pm.g, *pm.draft_summary); !ok)
+        return "cannot plan its draft " + path + ": " + cli::describe(ok.error());
+    return {};
+}
 
 }  // namespace
 
@@ -218,9 +276,11 @@ int cmd_swap(int argc, char** argv) {
                 }
                 if (auto ok = llamaplan::summarize_for(pm.m, hw, pm.g, *pm.summary); !ok)
                     pm.skipped = "cannot plan: " + cli::describe(ok.error());
+                if (pm.skipped.empty()) pm.skipped = load_draft(pm, c, hw);
             }
         }
-        models.emplace(pm.id, std::move(pm));
+        auto placed = models.emplace(pm.id, std::move(pm)).first;
+        if (placed->second.draft_file) placed->second.g.draft_model = &placed->second.draft_m;  // it moved
     }
 
     // 2. side by side: plan the largest sets first; a model planned in an earlier set keeps its plan, and the others
@@ -247,7 +307,7 @@ int cmd_swap(int argc, char** argv) {
         llamaplan::machine left{hw.host, devs};
         for (const auto* f : fixed) llamaplan::reserve_plan(f->p, left.host, devs);
         std::vector<llamaplan::model_request> req;
-        for (auto* pm : fresh) req.push_back({&pm->m, pm->summary.get(), pm->g});
+        for (auto* pm : fresh) req.push_back({&pm->m, pm->summary.get(), pm->g, pm->g.draft_model != nullptr ? pm->draft_summary.get() : nullptr});
         std::vector<llamaplan::plan> plans(fresh.size());
         auto r = llamaplan::plan_models(req, left, plans);
         if (!r) return cli::fail("swap: " + cli::describe(r.error()));

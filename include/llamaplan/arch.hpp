@@ -62,7 +62,10 @@ enum class graph_family : std::uint8_t {
     mla,            ///< DeepSeek-2 MLA (compute/mla.hpp)
     mamba_hybrid,   ///< Mamba-1, Mamba-2, granite / nemotron-h / falcon-h1 hybrids (compute/ssm_hybrid.hpp)
     rwkv,           ///< RWKV-6 and RWKV-7, also in Qwen2 blocks: rwkv6qwen2, arwkv7 (compute/rwkv.hpp)
+    delta_net,      ///< gated delta-net hybrids with gated attention (and a gated shared expert): qwen3next,
+                    ///< qwen35, qwen35moe (compute/delta_net.hpp)
     approximate,    ///< no graph of its own yet: the decoder graph stands in (unvalidated)
+    gemma3n,        ///< Gemma-3n: altup streams, laurel, per-layer inputs, shared KV (compute/gemma3n.hpp)
 };
 
 /// The default sliding-window rule of an architecture (load_arch_hparams; hparams.set_swa_pattern).
@@ -93,6 +96,8 @@ struct arch_traits {
     bool embd_scale = false;        ///< input embeddings scaled by sqrt(n_embd) (gemma family)
     bool q_scale_after_rope = false;///< ggml_scale of Q after rope (gemma3 f_attention_scale, phi3 1/sqrt(head))
     bool kv_sharing = false;        ///< later layers reuse earlier layers' KV (attention.shared_kv_layers)
+    std::uint32_t kv_from_start = 0;///< a fixed hparams.n_layer_kv_from_start: layers >= it have no KV of their own
+                                    ///< whatever the file says (gemma3n: 20); 0 = from attention.shared_kv_layers
     bool kv_iswa = false;           ///< the graph builder takes build_attn_inp_kv_iswa, whose build_attn expands Q, K,
                                     ///< V in that order (build_attn_inp_kv's: Q, V, K; src/llama-graph.cpp build_attn)
     bool out_rows_after_blocks = false;  ///< the last block runs on every token and the output rows are taken after
@@ -103,6 +108,12 @@ struct arch_traits {
     bool moe_biases = false;        ///< router and experts carry biases (ffn_gate_inp_b, add_id of the expert biases)
     bool rwkv_qwen2_ffn = false;    ///< RWKV time mix in a Qwen2 block (rwkv6qwen2, arwkv7): RMS norms, no LN0, one
                                     ///< token shift (token_shift_count 1), a SwiGLU FFN instead of the channel mix
+    std::uint32_t pos_per_embd = 1; ///< positions per token in inp_pos: 4 with M-RoPE / IMRoPE (llama_hparams::
+                                    ///< n_pos_per_embd of llama_model_rope_type, llama-model.cpp), else 1
+    bool gdn_split_beta_alpha = false;  ///< the delta-net layer projects beta and alpha with two matrices (ssm_beta,
+                                        ///< ssm_alpha: models/qwen35*.cpp) rather than one ssm_ba (qwen3next)
+    bool gdn_repeat_when_fused = false; ///< Q and K are repeated to the V heads even for the fused gated-delta-net op
+                                        ///< (qwen3next); qwen35* repeat them only for the unfused graph
 
     /// True if the model keeps only recurrent state (llm_arch_is_recurrent).
     [[nodiscard]] constexpr bool is_recurrent() const noexcept { return layers == recurrent_layer_rule::all; }
@@ -161,9 +172,14 @@ namespace detail {
     gemma3.embd_scale = true;
     gemma3.q_scale_after_rope = true;
     gemma3.kv_iswa = true;
-    arch_traits gemma3n = with_swa(make_arch("gemma3n", arch::gemma3n, g::approximate), 5, 0);  // models/gemma3n.cpp
+    // models/gemma3n.cpp load_arch_hparams: SWA period 5 (sliding_window_pattern may override), the window from the
+    // file, n_layer_kv_from_start = 20 (shared_kv_layers is not read): layers 20+ reuse layer 18's (SWA) or 19's KV
+    // (llama-model.cpp create_memory's reuse callback)
+    arch_traits gemma3n = with_swa(make_arch("gemma3n", arch::gemma3n, g::gemma3n), 5, 0);
     gemma3n.embd_scale = true;
     gemma3n.kv_sharing = true;
+    gemma3n.kv_from_start = 20;
+    gemma3n.kv_iswa = true;
     arch_traits gemma_embd = with_swa(make_arch("gemma-embedding", arch::gemma_embedding, g::approximate), 6, 0);
     gemma_embd.embd_scale = true;
     // models/phi3.cpp: fused attn_qkv (create_tensor_qkv), ffn_up of 2 x n_ff applied with ggml_swiglu (LLM_FFN_SEQ),
@@ -189,6 +205,20 @@ namespace detail {
     rwkv6qwen2.rwkv_qwen2_ffn = true;
     arch_traits arwkv7 = recurrent_arch("arwkv7", arch::arwkv7, rk::rwkv7, g::rwkv);
     arwkv7.rwkv_qwen2_ffn = true;
+    // models/qwen3next.cpp: build_moe_ffn with LLAMA_EXPERT_GATING_FUNC_TYPE_SOFTMAX and norm_w = true; one ssm_ba
+    // projection; Q/K repeated to the V heads before the delta net whatever op runs it
+    arch_traits qwen3next = with_moe(hybrid_arch("qwen3next", arch::qwen3next, rk::gated_delta_net,
+                                                 rl::attention_interval, g::delta_net, 4), moe_gating::softmax, true);
+    qwen3next.gdn_repeat_when_fused = true;
+    // models/qwen35.cpp (dense FFN) and qwen35moe.cpp (qwen3next's MoE): ssm_beta and ssm_alpha, and "need explicit
+    // repeat only if we are not using the fused GDN"
+    arch_traits qwen35 = hybrid_arch("qwen35", arch::qwen35, rk::gated_delta_net, rl::attention_interval, g::delta_net, 4);
+    qwen35.gdn_split_beta_alpha = true;
+    qwen35.pos_per_embd = 4;  // LLAMA_ROPE_TYPE_IMROPE
+    arch_traits qwen35moe = with_moe(hybrid_arch("qwen35moe", arch::qwen35moe, rk::gated_delta_net,
+                                                 rl::attention_interval, g::delta_net, 4), moe_gating::softmax, true);
+    qwen35moe.gdn_split_beta_alpha = true;
+    qwen35moe.pos_per_embd = 4;
     arch_traits deepseek2 = with_moe(make_arch("deepseek2", arch::deepseek2, g::mla), moe_gating::softmax, false);
     deepseek2.attention = attention_kind::mla;
     return std::array<arch_traits, arch_count>{{
@@ -218,12 +248,12 @@ namespace detail {
         hybrid_arch("lfm2moe", arch::lfm2moe, rk::shortconv, rl::no_kv_heads),
         hybrid_arch("nemotron_h", arch::nemotron_h, rk::mamba2, rl::no_kv_heads_no_ffn, g::mamba_hybrid),
         hybrid_arch("nemotron_h_moe", arch::nemotron_h_moe, rk::mamba2, rl::no_kv_heads_no_ffn),
-        hybrid_arch("qwen3next", arch::qwen3next, rk::gated_delta_net, rl::attention_interval, g::approximate, 4),
+        qwen3next,
         hybrid_arch("kimi-linear", arch::kimi_linear, rk::kda, rl::no_kv_heads),
         hybrid_arch("bailingmoe3", arch::bailingmoe3, rk::other, rl::no_kv_heads),
         hybrid_arch("kimi-k3", arch::kimi_k3, rk::kda, rl::no_kv_heads),
-        hybrid_arch("qwen35", arch::qwen35, rk::gated_delta_net, rl::attention_interval, g::approximate, 4),
-        hybrid_arch("qwen35moe", arch::qwen35moe, rk::gated_delta_net, rl::attention_interval, g::approximate, 4),
+        qwen35,
+        qwen35moe,
         hybrid_arch("deepseek4", arch::deepseek4, rk::other, rl::no_kv_heads),
         hybrid_arch("minimax-01", arch::minimax_01, rk::other, rl::attention_interval, g::approximate, 8),
         // an `unknown` entry last, so traits(arch::unknown) has a row (never matched by name)

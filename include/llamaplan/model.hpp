@@ -21,7 +21,7 @@ enum class tensor_role : std::uint8_t {
     token_embedding,    ///< token_embd: rows gathered per token, kept on the host by llama.cpp
     output,             ///< output (LM head): read fully per output token
     output_norm,        ///< output_norm
-    attention_q,        ///< attn_q, MLA attn_q_a / attn_q_b
+    attention_q,        ///< attn_q, MLA attn_q_a / attn_q_b, attn_gate (an output-gate projection)
     attention_k,        ///< attn_k, MLA attn_kv_a_mqa / attn_kv_b / attn_k_b
     attention_v,        ///< attn_v, MLA attn_v_b
     attention_qkv,      ///< fused attn_qkv
@@ -74,7 +74,8 @@ namespace detail {
 [[nodiscard]] constexpr tensor_role classify_tensor(std::string_view name) noexcept {
     using detail::contains;
     using detail::starts_with;
-    if (starts_with(name, "token_embd.")) return tensor_role::token_embedding;
+    // per_layer_token_embd (gemma3n) is an input-layer GET_ROWS table like token_embd (llama-arch.cpp LLM_TENSOR_INFOS)
+    if (starts_with(name, "token_embd.") || starts_with(name, "per_layer_token_embd.")) return tensor_role::token_embedding;
     if (starts_with(name, "output.")) return tensor_role::output;
     if (starts_with(name, "output_norm.")) return tensor_role::output_norm;
     // strip "blk.N." so that suffix tests below only look at the tensor's own name
@@ -90,6 +91,8 @@ namespace detail {
         starts_with(local, "channel_mix_"))
         return tensor_role::ffn_dense;
     if (starts_with(local, "attn_qkv")) return tensor_role::attention_qkv;
+    // LLM_TENSOR_ATTN_GATE (llama-arch.cpp: a MUL_MAT weight), e.g. the z projection of qwen3next's delta-net layers
+    if (starts_with(local, "attn_gate")) return tensor_role::attention_q;
     if (starts_with(local, "attn_output") || starts_with(local, "attn_out.")) return tensor_role::attention_output;
     if (starts_with(local, "attn_q")) return tensor_role::attention_q;
     if (starts_with(local, "attn_kv") || starts_with(local, "attn_k")) return tensor_role::attention_k;
@@ -109,7 +112,7 @@ struct tensor_info {
     std::uint32_t file = 0;                 ///< split file index (0 for single-file models)
     std::uint64_t bytes = 0;                ///< ggml_nbytes: row_size(type, ne0) * ne1 * ne2 * ne3 (bytes)
     tensor_role role = tensor_role::other;  ///< classify_tensor(name)
-    std::int32_t layer = -1;                ///< tensor_layer(name)
+    std::int32_t layer = -1;                ///< tensor_layer(name), or the block llama.cpp files it under
 };
 
 /// Builds a tensor_info, computing bytes, role and layer; errors on an invalid type, a row length that is not a
@@ -124,7 +127,10 @@ struct tensor_info {
     std::uint64_t bytes = *row;
     for (std::size_t d = 1; d < 4; ++d)
         if (detail::mul_overflows(bytes, ne[d], bytes)) return make_error(errc::overflow, "tensor size overflows 64 bits");
-    return tensor_info{name, type, ne, n_dims, offset, 0, bytes, classify_tensor(name), tensor_layer(name)};
+    // gemma3n's per_layer_model_proj / per_layer_proj_norm are repeating-layer tensors created with block id 0
+    // (models/gemma3n.cpp load_arch_tensors: tn(..., "weight", 0)), so they live in block 0's buffer
+    const bool block0 = detail::starts_with(name, "per_layer_model_proj.") || detail::starts_with(name, "per_layer_proj_norm.");
+    return tensor_info{name, type, ne, n_dims, offset, 0, bytes, classify_tensor(name), block0 ? 0 : tensor_layer(name)};
 }
 
 /// How llama.cpp treats the model's memory (llama-arch.cpp llm_arch_is_recurrent / llm_arch_is_hybrid).

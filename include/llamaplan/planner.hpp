@@ -448,6 +448,11 @@ struct search {
     plan out;
     out.preset = g.preset;
     out.params = ev.params;
+    // llama.cpp clamps the batches to the requested context (llama_context ctor, see estimate_memory): emit what it
+    // will use, not -b 2048 -ub 1024 next to -c 512; the bytes are the same
+    const bool batch_clamped = ev.valid && ev.memory.n_batch != 0 && ev.memory.n_batch < ev.params.n_batch;
+    if (batch_clamped && !pin.has(setting::n_batch)) out.params.n_batch = ev.memory.n_batch;
+    if (batch_clamped && !pin.has(setting::n_ubatch)) out.params.n_ubatch = ev.memory.n_ubatch;
     out.place = ev.place;
     out.user_placement = st.placement_pinned;
     if (g.draft_model != nullptr) {
@@ -505,9 +510,11 @@ struct search {
                                                                   : "quantized KV cache: more context or offload than with f16 in the same memory");
     pinned_or(setting::type_v, ev.params.type_v == ggml_type::f16 ? "same as the K cache" : "same as the K cache (quantized V needs flash attention, which is on)");
     pinned_or(setting::flash_attn, "on: smaller compute buffer and KV layout, needed for a quantized V cache");
-    pinned_or(setting::n_ubatch, ev.params.n_ubatch > 512 ? "larger physical batch for faster prompt processing: costs neither offload nor context"
-                                                          : "llama.cpp's default; a larger batch's compute buffer would cost offload or context");
-    pinned_or(setting::n_batch, "at least llama.cpp's default 2048 and the physical batch", origin::defaulted);
+    pinned_or(setting::n_ubatch, out.params.n_ubatch < ev.params.n_ubatch ? "clamped to the context as llama.cpp does"
+                                 : ev.params.n_ubatch > 512 ? "larger physical batch for faster prompt processing: costs neither offload nor context"
+                                                            : "llama.cpp's default; a larger batch's compute buffer would cost offload or context");
+    pinned_or(setting::n_batch, batch_clamped ? "llama.cpp's default 2048, clamped to the context as llama.cpp does"
+                                              : "at least llama.cpp's default 2048 and the physical batch", origin::defaulted);
     pinned_or(setting::n_parallel, pr.n_parallel == 1 ? "one slot: the whole context for one conversation" : "the preset's slot count");
     pinned_or(setting::kv_unified, ev.params.kv_unified ? "one KV stream shared by the slots" : "one slot: no sharing needed", origin::defaulted);
     if (pin.any_placement()) {

@@ -283,6 +283,84 @@ inline std::vector<model_def> models() {
     q3n.ssm_d_inner = 256; // V heads x head_v_dim
     q3n.n_vocab = 6000;
     add("qwen3next-6L-256", q3n);
+    // a second shape: full_attention_interval not written (default 4: layers 3 and 7 attend), as many K as V heads (no
+    // repeat before the delta net), 8 heads x 64, 16 experts of which 4 are used; every matrix row a multiple of 32
+    // so llama-quantize can make it Q4_0
+    synth_spec q3n8 = q3n;
+    q3n8.n_layer = 8;
+    q3n8.full_attention_interval = 0;
+    q3n8.n_embd = 384;
+    q3n8.n_head = 8;
+    q3n8.n_head_kv = 2;
+    q3n8.head_dim = 64;
+    q3n8.n_expert = 16;
+    q3n8.n_expert_used = 4;
+    q3n8.n_ff_exp = 96;
+    q3n8.n_ff_shexp = 192;
+    q3n8.ssm_d_state = 64;
+    q3n8.ssm_n_group = 4;
+    q3n8.ssm_dt_rank = 4;
+    q3n8.ssm_d_inner = 256;
+    q3n8.n_vocab = 5000;
+    add("qwen3next-8L-384", q3n8);
+    // qwen3next-6L-256 in the legacy layout (one ssm_in per delta-net layer instead of attn_qkv and attn_gate)
+    synth_spec q3n_in = q3n;
+    q3n_in.qwen3next_ssm_in = true;
+    add("qwen3next-ssm_in-6L-256", q3n_in);
+    // Qwen3.5 (models/qwen35moe.cpp, qwen35.cpp): qwen3next's blocks with ssm_beta / ssm_alpha and IMRoPE sections;
+    // 2 K and 4 V heads (the fused delta net takes them unrepeated); the MoE model as qwen3next-6L-256, the dense one
+    // with an FFN of 512
+    synth_spec q35m = q3n;
+    q35m.arch = "qwen35moe";
+    q35m.qwen35 = true;
+    q35m.n_head = 8;
+    q35m.head_dim = 64;
+    add("qwen35moe-6L-256", q35m);
+    synth_spec q35 = q35m;
+    q35.arch = "qwen35";
+    q35.n_layer = 8;
+    q35.full_attention_interval = 0;
+    q35.n_expert = 0;
+    q35.n_expert_used = 0;
+    q35.n_ff_exp = 0;
+    q35.n_expert_shared = 0;
+    q35.n_ff_shexp = 0;
+    q35.n_ff = 512;
+    add("qwen35-8L-256", q35);
+
+    // gemma3n (models/gemma3n.cpp): altup (4 streams), laurel, per-layer token embeddings, activation sparsity on the
+    // first 10 layers; load_arch_hparams fixes n_layer_kv_from_start at 20, so layers 20+ reuse the KV of layer 18
+    // (SWA) or 19 (full); SWA on 4 of every 5 layers by default (window 256), tied output, Q/K/V norms
+    synth_spec g3n = llama;
+    g3n.arch = "gemma3n";
+    g3n.gemma3n = true;
+    g3n.n_layer = 25;
+    g3n.n_embd = 256;
+    g3n.n_head = 4;
+    g3n.n_head_kv = 2;
+    g3n.head_dim = 128;
+    g3n.qk_norm = true;
+    g3n.post_norms = true;
+    g3n.tied_output = true;
+    g3n.n_ff = 512;
+    g3n.n_swa = 256;
+    g3n.n_vocab = 2048;
+    g3n.n_ctx = 32768;
+    add("gemma3n-25L-256", g3n);
+
+    // a second shape: Q narrower than n_embd (6 x 64 = 384 = n_embd here), period 4 written (layers 3, 7, ... full),
+    // window 128, 24 layers (20-22 reuse layer 18's SWA cache, 23 reuses layer 19's full cache)
+    synth_spec g3n2 = g3n;
+    g3n2.n_layer = 24;
+    g3n2.n_embd = 384;
+    g3n2.n_head = 6;
+    g3n2.n_head_kv = 2;
+    g3n2.head_dim = 64;
+    g3n2.n_ff = 768;
+    g3n2.n_swa = 128;
+    g3n2.swa_period = 4;
+    g3n2.n_vocab = 3000;
+    add("gemma3n-24L-384", g3n2);
 
     // RWKV-6 (models/rwkv6.cpp): every block a time mix (token-shift LoRA of rank time_mix_extra_dim, decay LoRA,
     // wkv6 over heads of wkv_head_size) and a channel mix; no attention, no KV cache
@@ -347,6 +425,7 @@ inline std::vector<model_def> models() {
     add("qwen3moe-e8u2-Q4_0", {}, "qwen3moe-e8u2");
     add("deepseek2-mla-4L-512-Q4_K_M", {}, "deepseek2-mla-4L-512");
     add("gpt-oss-4L-512-MXFP4_MOE", {}, "gpt-oss-4L-512");
+    add("qwen3next-8L-384-Q4_0", {}, "qwen3next-8L-384");
     add("rwkv6-4L-512-Q4_0", {}, "rwkv6-4L-512");
     add("rwkv7-4L-512-Q4_0", {}, "rwkv7-4L-512");
     return out;

@@ -1,6 +1,6 @@
-// The planner on every architecture the memory model knows (dense, MoE, sliding-window, MLA, Mamba-2, hybrid, tied
-// heads), each synthesized by the GGUF writer with 1 to 160 blocks and read back through the adapter: on generated
-// machines every plan keeps its budgets, and `estimate` on the plan's argv reproduces its bytes.
+// The planner on every architecture the memory model knows (dense, MoE, sliding-window, MLA, Mamba-2, hybrid,
+// Gemma-3n, tied heads), each synthesized by the GGUF writer with 1 to 160 blocks and read back through the adapter:
+// on generated machines every plan keeps its budgets, and `estimate` on the plan's argv reproduces its bytes.
 #include "../support/planner_checks.hpp"
 #include "extra_models.hpp"
 

@@ -19,6 +19,8 @@ Checked:
      fit together: re-planned with every planning flag of their rewritten cmd pinned (`llamaplan plan --json`), their
      bytes on each device sum to no more than the machine has -- while the two 8B models planned alone would not;
   6. rewriting the result again changes nothing; --model ID rewrites only that model;
+  8. a cmd with a -md draft keeps the draft's flags, and its plan fits the GPU with the draft loaded (a plan made
+     without the draft would not);
   7. exit codes as `llamaplan swap --help` documents them: 0 done, 3 a model does not fit, 2 bad input, 1 I/O error.
 usage: llama_swap_e2e.py LLAMAPLAN LLAMAPLAN_WRITE_MODELS
 """
@@ -185,6 +187,15 @@ routing:
           pair: "c & t"
           coding: "c & d"
 """
+
+# a model with a draft for speculative decoding (-md): the draft's flags stay as written and its bytes are budgeted
+DRAFT = r"""models:
+  spec:
+    cmd: |
+      llama-server --port ${PORT} -m ${env.MODELS}/llama-8b.gguf -c 4096
+      -md "${env.MODELS}/my models/Llama 8B copy.gguf" -ngld 99 --spec-draft-n-max 8
+"""
+DRAFT_WORDS = ["-md", "{models}/my models/Llama 8B copy.gguf", "-ngld", "99", "--spec-draft-n-max", "8"]
 
 FAILURES = []
 
@@ -439,6 +450,28 @@ def main():
         for members in (["coder", "chat"], ["coder", "draft"]):
             for dev, total in plan_bytes(llamaplan, mdoc, members, M, tmp, env).items():
                 check(total <= free[dev], f"matrix set {members}: {dev}: {total >> 20} MiB planned, {free[dev] >> 20} MiB free")
+
+        # a -md draft found in a cmd is planned with its model: the rewrite keeps the draft's flags, and re-planned
+        # with every planning flag pinned and the draft, it fits the GPU; the plan made without the draft does not
+        draft_words = [w.format(models=models) for w in DRAFT_WORDS]
+        for name, text in (("draft.yaml", DRAFT), ("nodraft.yaml", DRAFT.replace(DRAFT.splitlines()[4], "      --spec-draft-n-max 8"))):
+            with open(os.path.join(tmp, name), "w") as f:
+                f.write(text)
+            r = run([llamaplan, "swap", name, "--output", "out-" + name] + M, tmp, env)
+            check(r.returncode == 0, f"{name}: exit 0 ({r.returncode} {r.stderr})")
+        check_rewrite(DRAFT, read("out-draft.yaml"), {"spec"}, set(), False, "draft.yaml")
+        fits = {}
+        for name in ("draft.yaml", "nodraft.yaml"):
+            words = lss.argv_of(yaml.load(read("out-" + name), Loader=yaml.BaseLoader), "spec", False)
+            argv = ["llama-server", "-m", os.path.join(models, "llama-8b.gguf")] + planning_of(words) + draft_words
+            r = run([llamaplan, "plan", "--json"] + M + ["--"] + argv, tmp, env)
+            gpu = sum(d["planned"] for d in json.loads(r.stdout).get("devices", []) if d["name"] == "RTX test") if r.stdout else 0
+            fits[name] = r.returncode == 0 and gpu <= free["RTX test"]
+            print(f"{name}: planning flags {planning_of(words)}: with the draft exit {r.returncode}, GPU {gpu >> 20} MiB")
+            if name == "draft.yaml":
+                check(draft_words[0] in words and words[words.index("-md") + 1] == draft_words[1], f"draft.yaml: -md not kept: {words}")
+        check(fits["draft.yaml"], "draft.yaml: the rewritten cmd with its draft does not fit the GPU")
+        check(not fits["nodraft.yaml"], "the plan made without the draft fits with it too: the check proves nothing")
 
         # 7. a model that does not fit: exit 3, left as written and said so
         r = run([llamaplan, "swap", "config.yaml", "--machine", "small.json", "--output", "small.yaml"], tmp, env)

@@ -284,12 +284,70 @@ TEST_CASE("gguf writer + hparams: qwen3next gated delta-net and attention blocks
     CHECK(p.h.n_embd_r() == 192);
     CHECK(p.h.n_embd_s() == 512);
 
+    // the legacy layout: one ssm_in {n_embd, 2 key_dim + 2 value_dim} in place of attn_qkv and attn_gate
+    synth_spec legacy = s;
+    legacy.qwen3next_ssm_in = true;
+    const auto wl = synthesize(legacy);
+    std::vector<std::uint64_t> ssm_in_shape;
+    bool has_qkv = false;
+    for (const auto& t : wl.tensors()) {
+        if (t.name == "blk.0.ssm_in.weight") ssm_in_shape = t.shape;
+        if (t.name == "blk.0.attn_qkv.weight" || t.name == "blk.0.attn_gate.weight") has_qkv = true;
+    }
+    CHECK(ssm_in_shape == std::vector<std::uint64_t>{64, 96});
+    CHECK_FALSE(has_qkv);
+
     s.full_attention_interval = 2;  // written: layers 1 and 3 attend
     auto q = load(synthesize(s));
     CHECK(q.h.is_recurrent(0));
     CHECK_FALSE(q.h.is_recurrent(1));
     CHECK(q.h.is_recurrent(2));
     CHECK_FALSE(q.h.is_recurrent(3));
+}
+
+TEST_CASE("gguf writer + hparams: qwen35 blocks, ssm_beta / ssm_alpha, rope sections, a dense FFN (models/qwen35.cpp)") {
+    synth_spec s;
+    s.arch = "qwen35";
+    s.qwen3next = true;
+    s.qwen35 = true;
+    s.n_layer = 4;  // full_attention_interval not written: layers 0-2 recurrent, 3 attends
+    s.n_embd = 64;
+    s.n_head = 2;
+    s.n_head_kv = 1;
+    s.head_dim = 32;
+    s.qk_norm = true;
+    s.n_ff = 96;
+    s.ssm_d_conv = 4;
+    s.ssm_d_state = 16;
+    s.ssm_n_group = 1;
+    s.ssm_dt_rank = 2;
+    s.ssm_d_inner = 32;
+    using shape_list = std::vector<std::pair<std::string, std::vector<std::uint64_t>>>;
+    const auto w = synthesize(s);
+    shape_list got;
+    for (const auto& t : w.tensors())
+        if (t.name.rfind("blk.0.", 0) == 0) got.emplace_back(t.name.substr(6), t.shape);
+    std::sort(got.begin(), got.end());
+    // load_block_trunk, by hand: ssm_beta and ssm_alpha {n_embd, V heads}; the dense FFN without ffn_norm
+    // (post_attention_norm is its norm)
+    const shape_list want = {
+        {"attn_gate.weight", {64, 32}}, {"attn_norm.weight", {64}}, {"attn_qkv.weight", {64, 64}},
+        {"ffn_down.weight", {96, 64}}, {"ffn_gate.weight", {64, 96}}, {"ffn_up.weight", {64, 96}},
+        {"post_attention_norm.weight", {64}}, {"ssm_a", {2}}, {"ssm_alpha.weight", {64, 2}},
+        {"ssm_beta.weight", {64, 2}}, {"ssm_conv1d.weight", {4, 64}}, {"ssm_dt.bias", {2}},
+        {"ssm_norm.weight", {16}}, {"ssm_out.weight", {32, 64}},
+    };
+    CHECK(got == want);
+    auto p = load(w);
+    // load_arch_hparams: get_key_or_arr(LLM_KV_ROPE_DIMENSION_SECTIONS, rope_sections, 4, true) is required
+    const auto* sections = p.r.find("qwen35.rope.dimension_sections");
+    REQUIRE(sections != nullptr);
+    CHECK(sections->is_array());
+    CHECK(sections->elem_type == value_type::i32);  // as convert_hf_to_gguf writes them
+    CHECK(sections->count == 4);
+    CHECK(p.h.is_recurrent(0));
+    CHECK_FALSE(p.h.is_recurrent(3));
+    CHECK(p.h.has_kv(3));
 }
 
 TEST_CASE("gguf hparams: phi3 disables SWA even with a window") {
@@ -687,4 +745,74 @@ TEST_CASE("gguf hparams: rope scaling keys") {
     writer legacy = synthesize(s);
     legacy.set_f32("llama.rope.scale_linear", 2.0f);
     CHECK(load(legacy).h.rope_scaling_factor == 2.0f);
+}
+
+TEST_CASE("gguf writer + hparams: gemma3n altup / laurel / per-layer tensors and its fixed KV sharing (models/gemma3n.cpp)") {
+    synth_spec s;
+    s.arch = "gemma3n";
+    s.gemma3n = true;
+    s.n_layer = 22;
+    s.n_embd = 64;
+    s.n_head = 2;
+    s.n_head_kv = 1;
+    s.head_dim = 32;
+    s.qk_norm = true;
+    s.post_norms = true;
+    s.tied_output = true;
+    s.n_ff = 128;
+    s.n_swa = 128;
+    auto w = synthesize(s);
+    // load_arch_tensors, by hand: n_altup 4, n_embd_altup 256, laurel rank 64 (llama-hparams.h constants)
+    auto shape = [&](const std::string& name) {
+        for (const auto& t : w.tensors())
+            if (t.name == name) return t.shape;
+        return std::vector<std::uint64_t>{};
+    };
+    CHECK(shape("altup_proj.weight") == std::vector<std::uint64_t>{64, 64, 3});
+    CHECK(shape("altup_unembd_proj.weight") == std::vector<std::uint64_t>{64, 64, 3});
+    CHECK(shape("per_layer_token_embd.weight") == std::vector<std::uint64_t>{256 * 22, 256});
+    CHECK(shape("per_layer_model_proj.weight") == std::vector<std::uint64_t>{64, 256 * 22});
+    CHECK(shape("per_layer_proj_norm.weight") == std::vector<std::uint64_t>{256});
+    CHECK(shape("output.weight").empty());
+    CHECK(shape("blk.21.inp_gate.weight") == std::vector<std::uint64_t>{64, 256});
+    CHECK(shape("blk.21.proj.weight") == std::vector<std::uint64_t>{256, 64});
+    CHECK(shape("blk.21.altup_correct_coef.weight") == std::vector<std::uint64_t>{4, 4});
+    CHECK(shape("blk.21.altup_predict_coef.weight") == std::vector<std::uint64_t>{4, 16});
+    CHECK(shape("blk.21.altup_router.weight") == std::vector<std::uint64_t>{64, 4});
+    CHECK(shape("blk.21.laurel_l.weight") == std::vector<std::uint64_t>{64, 64});
+    CHECK(shape("blk.21.laurel_r.weight") == std::vector<std::uint64_t>{64, 64});
+    CHECK(shape("blk.21.attn_k.weight") == std::vector<std::uint64_t>{64, 32});  // created even on shared-KV layers
+    CHECK(shape("blk.21.post_ffw_norm.weight") == std::vector<std::uint64_t>{64});
+
+    // shared_kv_layers is not read: n_layer_kv_from_start is 20 whatever the file says; SWA period 5 by default
+    w.set_u32("gemma3n.attention.shared_kv_layers", 5);
+    auto p = load(w);
+    CHECK(p.h.n_layer_kv_from_start == 20);
+    CHECK(p.h.has_kv(19));
+    CHECK_FALSE(p.h.has_kv(20));
+    CHECK_FALSE(p.h.has_kv(21));
+    CHECK(p.h.is_swa(3));
+    CHECK_FALSE(p.h.is_swa(4));
+    CHECK(p.h.is_swa(20));
+    // the per-layer token table is an input-layer GET_ROWS table (kept on the host like token_embd); the per-layer
+    // projection and its norm are created with block id 0; altup_proj / altup_unembd_proj are output-layer tensors
+    for (const auto& t : p.r.tensors()) {
+        if (t.name == "per_layer_token_embd.weight") {
+            CHECK(t.role == tensor_role::token_embedding);
+            CHECK(t.layer == -1);
+        }
+        if (t.name == "per_layer_model_proj.weight" || t.name == "per_layer_proj_norm.weight") CHECK(t.layer == 0);
+        if (t.name == "altup_proj.weight") CHECK(t.layer == -1);
+    }
+    // converted files write the pattern as a bool array, which the scalar get_key_or_arr ignores: period 5 stays
+    s.swa_pattern.assign(22, 1);
+    auto q = load(synthesize(s));
+    CHECK(q.h.is_swa(3));
+    CHECK_FALSE(q.h.is_swa(4));
+    CHECK_FALSE(q.h.is_swa(19));
+    s.swa_pattern.clear();
+    s.swa_period = 4;  // a u32 period is read
+    auto u = load(synthesize(s));
+    CHECK_FALSE(u.h.is_swa(3));
+    CHECK(u.h.is_swa(4));
 }

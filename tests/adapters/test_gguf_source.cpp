@@ -100,6 +100,21 @@ long long rchar() {
     }
     return v;
 }
+
+/// Bytes of this process's address space that map `path` (from /proc/self/maps); -1 if unknown.
+long long mapped_bytes_of(const std::string& path) {
+    std::ifstream f("/proc/self/maps");
+    if (!f) return -1;
+    const std::string canonical = std::filesystem::canonical(path).string();
+    long long total = 0;
+    std::string line;
+    while (std::getline(f, line)) {
+        if (line.size() < canonical.size() || line.compare(line.size() - canonical.size(), canonical.size(), canonical) != 0) continue;
+        unsigned long long lo = 0, hi = 0;
+        if (std::sscanf(line.c_str(), "%llx-%llx", &lo, &hi) == 2) total += static_cast<long long>(hi - lo);
+    }
+    return total;
+}
 #endif
 }  // namespace
 
@@ -381,6 +396,9 @@ TEST_CASE("gguf source: a sparse 64 GiB file is opened by reading its header onl
         auto m = open(path, o);
 #if defined(__linux__)
         const long long after = rchar();
+        // the mapping spans the header in 2 MiB steps (file.hpp read_header_mapped), never the 64 GiB behind it
+        const long long spanned = mapped_bytes_of(path);
+        if (spanned >= 0) CHECK(spanned == (mm ? static_cast<long long>((header.size() + o.read_ahead + (2u << 20) - 1) / (2u << 20) * (2u << 20)) : 0));
 #endif
         REQUIRE(m.has_value());
         CHECK(m->view().hp.n_vocab == 32000);

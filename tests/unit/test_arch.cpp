@@ -57,12 +57,29 @@ TEST_CASE("architecture traits: graphs, SWA defaults, fused tensors, MoE gating"
     CHECK(find_arch("phi3")->fused_gate_up);
     CHECK(find_arch("qwen3moe")->moe_norm_weights);
     CHECK(find_arch("qwen3next")->attention_interval == 4);
+    CHECK(find_arch("qwen3next")->graph == graph_family::delta_net);  // models/qwen3next.cpp
+    CHECK(find_arch("qwen3next")->gating == moe_gating::softmax);
+    CHECK(find_arch("qwen3next")->moe_norm_weights);
+    CHECK(find_arch("qwen3next")->gdn_repeat_when_fused);
+    CHECK_FALSE(find_arch("qwen3next")->gdn_split_beta_alpha);
+    CHECK(find_arch("qwen3next")->pos_per_embd == 1);
+    // models/qwen35.cpp, qwen35moe.cpp: the delta-net graph with ssm_beta / ssm_alpha and IMRoPE (llama-model.cpp)
+    for (const char* name : {"qwen35", "qwen35moe"}) {
+        CHECK(find_arch(name)->graph == graph_family::delta_net);
+        CHECK(find_arch(name)->gdn_split_beta_alpha);
+        CHECK_FALSE(find_arch(name)->gdn_repeat_when_fused);
+        CHECK(find_arch(name)->pos_per_embd == 4);
+    }
+    CHECK(find_arch("qwen35")->gating == moe_gating::none);
+    CHECK(find_arch("qwen35moe")->gating == moe_gating::softmax);
     CHECK(find_arch("minimax-01")->attention_interval == 8);
     CHECK(find_arch("falcon-h1")->layers == recurrent_layer_rule::all_with_attention);
     CHECK(find_arch("nemotron_h")->layers == recurrent_layer_rule::no_kv_heads_no_ffn);
     CHECK(find_arch("nemotron_h")->graph == graph_family::mamba_hybrid);
     CHECK(find_arch("falcon-h1")->graph == graph_family::mamba_hybrid);
     CHECK(find_arch("gemma3n")->kv_sharing);
+    CHECK(find_arch("gemma3n")->kv_from_start == 20);  // models/gemma3n.cpp load_arch_hparams
+    CHECK(find_arch("gemma3n")->graph == graph_family::gemma3n);
     // names are unique, every id has one row, and unknown names / the empty name have none
     for (std::size_t i = 0; i < arch_table.size(); ++i)
         for (std::size_t j = i + 1; j < arch_table.size(); ++j) {

@@ -158,6 +158,52 @@ static_assert(compute_buffer_cpu(arwkv7_toy, rwkv_shape(2)) == 19802176u);      
 static_assert(compute_buffer_cpu_breakdown(rwkv7_toy, rwkv_shape(1)).graph == graph_family::rwkv);
 // the channel mix's key projection (n_ff x n_tokens f32) is the widest FFN intermediate
 static_assert(compute_buffer_cpu_breakdown(rwkv6_toy, rwkv_shape(1)).ffn_hidden == 1792ull * 512 * 4);
+// Qwen3-Next toy with the hparams of tests/data/extra's qwen3next-6L-256: layers 2 and 5 attend (4 heads x 128, 2 KV
+// heads), the others are gated delta-net layers (4 V heads and 2 K heads of 64, conv kernel 4); 8 experts, 2 used, a
+// shared expert of 256. The graph reads no tensor list (every qwen3next block has the routed and the gated shared
+// expert). llama.cpp's traced ggml-alloc high-water marks for this model at -ub 512 -c 4096: 10006592 bytes with
+// flash attention (9.54 MiB printed), 48275520 without (46.04 MiB).
+constexpr std::array<std::uint8_t, 6> q3n_recurrent{1, 1, 0, 1, 1, 0};
+constexpr hparams qwen3next_hp() {
+    hparams hp{};
+    hp.architecture = "qwen3next";
+    hp.memory = memory_kind::hybrid;
+    hp.recurrent_layers = std::span<const std::uint8_t>(q3n_recurrent.data(), q3n_recurrent.size());
+    hp.n_layer = 6;
+    hp.n_embd = 256;
+    hp.n_vocab = 6000;
+    hp.n_head = 4;
+    hp.n_head_kv = 2;
+    hp.n_embd_head_k = 128;
+    hp.n_embd_head_v = 128;
+    hp.n_ff = 512;
+    hp.n_expert = 8;
+    hp.n_expert_used = 2;
+    hp.n_ff_exp = 128;
+    hp.n_ff_shexp = 256;
+    hp.ssm_d_conv = 4;
+    hp.ssm_d_inner = 256;
+    hp.ssm_d_state = 64;
+    hp.ssm_dt_rank = 4;
+    hp.ssm_n_group = 2;
+    return hp;
+}
+constexpr model qwen3next_toy{qwen3next_hp(), std::span<const tensor_info>(no_tensors.data(), 0)};
+static_assert(compute_buffer_cpu(qwen3next_toy, toy_shape(512, 4096, true)) == 10006592u);
+static_assert(compute_buffer_cpu(qwen3next_toy, toy_shape(512, 4096, false)) == 48275520u);
+static_assert(compute_buffer_cpu_breakdown(qwen3next_toy, toy_shape(512, 4096, true)).graph == graph_family::delta_net);
+// the same blocks as Qwen3.5-MoE with 8 heads x 64 (tests/data/extra's qwen35moe-6L-256): ssm_alpha / ssm_beta, the
+// K heads left unrepeated and IMRoPE's 4 positions per token; llama.cpp's traced high-water mark: 10012736 bytes
+constexpr hparams qwen35moe_hp() {
+    hparams hp = qwen3next_hp();
+    hp.architecture = "qwen35moe";
+    hp.n_head = 8;
+    hp.n_embd_head_k = 64;
+    hp.n_embd_head_v = 64;
+    return hp;
+}
+constexpr model qwen35moe_toy{qwen35moe_hp(), std::span<const tensor_info>(no_tensors.data(), 0)};
+static_assert(compute_buffer_cpu(qwen35moe_toy, toy_shape(512, 4096, true)) == 10012736u);
 
 // MLA toy shaped like deepseek2-mla-3L (q_lora 192, kv_lora 128, rope 32, k_mla 96, v_mla 64), all-dense blocks.
 constexpr hparams mla_hp() {
@@ -182,6 +228,42 @@ constexpr model mla_toy{mla_hp(), std::span<const tensor_info>(no_tensors.data()
 // 11804704 bytes (11.26 MiB) for deepseek2-mla-3L with flash attention; without it the F32 scores dominate
 static_assert(compute_buffer_cpu(mla_toy, toy_shape(512, 4096, true)) == 11804704u);
 static_assert(compute_buffer_cpu_breakdown(mla_toy, toy_shape(512, 4096, false)).attn_scores == 4096ull * 512 * 4 * 4);
+
+// Gemma-3n shaped like tests/data/extra's gemma3n-25L-256 (hparams only): 25 blocks, SWA on 4 of every 5, layers 20+
+// reusing earlier KV (n_layer_kv_from_start 20), 4096 cells for full attention, window 256 + 512 tokens = 768 SWA cells.
+constexpr std::array<std::uint8_t, 25> gemma3n_swa = [] {
+    std::array<std::uint8_t, 25> a{};
+    for (std::size_t il = 0; il < a.size(); ++il) a[il] = il % 5 < 4 ? 1 : 0;
+    return a;
+}();
+constexpr hparams gemma3n_hp() {
+    hparams hp{};
+    hp.architecture = "gemma3n";
+    hp.n_layer = 25;
+    hp.n_embd = 256;
+    hp.n_vocab = 2048;
+    hp.n_head = 4;
+    hp.n_head_kv = 2;
+    hp.n_ff = 512;
+    hp.n_embd_head_k = 128;
+    hp.n_embd_head_v = 128;
+    hp.n_swa = 256;
+    hp.swa_layers = gemma3n_swa;
+    hp.n_layer_kv_from_start = 20;
+    return hp;
+}
+constexpr model gemma3n_toy{gemma3n_hp(), std::span<const tensor_info>(no_tensors.data(), 0)};
+constexpr compute_shape gemma3n_shape(bool fa) {
+    compute_shape s = toy_shape(512, 4096, fa);
+    s.n_kv_swa = 768;
+    return s;
+}
+// llama.cpp's high-water marks for gemma3n-25L-256 at -c 4096 -ub 512 (55.77 / 62.51 MiB), traced allocation by
+// allocation with ggml-alloc.c: with FA the peak is block 0's per-layer input projection (three 25 x 256 x 512 f32
+// tensors live at once), without it the scores of the full-attention layers
+static_assert(compute_buffer_cpu(gemma3n_toy, gemma3n_shape(true)) == 58480672u);
+static_assert(compute_buffer_cpu(gemma3n_toy, gemma3n_shape(false)) == 65550368u);
+static_assert(compute_buffer_cpu_breakdown(gemma3n_toy, gemma3n_shape(true)).graph == graph_family::gemma3n);
 }  // namespace
 
 TEST_CASE("compute buffer: toy model properties") {

@@ -571,3 +571,40 @@ TEST_CASE("-devd puts the draft on the listed devices, by llama.cpp's per-backen
     }
 }
 
+
+TEST_CASE("gemma3n: the per-layer token table stays on the host, the per-layer projection follows block 0") {
+    // llama-arch.cpp LLM_TENSOR_INFOS: per_layer_token_embd is an input-layer GET_ROWS table; models/gemma3n.cpp
+    // creates per_layer_model_proj / per_layer_proj_norm with block id 0 and altup_proj as an output-layer tensor
+    toy_model tm(2);
+    tm.hp.architecture = "gemma3n";
+    tm.add("per_layer_token_embd.weight", ggml_type::f16, 512, 1000, 1);
+    tm.add("per_layer_model_proj.weight", ggml_type::f16, 256, 512, 1);
+    tm.add("per_layer_proj_norm.weight", ggml_type::f32, 256, 1, 1);
+    tm.add("altup_proj.weight", ggml_type::f16, 256, 256, 3);
+    const std::array<device, 1> gpus{device{"gpu0", backend::cuda, 24ull << 30, 24ull << 30}};
+    machine hw{host{}, gpus};
+    auto gpu_bytes = [&](auto on_gpu) {
+        std::uint64_t gpu = 0;
+        for (const auto& t : tm.tensors) {
+            if (!on_gpu(t)) continue;
+            std::uint64_t b = t.bytes;
+            if (t.type == ggml_type::q4_0 || t.type == ggml_type::q8_0)
+                b += row_size(t.type, 512 - t.ne[0] % 512) * t.ne[1] * t.ne[2] * (t.ne[0] % 512 != 0);
+            gpu += (b + 127) / 128 * 128;
+        }
+        return gpu;
+    };
+    launch_params p;
+    p.n_ctx = 1024;
+    auto all = estimate_memory(tm.view(), hw, p);  // -ngl auto: every block and the output layer
+    REQUIRE(all);
+    CHECK(bytes_of(all->model_buffers, cuda0) == gpu_bytes([](const tensor_info& t) {
+              return t.name != "token_embd.weight" && t.name != "per_layer_token_embd.weight";
+          }));
+    p.n_gpu_layers = 1;  // the output layer only
+    auto out = estimate_memory(tm.view(), hw, p);
+    REQUIRE(out);
+    CHECK(bytes_of(out->model_buffers, cuda0) == gpu_bytes([](const tensor_info& t) {
+              return t.name == "output.weight" || t.name == "output_norm.weight" || t.name == "altup_proj.weight";
+          }));
+}

@@ -195,8 +195,9 @@ constexpr int moe_ffn(graph_sim& g, int cur, std::uint64_t E, std::uint64_t To, 
     if (mp.gating == moe_gating::softmax_weight) w = g.node(nu * To * f32, 1, {w});  // soft_max of a reshape view
     if (mp.norm_w) {
         g.t[w].refs = 2;
-        int wsum = g.node(To * f32, 1, {w});                       // sum_rows
-        wsum = g.node(To * f32, 1, {wsum});                        // clamp (not an in-place op)
+        // sum_rows; the clamp is a view of it (ggml.c ggml_clamp: ggml_view_tensor), so it takes no memory and the
+        // sum lives until the div
+        const int wsum = g.node(To * f32, 1, {w});
         w = g.node(nu * To * f32, 1, {w, wsum});                   // div of a reshape view: fresh
     }
     // gate and up are allocated alike and freed together by the GLU, so their order does not matter here

@@ -267,8 +267,11 @@ private:
     (void)detail::opt_u32(r, k("token_shift_count"), h.token_shift_count, err);  // default 2 (llama-hparams.h)
     (void)detail::opt_u32(r, k("shortconv.l_cache"), h.shortconv_l_cache, err);
     (void)detail::opt_u32(r, k("kda.head_dim"), h.n_embd_head_kda, err);
-    // layers at or past n_layer_all - shared_kv_layers reuse earlier KV (models/gemma4.cpp, gemma3n.cpp)
-    {
+    // layers at or past n_layer_all - shared_kv_layers reuse earlier KV (models/gemma4.cpp); gemma3n fixes the first
+    // layer without KV at 20 and reads no key (models/gemma3n.cpp load_arch_hparams)
+    if (at.kv_from_start != 0) {
+        h.n_layer_kv_from_start = at.kv_from_start;
+    } else {
         std::uint32_t shared = 0;
         if (detail::opt_u32(r, k("attention.shared_kv_layers"), shared, err) && shared > 0 && shared < n_all)
             h.n_layer_kv_from_start = n_all - shared;

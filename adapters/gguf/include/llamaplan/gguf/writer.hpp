@@ -373,7 +373,21 @@ struct synth_spec {
                                          ///< attends with a gated Q (attn_q of 2 x n_head x head rows) and Q/K norms;
                                          ///< post_attention_norm as the FFN norm, a shared expert with its gate
                                          ///< (ffn_gate_inp_shexp); ssm.inner_size should be time_step_rank x state_size
+    bool qwen35 = false;                 ///< with `qwen3next`: Qwen3.5 blocks (models/qwen35.cpp, qwen35moe.cpp
+                                         ///< load_arch_tensors): ssm_beta and ssm_alpha {n_embd, time_step_rank}
+                                         ///< instead of ssm_ba, rope.dimension_sections written; a dense FFN (no
+                                         ///< experts: qwen35) has no ffn_norm either
+    bool qwen3next_ssm_in = false;       ///< with `qwen3next`: the legacy layout, one ssm_in {n_embd, 2 key_dim + 2
+                                         ///< value_dim} instead of attn_qkv and attn_gate (models/qwen3next.cpp
+                                         ///< build_qkvz's legacy path)
     std::uint32_t full_attention_interval = 0;  ///< %s.full_attention_interval (0 = not written; qwen3next default 4)
+    bool gemma3n = false;                ///< gemma3n tensors (models/gemma3n.cpp load_arch_tensors): altup_proj,
+                                         ///< altup_unembd_proj {n_embd, n_embd, n_altup - 1}, per_layer_token_embd
+                                         ///< {256 x n_layer, n_vocab}, per_layer_model_proj, per_layer_proj_norm; per
+                                         ///< block the per-layer input gate / projection / post norm, the altup
+                                         ///< router and coefficients and the laurel low-rank pair (n_altup 4, laurel
+                                         ///< rank 64 and the per-layer width 256 are llama-hparams.h constants); Q/K
+                                         ///< norms and post norms come from qk_norm / post_norms
     // types
     ggml_type weight_type = ggml_type::f16;  ///< matrices
     ggml_type embd_type = ggml_type::f16;    ///< token_embd and output
@@ -477,6 +491,13 @@ inline std::string synth_token(std::uint32_t i) {
         }
     }
     if (s.full_attention_interval) w.set_u32(a + "full_attention_interval", s.full_attention_interval);
+    // models/qwen35*.cpp load_arch_hparams: get_key_or_arr(LLM_KV_ROPE_DIMENSION_SECTIONS, rope_sections, 4, true);
+    // sections of the rotated half of a head (convert_hf_to_gguf writes them as INT32)
+    if (s.qwen35) {
+        const std::int32_t half = static_cast<std::int32_t>((s.head_dim ? s.head_dim : (s.n_head ? s.n_embd / s.n_head : 0)) / 2);
+        const std::vector<std::int32_t> sections{half - 2 * (half / 3), half / 3, half / 3, 0};
+        w.set_array_i32(a + "rope.dimension_sections", sections);
+    }
     if (s.tokenizer) {
         w.set_string("tokenizer.ggml.model", "gpt2");
         std::vector<std::string> tokens(s.n_vocab);
@@ -508,6 +529,15 @@ inline std::string synth_token(std::uint32_t i) {
         w.add_tensor("output_norm.bias", ggml_type::f32, T{E});
     }
     if (!s.tied_output) w.add_tensor("output.weight", s.embd_type, T{E, s.n_vocab});
+    // gemma3n: llama-hparams.h n_altup = 4, n_embd_altup = 256, laurel_rank = 64 (no keys for them)
+    constexpr std::uint64_t g3n_altup = 4, g3n_embd_altup = 256, g3n_laurel = 64;
+    if (s.gemma3n) {
+        w.add_tensor("altup_proj.weight", wt, T{E, E, g3n_altup - 1});
+        w.add_tensor("altup_unembd_proj.weight", wt, T{E, E, g3n_altup - 1});
+        w.add_tensor("per_layer_token_embd.weight", s.embd_type, T{g3n_embd_altup * s.n_layer, s.n_vocab});
+        w.add_tensor("per_layer_model_proj.weight", wt, T{E, g3n_embd_altup * s.n_layer});
+        w.add_tensor("per_layer_proj_norm.weight", ggml_type::f32, T{g3n_embd_altup});
+    }
     for (std::uint32_t il = 0; il < n_all; ++il) {
         const std::string b = "blk." + std::to_string(il) + ".";
         const std::uint32_t nh = il < s.head_per_layer.size() ? s.head_per_layer[il] : s.n_head;
@@ -598,12 +628,21 @@ inline std::string synth_token(std::uint32_t i) {
         if (recurrent && s.qwen3next) {  // gated delta-net (models/qwen3next.cpp load_block_trunk)
             const std::uint64_t hk = s.ssm_d_state, ng = s.ssm_n_group, nv = s.ssm_dt_rank;
             const std::uint64_t key_dim = hk * ng, value_dim = hk * nv;
-            w.add_tensor(b + "attn_qkv.weight", wt, T{E, 2 * key_dim + value_dim});
-            w.add_tensor(b + "attn_gate.weight", wt, T{E, value_dim});
+            if (s.qwen3next_ssm_in) {
+                w.add_tensor(b + "ssm_in.weight", wt, T{E, 2 * key_dim + 2 * value_dim});
+            } else {
+                w.add_tensor(b + "attn_qkv.weight", wt, T{E, 2 * key_dim + value_dim});
+                w.add_tensor(b + "attn_gate.weight", wt, T{E, value_dim});
+            }
             w.add_tensor(b + "ssm_conv1d.weight", ggml_type::f32, T{s.ssm_d_conv, 2 * key_dim + value_dim});
             w.add_tensor(b + "ssm_dt.bias", ggml_type::f32, T{nv});
             w.add_tensor(b + "ssm_a", ggml_type::f32, T{nv});
-            w.add_tensor(b + "ssm_ba.weight", wt, T{E, 2 * nv});
+            if (s.qwen35) {
+                w.add_tensor(b + "ssm_beta.weight", wt, T{E, nv});
+                w.add_tensor(b + "ssm_alpha.weight", wt, T{E, nv});
+            } else {
+                w.add_tensor(b + "ssm_ba.weight", wt, T{E, 2 * nv});
+            }
             w.add_tensor(b + "ssm_norm.weight", ggml_type::f32, T{hk});
             w.add_tensor(b + "ssm_out.weight", wt, T{value_dim, E});
         } else if (recurrent && s.mamba1) {  // Mamba-1 block (models/mamba.cpp load_arch_tensors)
@@ -698,7 +737,8 @@ inline std::string synth_token(std::uint32_t i) {
             }
         } else if (nff != 0) {
             // models/falcon-h1.cpp load_arch_tensors asks for tn(LLM_TENSOR_FFN_NORM, i): "blk.N.ffn_norm", no suffix
-            w.add_tensor(b + (s.parallel_ssm ? "ffn_norm" : "ffn_norm.weight"), ggml_type::f32, T{E});
+            // qwen35's post_attention_norm (written above) is its FFN norm
+            if (!s.qwen3next) w.add_tensor(b + (s.parallel_ssm ? "ffn_norm" : "ffn_norm.weight"), ggml_type::f32, T{E});
             if (s.fused_gate_up) {  // models/phi3.cpp: ffn_up {n_embd, 2 n_ff}, LLM_FFN_SEQ + swiglu
                 w.add_tensor(b + "ffn_up.weight", wt, T{E, 2ull * nff});
             } else {
@@ -708,6 +748,19 @@ inline std::string synth_token(std::uint32_t i) {
             w.add_tensor(b + "ffn_down.weight", wt, T{nff, E});
         }
         if (s.post_norms && !s.wkv_head_size) w.add_tensor(b + "post_ffw_norm.weight", ggml_type::f32, T{E});
+        if (s.gemma3n) {  // models/gemma3n.cpp load_arch_tensors: altup & laurel
+            w.add_tensor(b + "inp_gate.weight", wt, T{E, g3n_embd_altup});
+            w.add_tensor(b + "proj.weight", wt, T{g3n_embd_altup, E});
+            w.add_tensor(b + "post_norm.weight", ggml_type::f32, T{E});
+            w.add_tensor(b + "altup_correct_coef.weight", ggml_type::f32, T{g3n_altup, g3n_altup});
+            w.add_tensor(b + "altup_correct_scale.weight", ggml_type::f32, T{E});
+            w.add_tensor(b + "altup_predict_coef.weight", ggml_type::f32, T{g3n_altup, g3n_altup * g3n_altup});
+            w.add_tensor(b + "altup_router.weight", wt, T{E, g3n_altup});
+            w.add_tensor(b + "altup_router_norm.weight", ggml_type::f32, T{E});
+            w.add_tensor(b + "laurel_l.weight", wt, T{E, g3n_laurel});
+            w.add_tensor(b + "laurel_r.weight", wt, T{g3n_laurel, E});
+            w.add_tensor(b + "laurel_post_norm.weight", ggml_type::f32, T{E});
+        }
         if (il >= s.n_layer) w.add_tensor(b + "nextn.eh_proj.weight", wt, T{2 * E, E});
     }
     return w;
