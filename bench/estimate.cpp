@@ -108,6 +108,25 @@ gguf::synth_spec kimi_k2() {
     return s;
 }
 
+/// An RWKV-7 14B-shaped model (61 blocks of 4096, head size 64, LoRA ranks 128 / 128 / 96 / 480, 65536 tokens).
+gguf::synth_spec rwkv7_14b() {
+    gguf::synth_spec s;
+    s.arch = "rwkv7";
+    s.n_layer = 61;
+    s.n_embd = 4096;
+    s.n_head = 0;
+    s.wkv_head_size = 64;
+    s.n_ff = 16384;
+    s.n_vocab = 65536;
+    s.tokenizer = false;
+    s.write_vocab_size = true;
+    s.lora_decay = 128;
+    s.lora_iclr = 128;
+    s.lora_value_res_mix = 96;
+    s.lora_gate = 480;
+    return s;
+}
+
 /// The most work validate_model lets through: LLAMA_MAX_LAYERS blocks, LLAMA_MAX_EXPERTS experts, all used.
 gguf::synth_spec worst_case() {
     gguf::synth_spec s;
@@ -155,6 +174,18 @@ int main(int argc, char** argv) {
     const std::uint64_t before = g_allocations.load();
     est(p_ot);
     std::printf("estimate_allocations %llu count\n", static_cast<unsigned long long>(g_allocations.load() - before));
+
+    // the RWKV graph replay (compute/rwkv.hpp) on the CPU, -c 4096, 4 slots
+    loaded rwkv;
+    if (!load(gguf::synthesize(rwkv7_14b()), rwkv)) return 1;
+    const model rm = rwkv.view();
+    launch_params pr;
+    pr.n_ctx = 4096;
+    pr.n_seq_max = 4;
+    std::printf("estimate_rwkv7_14b %.1f us\n", median_us(iterations, [&] {
+        auto e = estimate_memory(rm, machine{}, pr);
+        sink += e ? e->compute() : 0;
+    }));
 
     loaded worst;
     if (!load(gguf::synthesize(worst_case()), worst)) return 1;

@@ -61,6 +61,7 @@ enum class graph_family : std::uint8_t {
     decoder,        ///< standard decoder block (compute/decoder.hpp): llama, qwen2/3(+moe), gemma2/3, phi3, gpt-oss
     mla,            ///< DeepSeek-2 MLA (compute/mla.hpp)
     mamba_hybrid,   ///< Mamba-1, Mamba-2, granite / nemotron-h / falcon-h1 hybrids (compute/ssm_hybrid.hpp)
+    rwkv,           ///< RWKV-6 and RWKV-7, also in Qwen2 blocks: rwkv6qwen2, arwkv7 (compute/rwkv.hpp)
     delta_net,      ///< gated delta-net hybrids with gated attention (and a gated shared expert): qwen3next,
                     ///< qwen35, qwen35moe (compute/delta_net.hpp)
     approximate,    ///< no graph of its own yet: the decoder graph stands in (unvalidated)
@@ -105,6 +106,8 @@ struct arch_traits {
     bool post_attn_norm_is_ffn_norm = false;  ///< post_attention_norm normalises the FFN input (attn_post_norm after
                                               ///< the residual add, gpt-oss) rather than the attention output (gemma)
     bool moe_biases = false;        ///< router and experts carry biases (ffn_gate_inp_b, add_id of the expert biases)
+    bool rwkv_qwen2_ffn = false;    ///< RWKV time mix in a Qwen2 block (rwkv6qwen2, arwkv7): RMS norms, no LN0, one
+                                    ///< token shift (token_shift_count 1), a SwiGLU FFN instead of the channel mix
     std::uint32_t pos_per_embd = 1; ///< positions per token in inp_pos: 4 with M-RoPE / IMRoPE (llama_hparams::
                                     ///< n_pos_per_embd of llama_model_rope_type, llama-model.cpp), else 1
     bool gdn_split_beta_alpha = false;  ///< the delta-net layer projects beta and alpha with two matrices (ssm_beta,
@@ -197,6 +200,11 @@ namespace detail {
     gpt_oss.out_rows_after_blocks = true;
     gpt_oss.post_attn_norm_is_ffn_norm = true;
     gpt_oss.moe_biases = true;
+    // models/rwkv6qwen2.cpp, arwkv7.cpp: the RWKV-6 / RWKV-7 time mix, RMS norms and a Qwen2 FFN
+    arch_traits rwkv6qwen2 = recurrent_arch("rwkv6qwen2", arch::rwkv6qwen2, rk::rwkv6, g::rwkv);
+    rwkv6qwen2.rwkv_qwen2_ffn = true;
+    arch_traits arwkv7 = recurrent_arch("arwkv7", arch::arwkv7, rk::rwkv7, g::rwkv);
+    arwkv7.rwkv_qwen2_ffn = true;
     // models/qwen3next.cpp: build_moe_ffn with LLAMA_EXPERT_GATING_FUNC_TYPE_SOFTMAX and norm_w = true; one ssm_ba
     // projection; Q/K repeated to the V heads before the delta net whatever op runs it
     arch_traits qwen3next = with_moe(hybrid_arch("qwen3next", arch::qwen3next, rk::gated_delta_net,
@@ -228,10 +236,10 @@ namespace detail {
         deepseek2,
         recurrent_arch("mamba", arch::mamba, rk::mamba1, g::mamba_hybrid),
         recurrent_arch("mamba2", arch::mamba2, rk::mamba2, g::mamba_hybrid),
-        recurrent_arch("rwkv6", arch::rwkv6, rk::rwkv6, g::approximate),
-        recurrent_arch("rwkv6qwen2", arch::rwkv6qwen2, rk::rwkv6, g::approximate),
-        recurrent_arch("rwkv7", arch::rwkv7, rk::rwkv7, g::approximate),
-        recurrent_arch("arwkv7", arch::arwkv7, rk::rwkv7, g::approximate),
+        recurrent_arch("rwkv6", arch::rwkv6, rk::rwkv6, g::rwkv),
+        rwkv6qwen2,
+        recurrent_arch("rwkv7", arch::rwkv7, rk::rwkv7, g::rwkv),
+        arwkv7,
         hybrid_arch("jamba", arch::jamba, rk::mamba1, rl::no_kv_heads),
         hybrid_arch("falcon-h1", arch::falcon_h1, rk::mamba2, rl::all_with_attention, g::mamba_hybrid),
         hybrid_arch("plamo2", arch::plamo2, rk::mamba1, rl::no_kv_heads),

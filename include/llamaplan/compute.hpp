@@ -8,8 +8,8 @@
 //
 // Layout: compute/allocator.hpp (the ggml-alloc replay), compute/blocks.hpp (shape, breakdown and the blocks
 // several architectures share: FFN, MoE, output head), one graph per family -- compute/decoder.hpp, compute/mla.hpp,
-// compute/ssm_hybrid.hpp, compute/gemma3n.hpp, compute/delta_net.hpp -- chosen from the architecture's row of
-// arch_table (arch.hpp).
+// compute/ssm_hybrid.hpp, compute/gemma3n.hpp, compute/delta_net.hpp, compute/rwkv.hpp -- chosen from the
+// architecture's row of arch_table (arch.hpp).
 //
 // Method: replay the allocator. llama.cpp (src/llama-context.cpp, llama_context::sched_reserve) reserves the
 // worst-case prompt graph (n_tokens = min(n_ctx, n_ubatch), KV of full size) and ggml-alloc's graph allocator
@@ -18,9 +18,9 @@
 // their parent's memory. The buffer size is the high-water mark of that placement. The graph headers rebuild the
 // node sequence llama.cpp's model builders produce (src/models/*.cpp) and run the same best-fit allocator over it,
 // so fragmentation is reproduced, not fitted: there are no calibrated constants. Validated on 805 measured rows
-// (tests/data/groundtruth) and 336 more (tests/data/extra: qwen2, gemma2/3, Gemma-3n, phi3, gpt-oss, deepseek2 MLA,
-// Mamba-1/2, granitehybrid, Nemotron-H, Falcon-H1, Qwen3-Next, Qwen3.5, small contexts, 2-8 slots): all exact to
-// llama.cpp's printed 0.01 MiB.
+// (tests/data/groundtruth) and 393 more (tests/data/extra: qwen2, gemma2/3, Gemma-3n, phi3, gpt-oss, deepseek2 MLA,
+// Mamba-1/2, granitehybrid, Nemotron-H, Falcon-H1, Qwen3-Next, Qwen3.5, RWKV-6/7, rwkv6qwen2, arwkv7, small
+// contexts, 2-8 slots): all exact to llama.cpp's printed 0.01 MiB.
 
 #include <llamaplan/arch.hpp>
 #include <llamaplan/compute/allocator.hpp>
@@ -29,6 +29,7 @@
 #include <llamaplan/compute/delta_net.hpp>
 #include <llamaplan/compute/gemma3n.hpp>
 #include <llamaplan/compute/mla.hpp>
+#include <llamaplan/compute/rwkv.hpp>
 #include <llamaplan/compute/ssm_hybrid.hpp>
 #include <llamaplan/model.hpp>
 
@@ -40,10 +41,10 @@ namespace llamaplan::inline LLAMAPLAN_ABI_TAG {
 ///
 /// The graph follows the architecture's arch_traits::graph: the standard decoder block (llama, qwen2/3, qwen3moe,
 /// gemma2/3, phi3, gpt-oss), MLA (deepseek2 files with key_length_mla / value_length_mla), Mamba / hybrid (mamba2,
-/// mamba, granitehybrid, nemotron-h, falcon-h1), Gemma-3n's (altup, laurel, per-layer inputs, shared KV) or gated
-/// delta-net (qwen3next, qwen35, qwen35moe). Architectures without a graph of their own (graph_family::approximate:
-/// RWKV, other hybrids, encoders, and arch::generic) get the decoder-block figure and say so in `graph`. A model that
-/// names no architecture (hparams::id and architecture both unset or unknown) gets
+/// mamba, granitehybrid, nemotron-h, falcon-h1), Gemma-3n's (altup, laurel, per-layer inputs, shared KV), gated
+/// delta-net (qwen3next, qwen35, qwen35moe) or RWKV (rwkv6, rwkv7, rwkv6qwen2, arwkv7). Architectures without a graph
+/// of their own (graph_family::approximate: other hybrids, encoders, and arch::generic) get the decoder-block figure
+/// and say so in `graph`. A model that names no architecture (hparams::id and architecture both unset or unknown) gets
 /// compute_status::unknown_architecture.
 [[nodiscard]] constexpr compute_breakdown compute_buffer_cpu_breakdown(const model& m,
                                                                         const compute_shape& s) noexcept {
@@ -73,6 +74,7 @@ namespace llamaplan::inline LLAMAPLAN_ABI_TAG {
     }
     if (at.graph == graph_family::gemma3n) return detail::compute::gemma3n_graph(m, s);
     if (at.graph == graph_family::delta_net) return detail::compute::delta_net_graph(m, s);
+    if (at.graph == graph_family::rwkv && hp.wkv_head_size != 0) return detail::compute::rwkv_graph(m, s);
     return detail::compute::decoder_graph(m, s, at);
 }
 

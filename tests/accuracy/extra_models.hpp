@@ -362,6 +362,63 @@ inline std::vector<model_def> models() {
     g3n2.n_vocab = 3000;
     add("gemma3n-24L-384", g3n2);
 
+    // RWKV-6 (models/rwkv6.cpp): every block a time mix (token-shift LoRA of rank time_mix_extra_dim, decay LoRA,
+    // wkv6 over heads of wkv_head_size) and a channel mix; no attention, no KV cache
+    synth_spec rwkv6 = llama;
+    rwkv6.arch = "rwkv6";
+    rwkv6.n_head = 0;
+    rwkv6.wkv_head_size = 64;
+    rwkv6.n_ff = 1792;
+    rwkv6.time_mix_extra_dim = 32;
+    rwkv6.time_decay_extra_dim = 64;
+    add("rwkv6-4L-512", rwkv6);
+    synth_spec rwkv6b = rwkv6;  // a second shape: 3 layers, 6 heads, another vocabulary
+    rwkv6b.n_layer = 3;
+    rwkv6b.n_embd = 384;
+    rwkv6b.n_ff = 1344;
+    rwkv6b.n_vocab = 6000;
+    add("rwkv6-3L-384", rwkv6b);
+
+    // RWKV-7 (models/rwkv7.cpp): LoRAs for decay, in-context learning rate, value residual and gate; wkv7
+    synth_spec rwkv7 = llama;
+    rwkv7.arch = "rwkv7";
+    rwkv7.n_head = 0;
+    rwkv7.wkv_head_size = 64;
+    rwkv7.n_ff = 2048;
+    rwkv7.lora_decay = 64;
+    rwkv7.lora_iclr = 64;
+    rwkv7.lora_value_res_mix = 32;
+    rwkv7.lora_gate = 128;
+    add("rwkv7-4L-512", rwkv7);
+    synth_spec rwkv7b = rwkv7;  // a second shape: 3 layers, 6 heads, smaller LoRAs
+    rwkv7b.n_layer = 3;
+    rwkv7b.n_embd = 384;
+    rwkv7b.n_ff = 1536;
+    rwkv7b.lora_decay = 32;
+    rwkv7b.lora_iclr = 32;
+    rwkv7b.lora_value_res_mix = 16;
+    rwkv7b.lora_gate = 64;
+    rwkv7b.n_vocab = 6000;
+    add("rwkv7-3L-384", rwkv7b);
+
+    // rwkv6qwen2 / arwkv7 (models/rwkv6qwen2.cpp, arwkv7.cpp): the RWKV-6 time mix without time_mix_first (gated
+    // linear attention) / the RWKV-7 time mix, in a block with RMS norms, one token shift and a SwiGLU FFN
+    synth_spec rwkv6q = rwkv6;
+    rwkv6q.arch = "rwkv6qwen2";
+    rwkv6q.n_ff = 1408;
+    add("rwkv6qwen2-4L-512", rwkv6q);
+    synth_spec rwkv6qg = rwkv6q;  // as QRWKV6: K and V of 2 of the 8 heads (repeated), key / value / receptance biases
+    rwkv6qg.n_layer = 3;
+    rwkv6qg.n_head = 8;
+    rwkv6qg.n_head_kv = 2;
+    rwkv6qg.attn_bias = true;
+    rwkv6qg.n_vocab = 6000;
+    add("rwkv6qwen2-gqa-3L-512", rwkv6qg);
+    synth_spec arwkv7 = rwkv7;
+    arwkv7.arch = "arwkv7";
+    arwkv7.n_ff = 1408;
+    add("arwkv7-4L-512", arwkv7);
+
     // llama-quantize <F16 file> <out> <type> 2 (tensor lists in tests/data/extra/tensors)
     add("llama-4L-512-Q4_0", {}, "llama-4L-512");
     add("llama-4L-512-Q4_K_M", {}, "llama-4L-512");
@@ -369,6 +426,8 @@ inline std::vector<model_def> models() {
     add("deepseek2-mla-4L-512-Q4_K_M", {}, "deepseek2-mla-4L-512");
     add("gpt-oss-4L-512-MXFP4_MOE", {}, "gpt-oss-4L-512");
     add("qwen3next-8L-384-Q4_0", {}, "qwen3next-8L-384");
+    add("rwkv6-4L-512-Q4_0", {}, "rwkv6-4L-512");
+    add("rwkv7-4L-512-Q4_0", {}, "rwkv7-4L-512");
     return out;
 }
 

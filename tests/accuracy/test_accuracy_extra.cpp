@@ -1,6 +1,6 @@
 // The estimator against llama.cpp on models and settings outside the shared ground truth (tests/data/extra): qwen2,
 // gemma2, other expert counts and SWA windows, MLA, Mamba-2, hybrids, gpt-oss (sinks, iSWA, biased MoE, MXFP4),
-// Gemma-3n (altup, laurel, per-layer inputs, shared KV), llama-quantize'd files, and -ub / -b / -np / -kvu /
+// Gemma-3n (altup, laurel, per-layer inputs, shared KV), RWKV-6/7, llama-quantize'd files, and -ub / -b / -np / -kvu /
 // --swa-full / -nkvo / -fa auto / --no-repack / odd -c values.
 // The models are re-synthesized from their specs (extra_models.hpp) or, for quantized files, read from their tensor
 // lists. KV cache, recurrent state and output buffers must be exact on every row llama.cpp printed them, and so must
@@ -49,7 +49,7 @@ TEST_CASE("estimates match llama.cpp on models and settings outside the shared g
     }
     auto table = groundtruth::read_csv(dir + "/measured.csv");
     REQUIRE(table.has_value());
-    REQUIRE(table->rows.size() == 343);
+    REQUIRE(table->rows.size() == 400);
 
     // the first 157 rows were measured on a CPU with AMX (Sapphire Rapids class) and a native build: weights go to
     // the AMX buffer first; rows with cpu_amx = 0 on an AVX-512 CPU without AMX (CPU_REPACK takes what it supports)
@@ -114,15 +114,15 @@ TEST_CASE("estimates match llama.cpp on models and settings outside the shared g
             << compute_stats.median() * 100 << " %, max " << compute_stats.max() * 100 << " %");
     CHECK(refused == 1);
     CHECK(refused_agree == refused);
-    CHECK(model_stats.rows == 342);
+    CHECK(model_stats.rows == 399);
     CHECK(model_stats.exact == model_stats.rows);
     CHECK(kv_stats.rows == 323);
     CHECK(kv_stats.exact == kv_stats.rows);
-    CHECK(rs_stats.rows == 107);
+    CHECK(rs_stats.rows == 164);
     CHECK(rs_stats.exact == rs_stats.rows);
-    CHECK(output_stats.rows == 342);
+    CHECK(output_stats.rows == 399);
     CHECK(output_stats.exact == output_stats.rows);
-    CHECK(compute_stats.rows == 336);
+    CHECK(compute_stats.rows == 393);
     // every asserted compute buffer is llama.cpp's to its printed 0.01 MiB; relative bounds as measured (the largest
     // relative error is the printed rounding of a small buffer: qwen3next-ssm_in-6L-256 at -c 100, 1.3054 MiB printed
     // as 1.31)

@@ -587,6 +587,115 @@ TEST_CASE("gguf hparams: rwkv6 and rwkv7 are recurrent with wkv state") {
     }
 }
 
+TEST_CASE("gguf writer: RWKV-6 and RWKV-7 blocks carry what llama.cpp's loader requires") {
+    using shape_list = std::vector<std::pair<std::string, std::vector<std::uint64_t>>>;
+    auto block1 = [](const writer& w) {
+        shape_list got;
+        for (const auto& t : w.tensors())
+            if (t.name.rfind("blk.1.", 0) == 0) got.emplace_back(t.name.substr(6), t.shape);
+        std::sort(got.begin(), got.end());
+        return got;
+    };
+    synth_spec s;
+    s.arch = "rwkv6";
+    s.n_layer = 2;
+    s.n_embd = 128;
+    s.n_head = 0;
+    s.n_ff = 448;
+    s.wkv_head_size = 64;
+    s.time_mix_extra_dim = 16;
+    s.time_decay_extra_dim = 32;
+    {
+        const auto w = synthesize(s);
+        // models/rwkv6.cpp load_arch_tensors (the fused lerp; lerp_w/k/v/r/g are optional and left out)
+        const shape_list want = {
+            {"attn_norm.bias", {128}}, {"attn_norm.weight", {128}}, {"attn_norm_2.bias", {128}},
+            {"attn_norm_2.weight", {128}}, {"channel_mix_key.weight", {128, 448}},
+            {"channel_mix_lerp_k.weight", {128, 1, 1}}, {"channel_mix_lerp_r.weight", {128, 1, 1}},
+            {"channel_mix_receptance.weight", {128, 128}}, {"channel_mix_value.weight", {448, 128}},
+            {"time_mix_decay.weight", {128}}, {"time_mix_decay_w1.weight", {128, 32}},
+            {"time_mix_decay_w2.weight", {32, 128}}, {"time_mix_first.weight", {64, 2}},
+            {"time_mix_gate.weight", {128, 128}}, {"time_mix_key.weight", {128, 128}},
+            {"time_mix_lerp_fused.weight", {128, 1, 1, 5}}, {"time_mix_lerp_x.weight", {128, 1, 1}},
+            {"time_mix_ln.bias", {128}}, {"time_mix_ln.weight", {128}}, {"time_mix_output.weight", {128, 128}},
+            {"time_mix_receptance.weight", {128, 128}}, {"time_mix_value.weight", {128, 128}},
+            {"time_mix_w1.weight", {128, 80}}, {"time_mix_w2.weight", {16, 128, 5}}};
+        CHECK(block1(w) == want);
+        auto p = load(w);
+        CHECK(p.r.get_u32("rwkv6.time_mix_extra_dim").value_or(0) == 16);
+        CHECK(p.r.get_u32("rwkv6.time_decay_extra_dim").value_or(0) == 32);
+        CHECK(p.r.find_tensor("token_embd_norm.bias") != nullptr);
+        CHECK(p.r.find_tensor("output_norm.bias") != nullptr);
+    }
+    s.arch = "rwkv7";
+    s.lora_decay = 16;
+    s.lora_iclr = 24;
+    s.lora_value_res_mix = 8;
+    s.lora_gate = 32;
+    const auto w = synthesize(s);
+    // models/rwkv7.cpp load_arch_tensors: layer 0's v1 / v2 have the iclr rank, later layers the value-residual rank
+    const shape_list want = {
+        {"attn_norm.bias", {128}}, {"attn_norm.weight", {128}}, {"attn_norm_2.bias", {128}},
+        {"attn_norm_2.weight", {128}}, {"channel_mix_key.weight", {128, 448}},
+        {"channel_mix_lerp_k.weight", {128, 1, 1}}, {"channel_mix_value.weight", {448, 128}},
+        {"time_mix_a0.weight", {128}}, {"time_mix_a1.weight", {128, 24}}, {"time_mix_a2.weight", {24, 128}},
+        {"time_mix_g1.weight", {128, 32}}, {"time_mix_g2.weight", {32, 128}}, {"time_mix_k_a.weight", {128}},
+        {"time_mix_k_k.weight", {128}}, {"time_mix_key.weight", {128, 128}},
+        {"time_mix_lerp_fused.weight", {128, 1, 1, 6}}, {"time_mix_ln.bias", {128}}, {"time_mix_ln.weight", {128}},
+        {"time_mix_output.weight", {128, 128}}, {"time_mix_r_k.weight", {128}},
+        {"time_mix_receptance.weight", {128, 128}}, {"time_mix_v0.weight", {128}}, {"time_mix_v1.weight", {128, 8}},
+        {"time_mix_v2.weight", {8, 128}}, {"time_mix_value.weight", {128, 128}}, {"time_mix_w0.weight", {128}},
+        {"time_mix_w1.weight", {128, 16}}, {"time_mix_w2.weight", {16, 128}}};
+    CHECK(block1(w) == want);
+    auto p = load(w);
+    CHECK(p.r.find_tensor("blk.0.time_mix_v1.weight")->ne[1] == 24);
+    CHECK(p.r.get_u32("rwkv7.attention.decay_lora_rank").value_or(0) == 16);
+    CHECK(p.r.get_u32("rwkv7.attention.iclr_lora_rank").value_or(0) == 24);
+    CHECK(p.r.get_u32("rwkv7.attention.value_residual_mix_lora_rank").value_or(0) == 8);
+    CHECK(p.r.get_u32("rwkv7.attention.gate_lora_rank").value_or(0) == 32);
+    CHECK(p.r.find("rwkv7.time_mix_extra_dim") == nullptr);
+
+    // rwkv6qwen2 / arwkv7 (models/rwkv6qwen2.cpp, arwkv7.cpp load_arch_tensors): RMS attn_norm without bias, no
+    // channel mix but ffn_norm + a SwiGLU FFN, no LN0; rwkv6qwen2 as converted has no time_mix_first (qrwkv)
+    s.arch = "rwkv6qwen2";
+    {
+        const auto q = synthesize(s);
+        const shape_list want6 = {
+            {"attn_norm.weight", {128}}, {"ffn_down.weight", {448, 128}}, {"ffn_gate.weight", {128, 448}},
+            {"ffn_norm.weight", {128}}, {"ffn_up.weight", {128, 448}}, {"time_mix_decay.weight", {128}},
+            {"time_mix_decay_w1.weight", {128, 32}}, {"time_mix_decay_w2.weight", {32, 128}},
+            {"time_mix_gate.weight", {128, 128}}, {"time_mix_key.weight", {128, 128}},
+            {"time_mix_lerp_fused.weight", {128, 1, 1, 5}}, {"time_mix_lerp_x.weight", {128, 1, 1}},
+            {"time_mix_output.weight", {128, 128}}, {"time_mix_receptance.weight", {128, 128}},
+            {"time_mix_value.weight", {128, 128}}, {"time_mix_w1.weight", {128, 80}},
+            {"time_mix_w2.weight", {16, 128, 5}}};
+        CHECK(block1(q) == want6);
+        auto pq = load(q);
+        CHECK(pq.h.token_shift_count == 1);  // the graph asserts n_embd == n_embd_r
+        CHECK(pq.h.n_embd_r() == 128);
+        CHECK(pq.r.find_tensor("token_embd_norm.weight") == nullptr);
+        // GQA (head_count_kv 1 of n_embd / head size = 2 heads): K and V of one head; attn_bias: the optional biases
+        synth_spec sg = s;
+        sg.n_head = 2;
+        sg.n_head_kv = 1;
+        sg.attn_bias = true;
+        const auto gq = synthesize(sg);
+        CHECK(gq.tensors().size() == q.tensors().size() + 2 * 3);
+        auto pg = load(gq);
+        CHECK(pg.r.find_tensor("blk.1.time_mix_key.weight")->ne[1] == 64);
+        CHECK(pg.r.find_tensor("blk.1.time_mix_value.weight")->ne[1] == 64);
+        CHECK(pg.r.find_tensor("blk.1.time_mix_receptance.weight")->ne[1] == 128);
+        CHECK(pg.r.find_tensor("blk.1.time_mix_key.bias")->ne[0] == 64);
+        CHECK(pg.r.find_tensor("blk.1.time_mix_receptance.bias")->ne[0] == 128);
+    }
+    s.arch = "arwkv7";
+    const auto a7 = block1(synthesize(s));
+    CHECK(a7.size() == 26);  // the 21 time-mix tensors (time_mix_ln included), attn_norm, ffn_norm, 3 FFN matrices
+    CHECK(std::count_if(a7.begin(), a7.end(), [](const auto& t) { return t.first.rfind("channel_mix", 0) == 0; }) == 0);
+    CHECK(std::find(a7.begin(), a7.end(), shape_list::value_type{"time_mix_lerp_fused.weight", {128, 1, 1, 6}}) !=
+          a7.end());
+}
+
 TEST_CASE("gguf hparams: unknown architectures get the generic keys; required keys are checked") {
     synth_spec s;
     s.arch = "some-new-arch";

@@ -37,7 +37,14 @@ TEST_CASE("architecture traits: graphs, SWA defaults, fused tensors, MoE gating"
     CHECK(find_arch("granitehybrid")->graph == graph_family::mamba_hybrid);
     CHECK(find_arch("mamba")->graph == graph_family::mamba_hybrid);
     CHECK(find_arch("mamba")->recurrent == recurrent_kind::mamba1);
-    CHECK(find_arch("rwkv7")->graph == graph_family::approximate);  // RWKV has no graph of its own yet
+    CHECK(find_arch("rwkv6")->graph == graph_family::rwkv);
+    CHECK(find_arch("rwkv7")->graph == graph_family::rwkv);
+    CHECK(find_arch("rwkv7")->recurrent == recurrent_kind::rwkv7);
+    // the same graph with RMS norms and a Qwen2 FFN instead of the channel mix
+    CHECK(find_arch("rwkv6qwen2")->graph == graph_family::rwkv);
+    CHECK(find_arch("arwkv7")->graph == graph_family::rwkv);
+    CHECK(find_arch("arwkv7")->rwkv_qwen2_ffn);
+    CHECK_FALSE(find_arch("rwkv7")->rwkv_qwen2_ffn);
     CHECK(find_arch("mamba")->attention == attention_kind::none);
     // models/gemma2.cpp: window 4096, period 2; gemma3: needs the window key, period 6; llama4: chunked 8192
     CHECK(find_arch("gemma2")->swa.period == 2);

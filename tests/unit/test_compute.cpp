@@ -76,6 +76,88 @@ static_assert(compute_buffer_cpu(mamba2_toy, toy_shape(512, 0, true)) == 7774784
 static_assert(compute_buffer_cpu(mamba2_toy, toy_shape(512, 0, false)) == compute_buffer_cpu(mamba2_toy, toy_shape(512, 0, true)));
 static_assert(compute_buffer_cpu_breakdown(mamba2_toy, toy_shape(512, 0, true)).ok);
 
+// RWKV toys shaped like tests/data/extra's rwkv6-4L-512 and rwkv7-4L-512; the LoRA ranks and the optional parts
+// (time_mix_first, time_mix_ln, the gate LoRA) come from the tensor list
+// (RWKV-6: time_mix_w1 of 5 x 32 rows, time_mix_decay_w1 of 64; RWKV-7: decay 64, iclr 64, value residual 32, gate 128)
+constexpr hparams rwkv_hp(const char* arch, std::uint32_t n_ff) {
+    hparams hp{};
+    hp.architecture = arch;
+    hp.memory = memory_kind::recurrent;
+    hp.n_layer = 4;
+    hp.n_embd = 512;
+    hp.n_vocab = 8000;
+    hp.n_ff = n_ff;
+    hp.wkv_head_size = 64;
+    return hp;
+}
+constexpr tensor_info lora(std::string_view name, std::uint64_t rank) {
+    tensor_info t{};
+    t.name = name;
+    t.type = ggml_type::f16;
+    t.ne = {512, rank, 1, 1};
+    t.n_dims = 2;
+    return t;
+}
+constexpr tensor_info vec(std::string_view name) {  // only its presence matters to the graph
+    tensor_info t{};
+    t.name = name;
+    t.ne = {512, 1, 1, 1};
+    return t;
+}
+// RWKV-6: time_mix_first present (ggml_rwkv_wkv6 and the group norm); rwkv6qwen2's qrwkv layers have neither
+constexpr std::array<tensor_info, 16> rwkv6_tensors{
+    lora("blk.0.time_mix_w1.weight", 160), lora("blk.0.time_mix_decay_w1.weight", 64),
+    vec("blk.0.time_mix_first.weight"), vec("blk.0.time_mix_ln.weight"),
+    lora("blk.1.time_mix_w1.weight", 160), lora("blk.1.time_mix_decay_w1.weight", 64),
+    vec("blk.1.time_mix_first.weight"), vec("blk.1.time_mix_ln.weight"),
+    lora("blk.2.time_mix_w1.weight", 160), lora("blk.2.time_mix_decay_w1.weight", 64),
+    vec("blk.2.time_mix_first.weight"), vec("blk.2.time_mix_ln.weight"),
+    lora("blk.3.time_mix_w1.weight", 160), lora("blk.3.time_mix_decay_w1.weight", 64),
+    vec("blk.3.time_mix_first.weight"), vec("blk.3.time_mix_ln.weight"),
+};
+constexpr std::array<tensor_info, 8> qrwkv6_tensors{
+    lora("blk.0.time_mix_w1.weight", 160), lora("blk.0.time_mix_decay_w1.weight", 64),
+    lora("blk.1.time_mix_w1.weight", 160), lora("blk.1.time_mix_decay_w1.weight", 64),
+    lora("blk.2.time_mix_w1.weight", 160), lora("blk.2.time_mix_decay_w1.weight", 64),
+    lora("blk.3.time_mix_w1.weight", 160), lora("blk.3.time_mix_decay_w1.weight", 64)};
+constexpr std::array<tensor_info, 20> rwkv7_tensors{
+    lora("blk.0.time_mix_w1.weight", 64), lora("blk.0.time_mix_a1.weight", 64),
+    lora("blk.0.time_mix_v1.weight", 64), lora("blk.0.time_mix_g1.weight", 128), vec("blk.0.time_mix_ln.weight"),
+    lora("blk.1.time_mix_w1.weight", 64), lora("blk.1.time_mix_a1.weight", 64),
+    lora("blk.1.time_mix_v1.weight", 32), lora("blk.1.time_mix_g1.weight", 128), vec("blk.1.time_mix_ln.weight"),
+    lora("blk.2.time_mix_w1.weight", 64), lora("blk.2.time_mix_a1.weight", 64),
+    lora("blk.2.time_mix_v1.weight", 32), lora("blk.2.time_mix_g1.weight", 128), vec("blk.2.time_mix_ln.weight"),
+    lora("blk.3.time_mix_w1.weight", 64), lora("blk.3.time_mix_a1.weight", 64),
+    lora("blk.3.time_mix_v1.weight", 32), lora("blk.3.time_mix_g1.weight", 128), vec("blk.3.time_mix_ln.weight"),
+};
+constexpr model rwkv6_toy{rwkv_hp("rwkv6", 1792), std::span<const tensor_info>(rwkv6_tensors)};
+constexpr model rwkv7_toy{rwkv_hp("rwkv7", 2048), std::span<const tensor_info>(rwkv7_tensors)};
+// rwkv6qwen2 / arwkv7 (rwkv6qwen2-4L-512, arwkv7-4L-512): the same time mixes, one token shift, a SwiGLU FFN of 1408
+constexpr hparams rwkv_qwen2_hp(const char* arch) {
+    hparams hp = rwkv_hp(arch, 1408);
+    hp.token_shift_count = 1;
+    return hp;
+}
+constexpr model rwkv6qwen2_toy{rwkv_qwen2_hp("rwkv6qwen2"), std::span<const tensor_info>(qrwkv6_tensors)};
+constexpr model arwkv7_toy{rwkv_qwen2_hp("arwkv7"), std::span<const tensor_info>(rwkv7_tensors)};
+constexpr compute_shape rwkv_shape(std::uint32_t n_seqs) {
+    compute_shape s = toy_shape(512, 0, true, n_seqs);
+    s.n_seqs = n_seqs;
+    return s;
+}
+// llama.cpp's reserve (-c 4096 -ub 512, -np 1 and -np 2), traced allocation by allocation: 14.26 / 14.51 MiB for
+// RWKV-6, 19.38 / 19.63 MiB for RWKV-7; the state gathers and the wkv states grow with the sequences
+static_assert(compute_buffer_cpu(rwkv6_toy, rwkv_shape(1)) == 14948416u);
+static_assert(compute_buffer_cpu(rwkv6_toy, rwkv_shape(2)) == 15214656u);
+static_assert(compute_buffer_cpu(rwkv7_toy, rwkv_shape(1)) == 20322368u);
+static_assert(compute_buffer_cpu(rwkv7_toy, rwkv_shape(2)) == 20588608u);
+static_assert(compute_buffer_cpu(rwkv6qwen2_toy, rwkv_shape(1)) == 14223424u);  // 13.56 MiB
+static_assert(compute_buffer_cpu(rwkv6qwen2_toy, rwkv_shape(2)) == 14489664u);  // 13.82 MiB
+static_assert(compute_buffer_cpu(arwkv7_toy, rwkv_shape(1)) == 19400768u);      // 18.50 MiB
+static_assert(compute_buffer_cpu(arwkv7_toy, rwkv_shape(2)) == 19802176u);      // 18.88 MiB
+static_assert(compute_buffer_cpu_breakdown(rwkv7_toy, rwkv_shape(1)).graph == graph_family::rwkv);
+// the channel mix's key projection (n_ff x n_tokens f32) is the widest FFN intermediate
+static_assert(compute_buffer_cpu_breakdown(rwkv6_toy, rwkv_shape(1)).ffn_hidden == 1792ull * 512 * 4);
 // Qwen3-Next toy with the hparams of tests/data/extra's qwen3next-6L-256: layers 2 and 5 attend (4 heads x 128, 2 KV
 // heads), the others are gated delta-net layers (4 V heads and 2 K heads of 64, conv kernel 4); 8 experts, 2 used, a
 // shared expert of 256. The graph reads no tensor list (every qwen3next block has the routed and the gated shared
@@ -223,7 +305,7 @@ TEST_CASE("the compute graph follows the architecture table; a model naming no a
     CHECK(g.ok);
     CHECK(g.graph == graph_family::approximate);
     CHECK(g.total == 17120u);  // the same replay as llama's
-    hp.architecture = "rwkv7";  // a known architecture without its own graph yet
+    hp.architecture = "lfm2";  // a known architecture without its own graph yet
     hp.id = arch::unknown;
     const model rw{hp, std::span<const tensor_info>(no_tensors.data(), 0)};
     CHECK(compute_buffer_cpu_breakdown(rw, toy_shape(8, 32, true)).graph == graph_family::approximate);

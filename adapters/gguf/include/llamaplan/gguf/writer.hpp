@@ -7,6 +7,8 @@
 
 #include <llamaplan/config.hpp>
 
+#include <llamaplan/arch.hpp>
+
 #include <llamaplan/gguf/reader.hpp>
 
 #include <algorithm>
@@ -18,6 +20,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 #include <array>
 #include <vector>
 
@@ -351,7 +354,15 @@ struct synth_spec {
     bool parallel_ssm = false;           ///< every block has a Mamba-2 mixer beside its attention (falcon-h1)
     bool nemotron_h = false;             ///< nemotron-h blocks: Mamba-2 (no KV heads, no FFN), attention only (KV heads,
                                          ///< no FFN) or an up/down MLP (FFN, no KV heads); one norm per block
-    std::uint32_t wkv_head_size = 0;     ///< wkv.head_size (non-zero makes every block an RWKV block)
+    std::uint32_t wkv_head_size = 0;     ///< wkv.head_size (non-zero makes every block an RWKV block: RWKV-7's time
+                                         ///< mix when the architecture's recurrent kind is rwkv7, else RWKV-6's; a
+                                         ///< Qwen2 block around it for rwkv6qwen2 / arwkv7, arch_traits::rwkv_qwen2_ffn)
+    std::uint32_t time_mix_extra_dim = 32;    ///< RWKV-6 time_mix_extra_dim (LoRA rank of the five token-shift mixes)
+    std::uint32_t time_decay_extra_dim = 64;  ///< RWKV-6 time_decay_extra_dim (LoRA rank of the decay)
+    std::uint32_t lora_decay = 64;       ///< RWKV-7 attention.decay_lora_rank
+    std::uint32_t lora_iclr = 64;        ///< RWKV-7 attention.iclr_lora_rank
+    std::uint32_t lora_value_res_mix = 32;  ///< RWKV-7 attention.value_residual_mix_lora_rank
+    std::uint32_t lora_gate = 128;       ///< RWKV-7 attention.gate_lora_rank
     bool gpt_oss = false;                ///< gpt-oss blocks (models/openai-moe.cpp load_arch_tensors): attn_sinks
                                          ///< {n_head}, attn_output.bias, post_attention_norm as the only FFN norm (no
                                          ///< ffn_norm), ffn_gate_inp.bias and the experts' biases; Q/K/V biases come
@@ -458,7 +469,27 @@ inline std::string synth_token(std::uint32_t i) {
         w.set_u32(a + "ssm.time_step_rank", s.ssm_dt_rank);
         if (s.ssm_n_group) w.set_u32(a + "ssm.group_count", s.ssm_n_group);
     }
-    if (s.wkv_head_size) w.set_u32(a + "wkv.head_size", s.wkv_head_size);
+    const arch_traits* at = find_arch(s.arch);
+    const bool rwkv7 = s.wkv_head_size != 0 && at != nullptr && at->recurrent == recurrent_kind::rwkv7;
+    // rwkv6qwen2 / arwkv7 (models/rwkv6qwen2.cpp, arwkv7.cpp): RMS norms, one token shift, a Qwen2 FFN
+    const bool rwkv_qwen2 = s.wkv_head_size != 0 && at != nullptr && at->rwkv_qwen2_ffn;
+    if (s.wkv_head_size) {
+        w.set_u32(a + "wkv.head_size", s.wkv_head_size);
+        w.set_f32(a + "attention.layer_norm_epsilon", 1e-5f);
+        if (rwkv_qwen2) {  // the graph asserts n_embd == n_embd_r
+            w.set_f32(a + "attention.layer_norm_rms_epsilon", 1e-6f);
+            w.set_u32(a + "token_shift_count", 1);
+        }
+        if (rwkv7) {  // models/rwkv7.cpp load_arch_hparams (the gate rank is optional there, its tensors are not)
+            w.set_u32(a + "attention.decay_lora_rank", s.lora_decay);
+            w.set_u32(a + "attention.iclr_lora_rank", s.lora_iclr);
+            w.set_u32(a + "attention.value_residual_mix_lora_rank", s.lora_value_res_mix);
+            w.set_u32(a + "attention.gate_lora_rank", s.lora_gate);
+        } else {  // models/rwkv6.cpp load_arch_hparams
+            w.set_u32(a + "time_mix_extra_dim", s.time_mix_extra_dim);
+            w.set_u32(a + "time_decay_extra_dim", s.time_decay_extra_dim);
+        }
+    }
     if (s.full_attention_interval) w.set_u32(a + "full_attention_interval", s.full_attention_interval);
     // models/qwen35*.cpp load_arch_hparams: get_key_or_arr(LLM_KV_ROPE_DIMENSION_SECTIONS, rope_sections, 4, true);
     // sections of the rotated half of a head (convert_hf_to_gguf writes them as INT32)
@@ -492,6 +523,11 @@ inline std::string synth_token(std::uint32_t i) {
     const std::uint64_t E = s.n_embd;
     w.add_tensor("token_embd.weight", s.embd_type, T{E, s.n_vocab});
     w.add_tensor("output_norm.weight", ggml_type::f32, T{E});
+    if (s.wkv_head_size && !rwkv_qwen2) {  // models/rwkv6.cpp, rwkv7.cpp load_arch_tensors: LN0, biased norms
+        w.add_tensor("token_embd_norm.weight", ggml_type::f32, T{E});
+        w.add_tensor("token_embd_norm.bias", ggml_type::f32, T{E});
+        w.add_tensor("output_norm.bias", ggml_type::f32, T{E});
+    }
     if (!s.tied_output) w.add_tensor("output.weight", s.embd_type, T{E, s.n_vocab});
     // gemma3n: llama-hparams.h n_altup = 4, n_embd_altup = 256, laurel_rank = 64 (no keys for them)
     constexpr std::uint64_t g3n_altup = 4, g3n_embd_altup = 256, g3n_laurel = 64;
@@ -507,15 +543,72 @@ inline std::string synth_token(std::uint32_t i) {
         const std::uint32_t nh = il < s.head_per_layer.size() ? s.head_per_layer[il] : s.n_head;
         const std::uint32_t nkv = il < s.head_kv_per_layer.size() ? s.head_kv_per_layer[il] : s.n_head_kv;
         const std::uint32_t nff = il < s.ff_per_layer.size() ? s.ff_per_layer[il] : s.n_ff;
-        if (s.wkv_head_size) {  // RWKV block: time mix + channel mix
-            w.add_tensor(b + "attn_norm.weight", ggml_type::f32, T{E});
-            w.add_tensor(b + "attn_norm_2.weight", ggml_type::f32, T{E});
-            for (const char* m : {"time_mix_key", "time_mix_value", "time_mix_receptance", "time_mix_gate", "time_mix_output"})
-                w.add_tensor(b + m + ".weight", wt, T{E, E});
-            w.add_tensor(b + "time_mix_first.weight", ggml_type::f32, T{s.wkv_head_size, E / s.wkv_head_size});
-            w.add_tensor(b + "channel_mix_key.weight", wt, T{E, nff});
-            w.add_tensor(b + "channel_mix_value.weight", wt, T{nff, E});
-            w.add_tensor(b + "channel_mix_receptance.weight", wt, T{E, E});
+        if (s.wkv_head_size) {  // RWKV block: time mix + channel mix, LayerNorms with biases
+            const std::uint64_t H = s.wkv_head_size, F = nff;
+            if (rwkv_qwen2) {
+                // RMS attn_norm without bias, the group norm's time_mix_ln only on arwkv7 (optional there; absent on
+                // rwkv6qwen2, whose qrwkv time mix has no time_mix_first either), a SwiGLU FFN
+                w.add_tensor(b + "attn_norm.weight", ggml_type::f32, T{E});
+                if (rwkv7) {
+                    w.add_tensor(b + "time_mix_ln.weight", ggml_type::f32, T{E});
+                    w.add_tensor(b + "time_mix_ln.bias", ggml_type::f32, T{E});
+                }
+                w.add_tensor(b + "ffn_norm.weight", ggml_type::f32, T{E});
+                w.add_tensor(b + "ffn_gate.weight", wt, T{E, F});
+                w.add_tensor(b + "ffn_down.weight", wt, T{F, E});
+                w.add_tensor(b + "ffn_up.weight", wt, T{E, F});
+            } else {
+                for (const char* n : {"attn_norm", "attn_norm_2", "time_mix_ln"}) {
+                    w.add_tensor(b + n + ".weight", ggml_type::f32, T{E});
+                    w.add_tensor(b + n + ".bias", ggml_type::f32, T{E});
+                }
+                w.add_tensor(b + "channel_mix_lerp_k.weight", ggml_type::f32, T{E, 1, 1});
+                w.add_tensor(b + "channel_mix_key.weight", wt, T{E, F});
+                w.add_tensor(b + "channel_mix_value.weight", wt, T{F, E});
+            }
+            // models/rwkv6qwen2.cpp: K and V of n_head_kv heads when head_count_kv is below n_embd / head size (GQA,
+            // repeated in the graph); attn_bias gives the optional key / value / receptance biases
+            // (head_count_kv is written only with n_head; without it llama.cpp's n_head_kv is 0: no GQA)
+            const bool gqa = rwkv_qwen2 && !rwkv7 && s.n_head != 0 && nkv != 0 && nkv != E / H;
+            const std::uint64_t kv = gqa ? std::uint64_t(nkv) * H : E;
+            w.add_tensor(b + "time_mix_key.weight", wt, T{E, kv});
+            w.add_tensor(b + "time_mix_value.weight", wt, T{E, kv});
+            w.add_tensor(b + "time_mix_receptance.weight", wt, T{E, E});
+            w.add_tensor(b + "time_mix_output.weight", wt, T{E, E});
+            if (rwkv_qwen2 && !rwkv7 && s.attn_bias) {
+                w.add_tensor(b + "time_mix_key.bias", ggml_type::f32, T{kv});
+                w.add_tensor(b + "time_mix_value.bias", ggml_type::f32, T{kv});
+                w.add_tensor(b + "time_mix_receptance.bias", ggml_type::f32, T{E});
+            }
+            if (rwkv7) {  // models/rwkv7.cpp load_arch_tensors
+                const std::uint64_t vr = il == 0 ? s.lora_iclr : s.lora_value_res_mix;  // layer 0's v1/v2: iclr rank
+                const std::pair<const char*, std::uint64_t> loras[] = {
+                    {"w", s.lora_decay}, {"a", s.lora_iclr}, {"v", vr}, {"g", s.lora_gate}};
+                for (const auto& [x, r] : loras) {
+                    if (*x != 'g') w.add_tensor(b + "time_mix_" + x + "0.weight", ggml_type::f32, T{E});
+                    w.add_tensor(b + "time_mix_" + x + "1.weight", wt, T{E, r});
+                    w.add_tensor(b + "time_mix_" + x + "2.weight", wt, T{r, E});
+                }
+                w.add_tensor(b + "time_mix_lerp_fused.weight", ggml_type::f32, T{E, 1, 1, 6});
+                for (const char* n : {"time_mix_k_k", "time_mix_k_a", "time_mix_r_k"})
+                    w.add_tensor(b + n + ".weight", ggml_type::f32, T{E});
+                continue;
+            }
+            // models/rwkv6.cpp load_arch_tensors, with the fused lerp convert_hf_to_gguf.py writes
+            const std::uint64_t xd = s.time_mix_extra_dim, dd = s.time_decay_extra_dim;
+            w.add_tensor(b + "time_mix_w1.weight", wt, T{E, xd * 5});
+            w.add_tensor(b + "time_mix_w2.weight", wt, T{xd, E, 5});
+            w.add_tensor(b + "time_mix_lerp_x.weight", ggml_type::f32, T{E, 1, 1});
+            w.add_tensor(b + "time_mix_lerp_fused.weight", ggml_type::f32, T{E, 1, 1, 5});
+            if (!rwkv_qwen2) w.add_tensor(b + "time_mix_first.weight", ggml_type::f32, T{H, E / H});
+            w.add_tensor(b + "time_mix_decay.weight", ggml_type::f32, T{E});
+            w.add_tensor(b + "time_mix_decay_w1.weight", wt, T{E, dd});
+            w.add_tensor(b + "time_mix_decay_w2.weight", wt, T{dd, E});
+            w.add_tensor(b + "time_mix_gate.weight", wt, T{E, E});
+            if (!rwkv_qwen2) {
+                w.add_tensor(b + "channel_mix_lerp_r.weight", ggml_type::f32, T{E, 1, 1});
+                w.add_tensor(b + "channel_mix_receptance.weight", wt, T{E, E});
+            }
             continue;
         }
         w.add_tensor(b + "attn_norm.weight", ggml_type::f32, T{E});
