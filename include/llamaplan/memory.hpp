@@ -705,6 +705,7 @@ struct draft_devices {
 /// no CPU kernel takes, and llama.cpp aborts (GGML_ASSERT in ggml_backend_sched_split_graph; tests/data/extra/mmproj.csv).
 [[nodiscard]] constexpr result<mmproj_estimate> estimate_mmproj(const mmproj_model& mm, const machine& hw,
                                                                 const mmproj_params& mp, flash_attn_mode fa) noexcept {
+    if (auto ok = check_mmproj_shape(mm.hp); !ok) return ok.error();
     auto dev = mmproj_device(hw, mp);
     if (!dev) return dev.error();
     mmproj_estimate e;

@@ -13,6 +13,7 @@
 #include <llamaplan/machine.hpp>
 #include <llamaplan/model.hpp>
 #include <llamaplan/params.hpp>
+#include <llamaplan/result.hpp>
 
 #include <array>
 #include <cstdint>
@@ -61,6 +62,23 @@ struct mmproj_hparams {
     std::uint32_t projection_dim = 0;  ///< clip.vision.projection_dim
     std::uint32_t n_merge = 0;         ///< gemma3: clip.vision.projector.scale_factor (0 = absent; llama.cpp uses 4)
 };
+
+/// Refuses a vision encoder whose shape no released projector comes near, so that estimating it stays cheap and its
+/// sizes fit in 64 bits whatever a file says: at most LLAMAPLAN_MAX_LAYERS blocks (the warmup graph is replayed block
+/// by block), a width of 2^20, 4096 heads, an FFN of 2^22, a 65536-pixel warmup image and 2^20 patches (the
+/// attention scores are n_patches^2 x heads floats).
+[[nodiscard]] constexpr result<bool> check_mmproj_shape(const mmproj_hparams& hp) noexcept {
+    if (hp.n_layer == 0 || hp.n_layer > LLAMAPLAN_MAX_LAYERS)
+        return make_error(errc::capacity_exceeded, "clip.vision.block_count must be between 1 and LLAMAPLAN_MAX_LAYERS", hp.n_layer);
+    if (hp.n_embd == 0 || hp.n_embd > (1u << 20) || hp.n_head == 0 || hp.n_head > 4096 || hp.n_ff > (1u << 22))
+        return make_error(errc::capacity_exceeded, "the vision encoder's width, heads or FFN size is out of range", hp.n_embd);
+    if (hp.patch_size == 0 || hp.image_size < hp.patch_size || hp.image_size > 65536)
+        return make_error(errc::invalid_argument, "clip.vision.image_size must be between patch_size and 65536, patch_size at least 1");
+    const std::uint64_t side = hp.image_size / hp.patch_size;
+    if (side * side > (std::uint64_t{1} << 20))
+        return make_error(errc::capacity_exceeded, "the warmup image has more than 2^20 patches", side * side);
+    return true;
+}
 
 /// A projector file: its hyper-parameters and tensor list (spans over caller-owned storage, as in `model`).
 struct mmproj_model {

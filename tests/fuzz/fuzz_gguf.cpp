@@ -1,4 +1,5 @@
-// libFuzzer harness: GGUF bytes -> gguf::reader::parse -> extract_hparams -> validate_model -> estimate_memory.
+// libFuzzer harness: GGUF bytes -> gguf::reader::parse -> extract_hparams -> validate_model -> estimate_memory, or
+// for a projector file (tools/mtmd, --mmproj) extract_mmproj_hparams -> estimate_mmproj.
 // Input layout: byte 0 chooses the launch settings (fuzz_check.hpp choose) and, in bit 0 of byte 1, split mode;
 // the rest is one GGUF file, or in split mode up to 8 parts separated by "LPSPLIT!" (gathered as gguf::open does:
 // tensors of part i get file index i). Invariants: tensor sizes recomputed from shapes, hyper-parameters within
@@ -6,6 +7,7 @@
 #include "fuzz_check.hpp"
 
 #include <llamaplan/gguf/hparams.hpp>
+#include <llamaplan/gguf/mmproj.hpp>
 #include <llamaplan/gguf/reader.hpp>
 
 #include <chrono>
@@ -55,6 +57,21 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             tensors.push_back(t);
         }
         readers.push_back(std::move(*r));
+    }
+    // a projector: its reader, then its weights and warmup graph with and without flash attention, in bounded time
+    if (auto ph = gguf::extract_mmproj_hparams(readers.front())) {
+        const mmproj_model mm{*ph, tensors};
+        for (const flash_attn_mode fa : {flash_attn_mode::off, flash_attn_mode::on}) {
+            const auto t0 = std::chrono::steady_clock::now();
+            auto pe = estimate_mmproj(mm, s.hw, mmproj_params{}, fa);
+            FUZZ_CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::milliseconds(250));
+            if (!pe) {
+                FUZZ_CHECK(pe.error().code != errc::ok && !pe.error().what.empty());
+                continue;
+            }
+            FUZZ_CHECK(pe->present && pe->compute > 0 && pe->total() == pe->weights + pe->compute);
+        }
+        return 0;
     }
     auto mh = gguf::extract_hparams(readers.front());
     if (!mh) {

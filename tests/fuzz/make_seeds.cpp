@@ -1,8 +1,12 @@
 // Writes the fuzzers' seed corpora: GGUF headers made by the project's own writer (one per modelled architecture,
-// whole and split, with several launch-setting bytes), a canonical machine file, llama-server command lines, the
+// whole and split, with several launch-setting bytes; every measured model of tests/accuracy/extra_models.hpp and
+// projector of mmproj_models.hpp once), a canonical machine file, llama-server command lines, the
 // recorded probe fixtures (tests/fixtures/probe) prefixed with the byte that selects their parser, and planner cases
 // in fuzz_planner.cpp's encoding.
 //   make_seeds FIXTURES_DIR OUT_DIR      -> OUT_DIR/{gguf,machine_file,server_args,probe,planner}/seed-N
+#include "../accuracy/extra_models.hpp"
+#include "../accuracy/mmproj_models.hpp"
+
 #include <llamaplan/gguf/writer.hpp>
 #include <llamaplan/probe/machine_file.hpp>
 
@@ -180,6 +184,17 @@ int main(int argc, char** argv) {
         }
         put(out / "gguf", b);
     }
+
+    // the measured models (every architecture with a replayed graph) and projectors, header only, default settings
+    auto header_seed = [&](const writer& w) {
+        std::vector<std::byte> b{std::byte(0x03), std::byte(0)};
+        const auto h = w.bytes(data_fill::header_only);
+        b.insert(b.end(), h.begin(), h.end());
+        put(out / "gguf", b);
+    };
+    for (const auto& d : extra::models())
+        if (d.quantized_from.empty()) header_seed(synthesize(d.spec));
+    for (const auto& d : extra::mmproj_models()) header_seed(synthesize_mmproj(d.spec));
 
     // machine files: a canonical one (via machine_to_json) and the hand-written form
     const std::string hand = R"({"format": "llamaplan-machine", "version": 1, "platform": "linux", "cpu_name": "x",

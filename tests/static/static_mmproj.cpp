@@ -32,6 +32,20 @@ constexpr mmproj_model gemma3{{"gemma3", projector_type::gemma3, 4, 384, 6, 1536
 static_assert(vision_compute_cpu(gemma3, true) == 11010048);
 static_assert(vision_compute_cpu(gemma3, false) == 34603008);
 
+// shapes whose estimate would loop or overflow are refused before any replay (a fuzzed file had 262,146 blocks);
+// the measured ones pass
+constexpr mmproj_hparams shape(std::uint32_t layers, std::uint32_t image, std::uint32_t patch, std::uint32_t heads = 4) {
+    return {"mlp", projector_type::mlp, layers, 256, heads, 1024, image, patch, 512, 0};
+}
+static_assert(check_mmproj_shape(mlp.hp) && check_mmproj_shape(gemma3.hp));
+static_assert(check_mmproj_shape(shape(LLAMAPLAN_MAX_LAYERS, 224, 14)));
+static_assert(check_mmproj_shape(shape(LLAMAPLAN_MAX_LAYERS + 1, 224, 14)).error().code == errc::capacity_exceeded);
+static_assert(check_mmproj_shape(shape(3, 1024, 1)));   // 2^20 patches: the limit
+static_assert(!check_mmproj_shape(shape(3, 1025, 1)));  // one row more
+static_assert(!check_mmproj_shape(shape(3, 65537, 65537)) && !check_mmproj_shape(shape(3, 224, 0)));
+static_assert(!check_mmproj_shape(shape(3, 224, 14, 4097)) && !check_mmproj_shape(shape(0, 224, 14)));
+static_assert(!estimate_mmproj({shape(LLAMAPLAN_MAX_LAYERS + 1, 224, 14), mlp_tensors}, machine{}, mmproj_params{}, flash_attn_mode::on));
+
 // the projector table: an unknown type is not claimed exact
 static_assert(projector_of("gemma3").graph_exact && projector_of("mlp").graph_exact);
 static_assert(projector_of("qwen2.5vl").type == projector_type::unknown && !projector_of("qwen2.5vl").graph_exact);

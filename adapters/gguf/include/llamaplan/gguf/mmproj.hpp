@@ -44,9 +44,8 @@ namespace llamaplan::inline LLAMAPLAN_ABI_TAG::gguf {
         if (!v) return make_error(v.error().code, "the mmproj file lacks a clip.vision key clip.cpp requires", v.error().where);
         *k.out = *v;
     }
-    if (hp.patch_size == 0 || hp.image_size < hp.patch_size)
-        return make_error(errc::invalid_argument, "clip.vision.patch_size must be between 1 and image_size");
-    if (hp.n_head == 0 || hp.n_embd % hp.n_head != 0)
+    if (auto ok = check_mmproj_shape(hp); !ok) return ok.error();
+    if (hp.n_embd % hp.n_head != 0)
         return make_error(errc::invalid_argument, "clip.vision.embedding_length must be a multiple of head_count");
     if (r.find("clip.vision.projector.scale_factor")) {
         auto v = r.get_u32("clip.vision.projector.scale_factor");
