@@ -2517,10 +2517,14 @@ struct graph_sim {
     dyn_allocator a{};
     std::array<tensor, max_live> t{};
     bool ok = true;
+    int lowest_free = 0;  // no slot below this one is free (slot() scans from here)
 
     constexpr int slot() noexcept {
-        for (int i = 0; i < max_live; ++i)
-            if (!t[i].live) return i;
+        for (int i = lowest_free; i < max_live; ++i)
+            if (!t[i].live) {
+                lowest_free = i + 1;
+                return i;
+            }
         ok = false;
         return max_live - 1;
     }
@@ -2537,6 +2541,7 @@ struct graph_sim {
         if (t[i].refs == 0 && !t[i].output) {
             a.free(t[i].offset, t[i].size);
             t[i].live = false;
+            if (i < lowest_free) lowest_free = i;
         }
     }
     /// A node of `size` bytes with `refs` consumers, reading tensors `srcs` (-1 = weights/KV, not ours).
@@ -2558,6 +2563,26 @@ struct graph_sim {
         }
         for (std::uint64_t e = 0; e < n; ++e) acc = node(size, 1, {acc, src}, true);
         return acc;
+    }
+    /// True if this state equals `o` except for the use counts of `inputs` (graph inputs every block reads once or
+    /// more). Taken at the start of two consecutive blocks of the same shape, equality means every further block of
+    /// that shape ends where it started: the allocator is a function of this state and the block's nodes, and the
+    /// inputs' counts only matter when they reach zero, after the last block that reads them.
+    template <std::size_t N>
+    [[nodiscard]] constexpr bool same_but_uses(const graph_sim& o, const int (&inputs)[N]) const noexcept {
+        if (!ok || !o.ok || !a.ok || !o.a.ok || a.n != o.a.n || a.max_size != o.a.max_size) return false;
+        for (int i = 0; i < a.n; ++i)
+            if (a.blocks[i].offset != o.a.blocks[i].offset || a.blocks[i].size != o.a.blocks[i].size) return false;
+        for (int i = 0; i < max_live; ++i) {
+            const tensor& x = t[i];
+            const tensor& y = o.t[i];
+            if (x.live != y.live) return false;
+            if (!x.live) continue;
+            bool input = false;
+            for (const int k : inputs) input = input || k == i;
+            if (x.offset != y.offset || x.size != y.size || x.output != y.output || (!input && x.refs != y.refs)) return false;
+        }
+        return true;
     }
     /// Like node(), but an in-place op may take over any source whose bit is set in `direct` (ggml_gallocr_allocate_node
     /// walks src[0], src[1], ... and takes the first own, non-view parent of the same layout with one consumer left).
@@ -4127,7 +4152,10 @@ namespace llamaplan::inline LLAMAPLAN_ABI_TAG::detail::compute {
 /// cache stores concat(rms_norm(kv_cmpr), rope(k_pe)) and V is a view of it (src/llama-graph.cpp build_attn with a
 /// llm_graph_input_attn_k, build_attn_mha with v_mla = wv_b). Dense FFN on the first n_layer_dense_lead blocks, then
 /// build_moe_ffn (softmax gating) plus the shared expert.
-[[nodiscard]] constexpr compute_breakdown mla_graph(const model& m, const compute_shape& s) noexcept {
+/// `skip_repeats`: once two consecutive MoE blocks start from the same allocator state (graph_sim::same_but_uses), the
+/// blocks up to the last are skipped, their reads of the inputs counted (the result is the same; false replays every
+/// block, for the test that says so).
+[[nodiscard]] constexpr compute_breakdown mla_graph(const model& m, const compute_shape& s, bool skip_repeats = true) noexcept {
     const hparams& hp = m.hp;
     const arch_traits at = traits(arch_of(hp));
     compute_breakdown bd{};
@@ -4162,7 +4190,31 @@ namespace llamaplan::inline LLAMAPLAN_ABI_TAG::detail::compute {
 
     int inpL = g.node(E * T * f32, 1, {tokens});
     std::uint64_t last_max = 0;
+    // steady state: blocks from `same_from` to the one before the last are alike (MoE, one FFN width)
+    std::uint32_t same_from = hp.n_layer;
+    if (skip_repeats && hp.n_expert != 0 && hp.n_layer > hp.n_layer_dense_lead + 3) {
+        same_from = hp.n_layer - 2;
+        while (same_from > hp.n_layer_dense_lead && hp.ff_length(same_from - 1) == hp.ff_length(hp.n_layer - 2)) --same_from;
+    }
+    graph_sim before{};  // the state at the start of the previous block, while looking for the steady state
+    int before_inpL = -1;
     for (std::uint32_t il = 0; il < hp.n_layer; ++il) {
+        if (il > same_from && il + 1 < hp.n_layer) {
+            if (inpL == before_inpL && g.same_but_uses(before, {pos, k_idxs, mask})) {
+                // every block left before the last ends as it starts: count their input reads and go to the last
+                const std::uint32_t skipped = hp.n_layer - 1 - il;
+                g.t[pos].refs -= 2 * skipped;
+                g.t[k_idxs].refs -= skipped;
+                g.t[mask].refs -= skipped;
+                il = hp.n_layer - 1;
+            } else {
+                before = g;
+                before_inpL = inpL;
+            }
+        } else if (il == same_from) {
+            before = g;
+            before_inpL = inpL;
+        }
         const bool last = il + 1 == hp.n_layer;
         g.t[inpL].refs = 2;
         int cur = g.node(E * T * f32, 1, {inpL}, true);

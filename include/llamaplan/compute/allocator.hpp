@@ -111,10 +111,14 @@ struct graph_sim {
     dyn_allocator a{};
     std::array<tensor, max_live> t{};
     bool ok = true;
+    int lowest_free = 0;  // no slot below this one is free (slot() scans from here)
 
     constexpr int slot() noexcept {
-        for (int i = 0; i < max_live; ++i)
-            if (!t[i].live) return i;
+        for (int i = lowest_free; i < max_live; ++i)
+            if (!t[i].live) {
+                lowest_free = i + 1;
+                return i;
+            }
         ok = false;
         return max_live - 1;
     }
@@ -131,6 +135,7 @@ struct graph_sim {
         if (t[i].refs == 0 && !t[i].output) {
             a.free(t[i].offset, t[i].size);
             t[i].live = false;
+            if (i < lowest_free) lowest_free = i;
         }
     }
     /// A node of `size` bytes with `refs` consumers, reading tensors `srcs` (-1 = weights/KV, not ours).
@@ -152,6 +157,26 @@ struct graph_sim {
         }
         for (std::uint64_t e = 0; e < n; ++e) acc = node(size, 1, {acc, src}, true);
         return acc;
+    }
+    /// True if this state equals `o` except for the use counts of `inputs` (graph inputs every block reads once or
+    /// more). Taken at the start of two consecutive blocks of the same shape, equality means every further block of
+    /// that shape ends where it started: the allocator is a function of this state and the block's nodes, and the
+    /// inputs' counts only matter when they reach zero, after the last block that reads them.
+    template <std::size_t N>
+    [[nodiscard]] constexpr bool same_but_uses(const graph_sim& o, const int (&inputs)[N]) const noexcept {
+        if (!ok || !o.ok || !a.ok || !o.a.ok || a.n != o.a.n || a.max_size != o.a.max_size) return false;
+        for (int i = 0; i < a.n; ++i)
+            if (a.blocks[i].offset != o.a.blocks[i].offset || a.blocks[i].size != o.a.blocks[i].size) return false;
+        for (int i = 0; i < max_live; ++i) {
+            const tensor& x = t[i];
+            const tensor& y = o.t[i];
+            if (x.live != y.live) return false;
+            if (!x.live) continue;
+            bool input = false;
+            for (const int k : inputs) input = input || k == i;
+            if (x.offset != y.offset || x.size != y.size || x.output != y.output || (!input && x.refs != y.refs)) return false;
+        }
+        return true;
     }
     /// Like node(), but an in-place op may take over any source whose bit is set in `direct` (ggml_gallocr_allocate_node
     /// walks src[0], src[1], ... and takes the first own, non-view parent of the same layout with one consumer left).

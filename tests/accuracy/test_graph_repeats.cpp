@@ -1,0 +1,83 @@
+// A graph replay that skips repeated blocks once the allocator reaches a steady state (compute/mla.hpp
+// skip_repeats) must give what replaying every block gives: every field of the breakdown, on deep MLA models shaped
+// like DeepSeek-V3 / Kimi-K2 (61 blocks, a dense lead, one shared expert) and on variants, over flash attention on
+// and off, contexts from 256 to 131072 cells, ubatches, slots, streams and KV types.
+#include <doctest/doctest.h>
+
+#include "../support/synth_model.hpp"
+
+#include <llamaplan/compute.hpp>
+
+#include <cstdint>
+
+namespace {
+
+llamaplan::gguf::synth_spec deep_mla(std::uint32_t layers, std::uint32_t dense_lead, std::uint32_t shared, std::uint32_t q_lora) {
+    llamaplan::gguf::synth_spec s;
+    s.arch = "deepseek2";
+    s.n_layer = layers;
+    s.n_embd = 1024;
+    s.n_head = 16;
+    s.n_head_kv = 1;
+    s.n_ff = 2816;
+    s.q_lora_rank = q_lora;
+    s.kv_lora_rank = 256;
+    s.rope_dim = 64;
+    s.key_length_mla = 192;
+    s.value_length_mla = 128;
+    s.head_dim = 320;
+    s.n_expert = 64;
+    s.n_expert_used = 6;
+    s.n_ff_exp = 512;
+    s.n_expert_shared = shared;
+    s.n_layer_dense_lead = dense_lead;
+    s.n_vocab = 32000;
+    s.n_ctx = 131072;
+    s.tokenizer = false;
+    s.weight_type = llamaplan::ggml_type::q8_0;
+    return s;
+}
+
+bool same(const llamaplan::compute_breakdown& a, const llamaplan::compute_breakdown& b) {
+    return a.total == b.total && a.inputs == b.inputs && a.kq_mask == b.kq_mask && a.attn_scores == b.attn_scores &&
+           a.ffn_hidden == b.ffn_hidden && a.logits == b.logits && a.peak_layer == b.peak_layer && a.graph == b.graph &&
+           a.status == b.status && a.ok == b.ok;
+}
+
+}  // namespace
+
+TEST_CASE("MLA graph: skipping blocks in a steady state gives the full replay's figures") {
+    using llamaplan::ggml_type;
+    std::size_t compared = 0;
+    for (const auto& spec : {deep_mla(61, 1, 1, 384), deep_mla(61, 3, 1, 384), deep_mla(27, 1, 2, 0), deep_mla(8, 1, 1, 384)}) {
+        const auto sm = test_support::load_synth(spec);
+        REQUIRE(sm != nullptr);
+        const llamaplan::model m = sm->view();
+        for (const bool fa : {true, false})
+            for (const std::uint32_t n_kv : {256u, 4096u, 32768u, 131072u})
+                for (const std::uint32_t ub : {1u, 512u, 2048u})
+                    for (const std::uint32_t seqs : {1u, 4u})
+                        for (const ggml_type tk : {ggml_type::f16, ggml_type::q8_0}) {
+                            llamaplan::compute_shape s;
+                            s.n_tokens = ub < n_kv ? ub : n_kv;
+                            s.n_seqs = seqs;
+                            s.n_outputs = seqs;
+                            s.n_stream = seqs == 4 && tk == ggml_type::f16 ? 4 : 1;
+                            s.n_kv = n_kv;
+                            s.flash_attn = fa;
+                            s.type_k = s.type_v = tk;
+                            const auto skipped = llamaplan::detail::compute::mla_graph(m, s, true);
+                            const auto full = llamaplan::detail::compute::mla_graph(m, s, false);
+                            CAPTURE(spec.n_layer);
+                            CAPTURE(fa);
+                            CAPTURE(n_kv);
+                            CAPTURE(ub);
+                            CAPTURE(seqs);
+                            CHECK(full.ok);
+                            CHECK(full.total > 0);
+                            CHECK(same(skipped, full));
+                            ++compared;
+                        }
+    }
+    CHECK(compared == 4 * 2 * 4 * 3 * 2 * 2);
+}
