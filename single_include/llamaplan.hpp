@@ -2584,6 +2584,13 @@ struct graph_sim {
         }
         return true;
     }
+    /// Skips `n` more blocks like the one run since `before` was taken: each of `inputs` loses the uses that block
+    /// made of it, n times over (the rest of the state is the same after each such block, see same_but_uses).
+    template <std::size_t N>
+    constexpr void skip_blocks(const graph_sim& before, const int (&inputs)[N], std::uint32_t n) noexcept {
+        for (const int i : inputs)
+            if (i >= 0) t[i].refs -= (before.t[i].refs - t[i].refs) * n;
+    }
     /// Like node(), but an in-place op may take over any source whose bit is set in `direct` (ggml_gallocr_allocate_node
     /// walks src[0], src[1], ... and takes the first own, non-view parent of the same layout with one consumer left).
     template <std::size_t N>
@@ -2603,6 +2610,37 @@ struct graph_sim {
     }
 };
 
+/// Replays a run of alike blocks only until the allocator reaches a steady state. Blocks `from` to `last - 1` have the
+/// same shape (the caller checks the per-layer parameters); at the start of each, at(...) compares the state with the
+/// one at the start of the block before (graph_sim::same_but_uses, the use counts of `inputs` aside). When they are
+/// equal every further block of the run ends where it starts -- as long as no input is read for the last time, which
+/// frees it -- so the blocks up to the first that could free an input (or to `last`) are skipped, their uses of the
+/// inputs counted (graph_sim::skip_blocks), and the replay goes on from there. The figures are those of a full replay.
+struct block_skipper {
+    std::uint32_t from = 0;  ///< first block of the run
+    std::uint32_t last = 0;  ///< the block after the run (replayed)
+    graph_sim before{};      ///< the state at the start of the previous block of the run
+    int before_x = -1;       ///< the block input (residual) then
+
+    /// The block to replay next: `il`, or `last` when the rest of the run was skipped. `x` is the block's input.
+    template <std::size_t N>
+    constexpr std::uint32_t at(graph_sim& g, std::uint32_t il, int x, const int (&inputs)[N]) noexcept {
+        if (il < from || il >= last) return il;
+        if (il > from && x == before_x && g.same_but_uses(before, inputs)) {
+            std::uint32_t n = last - il;
+            for (const int i : inputs) {  // keep every input alive: its last read must be replayed
+                const std::uint32_t used = i >= 0 ? before.t[i].refs - g.t[i].refs : 0;
+                if (used > 0 && (g.t[i].refs - 1) / used < n) n = (g.t[i].refs - 1) / used;
+            }
+            g.skip_blocks(before, inputs, n);
+            from = last;  // replay the rest
+            return il + n;
+        }
+        before = g;
+        before_x = x;
+        return il;
+    }
+};
 
 }  // namespace llamaplan::detail::compute
 
@@ -2878,7 +2916,10 @@ namespace llamaplan::inline LLAMAPLAN_ABI_TAG::detail::compute {
 /// their own). Per block: attn_norm -> Q,V,K (iSWA builders: Q,K,V) projections (-> q/k norm) -> rope -> KV store ->
 /// attention (flash_attn_ext, or mul_mat+soft_max+mul_mat) -> wo -> residual -> ffn_norm -> FFN (gate/up -> GLU ->
 /// down, or MoE) -> residual; after the last block (gpt-oss: the output rows taken here) output_norm and the LM head.
-[[nodiscard]] constexpr compute_breakdown decoder_graph(const model& m, const compute_shape& s, const arch_traits& at) noexcept {
+/// `skip_repeats`: the alike blocks before the last are replayed only until the allocator reaches a steady state
+/// (block_skipper; the figures are the same; false replays every block, for the test that says so).
+[[nodiscard]] constexpr compute_breakdown decoder_graph(const model& m, const compute_shape& s, const arch_traits& at,
+                                                        bool skip_repeats = true) noexcept {
     const hparams& hp = m.hp;
     compute_breakdown bd{};
     bd.graph = at.graph == graph_family::decoder ? graph_family::decoder : graph_family::approximate;
@@ -2966,7 +3007,24 @@ namespace llamaplan::inline LLAMAPLAN_ABI_TAG::detail::compute {
     if (embd_scale) inpL = g.node(E * T * f32, 1, {inpL}, true);
     std::uint64_t last_max = 0;
 
+    // steady state: the blocks before the last that have the last-but-one's attention kind, head counts and sizes,
+    // FFN width and dense-or-MoE FFN (everything a block below reads of its layer) are alike
+    auto alike = [&](std::uint32_t a, std::uint32_t b) {
+        const auto moe_at = [&](std::uint32_t l) { return hp.n_expert > 0 && l >= hp.n_layer_dense_lead; };
+        return hp.is_swa(a) == hp.is_swa(b) && hp.head_count(a) == hp.head_count(b) &&
+               hp.head_count_kv(a) == hp.head_count_kv(b) && hp.head_size_k(a) == hp.head_size_k(b) &&
+               hp.head_size_v(a) == hp.head_size_v(b) && hp.ff_length(a) == hp.ff_length(b) && moe_at(a) == moe_at(b);
+    };
+    block_skipper skip{hp.n_layer - 1, hp.n_layer - 1};
+    const int run_kind = hp.n_layer >= 2 && hp.is_swa(hp.n_layer - 2) ? 1 : 0;
+    if (skip_repeats && hp.n_layer > 3) {
+        skip.from = hp.n_layer - 2;
+        while (skip.from > 0 && alike(skip.from - 1, hp.n_layer - 2)) --skip.from;
+    }
+    const cache_inputs& run_inputs = ci[run_kind];
+
     for (std::uint32_t il = 0; il < hp.n_layer; ++il) {
+        il = skip.at(g, il, inpL, {pos, run_inputs.rot_k, run_inputs.rot_v, run_inputs.k_idxs, run_inputs.v_idxs, run_inputs.mask});
         const bool last = il + 1 == hp.n_layer;
         const int c = hp.is_swa(il) ? 1 : 0;
         const std::uint64_t n_kv = c ? s.n_kv_swa : s.n_kv;
@@ -4152,9 +4210,8 @@ namespace llamaplan::inline LLAMAPLAN_ABI_TAG::detail::compute {
 /// cache stores concat(rms_norm(kv_cmpr), rope(k_pe)) and V is a view of it (src/llama-graph.cpp build_attn with a
 /// llm_graph_input_attn_k, build_attn_mha with v_mla = wv_b). Dense FFN on the first n_layer_dense_lead blocks, then
 /// build_moe_ffn (softmax gating) plus the shared expert.
-/// `skip_repeats`: once two consecutive MoE blocks start from the same allocator state (graph_sim::same_but_uses), the
-/// blocks up to the last are skipped, their reads of the inputs counted (the result is the same; false replays every
-/// block, for the test that says so).
+/// `skip_repeats`: the alike MoE blocks are replayed only until the allocator reaches a steady state (block_skipper;
+/// the figures are the same; false replays every block, for the test that says so).
 [[nodiscard]] constexpr compute_breakdown mla_graph(const model& m, const compute_shape& s, bool skip_repeats = true) noexcept {
     const hparams& hp = m.hp;
     const arch_traits at = traits(arch_of(hp));
@@ -4190,31 +4247,14 @@ namespace llamaplan::inline LLAMAPLAN_ABI_TAG::detail::compute {
 
     int inpL = g.node(E * T * f32, 1, {tokens});
     std::uint64_t last_max = 0;
-    // steady state: blocks from `same_from` to the one before the last are alike (MoE, one FFN width)
-    std::uint32_t same_from = hp.n_layer;
+    // steady state: the MoE blocks before the last, with one FFN width, are alike
+    block_skipper skip{hp.n_layer - 1, hp.n_layer - 1};
     if (skip_repeats && hp.n_expert != 0 && hp.n_layer > hp.n_layer_dense_lead + 3) {
-        same_from = hp.n_layer - 2;
-        while (same_from > hp.n_layer_dense_lead && hp.ff_length(same_from - 1) == hp.ff_length(hp.n_layer - 2)) --same_from;
+        skip.from = hp.n_layer - 2;
+        while (skip.from > hp.n_layer_dense_lead && hp.ff_length(skip.from - 1) == hp.ff_length(hp.n_layer - 2)) --skip.from;
     }
-    graph_sim before{};  // the state at the start of the previous block, while looking for the steady state
-    int before_inpL = -1;
     for (std::uint32_t il = 0; il < hp.n_layer; ++il) {
-        if (il > same_from && il + 1 < hp.n_layer) {
-            if (inpL == before_inpL && g.same_but_uses(before, {pos, k_idxs, mask})) {
-                // every block left before the last ends as it starts: count their input reads and go to the last
-                const std::uint32_t skipped = hp.n_layer - 1 - il;
-                g.t[pos].refs -= 2 * skipped;
-                g.t[k_idxs].refs -= skipped;
-                g.t[mask].refs -= skipped;
-                il = hp.n_layer - 1;
-            } else {
-                before = g;
-                before_inpL = inpL;
-            }
-        } else if (il == same_from) {
-            before = g;
-            before_inpL = inpL;
-        }
+        il = skip.at(g, il, inpL, {pos, k_idxs, mask});
         const bool last = il + 1 == hp.n_layer;
         g.t[inpL].refs = 2;
         int cur = g.node(E * T * f32, 1, {inpL}, true);

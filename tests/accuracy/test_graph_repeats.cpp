@@ -1,14 +1,17 @@
-// A graph replay that skips repeated blocks once the allocator reaches a steady state (compute/mla.hpp
-// skip_repeats) must give what replaying every block gives: every field of the breakdown, on deep MLA models shaped
-// like DeepSeek-V3 / Kimi-K2 (61 blocks, a dense lead, one shared expert) and on variants, over flash attention on
-// and off, contexts from 256 to 131072 cells, ubatches, slots, streams and KV types.
+// A graph replay that skips repeated blocks once the allocator reaches a steady state (compute/allocator.hpp
+// block_skipper, used by mla_graph and decoder_graph) must give what replaying every block gives: every field of the
+// breakdown, on deep MLA models shaped like DeepSeek-V3 / Kimi-K2 (61 blocks, a dense lead, one shared expert) and
+// variants, and on the measured decoder models of tests/data/extra made 12 and 30 blocks deep (dense, MoE, SWA,
+// iSWA, biases, fused QKV, sinks), over flash attention on and off, contexts, ubatches, slots, streams and KV types.
 #include <doctest/doctest.h>
 
 #include "../support/synth_model.hpp"
+#include "extra_models.hpp"
 
 #include <llamaplan/compute.hpp>
 
 #include <cstdint>
+#include <string>
 
 namespace {
 
@@ -80,4 +83,51 @@ TEST_CASE("MLA graph: skipping blocks in a steady state gives the full replay's 
                         }
     }
     CHECK(compared == 4 * 2 * 4 * 3 * 2 * 2);
+}
+
+TEST_CASE("decoder graph: skipping blocks in a steady state gives the full replay's figures") {
+    using llamaplan::ggml_type;
+    std::size_t compared = 0, models = 0;
+    for (const auto& d : extra::models())
+      for (const std::uint32_t layers : {12u, 30u}) {
+        if (!d.quantized_from.empty()) continue;
+        auto spec = d.spec;
+        spec.n_layer = layers;
+        const auto sm = test_support::load_synth(spec);
+        if (sm == nullptr) continue;  // a shape that does not stretch to 30 blocks (per-layer arrays)
+        const llamaplan::model m = sm->view();
+        const auto at = llamaplan::traits(llamaplan::arch_of(m.hp));
+        if (at.graph != llamaplan::graph_family::decoder || m.hp.is_mla()) continue;
+        ++models;
+        for (const bool fa : {true, false})
+            for (const std::uint32_t n_kv : {256u, 8192u})
+                for (const std::uint32_t ub : {512u, 2048u})
+                    for (const std::uint32_t seqs : {1u, 3u})
+                        for (const ggml_type kv : {ggml_type::f16, ggml_type::q8_0}) {
+                            if (kv != ggml_type::f16 && !fa) continue;  // a quantized V cache needs flash attention
+                            llamaplan::compute_shape s;
+                            s.n_tokens = ub < n_kv ? ub : n_kv;
+                            s.n_seqs = seqs;
+                            s.n_outputs = seqs;
+                            s.n_stream = seqs;
+                            s.n_kv = n_kv;
+                            s.n_kv_swa = n_kv < 1024 ? n_kv : 1024;
+                            s.flash_attn = fa;
+                            s.type_k = s.type_v = kv;
+                            const auto skipped = llamaplan::detail::compute::decoder_graph(m, s, at, true);
+                            const auto full = llamaplan::detail::compute::decoder_graph(m, s, at, false);
+                            CAPTURE(d.id);
+                            CAPTURE(layers);
+                            CAPTURE(fa);
+                            CAPTURE(n_kv);
+                            CAPTURE(ub);
+                            CAPTURE(seqs);
+                            CHECK(full.ok);
+                            CHECK(full.total > 0);
+                            CHECK(same(skipped, full));
+                            ++compared;
+                        }
+      }
+    MESSAGE("decoder models x depths compared: " << models << ", shapes: " << compared);
+    CHECK(models >= 20);
 }

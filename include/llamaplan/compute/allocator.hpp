@@ -178,6 +178,13 @@ struct graph_sim {
         }
         return true;
     }
+    /// Skips `n` more blocks like the one run since `before` was taken: each of `inputs` loses the uses that block
+    /// made of it, n times over (the rest of the state is the same after each such block, see same_but_uses).
+    template <std::size_t N>
+    constexpr void skip_blocks(const graph_sim& before, const int (&inputs)[N], std::uint32_t n) noexcept {
+        for (const int i : inputs)
+            if (i >= 0) t[i].refs -= (before.t[i].refs - t[i].refs) * n;
+    }
     /// Like node(), but an in-place op may take over any source whose bit is set in `direct` (ggml_gallocr_allocate_node
     /// walks src[0], src[1], ... and takes the first own, non-view parent of the same layout with one consumer left).
     template <std::size_t N>
@@ -197,6 +204,37 @@ struct graph_sim {
     }
 };
 
+/// Replays a run of alike blocks only until the allocator reaches a steady state. Blocks `from` to `last - 1` have the
+/// same shape (the caller checks the per-layer parameters); at the start of each, at(...) compares the state with the
+/// one at the start of the block before (graph_sim::same_but_uses, the use counts of `inputs` aside). When they are
+/// equal every further block of the run ends where it starts -- as long as no input is read for the last time, which
+/// frees it -- so the blocks up to the first that could free an input (or to `last`) are skipped, their uses of the
+/// inputs counted (graph_sim::skip_blocks), and the replay goes on from there. The figures are those of a full replay.
+struct block_skipper {
+    std::uint32_t from = 0;  ///< first block of the run
+    std::uint32_t last = 0;  ///< the block after the run (replayed)
+    graph_sim before{};      ///< the state at the start of the previous block of the run
+    int before_x = -1;       ///< the block input (residual) then
+
+    /// The block to replay next: `il`, or `last` when the rest of the run was skipped. `x` is the block's input.
+    template <std::size_t N>
+    constexpr std::uint32_t at(graph_sim& g, std::uint32_t il, int x, const int (&inputs)[N]) noexcept {
+        if (il < from || il >= last) return il;
+        if (il > from && x == before_x && g.same_but_uses(before, inputs)) {
+            std::uint32_t n = last - il;
+            for (const int i : inputs) {  // keep every input alive: its last read must be replayed
+                const std::uint32_t used = i >= 0 ? before.t[i].refs - g.t[i].refs : 0;
+                if (used > 0 && (g.t[i].refs - 1) / used < n) n = (g.t[i].refs - 1) / used;
+            }
+            g.skip_blocks(before, inputs, n);
+            from = last;  // replay the rest
+            return il + n;
+        }
+        before = g;
+        before_x = x;
+        return il;
+    }
+};
 
 }  // namespace llamaplan::detail::compute
 

@@ -15,9 +15,8 @@ namespace llamaplan::inline LLAMAPLAN_ABI_TAG::detail::compute {
 /// cache stores concat(rms_norm(kv_cmpr), rope(k_pe)) and V is a view of it (src/llama-graph.cpp build_attn with a
 /// llm_graph_input_attn_k, build_attn_mha with v_mla = wv_b). Dense FFN on the first n_layer_dense_lead blocks, then
 /// build_moe_ffn (softmax gating) plus the shared expert.
-/// `skip_repeats`: once two consecutive MoE blocks start from the same allocator state (graph_sim::same_but_uses), the
-/// blocks up to the last are skipped, their reads of the inputs counted (the result is the same; false replays every
-/// block, for the test that says so).
+/// `skip_repeats`: the alike MoE blocks are replayed only until the allocator reaches a steady state (block_skipper;
+/// the figures are the same; false replays every block, for the test that says so).
 [[nodiscard]] constexpr compute_breakdown mla_graph(const model& m, const compute_shape& s, bool skip_repeats = true) noexcept {
     const hparams& hp = m.hp;
     const arch_traits at = traits(arch_of(hp));
@@ -53,31 +52,14 @@ namespace llamaplan::inline LLAMAPLAN_ABI_TAG::detail::compute {
 
     int inpL = g.node(E * T * f32, 1, {tokens});
     std::uint64_t last_max = 0;
-    // steady state: blocks from `same_from` to the one before the last are alike (MoE, one FFN width)
-    std::uint32_t same_from = hp.n_layer;
+    // steady state: the MoE blocks before the last, with one FFN width, are alike
+    block_skipper skip{hp.n_layer - 1, hp.n_layer - 1};
     if (skip_repeats && hp.n_expert != 0 && hp.n_layer > hp.n_layer_dense_lead + 3) {
-        same_from = hp.n_layer - 2;
-        while (same_from > hp.n_layer_dense_lead && hp.ff_length(same_from - 1) == hp.ff_length(hp.n_layer - 2)) --same_from;
+        skip.from = hp.n_layer - 2;
+        while (skip.from > hp.n_layer_dense_lead && hp.ff_length(skip.from - 1) == hp.ff_length(hp.n_layer - 2)) --skip.from;
     }
-    graph_sim before{};  // the state at the start of the previous block, while looking for the steady state
-    int before_inpL = -1;
     for (std::uint32_t il = 0; il < hp.n_layer; ++il) {
-        if (il > same_from && il + 1 < hp.n_layer) {
-            if (inpL == before_inpL && g.same_but_uses(before, {pos, k_idxs, mask})) {
-                // every block left before the last ends as it starts: count their input reads and go to the last
-                const std::uint32_t skipped = hp.n_layer - 1 - il;
-                g.t[pos].refs -= 2 * skipped;
-                g.t[k_idxs].refs -= skipped;
-                g.t[mask].refs -= skipped;
-                il = hp.n_layer - 1;
-            } else {
-                before = g;
-                before_inpL = inpL;
-            }
-        } else if (il == same_from) {
-            before = g;
-            before_inpL = inpL;
-        }
+        il = skip.at(g, il, inpL, {pos, k_idxs, mask});
         const bool last = il + 1 == hp.n_layer;
         g.t[inpL].refs = 2;
         int cur = g.node(E * T * f32, 1, {inpL}, true);
