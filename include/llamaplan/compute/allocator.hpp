@@ -216,7 +216,7 @@ struct block_skipper {
     graph_sim before{};      ///< the state at the start of the previous block of the run
     int before_x = -1;       ///< the block input (residual) then
 
-    /// The block to replay next: `il`, or `last` when the rest of the run was skipped. `x` is the block's input.
+    /// The block to replay next: `il`, or the block after those skipped. `x` is the block's input (the residual).
     template <std::size_t N>
     constexpr std::uint32_t at(graph_sim& g, std::uint32_t il, int x, const int (&inputs)[N]) noexcept {
         if (il < from || il >= last) return il;
