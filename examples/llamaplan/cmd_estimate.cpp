@@ -248,11 +248,14 @@ int cmd_estimate(int argc, char** argv) {
     auto lines = [&](const char* what, const llamaplan::buffer_list& l) {
         for (const auto& b : l) std::printf("  %12s %-8s buffer size = %10s MiB\n", name(b.buffer).c_str(), what, cli::mib(b.bytes).c_str());
     };
-    lines("model", e.model_buffers);
-    lines("KV", e.kv_buffers);
-    lines("RS", e.recurrent_buffers);
-    lines("output", e.output_buffers);
-    lines("compute", e.compute_buffers);
+    auto model_lines = [&](const auto& x) {  // the target's or the draft's buffers (the same fields)
+        lines("model", x.model_buffers);
+        lines("KV", x.kv_buffers);
+        lines("RS", x.recurrent_buffers);
+        lines("output", x.output_buffers);
+        lines("compute", x.compute_buffers);
+    };
+    model_lines(e);
     if (e.draft.present) {
         const auto& dr = e.draft;
         std::printf("\ndraft model %s: n_ctx = %u, n_ctx_seq = %u, n_batch = %u, n_ubatch = %u, flash attention %s, KV K %s %s, V %s %s\n",
@@ -263,11 +266,7 @@ int cmd_estimate(int argc, char** argv) {
             std::printf("draft layers on GPUs: %u of %u (output layer included)%s\n", dr.layers.n_gpu_layers,
                         dr.layers.n_layer_all + 1,
                         args->draft_n_gpu_layers_auto && args->draft.gpu ? "  [-ngld auto: llama-server's --fit may choose fewer]" : "");
-        lines("model", dr.model_buffers);
-        lines("KV", dr.kv_buffers);
-        lines("RS", dr.recurrent_buffers);
-        lines("output", dr.output_buffers);
-        lines("compute", dr.compute_buffers);
+        model_lines(dr);
     }
     if (e.mmproj.present) {
         const auto& mp = e.mmproj;

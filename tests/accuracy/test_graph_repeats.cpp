@@ -2,7 +2,7 @@
 // block_skipper, used by mla_graph and decoder_graph) must give what replaying every block gives: every field of the
 // breakdown, on deep MLA models shaped like DeepSeek-V3 / Kimi-K2 (61 blocks, a dense lead, one shared expert) and
 // variants, and on the measured decoder models of tests/data/extra made 12 and 30 blocks deep (dense, MoE, SWA,
-// iSWA, biases, fused QKV, sinks), over flash attention on and off, contexts, ubatches, slots, streams and KV types.
+// iSWA, biases, fused QKV, sinks), over one grid of reserve shapes (compare_on_grid).
 #include <doctest/doctest.h>
 
 #include "../support/synth_model.hpp"
@@ -47,87 +47,72 @@ bool same(const llamaplan::compute_breakdown& a, const llamaplan::compute_breakd
            a.status == b.status && a.ok == b.ok;
 }
 
+/// Replays `graph(shape, skip)` with and without skipping over a grid of reserve shapes -- flash attention on / off,
+/// 256 to 131072 cells, ubatches of 1 to 2048 tokens, 1 or 3 slots with a stream each, f16 or q8_0 KV (quantized
+/// only with flash attention) -- and checks that every figure agrees. Returns the shapes compared.
+template <class Graph>
+std::size_t compare_on_grid(Graph&& graph) {
+    using llamaplan::ggml_type;
+    std::size_t compared = 0;
+    for (const bool fa : {true, false})
+        for (const std::uint32_t n_kv : {256u, 8192u, 131072u})
+            for (const std::uint32_t ub : {1u, 512u, 2048u})
+                for (const std::uint32_t seqs : {1u, 3u})
+                    for (const ggml_type kv : {ggml_type::f16, ggml_type::q8_0}) {
+                        if (kv != ggml_type::f16 && !fa) continue;  // a quantized V cache needs flash attention
+                        llamaplan::compute_shape s;
+                        s.n_tokens = ub < n_kv ? ub : n_kv;
+                        s.n_seqs = s.n_outputs = s.n_stream = seqs;
+                        s.n_kv = n_kv;
+                        s.n_kv_swa = n_kv < 1024 ? n_kv : 1024;
+                        s.flash_attn = fa;
+                        s.type_k = s.type_v = kv;
+                        const auto skipped = graph(s, true);
+                        const auto full = graph(s, false);
+                        CAPTURE(fa);
+                        CAPTURE(n_kv);
+                        CAPTURE(ub);
+                        CAPTURE(seqs);
+                        CHECK(full.ok);
+                        CHECK(full.total > 0);
+                        CHECK(same(skipped, full));
+                        ++compared;
+                    }
+    return compared;
+}
+
 }  // namespace
 
 TEST_CASE("MLA graph: skipping blocks in a steady state gives the full replay's figures") {
-    using llamaplan::ggml_type;
     std::size_t compared = 0;
     for (const auto& spec : {deep_mla(61, 1, 1, 384), deep_mla(61, 3, 1, 384), deep_mla(27, 1, 2, 0), deep_mla(8, 1, 1, 384)}) {
         const auto sm = test_support::load_synth(spec);
         REQUIRE(sm != nullptr);
         const llamaplan::model m = sm->view();
-        for (const bool fa : {true, false})
-            for (const std::uint32_t n_kv : {256u, 4096u, 32768u, 131072u})
-                for (const std::uint32_t ub : {1u, 512u, 2048u})
-                    for (const std::uint32_t seqs : {1u, 4u})
-                        for (const ggml_type tk : {ggml_type::f16, ggml_type::q8_0}) {
-                            llamaplan::compute_shape s;
-                            s.n_tokens = ub < n_kv ? ub : n_kv;
-                            s.n_seqs = seqs;
-                            s.n_outputs = seqs;
-                            s.n_stream = seqs == 4 && tk == ggml_type::f16 ? 4 : 1;
-                            s.n_kv = n_kv;
-                            s.flash_attn = fa;
-                            s.type_k = s.type_v = tk;
-                            const auto skipped = llamaplan::detail::compute::mla_graph(m, s, true);
-                            const auto full = llamaplan::detail::compute::mla_graph(m, s, false);
-                            CAPTURE(spec.n_layer);
-                            CAPTURE(fa);
-                            CAPTURE(n_kv);
-                            CAPTURE(ub);
-                            CAPTURE(seqs);
-                            CHECK(full.ok);
-                            CHECK(full.total > 0);
-                            CHECK(same(skipped, full));
-                            ++compared;
-                        }
+        CAPTURE(spec.n_layer);
+        compared += compare_on_grid([&](const llamaplan::compute_shape& s, bool skip) { return llamaplan::detail::compute::mla_graph(m, s, skip); });
     }
-    CHECK(compared == 4 * 2 * 4 * 3 * 2 * 2);
+    CHECK(compared == 4 * 54);
 }
 
 TEST_CASE("decoder graph: skipping blocks in a steady state gives the full replay's figures") {
-    using llamaplan::ggml_type;
     std::size_t compared = 0, models = 0;
     for (const auto& d : extra::models())
-      for (const std::uint32_t layers : {12u, 30u}) {
-        if (!d.quantized_from.empty()) continue;
-        auto spec = d.spec;
-        spec.n_layer = layers;
-        const auto sm = test_support::load_synth(spec);
-        if (sm == nullptr) continue;  // a shape that does not stretch to 30 blocks (per-layer arrays)
-        const llamaplan::model m = sm->view();
-        const auto at = llamaplan::traits(llamaplan::arch_of(m.hp));
-        if (at.graph != llamaplan::graph_family::decoder || m.hp.is_mla()) continue;
-        ++models;
-        for (const bool fa : {true, false})
-            for (const std::uint32_t n_kv : {256u, 8192u})
-                for (const std::uint32_t ub : {512u, 2048u})
-                    for (const std::uint32_t seqs : {1u, 3u})
-                        for (const ggml_type kv : {ggml_type::f16, ggml_type::q8_0}) {
-                            if (kv != ggml_type::f16 && !fa) continue;  // a quantized V cache needs flash attention
-                            llamaplan::compute_shape s;
-                            s.n_tokens = ub < n_kv ? ub : n_kv;
-                            s.n_seqs = seqs;
-                            s.n_outputs = seqs;
-                            s.n_stream = seqs;
-                            s.n_kv = n_kv;
-                            s.n_kv_swa = n_kv < 1024 ? n_kv : 1024;
-                            s.flash_attn = fa;
-                            s.type_k = s.type_v = kv;
-                            const auto skipped = llamaplan::detail::compute::decoder_graph(m, s, at, true);
-                            const auto full = llamaplan::detail::compute::decoder_graph(m, s, at, false);
-                            CAPTURE(d.id);
-                            CAPTURE(layers);
-                            CAPTURE(fa);
-                            CAPTURE(n_kv);
-                            CAPTURE(ub);
-                            CAPTURE(seqs);
-                            CHECK(full.ok);
-                            CHECK(full.total > 0);
-                            CHECK(same(skipped, full));
-                            ++compared;
-                        }
-      }
+        for (const std::uint32_t layers : {12u, 30u}) {
+            if (!d.quantized_from.empty()) continue;
+            auto spec = d.spec;
+            spec.n_layer = layers;
+            const auto sm = test_support::load_synth(spec);
+            if (sm == nullptr) continue;  // a shape that does not stretch to this depth (per-layer arrays)
+            const llamaplan::model m = sm->view();
+            const auto at = llamaplan::traits(llamaplan::arch_of(m.hp));
+            if (at.graph != llamaplan::graph_family::decoder || m.hp.is_mla()) continue;
+            ++models;
+            CAPTURE(d.id);
+            CAPTURE(layers);
+            compared += compare_on_grid([&](const llamaplan::compute_shape& s, bool skip) { return llamaplan::detail::compute::decoder_graph(m, s, at, skip); });
+        }
     MESSAGE("decoder models x depths compared: " << models << ", shapes: " << compared);
     CHECK(models >= 20);
+    CHECK(compared == models * 54);
 }

@@ -212,32 +212,9 @@ constexpr int qwen3next_moe(graph_sim& g, int cur, std::uint64_t E, std::uint64_
     const int tokens = g.fresh(T * 4, 1);
     g.fresh(E * T * f32, 0);
     std::uint64_t inputs = T * 4 + E * T * f32;
-    int s_copy = -1, pos = -1, k_idxs = -1, v_idxs = -1, mask = -1, rot_k = -1, rot_v = -1;
-    auto make_rs = [&]() {
-        // build_rs_inp: s_copy (I32 n_rs = n_seq_max), read by the main and "extra" get_rows of both build_rs of
-        // every recurrent layer
-        s_copy = g.fresh(d.n_seqs * 4, 4 * n_recr);
-        inputs += d.n_seqs * 4;
-    };
-    auto make_attn = [&]() {
-        if (rot.k) { rot_k = g.fresh(rot.k_bytes, 2 * n_attn); inputs += rot.k_bytes; }
-        pos = g.fresh(T * 4 * at.pos_per_embd, 2 * n_attn);   // build_inp_pos: n_tokens x n_pos_per_embd I32
-        if (rot.v) { rot_v = g.fresh(rot.v_bytes, 2 * n_attn); inputs += rot.v_bytes; }
-        k_idxs = g.fresh(T * 8, n_attn);
-        const std::uint64_t vb = d.fa ? T * 8 : T * max_kv_gqa_v * 8;
-        v_idxs = g.fresh(vb, n_attn);
-        const std::uint64_t mb = d.n_kv * T * d.mask_es;
-        mask = g.fresh(mb, n_attn);
-        inputs += T * 4 * at.pos_per_embd + T * 8 + vb + mb;
-        bd.kq_mask += mb;
-    };
-    if (hp.is_recurrent(0)) {
-        make_rs();
-        if (n_attn > 0) make_attn();
-    } else {
-        make_attn();
-        if (n_recr > 0) make_rs();
-    }
+    const hybrid_inputs in = make_hybrid_inputs(g, hp, d, rot, n_recr, n_attn, max_kv_gqa_v, at.pos_per_embd, inputs, bd);
+    const int s_copy = in.s_copy, pos = in.pos, k_idxs = in.k_idxs, v_idxs = in.v_idxs, mask = in.mask;
+    const int rot_k = in.rot_k, rot_v = in.rot_v;
     const int out_ids = g.fresh(d.n_out * 4, 1);
     inputs += d.n_out * 4;
 

@@ -95,6 +95,48 @@ constexpr int hybrid_attention(graph_sim& g, int q, int mask, const graph_dims& 
     return g.node(hdv * H * T * f32, 1, {s1});
 }
 
+/// The graph inputs of a hybrid (recurrent + attention) graph (graph_sim indices; -1 = absent).
+struct hybrid_inputs {
+    int s_copy = -1, pos = -1, k_idxs = -1, v_idxs = -1, mask = -1, rot_k = -1, rot_v = -1;  ///< graph_sim indices
+};
+/// Allocates a hybrid graph's inputs in first-visit order, the first block's kind first. Recurrent: s_copy
+/// (build_rs_inp: I32 n_rs = n_seq_max, read through its main and extra views by the two build_rs of every recurrent
+/// layer: 4 reads). Attention: the K rotation (src0 of the Q rotation), inp_pos (read by both ropes; `pos_per_token`
+/// I32 per token, 0 = no rope: nemotron-h), the V rotation, the KV cache's k_idxs / v_idxs (I64; per element for a
+/// transposed V cache) and the KQ mask (n_kv x n_tokens). Adds their bytes to `inputs` and the mask to bd.kq_mask.
+/// Shared by ssm_hybrid_graph and delta_net_graph.
+[[nodiscard]] constexpr hybrid_inputs make_hybrid_inputs(graph_sim& g, const hparams& hp, const graph_dims& d,
+                                                         const kv_rotation& rot, std::uint32_t n_recr, std::uint32_t n_attn,
+                                                         std::uint64_t max_kv_gqa_v, std::uint64_t pos_per_token,
+                                                         std::uint64_t& inputs, compute_breakdown& bd) noexcept {
+    hybrid_inputs in;
+    const std::uint64_t T = d.T;
+    auto make_rs = [&]() {
+        in.s_copy = g.fresh(d.n_seqs * 4, 4 * n_recr);
+        inputs += d.n_seqs * 4;
+    };
+    auto make_attn = [&]() {
+        if (rot.k) { in.rot_k = g.fresh(rot.k_bytes, 2 * n_attn); inputs += rot.k_bytes; }
+        if (pos_per_token != 0) { in.pos = g.fresh(T * 4 * pos_per_token, 2 * n_attn); inputs += T * 4 * pos_per_token; }
+        if (rot.v) { in.rot_v = g.fresh(rot.v_bytes, 2 * n_attn); inputs += rot.v_bytes; }
+        in.k_idxs = g.fresh(T * 8, n_attn);
+        const std::uint64_t vb = d.fa ? T * 8 : T * max_kv_gqa_v * 8;
+        in.v_idxs = g.fresh(vb, n_attn);
+        const std::uint64_t mb = d.n_kv * T * d.mask_es;
+        in.mask = g.fresh(mb, n_attn);
+        inputs += T * 8 + vb + mb;
+        bd.kq_mask += mb;
+    };
+    if (hp.is_recurrent(0)) {
+        make_rs();
+        if (n_attn > 0) make_attn();
+    } else {
+        make_attn();
+        if (n_recr > 0) make_rs();
+    }
+    return in;
+}
+
 /// Mamba-2 and hybrid (Granite-4.0-H style) graphs: src/models/mamba.cpp (llama_model_mamba::graph) and
 /// src/models/granite-hybrid.cpp, with the Mamba-2 mixer of src/models/mamba-base.cpp
 /// (llm_build_mamba_base::build_mamba2_layer) and the state reads of src/llama-graph.cpp (build_rs / build_rs_inp).
@@ -143,37 +185,10 @@ constexpr int hybrid_attention(graph_sim& g, int q, int mask, const graph_dims& 
     const int tokens = g.fresh(T * 4, 1);
     g.fresh(E * T * f32, 0);
     std::uint64_t inputs = T * 4 + E * T * f32;
-    int s_copy = -1, pos = -1, k_idxs = -1, v_idxs = -1, mask = -1, rot_k = -1, rot_v = -1;
     const kv_rotation rot = kv_rotation_of(hp, s);
-    auto make_rs = [&]() {
-        // build_rs_inp: s_copy, I32 n_rs = n_seq_max; read through s_copy_main and s_copy_extra views by the conv
-        // and the ssm build_rs of every recurrent layer (get_rows main, get_rows extra, ssm_scan ids, get_rows extra)
-        s_copy = g.fresh(d.n_seqs * 4, 4 * n_recr);
-        inputs += d.n_seqs * 4;
-    };
-    auto make_attn = [&]() {
-        // build_inp_pos (read by both ropes), the KV cache's k_idxs / v_idxs (I64; per element for a transposed V
-        // cache) and the KQ mask (n_kv x n_tokens), as in compute_buffer_cpu_breakdown
-        // in first-visit order: the K rotation (src0 of the Q rotation), inp_pos (rope; nemotron-h attends without
-        // rope), the V rotation, the indices and the mask
-        if (rot.k) { rot_k = g.fresh(rot.k_bytes, 2 * n_attn); inputs += rot.k_bytes; }
-        if (!nemotron) pos = g.fresh(T * 4, 2 * n_attn);
-        if (rot.v) { rot_v = g.fresh(rot.v_bytes, 2 * n_attn); inputs += rot.v_bytes; }
-        k_idxs = g.fresh(T * 8, n_attn);
-        const std::uint64_t vb = d.fa ? T * 8 : T * max_kv_gqa_v * 8;
-        v_idxs = g.fresh(vb, n_attn);
-        const std::uint64_t mb = d.n_kv * T * d.mask_es;
-        mask = g.fresh(mb, n_attn);
-        inputs += (nemotron ? 0 : T * 4) + T * 8 + vb + mb;
-        bd.kq_mask += mb;
-    };
-    if (hp.is_recurrent(0)) {
-        make_rs();
-        if (n_attn > 0) make_attn();
-    } else {
-        make_attn();
-        if (n_recr > 0) make_rs();
-    }
+    const hybrid_inputs in = make_hybrid_inputs(g, hp, d, rot, n_recr, n_attn, max_kv_gqa_v, nemotron ? 0 : 1, inputs, bd);
+    const int s_copy = in.s_copy, pos = in.pos, k_idxs = in.k_idxs, v_idxs = in.v_idxs, mask = in.mask;
+    const int rot_k = in.rot_k, rot_v = in.rot_v;
     const int out_ids = g.fresh(d.n_out * 4, nemotron ? 1 : 2);
     inputs += d.n_out * 4;
 
