@@ -28,8 +28,9 @@ inline std::string describe(const llamaplan::error& e) {
     return s;
 }
 
-/// Parses a size such as "24GiB", "24G", "512MiB", "8000000000" into bytes.
-inline std::optional<std::uint64_t> parse_bytes(std::string_view s) {
+/// Parses a size such as "24GiB", "24G", "512MiB", "4096" into bytes; a bare number counts `bare_unit` bytes each
+/// (MiB for every size flag, as llama.cpp's --fit-target takes MiB).
+inline std::optional<std::uint64_t> parse_bytes(std::string_view s, double bare_unit = 1024.0 * 1024) {
     std::size_t digits = 0;
     while (digits < s.size() && ((s[digits] >= '0' && s[digits] <= '9') || s[digits] == '.')) ++digits;
     if (digits == 0) return std::nullopt;
@@ -38,7 +39,8 @@ inline std::optional<std::uint64_t> parse_bytes(std::string_view s) {
     std::string unit(s.substr(digits));
     for (auto& c : unit) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     double mult = 1;
-    if (unit.empty() || unit == "b") mult = 1;
+    if (unit.empty()) mult = bare_unit;
+    else if (unit == "b") mult = 1;
     else if (unit == "k" || unit == "kib" || unit == "kb") mult = 1024.0;
     else if (unit == "m" || unit == "mib" || unit == "mb") mult = 1024.0 * 1024;
     else if (unit == "g" || unit == "gib" || unit == "gb") mult = 1024.0 * 1024 * 1024;

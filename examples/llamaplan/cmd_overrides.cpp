@@ -29,7 +29,7 @@ int overrides_usage(std::FILE* out) {
         "  --output DIR                where to write the two files (default: the current directory)\n"
         "  --dry-run                   print both to standard output instead of writing files\n"
         "  --preset NAME               the goal (default moe_optimized)\n"
-        "  --margin BYTES              free memory kept on each GPU (default: the preset's)\n"
+        "  --margin SIZE               free memory kept on each GPU (a bare number is MiB) (default: the preset's)\n"
         "  -v, --verbose               explain every setting\n"
         "machine (default: this machine, probed):\n",
         out);

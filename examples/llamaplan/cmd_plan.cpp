@@ -31,8 +31,8 @@ int plan_usage(std::FILE* out) {
         "options:\n"
         "  --preset NAME               balanced (default), high_speed, more_context, system_safe, ultra_performance,\n"
         "                              moe_optimized, general, long_context, speed, quality\n"
-        "  --margin BYTES              free memory kept on each GPU (default: the preset's, e.g. 1GiB)\n"
-        "  --host-margin BYTES         free RAM kept on the host (default: the preset's)\n"
+        "  --margin SIZE               free memory kept on each GPU (a bare number is MiB) (default: the preset's, e.g. 1GiB)\n"
+        "  --host-margin SIZE          free RAM kept on the host (a bare number is MiB) (default: the preset's)\n"
         "  --with MODEL.gguf[@PRESET]  another model that runs at the same time (a draft or embedding model, a\n"
         "                              llama-swap group member): every device is shared so that all fit at once\n"
         "  --format FORMAT             llama-server (default: the command line and the memory per device),\n"
@@ -97,9 +97,17 @@ void print_plan(const llamaplan::plan& plan, const llamaplan::model& m, const ll
     std::printf("layers on GPUs: %u of %u; weights read per token: %s, %s of it from GPU memory\n",
                 pl->place.layers.n_gpu_layers, pl->place.layers.n_layer_all + 1, cli::human(pl->speed.read_bytes).c_str(),
                 cli::human(pl->speed.gpu_read_bytes).c_str());
-    std::printf("predicted: %.1f tokens/s generating (%s bound), %.0f tokens/s on a 512-token prompt (%s bound)\n\n",
+    std::printf("predicted: %.1f tokens/s generating (%s bound), %.0f tokens/s on a 512-token prompt (%s bound)\n",
                 pl->speed.decode_tps, std::string(llamaplan::to_string(pl->speed.decode_bound)).c_str(),
                 pl->speed.prefill_tps, std::string(llamaplan::to_string(pl->speed.prefill_bound)).c_str());
+    if (pl->fits) {
+        const auto& pr = llamaplan::preset_of(preset);
+        std::printf("objective: %.1f tokens/s over a request of %u prompt + %u generated tokens at depth %u; the context costs %.1f %% of it\n",
+                    pl->score_tps, pr.prompt_tokens, pr.generate_tokens, pr.depth, 100.0 * pl->context_cost);
+    }
+    if (hw.host.memory_available == 0)
+        std::printf("warning: the host's RAM is unknown (--no-probe without --machine or --host-ram): the host row is not checked\n");
+    std::printf("\n");
     const bool with_draft = e.draft.present;  // a pinned -md draft: its bytes per device, inside "planned"
     std::printf("  %-28s %10s %10s %10s %10s", "device (MiB)", "model", "context", "compute", "overhead");
     if (with_draft) std::printf(" %10s", "draft");

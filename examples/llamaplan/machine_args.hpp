@@ -31,12 +31,15 @@ public:
                "  --gpu [BACKEND:]NAME[xN]    add a GPU from the device table: --gpu \"RTX 4090\", --gpu \"vulkan:RTX 4090\",\n"
                "                              --gpu \"M2 Max\", --gpu H100x8 (eight); repeat to add more\n"
                "  --gpu BACKEND:FREE[:NAME]   add a GPU by its free memory (cuda, rocm, vulkan, metal, sycl): cuda:24GiB\n"
+               "  --host-ram SIZE             the host's RAM, e.g. 64GiB (a bare number is MiB), all of it available\n"
+               "                              (the preset's host margin keeps the OS's share)\n"
+               "  --host-cores N              the host's physical CPU cores\n"
                "  --host-bandwidth GB/S       host memory bandwidth, e.g. 96 (dual-channel DDR5-6000 = 2 x 6000 x 8 / 1000)\n"
                "  --threads N                 CPU threads llama.cpp uses (-t; default: physical cores)\n"
                "  --no-probe                  do not probe this machine: the host alone, plus --gpu devices\n"
                "  --no-repack-cpu             the host CPU does not repack weights (no AVX2/NEON kernels)\n"
                "  --cpu-amx                   llama.cpp was built with AMX for an AMX CPU (weights go to an AMX buffer)\n"
-               "  --gpu-overhead BYTES        driver/context memory per CUDA/ROCm GPU (default 400MiB)\n";
+               "  --gpu-overhead SIZE         driver/context memory per CUDA/ROCm GPU (default 400; a bare number is MiB)\n";
     }
 
     /// If argv[i] is a machine option, consumes it (and its value, advancing i) and returns 1; returns 0 if it is
@@ -68,6 +71,23 @@ public:
             auto loaded = llamaplan::probe::load_machine_file(v, &message);
             if (!loaded) { err = message; return -1; }
             base_ = std::move(*loaded);
+            return 1;
+        }
+        if (a == "--host-ram") {
+            const char* v = value("a size");
+            if (!v) return -1;
+            auto b = parse_bytes(v);
+            if (!b || *b < (64ull << 20)) { err = "bad --host-ram '" + std::string(v) + "' (a size: 64GiB, or MiB)"; return -1; }
+            host_ram_ = *b;
+            return 1;
+        }
+        if (a == "--host-cores") {
+            const char* v = value("a core count");
+            if (!v) return -1;
+            char* end = nullptr;
+            const long n = std::strtol(v, &end, 10);
+            if (end == v || *end != '\0' || n < 1 || n > 4096) { err = "bad --host-cores '" + std::string(v) + "'"; return -1; }
+            host_cores_ = static_cast<std::uint32_t>(n);
             return 1;
         }
         if (a == "--host-bandwidth") {
@@ -112,6 +132,15 @@ public:
         }
         devices_.insert(devices_.end(), extra_gpus_.begin(), extra_gpus_.end());
         if (host_bandwidth_) hw.host.bandwidth = host_bandwidth_;
+        if (host_ram_) {  // all of it available: the preset's host margin is the OS's headroom
+            hw.host.memory_total = host_ram_;
+            hw.host.memory_available = host_ram_;
+        }
+        if (host_cores_) {
+            hw.host.cpus_physical = host_cores_;
+            hw.host.cpus_performance = 0;
+            if (hw.host.cpus_logical < host_cores_) hw.host.cpus_logical = host_cores_;
+        }
         hw.host.cpu_repack = hw.host.cpu_repack && host_repack_;
         hw.host.cpu_amx = hw.host.cpu_amx || host_amx_;
         hw.devices = devices_;
@@ -156,6 +185,8 @@ private:
     bool probe_by_default_ = false;
     bool host_repack_ = true;
     bool host_amx_ = false;
+    std::uint64_t host_ram_ = 0;                 // --host-ram (bytes), 0 = as probed / unknown
+    std::uint32_t host_cores_ = 0;               // --host-cores (physical cores), 0 = as probed / unknown
     std::uint64_t host_bandwidth_ = 0;           // --host-bandwidth (bytes/s), 0 = as probed / unknown
     std::uint32_t threads_ = 0;                  // --threads
     std::optional<llamaplan::probe::probe_result> base_;

@@ -94,12 +94,34 @@ constexpr void buft_name(text<N>& out, const machine& hw, std::int32_t device) n
 
 /// The regex alternatives of a set of expert parts (bit p = layer_part p).
 template <std::size_t N>
-constexpr void expert_parts_regex(text<N>& out, unsigned mask) noexcept {
+constexpr void expert_parts_regex(text<N>& out, unsigned mask, const model& m) noexcept {
+    // only the spellings the model has: ffn_gate_exps or the fused ffn_gate_up_exps (llama-arch.cpp LLM_TENSOR_FFN_*_EXPS)
+    bool gate = false, gate_up = false;
+    for (const auto& t : m.tensors) {
+        if (t.role != tensor_role::ffn_expert) continue;
+        if (t.name.find("ffn_gate_up_") != std::string_view::npos) gate_up = true;
+        else if (t.name.find("ffn_gate_") != std::string_view::npos) gate = true;
+    }
     bool first = true;
-    auto alt = [&](std::string_view s) { if (!first) out.put("|"); first = false; out.put(s); };
+    auto alt = [&](std::string_view v) { if (!first) out.put("|"); first = false; out.put(v); };
     if (mask >> static_cast<unsigned>(layer_part::expert_up) & 1u) alt("up");
     if (mask >> static_cast<unsigned>(layer_part::expert_down) & 1u) alt("down");
-    if (mask >> static_cast<unsigned>(layer_part::expert_gate) & 1u) { alt("gate"); alt("gate_up"); }
+    if (mask >> static_cast<unsigned>(layer_part::expert_gate) & 1u) {
+        if (gate || !gate_up) alt("gate");
+        if (gate_up) alt("gate_up");
+    }
+}
+
+/// The routed-expert suffix the model's tensors use: `_exps`, `_chexps` (chunked experts) or both.
+template <std::size_t N>
+constexpr void expert_suffix_regex(text<N>& out, const model& m) noexcept {
+    bool ch = false, plain = false;
+    for (const auto& t : m.tensors) {
+        if (t.role != tensor_role::ffn_expert) continue;
+        if (t.name.find("_chexps") != std::string_view::npos) ch = true;
+        else if (t.name.find("_exps") != std::string_view::npos) plain = true;
+    }
+    out.put(ch && plain ? ")_(ch|)exps" : ch ? ")_chexps" : ")_exps");
 }
 
 inline constexpr std::size_t arg_capacity = 8192;
@@ -158,10 +180,36 @@ constexpr bool emit_placement(const placement& pl, const launch_params& p, const
             if (!is_expert_part(part) || pl.part(il, part) != host_device) only_host_experts = false;
             else n_cpu = il + 1;
         }
-    if (only_host_experts) {
+    // the last of those blocks may keep some of its expert parts on its GPU: --n-cpu-moe for the blocks before it,
+    // and one -ot rule for the parts of that block on the host
+    std::uint32_t n_whole = n_cpu;
+    if (only_host_experts && n_cpu > 0) {
         for (std::uint32_t il = 0; il < n_cpu && only_host_experts; ++il)
             for (auto part : {layer_part::expert_gate, layer_part::expert_up, layer_part::expert_down})
-                if (s.part(il, part).tensors != 0 && pl.part(il, part) != host_device) only_host_experts = false;
+                if (s.part(il, part).tensors != 0 && pl.part(il, part) != host_device) {
+                    if (il + 1 == n_cpu) n_whole = il;
+                    else only_host_experts = false;
+                }
+    }
+    if (only_host_experts && n_whole < n_cpu && supports(target, flag_feature::n_cpu_moe)) {
+        const std::uint32_t k = n_whole;
+        unsigned mask = 0;
+        for (auto part : {layer_part::expert_gate, layer_part::expert_up, layer_part::expert_down})
+            if (s.part(k, part).tensors != 0 && pl.part(k, part) == host_device) mask |= 1u << static_cast<unsigned>(part);
+        a.put("blk\\.");
+        a.put(std::uint64_t(k));
+        a.put("\\.ffn_(");
+        detail::expert_parts_regex(a, mask, m);
+        detail::expert_suffix_regex(a, m);
+        a.put("=CPU");
+        arg("-ot");
+        flush();
+        if (n_whole > 0) {
+            arg("--n-cpu-moe");
+            a.put(std::uint64_t(n_whole));
+            flush();
+        }
+        return ok;
     }
     if (only_host_experts) {
         std::uint32_t last_expert_layer = 0;
@@ -230,8 +278,8 @@ constexpr bool emit_placement(const placement& pl, const launch_params& p, const
                 il = end + 1;
             }
             a.put(")\\.ffn_(");
-            detail::expert_parts_regex(a, mask);
-            a.put(")_(ch|)exps");
+            detail::expert_parts_regex(a, mask, m);
+            detail::expert_suffix_regex(a, m);
             rule_end(dev);
         }
     }
@@ -569,6 +617,16 @@ constexpr void emit_json(const plan& pl, const model& m, const model_summary& s,
         key("cache_ram"); json_u64(out, pl.cache_ram == unset_bytes ? 0 : pl.cache_ram); out(",");
         key("numa"); out(pl.numa ? "true" : "false");
         out("},");
+        key("objective"); out("{");
+        key("tokens_per_s"); detail::json_rate(out, pl.score_tps); out(",");
+        key("prompt_tokens"); json_u64(out, preset_of(pl.preset).prompt_tokens); out(",");
+        key("generate_tokens"); json_u64(out, preset_of(pl.preset).generate_tokens); out(",");
+        key("depth"); json_u64(out, preset_of(pl.preset).depth); out(",");
+        key("context_cost_percent"); detail::json_rate(out, 100 * pl.context_cost);
+        out("},");
+        key("warnings"); out("[");
+        if (hw.host.memory_available == 0) json_string(out, "host RAM unknown: the host's budget is not checked");
+        out("],");
         key("devices"); out("[");
         for (std::size_t i = 0; i < pl.budgets.size(); ++i) {
             const auto& b = pl.budgets[i];

@@ -131,6 +131,9 @@ struct memory_estimate {
     std::uint64_t kv_swa = 0;       ///< K + V of the sliding-window layers' cache (bytes; llama.cpp logs it apart)
     compute_breakdown compute_detail{};  ///< the terms of the graph estimate (see compute.hpp)
     bool compute_calibrated = true; ///< false when the compute buffer is extrapolated beyond measured backends
+    std::uint64_t mapped_used = 0;  ///< bytes of the CPU_Mapped buffers that the run reads after loading: the host
+                                    ///< tensors it maps. The rest of a mapped range (tensors copied to a GPU or
+                                    ///< repacked at load) is clean page cache the kernel reclaims under pressure
     bool prompt_cache_unbounded = false;  ///< `-cram -1`: the host row's overhead is all RAM left (see unbounded_prompt_cache)
     draft_estimate draft{};         ///< the draft model (`-md`), when present; its bytes are in devices[].draft
     mmproj_estimate mmproj{};       ///< the multimodal projector (`--mmproj`), when present; its bytes are in devices[].mmproj
@@ -145,6 +148,15 @@ struct memory_estimate {
         return s;
     }
     [[nodiscard]] constexpr std::uint64_t weights() const noexcept { return sum(model_buffers); }      ///< bytes
+    /// Bytes of the CPU_Mapped buffers that stay page cache after loading (mapped, read once, not read again): the
+    /// host memory a run does not keep resident (llama_model_loader::load_all_data copies GPU and repacked tensors
+    /// out of the mapping, and unmaps only the fragments before and after the used range).
+    [[nodiscard]] constexpr std::uint64_t mapped_reclaimable() const noexcept {
+        std::uint64_t mapped = 0;
+        for (const auto& b : model_buffers)
+            if (b.buffer.kind == buffer_kind::cpu_mapped) mapped += b.bytes;
+        return mapped > mapped_used ? mapped - mapped_used : 0;
+    }
     [[nodiscard]] constexpr std::uint64_t kv() const noexcept { return sum(kv_buffers); }              ///< bytes
     [[nodiscard]] constexpr std::uint64_t recurrent() const noexcept { return sum(recurrent_buffers); }///< bytes
     [[nodiscard]] constexpr std::uint64_t output() const noexcept { return sum(output_buffers); }      ///< bytes
@@ -183,13 +195,14 @@ constexpr void add_to(buffer_list& l, buffer_ref b, std::uint64_t bytes) noexcep
 }
 
 /// Adds a group's (or a single tensor's) weights on `device` to the model buffers and the mapped ranges.
-constexpr void add_group_weights(buffer_list& l, std::array<mapped_range, 256>& mapped, const machine& hw,
-                                 const group_cost& g, std::int32_t device) noexcept {
+constexpr void add_group_weights(buffer_list& l, std::array<mapped_range, 256>& mapped, std::uint64_t& mapped_used,
+                                 const machine& hw, const group_cost& g, std::int32_t device) noexcept {
     if (device != host_device) {
         add_to(l, {buffer_kind::gpu, device}, g.gpu[static_cast<std::size_t>(gpu_class_of(hw.devices[static_cast<std::size_t>(device)].kind))]);
         return;
     }
     for (std::size_t h = 0; h < host_buffer_count; ++h) add_to(l, host_ref(static_cast<host_buffer>(h)), g.host[h]);
+    mapped_used += g.mapped_bytes;
     for (const auto& r : g.mapped) {
         if (r.empty()) continue;
         auto& m = mapped[r.file];
@@ -296,7 +309,7 @@ constexpr void add_group_weights(buffer_list& l, std::array<mapped_range, 256>& 
         const std::int32_t dev = pl.group_device(g);
         if (dev != host_device && (dev < 0 || static_cast<std::size_t>(dev) >= hw.devices.size()))
             return make_error(errc::invalid_argument, "placement names a device that does not exist", g);
-        detail::add_group_weights(e.model_buffers, mapped, hw, s.groups[g], dev);
+        detail::add_group_weights(e.model_buffers, mapped, e.mapped_used, hw, s.groups[g], dev);
     }
     if (!pl.exceptions.empty()) {
         for (std::size_t i = 0; i < m.tensors.size(); ++i) {
@@ -307,7 +320,7 @@ constexpr void add_group_weights(buffer_list& l, std::array<mapped_range, 256>& 
                 return make_error(errc::invalid_argument, "placement names a device that does not exist", i);
             group_cost one{};
             if (auto ok = add_tensor_cost(one, t, m.hp, hw, s.use_mmap, s.repack); !ok) return ok.error();
-            detail::add_group_weights(e.model_buffers, mapped, hw, one, dev);
+            detail::add_group_weights(e.model_buffers, mapped, e.mapped_used, hw, one, dev);
         }
     }
     // tied embeddings: the output layer uses a duplicate of token_embd (llama_model_loader::create_tensor), made
@@ -329,8 +342,9 @@ constexpr void add_group_weights(buffer_list& l, std::array<mapped_range, 256>& 
             if (auto ok = add_tensor_cost(one, dup, m.hp, hw, s.use_mmap, s.repack); !ok) return ok.error();
             if (b.kind == buffer_kind::cpu_mapped) {
                 detail::add_to(e.model_buffers, b, detail::pad_to(dup.bytes, 32));
+                e.mapped_used += dup.bytes;
             } else {
-                detail::add_group_weights(e.model_buffers, mapped, hw, one, dev);
+                detail::add_group_weights(e.model_buffers, mapped, e.mapped_used, hw, one, dev);
             }
         }
     }

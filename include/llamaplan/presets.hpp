@@ -50,44 +50,45 @@ struct preset {
     std::uint32_t ctx_target = 32768;    ///< context it grows to when memory allows (tokens per slot; 0 = training context)
     std::array<ggml_type, 3> kv_types{ggml_type::f16, ggml_type::q8_0, ggml_type::f16};  ///< KV cache types, preferred first
     std::uint32_t n_kv_types = 2;        ///< entries of kv_types in use
-    std::array<std::uint32_t, 3> ubatch{512, 1024, 2048};  ///< physical batches, smallest first; larger ones only
-                                                           ///< where they cost neither offload nor context
+    std::array<std::uint32_t, 3> ubatch{512, 1024, 4096};  ///< physical batches tried (tokens), smallest first: a larger
+                                                           ///< one is taken when the objective gains from it
     std::uint32_t n_ubatch = 1;          ///< entries of ubatch in use
-    std::uint32_t n_parallel = 1;        ///< slots (`-np`)
+    std::uint32_t n_parallel = 4;        ///< slots (`-np`; llama-server's default: 4 sharing a unified KV cache)
     std::uint64_t gpu_margin = 1024ull << 20;   ///< free memory kept on each GPU (bytes; llama.cpp --fit's default)
     std::uint64_t host_margin = 2048ull << 20;  ///< free RAM kept for the OS and other programs (bytes)
     std::uint32_t host_margin_percent = 5;      ///< ... or this share of the host's RAM, whichever is larger
+    // the objective: predicted time of one request (prompt_tokens of prompt processing, then generate_tokens decoded
+    // at depth tokens of context, perf.hpp), as tokens/s; plans within speed_tolerance of the best count as equally fast
+    std::uint32_t prompt_tokens = 2048;  ///< prompt of a typical request (tokens)
+    std::uint32_t generate_tokens = 256; ///< tokens generated per request (tokens)
+    std::uint32_t depth = 4096;          ///< context filled while generating (tokens)
+    double speed_tolerance = 0.02;       ///< speed given up for more context, slots or fewer devices (fraction)
 };
 
 /// The preset table.
 inline constexpr std::array<preset, preset_count> presets = {{
-    {preset_id::balanced, "balanced", "full speed first, then a comfortable context (default)", priority::offload,
-     4096, 32768, {ggml_type::f16, ggml_type::q8_0, ggml_type::f16}, 2, {512, 1024, 2048}, 2, 1, 1024ull << 20,
-     2048ull << 20, 5},
-    {preset_id::high_speed, "high_speed", "the most weights on the fastest memory; a modest context", priority::offload,
-     4096, 8192, {ggml_type::f16, ggml_type::q8_0, ggml_type::f16}, 2, {512, 1024, 2048}, 3, 1, 768ull << 20,
-     2048ull << 20, 5},
-    {preset_id::more_context, "more_context", "the longest context first, then speed", priority::context, 8192, 0,
-     {ggml_type::q8_0, ggml_type::q4_0, ggml_type::f16}, 2, {512, 1024, 2048}, 1, 1, 1024ull << 20, 2048ull << 20, 5},
-    {preset_id::system_safe, "system_safe", "wide margins for the desktop and other programs", priority::offload,
-     4096, 16384, {ggml_type::f16, ggml_type::q8_0, ggml_type::f16}, 2, {512, 1024, 2048}, 1, 1, 2048ull << 20,
-     4096ull << 20, 15},
-    {preset_id::ultra_performance, "ultra_performance", "thin margins and large batches, all for throughput",
-     priority::offload, 4096, 16384, {ggml_type::f16, ggml_type::q8_0, ggml_type::f16}, 2, {512, 1024, 2048}, 3, 1,
-     512ull << 20, 1024ull << 20, 3},
-    {preset_id::moe_optimized, "moe_optimized", "dense parts on GPUs first, routed experts where memory remains",
-     priority::offload, 4096, 32768, {ggml_type::f16, ggml_type::q8_0, ggml_type::f16}, 2, {512, 1024, 2048}, 3, 1,
-     1024ull << 20, 2048ull << 20, 5},
-    {preset_id::general, "general", "use case: general chat (as balanced)", priority::offload, 4096, 32768,
-     {ggml_type::f16, ggml_type::q8_0, ggml_type::f16}, 2, {512, 1024, 2048}, 2, 1, 1024ull << 20, 2048ull << 20, 5},
-    {preset_id::long_context, "long_context", "use case: long documents (context first, quantized KV)",
-     priority::context, 16384, 0, {ggml_type::q8_0, ggml_type::f16, ggml_type::f16}, 1, {512, 1024, 2048}, 1, 1,
-     1024ull << 20, 2048ull << 20, 5},
-    {preset_id::speed, "speed", "use case: latency (as high_speed)", priority::offload, 4096, 8192,
-     {ggml_type::f16, ggml_type::q8_0, ggml_type::f16}, 2, {512, 1024, 2048}, 3, 1, 768ull << 20, 2048ull << 20, 5},
-    {preset_id::quality, "quality", "use case: best output quality (full-precision KV cache only)", priority::offload,
-     4096, 32768, {ggml_type::f16, ggml_type::f16, ggml_type::f16}, 1, {512, 1024, 2048}, 2, 1, 1024ull << 20,
-     2048ull << 20, 5},
+    // id, name, summary, first, ctx floor, ctx target, KV types (n), ubatches (n), slots, GPU margin, host margin
+    // (MiB, %), request: prompt, generated, depth (tokens), speed tolerance
+    {preset_id::balanced, "balanced", "full speed first, then a comfortable context (default)", priority::offload, 4096, 32768, {ggml_type::f16, ggml_type::q8_0, ggml_type::f16}, 2, {512, 1024, 4096}, 3, 4,
+     1024ull << 20, 2048ull << 20, 5, 2048, 256, 4096, 0.02},
+    {preset_id::high_speed, "high_speed", "the fastest plan; a modest context", priority::offload, 4096, 8192, {ggml_type::f16, ggml_type::q8_0, ggml_type::f16}, 2, {512, 1024, 4096}, 3, 4,
+     768ull << 20, 2048ull << 20, 5, 512, 512, 0, 0.01},
+    {preset_id::more_context, "more_context", "the longest context first, then speed", priority::context, 8192, 0, {ggml_type::f16, ggml_type::q8_0, ggml_type::q4_0}, 3, {512, 1024, 4096}, 3, 4,
+     1024ull << 20, 2048ull << 20, 5, 8192, 256, 16384, 0.02},
+    {preset_id::system_safe, "system_safe", "wide margins for the desktop and other programs", priority::offload, 4096, 16384, {ggml_type::f16, ggml_type::q8_0, ggml_type::f16}, 2, {512, 1024, 2048}, 2, 4,
+     2048ull << 20, 4096ull << 20, 15, 2048, 256, 4096, 0.03},
+    {preset_id::ultra_performance, "ultra_performance", "thin margins and large batches, all for throughput", priority::offload, 4096, 16384, {ggml_type::f16, ggml_type::q8_0, ggml_type::f16}, 2, {512, 2048, 4096}, 3, 4,
+     512ull << 20, 1024ull << 20, 3, 4096, 256, 4096, 0.01},
+    {preset_id::moe_optimized, "moe_optimized", "dense parts on GPUs first, routed experts where memory remains", priority::offload, 4096, 32768, {ggml_type::f16, ggml_type::q8_0, ggml_type::f16}, 2, {512, 2048, 4096}, 3, 4,
+     1024ull << 20, 2048ull << 20, 5, 4096, 256, 4096, 0.02},
+    {preset_id::general, "general", "use case: general chat (as balanced)", priority::offload, 4096, 32768, {ggml_type::f16, ggml_type::q8_0, ggml_type::f16}, 2, {512, 1024, 4096}, 3, 4,
+     1024ull << 20, 2048ull << 20, 5, 2048, 256, 4096, 0.02},
+    {preset_id::long_context, "long_context", "use case: long documents (context first, quantized KV)", priority::context, 16384, 0, {ggml_type::f16, ggml_type::q8_0, ggml_type::q4_0}, 3, {512, 1024, 4096}, 3, 4,
+     1024ull << 20, 2048ull << 20, 5, 16384, 256, 32768, 0.02},
+    {preset_id::speed, "speed", "use case: latency (as high_speed)", priority::offload, 4096, 8192, {ggml_type::f16, ggml_type::q8_0, ggml_type::f16}, 2, {512, 1024, 4096}, 3, 4,
+     768ull << 20, 2048ull << 20, 5, 512, 512, 0, 0.01},
+    {preset_id::quality, "quality", "use case: best output quality (full-precision KV cache only)", priority::offload, 4096, 32768, {ggml_type::f16, ggml_type::f16, ggml_type::f16}, 1, {512, 1024, 4096}, 3, 4,
+     1024ull << 20, 2048ull << 20, 5, 2048, 256, 4096, 0.02},
 }};
 
 /// The preset row of an id.

@@ -87,6 +87,8 @@ struct group_cost {
     std::array<std::uint64_t, gpu_class_count> gpu{};     ///< bytes in a device buffer of each class (allocation size, aligned)
     std::array<std::uint64_t, host_buffer_count> host{};  ///< bytes in each host buffer when kept on the host (aligned)
     std::array<mapped_range, 2> mapped{};                 ///< mapped-file ranges when kept on the host (up to 2 files)
+    std::uint64_t mapped_bytes = 0;                       ///< bytes of its tensors read from the mapping after loading,
+                                                          ///< when kept on the host (ggml_nbytes sum)
     std::uint64_t bytes = 0;                              ///< tensor bytes (ggml_nbytes sum)
     std::uint64_t read_per_token = 0;  ///< bytes read per decoded token (routed experts: bytes x n_expert_used / n_expert)
     std::uint64_t params = 0;          ///< elements (parameters)
@@ -282,6 +284,7 @@ struct model_summary {
         if (r == nullptr) return make_error(errc::unsupported, "a block's tensors span more than two split files", t.file);
         r->first = std::min(r->first, t.offset);
         r->last = std::max(r->last, t.offset + t.bytes);
+        g.mapped_bytes += t.bytes;
     }
     const std::uint64_t elems = t.ne[0] * t.ne[1] * t.ne[2] * t.ne[3];
     g.bytes += t.bytes;

@@ -8,6 +8,8 @@
 #include <llamaplan/planner.hpp>
 #include <llamaplan/server_args.hpp>
 
+#include "rng.hpp"
+
 #include <doctest/doctest.h>
 
 #include <memory>
@@ -17,17 +19,7 @@
 namespace planner_checks {
 using namespace llamaplan;
 
-/// xorshift64*: deterministic, seedable.
-struct rng {
-    std::uint64_t s;
-    explicit rng(std::uint64_t seed) : s(seed * 2654435761u + 88172645463325252ull) {}
-    std::uint64_t next() {
-        s ^= s >> 12; s ^= s << 25; s ^= s >> 27;
-        return s * 2685821657736338717ull;
-    }
-    std::uint64_t below(std::uint64_t n) { return n == 0 ? 0 : next() % n; }
-    bool chance(unsigned percent) { return below(100) < percent; }
-};
+using test_support::rng;
 
 /// A generated machine: 0-16 GPUs of mixed backends and sizes, a host of 0 (unknown) to 2 TiB.
 struct gen_machine {
