@@ -48,7 +48,7 @@ int main(int argc, char** argv) {
         }
         if (!p->fits || !o.any_feasible()) continue;
         ++both;
-        const double best = o.best_at_least(std::min(p->ctx_per_slot, o.ladder.back().ctx));
+        const double best = o.best_at_least(std::min(p->ctx_per_slot, o.ladder.back().ctx), plan_oracle::result::kv_index(preset_of(g.preset), p->params.type_k));
         const double ratio = best > 0 ? p->score_tps / best : 1.0;
         ratios.push_back(ratio);
         if (ratio < 0.98) {

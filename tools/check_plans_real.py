@@ -26,12 +26,15 @@ COMMON = [
     ("tight", "more_context", []),
 ]
 PINNED = {
-    "llama-4L-512": [("cpu", "quality", ["-np", "2"]), ("cpu", "balanced", ["-c", "3000", "-ctk", "q8_0", "-ctv", "q8_0"]),
+    "llama-4L-512": [("cpu", "balanced", ["-np", "1"]), ("tight", "balanced", ["--no-repack"]),
+                     ("cpu", "balanced", ["-lm", "none"]), ("tight", "balanced", ["-cram", "0"]),
+                     ("cpu", "quality", ["-np", "2"]), ("cpu", "balanced", ["-c", "3000", "-ctk", "q8_0", "-ctv", "q8_0"]),
                      ("cpu", "balanced", ["-fa", "off"]), ("tight", "ultra_performance", ["-np", "3"]),
                      ("tight", "system_safe", ["--host-margin", "1GiB"])],
     "llama-tied-3L-384": [("tight", "long_context", ["-ub", "256"])],
     "qwen2-3L-448": [("cpu", "balanced", ["-ctk", "q8_0", "-ctv", "q8_0"]), ("tight", "balanced", ["-fa", "off"])],
-    "qwen3moe-e8u2": [("cpu", "moe_optimized", []), ("tight", "balanced", ["-np", "2"]),
+    "qwen3moe-e8u2": [("tight", "balanced", ["-np", "1"]), ("tight", "ultra_performance", ["--no-repack"]),
+                      ("cpu", "moe_optimized", []), ("tight", "balanced", ["-np", "2"]),
                       ("cpu", "balanced", ["-c", "5000", "-fa", "off"])],
     "qwen3moe-e32u6": [("cpu", "quality", ["-np", "4", "-kvu"])],
     "gemma3-6L-swa160": [("cpu", "balanced", ["-np", "3"]), ("cpu", "balanced", ["--swa-full"]),

@@ -105,6 +105,9 @@ void print_plan(const llamaplan::plan& plan, const llamaplan::model& m, const ll
         std::printf("objective: %.1f tokens/s over a request of %u prompt + %u generated tokens at depth %u; the context costs %.1f %% of it\n",
                     pl->score_tps, pr.prompt_tokens, pr.generate_tokens, pr.depth, 100.0 * pl->context_cost);
     }
+    if (m.hp.n_ctx_train != 0 && pl->ctx_per_slot > m.hp.n_ctx_train)
+        std::printf("warning: %u tokens per slot exceed the model's training context (%u): quality drops without RoPE scaling (--rope-scaling yarn)\n",
+                    pl->ctx_per_slot, m.hp.n_ctx_train);
     if (hw.host.memory_available == 0)
         std::printf("warning: the host's RAM is unknown (--no-probe without --machine or --host-ram): the host row is not checked\n");
     std::printf("\n");

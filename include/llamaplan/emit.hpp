@@ -625,7 +625,11 @@ constexpr void emit_json(const plan& pl, const model& m, const model_summary& s,
         key("context_cost_percent"); detail::json_rate(out, 100 * pl.context_cost);
         out("},");
         key("warnings"); out("[");
-        if (hw.host.memory_available == 0) json_string(out, "host RAM unknown: the host's budget is not checked");
+        bool any_warning = false;
+        auto warn = [&](std::string_view w) { if (any_warning) out(","); any_warning = true; json_string(out, w); };
+        if (hw.host.memory_available == 0) warn("host RAM unknown: the host's budget is not checked");
+        if (m.hp.n_ctx_train != 0 && pl.ctx_per_slot > m.hp.n_ctx_train)
+            warn("the context per slot exceeds the model's training context: quality drops without RoPE scaling (--rope-scaling yarn)");
         out("],");
         key("devices"); out("[");
         for (std::size_t i = 0; i < pl.budgets.size(); ++i) {

@@ -935,7 +935,10 @@ struct search {
                         preferred = {e2, s2, best.ctx, kv_free ? k : best.kv, best.layout};
                 }
             }
-            best = top.score > (1 + tol / 2) * preferred.score ? top : preferred;
+            // a less precise cache than the preferred one only when it buys offload (more weights read from GPU
+            // memory), never for the KV bandwidth alone: the preset's KV types are in order of preference
+            const bool buys = top.kv <= preferred.kv || top.ev.gpu_read > preferred.ev.gpu_read;
+            best = buys && top.score > (1 + tol / 2) * preferred.score ? top : preferred;
         }
         // the expert layouts again at the final settings (a larger ubatch favours experts streamed from the host)
         if (best.ev.place.overrides && !st.placement_pinned) {
@@ -1066,6 +1069,22 @@ struct model_request {
         out[order[k]] = *p;
         all_fit = all_fit && p->fits;
         reserve_plan(*p, left.host, std::span<device>(devs.data(), hw.devices.size()));
+    }
+    // the prompt caches that were not pinned share what the host has left after every model and its margin: each
+    // was sized as if alone (an upper bound that fills over time), so together they get equal shares of the rest
+    if (hw.host.memory_available != 0 && requests.size() > 1) {
+        std::uint64_t margin = 0, unpinned = 0;
+        for (std::size_t i = 0; i < requests.size(); ++i) {
+            if (!out[i].budgets.empty()) margin = std::max(margin, out[i].budgets[0].margin);
+            if (!requests[i].g.pinned.has(setting::cache_ram) && out[i].cache_ram != unset_bytes) ++unpinned;
+        }
+        const std::uint64_t rest = left.host.memory_available > margin ? left.host.memory_available - margin : 0;
+        const std::uint64_t share = unpinned ? rest / unpinned / (1ull << 20) * (1ull << 20) : 0;
+        for (std::size_t i = 0; i < requests.size(); ++i) {
+            if (requests[i].g.pinned.has(setting::cache_ram) || out[i].cache_ram == unset_bytes || out[i].cache_ram <= share) continue;
+            if (!out[i].memory.devices.empty()) out[i].memory.devices[0].overhead -= out[i].cache_ram - share;
+            out[i].cache_ram = share;
+        }
     }
     return all_fit;
 }

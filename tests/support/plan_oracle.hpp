@@ -12,6 +12,7 @@
 #include "rng.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <vector>
 
@@ -82,6 +83,7 @@ struct at_context {
     bool feasible = false;   ///< some candidate fits every budget
     double best_score = 0;   ///< the best objective among those that fit (tokens/s)
     launch_params best{};    ///< its settings (for diagnostics)
+    std::array<double, 3> best_by_kv{};  ///< the best objective per KV type of the preset (its kv_types order)
 };
 
 /// What the exhaustive search found.
@@ -91,15 +93,24 @@ struct result {
     [[nodiscard]] bool any_feasible() const {
         return std::any_of(ladder.begin(), ladder.end(), [](const at_context& a) { return a.feasible; });
     }
-    /// The best objective among feasible candidates whose context is at least `ctx` (0 if none).
-    [[nodiscard]] double best_at_least(std::uint32_t ctx) const {
+    /// The best objective among feasible candidates whose context is at least `ctx` and whose KV type is the preset's
+    /// `kv_index`-th or a preferred one (0 if none): the planner takes a less precise cache only when it buys context
+    /// or offload, so a plan is compared with candidates at least as precise.
+    [[nodiscard]] double best_at_least(std::uint32_t ctx, std::size_t kv_index = 2) const {
         double b = 0;
         for (const auto& a : ladder)
-            if (a.feasible && a.ctx >= ctx) b = std::max(b, a.best_score);
+            if (a.feasible && a.ctx >= ctx)
+                for (std::size_t k = 0; k <= kv_index && k < a.best_by_kv.size(); ++k) b = std::max(b, a.best_by_kv[k]);
         return b;
     }
     /// The fastest feasible candidate at any context.
     [[nodiscard]] double fastest() const { return best_at_least(0); }
+    /// The index of a KV type in the preset's list (the first match; the list's size if absent).
+    [[nodiscard]] static std::size_t kv_index(const preset& pr, ggml_type t) {
+        for (std::size_t k = 0; k < pr.n_kv_types; ++k)
+            if (pr.kv_types[k] == t) return k;
+        return pr.n_kv_types;
+    }
 };
 
 /// Runs the exhaustive search for an unpinned goal (only the preset's row decides; placement flags must not be pinned).
@@ -144,6 +155,7 @@ inline result search(const model& m, const model_summary& s, const machine& hw, 
                     row.feasible = true;
                     const double sc = objective(st, ev);
                     if (sc > row.best_score) { row.best_score = sc; row.best = q; }
+                    row.best_by_kv[k] = std::max(row.best_by_kv[k], sc);
                 };
                 if (n_dev == 0) { try_one(p); continue; }
                 const std::uint32_t n_moe = s.has_experts && g.tensor_overrides ? n_all : 0;

@@ -40,7 +40,7 @@ TEST_CASE("planner vs an exhaustive search: never refuses what fits, reaches 98 
         moe_spills += p->place.overrides;
         // (2) at least 98 % of the best the oracle found with at least the plan's context
         const auto per_slot = p->ctx_per_slot;
-        const double best = oracle.best_at_least(std::min(per_slot, oracle.ladder.back().ctx));
+        const double best = oracle.best_at_least(std::min(per_slot, oracle.ladder.back().ctx), plan_oracle::result::kv_index(preset_of(g.preset), p->params.type_k));
         CHECK(p->score_tps >= 0.98 * best);
         if (best > 0) worst = std::min(worst, p->score_tps / best);
         // (3) speed-first presets: the longest context the oracle can reach within the tolerance
