@@ -833,7 +833,7 @@ struct search {
     choice best{}, fastest{};
     evaluation smallest{};  // the smallest configuration tried, for a refusal
     bool have_best = false, have_smallest = false;
-    double floor_score = 0;  // the speed of the chosen KV type at its smallest fitting context
+    double floor_score = 0;  // the speed of the final plan at the smallest context that fits (for context_cost)
     error last_error = make_error(errc::invalid_combination, "no candidate settings");
     for (std::size_t k = 0; k < n_kv; ++k) {
         const launch_params pk = with_ubatch(with_kv(base, kv_types[k]), ubatches[0]);
@@ -898,13 +898,14 @@ struct search {
         if (have_best && here_floor != best_floor) {
             take = here_floor;  // reaching the preset's floor comes first (a quantized cache that reaches it wins)
         } else if (have_best) {
+            // a less precise type only for more context, or for more offload that makes it faster
+            const bool faster = here.score > (1 + tol) * best.score && here.ev.gpu_read > best.ev.gpu_read;
             if (pr.first == priority::context)
-                take = here.ctx > best.ctx || (here.ctx == best.ctx && here.score > (1 + tol) * best.score);
+                take = here.ctx > best.ctx || (here.ctx == best.ctx && faster);
             else
-                take = (here.score > (1 + tol) * best.score) ||
-                       (here.ctx > best.ctx && here.score >= (1 - tol) * fastest.score);
+                take = faster || (here.ctx > best.ctx && here.score >= (1 - tol) * fastest.score);
         }
-        if (take) { best = here; floor_score = s0; }
+        if (take) best = here;
         have_best = true;
     }
     evaluation chosen{};
@@ -984,6 +985,16 @@ struct search {
         }
         chosen = best.ev;
         best_ctx = best.ctx;
+    }
+    floor_score = have_best ? best.score : 0;
+    if (have_best && best_ctx > ladder[floor_i] && !pin.has(setting::n_ctx)) {
+        // what the context costs: the same plan at the preset's floor (or the smallest context above it that fits)
+        for (std::size_t i = floor_i; i < n_ladder && ladder[i] < best_ctx; ++i) {
+            evaluation e2 = st.place(with_ctx(best.ev.params, ladder[i]));
+            if (!e2.valid || !e2.fits) continue;
+            floor_score = objective(st, e2);
+            break;
+        }
     }
     plan out = detail::planning::finish(st, chosen, have_best, best_ctx, ladder[floor_i], target);
     out.score_tps = have_best ? best.score : 0;

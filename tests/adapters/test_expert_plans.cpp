@@ -178,7 +178,10 @@ TEST_CASE("expert plans: Qwen3-30B-A3B on an 8 GB GPU and 64 GB RAM") {
     CHECK(r.p.fits);
     CHECK(r.experts_on_host());
     CHECK(r.p.place.layers.n_gpu_layers == r.p.place.layers.n_layer_all + 1);
-    CHECK(ctx_of(r.p) >= 32768);
+    // its KV cache costs ~96 KiB per token (48 layers, 4 KV heads of 128): 32k would push a fifth of the experts
+    // that stay on the 11 GB card to the host, more than the balanced preset's 2 % of speed; it stops before that
+    CHECK(ctx_of(r.p) >= 8192);
+    CHECK(r.p.context_cost <= preset_of(preset_id::balanced).speed_tolerance);
 }
 
 TEST_CASE("expert plans: CPU-only machines run what fits in RAM") {

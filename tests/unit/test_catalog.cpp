@@ -137,7 +137,10 @@ TEST_CASE("other schemes and the row-length fallback") {
 }
 
 TEST_CASE("catalog names: aliases, case, errors") {
-    CHECK(find_catalog_model("llama-3.1-8b:q4_k_m")->entry->name == "llama-3-8b");
+    // Llama 3.1 is its own entry: the same shape as Llama 3, trained to 131072 tokens (was an alias of llama-3-8b)
+    CHECK(find_catalog_model("Llama-3.1-8B:q4_k_m")->entry->name == "llama-3.1-8b");
+    CHECK(find_catalog_model("llama-3.1-8b:q4_k_m")->entry->n_ctx_train == 131072);
+    CHECK(find_catalog_model("llama-3-8b:q4_k_m")->entry->n_ctx_train == 8192);
     CHECK(find_catalog_model("DeepSeek-R1:Q8_0")->entry->name == "deepseek-v3");
     CHECK(find_catalog_model("qwen3-30b-a3b:Q4_K_M")->quant == quant_scheme::q4_k_m);
     CHECK(find_catalog_model("gpt-oss-120b:mxfp4")->quant == quant_scheme::mxfp4_moe);

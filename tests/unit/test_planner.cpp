@@ -454,7 +454,7 @@ TEST_CASE("emit: flags for the targeted llama.cpp build") {
     CHECK(has(now, "--load-mode"));
     CHECK(has(now, "--fit"));
     CHECK(has(now, "-cram"));
-    CHECK(has(now, "-no-kvu"));
+    CHECK(has(now, "-kvu"));  // llama-server's 4 slots share one KV cache
     const auto old = args_for(6089);  // before -fa values, -cram, --fit, -no-kvu and --load-mode
     CHECK_FALSE(has(old, "--load-mode"));
     CHECK_FALSE(has(old, "--fit"));
@@ -470,8 +470,12 @@ TEST_CASE("emit: flags for the targeted llama.cpp build") {
     std::string kwargs;
     CHECK_FALSE(emit_python_kwargs(*p, hw, "m.gguf", [&](std::string_view x) { kwargs += x; }));
     CHECK(kwargs.empty());
-    goal g;
+    goal g;  // what `plan --format llama-cpp-python` asks for: no -ot, one sequence
     g.tensor_overrides = false;
+    g.params.n_seq_max = 1;
+    g.params.kv_unified = false;
+    g.pinned.add(setting::n_parallel);
+    g.pinned.add(setting::kv_unified);
     auto q = plan_model(m, *s, hw, g);
     REQUIRE(q.has_value());
     CHECK_FALSE(q->place.overrides);
