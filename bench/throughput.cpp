@@ -31,7 +31,7 @@ double objective(const std::vector<tput::prepared>& xs, const llamaplan::perf_co
     double logs = 0;
     std::size_t n = 0;
     for (const auto& x : xs) {
-        if (!x.p.ok || x.p.fork || x.p.heldout) continue;
+        if (!x.p.ok || x.p.fork || x.p.heldout || x.p.host_unknown) continue;
         const auto p = tput::evaluate(x, c);
         if (!(p.predicted > 0)) return 1e30;
         e[p.group + (p.decode ? ".d" : ".p")].push_back(std::fabs(p.predicted / p.measured - 1.0));

@@ -68,6 +68,7 @@ struct row {
     bool fork = false;       ///< a fork or patched build: reported apart, never fitted
     bool proxy = false;      ///< model not in the catalog: a catalog model of the same kind scaled to its size
     bool heldout = true;     ///< held out by split.csv (machines missing there count as held out)
+    bool host_unknown = false;  ///< experts on a host whose CPU and memory the source does not state: not fitted
     std::string group;       ///< one of group_names()
     bool scaled = false;     ///< set by predict: weights scaled to the reported size
 };
@@ -387,7 +388,7 @@ struct prediction {
     bool ok = false;
     std::string why;          ///< reason when !ok
     std::string file, group, label;
-    bool decode = true, heldout = true, fork = false, proxy = false;
+    bool decode = true, heldout = true, fork = false, proxy = false, host_unknown = false;
     double predicted = 0, measured = 0;  ///< tokens/s
     double low = 0, high = 0;            ///< the prediction's interval (tokens/s)
     std::string bound;        ///< what bounds it
@@ -596,8 +597,10 @@ inline prepared prepare(row& r) {
         for (std::uint32_t i = 0; i < r.n_gpus; ++i) gpus.push_back(g);
         if (r.file == "moe_offload.csv") {
             std::string why;
-            if (!host_of(r.cpu, r, hw.host, why) && number(r.bw_stated) > 0)
-                hw.host.bandwidth = static_cast<std::uint64_t>(number(r.bw_stated) * 1e9);
+            if (!host_of(r.cpu, r, hw.host, why)) {
+                if (number(r.bw_stated) > 0) hw.host.bandwidth = static_cast<std::uint64_t>(number(r.bw_stated) * 1e9);
+                else r.host_unknown = p.host_unknown = true;  // the default host stands in; such rows constrain nothing
+            }
             if (has(r.notes, "ctk/-ctv q8_0")) lp.type_k = lp.type_v = ggml_type::q8_0;
         }
         if (has(r.hardware, "DGX Spark")) hw.host.cpus_physical = hw.host.cpus_logical = 20;
@@ -698,11 +701,13 @@ inline summary summarize(const std::vector<double>& e) {
     return summarize(v);
 }
 
-/// Which rows: `set` "fit", "heldout", "all" (mainline), or "fork".
+/// Which rows: `set` "fit", "heldout", "all" (mainline), "fork", or "nohost" (mainline, not held out, host not
+/// stated: not fitted).
 inline bool in_set(const prediction& p, const std::string& set) {
     if (set == "fork") return p.fork;
     if (p.fork) return false;
-    if (set == "fit") return !p.heldout;
+    if (set == "nohost") return !p.heldout && p.host_unknown;
+    if (set == "fit") return !p.heldout && !p.host_unknown;
     if (set == "heldout") return p.heldout;
     return true;
 }
@@ -728,12 +733,14 @@ inline std::vector<double> errors(const std::vector<prediction>& ps, const std::
     return e;
 }
 
-/// measured / predicted quantile (q in 0..1) of a group's mainline rows of a phase (for perf_bands).
+/// measured / predicted quantile (q in 0..1) of a group's fitted mainline rows of a phase (for perf_bands; the
+/// held-out rows then test the bands: throughput.interval_coverage.heldout).
 inline double ratio_quantile(const std::vector<prediction>& ps, const std::string& group, bool decode, double q,
                              std::size_t* n = nullptr) {
     std::vector<double> v;
     for (const auto& p : ps)
-        if (p.ok && !p.fork && p.decode == decode && p.group == group) v.push_back(p.measured / p.predicted);
+        if (p.ok && !p.fork && !p.heldout && !p.host_unknown && p.decode == decode && p.group == group)
+            v.push_back(p.measured / p.predicted);
     if (n) *n = v.size();
     if (v.empty()) return 0;
     std::sort(v.begin(), v.end());
@@ -750,9 +757,9 @@ inline void report(const std::vector<prediction>& ps, std::size_t skipped) {
     groups.push_back("");
     for (const auto& g : groups) {
         for (bool dec : {true, false}) {
-            for (const std::string set : {"fit", "heldout", "all", "fork"}) {
+            for (const std::string set : {"fit", "heldout", "all", "fork", "nohost"}) {
                 const auto s = summarize(errors_of(ps, g, dec, set));
-                if (set == "fork" && s.n == 0) continue;
+                if ((set == "fork" || set == "nohost") && s.n == 0) continue;
                 const std::string base = "throughput." + (g.empty() ? std::string("overall") : g) + "." +
                                          (dec ? "decode" : "prefill") + "." + set;
                 std::printf("%s.rows %zu rows\n", base.c_str(), s.n);
@@ -769,10 +776,13 @@ inline void report(const std::vector<prediction>& ps, std::size_t skipped) {
     std::printf("throughput.interval_coverage.heldout %.1f %%\n", n ? 100.0 * double(inside) / double(n) : 0.0);
     for (const auto& g : group_names()) {
         std::size_t nd = 0, np = 0;
-        const double dlo = ratio_quantile(ps, g, true, 0.1, &nd), dhi = ratio_quantile(ps, g, true, 0.9);
-        const double plo = ratio_quantile(ps, g, false, 0.1, &np), phi = ratio_quantile(ps, g, false, 0.9);
-        std::printf("# band %-12s decode %.3f %.3f (%zu rows)  prefill %.3f %.3f (%zu rows)\n", g.c_str(), dlo, dhi, nd, plo,
-                    phi, np);
+        double dlo = ratio_quantile(ps, g, true, 0.1, &nd), dhi = ratio_quantile(ps, g, true, 0.9);
+        double plo = ratio_quantile(ps, g, false, 0.1, &np), phi = ratio_quantile(ps, g, false, 0.9);
+        // fewer than 10 fitted rows: at least the wide default (perf_band{})
+        const llamaplan::perf_band wide{};
+        if (nd < 10) { dlo = nd ? std::min(dlo, wide.decode_lo) : wide.decode_lo; dhi = nd ? std::max(dhi, wide.decode_hi) : wide.decode_hi; }
+        if (np < 10) { plo = np ? std::min(plo, wide.prefill_lo) : wide.prefill_lo; phi = np ? std::max(phi, wide.prefill_hi) : wide.prefill_hi; }
+        std::printf("# band %s {%.3g, %.3g, %.3g, %.3g, %zu, %zu},\n", g.c_str(), dlo, dhi, plo, phi, nd, np);
     }
     std::printf("throughput.skipped_rows %zu rows\n", skipped);
 }
