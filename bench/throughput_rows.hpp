@@ -349,7 +349,7 @@ inline const std::map<std::string, double llamaplan::perf_constants::*>& constan
         {"moe_layer_overhead_s", &P::moe_layer_overhead_s}, {"bw_expert", &P::bw_expert}, {"mm_expert", &P::mm_expert},
         {"attn_gpu", &P::attn_gpu}, {"cpu_core_bw", &P::cpu_core_bw}, {"layer_overhead_cpu_s", &P::layer_overhead_cpu_s},
         {"bw_rocm", &P::bw_rocm}, {"bw_vulkan", &P::bw_vulkan}, {"mm_rocm", &P::mm_rocm}, {"mm_vulkan", &P::mm_vulkan},
-        {"row_sync_s", &P::row_sync_s}, {"mm_gpu_pro", &P::mm_gpu_pro}, {"bw_hbm", &P::bw_hbm}, {"bw_expert_cpu", &P::bw_expert_cpu}};
+        {"row_sync_s", &P::row_sync_s}, {"mm_gpu_pro", &P::mm_gpu_pro}, {"bw_hbm", &P::bw_hbm}, {"bw_expert_cpu", &P::bw_expert_cpu}, {"tensor_overhead_s", &P::tensor_overhead_s}};
     return m;
 }
 
@@ -371,7 +371,7 @@ inline double get_constant(const llamaplan::perf_constants& c, const std::string
 inline const std::vector<std::string>& fitted_constants() {
     static const std::vector<std::string> f = {
         "bw_gpu", "bw_metal", "bw_cpu", "bw_hbm", "bw_rocm", "bw_vulkan", "bw_expert", "bw_expert_cpu", "layer_overhead_gpu_s",
-        "layer_overhead_metal_s", "layer_overhead_cpu_s", "moe_layer_overhead_s", "hop_latency_s", "cpu_core_bw",
+        "layer_overhead_metal_s", "layer_overhead_cpu_s", "moe_layer_overhead_s", "tensor_overhead_s", "hop_latency_s", "cpu_core_bw",
         "mm_gpu", "mm_gpu_pro", "mm_gpu_fp16_fallback", "mm_metal", "mm_rocm", "mm_vulkan", "mm_expert", "attn_gpu",
         "cpu_f16", "cpu_q8_0", "cpu_q4_0", "cpu_kquant", "cpu_iquant", "cpu_decode_compute"};
     return f;

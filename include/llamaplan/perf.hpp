@@ -36,6 +36,7 @@ struct device_work {
     std::uint64_t expert_bytes = 0;           ///< routed-expert bytes read per decoded token (part of weight_bytes)
     std::uint64_t expert_bytes_all = 0;       ///< all routed-expert bytes held here (a large ubatch touches nearly every expert)
     std::uint64_t expert_flops = 0;           ///< routed-expert matmul FLOPs per token (part of matmul_flops)
+    std::uint32_t weight_tensors = 0;         ///< weight tensors of the blocks here (each brings a kernel or two: matmuls, norms)
 };
 
 /// Everything the throughput model needs besides the machine.
@@ -140,8 +141,8 @@ struct perf_constants {
     double bw_gpu = 0.8431;            ///< fraction of peak bandwidth a CUDA GPU reaches in decode
     double bw_metal = 0.9;          ///< fraction of peak bandwidth Apple GPUs reach in decode
     double bw_cpu = 0.728;            ///< fraction of the host's peak bandwidth the CPU reaches with enough threads
-    double layer_overhead_gpu_s = 4.647e-05;    ///< fixed cost per layer per token on a discrete GPU: its kernels' launch and tail (s)
-    double layer_overhead_metal_s = 0.0001828;  ///< fixed cost per layer per token on Metal (s)
+    double layer_overhead_gpu_s = 2.895e-05;    ///< fixed cost per layer per token on a discrete GPU: its kernels' launch and tail (s)
+    double layer_overhead_metal_s = 0.000163;  ///< fixed cost per layer per token on Metal (s)
     double cpu_thread_reach = 6.24;   ///< unused since issue 18 (cpu_core_bw replaces it); kept for --const compatibility
     double mm_gpu = 0.1676;            ///< fraction of peak INT8 (quantized) or FP16 matrix rate in GPU prefill
     double mm_metal = 0.749;          ///< fraction of peak FP16 rate in Metal prefill
@@ -153,34 +154,35 @@ struct perf_constants {
     double cpu_decode_compute = 0.8243; ///< decode (GEMV) per-thread rate relative to prefill's
     double mm_gpu_fp16_fallback = 0.4009;  ///< fraction of FP16 peak when a GPU has no INT8 units (cuBLAS / rocBLAS path)
     double link_efficiency = 0.8;    ///< fraction of the raw PCIe rate achieved (not fitted)
-    double hop_latency_s = 1.084e-07;   ///< one graph split per token: the backends synchronise and copy the activations (s)
+    double hop_latency_s = 1.886e-09;   ///< one graph split per token: the backends synchronise and copy the activations (s)
     double fa_off_attention_factor = 2.0;  ///< attention time multiplier without flash attention (it materialises KQ)
-    double moe_layer_overhead_s = 4.651e-06;  ///< extra fixed cost per MoE layer per token on a GPU: routing, top-k, MUL_MAT_ID launches (s)
-    double bw_expert = 0.9533;          ///< decode bandwidth efficiency of MUL_MAT_ID reads relative to dense matmuls
+    double moe_layer_overhead_s = 6.002e-06;  ///< extra fixed cost per MoE layer per token on a GPU: routing, top-k, MUL_MAT_ID launches (s)
+    double bw_expert = 1;          ///< decode bandwidth efficiency of MUL_MAT_ID reads relative to dense matmuls
     double mm_expert = 0.8265;          ///< prefill matrix efficiency of MUL_MAT_ID relative to dense matmuls (gather, uneven experts)
     double attn_gpu = 0.6618;           ///< prefill attention FLOP rate relative to the device's matmul rate
     double cpu_core_bw = 2.408e+10;     ///< bytes/s one CPU thread streams from memory when the machine does not state it
-    double layer_overhead_cpu_s = 1.157e-07;  ///< fixed cost per layer per token on the CPU: a barrier per graph node (s)
+    double layer_overhead_cpu_s = 2.013e-09;  ///< fixed cost per layer per token on the CPU: a barrier per graph node (s)
     double bw_rocm = 0.5457;           ///< fraction of peak bandwidth in decode under ROCm
     double bw_vulkan = 0.7868;         ///< fraction of peak bandwidth in decode under Vulkan / SYCL
     double mm_rocm = 0.45;            ///< fraction of peak FP16 (or INT8) matrix rate in ROCm prefill
     double mm_vulkan = 0.1873;         ///< fraction of peak FP16 matrix rate in Vulkan / SYCL prefill
     double row_sync_s = 4.0e-5;      ///< `-sm row`: synchronisation cost per layer per token (s; not fitted)
     double mm_gpu_pro = 0.153;        ///< like mm_gpu for workstation and data-center CUDA cards (their INT8 peak is twice their FP16)
-    double bw_hbm = 0.5245;             ///< fraction of peak bandwidth HBM cards (A100, H100, MI300X, ...) reach in decode
+    double bw_hbm = 0.4371;             ///< fraction of peak bandwidth HBM cards (A100, H100, MI300X, ...) reach in decode
+    double tensor_overhead_s = 2e-06; ///< fixed cost per weight tensor per token on a GPU: the kernels each brings (s)
     double bw_expert_cpu = 0.6242;      ///< decode bandwidth efficiency of the CPU's MUL_MAT_ID reads relative to dense matmuls
 };
 
 /// The error band of each perf_group, measured by bench/throughput with the fitted constants (10th / 90th
 /// percentile of measured / predicted over the group's mainline rows). Groups with no rows keep the wide default.
 inline constexpr perf_band perf_bands[] = {
-    /* one_gpu */      {0.813, 1.07, 0.575, 1.42, 109, 108},
+    /* one_gpu */      {0.832, 1.19, 0.575, 1.42, 109, 108},
     /* multi_gpu */    {0.723, 1.03, 0.781, 1.06, 14, 14},
     /* offload */      {0.6, 1.5, 0.5, 1.7, 3, 0},
-    /* apple */        {0.851, 1.19, 0.862, 1.11, 74, 74},
+    /* apple */        {0.849, 1.2, 0.862, 1.11, 74, 74},
     /* cpu */          {0.589, 1.19, 0.618, 1.57, 104, 35},
-    /* vulkan */       {0.581, 1.5, 0.0794, 1.7, 6, 6},
-    /* rocm */         {0.902, 1.46, 0.573, 1.09, 11, 14},
+    /* vulkan */       {0.578, 1.5, 0.0794, 1.7, 6, 6},
+    /* rocm */         {0.901, 1.46, 0.573, 1.09, 11, 14},
     /* unified_cuda */ {0.6, 1.5, 0.5, 1.7, 1, 1},
     /* other */        {0.5, 1.6, 0.4, 2.0, 0, 0},
 };
@@ -364,7 +366,7 @@ struct phase_time {
             const bool metal = d.kind == backend::metal;
             const double bw = pk.bandwidth * detail::bandwidth_efficiency(d.kind, pk.hbm, c);
             const double fixed = double(wk.layers) * (metal ? c.layer_overhead_metal_s : c.layer_overhead_gpu_s) +
-                                 double(wk.moe_layers) * c.moe_layer_overhead_s;
+                                 double(wk.moe_layers) * c.moe_layer_overhead_s + double(wk.weight_tensors) * c.tensor_overhead_s;
             dec.mem = (dense_bytes + double(wk.expert_bytes) / c.bw_expert + kv_bytes) / bw;
             dec.compute = (double(wk.matmul_flops) + attn_dec) / pk.matmul;
             dec.overhead = fixed;
@@ -462,6 +464,7 @@ struct phase_time {
         const std::size_t s = slot(dev);
         used[s] = true;
         if (t.role == tensor_role::token_embedding) continue;  // GET_ROWS: one row per token
+        if (t.layer >= 0) acc[s].weight_tensors += 1;
         const std::uint64_t elems = t.ne[0] * t.ne[1] * t.ne[2] * t.ne[3];
         const bool expert = t.role == tensor_role::ffn_expert;
         const double frac = expert ? expert_frac : 1.0;
