@@ -299,8 +299,8 @@ inline bool load_file(const std::string& dir, const std::string& name, std::vect
             if (has(set, "blk\\.3[4-9]\\.ffn=CPU,blk\\.4[0-9]\\.ffn=CPU")) r.n_cpu_moe = 14;  // the last 14 of 48 layers' FFNs
             if (has(set, "--fit")) continue;  // placement chosen by llama.cpp's --fit: not stated
             // no offload flag, a model larger than the card: the driver spilled to system memory (not modelled)
-            if (!has(set, "cpu-moe") && !has(set, "exps=CPU") && !has(set, "=CPU") && number(c["gpu_vram"]) > 0 &&
-                number(r.size) > number(c["gpu_vram"]) && r.gpu != "none" && (c["n_cpu_moe"].empty() || c["n_cpu_moe"] == "0"))
+            if (r.n_cpu_moe <= 0 && !r.cpu_moe && !has(set, "=CPU") && number(c["gpu_vram"]) > 0 &&
+                number(r.size) > number(c["gpu_vram"]) && r.gpu != "none")
                 continue;
             std::int32_t t = flag_value(set, "-t ");
             if (t < 0) t = flag_value(set, "(-t ");
