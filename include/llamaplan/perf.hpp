@@ -22,6 +22,22 @@
 
 namespace llamaplan::inline LLAMAPLAN_ABI_TAG {
 
+/// A GPU's product class, from the device table's source tags: GeForce figures are FP32-accumulate tensor rates;
+/// workstation and data-center cards run llama.cpp's kernels further below their peaks; HBM cards stream decode
+/// further below theirs.
+enum class device_class : std::uint8_t { unknown, geforce, pro, pro_hbm };
+
+/// The product class of a device (one device-table lookup by name).
+[[nodiscard]] constexpr device_class device_class_of(const device& d) noexcept {
+    const device_spec* spec = d.name.empty() ? nullptr : match_device(d.name);
+    if (!spec) return device_class::unknown;
+    const std::string_view src = spec->source;
+    if (src.find("HBM") != std::string_view::npos) return device_class::pro_hbm;
+    if (src.substr(0, 5) == "NV-GF") return device_class::geforce;
+    if (src.substr(0, 5) == "NV-DC" || src.substr(0, 5) == "NV-WS") return device_class::pro;
+    return device_class::unknown;
+}
+
 /// Work one device (or the host) does per decoded token under a plan.
 struct device_work {
     std::int32_t device = host_device;        ///< GPU index into machine::devices, or host_device
@@ -37,6 +53,7 @@ struct device_work {
     std::uint64_t expert_bytes_all = 0;       ///< all routed-expert bytes held here (a large ubatch touches nearly every expert)
     std::uint64_t expert_flops = 0;           ///< routed-expert matmul FLOPs per token (part of matmul_flops)
     std::uint32_t weight_tensors = 0;         ///< weight tensors of the blocks here (each brings a kernel or two: matmuls, norms)
+    device_class kind = device_class::unknown;  ///< the GPU's product class (make_perf_inputs looks it up once in the device table)
 };
 
 /// Everything the throughput model needs besides the machine.
@@ -209,7 +226,7 @@ struct peak {
     bool hbm = false;      // HBM memory (data-center cards)
 };
 
-[[nodiscard]] constexpr peak device_peak(const device& d, ggml_type wt, const perf_constants& c) noexcept {
+[[nodiscard]] constexpr peak device_peak(const device& d, device_class cls, ggml_type wt, const perf_constants& c) noexcept {
     peak p;
     p.bandwidth = double(d.bandwidth);
     double fp16 = double(d.flops), int8 = double(d.int8_ops);
@@ -223,13 +240,12 @@ struct peak {
     if (p.bandwidth == 0) p.bandwidth = 300e9;  // unknown GPU: a mid-range card
     if (fp16 == 0) fp16 = 30e12;
     const bool quantized = type_traits(wt).quantized;
-    // the table's product class: GeForce figures are FP32-accumulate rates, half the FP16-accumulate rate cuBLAS
-    // runs F16 GEMMs at (ggml-cuda.cu batched_mul_mat_traits<GGML_TYPE_F16>: CUBLAS_COMPUTE_16F); workstation and
-    // data-center cards run MMQ further below their INT8 peak; HBM cards stream decode further below theirs
-    const device_spec* spec = d.name.empty() ? nullptr : match_device(d.name);
-    const bool geforce = spec && spec->source.substr(0, 5) == "NV-GF";
-    const bool pro = spec && (spec->source.substr(0, 5) == "NV-DC" || spec->source.substr(0, 5) == "NV-WS");
-    p.hbm = spec && spec->source.find("HBM") != std::string_view::npos;
+    // the product class: GeForce figures are FP32-accumulate rates, half the FP16-accumulate rate cuBLAS runs F16
+    // GEMMs at (ggml-cuda.cu batched_mul_mat_traits<GGML_TYPE_F16>: CUBLAS_COMPUTE_16F); workstation and data-center
+    // cards run MMQ further below their INT8 peak; HBM cards stream decode further below theirs
+    const bool geforce = cls == device_class::geforce;
+    const bool pro = cls == device_class::pro || (cls == device_class::pro_hbm && d.kind == backend::cuda);
+    p.hbm = cls == device_class::pro_hbm;
     if (d.kind == backend::metal) p.matmul = fp16 * c.mm_metal;
     else if (d.kind == backend::rocm) p.matmul = std::max(fp16, quantized ? int8 : 0.0) * c.mm_rocm;
     else if (d.kind == backend::vulkan || d.kind == backend::sycl) p.matmul = fp16 * c.mm_vulkan;
@@ -362,7 +378,7 @@ struct phase_time {
             pp.overhead = nub * double(wk.layers + wk.moe_layers) * c.layer_overhead_cpu_s;
         } else {
             const device& d = hw.devices[static_cast<std::size_t>(wk.device)];
-            const detail::peak pk = detail::device_peak(d, in.weight_type, c);
+            const detail::peak pk = detail::device_peak(d, wk.kind, in.weight_type, c);
             const bool metal = d.kind == backend::metal;
             const double bw = pk.bandwidth * detail::bandwidth_efficiency(d.kind, pk.hbm, c);
             const double fixed = double(wk.layers) * (metal ? c.layer_overhead_metal_s : c.layer_overhead_gpu_s) +
@@ -524,6 +540,8 @@ struct phase_time {
         used[slot(kv_dev)] = true;
     }
     in.n_swa = hp.n_swa;
+    for (std::size_t i = 1; i <= n_dev; ++i)
+        if (used[i]) acc[i].kind = device_class_of(hw.devices[i - 1]);
     for (std::size_t i = 0; i <= n_dev; ++i)
         if (used[i] && !in.work.push_back(acc[i])) return make_error(errc::capacity_exceeded, "too many devices");
     in.n_ubatch = est.n_ubatch ? est.n_ubatch : p.n_ubatch;
