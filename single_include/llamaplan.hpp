@@ -1211,6 +1211,8 @@ struct host {
     std::uint64_t memory_available = 0; ///< RAM available now (bytes)
     std::uint64_t bandwidth = 0;        ///< host memory bandwidth (bytes/s); 0 = unknown
     std::uint64_t flops = 0;            ///< CPU matrix throughput (FLOP/s); 0 = unknown
+    std::uint64_t bandwidth_per_thread = 0; ///< memory bandwidth one thread streams (bytes/s); 0 = unknown (the throughput model's default)
+    std::uint32_t memory_channels = 0;  ///< DRAM channels populated (0 = unknown)
     bool cpu_repack = true;             ///< CPU backend repacks Q4_0/Q4_K/IQ4_NL/MXFP4 weights (AVX2/AVX-512/NEON)
     bool cpu_amx = false;               ///< CPU backend built with AMX on an AMX CPU: matmul weights go to an "AMX" buffer
     std::string_view platform{};        ///< "linux", "macos", "windows"
@@ -6279,11 +6281,15 @@ inline constexpr device_spec device_table[] = {
     {"RTX 3060 Ti", backend::cuda, 8, 448, 32.4, 130, 0, false, "NV-GF (GDDR6 256-bit 14 Gbps)"},
     {"RTX 3060", backend::cuda, 12, 360, 25.5, 102, 0, false, "NV-GF (12 GB: GDDR6 192-bit 15 Gbps)"},
     {"RTX 2080 Ti", backend::cuda, 11, 616, 53.8, 215, 0, false, "NV-GF (GDDR6 352-bit 14 Gbps)"},
+    {"RTX 2080", backend::cuda, 8, 448, 40.3, 161, 0, false, "NV-GF (Turing whitepaper: GDDR6 256-bit 14 Gbps)"},
+    {"GTX 1070", backend::cuda, 8, 256, 6.5, 0, 0, false, "NV-GF (GDDR5 256-bit 8 Gbps; FP32 rate, FP16 is 1/64)"},
     {"TITAN RTX", backend::cuda, 24, 672, 130.5, 261, 0, false, "NV-GF (GDDR6 384-bit 14 Gbps)"},
     // NVIDIA workstation
     {"RTX PRO 6000", backend::cuda, 96, 1792, 500, 1000, 0, false, "NV-WS (Blackwell, GDDR7 512-bit)"},
     {"RTX PRO 4000", backend::cuda, 24, 672, 161, 322, 0, false, "NV-WS (Blackwell, GDDR7 192-bit)"},
     {"RTX 6000 Ada", backend::cuda, 48, 960, 364.2, 728, 0, false, "NV-WS (GDDR6 384-bit 20 Gbps)"},
+    {"RTX 5000 Ada", backend::cuda, 32, 576, 261, 522, 0, false, "NV-WS (GDDR6 256-bit 18 Gbps)"},
+    {"RTX 4000 Ada", backend::cuda, 20, 360, 81.9, 164, 0, false, "NV-WS (GDDR6 160-bit 18 Gbps)"},
     {"RTX A6000", backend::cuda, 48, 768, 154.8, 310, 0, false, "NV-WS (GDDR6 384-bit 16 Gbps)"},
     {"RTX A5000", backend::cuda, 24, 768, 111.1, 222, 0, false, "NV-WS (GDDR6 384-bit 16 Gbps)"},
     {"RTX A4000", backend::cuda, 16, 448, 76.7, 153, 0, false, "NV-WS (GDDR6 256-bit 14 Gbps)"},
@@ -6332,6 +6338,9 @@ inline constexpr device_spec device_table[] = {
     {"RX 6800", backend::rocm, 16, 512, 32.3, 0, 0, false, "AMD (GDDR6 256-bit 16 Gbps; packed FP16)"},
     {"RX 6700 XT", backend::rocm, 12, 384, 26.4, 0, 0, false, "AMD (GDDR6 192-bit 16 Gbps; packed FP16)"},
     {"RX 6600 XT", backend::rocm, 8, 256, 21.2, 0, 0, false, "AMD (GDDR6 128-bit 16 Gbps; packed FP16)"},
+    {"Pro W7900", backend::rocm, 48, 864, 122.6, 0, 0, false, "AMD (Radeon PRO W7900: GDDR6 384-bit 18 Gbps)"},
+    {"8060S", backend::rocm, 128, 256, 59.4, 0, 0, true, "AMD (Ryzen AI Max+ 395 iGPU: LPDDR5X-8000 256-bit unified; 40 CUs at 2.9 GHz)"},
+    {"780M", backend::rocm, 64, 89.6, 16.6, 0, 0, true, "AMD (Ryzen 7040 iGPU: DDR5-5600 dual channel unified; 12 CUs at 2.7 GHz)"},
     // AMD Instinct
     {"MI325X", backend::rocm, 256, 6000, 1307, 2615, 0, false, "AMD Instinct MI325X datasheet (HBM3e)"},
     {"MI300X", backend::rocm, 192, 5300, 1307, 2615, 0, false, "AMD Instinct MI300X datasheet (HBM3)"},
@@ -6402,6 +6411,8 @@ inline constexpr cpu_spec cpu_table[] = {
     {"EPYC 9755", 128, 4.1, 64, 12, 6000, 576, "AMD (DDR5-6000 twelve channels; Zen 5)"},
     {"Core i9-14900K", 24, 5.0, 32, 2, 5600, 89.6, "Intel (DDR5-5600 dual channel; 8P+16E)"},
     {"Core i7-8700", 6, 4.3, 32, 2, 2666, 42.656, "Intel (DDR4-2666 dual channel; Coffee Lake)"},
+    {"Core i9-10900X", 10, 4.0, 64, 4, 2933, 93.856, "Intel (DDR4-2933 quad channel; Cascade Lake-X, AVX-512)"},
+    {"Ryzen 7 9800X3D", 8, 5.0, 64, 2, 5600, 89.6, "AMD (DDR5-5600 dual channel; Zen 5 full-width AVX-512)"},
     {"Xeon E5-2683 v4", 16, 2.1, 32, 4, 2400, 76.8, "Intel (DDR4-2400 quad channel; Broadwell)"},
     {"Xeon w9-3495X", 56, 2.9, 64, 8, 4800, 307.2, "Intel (DDR5-4800 eight channels; Sapphire Rapids)"},
     {"Xeon Platinum 8480+", 56, 2.0, 64, 8, 4800, 307.2, "Intel (DDR5-4800 eight channels; Sapphire Rapids)"},
@@ -7084,6 +7095,22 @@ struct catalog_size {
 
 namespace llamaplan::inline LLAMAPLAN_ABI_TAG {
 
+/// A GPU's product class, from the device table's source tags: GeForce figures are FP32-accumulate tensor rates;
+/// workstation and data-center cards run llama.cpp's kernels further below their peaks; HBM cards stream decode
+/// further below theirs.
+enum class device_class : std::uint8_t { unknown, geforce, pro, pro_hbm };
+
+/// The product class of a device (one device-table lookup by name).
+[[nodiscard]] constexpr device_class device_class_of(const device& d) noexcept {
+    const device_spec* spec = d.name.empty() ? nullptr : match_device(d.name);
+    if (!spec) return device_class::unknown;
+    const std::string_view src = spec->source;
+    if (src.find("HBM") != std::string_view::npos) return device_class::pro_hbm;
+    if (src.substr(0, 5) == "NV-GF") return device_class::geforce;
+    if (src.substr(0, 5) == "NV-DC" || src.substr(0, 5) == "NV-WS") return device_class::pro;
+    return device_class::unknown;
+}
+
 /// Work one device (or the host) does per decoded token under a plan.
 struct device_work {
     std::int32_t device = host_device;        ///< GPU index into machine::devices, or host_device
@@ -7094,13 +7121,19 @@ struct device_work {
     std::uint32_t layers = 0;                 ///< blocks (of n_layer + output) it runs
     std::uint64_t kv_bytes_per_depth_swa = 0; ///< like kv_bytes_per_depth, for sliding-window layers (depth capped at n_swa)
     std::uint64_t attn_flops_per_depth_swa = 0;  ///< like attn_flops_per_depth, for sliding-window layers
+    std::uint32_t moe_layers = 0;             ///< blocks whose routed-expert matmuls (MUL_MAT_ID) run here
+    std::uint64_t expert_bytes = 0;           ///< routed-expert bytes read per decoded token (part of weight_bytes)
+    std::uint64_t expert_bytes_all = 0;       ///< all routed-expert bytes held here (a large ubatch touches nearly every expert)
+    std::uint64_t expert_flops = 0;           ///< routed-expert matmul FLOPs per token (part of matmul_flops)
+    std::uint32_t weight_tensors = 0;         ///< weight tensors of the blocks here (each brings a kernel or two: matmuls, norms)
+    device_class kind = device_class::unknown;  ///< the GPU's product class (make_perf_inputs looks it up once in the device table)
 };
 
 /// Everything the throughput model needs besides the machine.
 struct perf_inputs {
     detail::fixed_vector<device_work, LLAMAPLAN_MAX_DEVICES + 1> work{};  ///< host first, then each GPU that holds anything
     std::uint64_t host_weights_streamed = 0;  ///< host-resident weight bytes a GPU copies over the link per ubatch in large-batch prefill
-    std::uint32_t device_hops = 0;            ///< device boundaries one token's forward pass crosses
+    std::uint32_t device_hops = 0;            ///< device boundaries (graph splits) one token's forward pass crosses
     std::uint64_t hop_bytes = 0;              ///< activation bytes per token per hop (n_embd x 4)
     std::uint32_t n_ubatch = 512;             ///< physical batch (tokens)
     std::uint32_t threads = 0;                ///< CPU threads for decode (0 = physical cores)
@@ -7110,6 +7143,9 @@ struct perf_inputs {
     ggml_type type_k = ggml_type::f16, type_v = ggml_type::f16;  ///< KV cache types
     std::uint32_t n_swa = 0;                  ///< sliding window (tokens) of the *_swa fields; 0 = none
     std::uint64_t host_streamed_flops = 0;    ///< matmul FLOPs per token of the host weights a GPU takes over in prefill
+    std::uint32_t n_batch = 2048;             ///< logical batch (tokens): the unit pipeline parallelism overlaps ubatches within
+    bool pipeline_parallel = false;           ///< several GPUs hold every layer in layer split: ubatches overlap across devices
+    bool row_split = false;                   ///< `-sm row` / `-sm tensor` over several GPUs: every GPU runs a share of every layer
 };
 
 /// The workload, as llama-bench's -p / -d.
@@ -7132,12 +7168,34 @@ enum class perf_bound : std::uint8_t { memory_bandwidth, compute, link, overhead
     return "?";
 }
 
+/// The kind of setup a prediction falls in; each has its own measured error band (perf_bands).
+enum class perf_group : std::uint8_t { one_gpu, multi_gpu, offload, apple, cpu, vulkan, rocm, unified_cuda, other };
+
+/// A short name for a group ("one GPU").
+[[nodiscard]] constexpr std::string_view to_string(perf_group g) noexcept {
+    switch (g) {
+        case perf_group::one_gpu: return "one GPU";
+        case perf_group::multi_gpu: return "several GPUs";
+        case perf_group::offload: return "weights or experts on the host";
+        case perf_group::apple: return "Apple silicon";
+        case perf_group::cpu: return "CPU only";
+        case perf_group::vulkan: return "Vulkan";
+        case perf_group::rocm: return "ROCm";
+        case perf_group::unified_cuda: return "CUDA, unified memory (GB10)";
+        case perf_group::other: return "no published data";
+    }
+    return "?";
+}
+
 /// Predicted speed.
 struct throughput_estimate {
     double decode_tps = 0;    ///< tokens/s generating at `depth`
     double prefill_tps = 0;   ///< tokens/s processing a prompt of `prompt_tokens`
     perf_bound decode_bound{}, prefill_bound{};  ///< what bounds each phase
     std::int32_t decode_bound_device = host_device, prefill_bound_device = host_device;  ///< the slowest device
+    double decode_tps_low = 0, decode_tps_high = 0;    ///< decode interval (tokens/s): 10th-90th percentile of the group's residuals
+    double prefill_tps_low = 0, prefill_tps_high = 0;  ///< prefill interval (tokens/s), likewise
+    perf_group group = perf_group::other;  ///< the group whose residuals give the interval
 };
 
 /// Kernel families of the CPU backend whose speed differs per weight type (ggml-cpu: repacked Q4_0/IQ4_NL/Q4_K
@@ -7157,30 +7215,66 @@ enum class cpu_kernel : std::uint8_t { f16, q8_0, q4_0, kquant, iquant };
     }
 }
 
-/// The efficiency constants: fractions of peak achieved and fixed costs. Fitted by tools/fit_throughput.py on
-/// shared/public (apple_silicon.csv, cuda.csv, cpu.csv) by minimising the median |log error| of bench/throughput;
-/// 15 constants, none per row. `link_efficiency`, `hop_latency_s` and `fa_off_attention_factor` are not fitted (no
-/// rows exercise them): PCIe moves ~80 % of its raw rate, a device hop costs ~10 us, attention without flash
-/// attention takes twice as long (it materialises the KQ matrix).
+/// The measured error band of one group: measured / predicted at the 10th and 90th percentile of the group's rows
+/// in bench/throughput (fitted and held-out, mainline builds), and how many rows that is.
+struct perf_band {
+    double decode_lo = 0.6, decode_hi = 1.5;    ///< decode: measured / predicted, 10th and 90th percentile
+    double prefill_lo = 0.5, prefill_hi = 1.7;  ///< prefill: likewise
+    std::uint32_t decode_rows = 0, prefill_rows = 0;  ///< rows behind each band (0 = no data: the wide default)
+};
+
+/// The efficiency constants: fractions of peak achieved and fixed costs. Fitted by tools/fit_throughput.py on the
+/// fitted half of tests/data/public (split.csv, chosen before the fit) by minimising the mean over groups of the
+/// median |relative error| (bench/throughput). `link_efficiency` and `row_sync_s` are not fitted (no row exercises
+/// them): PCIe moves ~80 % of its raw rate; `-sm row` synchronises the GPUs a few times per layer.
 struct perf_constants {
-    double bw_gpu = 0.86;            ///< fraction of peak bandwidth a discrete GPU reaches in decode
-    double bw_metal = 0.918;          ///< fraction of peak bandwidth Apple GPUs reach in decode
-    double bw_cpu = 0.728;            ///< fraction of peak bandwidth the CPU reaches with enough threads
-    double layer_overhead_gpu_s = 2.5e-5;    ///< fixed cost per layer per token on a discrete GPU (s)
-    double layer_overhead_metal_s = 1.94e-4;  ///< fixed cost per layer per token on Metal (s)
-    double cpu_thread_reach = 6.24;   ///< one thread reaches cpu_thread_reach / cores of the host bandwidth
-    double mm_gpu = 0.235;            ///< fraction of peak INT8 (quantized) or FP16 matrix rate in GPU prefill
+    double bw_gpu = 0.8431;            ///< fraction of peak bandwidth a CUDA GPU reaches in decode
+    double bw_metal = 0.9;          ///< fraction of peak bandwidth Apple GPUs reach in decode
+    double bw_cpu = 0.728;            ///< fraction of the host's peak bandwidth the CPU reaches with enough threads
+    double layer_overhead_gpu_s = 2.895e-05;    ///< fixed cost per layer per token on a discrete GPU: its kernels' launch and tail (s)
+    double layer_overhead_metal_s = 0.000163;  ///< fixed cost per layer per token on Metal (s)
+    double cpu_thread_reach = 6.24;   ///< unused since issue 18 (cpu_core_bw replaces it); kept for --const compatibility
+    double mm_gpu = 0.1676;            ///< fraction of peak INT8 (quantized) or FP16 matrix rate in GPU prefill
     double mm_metal = 0.749;          ///< fraction of peak FP16 rate in Metal prefill
     double cpu_f16 = 0.488;           ///< fraction of peak FP32 FLOP rate, CPU prefill, F16/BF16 weights
     double cpu_q8_0 = 0.928;          ///< ... Q8_0 weights
     double cpu_q4_0 = 0.735;          ///< ... Q4_0 / IQ4_NL / MXFP4 (repacked GEMM)
-    double cpu_kquant = 0.459;        ///< ... K-quants and Q5_0 / Q4_1
+    double cpu_kquant = 0.4682;        ///< ... K-quants and Q5_0 / Q4_1
     double cpu_iquant = 0.322;        ///< ... i-quants
-    double cpu_decode_compute = 0.882; ///< decode (GEMV) per-thread rate relative to prefill's
-    double mm_gpu_fp16_fallback = 0.551;  ///< fraction of FP16 peak when a GPU has no INT8 units (cuBLAS path)
+    double cpu_decode_compute = 0.8243; ///< decode (GEMV) per-thread rate relative to prefill's
+    double mm_gpu_fp16_fallback = 0.4009;  ///< fraction of FP16 peak when a GPU has no INT8 units (cuBLAS / rocBLAS path)
     double link_efficiency = 0.8;    ///< fraction of the raw PCIe rate achieved (not fitted)
-    double hop_latency_s = 1.0e-5;   ///< latency of one device hop per token (s; not fitted)
-    double fa_off_attention_factor = 2.0;  ///< attention time multiplier without flash attention (not fitted)
+    double hop_latency_s = 1.886e-09;   ///< one graph split per token: the backends synchronise and copy the activations (s)
+    double fa_off_attention_factor = 2.0;  ///< attention time multiplier without flash attention (it materialises KQ)
+    double moe_layer_overhead_s = 6.002e-06;  ///< extra fixed cost per MoE layer per token on a GPU: routing, top-k, MUL_MAT_ID launches (s)
+    double bw_expert = 1;          ///< decode bandwidth efficiency of MUL_MAT_ID reads relative to dense matmuls
+    double mm_expert = 0.8265;          ///< prefill matrix efficiency of MUL_MAT_ID relative to dense matmuls (gather, uneven experts)
+    double attn_gpu = 0.6618;           ///< prefill attention FLOP rate relative to the device's matmul rate
+    double cpu_core_bw = 2.408e+10;     ///< bytes/s one CPU thread streams from memory when the machine does not state it
+    double layer_overhead_cpu_s = 2.013e-09;  ///< fixed cost per layer per token on the CPU: a barrier per graph node (s)
+    double bw_rocm = 0.5457;           ///< fraction of peak bandwidth in decode under ROCm
+    double bw_vulkan = 0.7868;         ///< fraction of peak bandwidth in decode under Vulkan / SYCL
+    double mm_rocm = 0.45;            ///< fraction of peak FP16 (or INT8) matrix rate in ROCm prefill
+    double mm_vulkan = 0.1873;         ///< fraction of peak FP16 matrix rate in Vulkan / SYCL prefill
+    double row_sync_s = 4.0e-5;      ///< `-sm row`: synchronisation cost per layer per token (s; not fitted)
+    double mm_gpu_pro = 0.153;        ///< like mm_gpu for workstation and data-center CUDA cards (their INT8 peak is twice their FP16)
+    double bw_hbm = 0.4371;             ///< fraction of peak bandwidth HBM cards (A100, H100, MI300X, ...) reach in decode
+    double tensor_overhead_s = 2e-06; ///< fixed cost per weight tensor per token on a GPU: the kernels each brings (s)
+    double bw_expert_cpu = 0.6242;      ///< decode bandwidth efficiency of the CPU's MUL_MAT_ID reads relative to dense matmuls
+};
+
+/// The error band of each perf_group, measured by bench/throughput with the fitted constants (10th / 90th
+/// percentile of measured / predicted over the group's mainline rows). Groups with no rows keep the wide default.
+inline constexpr perf_band perf_bands[] = {
+    /* one_gpu */      {0.832, 1.19, 0.575, 1.42, 109, 108},
+    /* multi_gpu */    {0.723, 1.03, 0.781, 1.06, 14, 14},
+    /* offload */      {0.6, 1.5, 0.5, 1.7, 3, 0},
+    /* apple */        {0.849, 1.2, 0.862, 1.11, 74, 74},
+    /* cpu */          {0.589, 1.19, 0.618, 1.57, 104, 35},
+    /* vulkan */       {0.578, 1.5, 0.0794, 1.7, 6, 6},
+    /* rocm */         {0.901, 1.46, 0.573, 1.09, 11, 14},
+    /* unified_cuda */ {0.6, 1.5, 0.5, 1.7, 1, 1},
+    /* other */        {0.5, 1.6, 0.4, 2.0, 0, 0},
 };
 
 namespace detail {
@@ -7202,9 +7296,10 @@ struct peak {
     double bandwidth = 0;  // bytes/s
     double matmul = 0;     // FLOP/s for quantized / FP16 matmuls
     bool unified = false;
+    bool hbm = false;      // HBM memory (data-center cards)
 };
 
-[[nodiscard]] constexpr peak device_peak(const device& d, ggml_type wt, const perf_constants& c) noexcept {
+[[nodiscard]] constexpr peak device_peak(const device& d, device_class cls, ggml_type wt, const perf_constants& c) noexcept {
     peak p;
     p.bandwidth = double(d.bandwidth);
     double fp16 = double(d.flops), int8 = double(d.int8_ops);
@@ -7218,11 +7313,29 @@ struct peak {
     if (p.bandwidth == 0) p.bandwidth = 300e9;  // unknown GPU: a mid-range card
     if (fp16 == 0) fp16 = 30e12;
     const bool quantized = type_traits(wt).quantized;
+    // the product class: GeForce figures are FP32-accumulate rates, half the FP16-accumulate rate cuBLAS runs F16
+    // GEMMs at (ggml-cuda.cu batched_mul_mat_traits<GGML_TYPE_F16>: CUBLAS_COMPUTE_16F); workstation and data-center
+    // cards run MMQ further below their INT8 peak; HBM cards stream decode further below theirs
+    const bool geforce = cls == device_class::geforce;
+    const bool pro = cls == device_class::pro || (cls == device_class::pro_hbm && d.kind == backend::cuda);
+    p.hbm = cls == device_class::pro_hbm;
     if (d.kind == backend::metal) p.matmul = fp16 * c.mm_metal;
-    else if (quantized && int8 > 0 && d.kind == backend::cuda) p.matmul = int8 * c.mm_gpu;  // MMQ (ggml-cuda/mmq.cuh)
-    else p.matmul = fp16 * c.mm_gpu_fp16_fallback;
+    else if (d.kind == backend::rocm) p.matmul = std::max(fp16, quantized ? int8 : 0.0) * c.mm_rocm;
+    else if (d.kind == backend::vulkan || d.kind == backend::sycl) p.matmul = fp16 * c.mm_vulkan;
+    else if (quantized && int8 > 0 && d.kind == backend::cuda) p.matmul = int8 * (pro ? c.mm_gpu_pro : c.mm_gpu);  // MMQ (ggml-cuda/mmq.cuh)
+    else p.matmul = fp16 * (geforce && !quantized ? 2.0 : 1.0) * c.mm_gpu_fp16_fallback;
     p.unified = d.unified_memory;
     return p;
+}
+
+/// Fraction of peak bandwidth a GPU backend reaches in decode.
+[[nodiscard]] constexpr double bandwidth_efficiency(backend b, bool hbm, const perf_constants& c) noexcept {
+    switch (b) {
+        case backend::metal: return c.bw_metal;
+        case backend::rocm: return hbm ? c.bw_hbm : c.bw_rocm;
+        case backend::vulkan: case backend::sycl: return c.bw_vulkan;
+        default: return hbm ? c.bw_hbm : c.bw_gpu;
+    }
 }
 
 [[nodiscard]] constexpr double cpu_kernel_factor(ggml_type wt, const perf_constants& c) noexcept {
@@ -7236,6 +7349,15 @@ struct peak {
     return c.cpu_kquant;
 }
 
+/// Host memory bandwidth (bytes/s) the CPU streams with `threads` threads: each thread moves at most one core's
+/// rate (the machine's bandwidth_per_thread, or c.cpu_core_bw), and all of them together at most c.bw_cpu of the
+/// host's peak.
+[[nodiscard]] constexpr double cpu_bandwidth(const host& h, double threads, const perf_constants& c) noexcept {
+    const double peak = (h.bandwidth ? double(h.bandwidth) : default_host_bandwidth) * c.bw_cpu;
+    const double per_thread = h.bandwidth_per_thread ? double(h.bandwidth_per_thread) : c.cpu_core_bw;
+    return std::min(peak, std::max(threads, 1.0) * per_thread);
+}
+
 struct phase_time {
     double mem = 0, compute = 0, overhead = 0;
     [[nodiscard]] constexpr double total() const noexcept { return std::max(mem, compute) + overhead; }
@@ -7244,9 +7366,34 @@ struct phase_time {
         return compute > mem ? perf_bound::compute : perf_bound::memory_bandwidth;
     }
 };
+
+/// The group whose error band applies to a setup (perf_group).
+[[nodiscard]] constexpr perf_group group_of(const machine& hw, const perf_inputs& in) noexcept {
+    std::uint32_t gpus = 0;
+    bool host_weights = false;
+    const device* one = nullptr;
+    for (const auto& wk : in.work) {
+        const bool host = wk.device < 0 || static_cast<std::size_t>(wk.device) >= hw.devices.size();
+        if (host) { host_weights = host_weights || wk.weight_bytes > 0; continue; }
+        if (wk.weight_bytes == 0 && wk.layers == 0) continue;
+        ++gpus;
+        one = &hw.devices[static_cast<std::size_t>(wk.device)];
+    }
+    if (gpus == 0) return perf_group::cpu;
+    if (one->kind == backend::metal) return perf_group::apple;
+    if (host_weights) return perf_group::offload;
+    if (gpus > 1) return perf_group::multi_gpu;
+    switch (one->kind) {
+        case backend::cuda: return one->unified_memory ? perf_group::unified_cuda : perf_group::one_gpu;
+        case backend::vulkan: return perf_group::vulkan;
+        case backend::rocm: return perf_group::rocm;
+        default: return perf_group::other;
+    }
+}
 }  // namespace detail
 
-/// Predicts decode and prefill tokens/s with explicit constants (see perf_constants).
+/// Predicts decode and prefill tokens/s with explicit constants (see perf_constants). O(devices): it walks
+/// perf_inputs::work once.
 [[nodiscard]] constexpr throughput_estimate predict_throughput(const machine& hw, const perf_inputs& in, const workload& w,
                                                                const perf_constants& c) noexcept {
     throughput_estimate out;
@@ -7255,7 +7402,6 @@ struct phase_time {
     const double swa_depth = in.n_swa ? std::min<double>(depth, in.n_swa) : depth;
     // host figures
     const double cores = hw.host.cpus_physical ? hw.host.cpus_physical : (hw.host.cpus_logical ? hw.host.cpus_logical : 8);
-    const double host_bw = hw.host.bandwidth ? double(hw.host.bandwidth) : detail::default_host_bandwidth;
     const double host_flops = hw.host.flops ? double(hw.host.flops) : detail::default_core_flops * cores;
     const double t_dec = in.threads ? std::min<double>(in.threads, hw.host.cpus_logical ? hw.host.cpus_logical : in.threads) : cores;
     const double t_pp = in.threads_batch ? double(in.threads_batch) : t_dec;
@@ -7269,8 +7415,15 @@ struct phase_time {
                          in.host_weights_streamed > 0;
     const std::uint64_t ub = std::max<std::uint32_t>(in.n_ubatch, 1);
     const double nub = double((std::uint64_t(n_prompt) + ub - 1) / ub);  // ubatches per prompt
+    // pipeline parallelism (llama-context.cpp, llama_context: several devices, every layer offloaded, layer split,
+    // KV offloaded, no tensor override) overlaps the ubatches of one llama_decode call (n_batch tokens) across devices
+    const std::uint64_t nb = std::max<std::uint64_t>(std::max<std::uint32_t>(in.n_batch, in.n_ubatch), 1);
+    const double n_calls = double((std::uint64_t(n_prompt) + nb - 1) / nb);
+    const double ub_per_call = double((std::min<std::uint64_t>(std::uint64_t(n_prompt), nb) + ub - 1) / ub);
 
     double dec_total = 0, pp_total = 0, dec_worst = -1, pp_worst = -1;
+    double pp_gpu_sum = 0, pp_gpu_max = 0, dec_gpu_max = 0, dec_gpu_sum = 0;
+    std::uint32_t gpu_layers = 0;
     for (const auto& wk : in.work) {
         const bool host = wk.device == host_device || wk.device < 0 || static_cast<std::size_t>(wk.device) >= hw.devices.size();
         detail::phase_time dec, pp;
@@ -7280,29 +7433,42 @@ struct phase_time {
         const double ctx_pp = depth + n_prompt / 2;
         const double swa_pp = in.n_swa ? std::min<double>(ctx_pp, in.n_swa) : ctx_pp;
         const double attn_pp = n_prompt * (double(wk.attn_flops_per_depth) * ctx_pp + double(wk.attn_flops_per_depth_swa) * swa_pp) * attn_factor;
+        const double kv_pp = nub * (double(wk.kv_bytes_per_depth) * ctx_pp + double(wk.kv_bytes_per_depth_swa) * swa_pp);
+        const double dense_bytes = double(wk.weight_bytes) - double(std::min(wk.expert_bytes, wk.weight_bytes));
+        const double dense_flops = double(wk.matmul_flops) - double(std::min(wk.expert_flops, wk.matmul_flops));
+        // a ubatch routes its tokens to up to n_ubatch x n_expert_used experts: all of them for a large one
+        const double expert_pp_bytes = std::max(double(wk.expert_bytes), double(wk.expert_bytes_all));
         if (host) {
-            const double reach = std::min(1.0, c.cpu_thread_reach * t_dec / cores);
-            const double bw = c.bw_cpu * host_bw * reach;
+            const double bw = detail::cpu_bandwidth(hw.host, t_dec, c);
             const double per_core = host_flops / cores * kfac;
-            dec.mem = (double(wk.weight_bytes) + kv_bytes) / bw;
+            dec.mem = (dense_bytes + double(wk.expert_bytes) / c.bw_expert_cpu + kv_bytes) / bw;
             dec.compute = (double(wk.matmul_flops) + attn_dec) / (per_core * c.cpu_decode_compute * std::min(t_dec, cores));
-            double mm = double(wk.matmul_flops) * n_prompt;
+            dec.overhead = double(wk.layers + wk.moe_layers) * c.layer_overhead_cpu_s;
+            double mm = dense_flops * n_prompt + double(wk.expert_flops) * n_prompt;
             if (offload) mm -= double(in.host_streamed_flops) * n_prompt;  // the GPU runs these
             pp.compute = (std::max(mm, 0.0) + attn_pp) / (per_core * std::min(t_pp, cores));
-            pp.mem = double(wk.weight_bytes) * nub / (c.bw_cpu * host_bw);
+            pp.mem = (dense_bytes + (offload ? 0.0 : expert_pp_bytes)) * nub / detail::cpu_bandwidth(hw.host, t_pp, c);
+            pp.overhead = nub * double(wk.layers + wk.moe_layers) * c.layer_overhead_cpu_s;
         } else {
             const device& d = hw.devices[static_cast<std::size_t>(wk.device)];
-            const detail::peak pk = detail::device_peak(d, in.weight_type, c);
+            const detail::peak pk = detail::device_peak(d, wk.kind, in.weight_type, c);
             const bool metal = d.kind == backend::metal;
-            const double bw = pk.bandwidth * (metal ? c.bw_metal : c.bw_gpu);
-            dec.mem = (double(wk.weight_bytes) + kv_bytes) / bw;
+            const double bw = pk.bandwidth * detail::bandwidth_efficiency(d.kind, pk.hbm, c);
+            const double fixed = double(wk.layers) * (metal ? c.layer_overhead_metal_s : c.layer_overhead_gpu_s) +
+                                 double(wk.moe_layers) * c.moe_layer_overhead_s + double(wk.weight_tensors) * c.tensor_overhead_s;
+            dec.mem = (dense_bytes + double(wk.expert_bytes) / c.bw_expert + kv_bytes) / bw;
             dec.compute = (double(wk.matmul_flops) + attn_dec) / pk.matmul;
-            dec.overhead = wk.layers * (metal ? c.layer_overhead_metal_s : c.layer_overhead_gpu_s);
-            double mm = double(wk.matmul_flops) * n_prompt;
-            if (offload && wk.device == 0) mm += double(in.host_streamed_flops) * n_prompt;
-            pp.compute = (mm + attn_pp) / pk.matmul;
-            pp.mem = double(wk.weight_bytes) * nub / bw;
-            pp.overhead = nub * wk.layers * (metal ? c.layer_overhead_metal_s : c.layer_overhead_gpu_s);
+            dec.overhead = fixed;
+            double mm = dense_flops * n_prompt + double(wk.expert_flops) * n_prompt / c.mm_expert;
+            if (offload && wk.device == 0) mm += double(in.host_streamed_flops) * n_prompt / c.mm_expert;
+            pp.compute = (mm + attn_pp / c.attn_gpu) / pk.matmul;
+            pp.mem = ((dense_bytes + expert_pp_bytes) * nub + kv_pp) / bw;
+            pp.overhead = nub * fixed;
+            pp_gpu_sum += pp.total();
+            pp_gpu_max = std::max(pp_gpu_max, pp.total());
+            dec_gpu_sum += dec.total();
+            dec_gpu_max = std::max(dec_gpu_max, dec.total());
+            gpu_layers += wk.layers;
         }
         const double td = dec.total(), tp = pp.total();
         dec_total += td;
@@ -7310,7 +7476,18 @@ struct phase_time {
         if (td > dec_worst) { dec_worst = td; out.decode_bound = dec.bound(); out.decode_bound_device = wk.device; }
         if (tp > pp_worst) { pp_worst = tp; out.prefill_bound = pp.bound(); out.prefill_bound_device = wk.device; }
     }
-    // device boundaries: activations cross the link, plus a fixed latency per hop
+    if (in.row_split && dec_gpu_sum > 0) {
+        // every GPU runs its share of every layer at once (ggml-cuda split buffers), synchronising per layer
+        const double sync = double(gpu_layers) * c.row_sync_s;
+        dec_total += dec_gpu_max - dec_gpu_sum + sync;
+        pp_total += pp_gpu_max - pp_gpu_sum + nub * sync;
+    } else if (in.pipeline_parallel && pp_gpu_sum > 0 && ub_per_call > 1) {
+        // each call's ubatches flow through the devices in sequence: fill and drain once, then the slowest device
+        const double per_ub_sum = pp_gpu_sum / nub, per_ub_max = pp_gpu_max / nub;
+        const double piped = n_calls * (per_ub_sum + (ub_per_call - 1) * per_ub_max);
+        pp_total += std::min(piped, pp_gpu_sum) - pp_gpu_sum;
+    }
+    // device boundaries (graph splits): each synchronises the backends and copies the activations over the link
     if (in.device_hops > 0 && have_gpu) {
         const double link = detail::pcie_bytes_per_s(hw.devices[0]) * c.link_efficiency;
         const double hop_dec = in.device_hops * (c.hop_latency_s + double(in.hop_bytes) / link);
@@ -7329,6 +7506,12 @@ struct phase_time {
     }
     out.decode_tps = dec_total > 0 ? 1.0 / dec_total : 0;
     out.prefill_tps = pp_total > 0 ? n_prompt / pp_total : 0;
+    out.group = detail::group_of(hw, in);
+    const perf_band& b = perf_bands[static_cast<std::size_t>(out.group)];
+    out.decode_tps_low = out.decode_tps * b.decode_lo;
+    out.decode_tps_high = out.decode_tps * b.decode_hi;
+    out.prefill_tps_low = out.prefill_tps * b.prefill_lo;
+    out.prefill_tps_high = out.prefill_tps * b.prefill_hi;
     return out;
 }
 
@@ -7360,6 +7543,9 @@ struct phase_time {
     const double expert_frac = hp.n_expert ? double(hp.n_expert_used) / double(hp.n_expert) : 1.0;
     // per layer: does any expert live elsewhere than the layer (each such layer crosses twice)
     std::uint32_t expert_hops = 0;
+    // per layer: the device of its routed experts (MUL_MAT_ID runs where the expert weights are), or none
+    std::array<std::int32_t, LLAMAPLAN_MAX_LAYERS + 1> moe_layer_dev{};
+    for (auto& d : moe_layer_dev) d = -2;
     std::int32_t last_layer_checked = -1;
     for (std::uint32_t ti = 0; ti < m.tensors.size(); ++ti) {
         const auto& t = m.tensors[ti];
@@ -7367,10 +7553,17 @@ struct phase_time {
         const std::size_t s = slot(dev);
         used[s] = true;
         if (t.role == tensor_role::token_embedding) continue;  // GET_ROWS: one row per token
+        if (t.layer >= 0) acc[s].weight_tensors += 1;
         const std::uint64_t elems = t.ne[0] * t.ne[1] * t.ne[2] * t.ne[3];
         const bool expert = t.role == tensor_role::ffn_expert;
         const double frac = expert ? expert_frac : 1.0;
         acc[s].weight_bytes += static_cast<std::uint64_t>(double(t.bytes) * frac);
+        if (expert) {
+            acc[s].expert_bytes += static_cast<std::uint64_t>(double(t.bytes) * frac);
+            acc[s].expert_bytes_all += t.bytes;
+            acc[s].expert_flops += static_cast<std::uint64_t>(2.0 * double(elems) * frac);
+            if (t.layer >= 0 && static_cast<std::uint32_t>(t.layer) < moe_layer_dev.size()) moe_layer_dev[static_cast<std::uint32_t>(t.layer)] = dev;
+        }
         if (detail::is_matmul_weight(t)) {
             acc[s].matmul_flops += static_cast<std::uint64_t>(2.0 * double(elems) * frac);
             if (static_cast<std::uint32_t>(t.type) < ggml_type_count) type_bytes[static_cast<std::uint32_t>(t.type)] += t.bytes;
@@ -7401,6 +7594,8 @@ struct phase_time {
         if (dev != prev) ++hops;
         prev = dev;
     }
+    for (const std::int32_t dev : moe_layer_dev)
+        if (dev != -2) acc[slot(dev)].moe_layers += 1;
     in.device_hops = hops + expert_hops;
     in.hop_bytes = std::uint64_t(hp.n_embd) * 4;
 
@@ -7418,9 +7613,21 @@ struct phase_time {
         used[slot(kv_dev)] = true;
     }
     in.n_swa = hp.n_swa;
+    for (std::size_t i = 1; i <= n_dev; ++i)
+        if (used[i]) acc[i].kind = device_class_of(hw.devices[i - 1]);
     for (std::size_t i = 0; i <= n_dev; ++i)
         if (used[i] && !in.work.push_back(acc[i])) return make_error(errc::capacity_exceeded, "too many devices");
     in.n_ubatch = est.n_ubatch ? est.n_ubatch : p.n_ubatch;
+    in.n_batch = est.n_batch ? est.n_batch : p.n_batch;
+    // GPUs holding layers, and whether every layer (and the output) is on one
+    std::uint32_t gpus_used = 0;
+    for (std::size_t i = 1; i <= n_dev; ++i) gpus_used += acc[i].layers > 0 ? 1u : 0u;
+    const bool all_on_gpus = acc[0].layers == 0 && est.layers.n_gpu_layers >= est.layers.n_layer_all + 1;
+    // llama-context.cpp llama_context::llama_context: pipeline_parallel = n_devices > 1 && n_gpu_layers > n_layer_all
+    // && split_mode == LAYER && offload_kqv && !has_tensor_overrides
+    in.pipeline_parallel = gpus_used > 1 && all_on_gpus && p.split_mode == split_mode::layer && p.offload_kqv && !pl.overrides;
+    in.row_split = gpus_used > 1 && (p.split_mode == split_mode::row || p.split_mode == split_mode::tensor);
+    if (in.row_split) in.device_hops = in.device_hops > hops ? in.device_hops - hops + 1 : 1;  // one entry; per-layer syncs priced by row_sync_s
     in.flash_attn = est.flash_attn;
     in.type_k = p.type_k;
     in.type_v = p.type_v;

@@ -72,6 +72,8 @@ struct host {
     std::uint64_t memory_available = 0; ///< RAM available now (bytes)
     std::uint64_t bandwidth = 0;        ///< host memory bandwidth (bytes/s); 0 = unknown
     std::uint64_t flops = 0;            ///< CPU matrix throughput (FLOP/s); 0 = unknown
+    std::uint64_t bandwidth_per_thread = 0; ///< memory bandwidth one thread streams (bytes/s); 0 = unknown (the throughput model's default)
+    std::uint32_t memory_channels = 0;  ///< DRAM channels populated (0 = unknown)
     bool cpu_repack = true;             ///< CPU backend repacks Q4_0/Q4_K/IQ4_NL/MXFP4 weights (AVX2/AVX-512/NEON)
     bool cpu_amx = false;               ///< CPU backend built with AMX on an AMX CPU: matmul weights go to an "AMX" buffer
     std::string_view platform{};        ///< "linux", "macos", "windows"

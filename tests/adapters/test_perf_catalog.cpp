@@ -66,6 +66,103 @@ TEST_CASE("make_perf_inputs: llama-2-7b Q4_0 on one GPU, by hand") {
     CHECK(r.in.host_weights_streamed == 0);
     CHECK(r.t.decode_bound == perf_bound::memory_bandwidth);
     CHECK(r.t.decode_bound_device == 0);
+    // dense: no MoE work; 32 blocks x 9 weight tensors (2 norms, q, k, v, o, gate, up, down); one GPU: no pipeline
+    CHECK(gw.moe_layers == 0);
+    CHECK(gw.expert_bytes == 0);
+    CHECK(gw.expert_flops == 0);
+    CHECK(gw.weight_tensors == 32 * 9);
+    CHECK_FALSE(r.in.pipeline_parallel);
+    CHECK_FALSE(r.in.row_split);
+    CHECK(r.t.group == perf_group::one_gpu);
+}
+
+TEST_CASE("make_perf_inputs: qwen3-30b-a3b's experts, on the GPU and with --n-cpu-moe 36") {
+    auto mf = gguf::open_catalog("qwen3-30b-a3b:Q4_K_M");
+    REQUIRE(mf);
+    const model m = mf->view();
+    std::uint64_t experts = 0;
+    for (const auto& t : m.tensors)
+        if (t.role == tensor_role::ffn_expert) experts += t.bytes;
+    const std::array<device, 1> g{parse_device_spec("RTX 4090")->dev};
+    const machine hw{test_host(), g};
+    launch_params p;
+    p.n_ctx = 4096;
+    auto r = predict_for(m, hw, p);
+    REQUIRE(r.in.work.size() == 2);
+    CHECK(r.in.work[1].moe_layers == 48);
+    CHECK(r.in.work[1].expert_bytes_all == experts);
+    // 8 of 128 experts per token (each tensor's share truncated to whole bytes)
+    CHECK(double(r.in.work[1].expert_bytes) == doctest::Approx(double(experts) * 8 / 128).epsilon(1e-6));
+    p.n_cpu_moe = 36;
+    r = predict_for(m, hw, p);
+    CHECK(r.in.work[0].moe_layers == 36);
+    CHECK(r.in.work[1].moe_layers == 12);
+    CHECK(r.in.device_hops == 1 + 2 * 36);  // into the GPU once, out to the host experts and back per offloaded layer
+    CHECK(r.in.host_weights_streamed > 0);
+    CHECK(r.t.group == perf_group::offload);
+}
+
+TEST_CASE("make_perf_inputs: pipeline parallelism and row split as llama_context decides them") {
+    auto mf = gguf::open_catalog("llama-3-8b:Q4_K_M");
+    REQUIRE(mf);
+    const model m = mf->view();
+    const std::array<device, 2> g{parse_device_spec("RTX 3090")->dev, parse_device_spec("RTX 3090")->dev};
+    const machine hw{test_host(), g};
+    launch_params p;
+    p.n_ctx = 4096;
+    CHECK(predict_for(m, hw, p).in.pipeline_parallel);  // every layer on the GPUs, layer split, KV offloaded
+    CHECK(predict_for(m, hw, p).t.group == perf_group::multi_gpu);
+    launch_params q = p;
+    q.n_gpu_layers = 20;
+    CHECK_FALSE(predict_for(m, hw, q).in.pipeline_parallel);
+    q = p;
+    q.offload_kqv = false;
+    CHECK_FALSE(predict_for(m, hw, q).in.pipeline_parallel);
+    q = p;
+    q.split_mode = split_mode::row;
+    const auto row = predict_for(m, hw, q);
+    CHECK_FALSE(row.in.pipeline_parallel);
+    CHECK(row.in.row_split);
+    // pipelining only helps a prompt of several ubatches
+    const auto pp512 = predict_for(m, hw, p, workload{512, 0}).t.prefill_tps;
+    const auto pp2048 = predict_for(m, hw, p, workload{2048, 0}).t.prefill_tps;
+    CHECK(pp2048 > pp512);
+}
+
+TEST_CASE("the issue's examples (issue 18), within the error measured at this commit") {
+    // Qwen3-30B-A3B Q4_K_M on an RTX 4090: public reports ~170-196 t/s (issue 18; 290 predicted before it)
+    auto q = gguf::open_catalog("qwen3-30b-a3b:Q4_K_M");
+    REQUIRE(q);
+    const std::array<device, 1> g4090{parse_device_spec("RTX 4090")->dev};
+    launch_params p;
+    p.n_ctx = 4096;
+    p.flash_attn = flash_attn_mode::on;
+    auto t = predict_for(q->view(), machine{test_host(), g4090}, p, workload{512, 64}).t;
+    CHECK(t.decode_tps >= 170);  // 195 measured at this commit
+    CHECK(t.decode_tps <= 200);
+    CHECK(t.decode_tps_low <= 170);
+    CHECK(t.decode_tps_high >= 196);
+    // gemma-3-4b Q4_K_M on an RTX 3090: reported ~189 (304 before); 229.5 at this commit (+21 %)
+    auto gm = gguf::open_catalog("gemma-3-4b:Q4_K_M");
+    REQUIRE(gm);
+    const std::array<device, 1> g3090{parse_device_spec("RTX 3090")->dev};
+    t = predict_for(gm->view(), machine{test_host(), g3090}, p, workload{512, 64}).t;
+    CHECK(t.decode_tps <= 189 * 1.22);
+    CHECK(t.decode_tps >= 189);
+    // --n-cpu-moe 36 on an 8 GB RTX 2080 with quad-channel DDR4 (~102 GB/s measured, 10 cores): 36.7 measured
+    // (llmfit PR #755; 63 before); 43.4 at this commit (+18 %)
+    host h;
+    h.cpus_physical = 10;
+    h.cpus_logical = 20;
+    h.bandwidth = 102000000000ull;
+    h.memory_total = h.memory_available = 128ull << 30;
+    const std::array<device, 1> g2080{parse_device_spec("RTX 2080")->dev};
+    p.n_cpu_moe = 36;
+    t = predict_for(q->view(), machine{h, g2080}, p, workload{512, 256}).t;
+    CHECK(t.decode_tps >= 36.7);
+    CHECK(t.decode_tps <= 36.7 * 1.2);
+    CHECK(t.decode_tps_low <= 36.7);
+    CHECK(t.group == perf_group::offload);
 }
 
 TEST_CASE("experts on the host never predict faster decode than on the GPU") {
@@ -131,30 +228,57 @@ TEST_CASE("more bandwidth never predicts fewer tokens/s on catalog models") {
     }
 }
 
-TEST_CASE("validation on the public llama.cpp data meets the targets (median 15 % decode, 25 % prefill)") {
-    std::vector<tput::row> rows;
+TEST_CASE("validation on the public llama.cpp data: held-out machines, per group (issue 18 targets)") {
+    const std::string dir = std::string(LLAMAPLAN_TEST_DATA) + "/public";
     std::string err;
-    for (const char* f : {"apple_silicon.csv", "cuda.csv", "cpu.csv"})
-        REQUIRE(tput::load_file(std::string(LLAMAPLAN_TEST_DATA) + "/public", f, rows, err));
+    tput::split_map split;
+    REQUIRE(tput::load_split(dir, split, err));
+    std::vector<tput::row> rows;
+    for (const auto& f : tput::data_files()) REQUIRE(tput::load_file(dir, f, rows, err, &split));
     std::vector<tput::prediction> preds;
-    std::size_t skipped = 0;
     for (auto& r : rows) {
         auto p = tput::predict(r, perf_constants{});
         if (p.ok) preds.push_back(p);
-        else ++skipped;
     }
-    CHECK(preds.size() == 265);
-    CHECK(skipped == 4);  // i7-8700 "dense 1.5B / 3B" and Qwen3.6-35B-A3B: models not in the catalog
-    const auto dec = tput::summarize(tput::errors(preds, "", true));
-    const auto pp = tput::summarize(tput::errors(preds, "", false));
-    CHECK(dec.n == 168);
-    CHECK(pp.n == 97);
-    // measured with the fitted constants: 8.5 % and 8.3 %; the issue's targets are 15 % and 25 %
-    CHECK(dec.median <= 9.0);
-    CHECK(pp.median <= 9.0);
+    auto med = [&](const char* group, bool decode, const char* set) {
+        const auto s = tput::summarize(tput::errors_of(preds, group, decode, set));
+        CAPTURE(group);
+        CAPTURE(decode);
+        CAPTURE(set);
+        CAPTURE(s.n);
+        return s;
+    };
+    // the issue's targets on held-out rows: decode <= 12 %, prefill <= 20 % (measured 7.2 % and 14.4 % over 150 rows
+    // each at this commit; the tolerances are those figures, rounded up)
+    const auto dec = med("", true, "heldout"), pp = med("", false, "heldout");
+    CHECK(dec.n >= 150);
+    CHECK(pp.n >= 150);
+    CHECK(dec.median <= 7.5);
+    CHECK(pp.median <= 15.0);
+    // groups with >= 10 held-out rows of a phase, each at its measured median rounded up
+    CHECK(med("one_gpu", true, "heldout").median <= 5.5);
+    CHECK(med("one_gpu", false, "heldout").median <= 25.5);
+    CHECK(med("multi_gpu", true, "heldout").median <= 11.0);
+    CHECK(med("multi_gpu", false, "heldout").median <= 7.5);
+    CHECK(med("apple", true, "heldout").median <= 9.0);
+    CHECK(med("apple", false, "heldout").median <= 9.5);
+    CHECK(med("gb10", true, "heldout").median <= 4.5);
+    CHECK(med("gb10", false, "heldout").median <= 9.5);
+    // the three files of the previous fit, every mainline row (8.5 % / 8.3 % decode / prefill before issue 18)
+    std::vector<double> old_dec, old_pp;
     for (const char* f : {"apple_silicon.csv", "cuda.csv", "cpu.csv"}) {
-        CAPTURE(f);
-        CHECK(tput::summarize(tput::errors(preds, f, true)).median <= 15.0);
-        CHECK(tput::summarize(tput::errors(preds, f, false)).median <= 25.0);
+        for (double e : tput::errors(preds, f, true)) old_dec.push_back(e);
+        for (double e : tput::errors(preds, f, false)) old_pp.push_back(e);
     }
+    CHECK(old_dec.size() == 168);
+    CHECK(old_pp.size() == 97);
+    CHECK(tput::summarize(old_dec).median <= 8.5);  // 8.49 % at this commit
+    CHECK(tput::summarize(old_pp).median <= 8.6);   // 8.52 % at this commit
+    // experts on the host, mainline builds with a stated host (3 fitted + 3 held out): within 20 % held out
+    CHECK(med("moe_offload", true, "heldout").median <= 19.0);
+    // the bands hold most held-out measurements (80 % bands; 75.7 % measured)
+    std::size_t inside = 0, n = 0;
+    for (const auto& p : preds)
+        if (!p.fork && p.heldout) { ++n; inside += p.measured >= p.low && p.measured <= p.high ? 1 : 0; }
+    CHECK(double(inside) / double(n) >= 0.75);
 }

@@ -80,6 +80,18 @@ TEST_CASE("machine file: save and load round-trip") {
     CHECK(msg.find("cannot read") != std::string::npos);
 }
 
+TEST_CASE("machine file: the per-thread bandwidth and memory channels round-trip, and are absent when unknown") {
+    auto r = sample();
+    CHECK(probe::machine_to_json(r).find("bandwidth_per_thread") == std::string::npos);
+    r.host.bandwidth_per_thread = 14500000000ull;
+    r.host.memory_channels = 4;
+    auto back = probe::machine_from_json(probe::machine_to_json(r));
+    REQUIRE(back);
+    CHECK(back->host.bandwidth_per_thread == 14500000000ull);
+    CHECK(back->host.memory_channels == 4);
+    CHECK(back->view().host.bandwidth_per_thread == 14500000000ull);
+}
+
 TEST_CASE("machine file: strict loading with line and column") {
     const std::string minimal = R"({"format": "llamaplan-machine", "version": 1,
  "host": {"cpus_logical": 8, "cpus_physical": 4, "memory_total": 1000, "memory_available": 500},

@@ -48,6 +48,8 @@ inline constexpr std::size_t machine_file_max_size = 4u << 20;
     h.set("memory_available", value::make_u64(m.host.memory_available));
     h.set("bandwidth", value::make_u64(m.host.bandwidth));
     h.set("flops", value::make_u64(m.host.flops));
+    if (m.host.bandwidth_per_thread) h.set("bandwidth_per_thread", value::make_u64(m.host.bandwidth_per_thread));
+    if (m.host.memory_channels) h.set("memory_channels", value::make_u64(m.host.memory_channels));
     h.set("cpu_repack", value::make_bool(m.host.cpu_repack));
     h.set("cpu_amx", value::make_bool(m.host.cpu_amx));
     value& c = root.set("container", value::make_object());
@@ -191,7 +193,8 @@ private:
     if (const json::value* h = r.get("host", true, json::kind::object)) {
         detail::object_reader hr(*h, err);
         hr.only({"cpus_logical", "cpus_physical", "cpus_performance", "cpus_efficiency", "numa_nodes", "memory_total",
-                 "memory_available", "bandwidth", "flops", "cpu_repack", "cpu_amx"});
+                 "memory_available", "bandwidth", "flops", "bandwidth_per_thread", "memory_channels", "cpu_repack",
+                 "cpu_amx"});
         constexpr std::uint64_t big = std::uint64_t{1} << 62;
         hr.u32("cpus_logical", true, m.host.cpus_logical);
         hr.u32("cpus_physical", true, m.host.cpus_physical);
@@ -202,6 +205,8 @@ private:
         hr.u64("memory_available", true, m.host.memory_available, big);
         hr.u64("bandwidth", false, m.host.bandwidth, big);
         hr.u64("flops", false, m.host.flops, big);
+        hr.u64("bandwidth_per_thread", false, m.host.bandwidth_per_thread, big);
+        hr.u32("memory_channels", false, m.host.memory_channels, 64);
         hr.boolean("cpu_repack", false, m.host.cpu_repack);
         hr.boolean("cpu_amx", false, m.host.cpu_amx);
         if (hr.ok() && m.host.cpus_physical > m.host.cpus_logical)

@@ -104,6 +104,13 @@ struct probe_options {
             out.host.bandwidth = bw;
             out.set_source("host.bandwidth", "measured: " + std::to_string(std::min<std::uint32_t>(threads, 8)) +
                                                  "-thread read of 64 MiB for " + std::to_string(opt.measure_budget.count()) + " ms (a lower bound)");
+            // what one thread streams: the throughput model's CPU bandwidth with few threads (perf.hpp cpu_bandwidth)
+            const auto quarter = std::chrono::milliseconds(std::max<std::int64_t>(1, opt.measure_budget.count() / 4));
+            if (const std::uint64_t one = measure_host_bandwidth(1, quarter)) {
+                out.host.bandwidth_per_thread = std::min(one, bw);
+                out.set_source("host.bandwidth_per_thread", "measured: 1-thread read of 64 MiB for " +
+                                                                std::to_string(quarter.count()) + " ms (a lower bound)");
+            }
         } else {
             out.note("host memory bandwidth measurement failed (allocation)");
         }
