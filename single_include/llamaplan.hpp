@@ -93,6 +93,7 @@ static_assert(LLAMAPLAN_MAX_LAYERS >= 1 && LLAMAPLAN_MAX_DEVICES >= 2 && LLAMAPL
 
 #if LLAMAPLAN_HAS_EXCEPTIONS
 #include <stdexcept>
+#include <string>
 #endif
 
 namespace llamaplan::inline LLAMAPLAN_ABI_TAG {

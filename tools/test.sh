@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Everything CI checks, on a fresh Debian machine: the single header is fresh; CMake (g++ under ASan + UBSan, warnings
-# as errors) and meson (clang++) build and run the same tests; downstream consumers; the fuzz harnesses; the CLI.
+# Everything CI checks, on a fresh Debian machine: the single header is fresh; CMake (g++ and libstdc++ under ASan +
+# UBSan, warnings as errors) and meson (clang++ and libc++) build and run the same tests; downstream consumers; the fuzz harnesses; the CLI.
 # Both builds are unity builds (CMAKE_UNITY_BUILD / meson --unity): the test sources share one copy of the library's
 # generated code per batch, which halves the build on a 2-core machine (tests/support keeps their helpers apart).
 set -euo pipefail
@@ -34,9 +34,13 @@ ctest --test-dir build/consumer --output-on-failure
 stage "consumers: add_subdirectory, FetchContent, meson subproject, pkg-config, single header alone, no doctest"
 bash tools/consumers.sh
 
-stage "meson + clang++: everything (tests, CLI, benchmarks, examples), then the same test lists"
+stage "meson + clang++ with libc++: everything (tests, CLI, benchmarks, examples), then the same test lists"
+# LLVM's libc++ (Apple clang's standard library) rather than libstdc++: the CMake build above tests g++ with
+# libstdc++, this one clang++ with libc++, so each standard library builds and runs every test at no extra cost
+# (clang++ with libstdc++ still compiles the single header in tools/consumers.sh and the fuzz harnesses).
 if [ ! -d build/meson ]; then
-  CXX=clang++ meson setup build/meson --unity on -Doptimization=1 -Ddebug=false -Dwerror=true >/dev/null
+  CXX=clang++ meson setup build/meson --unity on -Doptimization=1 -Ddebug=false -Dwerror=true \
+    -Dcpp_args=-stdlib=libc++ -Dcpp_link_args=-stdlib=libc++ >/dev/null
 fi
 meson compile -C build/meson >/dev/null
 meson test -C build/meson --print-errorlogs

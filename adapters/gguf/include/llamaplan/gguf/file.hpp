@@ -38,6 +38,12 @@
 #else
 #define LLAMAPLAN_GGUF_HAS_MMAP 0
 #endif
+// A standard library without <filesystem> (libc++ as Debian builds it for WASI): files are read as streams
+#if defined(_LIBCPP_HAS_NO_FILESYSTEM) || (defined(_LIBCPP_HAS_FILESYSTEM) && !_LIBCPP_HAS_FILESYSTEM)
+#define LLAMAPLAN_GGUF_HAS_FILESYSTEM 0
+#else
+#define LLAMAPLAN_GGUF_HAS_FILESYSTEM 1
+#endif
 
 namespace llamaplan::inline LLAMAPLAN_ABI_TAG::gguf {
 
@@ -142,7 +148,11 @@ public:
     [[nodiscard]] static mapped_bytes adopt(std::vector<std::byte> bytes) {
         mapped_bytes m;
         m.size_ = bytes.size();
+#if defined(__cpp_lib_smart_ptr_for_overwrite)
         m.buf_ = std::make_unique_for_overwrite<std::byte[]>(bytes.size());
+#else  // libc++ before 16 (Xcode 14): the same default-initialized array
+        m.buf_ = std::unique_ptr<std::byte[]>(new std::byte[bytes.size()]);
+#endif
         std::copy(bytes.begin(), bytes.end(), m.buf_.get());
         return m;
     }
@@ -419,6 +429,7 @@ struct header_reservation {
         // a pipe or a device: read it as a stream below
     }
 #endif
+#if LLAMAPLAN_GGUF_HAS_FILESYSTEM
     std::error_code ec;
     const auto status = std::filesystem::status(path, ec);
     if (ec || !std::filesystem::exists(status))
@@ -429,6 +440,9 @@ struct header_reservation {
         size = std::filesystem::file_size(path, ec);
         if (ec) return make_error(errc::io_error, "cannot stat file");
     }
+#else
+    const std::uint64_t size = unknown_size;  // no <filesystem>: read as a stream, to the header's end
+#endif
     std::FILE* f = std::fopen(path.c_str(), "rb");
     if (f == nullptr) return make_error(errno == ENOENT ? errc::not_found : errc::io_error, "cannot open file");
     std::setvbuf(f, nullptr, _IONBF, 0);  // read straight into the header buffer: no stdio copy, no extra bytes read
