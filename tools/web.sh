@@ -3,7 +3,8 @@
 #   bash tools/web.sh build   builds the page into build/web/ (installs Debian's clang-19 WASI toolchain if missing)
 #   bash tools/web.sh [serve] builds it and serves it on http://127.0.0.1:${PORT:-8023}/ (Ctrl-C stops)
 #   bash tools/web.sh test    builds it, compares it with the CLI on a grid (node), then drives it in chromium
-#                             (puppeteer-core from npm, Debian's chromium); LLAMAPLAN_CLI names a built CLI to use
+#                             (puppeteer-core from npm, Debian's chromium); LLAMAPLAN_CLI and LLAMAPLAN_WRITE_MODELS
+#                             name a built CLI and tests/support/write_models (else both are built in build/release)
 #   bash tools/web.sh bench [MODEL.gguf ...]   first-plan and re-plan latency in chromium (bench/web_latency.mjs)
 #   bash tools/web.sh deps    installs what `test` needs (the toolchain, node, chromium, puppeteer-core) and stops
 set -euo pipefail
@@ -46,12 +47,14 @@ build() {
   [ "$size" -le 1048576 ] || { echo "llamaplan.wasm is larger than 1 MiB"; exit 1; }
 }
 
-cli() {
-  if [ -n "${LLAMAPLAN_CLI:-}" ]; then echo "$LLAMAPLAN_CLI"; return; fi
-  bash tools/deps.sh >&2
-  cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DLLAMAPLAN_BUILD_TESTS=OFF -DLLAMAPLAN_BUILD_BENCH=OFF >/dev/null
-  cmake --build build/release --target llamaplan_cli >&2
-  echo "$PWD/build/release/examples/llamaplan"
+# the CLI to compare with and the test models' writer: LLAMAPLAN_CLI / LLAMAPLAN_WRITE_MODELS, or built here
+native_tools() {
+  if [ -n "${LLAMAPLAN_CLI:-}" ] && [ -n "${LLAMAPLAN_WRITE_MODELS:-}" ]; then return; fi
+  LLAMAPLAN_NEED_TESTS=1 bash tools/deps.sh
+  cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DLLAMAPLAN_BUILD_TESTS=ON -DLLAMAPLAN_BUILD_BENCH=OFF >/dev/null
+  cmake --build build/release --target llamaplan_cli llamaplan_write_models
+  LLAMAPLAN_CLI=$PWD/build/release/examples/llamaplan
+  LLAMAPLAN_WRITE_MODELS=$PWD/build/release/tests/llamaplan_write_models
 }
 
 browser_deps() {
@@ -75,11 +78,10 @@ case "${1:-serve}" in
     exec python3 examples/web/test/server.py $out --port "${PORT:-8023}" ;;
   test)
     build
-    c=$(cli)
-    command -v node >/dev/null 2>&1 || install_pkgs nodejs
-    node examples/web/test/compare_cli.mjs "$c" $out/llamaplan.wasm
+    native_tools
     browser_deps
-    node examples/web/test/browser_test.mjs "$c" $out ;;
+    node examples/web/test/compare_cli.mjs "$LLAMAPLAN_CLI" $out/llamaplan.wasm
+    node examples/web/test/browser_test.mjs "$LLAMAPLAN_CLI" $out "$LLAMAPLAN_WRITE_MODELS" ;;
   bench)  # first plan shown and re-plan latency in chromium; GGUF files given are read through Range requests
     build
     browser_deps

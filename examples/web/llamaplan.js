@@ -70,7 +70,7 @@ export class Planner {
    * takes about log2(H / readAhead) + 1 requests and at most 2 H bytes are read (for HTTP, where a request costs a
    * round trip). Resolves to {ok, architecture, ..., bytes_read, requests, split_count} or {ok:false, error}.
    */
-  async readHeader(read, size, name, readAhead = 256 * 1024, grow = false) {
+  async readHeader(read, size, name, readAhead = 256 * 1024, grow = false, keep = false) {
     this.x.lp_gguf_begin(size);
     let offset = 0;
     for (let round = 0; round < 4096; ++round) {
@@ -84,12 +84,34 @@ export class Planner {
       offset += chunk.length;
       if (st === 2) return this.json();
       if (st === 1) {
+        if (keep) return { ok: this.x.lp_gguf_keep_part(this.putFields([name])) > 0, error: 'cannot keep the part' };
         this.x.lp_gguf_open(this.putFields([name]));
         return this.json();
       }
       if (last) return { ok: false, error: 'the source ended inside the GGUF header' };
     }
     return { ok: false, error: 'too many reads for one header' };
+  }
+
+  /**
+   * Reads a split model part by part: `parts` = [{read, size, name}] in split order (parts[0] is split 1).
+   * Resolves as readHeader, for the whole model.
+   */
+  async readSplit(parts, readAhead = 256 * 1024, grow = false) {
+    this.x.lp_gguf_reset_parts();
+    for (const p of parts) {
+      const r = await this.readHeader(p.read, p.size, p.name, readAhead, grow, true);
+      if (!r.ok) { this.x.lp_gguf_reset_parts(); return { ok: false, error: `${p.name}: ${r.error}` }; }
+    }
+    this.x.lp_gguf_open_parts();
+    return this.json();
+  }
+  /** The name of split `i` (0-based) of `count` from any part's name (`…-00001-of-00003.gguf`), or null. */
+  static splitName(name, i, count) {
+    const m = /^(.*)-(\d{5})-of-(\d{5})\.gguf((?:[?#].*)?)$/.exec(name);
+    if (!m || Number(m[3]) !== count) return null;
+    const pad = (n) => String(n).padStart(5, '0');
+    return `${m[1]}-${pad(i + 1)}-of-${pad(count)}.gguf${m[4]}`;
   }
 
   /**

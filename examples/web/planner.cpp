@@ -33,6 +33,11 @@ struct session {
     std::vector<std::byte> header;
     std::optional<lp::gguf::header_parser> parser;
     std::uint32_t requests = 0;
+    // the parts of a split model read so far (lp_gguf_keep_part), in split order
+    std::vector<std::vector<std::byte>> parts;
+    std::vector<std::string> part_names;
+    std::uint64_t parts_bytes = 0;
+    std::uint32_t parts_requests = 0;
     // the model read from a header (a local file or a URL), kept for re-plans
     std::optional<lp::gguf::model_file> loaded;
     std::uint64_t loaded_bytes_read = 0;
@@ -226,9 +231,7 @@ LP_EXPORT(lp_gguf_open) int lp_gguf_open(std::uint32_t n) {
     if (!s.parser || s.parser->status() != lp::gguf::parse_status::complete) { answer_error("the header is not complete"); return 2; }
     const std::uint64_t read = s.header.size();
     lp::gguf::parse_options po;
-    auto mf = lp::gguf::open_memory(std::move(s.header), name, po);
-    s.header = {};
-    s.parser.reset();
+    auto mf = lp::gguf::open_memory(s.header, name, po);  // a copy: a split model's first part is kept next
     if (!mf) { answer_error(name + ": " + describe(mf.error())); return 2; }
     std::uint32_t split_count = 1;
     if (auto c = mf->header().get_u32("split.count"); c && *c > 1) split_count = *c;
@@ -245,6 +248,56 @@ LP_EXPORT(lp_gguf_open) int lp_gguf_open(std::uint32_t n) {
     key(o, "split_count"); num(o, split_count);
     o += '}';
     return split_count > 1 ? 3 : 0;
+}
+
+/// Keeps the header just read (lp_gguf_feed returned 1) as the next part of a split model; `name` (the input)
+/// labels it. Returns the number of parts kept, or -1 (described by the output).
+LP_EXPORT(lp_gguf_keep_part) int lp_gguf_keep_part(std::uint32_t n) {
+    auto& s = the_session();
+    const auto f = fields(n);
+    if (!s.parser || s.parser->status() != lp::gguf::parse_status::complete) { answer_error("the header is not complete"); return -1; }
+    s.parts_bytes += s.header.size();
+    s.parts_requests += s.requests;
+    s.parts.push_back(std::move(s.header));
+    s.part_names.emplace_back(f.empty() ? std::string("part") : std::string(f[0]));
+    s.header = {};
+    s.parser.reset();
+    return static_cast<int>(s.parts.size());
+}
+
+/// Forgets the parts kept so far.
+LP_EXPORT(lp_gguf_reset_parts) void lp_gguf_reset_parts() {
+    auto& s = the_session();
+    s.parts.clear();
+    s.part_names.clear();
+    s.parts_bytes = 0;
+    s.parts_requests = 0;
+}
+
+/// Opens the split model of the parts kept (gguf::open_memory_parts checks split.no / split.count); answers as
+/// lp_gguf_open, with the bytes and requests of all parts.
+LP_EXPORT(lp_gguf_open_parts) int lp_gguf_open_parts() {
+    auto& s = the_session();
+    const std::uint64_t read = s.parts_bytes;
+    const std::uint32_t requests = s.parts_requests;
+    const std::size_t n_parts = s.parts.size();
+    lp::gguf::file_error fe;
+    auto mf = lp::gguf::open_memory_parts(std::move(s.parts), std::move(s.part_names), fe);
+    lp_gguf_reset_parts();
+    if (!mf) { answer_error(fe.path + ": " + describe(mf.error())); return 2; }
+    s.loaded.emplace(std::move(*mf));
+    s.loaded_bytes_read = read;
+    s.loaded_requests = requests;
+    auto& o = s.output;
+    o = "{";
+    key(o, "ok"); o += "true,";
+    model_facts(o, *s.loaded);
+    o += ',';
+    key(o, "bytes_read"); num(o, read); o += ',';
+    key(o, "requests"); num(o, requests); o += ',';
+    key(o, "split_count"); num(o, n_parts);
+    o += '}';
+    return 0;
 }
 
 /// Plans. The input is NUL-separated `key`, `value` pairs:

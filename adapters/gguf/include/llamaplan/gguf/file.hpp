@@ -531,6 +531,32 @@ struct model_file_access {
 };
 }  // namespace detail
 
+namespace detail {
+/// Checks that `parts` are splits 0..n-1 of one split model in order (split.no, split.count, and
+/// split.tensors.count against the tensors found; llama-model-loader.cpp). False with `fe` set otherwise.
+[[nodiscard]] inline bool check_split_parts(const std::vector<std::unique_ptr<file_part>>& parts, const std::string& path,
+                                            file_error& fe) {
+    const auto n_split = static_cast<std::uint32_t>(parts.size());
+    std::uint64_t total = 0;
+    for (std::uint32_t i = 0; i < n_split; ++i) {
+        const reader& h = parts[i]->header;
+        auto no = h.get_u32("split.no");
+        auto c = h.get_u32("split.count");
+        if (!no || *no != i || !c || *c != n_split) {
+            fe = {make_error(errc::invalid_argument, "split.no / split.count disagree with the file name"), parts[i]->path};
+            return false;
+        }
+        total += h.tensors().size();
+    }
+    auto tc = parts.front()->header.get_u32("split.tensors.count");
+    if (tc && *tc != total) {
+        fe = {make_error(errc::invalid_argument, "split.tensors.count differs from the tensors found in the parts", total), path};
+        return false;
+    }
+    return true;
+}
+}  // namespace detail
+
 /// Implementation of open(); fills `fe` with the path and error on failure.
 [[nodiscard]] inline result<model_file> open_impl(const std::string& path, const open_options& o, file_error& fe) {
     model_file mf;
@@ -563,22 +589,7 @@ struct model_file_access {
         mf.parts_.clear();  // reopen in order so that part i is split i
         for (std::uint32_t i = 0; i < n_split; ++i)
             if (!open_part(split_path(pre, i, n_split))) return fe.err;
-        std::uint64_t total = 0;
-        for (std::uint32_t i = 0; i < n_split; ++i) {
-            const reader& h = mf.parts_[i]->header;
-            auto no = h.get_u32("split.no");
-            auto c = h.get_u32("split.count");
-            if (!no || *no != i || !c || *c != n_split) {
-                fe = {make_error(errc::invalid_argument, "split.no / split.count disagree with the file name"), mf.parts_[i]->path};
-                return fe.err;
-            }
-            total += h.tensors().size();
-        }
-        auto tc = mf.parts_.front()->header.get_u32("split.tensors.count");
-        if (tc && *tc != total) {
-            fe = {make_error(errc::invalid_argument, "split.tensors.count differs from the tensors found in the parts", total), path};
-            return fe.err;
-        }
+        if (!detail::check_split_parts(mf.parts_, path, fe)) return fe.err;
     }
 
     return finish_model(std::move(mf), path, fe);
@@ -633,6 +644,31 @@ struct model_file_access {
     if (!hp) return hp.error();
     mf.hp_ = std::move(*hp);
     return mf;
+}
+
+/// Opens a split model whose parts' headers are held in memory, read part by part by a host that does its own I/O
+/// (HTTP range requests in a browser): `parts[i]` holds at least the header of split i (in split order) and
+/// `names[i]` names it in messages. The parts are checked as open() checks split files. On error `fe` names the part.
+[[nodiscard]] inline result<model_file> open_memory_parts(std::vector<std::vector<std::byte>> parts, std::vector<std::string> names,
+                                                          file_error& fe, const parse_options& po = {}) {
+    if (parts.empty() || parts.size() != names.size()) {
+        fe = {make_error(errc::invalid_argument, "one name per part, at least one part"), {}};
+        return fe.err;
+    }
+    model_file mf;
+    auto& held = detail::model_file_access::parts(mf);
+    for (std::size_t i = 0; i < parts.size(); ++i) {
+        auto part = std::make_unique<file_part>();
+        part->path = std::move(names[i]);
+        part->bytes = mapped_bytes::adopt(std::move(parts[i]));
+        auto r = reader::parse(part->bytes.bytes(), po);
+        if (!r) { fe = {r.error(), part->path}; return fe.err; }
+        part->header = std::move(*r);
+        held.push_back(std::move(part));
+    }
+    const std::string first = held.front()->path;
+    if (held.size() > 1 && !detail::check_split_parts(held, first, fe)) return fe.err;
+    return finish_model(std::move(mf), first, fe);
 }
 
 /// Opens a GGUF model (any part of a split model opens them all). On error `fe` names the file concerned.
