@@ -323,7 +323,8 @@ function update() {
 function addGpu() {
   const v = $('gpu-search').value.trim();
   if (!v) return;
-  state.gpus.push(v);
+  const be = $('gpu-backend').value;  // the CLI's --gpu BACKEND:NAME
+  state.gpus.push(be && !v.includes(':') ? `${be}:${v}` : v);
   $('gpu-search').value = '';
   syncForm();
   update();

@@ -90,6 +90,16 @@ try {
   const q = new URL(page.url()).searchParams;
   check(q.get('preset') === 'more_context' && q.get('flags') === '-np 2' && q.getAll('gpu').join() === 'RTX 4090',
         'the state is in the URL query', page.url());
+  // a second GPU with its backend picked: the CLI's --gpu vulkan:NAME
+  await page.select('#gpu-backend', 'vulkan');
+  await page.type('#gpu-search', 'RTX 3060');
+  await page.click('#gpu-add');
+  await page.waitForFunction(() => /Vulkan0/.test(document.getElementById('bars').textContent), { timeout: 5000 });
+  const want3 = cliCommand(['qwen3-8b:Q4_K_M', '--gpu', 'RTX 4090', '--gpu', 'vulkan:RTX 3060', '--preset', 'more_context', '-np', '2']);
+  check(await text('#command') === want3 && new URL(page.url()).searchParams.getAll('gpu').join() === 'RTX 4090,vulkan:RTX 3060',
+        'a GPU with a backend: the command equals the CLI\'s', `${await text('#command')}\n     ${want3}`);
+  await page.click('#gpus li:nth-child(2) button');
+  await page.waitForFunction(() => !/Vulkan0/.test(document.getElementById('bars').textContent), { timeout: 5000 });
   // a shared link reproduces it
   const page2 = await browser.newPage();
   await page2.goto(page.url());

@@ -14,7 +14,8 @@ const [cli, wasmPath] = process.argv.slice(2);
 const planner = await instantiate(fs.readFileSync(wasmPath));
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'llamaplan-web-'));
 
-// the host RAM / cores as a saved machine (the CLI of this branch has no --host-ram / --host-cores yet)
+// the host RAM / cores: the CLI's --host-ram / --host-cores where it has them, else a saved machine saying the same
+const hostFlags = /--host-ram/.test(spawnSync(cli, ['plan', '--help'], { encoding: 'utf8' }).stdout);
 function machineFile(ram, cores) {
   const f = path.join(tmp, `host-${ram}-${cores}.json`);
   const bytes = ram ? Number(BigInt(ram.replace(/GiB$/, '')) << 30n) : 0;
@@ -28,7 +29,10 @@ function machineFile(ram, cores) {
 function runCli(c) {
   const args = ['plan', c.model, '--no-probe'];
   for (const g of c.gpus) args.push('--gpu', g);
-  if (c.ram || c.cores) args.push('--machine', machineFile(c.ram, c.cores));
+  if (hostFlags) {
+    if (c.ram) args.push('--host-ram', c.ram);
+    if (c.cores) args.push('--host-cores', String(c.cores));
+  } else if (c.ram || c.cores) args.push('--machine', machineFile(c.ram, c.cores));
   if (c.preset) args.push('--preset', c.preset);
   args.push('--format', c.format, ...c.args);
   const r = spawnSync(cli, args, { encoding: 'utf8' });
@@ -83,7 +87,7 @@ for (const c of cases) {
       JSON.stringify(got.plan.argv ?? got.plan.closest.argv)) fail('argv', want.out, got.plan);
 }
 const ms = performance.now() - t0;
-console.log(`compare_cli: ${cases.length} cases (${fits} plans, ${refusals} refusals, ${errors} input errors) on ` +
+console.log(`compare_cli (host RAM / cores via ${hostFlags ? '--host-ram / --host-cores' : 'a machine file'}): ${cases.length} cases (${fits} plans, ${refusals} refusals, ${errors} input errors) on ` +
             `${models.length} catalog models, ${gpuSets.length} GPU sets, ${presets.length} presets: ${failures} differ (${(ms / 1000).toFixed(1)} s)`);
 fs.rmSync(tmp, { recursive: true, force: true });
 process.exit(failures === 0 && fits > 0 && refusals > 0 && errors > 0 ? 0 : 1);
