@@ -93,6 +93,7 @@ static_assert(LLAMAPLAN_MAX_LAYERS >= 1 && LLAMAPLAN_MAX_DEVICES >= 2 && LLAMAPL
 
 #if LLAMAPLAN_HAS_EXCEPTIONS
 #include <stdexcept>
+#include <string>
 #endif
 
 namespace llamaplan::inline LLAMAPLAN_ABI_TAG {
@@ -9153,6 +9154,22 @@ constexpr bool emit_llama_swap(const plan& pl, const model& m, const model_summa
 [[nodiscard]] constexpr bool python_can_express(const plan& pl) noexcept {
     return !pl.place.overrides && pl.params.n_seq_max == 1 && pl.params.cpu_repack && pl.draft_path.empty() &&
            pl.params.spec.types == 0 && pl.mmproj_path.empty();
+}
+
+/// Restricts a goal to what llama-cpp-python's `Llama()` can express (python_can_express): no tensor overrides, one
+/// slot without a unified KV cache, no server prompt cache. False, leaving `g` as it was, when a pinned setting
+/// needs what it cannot express (-ot, --cpu-moe, --n-cpu-moe, several slots).
+[[nodiscard]] constexpr bool python_goal(goal& g) noexcept {
+    if (g.pinned.has(setting::tensor_overrides) || (g.pinned.has(setting::n_parallel) && g.params.n_seq_max != 1))
+        return false;
+    g.tensor_overrides = false;
+    g.params.n_seq_max = 1;
+    g.params.kv_unified = false;
+    g.pinned.add(setting::n_parallel);
+    g.pinned.add(setting::kv_unified);
+    g.cache_ram = 0;
+    g.pinned.add(setting::cache_ram);
+    return true;
 }
 
 /// Emits a plan as llama-cpp-python keyword arguments (`Llama(model_path=..., ...)`). llama-cpp-python's library

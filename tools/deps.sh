@@ -29,4 +29,8 @@ if [ "${LLAMAPLAN_NEED_TESTS:-0}" = 1 ] && command -v clang++ >/dev/null 2>&1; t
     install_pkgs "libclang-rt-$(clang++ -dumpversion | cut -d. -f1)-dev"
   fi
   command -v pkg-config >/dev/null 2>&1 || install_pkgs pkgconf
+  # libc++ (LLVM's standard library, Apple clang's): the meson build of tools/test.sh uses it
+  if ! echo '#include <string>' | clang++ -std=c++20 -stdlib=libc++ -x c++ -fsyntax-only - >/dev/null 2>&1; then
+    install_pkgs libc++-dev libc++abi-dev
+  fi
 fi

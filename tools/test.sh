@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Everything CI checks, on a fresh Debian machine: the single header is fresh; CMake (g++ under ASan + UBSan, warnings
-# as errors) and meson (clang++) build and run the same tests; downstream consumers; the fuzz harnesses; the CLI.
+# Everything CI checks, on a fresh Debian machine: the single header is fresh; CMake (g++ and libstdc++ under ASan +
+# UBSan, warnings as errors) and meson (clang++ and libc++) build and run the same tests; downstream consumers; the
+# fuzz harnesses; the CLI; the planner in WebAssembly and the page in a real browser (tools/web.sh test).
 # Both builds are unity builds (CMAKE_UNITY_BUILD / meson --unity): the test sources share one copy of the library's
 # generated code per batch, which halves the build on a 2-core machine (tests/support keeps their helpers apart).
 set -euo pipefail
@@ -9,6 +10,10 @@ export LLAMAPLAN_NEED_TESTS=1
 bash tools/deps.sh
 jobs=$(nproc 2>/dev/null || echo 2)
 stage() { echo "== $* (at ${SECONDS} s)"; }
+# the web stage's packages (clang-19 for WASI, node, chromium, puppeteer-core) download while the C++ stages build
+mkdir -p build
+bash tools/web.sh deps > build/web-deps.log 2>&1 &
+web_deps=$!
 
 stage "single_include is generated from include/"
 python3 tools/amalgamate.py --check
@@ -34,9 +39,13 @@ ctest --test-dir build/consumer --output-on-failure
 stage "consumers: add_subdirectory, FetchContent, meson subproject, pkg-config, single header alone, no doctest"
 bash tools/consumers.sh
 
-stage "meson + clang++: everything (tests, CLI, benchmarks, examples), then the same test lists"
+stage "meson + clang++ with libc++: everything (tests, CLI, benchmarks, examples), then the same test lists"
+# LLVM's libc++ (Apple clang's standard library) rather than libstdc++: the CMake build above tests g++ with
+# libstdc++, this one clang++ with libc++, so each standard library builds and runs every test at no extra cost
+# (clang++ with libstdc++ still compiles the single header in tools/consumers.sh and the fuzz harnesses).
 if [ ! -d build/meson ]; then
-  CXX=clang++ meson setup build/meson --unity on -Doptimization=1 -Ddebug=false -Dwerror=true >/dev/null
+  CXX=clang++ meson setup build/meson --unity on -Doptimization=1 -Ddebug=false -Dwerror=true \
+    -Dcpp_args=-stdlib=libc++ -Dcpp_link_args=-stdlib=libc++ >/dev/null
 fi
 meson compile -C build/meson >/dev/null
 meson test -C build/meson --print-errorlogs
@@ -74,4 +83,7 @@ $cli inspect - < build/gcc/llamaplan-demo-llama3.1-8b-q4_k.gguf | grep -q "^-: l
 $cli catalog >/dev/null
 $cli estimate qwen3-30b-a3b:Q4_K_M -c 8192 --gpu "RTX 4090" --cpu-moe --json | python3 -c 'import json,sys; t=json.load(sys.stdin)["throughput"]; assert t["decode_tps"] > 0 and t["prefill_tps"] > 0 and t["prefill_tokens"] == 512 and t["depth"] == 0, t'
 if $cli estimate llama-2-7b:Q4_0 --gpu "RTX 4095" 2>/dev/null; then echo "expected an error for an unknown GPU"; exit 1; fi
+stage "web: the planner in WebAssembly against the CLI on a grid, then the page in chromium (tools/web.sh test)"
+wait "$web_deps" || { cat build/web-deps.log; echo "installing the web stage's packages failed"; exit 1; }
+LLAMAPLAN_CLI="$PWD/build/meson/llamaplan" LLAMAPLAN_WRITE_MODELS="$PWD/build/meson/llamaplan_write_models" bash tools/web.sh test
 echo "tests: all passed in ${SECONDS} s"

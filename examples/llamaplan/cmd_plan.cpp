@@ -260,15 +260,8 @@ int cmd_plan(int argc, char** argv) {
     g.gpu_context = machine_opts.overhead.gpu_context;
     if (format == "llama-cpp-python") {
         // Llama() has no tensor overrides, one sequence, no server prompt cache (python_can_express)
-        if (g.pinned.has(llamaplan::setting::tensor_overrides) || (g.pinned.has(llamaplan::setting::n_parallel) && g.params.n_seq_max != 1))
+        if (!llamaplan::python_goal(g))
             return cli::fail("plan: llama-cpp-python cannot express -ot / --cpu-moe / --n-cpu-moe or several slots");
-        g.tensor_overrides = false;
-        g.params.n_seq_max = 1;
-        g.params.kv_unified = false;
-        g.pinned.add(llamaplan::setting::n_parallel);
-        g.pinned.add(llamaplan::setting::kv_unified);
-        g.cache_ram = 0;
-        g.pinned.add(llamaplan::setting::cache_ram);
     }
     // the main model first, then any co-resident ones, each with its own summary
     struct member {

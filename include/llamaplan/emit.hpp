@@ -491,6 +491,22 @@ constexpr bool emit_llama_swap(const plan& pl, const model& m, const model_summa
            pl.params.spec.types == 0 && pl.mmproj_path.empty();
 }
 
+/// Restricts a goal to what llama-cpp-python's `Llama()` can express (python_can_express): no tensor overrides, one
+/// slot without a unified KV cache, no server prompt cache. False, leaving `g` as it was, when a pinned setting
+/// needs what it cannot express (-ot, --cpu-moe, --n-cpu-moe, several slots).
+[[nodiscard]] constexpr bool python_goal(goal& g) noexcept {
+    if (g.pinned.has(setting::tensor_overrides) || (g.pinned.has(setting::n_parallel) && g.params.n_seq_max != 1))
+        return false;
+    g.tensor_overrides = false;
+    g.params.n_seq_max = 1;
+    g.params.kv_unified = false;
+    g.pinned.add(setting::n_parallel);
+    g.pinned.add(setting::kv_unified);
+    g.cache_ram = 0;
+    g.pinned.add(setting::cache_ram);
+    return true;
+}
+
 /// Emits a plan as llama-cpp-python keyword arguments (`Llama(model_path=..., ...)`). llama-cpp-python's library
 /// defaults differ from llama-server's (swa_full = True, n_ctx = 512, n_gpu_layers = 0), so every setting is given.
 /// Returns false, writing nothing, when the plan needs what Llama() cannot express (python_can_express).

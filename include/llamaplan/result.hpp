@@ -12,6 +12,7 @@
 
 #if LLAMAPLAN_HAS_EXCEPTIONS
 #include <stdexcept>
+#include <string>
 #endif
 
 namespace llamaplan::inline LLAMAPLAN_ABI_TAG {

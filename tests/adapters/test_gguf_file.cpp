@@ -124,6 +124,35 @@ TEST_CASE("gguf file: errors name the file") {
     CHECK(open(d.path.string()).error().code == errc::io_error);  // a directory
 }
 
+TEST_CASE("gguf file: a split model's headers joined from memory (open_memory_parts)") {
+    const writer w = synthesize(small_spec());
+    const auto parts = w.split_bytes(3, data_fill::header_only);
+    REQUIRE(parts.size() == 3);
+    file_error fe;
+    auto m = open_memory_parts(parts, {"a-00001-of-00003.gguf", "a-00002-of-00003.gguf", "a-00003-of-00003.gguf"}, fe);
+    REQUIRE(m.has_value());
+    CHECK(m->parts().size() == 3);
+    const model v = m->view();
+    REQUIRE(v.tensors.size() == w.tensors().size());
+    for (std::size_t i = 0; i < v.tensors.size(); ++i) CHECK(v.tensors[i].name == w.tensors()[i].name);
+    CHECK(v.hp.n_layer == 3);
+    CHECK(v.hp.n_vocab == 500);
+    CHECK(m->locations().back().split == 2);
+    // parts out of order, a part missing, or no name per part: errors naming the part
+    auto swapped = open_memory_parts({parts[0], parts[2], parts[1]}, {"p1", "p3", "p2"}, fe);
+    REQUIRE_FALSE(swapped.has_value());
+    CHECK(swapped.error().code == errc::invalid_argument);
+    CHECK(fe.path == "p3");
+    auto missing = open_memory_parts({parts[0], parts[1]}, {"p1", "p2"}, fe);
+    REQUIRE_FALSE(missing.has_value());
+    CHECK(fe.path == "p1");
+    CHECK(open_memory_parts({parts[0]}, {}, fe).error().code == errc::invalid_argument);
+    // one unsplit model in memory is a model too
+    auto single = open_memory_parts({w.bytes(data_fill::header_only)}, {"one.gguf"}, fe);
+    REQUIRE(single.has_value());
+    CHECK(single->view().tensors.size() == w.tensors().size());
+}
+
 TEST_CASE("gguf file: a model split in 3 parts") {
     temp_dir d;
     const writer w = synthesize(small_spec());

@@ -38,6 +38,12 @@
 #else
 #define LLAMAPLAN_GGUF_HAS_MMAP 0
 #endif
+// A standard library without <filesystem> (libc++ as Debian builds it for WASI): files are read as streams
+#if defined(_LIBCPP_HAS_NO_FILESYSTEM) || (defined(_LIBCPP_HAS_FILESYSTEM) && !_LIBCPP_HAS_FILESYSTEM)
+#define LLAMAPLAN_GGUF_HAS_FILESYSTEM 0
+#else
+#define LLAMAPLAN_GGUF_HAS_FILESYSTEM 1
+#endif
 
 namespace llamaplan::inline LLAMAPLAN_ABI_TAG::gguf {
 
@@ -142,7 +148,11 @@ public:
     [[nodiscard]] static mapped_bytes adopt(std::vector<std::byte> bytes) {
         mapped_bytes m;
         m.size_ = bytes.size();
+#if defined(__cpp_lib_smart_ptr_for_overwrite)
         m.buf_ = std::make_unique_for_overwrite<std::byte[]>(bytes.size());
+#else  // libc++ before 16 (Xcode 14): the same default-initialized array
+        m.buf_ = std::unique_ptr<std::byte[]>(new std::byte[bytes.size()]);
+#endif
         std::copy(bytes.begin(), bytes.end(), m.buf_.get());
         return m;
     }
@@ -419,6 +429,7 @@ struct header_reservation {
         // a pipe or a device: read it as a stream below
     }
 #endif
+#if LLAMAPLAN_GGUF_HAS_FILESYSTEM
     std::error_code ec;
     const auto status = std::filesystem::status(path, ec);
     if (ec || !std::filesystem::exists(status))
@@ -429,6 +440,9 @@ struct header_reservation {
         size = std::filesystem::file_size(path, ec);
         if (ec) return make_error(errc::io_error, "cannot stat file");
     }
+#else
+    const std::uint64_t size = unknown_size;  // no <filesystem>: read as a stream, to the header's end
+#endif
     std::FILE* f = std::fopen(path.c_str(), "rb");
     if (f == nullptr) return make_error(errno == ENOENT ? errc::not_found : errc::io_error, "cannot open file");
     std::setvbuf(f, nullptr, _IONBF, 0);  // read straight into the header buffer: no stdio copy, no extra bytes read
@@ -517,6 +531,32 @@ struct model_file_access {
 };
 }  // namespace detail
 
+namespace detail {
+/// Checks that `parts` are splits 0..n-1 of one split model in order (split.no, split.count, and
+/// split.tensors.count against the tensors found; llama-model-loader.cpp). False with `fe` set otherwise.
+[[nodiscard]] inline bool check_split_parts(const std::vector<std::unique_ptr<file_part>>& parts, const std::string& path,
+                                            file_error& fe) {
+    const auto n_split = static_cast<std::uint32_t>(parts.size());
+    std::uint64_t total = 0;
+    for (std::uint32_t i = 0; i < n_split; ++i) {
+        const reader& h = parts[i]->header;
+        auto no = h.get_u32("split.no");
+        auto c = h.get_u32("split.count");
+        if (!no || *no != i || !c || *c != n_split) {
+            fe = {make_error(errc::invalid_argument, "split.no / split.count disagree with the file name"), parts[i]->path};
+            return false;
+        }
+        total += h.tensors().size();
+    }
+    auto tc = parts.front()->header.get_u32("split.tensors.count");
+    if (tc && *tc != total) {
+        fe = {make_error(errc::invalid_argument, "split.tensors.count differs from the tensors found in the parts", total), path};
+        return false;
+    }
+    return true;
+}
+}  // namespace detail
+
 /// Implementation of open(); fills `fe` with the path and error on failure.
 [[nodiscard]] inline result<model_file> open_impl(const std::string& path, const open_options& o, file_error& fe) {
     model_file mf;
@@ -549,22 +589,7 @@ struct model_file_access {
         mf.parts_.clear();  // reopen in order so that part i is split i
         for (std::uint32_t i = 0; i < n_split; ++i)
             if (!open_part(split_path(pre, i, n_split))) return fe.err;
-        std::uint64_t total = 0;
-        for (std::uint32_t i = 0; i < n_split; ++i) {
-            const reader& h = mf.parts_[i]->header;
-            auto no = h.get_u32("split.no");
-            auto c = h.get_u32("split.count");
-            if (!no || *no != i || !c || *c != n_split) {
-                fe = {make_error(errc::invalid_argument, "split.no / split.count disagree with the file name"), mf.parts_[i]->path};
-                return fe.err;
-            }
-            total += h.tensors().size();
-        }
-        auto tc = mf.parts_.front()->header.get_u32("split.tensors.count");
-        if (tc && *tc != total) {
-            fe = {make_error(errc::invalid_argument, "split.tensors.count differs from the tensors found in the parts", total), path};
-            return fe.err;
-        }
+        if (!detail::check_split_parts(mf.parts_, path, fe)) return fe.err;
     }
 
     return finish_model(std::move(mf), path, fe);
@@ -619,6 +644,31 @@ struct model_file_access {
     if (!hp) return hp.error();
     mf.hp_ = std::move(*hp);
     return mf;
+}
+
+/// Opens a split model whose parts' headers are held in memory, read part by part by a host that does its own I/O
+/// (HTTP range requests in a browser): `parts[i]` holds at least the header of split i (in split order) and
+/// `names[i]` names it in messages. The parts are checked as open() checks split files. On error `fe` names the part.
+[[nodiscard]] inline result<model_file> open_memory_parts(std::vector<std::vector<std::byte>> parts, std::vector<std::string> names,
+                                                          file_error& fe, const parse_options& po = {}) {
+    if (parts.empty() || parts.size() != names.size()) {
+        fe = {make_error(errc::invalid_argument, "one name per part, at least one part"), {}};
+        return fe.err;
+    }
+    model_file mf;
+    auto& held = detail::model_file_access::parts(mf);
+    for (std::size_t i = 0; i < parts.size(); ++i) {
+        auto part = std::make_unique<file_part>();
+        part->path = std::move(names[i]);
+        part->bytes = mapped_bytes::adopt(std::move(parts[i]));
+        auto r = reader::parse(part->bytes.bytes(), po);
+        if (!r) { fe = {r.error(), part->path}; return fe.err; }
+        part->header = std::move(*r);
+        held.push_back(std::move(part));
+    }
+    const std::string first = held.front()->path;
+    if (held.size() > 1 && !detail::check_split_parts(held, first, fe)) return fe.err;
+    return finish_model(std::move(mf), first, fe);
 }
 
 /// Opens a GGUF model (any part of a split model opens them all). On error `fe` names the file concerned.

@@ -28,9 +28,23 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 namespace llamaplan::inline LLAMAPLAN_ABI_TAG::gguf {
+
+namespace detail {
+/// std::bit_cast, or the compiler builtin it is made of where the standard library lacks it (libc++ 13).
+template <class To, class From>
+[[nodiscard]] constexpr To bit_cast(const From& from) noexcept {
+    static_assert(sizeof(To) == sizeof(From) && std::is_trivially_copyable_v<To> && std::is_trivially_copyable_v<From>);
+#if defined(__cpp_lib_bit_cast)
+    return std::bit_cast<To>(from);
+#else
+    return __builtin_bit_cast(To, from);
+#endif
+}
+}  // namespace detail
 
 /// GGUF value types with their on-disk ids (ggml/include/gguf.h `enum gguf_type`).
 enum class value_type : std::uint32_t {
@@ -402,8 +416,8 @@ public:
         if (kv == nullptr) return make_error(errc::missing_key, "key not found");
         if (kv->is_array()) return make_error(errc::type_mismatch, "value is an array", kv->value_offset);
         const std::byte* p = in_.data() + kv->value_offset;
-        if (kv->type == value_type::f32) return double(std::bit_cast<float>(static_cast<std::uint32_t>(detail::load_le(p, 4))));
-        if (kv->type == value_type::f64) return std::bit_cast<double>(detail::load_le(p, 8));
+        if (kv->type == value_type::f32) return double(detail::bit_cast<float>(static_cast<std::uint32_t>(detail::load_le(p, 4))));
+        if (kv->type == value_type::f64) return detail::bit_cast<double>(detail::load_le(p, 8));
         if (is_integer(kv->type)) {
             const std::uint64_t raw = detail::load_le(p, scalar_size(kv->type));
             return is_signed(kv->type) ? double(sign_extend(raw, scalar_size(kv->type))) : double(raw);
@@ -498,7 +512,7 @@ public:
         out.assign(static_cast<std::size_t>(a->count), 0.0);
         for (std::uint64_t i = 0; i < a->count; ++i) {
             const std::uint64_t raw = detail::load_le(a->payload.data() + i * sz, sz);
-            out[i] = sz == 4 ? double(std::bit_cast<float>(static_cast<std::uint32_t>(raw))) : std::bit_cast<double>(raw);
+            out[i] = sz == 4 ? double(detail::bit_cast<float>(static_cast<std::uint32_t>(raw))) : detail::bit_cast<double>(raw);
         }
         return {};
     }
@@ -570,8 +584,8 @@ private:
                 return s + "\"";
             }
             case value_type::boolean: return std::to_integer<std::uint8_t>(*p) != 0 ? "true" : "false";
-            case value_type::f32: return detail::format_double(std::bit_cast<float>(static_cast<std::uint32_t>(detail::load_le(p, 4))));
-            case value_type::f64: return detail::format_double(std::bit_cast<double>(detail::load_le(p, 8)));
+            case value_type::f32: return detail::format_double(detail::bit_cast<float>(static_cast<std::uint32_t>(detail::load_le(p, 4))));
+            case value_type::f64: return detail::format_double(detail::bit_cast<double>(detail::load_le(p, 8)));
             case value_type::array: return "[...]";
             default: {
                 const std::uint64_t raw = detail::load_le(p, scalar_size(t));

@@ -45,9 +45,9 @@ public:
     /// Appends a u64.
     value_encoder& u64(std::uint64_t v) { return le(v, 8); }
     /// Appends an f32.
-    value_encoder& f32(float v) { return le(std::bit_cast<std::uint32_t>(v), 4); }
+    value_encoder& f32(float v) { return le(detail::bit_cast<std::uint32_t>(v), 4); }
     /// Appends an f64.
-    value_encoder& f64(double v) { return le(std::bit_cast<std::uint64_t>(v), 8); }
+    value_encoder& f64(double v) { return le(detail::bit_cast<std::uint64_t>(v), 8); }
     /// Appends a GGUF string (u64 length + bytes).
     value_encoder& str(std::string_view s) {
         u64(s.size());

@@ -7,6 +7,7 @@
 #include <llamaplan/config.hpp>
 
 #include <llamaplan/result.hpp>
+#include <llamaplan/probe/text.hpp>
 
 #include <charconv>
 #include <cmath>
@@ -51,8 +52,10 @@ struct value {
     /// True for a number representable as a finite double; writes it to out.
     [[nodiscard]] bool get_double(double& out) const noexcept {
         if (type != kind::number) return false;
-        const auto r = std::from_chars(text.data(), text.data() + text.size(), out);
-        return r.ec == std::errc{} && r.ptr == text.data() + text.size() && std::isfinite(out);
+        double v = 0;
+        if (!detail::parse_double(text, v) || !std::isfinite(v)) return false;
+        out = v;
+        return true;
     }
 
     /// A null value.

@@ -12,13 +12,35 @@
 #include <cstdint>
 #include <cstdio>
 #include <iterator>
+#include <locale>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <system_error>
 #include <vector>
 
 namespace llamaplan::inline LLAMAPLAN_ABI_TAG::probe {
+
+namespace detail {
+/// Parses all of `s` as a floating-point number, correctly rounded, independent of the global locale: std::from_chars
+/// where the standard library has it for double (libstdc++ 11+), else a stream in the classic locale (libc++ before
+/// 20 has no floating-point from_chars; its num_get rounds correctly). False when any character is left over.
+[[nodiscard]] inline bool parse_double(std::string_view s, double& out) {
+#if defined(__cpp_lib_to_chars)
+    const auto r = std::from_chars(s.data(), s.data() + s.size(), out);
+    return r.ec == std::errc{} && r.ptr == s.data() + s.size();
+#else
+    std::istringstream in{std::string(s)};
+    in.imbue(std::locale::classic());
+    double v = 0;
+    in >> std::noskipws >> v;
+    if (in.fail() || !in.eof()) return false;
+    out = v;
+    return true;
+#endif
+}
+}  // namespace detail
 
 /// `s` without leading and trailing ASCII whitespace (space, tab, CR, LF).
 [[nodiscard]] constexpr std::string_view trim(std::string_view s) noexcept {
@@ -86,8 +108,7 @@ namespace llamaplan::inline LLAMAPLAN_ABI_TAG::probe {
         }
     }
     if (!digit) return false;
-    const auto r = std::from_chars(s.data(), s.data() + s.size(), out);
-    return r.ec == std::errc{} && r.ptr == s.data() + s.size();
+    return detail::parse_double(s, out);
 }
 
 /// Largest CPU number a cpulist may name (Linux NR_CPUS tops out at 8192; leave headroom).
