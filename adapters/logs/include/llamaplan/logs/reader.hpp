@@ -231,7 +231,8 @@ struct log_reading {
 }
 
 /// The backend prefix and device ordinal of a buffer or device name: "CUDA0" -> ("CUDA", 0), "ROCm1" -> ("ROCm", 1),
-/// "RPC0[127.0.0.1:50052]" -> ("RPC", 0); host buffers ("CPU", "CPU_Mapped", "CUDA_Host", "Metal_Mapped") -> ordinal -1.
+/// "RPC0[127.0.0.1:50052]" -> ("RPC", 0); host buffers ("CPU", "CPU_Mapped", "CUDA_Host") -> ordinal -1; Metal's buffers
+/// ("MTL0", "MTL0_Mapped", and "Metal" / "Metal_Mapped" of older builds) -> 0: its one device is unified memory.
 struct buffer_owner {
     std::string_view backend;  ///< "CUDA", "ROCm", "MUSA", "Vulkan", "MTL", "Metal", "SYCL", "RPC", "CPU", ...
     std::int32_t device = -1;  ///< device ordinal within its backend; -1 = host memory
@@ -250,6 +251,8 @@ struct buffer_owner {
     const std::string_view rest = name.substr(j);
     // "CUDA0", "RPC0[host:port]", "MTL0", "Vulkan0"; "CUDA0_Host"-like names do not exist, "CUDA_Host" has no digits
     if (digits && (rest.empty() || rest.front() == '[')) o.device = static_cast<std::int32_t>(n);
+    // Metal's one device: "MTL0_Mapped" (3f545bec) and "Metal" / "Metal_Mapped" (older builds) are its memory
+    if (o.backend == "Metal" || (o.backend == "MTL" && digits)) o.device = digits ? static_cast<std::int32_t>(n) : 0;
     if (o.backend == "CPU" || o.backend == "AMX") o.device = -1;
     return o;
 }
@@ -445,8 +448,9 @@ private:
     bool has_content() {
         if (!scratch_active_ && out.runs.empty()) return false;
         const run_log& r = run();
-        return r.build_number || !r.model_path.empty() || !r.buffers.empty() || !r.devices.empty() || r.n_ctx ||
-               r.failure.present || !r.breakdown.empty() || !r.timings.empty();
+        // the device list alone does not make a run: older builds print ggml_cuda_init's devices before the build line
+        return r.build_number || !r.model_path.empty() || !r.buffers.empty() || r.n_ctx || r.failure.present ||
+               !r.breakdown.empty() || !r.timings.empty();
     }
     run_log& touch() {
         run_log& r = run();
@@ -727,7 +731,21 @@ inline bool log_parser::handle(std::string_view l) {
         {" compute buffer size = ", buffer_role::compute}, // src/llama-context.cpp sched_reserve
     };
     for (const auto& p : buffer_patterns) {
-        const auto at = l.find(p.text);
+        auto at = l.find(p.text);
+        // older builds: "llm_load_tensors:      CUDA0 buffer size = 4403.49 MiB" (llm_load_tensors, no "model")
+        if (at == std::string_view::npos && p.role == buffer_role::model && l.find("load_tensors:") != std::string_view::npos &&
+            l.find(" LoRA ") == std::string_view::npos) {
+            at = l.find(" buffer size = ");
+            if (at != std::string_view::npos) {
+                const auto name = last_token(l.substr(0, at));
+                std::string_view s = l.substr(at + 15);
+                std::uint64_t m = 0;
+                if (name.empty() || name.back() == ':' || !take_hundredths(s, m)) return false;
+                (void)push_capped(touch().buffers, logged_buffer{p.role, std::string(name), m, in_draft_});
+                return true;
+            }
+            continue;
+        }
         if (at == std::string_view::npos) continue;
         const auto name = last_token(l.substr(0, at));
         std::string_view s = l.substr(at + p.text.size());
@@ -827,6 +845,7 @@ inline bool log_parser::handle(std::string_view l) {
         if (auto v = setting(l, func, "arch")) { r.arch = std::string(v->substr(0, 64)); return true; }
         if (auto v = setting(l, func, "general.name")) { r.model_name = std::string(v->substr(0, 256)); return true; }
         if (auto v = setting(l, func, "file type")) { r.file_type = std::string(v->substr(0, 64)); return true; }
+        if (auto v = setting(l, func, "model ftype")) { r.file_type = std::string(v->substr(0, 64)); return true; }
         std::uint32_t x = 0;
         if (auto v = setting(l, func, "n_ctx_train")) { std::string_view s = *v; if (take_u32(s, x)) r.n_ctx_train = x; return true; }
         if (auto v = setting(l, func, "n_layer")) { std::string_view s = *v; if (take_u32(s, x)) r.n_layer = x; return true; }
@@ -1005,13 +1024,18 @@ inline bool log_parser::handle(std::string_view l) {
     // tools/server/server.cpp: "model loaded", "listening on ..." ("HTTP server is listening" in older builds)
     if (l.find("srv ") != std::string_view::npos || l.find("main: ") != std::string_view::npos) {
         if (l.find(": model loaded") != std::string_view::npos || l.find("listening on ") != std::string_view::npos ||
-            l.find("server is listening") != std::string_view::npos) {
+            l.find("server is listening") != std::string_view::npos || l.find("all slots are idle") != std::string_view::npos) {
             run_log& r = touch();
             r.program = program_kind::server;
             r.loaded = true;
             in_draft_ = false;
             return true;
         }
+    }
+    if (l.find("llama_perf_context_print:") != std::string_view::npos) {  // llama-cli / llama-completion / bindings
+        run_log& r = touch();
+        if (r.program == program_kind::unknown) r.program = program_kind::cli;
+        r.loaded = true;
     }
     // timings: server slot print_timings "prompt eval time = %10.2f ms / %5d tokens (%8.2f ms per token, %8.2f tokens
     // per second)", "       eval time = ..."; llama_perf_context_print the same with "runs" for eval
