@@ -221,7 +221,7 @@ struct log_reading {
 
 /// Hundredths of a MiB in bytes (the value llama.cpp printed, which is the size rounded to 0.01 MiB).
 [[nodiscard]] constexpr std::uint64_t mib100_to_bytes(std::uint64_t mib100) noexcept {
-    return (mib100 << 20) / 100;
+    return ((mib100 << 20) + 50) / 100;
 }
 /// A byte count rounded to hundredths of a MiB, as llama.cpp's "%.2f" of bytes/1024/1024 prints it.
 [[nodiscard]] constexpr std::uint64_t bytes_to_mib100(std::uint64_t bytes) noexcept {
