@@ -2,10 +2,13 @@
 // Invariants: it never crashes, hangs or allocates without bound (tools/fuzz.sh's -timeout and -malloc_limit_mb);
 // it keeps at most max_runs runs and max_items items per list; a refused text carries a message; reading is
 // deterministic; every run's lines lie inside the text and in order; the same text with a run appended reads as at
-// least as many runs.
+// least as many runs; re-planning after it only shrinks budgets, with a reason each; the same bytes read as a
+// /metrics or /slots scrape give an observation or an error.
 #include "fuzz_check.hpp"
 
+#include <llamaplan/logs/metrics.hpp>
 #include <llamaplan/logs/reader.hpp>
+#include <llamaplan/logs/replan.hpp>
 
 #include <cstddef>
 #include <cstdint>
@@ -16,6 +19,10 @@ using namespace llamaplan;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const std::string_view text(reinterpret_cast<const char*>(data), size);
+    // the same bytes as a /metrics or /slots scrape: an observation or an error, never a crash
+    observation obs;
+    if (auto m = logs::read_metrics(text, obs); !m) FUZZ_CHECK(!m.error().what.empty());
+    if (auto s = logs::read_slots(text, obs); !s) FUZZ_CHECK(!s.error().what.empty());
     auto r = logs::read_log(text);
     if (!r) {
         FUZZ_CHECK(!r.error().what.empty());
@@ -33,6 +40,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         for (const auto& b : run.buffers) FUZZ_CHECK(!b.name.empty() && b.name.size() <= logs::max_line_bytes);
         if (run.failure.present) FUZZ_CHECK(run.failure.line >= run.first_line && run.failure.line <= r->lines);
         prev_first = run.first_line;
+    }
+    // re-planning after any run on a one-GPU machine: budgets only shrink
+    {
+        device gpus[1] = {{"RTX 4090", backend::cuda, 24ull << 30, 23ull << 30}};
+        machine hw;
+        hw.host.memory_total = hw.host.memory_available = 64ull << 30;
+        hw.devices = gpus;
+        if (auto am = logs::budgets_after(r->runs.back(), hw, 1ull << 30)) {
+            for (const auto& c : am->changes) FUZZ_CHECK(c.after <= c.before && !c.reason.empty());
+        }
     }
     auto again = logs::read_log(text);
     FUZZ_CHECK(again.has_value() && again->runs.size() == r->runs.size() && again->lines == r->lines);
