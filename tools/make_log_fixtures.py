@@ -158,7 +158,7 @@ def main():
         return "other"
 
     for want in ["weights", "kv", "compute"]:
-        lo, hi = peak - (3 << 30), peak
+        lo, hi = peak // 8, peak
         found = None
         for _ in range(14):
             mid = (lo + hi) // 2
