@@ -215,7 +215,7 @@ int cmd_calibrate(int argc, char** argv) {
     for (const auto& c : rep->learned) {
         std::string what;
         if (c.overhead) what += " overhead " + std::to_string(c.overhead >> 20) + " MiB (" + c.overhead_source + ")";
-        if (c.compute_predicted && c.compute_logged != c.compute_predicted)
+        if (c.compute_predicted && logs::bytes_to_mib100(c.compute_logged) != logs::bytes_to_mib100(c.compute_predicted))
             what += " compute x" + std::to_string(static_cast<double>(c.compute_logged) / static_cast<double>(c.compute_predicted)).substr(0, 5);
         if (c.decode_efficiency_ppm) what += " decode efficiency " + std::to_string(c.decode_efficiency_ppm / 10000) + " %";
         if (!what.empty()) std::printf("learned for %s:%s\n", c.device.c_str(), what.c_str());

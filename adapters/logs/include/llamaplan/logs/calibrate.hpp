@@ -462,7 +462,7 @@ inline std::vector<std::string> apply_calibration(memory_estimate& e, const mach
                           ", " + c.log + ") instead of " + std::to_string(row->overhead >> 20) + " MiB assumed");
             row->overhead = c.overhead;
         }
-        if (d != host_device && c.compute_predicted > 0 && c.compute_logged != c.compute_predicted) {
+        if (d != host_device && c.compute_predicted > 0 && bytes_to_mib100(c.compute_logged) != bytes_to_mib100(c.compute_predicted)) {
             std::uint64_t before = 0, after = 0;
             for (auto& b : e.compute_buffers) {
                 if (b.buffer.kind != buffer_kind::gpu || b.buffer.device != d) continue;

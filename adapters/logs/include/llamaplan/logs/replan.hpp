@@ -190,7 +190,7 @@ inline void shrink(adjusted_machine& am, std::int32_t d, std::string_view name, 
             detail::shrink(am, d, c.device, c.overhead - assumed_overhead,
                            "calibration (" + c.log + ", " + c.overhead_source + "): " + detail::mib_of(c.overhead) +
                                " MiB outside llama.cpp's buffers, " + detail::mib_of(assumed_overhead) + " MiB assumed");
-        if (c.compute_logged > c.compute_predicted && c.compute_predicted > 0)
+        if (c.compute_predicted > 0 && bytes_to_mib100(c.compute_logged) > bytes_to_mib100(c.compute_predicted))
             detail::shrink(am, d, c.device, c.compute_logged - c.compute_predicted,
                            "calibration (" + c.log + "): compute buffers " + detail::mib_of(c.compute_logged) + " MiB logged vs " +
                                detail::mib_of(c.compute_predicted) + " MiB predicted");
