@@ -23,6 +23,7 @@
 #include <llamaplan/perf.hpp>
 #include <llamaplan/presets.hpp>
 #include <llamaplan/planner.hpp>
+#include <llamaplan/tune.hpp>
 #include <llamaplan/llama_cpp_version.hpp>
 #include <llamaplan/emit.hpp>
 

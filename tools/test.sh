@@ -81,6 +81,9 @@ rc=0; $cli plan --no-probe --gpu cuda:1GiB -c 131072 -ngl all >/dev/null 2>&1 ||
 cat build/gcc/llamaplan-demo-llama3.1-8b-q4_k.gguf | $cli estimate - -c 4096 --json | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["n_ctx"] == 4096, d'
 $cli inspect - < build/gcc/llamaplan-demo-llama3.1-8b-q4_k.gguf | grep -q "^-: llama"
 $cli catalog >/dev/null
+# calibrate: a public CUDA log against a catalog model; another program's output is refused
+$cli calibrate tests/data/logs/public/cuda_rtx4090_llama31_8b_q4km_np4.log -m llama-3.1-8b:Q4_K_M --json | python3 -c 'import json,sys; d=json.load(sys.stdin); assert not d["exact"] and any(b["buffer"] == "CUDA0" and b["exact"] for b in d["buffers"]), d'
+if $cli calibrate README.md -m llama-3.1-8b:Q4_K_M 2>/dev/null; then echo "expected a refusal for a file that is not a llama.cpp log"; exit 1; fi
 $cli estimate qwen3-30b-a3b:Q4_K_M -c 8192 --gpu "RTX 4090" --cpu-moe --json | python3 -c 'import json,sys; t=json.load(sys.stdin)["throughput"]; assert t["decode_tps"] > 0 and t["prefill_tps"] > 0 and t["prefill_tokens"] == 512 and t["depth"] == 0, t'
 if $cli estimate llama-2-7b:Q4_0 --gpu "RTX 4095" 2>/dev/null; then echo "expected an error for an unknown GPU"; exit 1; fi
 stage "web: the planner in WebAssembly against the CLI on a grid, then the page in chromium (tools/web.sh test)"

@@ -8,6 +8,7 @@
 #include <llamaplan/gguf/catalog.hpp>
 #include <llamaplan/gguf/file.hpp>
 #include <llamaplan/gguf/mmproj.hpp>
+#include <llamaplan/logs/calibrate.hpp>
 #include <llamaplan/memory.hpp>
 #include <llamaplan/perf.hpp>
 #include <llamaplan/probe/json.hpp>
@@ -123,6 +124,10 @@ int cmd_estimate(int argc, char** argv) {
         if (!me) return cli::fail("estimate: " + cli::describe(me.error()));
         if (auto ok = llamaplan::attach_mmproj(*est, *me, hw, overhead); !ok) return cli::fail("estimate: " + cli::describe(ok.error()));
     }
+    // a machine file's calibration (llamaplan calibrate --save): measured overheads and compute corrections
+    if (machine_opts.source() && !machine_opts.source()->calibrations.empty())
+        for (const auto& why : llamaplan::logs::apply_calibration(*est, hw, machine_opts.source()->calibrations))
+            std::fprintf(stderr, "llamaplan: calibration: %s\n", why.c_str());
     const auto& e = *est;
 
     // predicted speed (llamaplan/perf.hpp)

@@ -1,6 +1,7 @@
 // llamaplan plan: the best llama-server settings for a model on a machine, for a goal, around any pinned flags.
 #include "cli.hpp"
 #include "commands.hpp"
+#include "after_arg.hpp"
 #include "machine_args.hpp"
 #include "model_arg.hpp"
 
@@ -33,6 +34,8 @@ int plan_usage(std::FILE* out) {
         "                              moe_optimized, general, long_context, speed, quality\n"
         "  --margin SIZE               free memory kept on each GPU (a bare number is MiB) (default: the preset's, e.g. 1GiB)\n"
         "  --host-margin SIZE          free RAM kept on the host (a bare number is MiB) (default: the preset's)\n"
+        "  --after LOG                 plan again after that llama-server run: a failed allocation's device keeps less\n"
+        "                              (what was missing + the margin); so does one that used more than assumed\n"
         "  --with MODEL.gguf[@PRESET]  another model that runs at the same time (a draft or embedding model, a\n"
         "                              llama-swap group member): every device is shared so that all fit at once\n"
         "  --format FORMAT             llama-server (default: the command line and the memory per device),\n"
@@ -148,6 +151,7 @@ int cmd_plan(int argc, char** argv) {
     llamaplan::preset_id preset = llamaplan::preset_id::balanced;
     std::uint64_t margin = llamaplan::unset_bytes, host_margin = llamaplan::unset_bytes;
     std::vector<std::pair<std::string, llamaplan::preset_id>> with;  // co-resident models
+    std::string after_log;  // --after LOG: plan again after that run (after_arg.hpp)
     for (int i = 0; i < argc; ++i) {
         const std::string_view a = argv[i];
         if (a == "-h" || a == "--help") return plan_usage(stdout);
@@ -168,6 +172,11 @@ int cmd_plan(int argc, char** argv) {
             continue;
         }
         if (a == "-v" || a == "--verbose") { verbose = true; continue; }
+        if (a == "--after") {
+            if (i + 1 >= argc) return cli::fail("plan: --after needs a llama-server log");
+            after_log = argv[++i];
+            continue;
+        }
         if (a == "--preset") {
             if (i + 1 >= argc || !llamaplan::parse_preset(argv[i + 1], preset))
                 return cli::fail("plan: --preset needs one of balanced, high_speed, more_context, system_safe, "
@@ -223,6 +232,8 @@ int cmd_plan(int argc, char** argv) {
     const llamaplan::model m = mf->view();
     llamaplan::machine hw;
     if (std::string err; !machine_opts.build(hw, err)) return cli::fail("plan: " + err);
+    std::optional<llamaplan::logs::adjusted_machine> adjusted;  // calibration and --after LOG budgets (after_arg.hpp)
+    if (std::string err; !cli::adjust_budgets(after_log, machine_opts, margin, adjusted, hw, err)) return cli::fail("plan: " + err);
 
     llamaplan::goal g = llamaplan::goal_from_args(*args, preset);
     // a projector pinned with --mmproj is loaded too: its weights and warmup compute buffer are in its device's

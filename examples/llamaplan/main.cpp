@@ -20,6 +20,8 @@ void usage(std::FILE* out) {
         "  specs [--json] [--save FILE]       the GPUs, CPU and memory this machine has\n"
         "  demo                               inspect and estimate a built-in model on built-in machines\n"
         "  catalog [--json]                   models that can be planned by NAME:QUANT before downloading\n"
+        "  calibrate LOG [-m MODEL]           predicted vs logged buffers of a real run; learn into a machine file\n"
+        "  tune --server URL -- llama-server  adjustments from a running server's /metrics and /slots\n"
         "  version                            print the version\n"
         "\n"
         "Run 'llamaplan COMMAND --help' for a command's options.\n",
@@ -41,6 +43,8 @@ int main(int argc, char** argv) {
     if (!std::strcmp(cmd, "specs")) return cmd_specs(argc - 2, argv + 2);
     if (!std::strcmp(cmd, "demo")) return cmd_demo(argc - 2, argv + 2);
     if (!std::strcmp(cmd, "catalog")) return cmd_catalog(argc - 2, argv + 2);
+    if (!std::strcmp(cmd, "calibrate")) return cmd_calibrate(argc - 2, argv + 2);
+    if (!std::strcmp(cmd, "tune")) return cmd_tune(argc - 2, argv + 2);
     if (!std::strcmp(cmd, "version") || !std::strcmp(cmd, "--version")) {
         std::printf("llamaplan %s\n", LLAMAPLAN_VERSION_STRING);
         return 0;

@@ -3,7 +3,8 @@
 // projector of mmproj_models.hpp once), a canonical machine file, llama-server command lines, the
 // recorded probe fixtures (tests/fixtures/probe) prefixed with the byte that selects their parser, and planner cases
 // in fuzz_planner.cpp's encoding.
-//   make_seeds FIXTURES_DIR OUT_DIR      -> OUT_DIR/{gguf,machine_file,server_args,probe,planner}/seed-N
+//   make_seeds FIXTURES_DIR OUT_DIR      -> OUT_DIR/{gguf,machine_file,server_args,probe,planner,logs}/seed-N
+// (the logs seeds: every file of tests/data/logs, FIXTURES_DIR/../data/logs)
 #include "../accuracy/extra_models.hpp"
 #include "../accuracy/mmproj_models.hpp"
 
@@ -13,6 +14,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <string>
 #include <vector>
@@ -212,6 +214,15 @@ int main(int argc, char** argv) {
                            "--model\nm.gguf\n-b\n4096\n-ub\n1024\n-kvu\n--swa-full\n-nkvo\n--n-cpu-moe\n10\n--no-repack",
                            "m.gguf\n--host\n0.0.0.0\n--port\n8080\n-t\n8\n--embeddings\n-cram\n0\n--load-mode\nmmap"})
         put(out / "server_args", text("", cl));
+
+    // llama.cpp logs: the real and public logs the reader is tested on
+    if (fs::is_directory(fixtures / ".." / "data" / "logs"))
+        for (const auto& e : fs::recursive_directory_iterator(fixtures / ".." / "data" / "logs")) {
+            if (!e.is_regular_file() || e.file_size() > 65536) continue;
+            std::ifstream f(e.path(), std::ios::binary);
+            std::string s((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+            put(out / "logs", text("", s));
+        }
 
     // probe fixtures, by the parser each file is for (fuzz_probe.cpp's selector byte)
     const std::map<std::string, char> by_name = {

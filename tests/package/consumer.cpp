@@ -3,6 +3,7 @@
 #include <llamaplan/gguf/writer.hpp>
 #include <llamaplan/gguf/hparams.hpp>
 #include <llamaplan/llama_swap.hpp>
+#include <llamaplan/logs/reader.hpp>
 
 #include <cstdio>
 
@@ -18,6 +19,11 @@ int main() {
     if (!e || e->kv() != 2ull * 2 * 4 * 16 * 2 * 4096) { std::puts("estimate failed"); return 1; }
     auto swap = llamaplan::llama_swap::parse_config("models:\n  m:\n    cmd: llama-server -m m.gguf\n");
     if (!swap || swap->models.size() != 1) { std::puts("llama-swap config failed"); return 1; }
+    auto log = llamaplan::logs::read_log("llama_kv_cache:        CPU KV buffer size =     8.00 MiB\n");
+    if (!log || log->runs.size() != 1 || log->runs[0].sum_mib100(llamaplan::logs::buffer_role::kv) != 800) {
+        std::puts("log reader failed");
+        return 1;
+    }
     std::printf("consumer: KV %llu bytes, version %s\n", static_cast<unsigned long long>(e->kv()), LLAMAPLAN_VERSION_STRING);
     return 0;
 }

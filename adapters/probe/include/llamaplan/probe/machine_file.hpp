@@ -84,6 +84,24 @@ inline constexpr std::size_t machine_file_max_size = 4u << 20;
     for (const auto& f : m.sources) s.set(f.fact, value::make_string(f.source));
     value& n = root.set("notes", value::make_array());
     for (const auto& t : m.notes) n.push(value::make_string(t));
+    if (!m.calibrations.empty()) {  // optional: files without calibrations read and write as before
+        value& cs = root.set("calibrations", value::make_array());
+        for (const auto& c : m.calibrations) {
+            value& o = cs.push(value::make_object());
+            o.set("device", value::make_string(c.device));
+            o.set("description", value::make_string(c.description));
+            o.set("backend", value::make_string(to_string(c.kind)));
+            o.set("memory_total", value::make_u64(c.memory_total));
+            o.set("log", value::make_string(c.log));
+            o.set("build", value::make_u64(c.build));
+            o.set("overhead", value::make_u64(c.overhead));
+            o.set("overhead_source", value::make_string(c.overhead_source));
+            o.set("compute_predicted", value::make_u64(c.compute_predicted));
+            o.set("compute_logged", value::make_u64(c.compute_logged));
+            o.set("decode_efficiency_ppm", value::make_u64(c.decode_efficiency_ppm));
+            o.set("prefill_efficiency_ppm", value::make_u64(c.prefill_efficiency_ppm));
+        }
+    }
     return root;
 }
 
@@ -161,6 +179,7 @@ private:
         if (key == "name") return "missing required key \"name\"";
         if (key == "backend") return "missing required key \"backend\"";
         if (key == "memory_free") return "missing required key \"memory_free\"";
+        if (key == "device") return "missing required key \"device\"";
         return "missing required key";
     }
     const json::value& obj_;
@@ -181,7 +200,7 @@ private:
     error err{};
     probe_result m;
     detail::object_reader r(root, err);
-    r.only({"format", "version", "platform", "cpu_name", "host", "container", "devices", "sources", "notes"});
+    r.only({"format", "version", "platform", "cpu_name", "host", "container", "devices", "sources", "notes", "calibrations"});
     std::string format;
     r.str("format", true, format);
     if (r.ok() && format != machine_file_format) return make_error(errc::bad_magic, "\"format\" is not \"llamaplan-machine\"", root.find("format")->offset);
@@ -270,6 +289,34 @@ private:
         for (const auto& t : n->items) {
             if (t.type != json::kind::string) return make_error(errc::type_mismatch, "a note must be a string", t.offset);
             m.notes.push_back(t.text);
+        }
+    }
+    if (const json::value* cs = r.get("calibrations", false, json::kind::array)) {
+        if (cs->items.size() > LLAMAPLAN_MAX_DEVICES + 1) return make_error(errc::capacity_exceeded, "more calibrations than devices", cs->offset);
+        for (const json::value& c : cs->items) {
+            if (c.type != json::kind::object) return make_error(errc::type_mismatch, "a calibration must be a JSON object", c.offset);
+            detail::object_reader cr(c, err);
+            cr.only({"device", "description", "backend", "memory_total", "log", "build", "overhead", "overhead_source",
+                     "compute_predicted", "compute_logged", "decode_efficiency_ppm", "prefill_efficiency_ppm"});
+            calibration_record rec;
+            std::string be;
+            constexpr std::uint64_t big = std::uint64_t{1} << 62;
+            cr.str("device", true, rec.device);
+            cr.str("description", false, rec.description);
+            cr.str("backend", true, be);
+            if (cr.ok() && !parse_backend(be, rec.kind)) return make_error(errc::invalid_argument, "unknown backend", c.find("backend")->offset);
+            cr.u64("memory_total", false, rec.memory_total, big);
+            cr.str("log", false, rec.log);
+            cr.u32("build", false, rec.build, 0xFFFFFFFFu);
+            cr.u64("overhead", false, rec.overhead, big);
+            cr.str("overhead_source", false, rec.overhead_source);
+            cr.u64("compute_predicted", false, rec.compute_predicted, big);
+            cr.u64("compute_logged", false, rec.compute_logged, big);
+            cr.u32("decode_efficiency_ppm", false, rec.decode_efficiency_ppm, 100000000u);
+            cr.u32("prefill_efficiency_ppm", false, rec.prefill_efficiency_ppm, 100000000u);
+            if (!cr.ok()) return err;
+            if (rec.device.empty()) return make_error(errc::invalid_argument, "a calibration names no device", c.offset);
+            m.calibrations.push_back(std::move(rec));
         }
     }
     if (!r.ok()) return err;

@@ -43,6 +43,24 @@ struct device_record {
     device info{};           ///< the numbers; info.name is re-pointed at `name` by probe_result::view()
 };
 
+/// What one real run taught about one device (`llamaplan calibrate`, adapters/logs calibrate.hpp). It belongs to the
+/// device it was measured on, identified by llama.cpp's device name, backend and total memory; a record whose device
+/// is not in the machine is never applied.
+struct calibration_record {
+    std::string device{};               ///< llama.cpp's device name: "CUDA0", "Vulkan1", "MTL0", or "CPU" for the host
+    std::string description{};          ///< the device's name as the log printed it ("NVIDIA GeForce RTX 4090")
+    backend kind = backend::cpu;        ///< its backend (backend::cpu for the host)
+    std::uint64_t memory_total = 0;     ///< its total memory when measured (bytes; 0 = the log did not say)
+    std::string log{};                  ///< the log it was learned from (as named on the command line)
+    std::uint32_t build = 0;            ///< llama.cpp build number of that log (0 = unknown)
+    std::uint64_t overhead = 0;         ///< memory outside llama.cpp's buffers on this device (bytes; 0 = not measured)
+    std::string overhead_source{};      ///< "breakdown" (the "unaccounted" column) or "free at load" (total - free)
+    std::uint64_t compute_predicted = 0;///< compute buffers llamaplan predicted on this device for that run (bytes)
+    std::uint64_t compute_logged = 0;   ///< compute buffers llama.cpp logged there (bytes, from its 0.01 MiB figures)
+    std::uint32_t decode_efficiency_ppm = 0;   ///< observed / predicted decode tokens/s (parts per million; 0 = none)
+    std::uint32_t prefill_efficiency_ppm = 0;  ///< observed / predicted prompt tokens/s (parts per million; 0 = none)
+};
+
 /// Everything one probe learned. Owns its strings; view() hands out the core's non-owning machine.
 struct probe_result {
     struct host host{};                       ///< CPU and RAM (host.platform is re-pointed by view())
@@ -52,6 +70,7 @@ struct probe_result {
     container_limits limits{};                ///< container and affinity limits already applied to `host`
     std::vector<fact_source> sources{};       ///< where each fact came from
     std::vector<std::string> notes{};         ///< what could not be detected, fallbacks taken, warnings
+    std::vector<calibration_record> calibrations{};  ///< learned from real runs (at most one per device)
 
     /// Records (or replaces) the source of a fact.
     void set_source(std::string_view fact, std::string_view source) {
