@@ -1544,6 +1544,8 @@ struct group_cost {
     std::array<std::uint64_t, gpu_class_count> gpu{};     ///< bytes in a device buffer of each class (allocation size, aligned)
     std::array<std::uint64_t, host_buffer_count> host{};  ///< bytes in each host buffer when kept on the host (aligned)
     std::array<mapped_range, 2> mapped{};                 ///< mapped-file ranges when kept on the host (up to 2 files)
+    std::uint64_t mapped_bytes = 0;                       ///< bytes of its tensors read from the mapping after loading,
+                                                          ///< when kept on the host (ggml_nbytes sum)
     std::uint64_t bytes = 0;                              ///< tensor bytes (ggml_nbytes sum)
     std::uint64_t read_per_token = 0;  ///< bytes read per decoded token (routed experts: bytes x n_expert_used / n_expert)
     std::uint64_t params = 0;          ///< elements (parameters)
@@ -1739,6 +1741,7 @@ struct model_summary {
         if (r == nullptr) return make_error(errc::unsupported, "a block's tensors span more than two split files", t.file);
         r->first = std::min(r->first, t.offset);
         r->last = std::max(r->last, t.offset + t.bytes);
+        g.mapped_bytes += t.bytes;
     }
     const std::uint64_t elems = t.ne[0] * t.ne[1] * t.ne[2] * t.ne[3];
     g.bytes += t.bytes;
@@ -5129,6 +5132,9 @@ struct memory_estimate {
     std::uint64_t kv_swa = 0;       ///< K + V of the sliding-window layers' cache (bytes; llama.cpp logs it apart)
     compute_breakdown compute_detail{};  ///< the terms of the graph estimate (see compute.hpp)
     bool compute_calibrated = true; ///< false when the compute buffer is extrapolated beyond measured backends
+    std::uint64_t mapped_used = 0;  ///< bytes of the CPU_Mapped buffers that the run reads after loading: the host
+                                    ///< tensors it maps. The rest of a mapped range (tensors copied to a GPU or
+                                    ///< repacked at load) is clean page cache the kernel reclaims under pressure
     bool prompt_cache_unbounded = false;  ///< `-cram -1`: the host row's overhead is all RAM left (see unbounded_prompt_cache)
     draft_estimate draft{};         ///< the draft model (`-md`), when present; its bytes are in devices[].draft
     mmproj_estimate mmproj{};       ///< the multimodal projector (`--mmproj`), when present; its bytes are in devices[].mmproj
@@ -5143,6 +5149,15 @@ struct memory_estimate {
         return s;
     }
     [[nodiscard]] constexpr std::uint64_t weights() const noexcept { return sum(model_buffers); }      ///< bytes
+    /// Bytes of the CPU_Mapped buffers that stay page cache after loading (mapped, read once, not read again): the
+    /// host memory a run does not keep resident (llama_model_loader::load_all_data copies GPU and repacked tensors
+    /// out of the mapping, and unmaps only the fragments before and after the used range).
+    [[nodiscard]] constexpr std::uint64_t mapped_reclaimable() const noexcept {
+        std::uint64_t mapped = 0;
+        for (const auto& b : model_buffers)
+            if (b.buffer.kind == buffer_kind::cpu_mapped) mapped += b.bytes;
+        return mapped > mapped_used ? mapped - mapped_used : 0;
+    }
     [[nodiscard]] constexpr std::uint64_t kv() const noexcept { return sum(kv_buffers); }              ///< bytes
     [[nodiscard]] constexpr std::uint64_t recurrent() const noexcept { return sum(recurrent_buffers); }///< bytes
     [[nodiscard]] constexpr std::uint64_t output() const noexcept { return sum(output_buffers); }      ///< bytes
@@ -5181,13 +5196,14 @@ constexpr void add_to(buffer_list& l, buffer_ref b, std::uint64_t bytes) noexcep
 }
 
 /// Adds a group's (or a single tensor's) weights on `device` to the model buffers and the mapped ranges.
-constexpr void add_group_weights(buffer_list& l, std::array<mapped_range, 256>& mapped, const machine& hw,
-                                 const group_cost& g, std::int32_t device) noexcept {
+constexpr void add_group_weights(buffer_list& l, std::array<mapped_range, 256>& mapped, std::uint64_t& mapped_used,
+                                 const machine& hw, const group_cost& g, std::int32_t device) noexcept {
     if (device != host_device) {
         add_to(l, {buffer_kind::gpu, device}, g.gpu[static_cast<std::size_t>(gpu_class_of(hw.devices[static_cast<std::size_t>(device)].kind))]);
         return;
     }
     for (std::size_t h = 0; h < host_buffer_count; ++h) add_to(l, host_ref(static_cast<host_buffer>(h)), g.host[h]);
+    mapped_used += g.mapped_bytes;
     for (const auto& r : g.mapped) {
         if (r.empty()) continue;
         auto& m = mapped[r.file];
@@ -5294,7 +5310,7 @@ constexpr void add_group_weights(buffer_list& l, std::array<mapped_range, 256>& 
         const std::int32_t dev = pl.group_device(g);
         if (dev != host_device && (dev < 0 || static_cast<std::size_t>(dev) >= hw.devices.size()))
             return make_error(errc::invalid_argument, "placement names a device that does not exist", g);
-        detail::add_group_weights(e.model_buffers, mapped, hw, s.groups[g], dev);
+        detail::add_group_weights(e.model_buffers, mapped, e.mapped_used, hw, s.groups[g], dev);
     }
     if (!pl.exceptions.empty()) {
         for (std::size_t i = 0; i < m.tensors.size(); ++i) {
@@ -5305,7 +5321,7 @@ constexpr void add_group_weights(buffer_list& l, std::array<mapped_range, 256>& 
                 return make_error(errc::invalid_argument, "placement names a device that does not exist", i);
             group_cost one{};
             if (auto ok = add_tensor_cost(one, t, m.hp, hw, s.use_mmap, s.repack); !ok) return ok.error();
-            detail::add_group_weights(e.model_buffers, mapped, hw, one, dev);
+            detail::add_group_weights(e.model_buffers, mapped, e.mapped_used, hw, one, dev);
         }
     }
     // tied embeddings: the output layer uses a duplicate of token_embd (llama_model_loader::create_tensor), made
@@ -5327,8 +5343,9 @@ constexpr void add_group_weights(buffer_list& l, std::array<mapped_range, 256>& 
             if (auto ok = add_tensor_cost(one, dup, m.hp, hw, s.use_mmap, s.repack); !ok) return ok.error();
             if (b.kind == buffer_kind::cpu_mapped) {
                 detail::add_to(e.model_buffers, b, detail::pad_to(dup.bytes, 32));
+                e.mapped_used += dup.bytes;
             } else {
-                detail::add_group_weights(e.model_buffers, mapped, hw, one, dev);
+                detail::add_group_weights(e.model_buffers, mapped, e.mapped_used, hw, one, dev);
             }
         }
     }
@@ -6758,10 +6775,14 @@ inline constexpr catalog_entry catalog_table[] = {
      0, false, false, 10000.0f, common_quants, "meta-llama/Llama-2-13b-hf config.json"},
     {"llama-2-70b", {}, "llama", catalog_layout::llama, 80, 8192, 64, 8, 0, 28672, 32000, 4096, 0, 0, 0, 0, 0, 0, 0, 0, 0,
      false, true, 10000.0f, common_quants, "meta-llama/Llama-2-70b-hf config.json"},
-    {"llama-3-8b", "llama-3.1-8b", "llama", catalog_layout::llama, 32, 4096, 32, 8, 0, 14336, 128256, 8192, 0, 0, 0, 0,
+    {"llama-3-8b", {}, "llama", catalog_layout::llama, 32, 4096, 32, 8, 0, 14336, 128256, 8192, 0, 0, 0, 0,
      0, 0, 0, 0, 0, false, false, 500000.0f, common_quants, "meta-llama/Meta-Llama-3-8B config.json"},
-    {"llama-3-70b", "llama-3.1-70b", "llama", catalog_layout::llama, 80, 8192, 64, 8, 0, 28672, 128256, 8192, 0, 0, 0, 0,
+    {"llama-3-70b", {}, "llama", catalog_layout::llama, 80, 8192, 64, 8, 0, 28672, 128256, 8192, 0, 0, 0, 0,
      0, 0, 0, 0, 0, false, true, 500000.0f, common_quants, "meta-llama/Meta-Llama-3-70B config.json"},
+    {"llama-3.1-8b", {}, "llama", catalog_layout::llama, 32, 4096, 32, 8, 0, 14336, 128256, 131072, 0, 0, 0, 0,
+     0, 0, 0, 0, 0, false, false, 500000.0f, common_quants, "meta-llama/Llama-3.1-8B config.json (max_position_embeddings 131072)"},
+    {"llama-3.1-70b", {}, "llama", catalog_layout::llama, 80, 8192, 64, 8, 0, 28672, 128256, 131072, 0, 0, 0, 0,
+     0, 0, 0, 0, 0, false, true, 500000.0f, common_quants, "meta-llama/Llama-3.1-70B config.json (max_position_embeddings 131072)"},
     {"mistral-small-24b", {}, "llama", catalog_layout::llama, 40, 5120, 32, 8, 128, 32768, 131072, 32768, 0, 0, 0, 0, 0,
      0, 0, 0, 0, false, false, 100000000.0f, common_quants, "mistralai/Mistral-Small-24B-Instruct-2501 config.json"},
     {"qwen2.5-7b", {}, "qwen2", catalog_layout::qwen2, 28, 3584, 28, 4, 0, 18944, 152064, 32768, 0, 0, 0, 0, 0, 0, 0, 0,
@@ -7696,44 +7717,45 @@ struct preset {
     std::uint32_t ctx_target = 32768;    ///< context it grows to when memory allows (tokens per slot; 0 = training context)
     std::array<ggml_type, 3> kv_types{ggml_type::f16, ggml_type::q8_0, ggml_type::f16};  ///< KV cache types, preferred first
     std::uint32_t n_kv_types = 2;        ///< entries of kv_types in use
-    std::array<std::uint32_t, 3> ubatch{512, 1024, 2048};  ///< physical batches, smallest first; larger ones only
-                                                           ///< where they cost neither offload nor context
+    std::array<std::uint32_t, 3> ubatch{512, 1024, 4096};  ///< physical batches tried (tokens), smallest first: a larger
+                                                           ///< one is taken when the objective gains from it
     std::uint32_t n_ubatch = 1;          ///< entries of ubatch in use
-    std::uint32_t n_parallel = 1;        ///< slots (`-np`)
+    std::uint32_t n_parallel = 4;        ///< slots (`-np`; llama-server's default: 4 sharing a unified KV cache)
     std::uint64_t gpu_margin = 1024ull << 20;   ///< free memory kept on each GPU (bytes; llama.cpp --fit's default)
     std::uint64_t host_margin = 2048ull << 20;  ///< free RAM kept for the OS and other programs (bytes)
     std::uint32_t host_margin_percent = 5;      ///< ... or this share of the host's RAM, whichever is larger
+    // the objective: predicted time of one request (prompt_tokens of prompt processing, then generate_tokens decoded
+    // at depth tokens of context, perf.hpp), as tokens/s; plans within speed_tolerance of the best count as equally fast
+    std::uint32_t prompt_tokens = 2048;  ///< prompt of a typical request (tokens)
+    std::uint32_t generate_tokens = 256; ///< tokens generated per request (tokens)
+    std::uint32_t depth = 4096;          ///< context filled while generating (tokens)
+    double speed_tolerance = 0.02;       ///< speed given up for more context, slots or fewer devices (fraction)
 };
 
 /// The preset table.
 inline constexpr std::array<preset, preset_count> presets = {{
-    {preset_id::balanced, "balanced", "full speed first, then a comfortable context (default)", priority::offload,
-     4096, 32768, {ggml_type::f16, ggml_type::q8_0, ggml_type::f16}, 2, {512, 1024, 2048}, 2, 1, 1024ull << 20,
-     2048ull << 20, 5},
-    {preset_id::high_speed, "high_speed", "the most weights on the fastest memory; a modest context", priority::offload,
-     4096, 8192, {ggml_type::f16, ggml_type::q8_0, ggml_type::f16}, 2, {512, 1024, 2048}, 3, 1, 768ull << 20,
-     2048ull << 20, 5},
-    {preset_id::more_context, "more_context", "the longest context first, then speed", priority::context, 8192, 0,
-     {ggml_type::q8_0, ggml_type::q4_0, ggml_type::f16}, 2, {512, 1024, 2048}, 1, 1, 1024ull << 20, 2048ull << 20, 5},
-    {preset_id::system_safe, "system_safe", "wide margins for the desktop and other programs", priority::offload,
-     4096, 16384, {ggml_type::f16, ggml_type::q8_0, ggml_type::f16}, 2, {512, 1024, 2048}, 1, 1, 2048ull << 20,
-     4096ull << 20, 15},
-    {preset_id::ultra_performance, "ultra_performance", "thin margins and large batches, all for throughput",
-     priority::offload, 4096, 16384, {ggml_type::f16, ggml_type::q8_0, ggml_type::f16}, 2, {512, 1024, 2048}, 3, 1,
-     512ull << 20, 1024ull << 20, 3},
-    {preset_id::moe_optimized, "moe_optimized", "dense parts on GPUs first, routed experts where memory remains",
-     priority::offload, 4096, 32768, {ggml_type::f16, ggml_type::q8_0, ggml_type::f16}, 2, {512, 1024, 2048}, 3, 1,
-     1024ull << 20, 2048ull << 20, 5},
-    {preset_id::general, "general", "use case: general chat (as balanced)", priority::offload, 4096, 32768,
-     {ggml_type::f16, ggml_type::q8_0, ggml_type::f16}, 2, {512, 1024, 2048}, 2, 1, 1024ull << 20, 2048ull << 20, 5},
-    {preset_id::long_context, "long_context", "use case: long documents (context first, quantized KV)",
-     priority::context, 16384, 0, {ggml_type::q8_0, ggml_type::f16, ggml_type::f16}, 1, {512, 1024, 2048}, 1, 1,
-     1024ull << 20, 2048ull << 20, 5},
-    {preset_id::speed, "speed", "use case: latency (as high_speed)", priority::offload, 4096, 8192,
-     {ggml_type::f16, ggml_type::q8_0, ggml_type::f16}, 2, {512, 1024, 2048}, 3, 1, 768ull << 20, 2048ull << 20, 5},
-    {preset_id::quality, "quality", "use case: best output quality (full-precision KV cache only)", priority::offload,
-     4096, 32768, {ggml_type::f16, ggml_type::f16, ggml_type::f16}, 1, {512, 1024, 2048}, 2, 1, 1024ull << 20,
-     2048ull << 20, 5},
+    // id, name, summary, first, ctx floor, ctx target, KV types (n), ubatches (n), slots, GPU margin, host margin
+    // (MiB, %), request: prompt, generated, depth (tokens), speed tolerance
+    {preset_id::balanced, "balanced", "full speed first, then a comfortable context (default)", priority::offload, 4096, 32768, {ggml_type::f16, ggml_type::q8_0, ggml_type::f16}, 2, {512, 1024, 4096}, 3, 4,
+     1024ull << 20, 2048ull << 20, 5, 2048, 256, 4096, 0.02},
+    {preset_id::high_speed, "high_speed", "the fastest plan; a modest context", priority::offload, 4096, 8192, {ggml_type::f16, ggml_type::q8_0, ggml_type::f16}, 2, {512, 1024, 4096}, 3, 4,
+     768ull << 20, 2048ull << 20, 5, 512, 512, 0, 0.01},
+    {preset_id::more_context, "more_context", "the longest context first, then speed", priority::context, 8192, 0, {ggml_type::f16, ggml_type::q8_0, ggml_type::q4_0}, 3, {512, 1024, 4096}, 3, 4,
+     1024ull << 20, 2048ull << 20, 5, 8192, 256, 16384, 0.02},
+    {preset_id::system_safe, "system_safe", "wide margins for the desktop and other programs", priority::offload, 4096, 16384, {ggml_type::f16, ggml_type::q8_0, ggml_type::f16}, 2, {512, 1024, 2048}, 2, 4,
+     2048ull << 20, 4096ull << 20, 15, 2048, 256, 4096, 0.03},
+    {preset_id::ultra_performance, "ultra_performance", "thin margins and large batches, all for throughput", priority::offload, 4096, 16384, {ggml_type::f16, ggml_type::q8_0, ggml_type::f16}, 2, {512, 2048, 4096}, 3, 4,
+     512ull << 20, 1024ull << 20, 3, 4096, 256, 4096, 0.01},
+    {preset_id::moe_optimized, "moe_optimized", "dense parts on GPUs first, routed experts where memory remains", priority::offload, 4096, 32768, {ggml_type::f16, ggml_type::q8_0, ggml_type::f16}, 2, {512, 2048, 4096}, 3, 4,
+     1024ull << 20, 2048ull << 20, 5, 4096, 256, 4096, 0.02},
+    {preset_id::general, "general", "use case: general chat (as balanced)", priority::offload, 4096, 32768, {ggml_type::f16, ggml_type::q8_0, ggml_type::f16}, 2, {512, 1024, 4096}, 3, 4,
+     1024ull << 20, 2048ull << 20, 5, 2048, 256, 4096, 0.02},
+    {preset_id::long_context, "long_context", "use case: long documents (context first, quantized KV)", priority::context, 16384, 0, {ggml_type::f16, ggml_type::q8_0, ggml_type::q4_0}, 3, {512, 1024, 4096}, 3, 4,
+     1024ull << 20, 2048ull << 20, 5, 16384, 256, 32768, 0.02},
+    {preset_id::speed, "speed", "use case: latency (as high_speed)", priority::offload, 4096, 8192, {ggml_type::f16, ggml_type::q8_0, ggml_type::f16}, 2, {512, 1024, 4096}, 3, 4,
+     768ull << 20, 2048ull << 20, 5, 512, 512, 0, 0.01},
+    {preset_id::quality, "quality", "use case: best output quality (full-precision KV cache only)", priority::offload, 4096, 32768, {ggml_type::f16, ggml_type::f16, ggml_type::f16}, 1, {512, 1024, 4096}, 3, 4,
+     1024ull << 20, 2048ull << 20, 5, 2048, 256, 4096, 0.02},
 }};
 
 /// The preset row of an id.
@@ -7923,6 +7945,10 @@ struct plan {
     std::int32_t short_device = host_device; ///< when !fits: the device that missed
     std::uint64_t short_bytes = 0;           ///< when !fits: by how much (bytes)
     std::uint32_t candidates = 0;            ///< candidate placements priced
+    double score_tps = 0;                    ///< the goal's objective: predicted tokens/s over one request of the preset
+                                             ///< (prompt processing, then generation at its depth)
+    double context_cost = 0;                 ///< share of that speed the chosen context costs against the smallest
+                                             ///< context that fits (fraction; at most the preset's tolerance)
 
     /// The reason for a setting, or nullptr.
     [[nodiscard]] constexpr const reason* reason_for(setting s) const noexcept {
@@ -8002,6 +8028,29 @@ struct evaluation {
     error err{};
 };
 
+/// Where routed experts go when the GPUs cannot hold every weight (the families of placements the search compares by
+/// the objective).
+enum class expert_layout : std::uint8_t {
+    spill_fewest,  ///< the experts of the first blocks on the host, as few as possible (`--n-cpu-moe N` + one partial block)
+    all_on_host,   ///< every routed expert on the host (`--cpu-moe`), the most blocks on the GPUs
+    with_blocks,   ///< experts stay with their blocks (`-ngl` alone), the most whole blocks on the GPUs
+};
+
+/// The GPUs from the fastest (memory bandwidth, then free memory, then index): fewer GPUs means the first of these.
+[[nodiscard]] constexpr std::array<std::size_t, LLAMAPLAN_MAX_DEVICES> device_rank(const machine& hw) noexcept {
+    std::array<std::size_t, LLAMAPLAN_MAX_DEVICES> order{};
+    const std::size_t n = std::min<std::size_t>(hw.devices.size(), LLAMAPLAN_MAX_DEVICES);
+    for (std::size_t i = 0; i < n; ++i) order[i] = i;
+    for (std::size_t i = 1; i < n; ++i)  // insertion sort: stable, at most 16 devices
+        for (std::size_t j = i; j > 0; --j) {
+            const auto& a = hw.devices[order[j]];
+            const auto& b = hw.devices[order[j - 1]];
+            if (!(a.bandwidth > b.bandwidth || (a.bandwidth == b.bandwidth && a.memory_free > b.memory_free))) break;
+            std::swap(order[j], order[j - 1]);
+        }
+    return order;
+}
+
 /// Everything the search shares.
 struct search {
     const model& m;
@@ -8015,6 +8064,7 @@ struct search {
     std::uint32_t priced = 0;
     bool placement_pinned = false;
     placement user_placement{};  ///< the user's -ngl / -ts / -ot resolved once, when placement is pinned
+    expert_layout layout = expert_layout::spill_fewest;  ///< how place() spills routed experts
 
     [[nodiscard]] constexpr std::uint64_t gpu_margin(std::size_t d) const noexcept {
         const std::uint64_t base = g.gpu_margin != unset_bytes ? g.gpu_margin : pr.gpu_margin;
@@ -8083,7 +8133,9 @@ struct search {
         for (std::size_t d = 0; d < hw.devices.size(); ++d)
             if (rule_of(hw.devices[d].kind).shares_host_memory || hw.devices[d].unified_memory)
                 unified += ev.memory.devices[d + 1].total();
-        const std::uint64_t host_planned = ev.memory.devices[0].total() + unified;
+        // the host keeps resident what the run reads: mapped ranges of tensors copied to a GPU or repacked at load
+        // are page cache after loading (memory_estimate::mapped_reclaimable), not a second copy of the weights
+        const std::uint64_t host_planned = ev.memory.devices[0].total() + unified - ev.memory.mapped_reclaimable();
         (void)ev.budgets.push_back({host_device, hw.host.memory_available, host_planned, host_margin()});
         // a GPU the plan leaves empty keeps no margin: only the driver context lands there
         for (std::size_t d = 0; d < hw.devices.size(); ++d) {
@@ -8092,14 +8144,16 @@ struct search {
             (void)ev.budgets.push_back({static_cast<std::int32_t>(d), hw.devices[d].memory_free, row.total(),
                                         used ? gpu_margin(d) : 0});
         }
-        // the prompt cache takes what the host can spare, up to llama-server's default (-cram 8192)
+        // the prompt cache takes what the host can spare, up to llama-server's default (-cram 8192): an upper bound
+        // that fills over time, sized to the RAM the plan leaves (0 when tight), never a reason to refuse; it is in
+        // the host row's overhead but not in its budget, so that models planned beside this one are not charged
+        // for it (plan_models shares what is left between them)
         ev.cache_ram = extra.prompt_cache;
         if (!cache_pinned) {
             const auto& h = ev.budgets[0];
             std::uint64_t spare = g.cache_ram == unset_bytes ? (8192ull << 20) : g.cache_ram;
             if (h.free != 0) spare = h.planned + h.margin < h.free ? std::min(spare, h.free - h.planned - h.margin) : 0;
             ev.cache_ram = spare / (1ull << 20) * (1ull << 20);
-            ev.budgets[0].planned += ev.cache_ram;
             ev.memory.devices[0].overhead += ev.cache_ram;
         }
         ev.fits = true;
@@ -8115,8 +8169,10 @@ struct search {
             if (ev.place.group_device(gi) != host_device) ev.gpu_read += s.groups[gi].read_per_token;
     }
 
-    /// Places greedily for settings `p` (see the file comment) and prices the result.
-    [[nodiscard]] constexpr evaluation place(launch_params p) noexcept {
+    /// Places for settings `p` on the `n_use` fastest GPUs (memory bandwidth, then free memory) and prices the result (see the file comment): the most
+    /// offload that fits, layers split over the GPUs in proportion to what each can hold, routed experts of the first
+    /// blocks on the host (`--n-cpu-moe N`) only when the GPUs cannot hold them all, one partial block after them.
+    [[nodiscard]] constexpr evaluation place(launch_params p, std::size_t n_use = LLAMAPLAN_MAX_DEVICES) noexcept {
         evaluation ev;
         auto ctx = resolve_context(m.hp, p);
         if (!ctx) { ev.err = ctx.error(); return ev; }
@@ -8135,58 +8191,133 @@ struct search {
         }
         const std::uint32_t n_all = s.n_layer_all;
         const std::size_t n_dev = hw.devices.size();
+        n_use = std::clamp<std::size_t>(n_use, 1, n_dev);
+        std::array<bool, LLAMAPLAN_MAX_DEVICES> use{};
+        const auto rank = device_rank(hw);
+        for (std::size_t k = 0; k < n_use; ++k) use[rank[k]] = true;
+        std::size_t last_used = 0;
+        for (std::size_t d = 0; d < n_dev; ++d)
+            if (use[d]) last_used = d;
         std::uint32_t v_max = 0;
         for (std::uint32_t il = 0; il < m.hp.n_layer; ++il)
             if (m.hp.has_kv(il)) v_max = std::max(v_max, m.hp.n_embd_v_gqa(il));
         std::array<std::int64_t, LLAMAPLAN_MAX_DEVICES> avail{};
         for (std::size_t d = 0; d < n_dev; ++d) {
             const std::uint64_t fixed = gpu_margin(d) + driver_overhead(d) + graph.total;
-            avail[d] = std::int64_t(hw.devices[d].memory_free) - std::int64_t(std::min<std::uint64_t>(fixed, 1ull << 62));
+            avail[d] = !use[d] ? -1
+                                  : std::int64_t(hw.devices[d].memory_free) - std::int64_t(std::min<std::uint64_t>(fixed, 1ull << 62));
         }
-        // the cost of item i (block i, or the output layer at i == n_all) on a device of each buffer class, routed
-        // experts excluded: priced once here, read by every step of the search below
-        std::array<std::array<std::int64_t, gpu_class_count>, LLAMAPLAN_MAX_LAYERS + 2> item_cost{};
+        // the cost of item i (block i, or the output layer at i == n_all) on a device of each buffer class: its dense
+        // parts (core) and its routed experts apart, priced once here and read by every step of the search below
+        const bool split_experts = s.has_experts && g.tensor_overrides;
+        std::array<std::array<std::int64_t, gpu_class_count>, LLAMAPLAN_MAX_LAYERS + 2> core_cost{};
+        std::array<std::array<std::int64_t, gpu_class_count>, LLAMAPLAN_MAX_LAYERS + 2> expert_cost{};
         std::array<bool, gpu_class_count> class_used{};
         for (std::size_t d = 0; d < n_dev; ++d) class_used[static_cast<std::size_t>(gpu_class_of(hw.devices[d].kind))] = true;
         for (std::size_t c = 0; c < gpu_class_count; ++c) {
             if (!class_used[c]) continue;
             const std::uint64_t align = gpu_alignment(static_cast<gpu_class>(c));
-            for (std::uint32_t i = 0; i < n_all; ++i)
-                item_cost[i][c] = std::int64_t(s.part(i, layer_part::attention).gpu[c] + s.part(i, layer_part::ffn).gpu[c] +
-                                               (p.offload_kqv ? state_bytes(*ctx, p, i, align, v_max) : 0));
+            for (std::uint32_t i = 0; i < n_all; ++i) {
+                std::int64_t ex = 0;
+                for (auto part : {layer_part::expert_gate, layer_part::expert_up, layer_part::expert_down})
+                    ex += std::int64_t(s.part(i, part).gpu[c]);
+                core_cost[i][c] = std::int64_t(s.part(i, layer_part::attention).gpu[c] + s.part(i, layer_part::ffn).gpu[c] +
+                                               (p.offload_kqv ? state_bytes(*ctx, p, i, align, v_max) : 0)) +
+                                  (split_experts ? 0 : ex);
+                expert_cost[i][c] = split_experts ? ex : 0;
+            }
             std::uint64_t out = s.group(group_index::output(n_all)).gpu[c];
             if (s.tied_output) out += detail::gpu_alloc_size(static_cast<gpu_class>(c), m.tensors[static_cast<std::size_t>(s.token_embd)]);
-            item_cost[n_all][c] = std::int64_t(out);
+            core_cost[n_all][c] = std::int64_t(out);
         }
-        auto core_cost = [&](std::uint32_t i, std::size_t d) -> std::int64_t {
-            return item_cost[i][static_cast<std::size_t>(gpu_class_of(hw.devices[d].kind))];
+        auto cost = [&](std::uint32_t i, std::size_t d, std::uint32_t n_cpu) -> std::int64_t {
+            const auto c = static_cast<std::size_t>(gpu_class_of(hw.devices[d].kind));
+            return core_cost[i][c] + (i < n_cpu ? 0 : expert_cost[i][c]);
         };
         std::array<std::uint32_t, LLAMAPLAN_MAX_DEVICES> counts{};
         std::array<std::int64_t, LLAMAPLAN_MAX_DEVICES> rem{};
-        // fills devices front to back with the last `ngl` items, as llama.cpp assigns -ts ranges
-        auto fill = [&](std::uint32_t ngl) -> bool {
+        // splits the last `ngl` items (experts of blocks < n_cpu on the host) into contiguous ranges over the GPUs in
+        // device order, as llama.cpp assigns -ts ranges, each GPU taking about its share of the capacity (so that
+        // every GPU keeps room in proportion), never more than it holds
+        auto spread = [&](std::uint32_t ngl, std::uint32_t n_cpu) -> bool {
+            counts = {};
+            rem = avail;
+            if (ngl == 0) return true;
+            const std::uint32_t first = n_all + 1 - ngl;
+            std::int64_t total = 0, cap = 0;
+            for (std::uint32_t i = first; i <= n_all; ++i) total += cost(i, 0, n_cpu);
+            for (std::size_t d = 0; d < n_dev; ++d) cap += std::max<std::int64_t>(avail[d], 0);
+            if (total > cap || cap <= 0) return false;
+            std::int64_t left = total;  // cost of the items not yet placed
+            std::int64_t later = cap;   // capacity of the devices after the current one
+            std::size_t d = 0;
+            later -= std::max<std::int64_t>(avail[0], 0);
+            for (std::uint32_t i = first; i <= n_all; ++i) {
+                for (;;) {
+                    if (d > last_used) return false;
+                    const std::int64_t c = cost(i, d, n_cpu);
+                    const std::int64_t used = avail[d] - rem[d];
+                    const double share = double(total) * double(std::max<std::int64_t>(avail[d], 0)) / double(cap);
+                    const bool wanted = double(used) + double(c) / 2 <= share || left > later || d == last_used;
+                    if (c <= rem[d] && wanted) { rem[d] -= c; ++counts[d]; left -= c; break; }
+                    ++d;
+                    if (d < n_dev) later -= std::max<std::int64_t>(avail[d], 0);
+                }
+            }
+            return true;
+        };
+        // packs the same items front to back, each GPU as full as it goes: the fallback when capacity is fragmented
+        // (GPUs too small for a share of whole items); greedy packing of ordered items into ordered bins is exact
+        // for feasibility, so feasibility stays monotone in ngl and n_cpu
+        auto pack = [&](std::uint32_t ngl, std::uint32_t n_cpu) -> bool {
             counts = {};
             rem = avail;
             std::size_t d = 0;
             for (std::uint32_t i = n_all + 1 - ngl; i <= n_all; ++i) {
                 for (;;) {
-                    if (d >= n_dev) return false;
-                    const std::int64_t c = core_cost(i, d);
+                    if (d > last_used) return false;
+                    const std::int64_t c = cost(i, d, n_cpu);
                     if (c <= rem[d]) { rem[d] -= c; ++counts[d]; break; }
                     ++d;
                 }
             }
             return true;
         };
-        // the most items that fit (feasibility is monotone in ngl)
-        std::uint32_t lo = 0, hi = n_all + 1;
-        while (lo < hi) {
-            const std::uint32_t mid = (lo + hi + 1) / 2;
-            if (fill(mid)) lo = mid; else hi = mid - 1;
+        auto distribute = [&](std::uint32_t ngl, std::uint32_t n_cpu) -> bool {
+            if (!spread(ngl, n_cpu)) return pack(ngl, n_cpu);
+            return true;
+        };
+        // the expert layout first: every expert on the GPUs, else (spill_fewest) the fewest blocks' experts on the
+        // host, or (all_on_host) every expert there, or (with_blocks) experts kept with their blocks; feasibility is
+        // monotone in both n_cpu and ngl
+        const expert_layout how = split_experts ? layout : expert_layout::with_blocks;
+        std::uint32_t n_cpu = 0, ngl = n_all + 1;
+        auto most_blocks = [&](std::uint32_t n) {
+            std::uint32_t lo = 0, hi = n_all + 1;
+            while (lo < hi) {
+                const std::uint32_t mid = (lo + hi + 1) / 2;
+                if (distribute(mid, n)) lo = mid; else hi = mid - 1;
+            }
+            return lo;
+        };
+        if (how != expert_layout::spill_fewest) {
+            n_cpu = how == expert_layout::all_on_host ? n_all : 0;
+            ngl = most_blocks(n_cpu);
+        } else if (!distribute(ngl, 0)) {
+            if (distribute(ngl, n_all)) {
+                std::uint32_t lo = 1, hi = n_all;
+                while (lo < hi) {
+                    const std::uint32_t mid = (lo + hi) / 2;
+                    if (distribute(ngl, mid)) hi = mid; else lo = mid + 1;
+                }
+                n_cpu = lo;
+            } else {
+                n_cpu = n_all;
+                ngl = most_blocks(n_cpu);
+            }
         }
-        std::uint32_t ngl = lo;
         for (int attempt = 0; attempt < 2 * LLAMAPLAN_MAX_DEVICES + 8; ++attempt) {
-            (void)fill(ngl);
+            (void)distribute(ngl, n_cpu);
             p.n_gpu_layers = static_cast<std::int32_t>(ngl);
             p.tensor_split = {};
             if (n_dev > 1 && ngl > 0)
@@ -8196,39 +8327,58 @@ struct search {
             ev.place = placement{};
             ev.place.layers = *lp;
             ev.place.follow_layers();
-            // routed experts: to the host first, then back onto their block's GPU while memory remains
-            if (s.has_experts && g.tensor_overrides) {
-                for (std::uint32_t il = 0; il < n_all; ++il) {
+            if (split_experts && n_cpu > 0) {
+                // the experts of blocks < n_cpu on the host; with spill_fewest the last of them takes back what its
+                // GPU still holds,
+                // part by part (up, then gate, then down: --fit's order of keeping parts, common/fit.cpp)
+                for (std::uint32_t il = 0; il < n_cpu && il < n_all; ++il) {
                     if (!s.layer_has_experts[il] || ev.place.layers.of(il) == host_device) continue;
                     for (auto part : {layer_part::expert_gate, layer_part::expert_up, layer_part::expert_down})
                         ev.place.set_part(il, part, host_device);
+                    ev.place.overrides = true;
                 }
-                for (std::size_t d = 0; d < n_dev; ++d) {
+                const std::uint32_t k = n_cpu - 1;
+                const std::int32_t dk = ev.place.layers.of(k);
+                if (how == expert_layout::spill_fewest && k < n_all && s.layer_has_experts[k] && dk != host_device) {
+                    const auto d = static_cast<std::size_t>(dk);
                     const auto c = static_cast<std::size_t>(gpu_class_of(hw.devices[d].kind));
-                    bool full = false;
-                    for (std::uint32_t k = n_all; k-- > 0 && !full;) {
-                        if (!s.layer_has_experts[k] || ev.place.layers.of(k) != static_cast<std::int32_t>(d)) continue;
-                        for (auto part : {layer_part::expert_up, layer_part::expert_gate, layer_part::expert_down}) {
-                            const std::int64_t cost = std::int64_t(s.part(k, part).gpu[c]);
-                            if (cost > rem[d]) { full = true; break; }
-                            rem[d] -= cost;
-                            ev.place.set_part(k, part, static_cast<std::int32_t>(d));
-                        }
+                    for (auto part : {layer_part::expert_up, layer_part::expert_gate, layer_part::expert_down}) {
+                        const std::int64_t pc = std::int64_t(s.part(k, part).gpu[c]);
+                        if (pc > rem[d]) break;
+                        rem[d] -= pc;
+                        ev.place.set_part(k, part, dk);
                     }
                 }
-                for (std::uint32_t il = 0; il < n_all && !ev.place.overrides; ++il)
-                    for (auto part : {layer_part::expert_gate, layer_part::expert_up, layer_part::expert_down})
-                        if (s.layer_has_experts[il] && ev.place.part(il, part) != ev.place.layers.of(il)) ev.place.overrides = true;
             }
             price(ev, p, graph);
             if (!ev.valid || ev.fits || ev.short_device == host_device || ngl == 0) return ev;
-            // a GPU missed by a little (the estimate above is per item; the price is exact): shrink its budget
+            // a GPU missed by a little (the costs above are per item; the price is exact): shrink its budget
             avail[static_cast<std::size_t>(ev.short_device)] -= std::int64_t(ev.short_bytes);
-            while (ngl > 0 && !fill(ngl)) --ngl;
+            if (how == expert_layout::spill_fewest && n_cpu < n_all && distribute(ngl, n_all)) {
+                while (n_cpu < n_all && !distribute(ngl, n_cpu)) ++n_cpu;
+            } else {
+                if (how == expert_layout::spill_fewest) n_cpu = n_all;
+                while (ngl > 0 && !distribute(ngl, n_cpu)) --ngl;
+            }
         }
         return ev;
     }
 };
+
+/// The goal's objective for a priced candidate: the throughput model's (perf.hpp) tokens/s over one request of the
+/// preset (prompt_tokens processed, then generate_tokens decoded at `depth` tokens of context); 0 when it cannot run.
+[[nodiscard]] constexpr double objective(const search& st, const evaluation& ev) noexcept {
+    if (!ev.valid) return 0;
+    auto in = make_perf_inputs(st.m, st.hw, ev.params, ev.memory, ev.place);
+    if (!in) return 0;
+    in->threads = st.g.pinned.has(setting::threads) ? st.g.threads : 0;
+    in->threads_batch = st.g.pinned.has(setting::threads_batch) ? st.g.threads_batch : 0;
+    const std::uint32_t n_ctx = ev.memory.n_ctx_seq != 0 ? ev.memory.n_ctx_seq : ev.memory.n_ctx;
+    const throughput_estimate t = predict_throughput(st.hw, *in, workload{st.pr.prompt_tokens, std::min(st.pr.depth, n_ctx)});
+    if (t.decode_tps <= 0 || t.prefill_tps <= 0) return 0;
+    const double seconds = double(st.pr.prompt_tokens) / t.prefill_tps + double(st.pr.generate_tokens) / t.decode_tps;
+    return seconds > 0 ? double(st.pr.prompt_tokens + st.pr.generate_tokens) / seconds : 0;
+}
 
 /// Turns the chosen candidate into a plan: threads, NUMA, the prompt cache, speed and the reasons.
 [[nodiscard]] constexpr plan finish(search& st, const evaluation& ev, bool fits, std::uint32_t ctx, std::uint32_t floor_ctx,
@@ -8262,7 +8412,7 @@ struct search {
     out.short_device = out.fits ? host_device : ev.short_device;
     out.short_bytes = out.fits ? 0 : ev.short_bytes;
     out.candidates = st.priced;
-    out.ctx_per_slot = ev.memory.n_ctx / std::max<std::uint32_t>(1, ev.params.n_seq_max);
+    out.ctx_per_slot = ev.memory.n_ctx_seq != 0 ? ev.memory.n_ctx_seq : ev.memory.n_ctx / std::max<std::uint32_t>(1, ev.params.n_seq_max);
     out.speed = predict_speed(st.s, ev.place, hw);
     // the predicted speed: the throughput model (perf.hpp) on the plan's own placement, at an empty context and a
     // 512-token prompt (llama-bench's tg / pp512)
@@ -8295,24 +8445,25 @@ struct search {
     // context
     if (pin.has(setting::n_ctx)) add(setting::n_ctx, origin::pinned, "given on the command line: kept as is");
     else if (!out.fits) add(setting::n_ctx, origin::chosen, "the smallest context tried: even it does not fit");
+    else if (ctx < floor_ctx) add(setting::n_ctx, origin::chosen, "below the preset's floor: no larger context fits in memory");
     else if (ctx >= target) add(setting::n_ctx, origin::chosen, pr.first == priority::context
                                                                     ? "the preset's context target (the model's training context or the preset's cap) fits"
-                                                                    : "the preset's context target fits with the most weights on the fastest memory");
-    else if (ctx < floor_ctx) add(setting::n_ctx, origin::chosen, "below the preset's floor: no larger context fits in memory");
+                                                                    : "the preset's context target fits within the preset's speed tolerance");
     else if (pr.first == priority::context) add(setting::n_ctx, origin::chosen, "the longest context that fits in memory");
-    else if (ctx == floor_ctx && !all_on_gpu) add(setting::n_ctx, origin::chosen, "the preset's floor: a longer context would move weights off the GPUs");
-    else add(setting::n_ctx, origin::chosen, "grown while every weight stays on the GPUs; the next step would not fit");
+    else add(setting::n_ctx, origin::chosen, "the longest context within the preset's speed tolerance: the next step costs more speed or does not fit");
     pinned_or(setting::type_k, ev.params.type_k == ggml_type::f16 ? "full-precision KV cache fits the goal"
                                                                   : "quantized KV cache: more context or offload than with f16 in the same memory");
     pinned_or(setting::type_v, ev.params.type_v == ggml_type::f16 ? "same as the K cache" : "same as the K cache (quantized V needs flash attention, which is on)");
     pinned_or(setting::flash_attn, "on: smaller compute buffer and KV layout, needed for a quantized V cache");
     pinned_or(setting::n_ubatch, out.params.n_ubatch < ev.params.n_ubatch ? "clamped to the context as llama.cpp does"
-                                 : ev.params.n_ubatch > 512 ? "larger physical batch for faster prompt processing: costs neither offload nor context"
-                                                            : "llama.cpp's default; a larger batch's compute buffer would cost offload or context");
+                                 : ev.params.n_ubatch > 512 ? "a larger physical batch speeds up prompt processing more than the preset's tolerance (weights on the host are copied to the GPU once per ubatch)"
+                                                            : "llama.cpp's default; a larger batch would not gain enough predicted speed, or not fit");
     pinned_or(setting::n_batch, batch_clamped ? "llama.cpp's default 2048, clamped to the context as llama.cpp does"
                                               : "at least llama.cpp's default 2048 and the physical batch", origin::defaulted);
-    pinned_or(setting::n_parallel, pr.n_parallel == 1 ? "one slot: the whole context for one conversation" : "the preset's slot count");
-    pinned_or(setting::kv_unified, ev.params.kv_unified ? "one KV stream shared by the slots" : "one slot: no sharing needed", origin::defaulted);
+    pinned_or(setting::n_parallel, ev.params.n_seq_max == 1 ? "one slot: the whole context for one conversation"
+                                   : "llama-server's default: concurrent requests run side by side instead of queueing", origin::defaulted);
+    pinned_or(setting::kv_unified, ev.params.kv_unified ? "one KV cache shared by the slots: each may use the whole context, at no extra memory"
+                                                        : "one slot: no sharing needed", origin::defaulted);
     if (pin.any_placement()) {
         add(setting::n_gpu_layers, origin::pinned, "placement given on the command line (-ngl/-ts/-ot/...): kept as is");
     } else if (hw.devices.empty()) {
@@ -8323,27 +8474,21 @@ struct search {
         add(setting::n_gpu_layers, origin::chosen, "the most layers that fit in GPU memory after margins, KV cache and compute buffers");
     }
     if (hw.devices.size() > 1 && !pin.any_placement())
-        add(setting::tensor_split, origin::chosen, "layers per GPU, filled in device order as llama.cpp assigns -ts ranges");
+        add(setting::tensor_split, origin::chosen, "layers per GPU in proportion to what each can hold (contiguous ranges in device order, as llama.cpp assigns -ts); the fewest GPUs that are as fast");
     if (st.s.has_experts && !pin.any_placement() && !g.tensor_overrides)
         add(setting::tensor_overrides, origin::chosen, "the launcher cannot express tensor overrides: routed experts stay with their blocks");
     else if (st.s.has_experts && !pin.any_placement())
         add(setting::tensor_overrides, origin::chosen, ev.place.overrides
-                ? "routed experts (read n_expert_used/n_expert per token) yield GPU memory to dense layers; surplus takes them back block by block"
-                : "every routed expert fits beside the dense layers");
+                ? "the routed experts of the first blocks on the host (--n-cpu-moe), only as many as the GPUs cannot hold: they are read n_expert_used/n_expert per token, the dense parts every token"
+                : "every routed expert fits on the GPUs beside the dense layers");
     pinned_or(setting::threads, all_on_gpu ? "the GPUs do the work: a few CPU threads suffice" : "physical (performance) cores, not hyper-threads");
     pinned_or(setting::threads_batch, "physical (performance) cores for prompt processing");
-    pinned_or(setting::load_mode, "memory-mapped weights: loaded on demand and shared with the page cache", origin::defaulted);
+    pinned_or(setting::load_mode, "memory-mapped weights; the pages of tensors copied to a GPU or repacked are page cache after loading, so RAM counts them once", origin::defaulted);
     pinned_or(setting::cache_ram, out.cache_ram >= (8192ull << 20) ? "llama-server's default prompt cache fits in host RAM"
-                                                                   : "prompt cache reduced to the host RAM left after the model and margin");
+                                  : out.cache_ram == 0 ? "no host RAM left for a prompt cache: off (it is an upper bound, never a reason to refuse)"
+                                                       : "prompt cache sized to the host RAM left after the model and margin (an upper bound that fills over time)");
     if (out.numa) pinned_or(setting::numa, "several NUMA nodes: spread threads and memory evenly");
     return out;
-}
-
-/// Lexicographic comparison of two fitting candidates for a goal: true if `a` is better than `b`.
-[[nodiscard]] constexpr bool better(const preset& pr, std::uint64_t a_read, std::uint32_t a_ctx, std::uint64_t b_read,
-                                    std::uint32_t b_ctx) noexcept {
-    if (pr.first == priority::context) return a_ctx != b_ctx ? a_ctx > b_ctx : a_read > b_read;
-    return a_read != b_read ? a_read > b_read : a_ctx > b_ctx;
 }
 
 }  // namespace detail::planning
@@ -8463,17 +8608,30 @@ struct search {
     std::size_t floor_i = 0;
     while (floor_i + 1 < n_ladder && ladder[floor_i] < floor_ctx) ++floor_i;
     auto with_ctx = [&](launch_params p, std::uint32_t per_slot) {
-        p.n_ctx = pin.has(setting::n_ctx) ? g.params.n_ctx : per_slot * slots;
+        // with a unified KV cache every slot may use all of it (llama_context: n_ctx_seq = n_ctx), so the ladder's
+        // value is the whole context; else each slot gets its share (n_ctx / n_seq_max)
+        p.n_ctx = pin.has(setting::n_ctx) ? g.params.n_ctx : p.kv_unified ? per_slot : per_slot * slots;
         return p;
     };
 
-    // ---- the search
-    // what can live on GPUs: everything but the input layer, which llama.cpp keeps on the host
-    const std::uint64_t offloadable = s.read_per_token() - s.group(group_index::input(s.n_layer_all)).read_per_token;
-    evaluation best{};
-    std::uint32_t best_ctx = 0;
+    // ---- the search: for each KV cache type, the context ladder from the floor up; each candidate placed for the
+    // most offload its memory allows (place) and scored by the goal's objective (predicted speed). Speed can only
+    // fall as the context grows (the memory it takes comes out of offload), so the best speed is at the smallest
+    // context that fits, and the context grows by bisection while the speed stays within the preset's tolerance of
+    // it: a longer context is taken whenever it costs (almost) nothing. Context-first presets grow it as far as
+    // anything fits.
+    const double tol = pr.speed_tolerance;
+    struct choice {
+        evaluation ev{};
+        double score = 0;
+        std::uint32_t ctx = 0;  // ladder tokens per slot
+        std::size_t kv = 0;     // index into kv_types
+        expert_layout layout = expert_layout::spill_fewest;
+    };
+    choice best{}, fastest{};
     evaluation smallest{};  // the smallest configuration tried, for a refusal
     bool have_best = false, have_smallest = false;
+    double floor_score = 0;  // the speed of the final plan at the smallest context that fits (for context_cost)
     error last_error = make_error(errc::invalid_combination, "no candidate settings");
     for (std::size_t k = 0; k < n_kv; ++k) {
         const launch_params pk = with_ubatch(with_kv(base, kv_types[k]), ubatches[0]);
@@ -8486,40 +8644,161 @@ struct search {
             if (!have_smallest || ev.short_bytes < smallest.short_bytes) { smallest = ev; have_smallest = true; }
             ev = at(--ci);
         }
+        if (!ev.fits && ev.short_device == host_device && !hw.devices.empty() && !st.placement_pinned) {
+            // the host missed with layers on GPUs (their pinned host buffers and copies): everything on the host
+            launch_params q = with_ctx(pk, ladder[ci]);
+            q.n_gpu_layers = 0;
+            auto pl = resolve_placement(m, hw, q);
+            if (auto cx = resolve_context(hp, q); pl && cx) {
+                evaluation e2;
+                e2.place = *pl;
+                st.price(e2, q, st.memo.get(m, compute_shape_of(*cx, q)));
+                if (e2.valid && e2.fits) ev = e2;
+            }
+        }
         if (!ev.fits) {
             if (!have_smallest || ev.short_bytes <= smallest.short_bytes) { smallest = ev; have_smallest = true; }
             continue;
         }
-        // grow the context: context-first presets as far as anything fits; offload-first ones only once every
-        // weight is on the GPUs (or there are none), and only while that stays so — growing it at partial offload
-        // would trade offload for context, and more memory could then give a shorter context
-        const bool full = ev.gpu_read >= offloadable || hw.devices.empty();
-        std::size_t lo = ci, hi = pr.first == priority::context || full ? n_ladder - 1 : ci;
-        evaluation best_here = ev;
+        double s0 = objective(st, ev);
+        st.layout = expert_layout::spill_fewest;
+        if (ev.place.overrides && !st.placement_pinned) {
+            // experts spilled: the other layouts at the same settings, and the faster family for this KV type
+            for (const auto alt : {expert_layout::all_on_host, expert_layout::with_blocks}) {
+                const expert_layout keep = st.layout;
+                st.layout = alt;
+                evaluation e2 = at(ci);
+                const double s2 = e2.valid && e2.fits ? objective(st, e2) : 0;
+                if (s2 > s0) { ev = e2; s0 = s2; } else st.layout = keep;
+            }
+        }
+        std::size_t lo = ci, hi = ci < floor_i ? ci : n_ladder - 1;
+        choice here{ev, s0, ladder[ci], k, st.layout};
         while (lo < hi) {
             const std::size_t mid = (lo + hi + 1) / 2;
             evaluation e2 = at(mid);
-            const bool ok = e2.valid && e2.fits && (pr.first == priority::context || e2.gpu_read >= ev.gpu_read);
-            if (ok) { lo = mid; best_here = e2; } else hi = mid - 1;
+            bool ok = e2.valid && e2.fits;
+            double s2 = 0;
+            if (ok && pr.first != priority::context) { s2 = objective(st, e2); ok = s2 >= (1 - tol) * s0; }
+            if (ok) {
+                lo = mid;
+                here = {e2, s2 != 0 ? s2 : objective(st, e2), ladder[mid], k, st.layout};
+            } else {
+                hi = mid - 1;
+            }
         }
-        const std::uint32_t ctx_here = ladder[lo];
-        if (!have_best || better(pr, best_here.gpu_read, ctx_here, best.gpu_read, best_ctx)) {
-            best = best_here;
-            best_ctx = ctx_here;
-            have_best = true;
+        if (!have_best || s0 > fastest.score) fastest = {ev, s0, ladder[ci], k, st.layout};
+        // between KV types: context-first presets take the longest context, then the speed; the others the fastest
+        // plan, and a slower one only for a longer context within the tolerance; the earlier (fuller-precision) type
+        // when they are alike
+        bool take = !have_best;
+        const bool here_floor = here.ctx >= ladder[floor_i], best_floor = have_best && best.ctx >= ladder[floor_i];
+        if (have_best && here_floor != best_floor) {
+            take = here_floor;  // reaching the preset's floor comes first (a quantized cache that reaches it wins)
+        } else if (have_best) {
+            // a less precise type only for more context, or for more offload that makes it faster
+            const bool faster = here.score > (1 + tol) * best.score && here.ev.gpu_read > best.ev.gpu_read;
+            if (pr.first == priority::context)
+                take = here.ctx > best.ctx || (here.ctx == best.ctx && faster);
+            else
+                take = faster || (here.ctx > best.ctx && here.score >= (1 - tol) * fastest.score);
         }
+        if (take) best = here;
+        have_best = true;
     }
+    evaluation chosen{};
+    std::uint32_t best_ctx = 0;
     if (!have_best) {
         if (!have_smallest) return last_error;
-        best = smallest;
+        chosen = smallest;
     } else {
-        // larger physical batches where they cost neither offload nor context
-        for (std::size_t u = 1; u < n_ub; ++u) {
-            evaluation e2 = st.place(with_ubatch(best.params, ubatches[u]));
-            if (e2.valid && e2.fits && e2.gpu_read >= best.gpu_read) best = e2;
+        st.layout = best.layout;
+        // the KV cache type and the physical batch, jointly at the chosen context: the fastest pair, and the
+        // preferred type's best pair unless another is faster by more than half the tolerance (a quantized cache
+        // reads fewer bytes per token at depth; prompt processing with weights streamed from the host grows almost
+        // linearly with -ub, since op offload copies them once per ubatch: ggml-backend.cpp
+        // ggml_backend_sched_backend_id_from_cur)
+        {
+            choice top = best, preferred = best;
+            const bool kv_free = !pin.has(setting::type_k) && !pin.has(setting::type_v);
+            for (std::size_t k = 0; k < (kv_free ? n_kv : 1); ++k) {
+                for (std::size_t u = 0; u < n_ub; ++u) {
+                    launch_params q = with_ubatch(best.ev.params, ubatches[u]);
+                    if (kv_free) q = with_kv(q, kv_types[k]);
+                    if (q.type_k == best.ev.params.type_k && q.type_v == best.ev.params.type_v && q.n_ubatch == best.ev.params.n_ubatch) continue;
+                    evaluation e2 = st.place(q);
+                    if (!e2.valid || !e2.fits || e2.memory.n_ctx < best.ev.memory.n_ctx) continue;
+                    const double s2 = objective(st, e2);
+                    if (s2 > top.score) top = {e2, s2, best.ctx, kv_free ? k : best.kv, best.layout};
+                    if ((kv_free ? k : best.kv) <= preferred.kv && (k < preferred.kv || s2 > preferred.score))
+                        preferred = {e2, s2, best.ctx, kv_free ? k : best.kv, best.layout};
+                }
+            }
+            // a less precise cache than the preferred one only when it buys offload (more weights read from GPU
+            // memory), never for the KV bandwidth alone: the preset's KV types are in order of preference
+            const bool buys = top.kv <= preferred.kv || top.ev.gpu_read > preferred.ev.gpu_read;
+            best = buys && top.score > (1 + tol / 2) * preferred.score ? top : preferred;
+        }
+        // the expert layouts again at the final settings (a larger ubatch favours experts streamed from the host)
+        if (best.ev.place.overrides && !st.placement_pinned) {
+            for (const auto alt : {expert_layout::spill_fewest, expert_layout::all_on_host, expert_layout::with_blocks}) {
+                if (alt == best.layout) continue;
+                st.layout = alt;
+                evaluation e2 = st.place(best.ev.params);
+                const double s2 = e2.valid && e2.fits && e2.memory.n_ctx >= best.ev.memory.n_ctx ? objective(st, e2) : 0;
+                if (s2 > best.score) { best.ev = e2; best.score = s2; best.layout = alt; }
+            }
+            st.layout = best.layout;
+        }
+        // fewer GPUs when as fast: each device boundary costs a hop per token, a slower GPU slows every token its
+        // layers take, and an idle GPU is free for other work. The fastest GPUs first (device_rank); a set whose
+        // free memory cannot hold what the plan puts on GPUs is skipped unpriced, and the first set that holds every
+        // weight ends the walk (more, slower GPUs cannot make a full offload faster)
+        const std::size_t n_dev = hw.devices.size();
+        if (n_dev > 1 && !st.placement_pinned) {
+            std::uint64_t need = 0;
+            for (std::size_t d = 0; d < n_dev; ++d) need += best.ev.memory.devices[d + 1].model;
+            const auto rank = device_rank(hw);
+            const std::uint64_t host_weights = st.s.group(group_index::input(st.s.n_layer_all)).read_per_token;
+            std::uint64_t have = 0;
+            std::array<double, LLAMAPLAN_MAX_DEVICES> score_of{};  // by GPU count (0: not tried or not fitting)
+            double fastest = best.score;
+            std::size_t fastest_n = n_dev;
+            for (std::size_t n_use = 1; n_use < n_dev; ++n_use) {
+                have += hw.devices[rank[n_use - 1]].memory_free;
+                if (have < need / 2) continue;
+                evaluation e2 = st.place(best.ev.params, n_use);
+                if (!e2.valid || !e2.fits || e2.memory.n_ctx < best.ev.memory.n_ctx) continue;
+                score_of[n_use] = objective(st, e2);
+                if (score_of[n_use] > fastest) { fastest = score_of[n_use]; fastest_n = n_use; }
+                if (e2.gpu_read + host_weights >= st.s.read_per_token()) break;  // everything offloaded
+            }
+            std::size_t pick = fastest_n;
+            for (std::size_t n_use = 1; n_use < fastest_n; ++n_use)
+                if (score_of[n_use] > 0 && score_of[n_use] >= (1 - tol / 2) * fastest) { pick = n_use; break; }
+            if (pick != n_dev) {
+                best.ev = st.place(best.ev.params, pick);
+                best.score = score_of[pick];
+            }
+        }
+        chosen = best.ev;
+        best_ctx = best.ctx;
+    }
+    floor_score = have_best ? best.score : 0;
+    if (have_best && best_ctx > ladder[floor_i] && !pin.has(setting::n_ctx)) {
+        // what the context costs: the same plan at the preset's floor (or the smallest context above it that fits)
+        for (std::size_t i = floor_i; i < n_ladder && ladder[i] < best_ctx; ++i) {
+            evaluation e2 = st.place(with_ctx(best.ev.params, ladder[i]));
+            if (!e2.valid || !e2.fits) continue;
+            floor_score = objective(st, e2);
+            break;
         }
     }
-    return detail::planning::finish(st, best, have_best, best_ctx, ladder[floor_i], target);
+    plan out = detail::planning::finish(st, chosen, have_best, best_ctx, ladder[floor_i], target);
+    out.score_tps = have_best ? best.score : 0;
+    out.context_cost = have_best && floor_score > 0 ? std::max(0.0, 1 - best.score / floor_score) : 0;
+    return out;
+
 }
 
 /// Summarizes a model for planning toward a goal: weights mapped and repacked as the goal pins them, else as
@@ -8599,6 +8878,22 @@ struct model_request {
         out[order[k]] = *p;
         all_fit = all_fit && p->fits;
         reserve_plan(*p, left.host, std::span<device>(devs.data(), hw.devices.size()));
+    }
+    // the prompt caches that were not pinned share what the host has left after every model and its margin: each
+    // was sized as if alone (an upper bound that fills over time), so together they get equal shares of the rest
+    if (hw.host.memory_available != 0 && requests.size() > 1) {
+        std::uint64_t margin = 0, unpinned = 0;
+        for (std::size_t i = 0; i < requests.size(); ++i) {
+            if (!out[i].budgets.empty()) margin = std::max(margin, out[i].budgets[0].margin);
+            if (!requests[i].g.pinned.has(setting::cache_ram) && out[i].cache_ram != unset_bytes) ++unpinned;
+        }
+        const std::uint64_t rest = left.host.memory_available > margin ? left.host.memory_available - margin : 0;
+        const std::uint64_t share = unpinned ? rest / unpinned / (1ull << 20) * (1ull << 20) : 0;
+        for (std::size_t i = 0; i < requests.size(); ++i) {
+            if (requests[i].g.pinned.has(setting::cache_ram) || out[i].cache_ram == unset_bytes || out[i].cache_ram <= share) continue;
+            if (!out[i].memory.devices.empty()) out[i].memory.devices[0].overhead -= out[i].cache_ram - share;
+            out[i].cache_ram = share;
+        }
     }
     return all_fit;
 }
@@ -8949,12 +9244,34 @@ constexpr void buft_name(text<N>& out, const machine& hw, std::int32_t device) n
 
 /// The regex alternatives of a set of expert parts (bit p = layer_part p).
 template <std::size_t N>
-constexpr void expert_parts_regex(text<N>& out, unsigned mask) noexcept {
+constexpr void expert_parts_regex(text<N>& out, unsigned mask, const model& m) noexcept {
+    // only the spellings the model has: ffn_gate_exps or the fused ffn_gate_up_exps (llama-arch.cpp LLM_TENSOR_FFN_*_EXPS)
+    bool gate = false, gate_up = false;
+    for (const auto& t : m.tensors) {
+        if (t.role != tensor_role::ffn_expert) continue;
+        if (t.name.find("ffn_gate_up_") != std::string_view::npos) gate_up = true;
+        else if (t.name.find("ffn_gate_") != std::string_view::npos) gate = true;
+    }
     bool first = true;
-    auto alt = [&](std::string_view s) { if (!first) out.put("|"); first = false; out.put(s); };
+    auto alt = [&](std::string_view v) { if (!first) out.put("|"); first = false; out.put(v); };
     if (mask >> static_cast<unsigned>(layer_part::expert_up) & 1u) alt("up");
     if (mask >> static_cast<unsigned>(layer_part::expert_down) & 1u) alt("down");
-    if (mask >> static_cast<unsigned>(layer_part::expert_gate) & 1u) { alt("gate"); alt("gate_up"); }
+    if (mask >> static_cast<unsigned>(layer_part::expert_gate) & 1u) {
+        if (gate || !gate_up) alt("gate");
+        if (gate_up) alt("gate_up");
+    }
+}
+
+/// The routed-expert suffix the model's tensors use: `_exps`, `_chexps` (chunked experts) or both.
+template <std::size_t N>
+constexpr void expert_suffix_regex(text<N>& out, const model& m) noexcept {
+    bool ch = false, plain = false;
+    for (const auto& t : m.tensors) {
+        if (t.role != tensor_role::ffn_expert) continue;
+        if (t.name.find("_chexps") != std::string_view::npos) ch = true;
+        else if (t.name.find("_exps") != std::string_view::npos) plain = true;
+    }
+    out.put(ch && plain ? ")_(ch|)exps" : ch ? ")_chexps" : ")_exps");
 }
 
 inline constexpr std::size_t arg_capacity = 8192;
@@ -9013,10 +9330,36 @@ constexpr bool emit_placement(const placement& pl, const launch_params& p, const
             if (!is_expert_part(part) || pl.part(il, part) != host_device) only_host_experts = false;
             else n_cpu = il + 1;
         }
-    if (only_host_experts) {
+    // the last of those blocks may keep some of its expert parts on its GPU: --n-cpu-moe for the blocks before it,
+    // and one -ot rule for the parts of that block on the host
+    std::uint32_t n_whole = n_cpu;
+    if (only_host_experts && n_cpu > 0) {
         for (std::uint32_t il = 0; il < n_cpu && only_host_experts; ++il)
             for (auto part : {layer_part::expert_gate, layer_part::expert_up, layer_part::expert_down})
-                if (s.part(il, part).tensors != 0 && pl.part(il, part) != host_device) only_host_experts = false;
+                if (s.part(il, part).tensors != 0 && pl.part(il, part) != host_device) {
+                    if (il + 1 == n_cpu) n_whole = il;
+                    else only_host_experts = false;
+                }
+    }
+    if (only_host_experts && n_whole < n_cpu && supports(target, flag_feature::n_cpu_moe)) {
+        const std::uint32_t k = n_whole;
+        unsigned mask = 0;
+        for (auto part : {layer_part::expert_gate, layer_part::expert_up, layer_part::expert_down})
+            if (s.part(k, part).tensors != 0 && pl.part(k, part) == host_device) mask |= 1u << static_cast<unsigned>(part);
+        a.put("blk\\.");
+        a.put(std::uint64_t(k));
+        a.put("\\.ffn_(");
+        detail::expert_parts_regex(a, mask, m);
+        detail::expert_suffix_regex(a, m);
+        a.put("=CPU");
+        arg("-ot");
+        flush();
+        if (n_whole > 0) {
+            arg("--n-cpu-moe");
+            a.put(std::uint64_t(n_whole));
+            flush();
+        }
+        return ok;
     }
     if (only_host_experts) {
         std::uint32_t last_expert_layer = 0;
@@ -9085,8 +9428,8 @@ constexpr bool emit_placement(const placement& pl, const launch_params& p, const
                 il = end + 1;
             }
             a.put(")\\.ffn_(");
-            detail::expert_parts_regex(a, mask);
-            a.put(")_(ch|)exps");
+            detail::expert_parts_regex(a, mask, m);
+            detail::expert_suffix_regex(a, m);
             rule_end(dev);
         }
     }
@@ -9440,6 +9783,20 @@ constexpr void emit_json(const plan& pl, const model& m, const model_summary& s,
         key("cache_ram"); json_u64(out, pl.cache_ram == unset_bytes ? 0 : pl.cache_ram); out(",");
         key("numa"); out(pl.numa ? "true" : "false");
         out("},");
+        key("objective"); out("{");
+        key("tokens_per_s"); detail::json_rate(out, pl.score_tps); out(",");
+        key("prompt_tokens"); json_u64(out, preset_of(pl.preset).prompt_tokens); out(",");
+        key("generate_tokens"); json_u64(out, preset_of(pl.preset).generate_tokens); out(",");
+        key("depth"); json_u64(out, preset_of(pl.preset).depth); out(",");
+        key("context_cost_percent"); detail::json_rate(out, 100 * pl.context_cost);
+        out("},");
+        key("warnings"); out("[");
+        bool any_warning = false;
+        auto warn = [&](std::string_view w) { if (any_warning) out(","); any_warning = true; json_string(out, w); };
+        if (hw.host.memory_available == 0) warn("host RAM unknown: the host's budget is not checked");
+        if (m.hp.n_ctx_train != 0 && pl.ctx_per_slot > m.hp.n_ctx_train)
+            warn("the context per slot exceeds the model's training context: quality drops without RoPE scaling (--rope-scaling yarn)");
+        out("],");
         key("devices"); out("[");
         for (std::size_t i = 0; i < pl.budgets.size(); ++i) {
             const auto& b = pl.budgets[i];
