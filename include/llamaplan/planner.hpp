@@ -1073,13 +1073,31 @@ struct model_request {
     for (std::size_t d = 0; d < hw.devices.size(); ++d) devs[d] = hw.devices[d];
     machine left{hw.host, std::span<const device>(devs.data(), hw.devices.size())};
     bool all_fit = true;
-    for (std::size_t k = 0; k < requests.size(); ++k) {
-        const auto& r = requests[order[k]];
-        auto p = plan_model(*r.m, *r.summary, left, r.g, r.draft_summary);
-        if (!p) return make_error(p.error().code, p.error().what, order[k]);
-        out[order[k]] = *p;
-        all_fit = all_fit && p->fits;
-        reserve_plan(*p, left.host, std::span<device>(devs.data(), hw.devices.size()));
+    // two passes: each model as its goal asks; if one then misses, again with the models before the largest frugal
+    // (their context at the preset's floor, llama.cpp's default ubatch, unless pinned), so that a small model's long
+    // context or large batch does not crowd out the large one
+    for (int pass = 0; pass < 2; ++pass) {
+        all_fit = true;
+        for (std::size_t d = 0; d < hw.devices.size(); ++d) devs[d] = hw.devices[d];
+        left.host = hw.host;
+        for (std::size_t k = 0; k < requests.size(); ++k) {
+            const auto& r = requests[order[k]];
+            goal g = r.g;
+            if (pass == 1 && k + 1 < requests.size()) {
+                const preset& pr = preset_of(g.preset);
+                if (!g.pinned.has(setting::n_ubatch)) { g.params.n_ubatch = 512; g.pinned.add(setting::n_ubatch); }
+                if (!g.pinned.has(setting::n_ctx) && r.m->hp.n_ctx_train != 0) {
+                    g.params.n_ctx = std::min(pr.ctx_floor, r.m->hp.n_ctx_train);
+                    g.pinned.add(setting::n_ctx);
+                }
+            }
+            auto p = plan_model(*r.m, *r.summary, left, g, r.draft_summary);
+            if (!p) return make_error(p.error().code, p.error().what, order[k]);
+            out[order[k]] = *p;
+            all_fit = all_fit && p->fits;
+            reserve_plan(*p, left.host, std::span<device>(devs.data(), hw.devices.size()));
+        }
+        if (all_fit || requests.size() < 2) break;
     }
     // the prompt caches that were not pinned share what the host has left after every model and its margin: each
     // was sized as if alone (an upper bound that fills over time), so together they get equal shares of the rest

@@ -322,9 +322,24 @@ namespace detail {
     std::size_t i = 0;
     while (i < s.size() && i < 32 && ((s[i] >= '0' && s[i] <= '9') || s[i] == '.')) ++i;
     if (i == 0) return false;
-    const auto r = std::from_chars(s.data(), s.data() + i, out);
-    if (r.ec != std::errc{}) return false;
-    s.remove_prefix(static_cast<std::size_t>(r.ptr - s.data()));
+    // digits and one point, parsed by hand: floating-point std::from_chars is missing from libc++ before 20
+    double whole = 0, scale = 1;
+    bool point = false, digit = false;
+    std::size_t used = 0;
+    for (; used < i; ++used) {
+        const char c = s[used];
+        if (c == '.') {
+            if (point) break;
+            point = true;
+            continue;
+        }
+        digit = true;
+        if (point) { scale /= 10; whole += scale * double(c - '0'); }
+        else whole = whole * 10 + double(c - '0');
+    }
+    if (!digit) return false;
+    out = whole;
+    s.remove_prefix(used);
     return true;
 }
 
