@@ -38,8 +38,7 @@ inline constexpr std::size_t max_scrape_bytes = 1u << 20;
         std::string_view v = line.substr(sp + 1);
         while (!v.empty() && (v.back() == '\r' || v.back() == ' ')) v.remove_suffix(1);
         double x = 0;
-        const auto r = std::from_chars(v.data(), v.data() + v.size(), x);
-        if (r.ec != std::errc{} || r.ptr != v.data() + v.size() || !(x >= 0) || x > 1e15) continue;
+        if (!probe::detail::parse_double(v, x) || !(x >= 0) || x > 1e15) continue;  // libc++-safe (probe/text.hpp)
         ++found;
         if (name == "prompt_tokens_seconds") obs.prompt_tps = x;
         else if (name == "predicted_tokens_seconds") obs.decode_tps = x;
