@@ -1550,6 +1550,9 @@ struct group_cost {
     std::uint64_t read_per_token = 0;  ///< bytes read per decoded token (routed experts: bytes x n_expert_used / n_expert)
     std::uint64_t params = 0;          ///< elements (parameters)
     std::uint64_t active_params = 0;   ///< parameters used per token (routed experts weighted like read_per_token)
+    std::uint64_t matmul_bytes = 0;    ///< bytes of its matrix-multiply weights (ggml_nbytes sum; what a GPU streams
+                                       ///< from the host per large batch when they stay there)
+    std::uint64_t matmul_active_params = 0;  ///< active_params of its matrix-multiply weights (2 FLOPs each per token)
     std::uint32_t tensors = 0;         ///< tensors in the group
 };
 
@@ -1683,7 +1686,7 @@ struct group_index {
 /// Maximum placement groups of a summary.
 inline constexpr std::size_t max_groups = std::size_t(LLAMAPLAN_MAX_LAYERS) * layer_part_count + 2;
 
-/// What a model costs on a machine, computed once (about 300 KB with the default capacities: keep it static or on
+/// What a model costs on a machine, computed once (about 430 KB with the default capacities: keep it static or on
 /// the heap in a server). Valid while the model's tensor storage lives.
 struct model_summary {
     std::uint32_t n_layer_all = 0;  ///< blocks in the file (n_layer + nextn layers)
@@ -1694,6 +1697,8 @@ struct model_summary {
     bool tied_output = false;       ///< no output.weight: the output layer uses a copy of token_embd
     std::int32_t token_embd = -1;   ///< index of token_embd.weight in the tensor list, or -1
     bool has_experts = false;       ///< the model has routed experts
+    ggml_type weight_type = ggml_type::f32;  ///< the type holding most matrix-multiply weight bytes (the throughput
+                                             ///< model's per-type efficiency)
     std::array<group_cost, max_groups> groups{};  ///< per group
     std::array<std::uint8_t, LLAMAPLAN_MAX_LAYERS> layer_has_experts{};  ///< 1 if block il has routed experts
 
@@ -1746,17 +1751,22 @@ struct model_summary {
     const std::uint64_t elems = t.ne[0] * t.ne[1] * t.ne[2] * t.ne[3];
     g.bytes += t.bytes;
     g.params += elems;
+    std::uint64_t active = elems;
     if (t.role == tensor_role::ffn_expert && hp.n_expert > 0) {
         const std::uint64_t used = std::min(hp.n_expert_used, hp.n_expert);
         g.read_per_token += t.bytes / hp.n_expert * used;
-        g.active_params += elems / hp.n_expert * used;
+        active = elems / hp.n_expert * used;
     } else if (t.role == tensor_role::token_embedding) {
         const std::uint64_t rows = t.ne[1] == 0 ? 1 : t.ne[1];
         g.read_per_token += t.bytes / rows;  // one row gathered per token
-        g.active_params += elems / rows;
+        active = elems / rows;
     } else {
         g.read_per_token += t.bytes;
-        g.active_params += elems;
+    }
+    g.active_params += active;
+    if (detail::is_matmul_weight(t)) {
+        g.matmul_bytes += t.bytes;
+        g.matmul_active_params += active;
     }
     ++g.tensors;
     return true;
@@ -1803,8 +1813,11 @@ struct model_summary {
     out.has_experts = false;
     for (std::size_t g = 0; g < out.n_groups; ++g) out.groups[g] = group_cost{};
     for (std::size_t il = 0; il < out.n_layer_all; ++il) out.layer_has_experts[il] = 0;
+    std::array<std::uint64_t, ggml_type_count> type_bytes{};
     for (std::size_t i = 0; i < m.tensors.size(); ++i) {
         const auto& t = m.tensors[i];
+        if (detail::is_matmul_weight(t) && static_cast<std::size_t>(t.type) < ggml_type_count)
+            type_bytes[static_cast<std::size_t>(t.type)] += t.bytes;
         if (t.name == "output.weight") out.tied_output = false;
         if (t.name == "token_embd.weight") out.token_embd = static_cast<std::int32_t>(i);
         const std::size_t g = group_of(t, out.n_layer_all);
@@ -1815,6 +1828,10 @@ struct model_summary {
         if (auto ok = add_tensor_cost(out.groups[g], t, m.hp, hw, use_mmap, repack); !ok) return ok.error();
     }
     if (out.token_embd < 0) out.tied_output = false;
+    std::uint64_t most = 0;
+    out.weight_type = ggml_type::f32;
+    for (std::size_t i = 0; i < ggml_type_count; ++i)
+        if (type_bytes[i] > most) { most = type_bytes[i]; out.weight_type = static_cast<ggml_type>(i); }
     return true;
 }
 
@@ -5518,7 +5535,7 @@ constexpr void add_output_buffer(memory_estimate& e, const hparams& hp, const ma
 }
 
 /// Predicts llama.cpp's buffers for `m` on machine `hw` with settings `p` (llama_model_load + llama_init_from_model
-/// as llama-server runs them). Errors mirror llama.cpp's refusals, with its reason. Uses about 300 KB of stack for
+/// as llama-server runs them). Errors mirror llama.cpp's refusals, with its reason. Uses about 430 KB of stack for
 /// the model summary (see summary.hpp); a caller planning many settings summarizes once and calls estimate_placed.
 [[nodiscard]] constexpr result<memory_estimate> estimate_memory(const model& m, const machine& hw,
                                                                 const launch_params& p,
@@ -7113,6 +7130,7 @@ struct catalog_size {
 
 #include <algorithm>
 #include <cstdint>
+#include <span>
 #include <string_view>
 
 namespace llamaplan::inline LLAMAPLAN_ABI_TAG {
@@ -7321,19 +7339,31 @@ struct peak {
     bool hbm = false;      // HBM memory (data-center cards)
 };
 
-[[nodiscard]] constexpr peak device_peak(const device& d, device_class cls, ggml_type wt, const perf_constants& c) noexcept {
-    peak p;
-    p.bandwidth = double(d.bandwidth);
-    double fp16 = double(d.flops), int8 = double(d.int8_ops);
-    if (p.bandwidth == 0 || fp16 == 0) {
+}  // namespace detail
+
+/// A device with the peak figures the caller left 0 taken from the device table (bandwidth, FP16 and INT8
+/// throughput, by name), and, for a GPU the table does not know, a mid-range card's (300 GB/s, 30 TFLOP/s). The
+/// throughput model prices every device this way; a planner resolves its machine once (no table lookups after).
+[[nodiscard]] constexpr device with_table_figures(const device& d) noexcept {
+    device r = d;
+    if (r.bandwidth == 0 || r.flops == 0) {
         if (const device_spec* s = match_device(d.name)) {
-            if (p.bandwidth == 0) p.bandwidth = s->bandwidth_gbs * 1e9;
-            if (fp16 == 0) fp16 = s->fp16_tflops * 1e12;
-            if (int8 == 0) int8 = s->int8_tops * 1e12;
+            if (r.bandwidth == 0) r.bandwidth = static_cast<std::uint64_t>(s->bandwidth_gbs * 1e9);
+            if (r.flops == 0) r.flops = static_cast<std::uint64_t>(s->fp16_tflops * 1e12);
+            if (r.int8_ops == 0) r.int8_ops = static_cast<std::uint64_t>(s->int8_tops * 1e12);
         }
     }
-    if (p.bandwidth == 0) p.bandwidth = 300e9;  // unknown GPU: a mid-range card
-    if (fp16 == 0) fp16 = 30e12;
+    if (r.bandwidth == 0) r.bandwidth = 300'000'000'000;
+    if (r.flops == 0) r.flops = 30'000'000'000'000;
+    return r;
+}
+
+namespace detail {
+[[nodiscard]] constexpr peak device_peak(const device& d0, device_class cls, ggml_type wt, const perf_constants& c) noexcept {
+    peak p;
+    const device d = with_table_figures(d0);
+    p.bandwidth = double(d.bandwidth);
+    const double fp16 = double(d.flops), int8 = double(d.int8_ops);
     const bool quantized = type_traits(wt).quantized;
     // the product class: GeForce figures are FP32-accumulate rates, half the FP16-accumulate rate cuBLAS runs F16
     // GEMMs at (ggml-cuda.cu batched_mul_mat_traits<GGML_TYPE_F16>: CUBLAS_COMPUTE_16F); workstation and data-center
@@ -7542,12 +7572,17 @@ struct phase_time {
     return predict_throughput(hw, in, w, perf_constants{});
 }
 
-/// Builds perf_inputs for a model and launch settings by walking its tensors with the memory model's placement
-/// (estimate_memory's layers + tensor_device). Routed experts count n_expert_used / n_expert of their bytes and
-/// FLOPs per decoded token; the token embedding is a row gather (not counted); the KV cache of a layer lives with
-/// the layer (or on the host with -nkvo).
-[[nodiscard]] constexpr result<perf_inputs> make_perf_inputs(const model& m, const machine& hw, const launch_params& p,
-                                                             const memory_estimate& est, const placement& pl) noexcept {
+/// Builds perf_inputs for a model and launch settings from its summary (summarize() for this machine) and a resolved
+/// placement, group by group as the memory model prices weights (tensors an `-ot` rule moves apart from their group
+/// one by one). Per decoded token, each group counts its bytes read (routed experts n_expert_used / n_expert of them;
+/// the input layer's row gathers not at all) and 2 FLOPs per matrix-multiply parameter used; the KV cache of a layer
+/// lives with the layer (or on the host with -nkvo). The cost does not grow with the tensor count, so a planner
+/// prices every candidate with it. `classes`, when given, holds device_class_of() of every device of `hw` (saves
+/// the device-table lookups).
+[[nodiscard]] constexpr result<perf_inputs> make_perf_inputs(const model& m, const model_summary& s, const machine& hw,
+                                                             const launch_params& p, const memory_estimate& est,
+                                                             const placement& pl,
+                                                             std::span<const device_class> classes = {}) noexcept {
     perf_inputs in;
     const hparams& hp = m.hp;
     const std::size_t n_dev = hw.devices.size();
@@ -7560,50 +7595,52 @@ struct phase_time {
     for (std::size_t i = 0; i < acc.size(); ++i) acc[i].device = i == 0 ? host_device : static_cast<std::int32_t>(i - 1);
     used[0] = true;
 
-    // weights
-    std::array<std::uint64_t, ggml_type_count> type_bytes{};
-    const double expert_frac = hp.n_expert ? double(hp.n_expert_used) / double(hp.n_expert) : 1.0;
-    // per layer: does any expert live elsewhere than the layer (each such layer crosses twice)
-    std::uint32_t expert_hops = 0;
-    // per layer: the device of its routed experts (MUL_MAT_ID runs where the expert weights are), or none
-    std::array<std::int32_t, LLAMAPLAN_MAX_LAYERS + 1> moe_layer_dev{};
+    // weights, per placement group
+    const std::size_t input_group = group_index::input(s.n_layer_all);
+    // per block: the device of its routed experts (MUL_MAT_ID runs where the expert weights are), or none
+    std::array<std::int32_t, LLAMAPLAN_MAX_LAYERS> moe_layer_dev{};
     for (auto& d : moe_layer_dev) d = -2;
-    std::int32_t last_layer_checked = -1;
-    for (std::uint32_t ti = 0; ti < m.tensors.size(); ++ti) {
-        const auto& t = m.tensors[ti];
-        const std::int32_t dev = pl.tensor_device(ti, t);
-        const std::size_t s = slot(dev);
-        used[s] = true;
-        if (t.role == tensor_role::token_embedding) continue;  // GET_ROWS: one row per token
-        if (t.layer >= 0) acc[s].weight_tensors += 1;
-        const std::uint64_t elems = t.ne[0] * t.ne[1] * t.ne[2] * t.ne[3];
-        const bool expert = t.role == tensor_role::ffn_expert;
-        const double frac = expert ? expert_frac : 1.0;
-        acc[s].weight_bytes += static_cast<std::uint64_t>(double(t.bytes) * frac);
-        if (expert) {
-            acc[s].expert_bytes += static_cast<std::uint64_t>(double(t.bytes) * frac);
-            acc[s].expert_bytes_all += t.bytes;
-            acc[s].expert_flops += static_cast<std::uint64_t>(2.0 * double(elems) * frac);
-            if (t.layer >= 0 && static_cast<std::uint32_t>(t.layer) < moe_layer_dev.size()) moe_layer_dev[static_cast<std::uint32_t>(t.layer)] = dev;
+    // per block: some routed expert lives elsewhere than the block (the activations cross there and back)
+    std::array<bool, LLAMAPLAN_MAX_LAYERS> experts_apart{};
+    auto add = [&](const group_cost& c, std::size_t g, std::int32_t dev) {
+        if (c.tensors == 0) return;
+        device_work& a = acc[slot(dev)];
+        used[slot(dev)] = true;
+        if (g == input_group) return;  // GET_ROWS gathers a row per token (token and position embeddings): not counted
+        a.weight_bytes += c.read_per_token;
+        const std::uint64_t flops = 2 * c.matmul_active_params;
+        a.matmul_flops += flops;
+        if (dev == host_device && n_dev > 0) {
+            in.host_weights_streamed += c.matmul_bytes;  // a GPU's MUL_MAT(_ID) copies the whole tensor per large ubatch
+            in.host_streamed_flops += flops;
         }
-        if (detail::is_matmul_weight(t)) {
-            acc[s].matmul_flops += static_cast<std::uint64_t>(2.0 * double(elems) * frac);
-            if (static_cast<std::uint32_t>(t.type) < ggml_type_count) type_bytes[static_cast<std::uint32_t>(t.type)] += t.bytes;
-            if (dev == host_device && n_dev > 0) {
-                in.host_weights_streamed += t.bytes;  // MUL_MAT(_ID) copies the whole tensor per ubatch
-                in.host_streamed_flops += static_cast<std::uint64_t>(2.0 * double(elems) * frac);
-            }
+        if (g > input_group) return;  // the output layer
+        a.weight_tensors += c.tensors;
+        const auto il = static_cast<std::uint32_t>(g / layer_part_count);
+        if (!is_expert_part(static_cast<layer_part>(g % layer_part_count))) return;
+        a.expert_bytes += c.read_per_token;
+        a.expert_bytes_all += c.bytes;
+        a.expert_flops += flops;
+        if (moe_layer_dev[il] == -2) moe_layer_dev[il] = dev;
+        if (dev != est.layers.of(il)) experts_apart[il] = true;
+    };
+    std::array<bool, max_groups> split{};  // groups with tensors apart (-ot rules), priced tensor by tensor
+    for (const auto& x : pl.exceptions)
+        if (x.tensor < m.tensors.size()) split[group_of(m.tensors[x.tensor], s.n_layer_all)] = true;
+    for (std::size_t g = 0; g < s.n_groups; ++g)
+        if (!split[g]) add(s.groups[g], g, pl.group_device(g));
+    if (!pl.exceptions.empty())
+        for (std::uint32_t i = 0; i < m.tensors.size(); ++i) {
+            const tensor_info& t = m.tensors[i];
+            const std::size_t g = group_of(t, s.n_layer_all);
+            if (!split[g]) continue;
+            group_cost one{};
+            if (auto ok = add_tensor_cost(one, t, hp, hw, s.use_mmap, s.repack); !ok) return ok.error();
+            add(one, g, pl.tensor_device(i, t));
         }
-        if (expert && t.layer >= 0 && t.layer != last_layer_checked &&
-            dev != est.layers.of(static_cast<std::uint32_t>(t.layer))) {
-            expert_hops += 2;
-            last_layer_checked = t.layer;
-        }
-    }
-    // dominant weight type
-    std::uint64_t best = 0;
-    for (std::uint32_t i = 0; i < ggml_type_count; ++i)
-        if (type_bytes[i] > best) { best = type_bytes[i]; in.weight_type = static_cast<ggml_type>(i); }
+    in.weight_type = s.weight_type;
+    std::uint32_t expert_hops = 0;
+    for (std::uint32_t il = 0; il < s.n_layer_all; ++il) expert_hops += experts_apart[il] ? 2 : 0;
 
     // layers and hops along the block sequence (input on the host, blocks, output layer)
     std::int32_t prev = host_device;
@@ -7636,7 +7673,7 @@ struct phase_time {
     }
     in.n_swa = hp.n_swa;
     for (std::size_t i = 1; i <= n_dev; ++i)
-        if (used[i]) acc[i].kind = device_class_of(hw.devices[i - 1]);
+        if (used[i]) acc[i].kind = i - 1 < classes.size() ? classes[i - 1] : device_class_of(hw.devices[i - 1]);
     for (std::size_t i = 0; i <= n_dev; ++i)
         if (used[i] && !in.work.push_back(acc[i])) return make_error(errc::capacity_exceeded, "too many devices");
     in.n_ubatch = est.n_ubatch ? est.n_ubatch : p.n_ubatch;
@@ -7654,6 +7691,14 @@ struct phase_time {
     in.type_k = p.type_k;
     in.type_v = p.type_v;
     return in;
+}
+
+/// make_perf_inputs for a placement without a summary at hand: summarizes the model first (about 430 KB of stack).
+[[nodiscard]] constexpr result<perf_inputs> make_perf_inputs(const model& m, const machine& hw, const launch_params& p,
+                                                             const memory_estimate& est, const placement& pl) noexcept {
+    model_summary s;
+    if (auto ok = summarize(m, hw, p.use_mmap, p.cpu_repack, s); !ok) return ok.error();
+    return make_perf_inputs(m, s, hw, p, est, pl);
 }
 
 /// make_perf_inputs for llama-server settings: the placement is resolved from `p` (its `-ot` rules run once).
@@ -8065,6 +8110,26 @@ struct search {
     bool placement_pinned = false;
     placement user_placement{};  ///< the user's -ngl / -ts / -ot resolved once, when placement is pinned
     expert_layout layout = expert_layout::spill_fewest;  ///< how place() spills routed experts
+    std::array<device, LLAMAPLAN_MAX_DEVICES> priced_devices{};  ///< hw's GPUs with_table_figures (perf.hpp)
+    std::array<device_class, LLAMAPLAN_MAX_DEVICES> classes{};   ///< device_class_of each GPU
+    machine perf_hw{};  ///< hw with priced_devices: the throughput model's machine, looked up in the table once
+
+    constexpr search(const model& m_, const model_summary& s_, const machine& hw_, const goal& g_, const preset& pr_) noexcept
+        : m(m_), s(s_), hw(hw_), g(g_), pr(pr_) {
+        price_machine();
+    }
+    search(const search&) = delete;  // perf_hw points into this object
+    search& operator=(const search&) = delete;
+
+    /// Resolves the machine's figures for the throughput model, once.
+    constexpr void price_machine() noexcept {
+        const std::size_t n = std::min<std::size_t>(hw.devices.size(), LLAMAPLAN_MAX_DEVICES);
+        for (std::size_t d = 0; d < n; ++d) {
+            priced_devices[d] = with_table_figures(hw.devices[d]);
+            classes[d] = device_class_of(hw.devices[d]);
+        }
+        perf_hw = machine{hw.host, std::span<const device>(priced_devices.data(), n)};
+    }
 
     [[nodiscard]] constexpr std::uint64_t gpu_margin(std::size_t d) const noexcept {
         const std::uint64_t base = g.gpu_margin != unset_bytes ? g.gpu_margin : pr.gpu_margin;
@@ -8369,12 +8434,12 @@ struct search {
 /// preset (prompt_tokens processed, then generate_tokens decoded at `depth` tokens of context); 0 when it cannot run.
 [[nodiscard]] constexpr double objective(const search& st, const evaluation& ev) noexcept {
     if (!ev.valid) return 0;
-    auto in = make_perf_inputs(st.m, st.hw, ev.params, ev.memory, ev.place);
+    auto in = make_perf_inputs(st.m, st.s, st.perf_hw, ev.params, ev.memory, ev.place, st.classes);
     if (!in) return 0;
     in->threads = st.g.pinned.has(setting::threads) ? st.g.threads : 0;
     in->threads_batch = st.g.pinned.has(setting::threads_batch) ? st.g.threads_batch : 0;
     const std::uint32_t n_ctx = ev.memory.n_ctx_seq != 0 ? ev.memory.n_ctx_seq : ev.memory.n_ctx;
-    const throughput_estimate t = predict_throughput(st.hw, *in, workload{st.pr.prompt_tokens, std::min(st.pr.depth, n_ctx)});
+    const throughput_estimate t = predict_throughput(st.perf_hw, *in, workload{st.pr.prompt_tokens, std::min(st.pr.depth, n_ctx)});
     if (t.decode_tps <= 0 || t.prefill_tps <= 0) return 0;
     const double seconds = double(st.pr.prompt_tokens) / t.prefill_tps + double(st.pr.generate_tokens) / t.decode_tps;
     return seconds > 0 ? double(st.pr.prompt_tokens + st.pr.generate_tokens) / seconds : 0;
@@ -8417,8 +8482,8 @@ struct search {
     // the predicted speed: the throughput model (perf.hpp) on the plan's own placement, at an empty context and a
     // 512-token prompt (llama-bench's tg / pp512)
     if (ev.valid) {
-        if (auto in = make_perf_inputs(st.m, hw, ev.params, ev.memory, ev.place)) {
-            const throughput_estimate t = predict_throughput(hw, *in, workload{});
+        if (auto in = make_perf_inputs(st.m, st.s, st.perf_hw, ev.params, ev.memory, ev.place, st.classes)) {
+            const throughput_estimate t = predict_throughput(st.perf_hw, *in, workload{});
             out.speed.decode_tps = t.decode_tps;
             out.speed.prefill_tps = t.prefill_tps;
             out.speed.decode_bound = t.decode_bound;
@@ -8802,7 +8867,7 @@ struct search {
 }
 
 /// Summarizes a model for planning toward a goal: weights mapped and repacked as the goal pins them, else as
-/// llama.cpp does by default (mmap, repack on). `out` is about 300 KB: hosts keep one and refill it.
+/// llama.cpp does by default (mmap, repack on). `out` is about 430 KB: hosts keep one and refill it.
 [[nodiscard]] constexpr result<bool> summarize_for(const model& m, const machine& hw, const goal& g,
                                                   model_summary& out) noexcept {
     const bool mmap = g.pinned.has(setting::load_mode) ? g.params.use_mmap : true;
@@ -8810,12 +8875,12 @@ struct search {
     return summarize(m, hw, mmap, repack, out);
 }
 
-/// Plans a model on a machine for a goal (summarizes the model first: about 300 KB of stack; see summary.hpp).
+/// Plans a model on a machine for a goal (summarizes the model first: about 430 KB of stack; see summary.hpp).
 [[nodiscard]] constexpr result<plan> plan_model(const model& m, const machine& hw, const goal& g) noexcept {
     model_summary s;
     if (auto ok = summarize_for(m, hw, g, s); !ok) return ok.error();
     if (g.draft_model == nullptr) return plan_model(m, s, hw, g);
-    model_summary ds;  // another ~300 KB of stack
+    model_summary ds;  // another ~430 KB of stack
     if (auto ok = check_model(*g.draft_model); !ok) return ok.error();
     const auto dd = draft_machine(hw, g.draft);
     if (!dd) return dd.error();

@@ -35,7 +35,7 @@ build() {
   toolchain
   mkdir -p $out
   # WASI reactor (no main: the page calls the exports), no exceptions; the wasm32 libc++ headers of the same LLVM.
-  # 8 MiB of stack: a plan's model summary and candidates live there (planner.hpp: about 300 KB each).
+  # 8 MiB of stack: a plan's model summary and candidates live there (planner.hpp: about 430 KB each).
   clang++-19 --target=wasm32-wasi -mexec-model=reactor -std=c++20 -Os -fno-exceptions \
     -nostdinc++ -isystem $llvm/include/wasm32-wasi/c++/v1 -Wall -Wextra -Wpedantic -Werror \
     -Iinclude -Iadapters/gguf/include examples/web/planner.cpp -o $out/llamaplan.wasm \

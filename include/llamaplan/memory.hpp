@@ -517,7 +517,7 @@ constexpr void add_output_buffer(memory_estimate& e, const hparams& hp, const ma
 }
 
 /// Predicts llama.cpp's buffers for `m` on machine `hw` with settings `p` (llama_model_load + llama_init_from_model
-/// as llama-server runs them). Errors mirror llama.cpp's refusals, with its reason. Uses about 300 KB of stack for
+/// as llama-server runs them). Errors mirror llama.cpp's refusals, with its reason. Uses about 430 KB of stack for
 /// the model summary (see summary.hpp); a caller planning many settings summarizes once and calls estimate_placed.
 [[nodiscard]] constexpr result<memory_estimate> estimate_memory(const model& m, const machine& hw,
                                                                 const launch_params& p,

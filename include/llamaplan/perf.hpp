@@ -18,6 +18,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <span>
 #include <string_view>
 
 namespace llamaplan::inline LLAMAPLAN_ABI_TAG {
@@ -226,19 +227,31 @@ struct peak {
     bool hbm = false;      // HBM memory (data-center cards)
 };
 
-[[nodiscard]] constexpr peak device_peak(const device& d, device_class cls, ggml_type wt, const perf_constants& c) noexcept {
-    peak p;
-    p.bandwidth = double(d.bandwidth);
-    double fp16 = double(d.flops), int8 = double(d.int8_ops);
-    if (p.bandwidth == 0 || fp16 == 0) {
+}  // namespace detail
+
+/// A device with the peak figures the caller left 0 taken from the device table (bandwidth, FP16 and INT8
+/// throughput, by name), and, for a GPU the table does not know, a mid-range card's (300 GB/s, 30 TFLOP/s). The
+/// throughput model prices every device this way; a planner resolves its machine once (no table lookups after).
+[[nodiscard]] constexpr device with_table_figures(const device& d) noexcept {
+    device r = d;
+    if (r.bandwidth == 0 || r.flops == 0) {
         if (const device_spec* s = match_device(d.name)) {
-            if (p.bandwidth == 0) p.bandwidth = s->bandwidth_gbs * 1e9;
-            if (fp16 == 0) fp16 = s->fp16_tflops * 1e12;
-            if (int8 == 0) int8 = s->int8_tops * 1e12;
+            if (r.bandwidth == 0) r.bandwidth = static_cast<std::uint64_t>(s->bandwidth_gbs * 1e9);
+            if (r.flops == 0) r.flops = static_cast<std::uint64_t>(s->fp16_tflops * 1e12);
+            if (r.int8_ops == 0) r.int8_ops = static_cast<std::uint64_t>(s->int8_tops * 1e12);
         }
     }
-    if (p.bandwidth == 0) p.bandwidth = 300e9;  // unknown GPU: a mid-range card
-    if (fp16 == 0) fp16 = 30e12;
+    if (r.bandwidth == 0) r.bandwidth = 300'000'000'000;
+    if (r.flops == 0) r.flops = 30'000'000'000'000;
+    return r;
+}
+
+namespace detail {
+[[nodiscard]] constexpr peak device_peak(const device& d0, device_class cls, ggml_type wt, const perf_constants& c) noexcept {
+    peak p;
+    const device d = with_table_figures(d0);
+    p.bandwidth = double(d.bandwidth);
+    const double fp16 = double(d.flops), int8 = double(d.int8_ops);
     const bool quantized = type_traits(wt).quantized;
     // the product class: GeForce figures are FP32-accumulate rates, half the FP16-accumulate rate cuBLAS runs F16
     // GEMMs at (ggml-cuda.cu batched_mul_mat_traits<GGML_TYPE_F16>: CUBLAS_COMPUTE_16F); workstation and data-center
@@ -447,12 +460,17 @@ struct phase_time {
     return predict_throughput(hw, in, w, perf_constants{});
 }
 
-/// Builds perf_inputs for a model and launch settings by walking its tensors with the memory model's placement
-/// (estimate_memory's layers + tensor_device). Routed experts count n_expert_used / n_expert of their bytes and
-/// FLOPs per decoded token; the token embedding is a row gather (not counted); the KV cache of a layer lives with
-/// the layer (or on the host with -nkvo).
-[[nodiscard]] constexpr result<perf_inputs> make_perf_inputs(const model& m, const machine& hw, const launch_params& p,
-                                                             const memory_estimate& est, const placement& pl) noexcept {
+/// Builds perf_inputs for a model and launch settings from its summary (summarize() for this machine) and a resolved
+/// placement, group by group as the memory model prices weights (tensors an `-ot` rule moves apart from their group
+/// one by one). Per decoded token, each group counts its bytes read (routed experts n_expert_used / n_expert of them;
+/// the input layer's row gathers not at all) and 2 FLOPs per matrix-multiply parameter used; the KV cache of a layer
+/// lives with the layer (or on the host with -nkvo). The cost does not grow with the tensor count, so a planner
+/// prices every candidate with it. `classes`, when given, holds device_class_of() of every device of `hw` (saves
+/// the device-table lookups).
+[[nodiscard]] constexpr result<perf_inputs> make_perf_inputs(const model& m, const model_summary& s, const machine& hw,
+                                                             const launch_params& p, const memory_estimate& est,
+                                                             const placement& pl,
+                                                             std::span<const device_class> classes = {}) noexcept {
     perf_inputs in;
     const hparams& hp = m.hp;
     const std::size_t n_dev = hw.devices.size();
@@ -465,50 +483,52 @@ struct phase_time {
     for (std::size_t i = 0; i < acc.size(); ++i) acc[i].device = i == 0 ? host_device : static_cast<std::int32_t>(i - 1);
     used[0] = true;
 
-    // weights
-    std::array<std::uint64_t, ggml_type_count> type_bytes{};
-    const double expert_frac = hp.n_expert ? double(hp.n_expert_used) / double(hp.n_expert) : 1.0;
-    // per layer: does any expert live elsewhere than the layer (each such layer crosses twice)
-    std::uint32_t expert_hops = 0;
-    // per layer: the device of its routed experts (MUL_MAT_ID runs where the expert weights are), or none
-    std::array<std::int32_t, LLAMAPLAN_MAX_LAYERS + 1> moe_layer_dev{};
+    // weights, per placement group
+    const std::size_t input_group = group_index::input(s.n_layer_all);
+    // per block: the device of its routed experts (MUL_MAT_ID runs where the expert weights are), or none
+    std::array<std::int32_t, LLAMAPLAN_MAX_LAYERS> moe_layer_dev{};
     for (auto& d : moe_layer_dev) d = -2;
-    std::int32_t last_layer_checked = -1;
-    for (std::uint32_t ti = 0; ti < m.tensors.size(); ++ti) {
-        const auto& t = m.tensors[ti];
-        const std::int32_t dev = pl.tensor_device(ti, t);
-        const std::size_t s = slot(dev);
-        used[s] = true;
-        if (t.role == tensor_role::token_embedding) continue;  // GET_ROWS: one row per token
-        if (t.layer >= 0) acc[s].weight_tensors += 1;
-        const std::uint64_t elems = t.ne[0] * t.ne[1] * t.ne[2] * t.ne[3];
-        const bool expert = t.role == tensor_role::ffn_expert;
-        const double frac = expert ? expert_frac : 1.0;
-        acc[s].weight_bytes += static_cast<std::uint64_t>(double(t.bytes) * frac);
-        if (expert) {
-            acc[s].expert_bytes += static_cast<std::uint64_t>(double(t.bytes) * frac);
-            acc[s].expert_bytes_all += t.bytes;
-            acc[s].expert_flops += static_cast<std::uint64_t>(2.0 * double(elems) * frac);
-            if (t.layer >= 0 && static_cast<std::uint32_t>(t.layer) < moe_layer_dev.size()) moe_layer_dev[static_cast<std::uint32_t>(t.layer)] = dev;
+    // per block: some routed expert lives elsewhere than the block (the activations cross there and back)
+    std::array<bool, LLAMAPLAN_MAX_LAYERS> experts_apart{};
+    auto add = [&](const group_cost& c, std::size_t g, std::int32_t dev) {
+        if (c.tensors == 0) return;
+        device_work& a = acc[slot(dev)];
+        used[slot(dev)] = true;
+        if (g == input_group) return;  // GET_ROWS gathers a row per token (token and position embeddings): not counted
+        a.weight_bytes += c.read_per_token;
+        const std::uint64_t flops = 2 * c.matmul_active_params;
+        a.matmul_flops += flops;
+        if (dev == host_device && n_dev > 0) {
+            in.host_weights_streamed += c.matmul_bytes;  // a GPU's MUL_MAT(_ID) copies the whole tensor per large ubatch
+            in.host_streamed_flops += flops;
         }
-        if (detail::is_matmul_weight(t)) {
-            acc[s].matmul_flops += static_cast<std::uint64_t>(2.0 * double(elems) * frac);
-            if (static_cast<std::uint32_t>(t.type) < ggml_type_count) type_bytes[static_cast<std::uint32_t>(t.type)] += t.bytes;
-            if (dev == host_device && n_dev > 0) {
-                in.host_weights_streamed += t.bytes;  // MUL_MAT(_ID) copies the whole tensor per ubatch
-                in.host_streamed_flops += static_cast<std::uint64_t>(2.0 * double(elems) * frac);
-            }
+        if (g > input_group) return;  // the output layer
+        a.weight_tensors += c.tensors;
+        const auto il = static_cast<std::uint32_t>(g / layer_part_count);
+        if (!is_expert_part(static_cast<layer_part>(g % layer_part_count))) return;
+        a.expert_bytes += c.read_per_token;
+        a.expert_bytes_all += c.bytes;
+        a.expert_flops += flops;
+        if (moe_layer_dev[il] == -2) moe_layer_dev[il] = dev;
+        if (dev != est.layers.of(il)) experts_apart[il] = true;
+    };
+    std::array<bool, max_groups> split{};  // groups with tensors apart (-ot rules), priced tensor by tensor
+    for (const auto& x : pl.exceptions)
+        if (x.tensor < m.tensors.size()) split[group_of(m.tensors[x.tensor], s.n_layer_all)] = true;
+    for (std::size_t g = 0; g < s.n_groups; ++g)
+        if (!split[g]) add(s.groups[g], g, pl.group_device(g));
+    if (!pl.exceptions.empty())
+        for (std::uint32_t i = 0; i < m.tensors.size(); ++i) {
+            const tensor_info& t = m.tensors[i];
+            const std::size_t g = group_of(t, s.n_layer_all);
+            if (!split[g]) continue;
+            group_cost one{};
+            if (auto ok = add_tensor_cost(one, t, hp, hw, s.use_mmap, s.repack); !ok) return ok.error();
+            add(one, g, pl.tensor_device(i, t));
         }
-        if (expert && t.layer >= 0 && t.layer != last_layer_checked &&
-            dev != est.layers.of(static_cast<std::uint32_t>(t.layer))) {
-            expert_hops += 2;
-            last_layer_checked = t.layer;
-        }
-    }
-    // dominant weight type
-    std::uint64_t best = 0;
-    for (std::uint32_t i = 0; i < ggml_type_count; ++i)
-        if (type_bytes[i] > best) { best = type_bytes[i]; in.weight_type = static_cast<ggml_type>(i); }
+    in.weight_type = s.weight_type;
+    std::uint32_t expert_hops = 0;
+    for (std::uint32_t il = 0; il < s.n_layer_all; ++il) expert_hops += experts_apart[il] ? 2 : 0;
 
     // layers and hops along the block sequence (input on the host, blocks, output layer)
     std::int32_t prev = host_device;
@@ -541,7 +561,7 @@ struct phase_time {
     }
     in.n_swa = hp.n_swa;
     for (std::size_t i = 1; i <= n_dev; ++i)
-        if (used[i]) acc[i].kind = device_class_of(hw.devices[i - 1]);
+        if (used[i]) acc[i].kind = i - 1 < classes.size() ? classes[i - 1] : device_class_of(hw.devices[i - 1]);
     for (std::size_t i = 0; i <= n_dev; ++i)
         if (used[i] && !in.work.push_back(acc[i])) return make_error(errc::capacity_exceeded, "too many devices");
     in.n_ubatch = est.n_ubatch ? est.n_ubatch : p.n_ubatch;
@@ -559,6 +579,14 @@ struct phase_time {
     in.type_k = p.type_k;
     in.type_v = p.type_v;
     return in;
+}
+
+/// make_perf_inputs for a placement without a summary at hand: summarizes the model first (about 430 KB of stack).
+[[nodiscard]] constexpr result<perf_inputs> make_perf_inputs(const model& m, const machine& hw, const launch_params& p,
+                                                             const memory_estimate& est, const placement& pl) noexcept {
+    model_summary s;
+    if (auto ok = summarize(m, hw, p.use_mmap, p.cpu_repack, s); !ok) return ok.error();
+    return make_perf_inputs(m, s, hw, p, est, pl);
 }
 
 /// make_perf_inputs for llama-server settings: the placement is resolved from `p` (its `-ot` rules run once).

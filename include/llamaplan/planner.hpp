@@ -267,6 +267,26 @@ struct search {
     bool placement_pinned = false;
     placement user_placement{};  ///< the user's -ngl / -ts / -ot resolved once, when placement is pinned
     expert_layout layout = expert_layout::spill_fewest;  ///< how place() spills routed experts
+    std::array<device, LLAMAPLAN_MAX_DEVICES> priced_devices{};  ///< hw's GPUs with_table_figures (perf.hpp)
+    std::array<device_class, LLAMAPLAN_MAX_DEVICES> classes{};   ///< device_class_of each GPU
+    machine perf_hw{};  ///< hw with priced_devices: the throughput model's machine, looked up in the table once
+
+    constexpr search(const model& m_, const model_summary& s_, const machine& hw_, const goal& g_, const preset& pr_) noexcept
+        : m(m_), s(s_), hw(hw_), g(g_), pr(pr_) {
+        price_machine();
+    }
+    search(const search&) = delete;  // perf_hw points into this object
+    search& operator=(const search&) = delete;
+
+    /// Resolves the machine's figures for the throughput model, once.
+    constexpr void price_machine() noexcept {
+        const std::size_t n = std::min<std::size_t>(hw.devices.size(), LLAMAPLAN_MAX_DEVICES);
+        for (std::size_t d = 0; d < n; ++d) {
+            priced_devices[d] = with_table_figures(hw.devices[d]);
+            classes[d] = device_class_of(hw.devices[d]);
+        }
+        perf_hw = machine{hw.host, std::span<const device>(priced_devices.data(), n)};
+    }
 
     [[nodiscard]] constexpr std::uint64_t gpu_margin(std::size_t d) const noexcept {
         const std::uint64_t base = g.gpu_margin != unset_bytes ? g.gpu_margin : pr.gpu_margin;
@@ -571,12 +591,12 @@ struct search {
 /// preset (prompt_tokens processed, then generate_tokens decoded at `depth` tokens of context); 0 when it cannot run.
 [[nodiscard]] constexpr double objective(const search& st, const evaluation& ev) noexcept {
     if (!ev.valid) return 0;
-    auto in = make_perf_inputs(st.m, st.hw, ev.params, ev.memory, ev.place);
+    auto in = make_perf_inputs(st.m, st.s, st.perf_hw, ev.params, ev.memory, ev.place, st.classes);
     if (!in) return 0;
     in->threads = st.g.pinned.has(setting::threads) ? st.g.threads : 0;
     in->threads_batch = st.g.pinned.has(setting::threads_batch) ? st.g.threads_batch : 0;
     const std::uint32_t n_ctx = ev.memory.n_ctx_seq != 0 ? ev.memory.n_ctx_seq : ev.memory.n_ctx;
-    const throughput_estimate t = predict_throughput(st.hw, *in, workload{st.pr.prompt_tokens, std::min(st.pr.depth, n_ctx)});
+    const throughput_estimate t = predict_throughput(st.perf_hw, *in, workload{st.pr.prompt_tokens, std::min(st.pr.depth, n_ctx)});
     if (t.decode_tps <= 0 || t.prefill_tps <= 0) return 0;
     const double seconds = double(st.pr.prompt_tokens) / t.prefill_tps + double(st.pr.generate_tokens) / t.decode_tps;
     return seconds > 0 ? double(st.pr.prompt_tokens + st.pr.generate_tokens) / seconds : 0;
@@ -619,8 +639,8 @@ struct search {
     // the predicted speed: the throughput model (perf.hpp) on the plan's own placement, at an empty context and a
     // 512-token prompt (llama-bench's tg / pp512)
     if (ev.valid) {
-        if (auto in = make_perf_inputs(st.m, hw, ev.params, ev.memory, ev.place)) {
-            const throughput_estimate t = predict_throughput(hw, *in, workload{});
+        if (auto in = make_perf_inputs(st.m, st.s, st.perf_hw, ev.params, ev.memory, ev.place, st.classes)) {
+            const throughput_estimate t = predict_throughput(st.perf_hw, *in, workload{});
             out.speed.decode_tps = t.decode_tps;
             out.speed.prefill_tps = t.prefill_tps;
             out.speed.decode_bound = t.decode_bound;
@@ -1004,7 +1024,7 @@ struct search {
 }
 
 /// Summarizes a model for planning toward a goal: weights mapped and repacked as the goal pins them, else as
-/// llama.cpp does by default (mmap, repack on). `out` is about 300 KB: hosts keep one and refill it.
+/// llama.cpp does by default (mmap, repack on). `out` is about 430 KB: hosts keep one and refill it.
 [[nodiscard]] constexpr result<bool> summarize_for(const model& m, const machine& hw, const goal& g,
                                                   model_summary& out) noexcept {
     const bool mmap = g.pinned.has(setting::load_mode) ? g.params.use_mmap : true;
@@ -1012,12 +1032,12 @@ struct search {
     return summarize(m, hw, mmap, repack, out);
 }
 
-/// Plans a model on a machine for a goal (summarizes the model first: about 300 KB of stack; see summary.hpp).
+/// Plans a model on a machine for a goal (summarizes the model first: about 430 KB of stack; see summary.hpp).
 [[nodiscard]] constexpr result<plan> plan_model(const model& m, const machine& hw, const goal& g) noexcept {
     model_summary s;
     if (auto ok = summarize_for(m, hw, g, s); !ok) return ok.error();
     if (g.draft_model == nullptr) return plan_model(m, s, hw, g);
-    model_summary ds;  // another ~300 KB of stack
+    model_summary ds;  // another ~430 KB of stack
     if (auto ok = check_model(*g.draft_model); !ok) return ok.error();
     const auto dd = draft_machine(hw, g.draft);
     if (!dd) return dd.error();

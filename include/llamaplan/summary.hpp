@@ -93,6 +93,9 @@ struct group_cost {
     std::uint64_t read_per_token = 0;  ///< bytes read per decoded token (routed experts: bytes x n_expert_used / n_expert)
     std::uint64_t params = 0;          ///< elements (parameters)
     std::uint64_t active_params = 0;   ///< parameters used per token (routed experts weighted like read_per_token)
+    std::uint64_t matmul_bytes = 0;    ///< bytes of its matrix-multiply weights (ggml_nbytes sum; what a GPU streams
+                                       ///< from the host per large batch when they stay there)
+    std::uint64_t matmul_active_params = 0;  ///< active_params of its matrix-multiply weights (2 FLOPs each per token)
     std::uint32_t tensors = 0;         ///< tensors in the group
 };
 
@@ -226,7 +229,7 @@ struct group_index {
 /// Maximum placement groups of a summary.
 inline constexpr std::size_t max_groups = std::size_t(LLAMAPLAN_MAX_LAYERS) * layer_part_count + 2;
 
-/// What a model costs on a machine, computed once (about 300 KB with the default capacities: keep it static or on
+/// What a model costs on a machine, computed once (about 430 KB with the default capacities: keep it static or on
 /// the heap in a server). Valid while the model's tensor storage lives.
 struct model_summary {
     std::uint32_t n_layer_all = 0;  ///< blocks in the file (n_layer + nextn layers)
@@ -237,6 +240,8 @@ struct model_summary {
     bool tied_output = false;       ///< no output.weight: the output layer uses a copy of token_embd
     std::int32_t token_embd = -1;   ///< index of token_embd.weight in the tensor list, or -1
     bool has_experts = false;       ///< the model has routed experts
+    ggml_type weight_type = ggml_type::f32;  ///< the type holding most matrix-multiply weight bytes (the throughput
+                                             ///< model's per-type efficiency)
     std::array<group_cost, max_groups> groups{};  ///< per group
     std::array<std::uint8_t, LLAMAPLAN_MAX_LAYERS> layer_has_experts{};  ///< 1 if block il has routed experts
 
@@ -289,17 +294,22 @@ struct model_summary {
     const std::uint64_t elems = t.ne[0] * t.ne[1] * t.ne[2] * t.ne[3];
     g.bytes += t.bytes;
     g.params += elems;
+    std::uint64_t active = elems;
     if (t.role == tensor_role::ffn_expert && hp.n_expert > 0) {
         const std::uint64_t used = std::min(hp.n_expert_used, hp.n_expert);
         g.read_per_token += t.bytes / hp.n_expert * used;
-        g.active_params += elems / hp.n_expert * used;
+        active = elems / hp.n_expert * used;
     } else if (t.role == tensor_role::token_embedding) {
         const std::uint64_t rows = t.ne[1] == 0 ? 1 : t.ne[1];
         g.read_per_token += t.bytes / rows;  // one row gathered per token
-        g.active_params += elems / rows;
+        active = elems / rows;
     } else {
         g.read_per_token += t.bytes;
-        g.active_params += elems;
+    }
+    g.active_params += active;
+    if (detail::is_matmul_weight(t)) {
+        g.matmul_bytes += t.bytes;
+        g.matmul_active_params += active;
     }
     ++g.tensors;
     return true;
@@ -346,8 +356,11 @@ struct model_summary {
     out.has_experts = false;
     for (std::size_t g = 0; g < out.n_groups; ++g) out.groups[g] = group_cost{};
     for (std::size_t il = 0; il < out.n_layer_all; ++il) out.layer_has_experts[il] = 0;
+    std::array<std::uint64_t, ggml_type_count> type_bytes{};
     for (std::size_t i = 0; i < m.tensors.size(); ++i) {
         const auto& t = m.tensors[i];
+        if (detail::is_matmul_weight(t) && static_cast<std::size_t>(t.type) < ggml_type_count)
+            type_bytes[static_cast<std::size_t>(t.type)] += t.bytes;
         if (t.name == "output.weight") out.tied_output = false;
         if (t.name == "token_embd.weight") out.token_embd = static_cast<std::int32_t>(i);
         const std::size_t g = group_of(t, out.n_layer_all);
@@ -358,6 +371,10 @@ struct model_summary {
         if (auto ok = add_tensor_cost(out.groups[g], t, m.hp, hw, use_mmap, repack); !ok) return ok.error();
     }
     if (out.token_embd < 0) out.tied_output = false;
+    std::uint64_t most = 0;
+    out.weight_type = ggml_type::f32;
+    for (std::size_t i = 0; i < ggml_type_count; ++i)
+        if (type_bytes[i] > most) { most = type_bytes[i]; out.weight_type = static_cast<ggml_type>(i); }
     return true;
 }
 
