@@ -1185,6 +1185,10 @@ enum class backend : std::uint8_t { cpu, cuda, rocm, vulkan, metal, sycl, other 
     }
 }
 
+/// The longest rpc-server endpoint ("host:port") a device may name (characters); longer ones are refused where they
+/// are read (server_args, machine files), so every buffer name fits a fixed buffer.
+inline constexpr std::size_t max_endpoint_length = 80;
+
 /// One accelerator (GPU) as llama.cpp would enumerate it.
 struct device {
     std::string_view name{};            ///< marketing name, e.g. "NVIDIA GeForce RTX 4090"
@@ -1199,6 +1203,16 @@ struct device {
     std::uint32_t pcie_width = 0;       ///< current PCIe link width (lanes; 0 = unknown)
     bool unified_memory = false;        ///< shares host RAM (Apple silicon, iGPU/APU)
     std::uint64_t int8_ops = 0;         ///< dense INT8 matrix throughput (op/s); 0 = unknown or none
+    /// "host:port" of the rpc-server this device is reached through (llama.cpp's RPC backend, `--rpc`); empty for a
+    /// device of this host. `kind` is then the backend the worker drives it with (backend::cpu for a worker's CPU).
+    std::string_view endpoint{};
+    std::uint64_t alignment = 0;        ///< buffer alignment the device reports (bytes; 0 = its backend's rule)
+    std::uint64_t max_buffer = 0;       ///< largest buffer the device allocates at once (bytes; 0 = unknown)
+    std::uint64_t link_bandwidth = 0;   ///< network bandwidth to its worker (bytes/s; RPC devices; 0 = unknown)
+    std::uint32_t link_latency_us = 0;  ///< network round trip to its worker (microseconds; RPC devices; 0 = unknown)
+
+    /// True if llama.cpp reaches this device over its RPC backend.
+    [[nodiscard]] constexpr bool remote() const noexcept { return !endpoint.empty(); }
 };
 
 /// The host: CPU cores and system memory, with container limits already applied.
@@ -1224,21 +1238,103 @@ struct machine {
     struct host host{};                 ///< CPU and RAM
     std::span<const device> devices{};  ///< GPUs in llama.cpp's enumeration order (CUDA0, CUDA1, ..., Vulkan0, ...)
 
-    /// Index in `devices` of the `ordinal`-th device driven by `kind` (what llama.cpp calls e.g. "Vulkan<ordinal>"),
-    /// or -1 if there is none.
+    /// Index in `devices` of the `ordinal`-th local device driven by `kind` (what llama.cpp calls e.g. "Vulkan<ordinal>"),
+    /// or -1 if there is none. Devices behind an rpc-server are numbered apart (find_remote).
     [[nodiscard]] constexpr std::int32_t find_device(backend kind, std::uint32_t ordinal) const noexcept {
         for (std::size_t i = 0; i < devices.size(); ++i)
-            if (devices[i].kind == kind && ordinal-- == 0) return static_cast<std::int32_t>(i);
+            if (!devices[i].remote() && devices[i].kind == kind && ordinal-- == 0) return static_cast<std::int32_t>(i);
         return -1;
     }
-    /// The per-backend number of device `index` (1 for the second Vulkan device, whatever comes before it).
+    /// Index in `devices` of the `ordinal`-th device of the rpc-server at `endpoint` (llama.cpp's buffer type
+    /// "RPC<ordinal>[endpoint]"), or -1 if there is none.
+    [[nodiscard]] constexpr std::int32_t find_remote(std::string_view endpoint, std::uint32_t ordinal) const noexcept {
+        for (std::size_t i = 0; i < devices.size(); ++i)
+            if (devices[i].remote() && devices[i].endpoint == endpoint && ordinal-- == 0) return static_cast<std::int32_t>(i);
+        return -1;
+    }
+    /// The per-backend number of device `index` (1 for the second local Vulkan device, whatever comes before it); for
+    /// a device behind an rpc-server, its number on that server (ggml-rpc.cpp names its buffer types
+    /// "RPC<device>[endpoint]").
     [[nodiscard]] constexpr std::uint32_t backend_ordinal(std::size_t index) const noexcept {
         std::uint32_t n = 0;
-        for (std::size_t i = 0; i < index && i < devices.size(); ++i)
-            if (devices[i].kind == devices[index].kind) ++n;
+        if (index >= devices.size()) return 0;
+        const device& d = devices[index];
+        for (std::size_t i = 0; i < index; ++i) {
+            const device& o = devices[i];
+            if (d.remote() ? o.endpoint == d.endpoint : (!o.remote() && o.kind == d.kind)) ++n;
+        }
+        return n;
+    }
+    /// The number in llama.cpp's name of a device behind an rpc-server: "RPC<n>", counted over every server's
+    /// devices in `--rpc` order (ggml-rpc.cpp ggml_backend_rpc_add_server).
+    [[nodiscard]] constexpr std::uint32_t rpc_ordinal(std::size_t index) const noexcept {
+        std::uint32_t n = 0;
+        for (std::size_t i = 0; i < index && i < devices.size(); ++i) n += devices[i].remote() ? 1u : 0u;
         return n;
     }
 };
+
+/// ggml-backend.cpp GGML_SCHED_MAX_BACKENDS: the scheduler runs at most 16 backends, the host's CPU among them
+/// (ggml_backend_sched_new asserts it), so llama.cpp uses at most 15 devices besides the CPU.
+inline constexpr std::size_t max_sched_devices = 15;
+
+/// A machine whose devices are stored here: a host's machine plus the devices of its rpc-servers. view() is valid
+/// while this object lives, unmoved.
+struct machine_storage {
+    struct host host{};                                  ///< the main host
+    std::array<device, LLAMAPLAN_MAX_DEVICES> devs{};    ///< devices in llama.cpp's order
+    std::size_t n = 0;                                   ///< devices in use
+    /// The machine (views into this object).
+    [[nodiscard]] constexpr machine view() const noexcept { return machine{host, std::span<const device>(devs.data(), n)}; }
+};
+
+/// The devices an rpc-server started with its defaults exposes on the machine `worker` (a worker's machine file):
+/// every GPU, or the CPU when it has none (tools/rpc/rpc-server.cpp get_devices: "Try non-CPU devices first",
+/// "fallback to CPU device"), each tagged with `endpoint` (caller-owned storage). The CPU device holds the worker's
+/// RAM (its memory_total and memory_available) and its figures. Writes at most out.size() devices; returns how many.
+[[nodiscard]] constexpr std::size_t rpc_worker_devices(const machine& worker, std::string_view endpoint,
+                                                       std::span<device> out) noexcept {
+    std::size_t n = 0;
+    for (const device& d : worker.devices) {
+        if (n == out.size()) return n;
+        out[n] = d;
+        out[n].endpoint = endpoint;
+        ++n;
+    }
+    if (n == 0 && !out.empty()) {
+        device cpu{};
+        cpu.name = "CPU";
+        cpu.kind = backend::cpu;
+        cpu.memory_total = worker.host.memory_total;
+        cpu.memory_free = worker.host.memory_available;
+        cpu.bandwidth = worker.host.bandwidth;
+        cpu.flops = worker.host.flops;
+        cpu.unified_memory = true;
+        cpu.alignment = 32;  // ggml-impl.h TENSOR_ALIGNMENT, the CPU buffer type's
+        cpu.endpoint = endpoint;
+        out[n++] = cpu;
+    }
+    return n;
+}
+
+/// The machine llama-server sees with `--rpc`: every rpc-server's devices first, in `--rpc` order and each server's
+/// in a row, then the host's own GPUs (src/llama.cpp llama_prepare_model_devices puts RPC devices "at the front of the
+/// list to minimize network transfers"). `remote` lists the servers' devices in that order, each with its endpoint.
+/// Returns false (and leaves `out` partly filled) when a remote device has no endpoint, a server's devices are not
+/// in a row, or there are more devices than the scheduler runs (max_sched_devices).
+[[nodiscard]] constexpr bool with_rpc_devices(const machine& local, std::span<const device> remote, machine_storage& out) noexcept {
+    out.host = local.host;
+    out.n = 0;
+    if (remote.size() + local.devices.size() > max_sched_devices) return false;
+    for (std::size_t i = 0; i < remote.size(); ++i) {
+        if (!remote[i].remote()) return false;
+        for (std::size_t j = 0; j + 1 < i; ++j)  // a server seen before, with another one since
+            if (remote[j].endpoint == remote[i].endpoint && remote[i - 1].endpoint != remote[i].endpoint) return false;
+        out.devs[out.n++] = remote[i];
+    }
+    for (const device& d : local.devices) out.devs[out.n++] = d;
+    return true;
+}
 
 }  // namespace llamaplan
 
@@ -1327,6 +1423,9 @@ struct tensor_override {
     /// `device` is ignored.
     backend named_backend = backend::cpu;
     std::uint32_t named_ordinal = 0;    ///< the number after the backend name ("Vulkan1" -> 1)
+    /// For a device behind an rpc-server (`-ot ...=RPC0[10.0.0.2:50052]`): the server's endpoint; named_ordinal is
+    /// then the device's number on that server, and named_backend backend::other.
+    std::string_view named_endpoint{};
 };
 
 /// `--spec-type` and the sizes behind common_speculative_n_max (common/speculative.cpp), with common/common.h's
@@ -1508,16 +1607,25 @@ inline constexpr std::size_t layer_part_count = 5;
 enum class gpu_class : std::uint8_t {
     cuda_like,  ///< CUDA / ROCm: 128-byte alignment, quantized rows padded to 512 elements
     aligned,    ///< Vulkan, SYCL, others: 128-byte alignment
-    metal,      ///< Metal: 32-byte alignment
+    metal,      ///< Metal, and a worker's CPU over RPC: 32-byte alignment, no row padding
 };
 /// Number of gpu_class values.
 inline constexpr std::size_t gpu_class_count = 3;
 
-/// The gpu_class of a backend.
+/// The gpu_class of a backend (a worker's CPU reached over RPC allocates as the CPU backend does: 32-byte
+/// alignment, no row padding, the rules of the metal class).
 [[nodiscard]] constexpr gpu_class gpu_class_of(backend b) noexcept {
     if (b == backend::cuda || b == backend::rocm) return gpu_class::cuda_like;
-    if (b == backend::metal) return gpu_class::metal;
+    if (b == backend::metal || b == backend::cpu) return gpu_class::metal;
     return gpu_class::aligned;
+}
+
+/// The gpu_class of a device: its backend's, except that a device of unknown backend that reports a 32-byte
+/// alignment (an rpc-server probed without its machine file: ggml-rpc.cpp ggml_backend_rpc_buffer_type_get_alignment
+/// asks the worker) allocates with 32-byte alignment.
+[[nodiscard]] constexpr gpu_class gpu_class_of(const device& d) noexcept {
+    if (d.kind == backend::other && d.alignment == 32) return gpu_class::metal;
+    return gpu_class_of(d.kind);
 }
 
 /// Host buffer kinds a weight kept on the host can land in (besides the memory-mapped file).
@@ -1624,8 +1732,8 @@ namespace detail {
 /// CUDA, HIP, SYCL and Vulkan; Metal and the CPU have none). llama.cpp puts it first in the CPU buffer list
 /// (src/llama-model.cpp make_cpu_buft_list), ahead of CPU_REPACK.
 [[nodiscard]] constexpr bool has_host_buffer(const machine& m) noexcept {
-    for (const auto& d : m.devices)
-        if (d.kind == backend::cuda || d.kind == backend::rocm || d.kind == backend::sycl || d.kind == backend::vulkan)
+    for (const auto& d : m.devices)  // an RPC device has no host buffer type (ggml-rpc.cpp: get_host_buffer_type is null)
+        if (!d.remote() && (d.kind == backend::cuda || d.kind == backend::rocm || d.kind == backend::sycl || d.kind == backend::vulkan))
             return true;
     return false;
 }
@@ -2274,6 +2382,18 @@ inline constexpr std::string_view ffn_exps_pattern = "\\.ffn_(up|down|gate|gate_
 }
 }  // namespace detail
 
+/// The device an `-ot` rule names on machine `m`: host_device for CPU, the index of the named device ("CUDA1": the
+/// second local CUDA device; "RPC0[host:port]": that server's first device), or -2 when the machine has none such.
+[[nodiscard]] constexpr std::int32_t override_device(const machine& m, const tensor_override& o) noexcept {
+    if (!o.named_endpoint.empty()) {
+        const std::int32_t d = m.find_remote(o.named_endpoint, o.named_ordinal);
+        return d < 0 ? -2 : d;
+    }
+    if (o.named_backend == backend::cpu) return o.device;
+    const std::int32_t d = m.find_device(o.named_backend, o.named_ordinal);
+    return d < 0 ? -2 : d;
+}
+
 /// Compiled `-ot` rules (regexes compiled once, checked for syntax).
 struct compiled_overrides {
     detail::fixed_vector<detail::regex, LLAMAPLAN_MAX_OVERRIDES> rules{};  ///< one per launch_params::overrides entry
@@ -2285,12 +2405,10 @@ struct compiled_overrides {
     compiled_overrides out;
     for (std::size_t i = 0; i < p.overrides.size(); ++i) {
         const auto& o = p.overrides[i];
-        std::int32_t dev = o.device;
-        if (o.named_backend != backend::cpu) {
-            // llama.cpp numbers devices per backend (CUDA0, Vulkan0): find the named one on this machine
-            dev = m.find_device(o.named_backend, o.named_ordinal);
-            if (dev < 0) return make_error(errc::invalid_argument, "-ot names a device this machine does not have", i);
-        }
+        // llama.cpp numbers devices per backend (CUDA0, Vulkan0) and per rpc-server (RPC0[host:port]); an unknown
+        // name is its "unknown buffer type" error (common/arg.cpp parse_tensor_buffer_overrides)
+        const std::int32_t dev = override_device(m, o);
+        if (dev == -2) return make_error(errc::invalid_argument, "-ot names a device this machine does not have (llama.cpp: unknown buffer type)", i);
         if (dev != host_device && (dev < 0 || static_cast<std::size_t>(dev) >= m.devices.size()))
             return make_error(errc::invalid_argument, "-ot names a device that does not exist", i);
         out.device[i] = dev;
@@ -5199,7 +5317,7 @@ constexpr void add_to(buffer_list& l, buffer_ref b, std::uint64_t bytes) noexcep
 /// device buffers by their class (summary.hpp gpu_alignment).
 [[nodiscard]] constexpr std::uint64_t buffer_alignment(const machine& m, buffer_ref b) noexcept {
     if (b.kind != buffer_kind::gpu) return 32;
-    return gpu_alignment(gpu_class_of(m.devices[static_cast<std::size_t>(b.device)].kind));
+    return gpu_alignment(gpu_class_of(m.devices[static_cast<std::size_t>(b.device)]));
 }
 
 /// The buffer of a host_buffer kind.
@@ -5216,7 +5334,7 @@ constexpr void add_to(buffer_list& l, buffer_ref b, std::uint64_t bytes) noexcep
 constexpr void add_group_weights(buffer_list& l, std::array<mapped_range, 256>& mapped, std::uint64_t& mapped_used,
                                  const machine& hw, const group_cost& g, std::int32_t device) noexcept {
     if (device != host_device) {
-        add_to(l, {buffer_kind::gpu, device}, g.gpu[static_cast<std::size_t>(gpu_class_of(hw.devices[static_cast<std::size_t>(device)].kind))]);
+        add_to(l, {buffer_kind::gpu, device}, g.gpu[static_cast<std::size_t>(gpu_class_of(hw.devices[static_cast<std::size_t>(device)]))]);
         return;
     }
     for (std::size_t h = 0; h < host_buffer_count; ++h) add_to(l, host_ref(static_cast<host_buffer>(h)), g.host[h]);
@@ -5233,7 +5351,11 @@ constexpr void add_group_weights(buffer_list& l, std::array<mapped_range, 256>& 
 /// Resolves the context llama.cpp builds from the settings (llama_context::llama_context and llama_init_from_model
 /// in src/llama-context.cpp): n_ctx padding, streams, batch clamping, output rows, KV cells, flash attention; and
 /// refuses what llama.cpp refuses, with its reason. Fills the shape fields of a fresh estimate.
-[[nodiscard]] constexpr result<memory_estimate> resolve_context(const hparams& hp, const launch_params& p) noexcept {
+/// With `-nkvo` (the KV cache on the host) and blocks on devices, `-fa auto` resolves to off: llama.cpp's flash
+/// attention probe finds the attention op on the host, not on its layer's device (llama-context.cpp
+/// resolve_fused_ops, "device_mismatch"); `kv_apart` says so (kv_apart_from_layers).
+[[nodiscard]] constexpr result<memory_estimate> resolve_context(const hparams& hp, const launch_params& p,
+                                                                bool kv_apart = false) noexcept {
     memory_estimate e;
     if (p.n_seq_max == 0 || p.n_seq_max > 256) return make_error(errc::invalid_argument, "n_seq_max must be between 1 and 256 (LLAMA_MAX_SEQ)", p.n_seq_max);
     if (!is_kv_cache_type(p.type_k) || !is_kv_cache_type(p.type_v))
@@ -5241,7 +5363,8 @@ constexpr void add_group_weights(buffer_list& l, std::array<mapped_range, 256>& 
     std::uint64_t n_ctx = p.n_ctx != 0 ? p.n_ctx : hp.n_ctx_train;
     if (n_ctx == 0) return make_error(errc::invalid_argument, "n_ctx and model->hparams.n_ctx_train cannot both be zero");
     const bool quant_v = type_traits(p.type_v).quantized;
-    bool fa = p.flash_attn != flash_attn_mode::off;  // auto resolves to on where the backends support it
+    // auto resolves to on where the backends support it (and llama_context_params sets it on for a quantized V)
+    bool fa = p.flash_attn != flash_attn_mode::off && !(p.flash_attn == flash_attn_mode::automatic && kv_apart && !quant_v);
     if (quant_v && p.flash_attn == flash_attn_mode::off)
         return make_error(errc::invalid_combination, "quantized V cache requires flash_attn to be enabled");
     if (p.split_mode == split_mode::tensor && p.flash_attn == flash_attn_mode::off)
@@ -5295,6 +5418,12 @@ constexpr void add_group_weights(buffer_list& l, std::array<mapped_range, 256>& 
     e.kv_cells = static_cast<std::uint32_t>(n_ctx_seq);
     e.kv_cells_swa = any_swa ? static_cast<std::uint32_t>(kv_size_swa) : 0;
     return e;
+}
+
+/// True if the KV cache stays on the host while blocks run on devices (`-nkvo` with `-ngl` > 0 on a machine with
+/// devices): see resolve_context.
+[[nodiscard]] constexpr bool kv_apart_from_layers(const machine& hw, const launch_params& p) noexcept {
+    return !p.offload_kqv && !hw.devices.empty() && p.n_gpu_layers != 0;
 }
 
 /// The graph shape llama.cpp reserves its compute buffer for (llama_context::sched_reserve), from a resolved context.
@@ -5452,24 +5581,43 @@ constexpr void add_output_buffer(memory_estimate& e, const hparams& hp, const ma
         return true;
     }
     // Each GPU holding layers reserves the graph of its layers; the largest live tensors are per-layer, so every such
-    // device is charged the whole-graph figure (an upper bound), and the host keeps the graph inputs (token ids,
-    // embeddings of the ubatch) — 4 copies with pipeline parallelism (llama_context: GGML_SCHED_MAX_COPIES when
-    // several devices hold every layer and no tensor override is set).
+    // device is charged the whole-graph figure (an upper bound; measured over RPC: tests/accuracy/test_rpc_real.cpp).
     e.compute_calibrated = false;
     std::uint32_t n_gpus_used = 0;
+    bool any_remote = false;
     for (std::size_t d = 0; d < hw.devices.size(); ++d) {
         bool used = false;
         for (const auto dev : e.layers.device) used = used || dev == static_cast<std::int32_t>(d);
         if (!used) continue;
         ++n_gpus_used;
+        any_remote = any_remote || hw.devices[d].remote();
         detail::add_to(e.compute_buffers, {buffer_kind::gpu, static_cast<std::int32_t>(d)}, graph);
     }
-    const bool pipeline = n_gpus_used > 1 && e.layers.n_gpu_layers == e.layers.n_layer_all + 1 &&
+    // The host holds every graph input (ggml_backend_sched_backend_id_from_cur: an input goes to the last backend,
+    // the CPU) and the token embedding's GET_ROWS (its weight stays on the host): with no block on the host that is
+    // its whole compute buffer, exact over RPC. With pipeline parallelism every input has GGML_SCHED_MAX_COPIES = 4
+    // copies (ggml_backend_sched_split_graph); llama_context turns it on when several devices hold every layer, the
+    // split is by layer, the KV cache is offloaded, no tensor override is set, and every device has async compute
+    // and events (an RPC device has neither: ggml-rpc.cpp ggml_backend_rpc_device_get_props).
+    const bool pipeline = n_gpus_used > 1 && !any_remote && e.layers.n_gpu_layers == e.layers.n_layer_all + 1 &&
                           p.split_mode == split_mode::layer && p.offload_kqv && !pl.overrides;
-    const std::uint64_t inputs = std::uint64_t(e.n_ubatch) * hp.n_embd * 4 + std::uint64_t(hp.n_vocab) * e.n_outputs_graph * 4;
+    // The host runs more when it holds a block, the KV cache (-nkvo: attention runs there) or weights of a block
+    // (-ot to CPU, --cpu-moe): it is then charged the whole graph, and each device the graph plus copies of the
+    // activations the host's work sends it (split inputs, allocated in the device's compute buffer). Upper bounds, measured
+    // over RPC (tests/accuracy/test_rpc_real.cpp); the scheduler replay that makes them exact is issue 19's.
+    bool host_work = e.layers.n_gpu_layers < e.layers.n_layer_all + 1 || !p.offload_kqv;
+    for (std::uint32_t il = 0; il < e.layers.n_layer_all && !host_work; ++il)
+        for (std::size_t part = 0; part < layer_part_count; ++part)
+            host_work = host_work || (pl.parts[il][part] == host_device && e.layers.of(il) != host_device);
+    for (const auto& x : pl.exceptions) host_work = host_work || x.device == host_device;
+    const std::uint64_t embd_rows = detail::compute::align_up(std::uint64_t(e.n_ubatch) * hp.n_embd * 4, detail::compute::cpu_alignment);
+    const std::uint64_t host_inputs = graph_cpu.inputs * (pipeline ? 4 : 1) + embd_rows;
+    if (host_work)  // the activations the host's work sends back (a routed expert's output per chosen expert),
+                    // copied in as split inputs
+        for (auto& b : e.compute_buffers) b.bytes += std::max<std::uint64_t>(2, hp.n_expert_used) * embd_rows;
     detail::add_to(e.compute_buffers,
                    {detail::has_host_buffer(hw) ? buffer_kind::host_pinned : buffer_kind::cpu, host_device},
-                   inputs * (pipeline ? 4 : 1));
+                   host_work ? std::max(graph, host_inputs) : host_inputs);
     return true;
 }
 
@@ -5520,7 +5668,7 @@ constexpr void add_output_buffer(memory_estimate& e, const hparams& hp, const ma
                                                                 const compute_breakdown* graph_cpu = nullptr) noexcept {
     if (s.use_mmap != p.use_mmap || s.repack != p.cpu_repack)
         return make_error(errc::invalid_argument, "the summary was priced for another load mode or repacking");
-    auto ctx = resolve_context(m.hp, p);
+    auto ctx = resolve_context(m.hp, p, kv_apart_from_layers(hw, p));
     if (!ctx) return ctx.error();
     memory_estimate e = *ctx;
     e.layers = pl.layers;
@@ -5541,7 +5689,7 @@ constexpr void add_output_buffer(memory_estimate& e, const hparams& hp, const ma
                                                                 const launch_params& p,
                                                                 const overhead_params& extra = {}) noexcept {
     if (auto ok = check_model(m); !ok) return ok.error();
-    auto ctx = resolve_context(m.hp, p);  // then the settings, as llama.cpp reports them
+    auto ctx = resolve_context(m.hp, p, kv_apart_from_layers(hw, p));  // then the settings, as llama.cpp reports them
     if (!ctx) return ctx.error();
     model_summary s;
     if (auto ok = summarize(m, hw, p.use_mmap, p.cpu_repack, s); !ok) return ok.error();
@@ -5593,16 +5741,14 @@ struct draft_devices {
         out.index[out.n++] = gi;
     }
     for (auto& o : draft_launch.overrides) {
-        std::int32_t gi = o.device;
-        if (o.named_backend != backend::cpu) {
-            gi = hw.find_device(o.named_backend, o.named_ordinal);
-            if (gi < 0) return make_error(errc::invalid_argument, "-otd names a device the machine does not have", o.named_ordinal);
-        }
+        const std::int32_t gi = override_device(hw, o);
+        if (gi == -2) return make_error(errc::invalid_argument, "-otd names a device the machine does not have", o.named_ordinal);
         if (gi == host_device) continue;
         std::size_t k = 0;
         while (k < out.n && out.index[k] != gi) ++k;
         if (k == out.n) return make_error(errc::invalid_argument, "-otd names a device outside the draft's -devd list (not modelled)");
         o.named_backend = backend::cpu;
+        o.named_endpoint = {};
         o.device = static_cast<std::int32_t>(k);
     }
     return out;
@@ -5751,7 +5897,7 @@ struct draft_devices {
         e.weights_nbytes += t.bytes;
         if (!mmproj_tensor_loaded(mm, t)) continue;
         if (e.device == host_device) e.weights += detail::pad_to(t.bytes, 32);
-        else e.weights += detail::gpu_alloc_size(gpu_class_of(hw.devices[static_cast<std::size_t>(e.device)].kind), t);
+        else e.weights += detail::gpu_alloc_size(gpu_class_of(hw.devices[static_cast<std::size_t>(e.device)]), t);
     }
     const vision_shape s = vision_shape_of(mm);
     e.warmup_image_size = s.image_size;
@@ -5790,9 +5936,13 @@ struct draft_devices {
     return e;
 }
 
-/// The name llama.cpp gives a buffer ("CPU_Mapped", "CUDA0", "CUDA_Host", "Vulkan0"). GPUs are numbered per backend
-/// (machine::backend_ordinal): the first Vulkan device after a CUDA one is "Vulkan0".
-/// Writes into `out` (at least 16 chars) and returns the used part.
+/// The name llama.cpp gives a buffer ("CPU_Mapped", "CUDA0", "CUDA_Host", "Vulkan0", "RPC0[10.0.0.2:50052]"). GPUs
+/// are numbered per backend (machine::backend_ordinal): the first Vulkan device after a CUDA one is "Vulkan0"; devices
+/// behind an rpc-server per server. Writes into `out` (buffer_name_capacity chars hold every name) and returns the
+/// used part.
+/// Characters buffer_name needs at most: "RPC15[" + an endpoint of max_endpoint_length + "]".
+inline constexpr std::size_t buffer_name_capacity = 8 + max_endpoint_length;
+
 [[nodiscard]] constexpr std::string_view buffer_name(const machine& hw, buffer_ref b, std::span<char> out) noexcept {
     auto put = [&](std::string_view s, std::size_t at) {
         std::size_t i = 0;
@@ -5809,19 +5959,26 @@ struct draft_devices {
         case buffer_kind::host_pinned: {
             backend k = backend::cuda;
             for (const auto& d : hw.devices)
-                if (d.kind != backend::metal) { k = d.kind; break; }
+                if (!d.remote() && d.kind != backend::metal) { k = d.kind; break; }
             n = put(backend_prefix(k), 0);
             n = put("_Host", n);
             break;
         }
         case buffer_kind::gpu: {
             const auto idx = static_cast<std::size_t>(b.device);
-            n = put(backend_prefix(idx < hw.devices.size() ? hw.devices[idx].kind : backend::other), 0);
+            const bool remote = idx < hw.devices.size() && hw.devices[idx].remote();
+            // ggml-rpc.cpp ggml_backend_rpc_buffer_type: "RPC<device on the server>[endpoint]"
+            n = put(remote ? "RPC" : backend_prefix(idx < hw.devices.size() ? hw.devices[idx].kind : backend::other), 0);
             char digits[12]{};
             std::size_t nd = 0;
             std::size_t v = idx < hw.devices.size() ? hw.backend_ordinal(idx) : idx;
             do { digits[nd++] = char('0' + v % 10); v /= 10; } while (v != 0 && nd < sizeof digits);
             while (nd > 0 && n < out.size()) out[n++] = digits[--nd];
+            if (remote) {
+                n = put("[", n);
+                n = put(hw.devices[idx].endpoint, n);
+                n = put("]", n);
+            }
             break;
         }
     }
@@ -5866,7 +6023,41 @@ struct server_args {
     std::string_view mmproj{};
     bool mmproj_url = false;      ///< `mmproj` came from `-mmu` / `--mmproj-url`: a URL llama-server downloads, not a file
     mmproj_params mmproj_load{};  ///< `--mmproj-offload` / `--no-mmproj-offload`, `-mmdev`, `--warmup` / `--no-warmup`
+    /// `--rpc HOST:PORT[,HOST:PORT...]`: the rpc-servers whose devices llama.cpp puts first in its device list, in
+    /// this order (common/arg.cpp add_rpc_devices; src/llama.cpp llama_prepare_model_devices). Each entry was checked
+    /// by rpc_endpoint_valid; the host adds the workers' devices to the machine (with_rpc_devices). Empty when absent.
+    std::string_view rpc{};
 };
+
+/// True if `e` is an rpc-server endpoint llama.cpp can connect to: HOST:PORT with a non-empty host (a name, an IPv4
+/// address or a bracketed IPv6 address; ggml-rpc.cpp parse_endpoint splits at the last ':'), a port of 1 to 65535,
+/// and at most max_endpoint_length characters.
+[[nodiscard]] constexpr bool rpc_endpoint_valid(std::string_view e) noexcept {
+    const auto colon = e.rfind(':');
+    if (e.empty() || e.size() > max_endpoint_length || colon == std::string_view::npos || colon == 0) return false;
+    const std::string_view port = e.substr(colon + 1);
+    if (port.empty() || port.size() > 5) return false;
+    std::uint32_t v = 0;
+    for (const char c : port) {
+        if (c < '0' || c > '9') return false;
+        v = v * 10 + std::uint32_t(c - '0');
+    }
+    if (v == 0 || v > 65535) return false;
+    for (const char c : e.substr(0, colon))
+        if (c <= ' ' || c == ',' || c == '=' || static_cast<unsigned char>(c) >= 127) return false;
+    return true;
+}
+
+/// The `index`-th endpoint of a `--rpc` list (empty past the end).
+[[nodiscard]] constexpr std::string_view rpc_endpoint(std::string_view list, std::size_t index) noexcept {
+    while (!list.empty()) {
+        const auto comma = list.find(',');
+        if (index-- == 0) return list.substr(0, comma);
+        if (comma == std::string_view::npos) break;
+        list = list.substr(comma + 1);
+    }
+    return {};
+}
 
 namespace detail {
 [[nodiscard]] constexpr bool parse_u64(std::string_view s, std::uint64_t& out) noexcept {
@@ -5917,6 +6108,18 @@ template <std::size_t N>
 /// machine by compile_overrides.
 [[nodiscard]] constexpr bool parse_buft(std::string_view s, tensor_override& o) noexcept {
     if (iequals(s, "CPU")) { o.device = host_device; o.named_backend = backend::cpu; return true; }
+    // "RPC<device>[endpoint]": a device of an rpc-server (ggml-rpc.cpp ggml_backend_rpc_buffer_type)
+    if (s.size() > 5 && s.substr(0, 3) == "RPC" && s.back() == ']') {
+        const auto open = s.find('[');
+        std::uint64_t k = 0;
+        if (open == std::string_view::npos || !parse_u64(s.substr(3, open - 3), k) || k >= LLAMAPLAN_MAX_DEVICES) return false;
+        const std::string_view endpoint = s.substr(open + 1, s.size() - open - 2);
+        if (!rpc_endpoint_valid(endpoint)) return false;
+        o.named_backend = backend::other;
+        o.named_ordinal = static_cast<std::uint32_t>(k);
+        o.named_endpoint = endpoint;
+        return true;
+    }
     std::size_t i = s.size();
     while (i > 0 && s[i - 1] >= '0' && s[i - 1] <= '9') --i;
     if (i == 0 || i == s.size()) return false;
@@ -5941,7 +6144,7 @@ template <std::size_t N>
         const auto eq = item.rfind('=');
         if (eq == std::string_view::npos || eq == 0) return "-ot entries are REGEX=BUFT";
         tensor_override o{item.substr(0, eq), host_device};
-        if (!parse_buft(item.substr(eq + 1), o)) return "-ot names an unknown buffer type (use CPU, CUDA0, Vulkan0, ROCm0, SYCL0, MTL0)";
+        if (!parse_buft(item.substr(eq + 1), o)) return "-ot names an unknown buffer type (use CPU, CUDA0, Vulkan0, ROCm0, SYCL0, MTL0, RPC0[HOST:PORT])";
         if (!out.push_back(o)) return "too many -ot rules";
         rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
     }
@@ -5957,10 +6160,11 @@ inline constexpr std::array<std::string_view, 49> ignored_with_value = {
     "--reasoning-budget", "-C", "--cpu-mask", "-Cb", "--cpu-mask-batch", "--prio", "--prio-batch", "--cache-reuse",
     "-ctxcp", "--ctx-checkpoints", "--swa-checkpoints", "--log-file", "--path", "--api-prefix", "--rope-freq-base",
     "--rope-freq-scale", "--rope-scaling", "--yarn-orig-ctx"};
-inline constexpr std::array<std::string_view, 22> ignored_switches = {
+// `--no-op-offload` changes where large-batch ops of host weights run on a GPU (not modelled: see memory.hpp)
+inline constexpr std::array<std::string_view, 23> ignored_switches = {
     "--mmproj-auto", "--jinja", "--no-jinja", "--metrics", "--slots", "--no-slots", "-cb", "--cont-batching",
     "-nocb", "--no-cont-batching", "-v", "--verbose", "--log-disable", "--no-webui", "--props", "--mlock",
-    "--no-perf", "--perf", "-fa-auto", "--log-colors", "--log-prefix", "--log-timestamps"};
+    "--no-perf", "--perf", "-fa-auto", "--log-colors", "--log-prefix", "--log-timestamps", "--no-op-offload"};
 // Speculative-decoding flags that do not change memory (common/arg.cpp, set_spec()): threads, CPU affinity, priorities
 // and the acceptance thresholds of the draft, and the ngram sizes that do not bound a draft's length.
 inline constexpr std::array<std::string_view, 37> ignored_spec_with_value = {
@@ -6060,6 +6264,18 @@ inline constexpr std::array<std::string_view, 2> ignored_spec_switches = {
             if (!why.empty()) return bad(why, i + 1);
             if (!for_draft) out.pinned.add(setting::tensor_overrides);
             ++i;
+        } else if (a == "--rpc") {
+            if (!need()) return bad("--rpc needs HOST:PORT[,HOST:PORT...]", i);
+            std::string_view rest = v;
+            for (std::size_t n = 1;; ++n) {
+                // llama.cpp runs at most GGML_SCHED_MAX_BACKENDS = 16 backends, the CPU's among them
+                if (n > LLAMAPLAN_MAX_DEVICES) return make_error(errc::capacity_exceeded, "--rpc lists more servers than LLAMAPLAN_MAX_DEVICES", i + 1);
+                const auto comma = rest.find(',');
+                if (!rpc_endpoint_valid(rest.substr(0, comma))) return bad("--rpc entries are HOST:PORT (port 1-65535)", i + 1);
+                if (comma == std::string_view::npos) break;
+                rest = rest.substr(comma + 1);
+            }
+            out.rpc = v; ++i;
         } else if (a == "-md" || a == "--model-draft" || a == "--spec-draft-model") {
             if (!need()) return bad("missing value after -md", i);
             out.draft_model = v; ++i;
@@ -8239,7 +8455,7 @@ struct search {
     /// blocks on the host (`--n-cpu-moe N`) only when the GPUs cannot hold them all, one partial block after them.
     [[nodiscard]] constexpr evaluation place(launch_params p, std::size_t n_use = LLAMAPLAN_MAX_DEVICES) noexcept {
         evaluation ev;
-        auto ctx = resolve_context(m.hp, p);
+        auto ctx = resolve_context(m.hp, p, kv_apart_from_layers(hw, p));
         if (!ctx) { ev.err = ctx.error(); return ev; }
         const compute_breakdown& graph = memo.get(m, compute_shape_of(*ctx, p));
         if (placement_pinned || hw.devices.empty()) {
@@ -8278,7 +8494,7 @@ struct search {
         std::array<std::array<std::int64_t, gpu_class_count>, LLAMAPLAN_MAX_LAYERS + 2> core_cost{};
         std::array<std::array<std::int64_t, gpu_class_count>, LLAMAPLAN_MAX_LAYERS + 2> expert_cost{};
         std::array<bool, gpu_class_count> class_used{};
-        for (std::size_t d = 0; d < n_dev; ++d) class_used[static_cast<std::size_t>(gpu_class_of(hw.devices[d].kind))] = true;
+        for (std::size_t d = 0; d < n_dev; ++d) class_used[static_cast<std::size_t>(gpu_class_of(hw.devices[d]))] = true;
         for (std::size_t c = 0; c < gpu_class_count; ++c) {
             if (!class_used[c]) continue;
             const std::uint64_t align = gpu_alignment(static_cast<gpu_class>(c));
@@ -8296,7 +8512,7 @@ struct search {
             core_cost[n_all][c] = std::int64_t(out);
         }
         auto cost = [&](std::uint32_t i, std::size_t d, std::uint32_t n_cpu) -> std::int64_t {
-            const auto c = static_cast<std::size_t>(gpu_class_of(hw.devices[d].kind));
+            const auto c = static_cast<std::size_t>(gpu_class_of(hw.devices[d]));
             return core_cost[i][c] + (i < n_cpu ? 0 : expert_cost[i][c]);
         };
         std::array<std::uint32_t, LLAMAPLAN_MAX_DEVICES> counts{};
@@ -8406,7 +8622,7 @@ struct search {
                 const std::int32_t dk = ev.place.layers.of(k);
                 if (how == expert_layout::spill_fewest && k < n_all && s.layer_has_experts[k] && dk != host_device) {
                     const auto d = static_cast<std::size_t>(dk);
-                    const auto c = static_cast<std::size_t>(gpu_class_of(hw.devices[d].kind));
+                    const auto c = static_cast<std::size_t>(gpu_class_of(hw.devices[d]));
                     for (auto part : {layer_part::expert_up, layer_part::expert_gate, layer_part::expert_down}) {
                         const std::int64_t pc = std::int64_t(s.part(k, part).gpu[c]);
                         if (pc > rem[d]) break;
@@ -8714,7 +8930,7 @@ struct search {
             launch_params q = with_ctx(pk, ladder[ci]);
             q.n_gpu_layers = 0;
             auto pl = resolve_placement(m, hw, q);
-            if (auto cx = resolve_context(hp, q); pl && cx) {
+            if (auto cx = resolve_context(hp, q, kv_apart_from_layers(hw, q)); pl && cx) {
                 evaluation e2;
                 e2.place = *pl;
                 st.price(e2, q, st.memo.get(m, compute_shape_of(*cx, q)));
@@ -9321,7 +9537,7 @@ constexpr void regex_escape(text<N>& out, std::string_view s) noexcept {
 template <std::size_t N>
 constexpr void buft_name(text<N>& out, const machine& hw, std::int32_t device) noexcept {
     if (device == host_device) { out.put("CPU"); return; }
-    char tmp[24]{};
+    char tmp[buffer_name_capacity]{};
     out.put(buffer_name(hw, {buffer_kind::gpu, device}, tmp));
 }
 
@@ -9535,7 +9751,7 @@ constexpr bool emit_user_placement(const placement& pl, const launch_params& p, 
         out("-ot");
         a.put(r.pattern);
         a.put("=");
-        const std::int32_t dev = r.named_backend == backend::cpu ? r.device : hw.find_device(r.named_backend, r.named_ordinal);
+        const std::int32_t dev = override_device(hw, r);
         detail::buft_name(a, hw, dev);
         flush();
     }
@@ -9890,7 +10106,7 @@ constexpr void emit_json(const plan& pl, const model& m, const model_summary& s,
             else json_string(out, hw.devices[static_cast<std::size_t>(b.device)].name);
             out(",");
             key("buffer");
-            detail::text<32> t;
+            detail::text<buffer_name_capacity> t;
             detail::buft_name(t, hw, b.device);
             json_string(out, t.view());
             out(",");
@@ -9945,7 +10161,7 @@ constexpr void emit_json(const plan& pl, const model& m, const model_summary& s,
         key("ok"); out("false,");
         key("error"); json_string(out, "nothing fits: even the smallest configuration tried misses its budget"); out(",");
         key("short_device");
-        detail::text<32> t;
+        detail::text<buffer_name_capacity> t;
         detail::buft_name(t, hw, pl.short_device);
         json_string(out, t.view());
         out(",");
@@ -10005,7 +10221,7 @@ constexpr void emit_tensor_analysis(const plan& pl, const model& m, const machin
     using detail::json_string;
     using detail::json_u64;
     auto key = [&](std::string_view k) { json_string(out, k); out(":"); };
-    auto buft = [&](std::int32_t d) { detail::text<32> t; detail::buft_name(t, hw, d); json_string(out, t.view()); };
+    auto buft = [&](std::int32_t d) { detail::text<buffer_name_capacity> t; detail::buft_name(t, hw, d); json_string(out, t.view()); };
     out("{");
     key("fits"); out(pl.fits ? "true" : "false"); out(",");
     key("devices"); out("[");

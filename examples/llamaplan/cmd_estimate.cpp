@@ -93,7 +93,7 @@ int cmd_estimate(int argc, char** argv) {
     const llamaplan::model m = mf->view();
 
     llamaplan::machine hw;
-    if (std::string err; !machine_opts.build(hw, err)) return cli::fail("estimate: " + err);
+    if (std::string err; !machine_opts.build(hw, err, args->rpc)) return cli::fail("estimate: " + err);
     llamaplan::overhead_params overhead = machine_opts.overhead;
     overhead.prompt_cache = args->cache_ram;  // ~0 (-cram -1) is llamaplan::unbounded_prompt_cache
     // the multimodal projector (--mmproj, tools/mtmd): its weights and warmup compute buffer on its device
@@ -136,7 +136,7 @@ int cmd_estimate(int argc, char** argv) {
     perf_in->threads = machine_opts.threads();
     const auto tput = llamaplan::predict_throughput(hw, *perf_in, work);
 
-    char name_buf[32];
+    char name_buf[llamaplan::buffer_name_capacity];
     auto name = [&](llamaplan::buffer_ref b) { return std::string(llamaplan::buffer_name(hw, b, name_buf)); };
 
     if (as_json) {

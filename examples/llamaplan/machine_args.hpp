@@ -7,11 +7,14 @@
 
 #include <llamaplan/devices.hpp>
 #include <llamaplan/memory.hpp>
+#include <llamaplan/server_args.hpp>
 #include <llamaplan/probe/machine_file.hpp>
 #include <llamaplan/probe/probe.hpp>
 
+#include <array>
 #include <cstdlib>
 #include <deque>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -39,7 +42,9 @@ public:
                "  --no-probe                  do not probe this machine: the host alone, plus --gpu devices\n"
                "  --no-repack-cpu             the host CPU does not repack weights (no AVX2/NEON kernels)\n"
                "  --cpu-amx                   llama.cpp was built with AMX for an AMX CPU (weights go to an AMX buffer)\n"
-               "  --gpu-overhead SIZE         driver/context memory per CUDA/ROCm GPU (default 400; a bare number is MiB)\n";
+               "  --gpu-overhead SIZE         driver/context memory per CUDA/ROCm GPU (default 400; a bare number is MiB)\n"
+               "  --worker HOST:PORT=FILE     the machine behind an rpc-server of --rpc, from its 'llamaplan specs --save'\n"
+               "                              file (the server exposes its GPUs, or its CPU when it has none); repeatable\n";
     }
 
     /// If argv[i] is a machine option, consumes it (and its value, advancing i) and returns 1; returns 0 if it is
@@ -108,6 +113,21 @@ public:
             threads_ = static_cast<std::uint32_t>(n);
             return 1;
         }
+        if (a == "--worker") {
+            const char* v = value("HOST:PORT=FILE");
+            if (!v) return -1;
+            const std::string_view spec = v;
+            const auto eq = spec.find('=');
+            if (eq == std::string_view::npos || !llamaplan::rpc_endpoint_valid(spec.substr(0, eq))) {
+                err = "bad --worker '" + std::string(spec) + "' (HOST:PORT=FILE)";
+                return -1;
+            }
+            std::string message;
+            auto loaded = llamaplan::probe::load_machine_file(std::string(spec.substr(eq + 1)), &message);
+            if (!loaded) { err = "--worker " + std::string(spec.substr(0, eq)) + ": " + message; return -1; }
+            workers_.push_back({std::string(spec.substr(0, eq)), std::move(*loaded)});
+            return 1;
+        }
         if (a == "--gpu") {
             const char* v = value("[BACKEND:]NAME or BACKEND:FREE[:NAME]");
             if (!v) return -1;
@@ -116,8 +136,9 @@ public:
         return 0;
     }
 
-    /// Builds the machine. Probes this machine when asked to and no --machine was given.
-    [[nodiscard]] bool build(llamaplan::machine& out, std::string& err) {
+    /// Builds the machine. Probes this machine when asked to and no --machine was given. `rpc` is llama-server's
+    /// `--rpc` list (server_args::rpc): each server's devices, from its --worker file, come first.
+    [[nodiscard]] bool build(llamaplan::machine& out, std::string& err, std::string_view rpc = {}) {
         if (!base_ && probe_by_default_) {
             auto probed = llamaplan::probe::probe_machine();
             if (!probed) { err = "probing this machine failed: " + describe(probed.error()); return false; }
@@ -144,6 +165,31 @@ public:
         hw.host.cpu_repack = hw.host.cpu_repack && host_repack_;
         hw.host.cpu_amx = hw.host.cpu_amx || host_amx_;
         hw.devices = devices_;
+        if (!rpc.empty()) {
+            std::vector<llamaplan::device> remote;
+            for (std::size_t k = 0;; ++k) {
+                const std::string_view endpoint = llamaplan::rpc_endpoint(rpc, k);
+                if (endpoint.empty()) break;
+                const worker* w = nullptr;
+                for (const auto& x : workers_)
+                    if (x.endpoint == endpoint) w = &x;
+                if (!w) {
+                    err = "--rpc " + std::string(endpoint) + ": what does this rpc-server have? give --worker " +
+                          std::string(endpoint) + "=FILE (its 'llamaplan specs --save FILE')";
+                    return false;
+                }
+                std::array<llamaplan::device, LLAMAPLAN_MAX_DEVICES> devs{};
+                const std::size_t n = llamaplan::rpc_worker_devices(w->machine.view(), w->endpoint, devs);
+                remote.insert(remote.end(), devs.begin(), devs.begin() + static_cast<std::ptrdiff_t>(n));
+            }
+            auto storage = std::make_unique<llamaplan::machine_storage>();
+            if (!llamaplan::with_rpc_devices(hw, remote, *storage)) {
+                err = "--rpc: more devices than llama.cpp's scheduler runs (15 besides the CPU, GGML_SCHED_MAX_BACKENDS)";
+                return false;
+            }
+            with_workers_ = std::move(storage);
+            hw = with_workers_->view();
+        }
         out = hw;
         return true;
     }
@@ -193,6 +239,12 @@ private:
     std::deque<std::string> names_;              // stable storage for --gpu names
     std::vector<llamaplan::device> extra_gpus_;  // --gpu devices, after the base machine's
     std::vector<llamaplan::device> devices_;     // what the built machine views
+    struct worker {
+        std::string endpoint;                    // HOST:PORT as --rpc spells it
+        llamaplan::probe::probe_result machine;  // its machine file
+    };
+    std::deque<worker> workers_;                 // --worker (stable: devices view their endpoints)
+    std::unique_ptr<llamaplan::machine_storage> with_workers_;  // the machine with the workers' devices first
 };
 
 }  // namespace cli

@@ -88,7 +88,7 @@ constexpr void regex_escape(text<N>& out, std::string_view s) noexcept {
 template <std::size_t N>
 constexpr void buft_name(text<N>& out, const machine& hw, std::int32_t device) noexcept {
     if (device == host_device) { out.put("CPU"); return; }
-    char tmp[24]{};
+    char tmp[buffer_name_capacity]{};
     out.put(buffer_name(hw, {buffer_kind::gpu, device}, tmp));
 }
 
@@ -302,7 +302,7 @@ constexpr bool emit_user_placement(const placement& pl, const launch_params& p, 
         out("-ot");
         a.put(r.pattern);
         a.put("=");
-        const std::int32_t dev = r.named_backend == backend::cpu ? r.device : hw.find_device(r.named_backend, r.named_ordinal);
+        const std::int32_t dev = override_device(hw, r);
         detail::buft_name(a, hw, dev);
         flush();
     }
@@ -657,7 +657,7 @@ constexpr void emit_json(const plan& pl, const model& m, const model_summary& s,
             else json_string(out, hw.devices[static_cast<std::size_t>(b.device)].name);
             out(",");
             key("buffer");
-            detail::text<32> t;
+            detail::text<buffer_name_capacity> t;
             detail::buft_name(t, hw, b.device);
             json_string(out, t.view());
             out(",");
@@ -712,7 +712,7 @@ constexpr void emit_json(const plan& pl, const model& m, const model_summary& s,
         key("ok"); out("false,");
         key("error"); json_string(out, "nothing fits: even the smallest configuration tried misses its budget"); out(",");
         key("short_device");
-        detail::text<32> t;
+        detail::text<buffer_name_capacity> t;
         detail::buft_name(t, hw, pl.short_device);
         json_string(out, t.view());
         out(",");
@@ -772,7 +772,7 @@ constexpr void emit_tensor_analysis(const plan& pl, const model& m, const machin
     using detail::json_string;
     using detail::json_u64;
     auto key = [&](std::string_view k) { json_string(out, k); out(":"); };
-    auto buft = [&](std::int32_t d) { detail::text<32> t; detail::buft_name(t, hw, d); json_string(out, t.view()); };
+    auto buft = [&](std::int32_t d) { detail::text<buffer_name_capacity> t; detail::buft_name(t, hw, d); json_string(out, t.view()); };
     out("{");
     key("fits"); out(pl.fits ? "true" : "false"); out(",");
     key("devices"); out("[");

@@ -45,6 +45,10 @@ enum class backend : std::uint8_t { cpu, cuda, rocm, vulkan, metal, sycl, other 
     }
 }
 
+/// The longest rpc-server endpoint ("host:port") a device may name (characters); longer ones are refused where they
+/// are read (server_args, machine files), so every buffer name fits a fixed buffer.
+inline constexpr std::size_t max_endpoint_length = 80;
+
 /// One accelerator (GPU) as llama.cpp would enumerate it.
 struct device {
     std::string_view name{};            ///< marketing name, e.g. "NVIDIA GeForce RTX 4090"
@@ -94,21 +98,103 @@ struct machine {
     struct host host{};                 ///< CPU and RAM
     std::span<const device> devices{};  ///< GPUs in llama.cpp's enumeration order (CUDA0, CUDA1, ..., Vulkan0, ...)
 
-    /// Index in `devices` of the `ordinal`-th device driven by `kind` (what llama.cpp calls e.g. "Vulkan<ordinal>"),
-    /// or -1 if there is none.
+    /// Index in `devices` of the `ordinal`-th local device driven by `kind` (what llama.cpp calls e.g. "Vulkan<ordinal>"),
+    /// or -1 if there is none. Devices behind an rpc-server are numbered apart (find_remote).
     [[nodiscard]] constexpr std::int32_t find_device(backend kind, std::uint32_t ordinal) const noexcept {
         for (std::size_t i = 0; i < devices.size(); ++i)
-            if (devices[i].kind == kind && ordinal-- == 0) return static_cast<std::int32_t>(i);
+            if (!devices[i].remote() && devices[i].kind == kind && ordinal-- == 0) return static_cast<std::int32_t>(i);
         return -1;
     }
-    /// The per-backend number of device `index` (1 for the second Vulkan device, whatever comes before it).
+    /// Index in `devices` of the `ordinal`-th device of the rpc-server at `endpoint` (llama.cpp's buffer type
+    /// "RPC<ordinal>[endpoint]"), or -1 if there is none.
+    [[nodiscard]] constexpr std::int32_t find_remote(std::string_view endpoint, std::uint32_t ordinal) const noexcept {
+        for (std::size_t i = 0; i < devices.size(); ++i)
+            if (devices[i].remote() && devices[i].endpoint == endpoint && ordinal-- == 0) return static_cast<std::int32_t>(i);
+        return -1;
+    }
+    /// The per-backend number of device `index` (1 for the second local Vulkan device, whatever comes before it); for
+    /// a device behind an rpc-server, its number on that server (ggml-rpc.cpp names its buffer types
+    /// "RPC<device>[endpoint]").
     [[nodiscard]] constexpr std::uint32_t backend_ordinal(std::size_t index) const noexcept {
         std::uint32_t n = 0;
-        for (std::size_t i = 0; i < index && i < devices.size(); ++i)
-            if (devices[i].kind == devices[index].kind) ++n;
+        if (index >= devices.size()) return 0;
+        const device& d = devices[index];
+        for (std::size_t i = 0; i < index; ++i) {
+            const device& o = devices[i];
+            if (d.remote() ? o.endpoint == d.endpoint : (!o.remote() && o.kind == d.kind)) ++n;
+        }
+        return n;
+    }
+    /// The number in llama.cpp's name of a device behind an rpc-server: "RPC<n>", counted over every server's
+    /// devices in `--rpc` order (ggml-rpc.cpp ggml_backend_rpc_add_server).
+    [[nodiscard]] constexpr std::uint32_t rpc_ordinal(std::size_t index) const noexcept {
+        std::uint32_t n = 0;
+        for (std::size_t i = 0; i < index && i < devices.size(); ++i) n += devices[i].remote() ? 1u : 0u;
         return n;
     }
 };
+
+/// ggml-backend.cpp GGML_SCHED_MAX_BACKENDS: the scheduler runs at most 16 backends, the host's CPU among them
+/// (ggml_backend_sched_new asserts it), so llama.cpp uses at most 15 devices besides the CPU.
+inline constexpr std::size_t max_sched_devices = 15;
+
+/// A machine whose devices are stored here: a host's machine plus the devices of its rpc-servers. view() is valid
+/// while this object lives, unmoved.
+struct machine_storage {
+    struct host host{};                                  ///< the main host
+    std::array<device, LLAMAPLAN_MAX_DEVICES> devs{};    ///< devices in llama.cpp's order
+    std::size_t n = 0;                                   ///< devices in use
+    /// The machine (views into this object).
+    [[nodiscard]] constexpr machine view() const noexcept { return machine{host, std::span<const device>(devs.data(), n)}; }
+};
+
+/// The devices an rpc-server started with its defaults exposes on the machine `worker` (a worker's machine file):
+/// every GPU, or the CPU when it has none (tools/rpc/rpc-server.cpp get_devices: "Try non-CPU devices first",
+/// "fallback to CPU device"), each tagged with `endpoint` (caller-owned storage). The CPU device holds the worker's
+/// RAM (its memory_total and memory_available) and its figures. Writes at most out.size() devices; returns how many.
+[[nodiscard]] constexpr std::size_t rpc_worker_devices(const machine& worker, std::string_view endpoint,
+                                                       std::span<device> out) noexcept {
+    std::size_t n = 0;
+    for (const device& d : worker.devices) {
+        if (n == out.size()) return n;
+        out[n] = d;
+        out[n].endpoint = endpoint;
+        ++n;
+    }
+    if (n == 0 && !out.empty()) {
+        device cpu{};
+        cpu.name = "CPU";
+        cpu.kind = backend::cpu;
+        cpu.memory_total = worker.host.memory_total;
+        cpu.memory_free = worker.host.memory_available;
+        cpu.bandwidth = worker.host.bandwidth;
+        cpu.flops = worker.host.flops;
+        cpu.unified_memory = true;
+        cpu.alignment = 32;  // ggml-impl.h TENSOR_ALIGNMENT, the CPU buffer type's
+        cpu.endpoint = endpoint;
+        out[n++] = cpu;
+    }
+    return n;
+}
+
+/// The machine llama-server sees with `--rpc`: every rpc-server's devices first, in `--rpc` order and each server's
+/// in a row, then the host's own GPUs (src/llama.cpp llama_prepare_model_devices puts RPC devices "at the front of the
+/// list to minimize network transfers"). `remote` lists the servers' devices in that order, each with its endpoint.
+/// Returns false (and leaves `out` partly filled) when a remote device has no endpoint, a server's devices are not
+/// in a row, or there are more devices than the scheduler runs (max_sched_devices).
+[[nodiscard]] constexpr bool with_rpc_devices(const machine& local, std::span<const device> remote, machine_storage& out) noexcept {
+    out.host = local.host;
+    out.n = 0;
+    if (remote.size() + local.devices.size() > max_sched_devices) return false;
+    for (std::size_t i = 0; i < remote.size(); ++i) {
+        if (!remote[i].remote()) return false;
+        for (std::size_t j = 0; j + 1 < i; ++j)  // a server seen before, with another one since
+            if (remote[j].endpoint == remote[i].endpoint && remote[i - 1].endpoint != remote[i].endpoint) return false;
+        out.devs[out.n++] = remote[i];
+    }
+    for (const device& d : local.devices) out.devs[out.n++] = d;
+    return true;
+}
 
 }  // namespace llamaplan
 

@@ -181,7 +181,7 @@ constexpr void add_to(buffer_list& l, buffer_ref b, std::uint64_t bytes) noexcep
 /// device buffers by their class (summary.hpp gpu_alignment).
 [[nodiscard]] constexpr std::uint64_t buffer_alignment(const machine& m, buffer_ref b) noexcept {
     if (b.kind != buffer_kind::gpu) return 32;
-    return gpu_alignment(gpu_class_of(m.devices[static_cast<std::size_t>(b.device)].kind));
+    return gpu_alignment(gpu_class_of(m.devices[static_cast<std::size_t>(b.device)]));
 }
 
 /// The buffer of a host_buffer kind.
@@ -198,7 +198,7 @@ constexpr void add_to(buffer_list& l, buffer_ref b, std::uint64_t bytes) noexcep
 constexpr void add_group_weights(buffer_list& l, std::array<mapped_range, 256>& mapped, std::uint64_t& mapped_used,
                                  const machine& hw, const group_cost& g, std::int32_t device) noexcept {
     if (device != host_device) {
-        add_to(l, {buffer_kind::gpu, device}, g.gpu[static_cast<std::size_t>(gpu_class_of(hw.devices[static_cast<std::size_t>(device)].kind))]);
+        add_to(l, {buffer_kind::gpu, device}, g.gpu[static_cast<std::size_t>(gpu_class_of(hw.devices[static_cast<std::size_t>(device)]))]);
         return;
     }
     for (std::size_t h = 0; h < host_buffer_count; ++h) add_to(l, host_ref(static_cast<host_buffer>(h)), g.host[h]);
@@ -215,7 +215,11 @@ constexpr void add_group_weights(buffer_list& l, std::array<mapped_range, 256>& 
 /// Resolves the context llama.cpp builds from the settings (llama_context::llama_context and llama_init_from_model
 /// in src/llama-context.cpp): n_ctx padding, streams, batch clamping, output rows, KV cells, flash attention; and
 /// refuses what llama.cpp refuses, with its reason. Fills the shape fields of a fresh estimate.
-[[nodiscard]] constexpr result<memory_estimate> resolve_context(const hparams& hp, const launch_params& p) noexcept {
+/// With `-nkvo` (the KV cache on the host) and blocks on devices, `-fa auto` resolves to off: llama.cpp's flash
+/// attention probe finds the attention op on the host, not on its layer's device (llama-context.cpp
+/// resolve_fused_ops, "device_mismatch"); `kv_apart` says so (kv_apart_from_layers).
+[[nodiscard]] constexpr result<memory_estimate> resolve_context(const hparams& hp, const launch_params& p,
+                                                                bool kv_apart = false) noexcept {
     memory_estimate e;
     if (p.n_seq_max == 0 || p.n_seq_max > 256) return make_error(errc::invalid_argument, "n_seq_max must be between 1 and 256 (LLAMA_MAX_SEQ)", p.n_seq_max);
     if (!is_kv_cache_type(p.type_k) || !is_kv_cache_type(p.type_v))
@@ -223,7 +227,8 @@ constexpr void add_group_weights(buffer_list& l, std::array<mapped_range, 256>& 
     std::uint64_t n_ctx = p.n_ctx != 0 ? p.n_ctx : hp.n_ctx_train;
     if (n_ctx == 0) return make_error(errc::invalid_argument, "n_ctx and model->hparams.n_ctx_train cannot both be zero");
     const bool quant_v = type_traits(p.type_v).quantized;
-    bool fa = p.flash_attn != flash_attn_mode::off;  // auto resolves to on where the backends support it
+    // auto resolves to on where the backends support it (and llama_context_params sets it on for a quantized V)
+    bool fa = p.flash_attn != flash_attn_mode::off && !(p.flash_attn == flash_attn_mode::automatic && kv_apart && !quant_v);
     if (quant_v && p.flash_attn == flash_attn_mode::off)
         return make_error(errc::invalid_combination, "quantized V cache requires flash_attn to be enabled");
     if (p.split_mode == split_mode::tensor && p.flash_attn == flash_attn_mode::off)
@@ -277,6 +282,12 @@ constexpr void add_group_weights(buffer_list& l, std::array<mapped_range, 256>& 
     e.kv_cells = static_cast<std::uint32_t>(n_ctx_seq);
     e.kv_cells_swa = any_swa ? static_cast<std::uint32_t>(kv_size_swa) : 0;
     return e;
+}
+
+/// True if the KV cache stays on the host while blocks run on devices (`-nkvo` with `-ngl` > 0 on a machine with
+/// devices): see resolve_context.
+[[nodiscard]] constexpr bool kv_apart_from_layers(const machine& hw, const launch_params& p) noexcept {
+    return !p.offload_kqv && !hw.devices.empty() && p.n_gpu_layers != 0;
 }
 
 /// The graph shape llama.cpp reserves its compute buffer for (llama_context::sched_reserve), from a resolved context.
@@ -434,24 +445,43 @@ constexpr void add_output_buffer(memory_estimate& e, const hparams& hp, const ma
         return true;
     }
     // Each GPU holding layers reserves the graph of its layers; the largest live tensors are per-layer, so every such
-    // device is charged the whole-graph figure (an upper bound), and the host keeps the graph inputs (token ids,
-    // embeddings of the ubatch) — 4 copies with pipeline parallelism (llama_context: GGML_SCHED_MAX_COPIES when
-    // several devices hold every layer and no tensor override is set).
+    // device is charged the whole-graph figure (an upper bound; measured over RPC: tests/accuracy/test_rpc_real.cpp).
     e.compute_calibrated = false;
     std::uint32_t n_gpus_used = 0;
+    bool any_remote = false;
     for (std::size_t d = 0; d < hw.devices.size(); ++d) {
         bool used = false;
         for (const auto dev : e.layers.device) used = used || dev == static_cast<std::int32_t>(d);
         if (!used) continue;
         ++n_gpus_used;
+        any_remote = any_remote || hw.devices[d].remote();
         detail::add_to(e.compute_buffers, {buffer_kind::gpu, static_cast<std::int32_t>(d)}, graph);
     }
-    const bool pipeline = n_gpus_used > 1 && e.layers.n_gpu_layers == e.layers.n_layer_all + 1 &&
+    // The host holds every graph input (ggml_backend_sched_backend_id_from_cur: an input goes to the last backend,
+    // the CPU) and the token embedding's GET_ROWS (its weight stays on the host): with no block on the host that is
+    // its whole compute buffer, exact over RPC. With pipeline parallelism every input has GGML_SCHED_MAX_COPIES = 4
+    // copies (ggml_backend_sched_split_graph); llama_context turns it on when several devices hold every layer, the
+    // split is by layer, the KV cache is offloaded, no tensor override is set, and every device has async compute
+    // and events (an RPC device has neither: ggml-rpc.cpp ggml_backend_rpc_device_get_props).
+    const bool pipeline = n_gpus_used > 1 && !any_remote && e.layers.n_gpu_layers == e.layers.n_layer_all + 1 &&
                           p.split_mode == split_mode::layer && p.offload_kqv && !pl.overrides;
-    const std::uint64_t inputs = std::uint64_t(e.n_ubatch) * hp.n_embd * 4 + std::uint64_t(hp.n_vocab) * e.n_outputs_graph * 4;
+    // The host runs more when it holds a block, the KV cache (-nkvo: attention runs there) or weights of a block
+    // (-ot to CPU, --cpu-moe): it is then charged the whole graph, and each device the graph plus copies of the
+    // activations the host's work sends it (split inputs, allocated in the device's compute buffer). Upper bounds, measured
+    // over RPC (tests/accuracy/test_rpc_real.cpp); the scheduler replay that makes them exact is issue 19's.
+    bool host_work = e.layers.n_gpu_layers < e.layers.n_layer_all + 1 || !p.offload_kqv;
+    for (std::uint32_t il = 0; il < e.layers.n_layer_all && !host_work; ++il)
+        for (std::size_t part = 0; part < layer_part_count; ++part)
+            host_work = host_work || (pl.parts[il][part] == host_device && e.layers.of(il) != host_device);
+    for (const auto& x : pl.exceptions) host_work = host_work || x.device == host_device;
+    const std::uint64_t embd_rows = detail::compute::align_up(std::uint64_t(e.n_ubatch) * hp.n_embd * 4, detail::compute::cpu_alignment);
+    const std::uint64_t host_inputs = graph_cpu.inputs * (pipeline ? 4 : 1) + embd_rows;
+    if (host_work)  // the activations the host's work sends back (a routed expert's output per chosen expert),
+                    // copied in as split inputs
+        for (auto& b : e.compute_buffers) b.bytes += std::max<std::uint64_t>(2, hp.n_expert_used) * embd_rows;
     detail::add_to(e.compute_buffers,
                    {detail::has_host_buffer(hw) ? buffer_kind::host_pinned : buffer_kind::cpu, host_device},
-                   inputs * (pipeline ? 4 : 1));
+                   host_work ? std::max(graph, host_inputs) : host_inputs);
     return true;
 }
 
@@ -502,7 +532,7 @@ constexpr void add_output_buffer(memory_estimate& e, const hparams& hp, const ma
                                                                 const compute_breakdown* graph_cpu = nullptr) noexcept {
     if (s.use_mmap != p.use_mmap || s.repack != p.cpu_repack)
         return make_error(errc::invalid_argument, "the summary was priced for another load mode or repacking");
-    auto ctx = resolve_context(m.hp, p);
+    auto ctx = resolve_context(m.hp, p, kv_apart_from_layers(hw, p));
     if (!ctx) return ctx.error();
     memory_estimate e = *ctx;
     e.layers = pl.layers;
@@ -523,7 +553,7 @@ constexpr void add_output_buffer(memory_estimate& e, const hparams& hp, const ma
                                                                 const launch_params& p,
                                                                 const overhead_params& extra = {}) noexcept {
     if (auto ok = check_model(m); !ok) return ok.error();
-    auto ctx = resolve_context(m.hp, p);  // then the settings, as llama.cpp reports them
+    auto ctx = resolve_context(m.hp, p, kv_apart_from_layers(hw, p));  // then the settings, as llama.cpp reports them
     if (!ctx) return ctx.error();
     model_summary s;
     if (auto ok = summarize(m, hw, p.use_mmap, p.cpu_repack, s); !ok) return ok.error();
@@ -575,16 +605,14 @@ struct draft_devices {
         out.index[out.n++] = gi;
     }
     for (auto& o : draft_launch.overrides) {
-        std::int32_t gi = o.device;
-        if (o.named_backend != backend::cpu) {
-            gi = hw.find_device(o.named_backend, o.named_ordinal);
-            if (gi < 0) return make_error(errc::invalid_argument, "-otd names a device the machine does not have", o.named_ordinal);
-        }
+        const std::int32_t gi = override_device(hw, o);
+        if (gi == -2) return make_error(errc::invalid_argument, "-otd names a device the machine does not have", o.named_ordinal);
         if (gi == host_device) continue;
         std::size_t k = 0;
         while (k < out.n && out.index[k] != gi) ++k;
         if (k == out.n) return make_error(errc::invalid_argument, "-otd names a device outside the draft's -devd list (not modelled)");
         o.named_backend = backend::cpu;
+        o.named_endpoint = {};
         o.device = static_cast<std::int32_t>(k);
     }
     return out;
@@ -733,7 +761,7 @@ struct draft_devices {
         e.weights_nbytes += t.bytes;
         if (!mmproj_tensor_loaded(mm, t)) continue;
         if (e.device == host_device) e.weights += detail::pad_to(t.bytes, 32);
-        else e.weights += detail::gpu_alloc_size(gpu_class_of(hw.devices[static_cast<std::size_t>(e.device)].kind), t);
+        else e.weights += detail::gpu_alloc_size(gpu_class_of(hw.devices[static_cast<std::size_t>(e.device)]), t);
     }
     const vision_shape s = vision_shape_of(mm);
     e.warmup_image_size = s.image_size;
@@ -772,9 +800,13 @@ struct draft_devices {
     return e;
 }
 
-/// The name llama.cpp gives a buffer ("CPU_Mapped", "CUDA0", "CUDA_Host", "Vulkan0"). GPUs are numbered per backend
-/// (machine::backend_ordinal): the first Vulkan device after a CUDA one is "Vulkan0".
-/// Writes into `out` (at least 16 chars) and returns the used part.
+/// The name llama.cpp gives a buffer ("CPU_Mapped", "CUDA0", "CUDA_Host", "Vulkan0", "RPC0[10.0.0.2:50052]"). GPUs
+/// are numbered per backend (machine::backend_ordinal): the first Vulkan device after a CUDA one is "Vulkan0"; devices
+/// behind an rpc-server per server. Writes into `out` (buffer_name_capacity chars hold every name) and returns the
+/// used part.
+/// Characters buffer_name needs at most: "RPC15[" + an endpoint of max_endpoint_length + "]".
+inline constexpr std::size_t buffer_name_capacity = 8 + max_endpoint_length;
+
 [[nodiscard]] constexpr std::string_view buffer_name(const machine& hw, buffer_ref b, std::span<char> out) noexcept {
     auto put = [&](std::string_view s, std::size_t at) {
         std::size_t i = 0;
@@ -791,19 +823,26 @@ struct draft_devices {
         case buffer_kind::host_pinned: {
             backend k = backend::cuda;
             for (const auto& d : hw.devices)
-                if (d.kind != backend::metal) { k = d.kind; break; }
+                if (!d.remote() && d.kind != backend::metal) { k = d.kind; break; }
             n = put(backend_prefix(k), 0);
             n = put("_Host", n);
             break;
         }
         case buffer_kind::gpu: {
             const auto idx = static_cast<std::size_t>(b.device);
-            n = put(backend_prefix(idx < hw.devices.size() ? hw.devices[idx].kind : backend::other), 0);
+            const bool remote = idx < hw.devices.size() && hw.devices[idx].remote();
+            // ggml-rpc.cpp ggml_backend_rpc_buffer_type: "RPC<device on the server>[endpoint]"
+            n = put(remote ? "RPC" : backend_prefix(idx < hw.devices.size() ? hw.devices[idx].kind : backend::other), 0);
             char digits[12]{};
             std::size_t nd = 0;
             std::size_t v = idx < hw.devices.size() ? hw.backend_ordinal(idx) : idx;
             do { digits[nd++] = char('0' + v % 10); v /= 10; } while (v != 0 && nd < sizeof digits);
             while (nd > 0 && n < out.size()) out[n++] = digits[--nd];
+            if (remote) {
+                n = put("[", n);
+                n = put(hw.devices[idx].endpoint, n);
+                n = put("]", n);
+            }
             break;
         }
     }

@@ -31,6 +31,9 @@ struct tensor_override {
     /// `device` is ignored.
     backend named_backend = backend::cpu;
     std::uint32_t named_ordinal = 0;    ///< the number after the backend name ("Vulkan1" -> 1)
+    /// For a device behind an rpc-server (`-ot ...=RPC0[10.0.0.2:50052]`): the server's endpoint; named_ordinal is
+    /// then the device's number on that server, and named_backend backend::other.
+    std::string_view named_endpoint{};
 };
 
 /// `--spec-type` and the sizes behind common_speculative_n_max (common/speculative.cpp), with common/common.h's

@@ -103,6 +103,18 @@ inline constexpr std::string_view ffn_exps_pattern = "\\.ffn_(up|down|gate|gate_
 }
 }  // namespace detail
 
+/// The device an `-ot` rule names on machine `m`: host_device for CPU, the index of the named device ("CUDA1": the
+/// second local CUDA device; "RPC0[host:port]": that server's first device), or -2 when the machine has none such.
+[[nodiscard]] constexpr std::int32_t override_device(const machine& m, const tensor_override& o) noexcept {
+    if (!o.named_endpoint.empty()) {
+        const std::int32_t d = m.find_remote(o.named_endpoint, o.named_ordinal);
+        return d < 0 ? -2 : d;
+    }
+    if (o.named_backend == backend::cpu) return o.device;
+    const std::int32_t d = m.find_device(o.named_backend, o.named_ordinal);
+    return d < 0 ? -2 : d;
+}
+
 /// Compiled `-ot` rules (regexes compiled once, checked for syntax).
 struct compiled_overrides {
     detail::fixed_vector<detail::regex, LLAMAPLAN_MAX_OVERRIDES> rules{};  ///< one per launch_params::overrides entry
@@ -114,12 +126,10 @@ struct compiled_overrides {
     compiled_overrides out;
     for (std::size_t i = 0; i < p.overrides.size(); ++i) {
         const auto& o = p.overrides[i];
-        std::int32_t dev = o.device;
-        if (o.named_backend != backend::cpu) {
-            // llama.cpp numbers devices per backend (CUDA0, Vulkan0): find the named one on this machine
-            dev = m.find_device(o.named_backend, o.named_ordinal);
-            if (dev < 0) return make_error(errc::invalid_argument, "-ot names a device this machine does not have", i);
-        }
+        // llama.cpp numbers devices per backend (CUDA0, Vulkan0) and per rpc-server (RPC0[host:port]); an unknown
+        // name is its "unknown buffer type" error (common/arg.cpp parse_tensor_buffer_overrides)
+        const std::int32_t dev = override_device(m, o);
+        if (dev == -2) return make_error(errc::invalid_argument, "-ot names a device this machine does not have (llama.cpp: unknown buffer type)", i);
         if (dev != host_device && (dev < 0 || static_cast<std::size_t>(dev) >= m.devices.size()))
             return make_error(errc::invalid_argument, "-ot names a device that does not exist", i);
         out.device[i] = dev;

@@ -396,7 +396,7 @@ struct search {
     /// blocks on the host (`--n-cpu-moe N`) only when the GPUs cannot hold them all, one partial block after them.
     [[nodiscard]] constexpr evaluation place(launch_params p, std::size_t n_use = LLAMAPLAN_MAX_DEVICES) noexcept {
         evaluation ev;
-        auto ctx = resolve_context(m.hp, p);
+        auto ctx = resolve_context(m.hp, p, kv_apart_from_layers(hw, p));
         if (!ctx) { ev.err = ctx.error(); return ev; }
         const compute_breakdown& graph = memo.get(m, compute_shape_of(*ctx, p));
         if (placement_pinned || hw.devices.empty()) {
@@ -435,7 +435,7 @@ struct search {
         std::array<std::array<std::int64_t, gpu_class_count>, LLAMAPLAN_MAX_LAYERS + 2> core_cost{};
         std::array<std::array<std::int64_t, gpu_class_count>, LLAMAPLAN_MAX_LAYERS + 2> expert_cost{};
         std::array<bool, gpu_class_count> class_used{};
-        for (std::size_t d = 0; d < n_dev; ++d) class_used[static_cast<std::size_t>(gpu_class_of(hw.devices[d].kind))] = true;
+        for (std::size_t d = 0; d < n_dev; ++d) class_used[static_cast<std::size_t>(gpu_class_of(hw.devices[d]))] = true;
         for (std::size_t c = 0; c < gpu_class_count; ++c) {
             if (!class_used[c]) continue;
             const std::uint64_t align = gpu_alignment(static_cast<gpu_class>(c));
@@ -453,7 +453,7 @@ struct search {
             core_cost[n_all][c] = std::int64_t(out);
         }
         auto cost = [&](std::uint32_t i, std::size_t d, std::uint32_t n_cpu) -> std::int64_t {
-            const auto c = static_cast<std::size_t>(gpu_class_of(hw.devices[d].kind));
+            const auto c = static_cast<std::size_t>(gpu_class_of(hw.devices[d]));
             return core_cost[i][c] + (i < n_cpu ? 0 : expert_cost[i][c]);
         };
         std::array<std::uint32_t, LLAMAPLAN_MAX_DEVICES> counts{};
@@ -563,7 +563,7 @@ struct search {
                 const std::int32_t dk = ev.place.layers.of(k);
                 if (how == expert_layout::spill_fewest && k < n_all && s.layer_has_experts[k] && dk != host_device) {
                     const auto d = static_cast<std::size_t>(dk);
-                    const auto c = static_cast<std::size_t>(gpu_class_of(hw.devices[d].kind));
+                    const auto c = static_cast<std::size_t>(gpu_class_of(hw.devices[d]));
                     for (auto part : {layer_part::expert_up, layer_part::expert_gate, layer_part::expert_down}) {
                         const std::int64_t pc = std::int64_t(s.part(k, part).gpu[c]);
                         if (pc > rem[d]) break;
@@ -871,7 +871,7 @@ struct search {
             launch_params q = with_ctx(pk, ladder[ci]);
             q.n_gpu_layers = 0;
             auto pl = resolve_placement(m, hw, q);
-            if (auto cx = resolve_context(hp, q); pl && cx) {
+            if (auto cx = resolve_context(hp, q, kv_apart_from_layers(hw, q)); pl && cx) {
                 evaluation e2;
                 e2.place = *pl;
                 st.price(e2, q, st.memo.get(m, compute_shape_of(*cx, q)));

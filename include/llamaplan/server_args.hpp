@@ -37,7 +37,41 @@ struct server_args {
     std::string_view mmproj{};
     bool mmproj_url = false;      ///< `mmproj` came from `-mmu` / `--mmproj-url`: a URL llama-server downloads, not a file
     mmproj_params mmproj_load{};  ///< `--mmproj-offload` / `--no-mmproj-offload`, `-mmdev`, `--warmup` / `--no-warmup`
+    /// `--rpc HOST:PORT[,HOST:PORT...]`: the rpc-servers whose devices llama.cpp puts first in its device list, in
+    /// this order (common/arg.cpp add_rpc_devices; src/llama.cpp llama_prepare_model_devices). Each entry was checked
+    /// by rpc_endpoint_valid; the host adds the workers' devices to the machine (with_rpc_devices). Empty when absent.
+    std::string_view rpc{};
 };
+
+/// True if `e` is an rpc-server endpoint llama.cpp can connect to: HOST:PORT with a non-empty host (a name, an IPv4
+/// address or a bracketed IPv6 address; ggml-rpc.cpp parse_endpoint splits at the last ':'), a port of 1 to 65535,
+/// and at most max_endpoint_length characters.
+[[nodiscard]] constexpr bool rpc_endpoint_valid(std::string_view e) noexcept {
+    const auto colon = e.rfind(':');
+    if (e.empty() || e.size() > max_endpoint_length || colon == std::string_view::npos || colon == 0) return false;
+    const std::string_view port = e.substr(colon + 1);
+    if (port.empty() || port.size() > 5) return false;
+    std::uint32_t v = 0;
+    for (const char c : port) {
+        if (c < '0' || c > '9') return false;
+        v = v * 10 + std::uint32_t(c - '0');
+    }
+    if (v == 0 || v > 65535) return false;
+    for (const char c : e.substr(0, colon))
+        if (c <= ' ' || c == ',' || c == '=' || static_cast<unsigned char>(c) >= 127) return false;
+    return true;
+}
+
+/// The `index`-th endpoint of a `--rpc` list (empty past the end).
+[[nodiscard]] constexpr std::string_view rpc_endpoint(std::string_view list, std::size_t index) noexcept {
+    while (!list.empty()) {
+        const auto comma = list.find(',');
+        if (index-- == 0) return list.substr(0, comma);
+        if (comma == std::string_view::npos) break;
+        list = list.substr(comma + 1);
+    }
+    return {};
+}
 
 namespace detail {
 [[nodiscard]] constexpr bool parse_u64(std::string_view s, std::uint64_t& out) noexcept {
@@ -88,6 +122,18 @@ template <std::size_t N>
 /// machine by compile_overrides.
 [[nodiscard]] constexpr bool parse_buft(std::string_view s, tensor_override& o) noexcept {
     if (iequals(s, "CPU")) { o.device = host_device; o.named_backend = backend::cpu; return true; }
+    // "RPC<device>[endpoint]": a device of an rpc-server (ggml-rpc.cpp ggml_backend_rpc_buffer_type)
+    if (s.size() > 5 && s.substr(0, 3) == "RPC" && s.back() == ']') {
+        const auto open = s.find('[');
+        std::uint64_t k = 0;
+        if (open == std::string_view::npos || !parse_u64(s.substr(3, open - 3), k) || k >= LLAMAPLAN_MAX_DEVICES) return false;
+        const std::string_view endpoint = s.substr(open + 1, s.size() - open - 2);
+        if (!rpc_endpoint_valid(endpoint)) return false;
+        o.named_backend = backend::other;
+        o.named_ordinal = static_cast<std::uint32_t>(k);
+        o.named_endpoint = endpoint;
+        return true;
+    }
     std::size_t i = s.size();
     while (i > 0 && s[i - 1] >= '0' && s[i - 1] <= '9') --i;
     if (i == 0 || i == s.size()) return false;
@@ -112,7 +158,7 @@ template <std::size_t N>
         const auto eq = item.rfind('=');
         if (eq == std::string_view::npos || eq == 0) return "-ot entries are REGEX=BUFT";
         tensor_override o{item.substr(0, eq), host_device};
-        if (!parse_buft(item.substr(eq + 1), o)) return "-ot names an unknown buffer type (use CPU, CUDA0, Vulkan0, ROCm0, SYCL0, MTL0)";
+        if (!parse_buft(item.substr(eq + 1), o)) return "-ot names an unknown buffer type (use CPU, CUDA0, Vulkan0, ROCm0, SYCL0, MTL0, RPC0[HOST:PORT])";
         if (!out.push_back(o)) return "too many -ot rules";
         rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
     }
@@ -128,10 +174,11 @@ inline constexpr std::array<std::string_view, 49> ignored_with_value = {
     "--reasoning-budget", "-C", "--cpu-mask", "-Cb", "--cpu-mask-batch", "--prio", "--prio-batch", "--cache-reuse",
     "-ctxcp", "--ctx-checkpoints", "--swa-checkpoints", "--log-file", "--path", "--api-prefix", "--rope-freq-base",
     "--rope-freq-scale", "--rope-scaling", "--yarn-orig-ctx"};
-inline constexpr std::array<std::string_view, 22> ignored_switches = {
+// `--no-op-offload` changes where large-batch ops of host weights run on a GPU (not modelled: see memory.hpp)
+inline constexpr std::array<std::string_view, 23> ignored_switches = {
     "--mmproj-auto", "--jinja", "--no-jinja", "--metrics", "--slots", "--no-slots", "-cb", "--cont-batching",
     "-nocb", "--no-cont-batching", "-v", "--verbose", "--log-disable", "--no-webui", "--props", "--mlock",
-    "--no-perf", "--perf", "-fa-auto", "--log-colors", "--log-prefix", "--log-timestamps"};
+    "--no-perf", "--perf", "-fa-auto", "--log-colors", "--log-prefix", "--log-timestamps", "--no-op-offload"};
 // Speculative-decoding flags that do not change memory (common/arg.cpp, set_spec()): threads, CPU affinity, priorities
 // and the acceptance thresholds of the draft, and the ngram sizes that do not bound a draft's length.
 inline constexpr std::array<std::string_view, 37> ignored_spec_with_value = {
@@ -231,6 +278,18 @@ inline constexpr std::array<std::string_view, 2> ignored_spec_switches = {
             if (!why.empty()) return bad(why, i + 1);
             if (!for_draft) out.pinned.add(setting::tensor_overrides);
             ++i;
+        } else if (a == "--rpc") {
+            if (!need()) return bad("--rpc needs HOST:PORT[,HOST:PORT...]", i);
+            std::string_view rest = v;
+            for (std::size_t n = 1;; ++n) {
+                // llama.cpp runs at most GGML_SCHED_MAX_BACKENDS = 16 backends, the CPU's among them
+                if (n > LLAMAPLAN_MAX_DEVICES) return make_error(errc::capacity_exceeded, "--rpc lists more servers than LLAMAPLAN_MAX_DEVICES", i + 1);
+                const auto comma = rest.find(',');
+                if (!rpc_endpoint_valid(rest.substr(0, comma))) return bad("--rpc entries are HOST:PORT (port 1-65535)", i + 1);
+                if (comma == std::string_view::npos) break;
+                rest = rest.substr(comma + 1);
+            }
+            out.rpc = v; ++i;
         } else if (a == "-md" || a == "--model-draft" || a == "--spec-draft-model") {
             if (!need()) return bad("missing value after -md", i);
             out.draft_model = v; ++i;

@@ -51,16 +51,25 @@ inline constexpr std::size_t layer_part_count = 5;
 enum class gpu_class : std::uint8_t {
     cuda_like,  ///< CUDA / ROCm: 128-byte alignment, quantized rows padded to 512 elements
     aligned,    ///< Vulkan, SYCL, others: 128-byte alignment
-    metal,      ///< Metal: 32-byte alignment
+    metal,      ///< Metal, and a worker's CPU over RPC: 32-byte alignment, no row padding
 };
 /// Number of gpu_class values.
 inline constexpr std::size_t gpu_class_count = 3;
 
-/// The gpu_class of a backend.
+/// The gpu_class of a backend (a worker's CPU reached over RPC allocates as the CPU backend does: 32-byte
+/// alignment, no row padding, the rules of the metal class).
 [[nodiscard]] constexpr gpu_class gpu_class_of(backend b) noexcept {
     if (b == backend::cuda || b == backend::rocm) return gpu_class::cuda_like;
-    if (b == backend::metal) return gpu_class::metal;
+    if (b == backend::metal || b == backend::cpu) return gpu_class::metal;
     return gpu_class::aligned;
+}
+
+/// The gpu_class of a device: its backend's, except that a device of unknown backend that reports a 32-byte
+/// alignment (an rpc-server probed without its machine file: ggml-rpc.cpp ggml_backend_rpc_buffer_type_get_alignment
+/// asks the worker) allocates with 32-byte alignment.
+[[nodiscard]] constexpr gpu_class gpu_class_of(const device& d) noexcept {
+    if (d.kind == backend::other && d.alignment == 32) return gpu_class::metal;
+    return gpu_class_of(d.kind);
 }
 
 /// Host buffer kinds a weight kept on the host can land in (besides the memory-mapped file).
@@ -167,8 +176,8 @@ namespace detail {
 /// CUDA, HIP, SYCL and Vulkan; Metal and the CPU have none). llama.cpp puts it first in the CPU buffer list
 /// (src/llama-model.cpp make_cpu_buft_list), ahead of CPU_REPACK.
 [[nodiscard]] constexpr bool has_host_buffer(const machine& m) noexcept {
-    for (const auto& d : m.devices)
-        if (d.kind == backend::cuda || d.kind == backend::rocm || d.kind == backend::sycl || d.kind == backend::vulkan)
+    for (const auto& d : m.devices)  // an RPC device has no host buffer type (ggml-rpc.cpp: get_host_buffer_type is null)
+        if (!d.remote() && (d.kind == backend::cuda || d.kind == backend::rocm || d.kind == backend::sycl || d.kind == backend::vulkan))
             return true;
     return false;
 }

@@ -261,7 +261,7 @@ struct calibration_report {
     rep.estimate = *est;
 
     // ---- buffers: by role and name, then unmatched pairs of one role on one device (older builds' names) ----
-    char tmp[64];
+    char tmp[llamaplan::buffer_name_capacity];
     auto add_predicted = [&](buffer_role role, const buffer_list& list) {
         for (const auto& b : list) {
             const std::string name(buffer_name(hw, b.buffer, tmp));
@@ -312,7 +312,7 @@ struct calibration_report {
         r.device = d;
         if (d == host_device) r.name = "CPU";
         else {
-            char nb[32];
+            char nb[llamaplan::buffer_name_capacity];
             r.name = std::string(buffer_name(hw, buffer_ref{buffer_kind::gpu, d}, nb));
         }
         return r;
@@ -358,7 +358,7 @@ struct calibration_report {
             if (d == host_device ? r.name != "CPU" : r.device != d) continue;
             c.compute_logged += mib100_to_bytes(*r.logged);
             for (const auto& b : rep.estimate.compute_buffers) {
-                char nb2[64];
+                char nb2[llamaplan::buffer_name_capacity];
                 if (std::string_view(buffer_name(hw, b.buffer, nb2)) == r.name) c.compute_predicted += b.bytes;
             }
         }
@@ -389,7 +389,7 @@ struct calibration_report {
     };
     learn(host_device, "CPU", "", backend::cpu, 0);
     for (std::size_t i = 0; i < hw.devices.size(); ++i) {
-        char nb[32];
+        char nb[llamaplan::buffer_name_capacity];
         const std::string name(buffer_name(hw, buffer_ref{buffer_kind::gpu, static_cast<std::int32_t>(i)}, nb));
         bool used = false;
         for (const auto& r : rep.buffers) used = used || (r.device == static_cast<std::int32_t>(i) && r.logged);

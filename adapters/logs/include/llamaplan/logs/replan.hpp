@@ -163,7 +163,7 @@ inline void shrink(adjusted_machine& am, std::int32_t d, std::string_view name, 
             const std::uint64_t plan = row.model + row.context + row.compute;
             // more than the printed rounding over the plan
             if (logged > plan + (std::uint64_t{1} << 20)) {
-                char nb[32];
+                char nb[llamaplan::buffer_name_capacity];
                 const std::string name = row.device == host_device ? std::string("CPU")
                                                                    : std::string(buffer_name(hw, buffer_ref{buffer_kind::gpu, row.device}, nb));
                 detail::shrink(am, row.device, name, logged - plan + margin,
