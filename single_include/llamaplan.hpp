@@ -7402,7 +7402,19 @@ struct perf_inputs {
     std::uint32_t n_batch = 2048;             ///< logical batch (tokens): the unit pipeline parallelism overlaps ubatches within
     bool pipeline_parallel = false;           ///< several GPUs hold every layer in layer split: ubatches overlap across devices
     bool row_split = false;                   ///< `-sm row` / `-sm tensor` over several GPUs: every GPU runs a share of every layer
+    std::uint32_t network_hops = 0;           ///< device boundaries with a device behind an rpc-server on either side
+    double network_latency_s = 0;             ///< the network round trips one token's forward pass waits for (s)
+    double network_bytes_per_s = 0;           ///< the slowest link to a worker (bytes/s)
 };
+
+/// A link's figures when a worker's are unknown: gigabit Ethernet, 0.2 ms round trip (the home-lab case of the public
+/// RPC reports, e.g. llama.cpp PR #16276 over 1 GbE).
+inline constexpr double default_link_bytes_per_s = 125e6;
+/// See default_link_bytes_per_s (s).
+inline constexpr double default_link_rtt_s = 200e-6;
+/// Round trips an RPC device costs per graph split it runs (ggml-rpc.cpp: RPC_CMD_SET_TENSOR of its inputs,
+/// RPC_CMD_GRAPH_COMPUTE / GRAPH_RECOMPUTE, RPC_CMD_GET_TENSOR of its output; each send_rpc_cmd waits for the reply).
+inline constexpr double rpc_round_trips_per_split = 3;
 
 /// The workload, as llama-bench's -p / -d.
 struct workload {
@@ -7558,7 +7570,8 @@ struct peak {
 }  // namespace detail
 
 /// A device with the peak figures the caller left 0 taken from the device table (bandwidth, FP16 and INT8
-/// throughput, by name), and, for a GPU the table does not know, a mid-range card's (300 GB/s, 30 TFLOP/s). The
+/// throughput, by name), and, for a GPU the table does not know, a mid-range card's (300 GB/s, 30 TFLOP/s; a
+/// worker's CPU device: 76.8 GB/s, 2 TFLOP/s). The
 /// throughput model prices every device this way; a planner resolves its machine once (no table lookups after).
 [[nodiscard]] constexpr device with_table_figures(const device& d) noexcept {
     device r = d;
@@ -7569,8 +7582,10 @@ struct peak {
             if (r.int8_ops == 0) r.int8_ops = static_cast<std::uint64_t>(s->int8_tops * 1e12);
         }
     }
-    if (r.bandwidth == 0) r.bandwidth = 300'000'000'000;
-    if (r.flops == 0) r.flops = 30'000'000'000'000;
+    // a worker's CPU over RPC: a host's figures (default_host_bandwidth; a CPU's matrix rate is a small fraction
+    // of a GPU's), not a GPU's
+    if (r.bandwidth == 0) r.bandwidth = d.kind == backend::cpu ? 76'800'000'000 : 300'000'000'000;
+    if (r.flops == 0) r.flops = d.kind == backend::cpu ? 2'000'000'000'000 : 30'000'000'000'000;
     return r;
 }
 
@@ -7765,6 +7780,17 @@ struct phase_time {
         if (hop_dec > dec_worst) { dec_worst = hop_dec; out.decode_bound = perf_bound::link; }
         if (hop_pp > pp_worst) { pp_worst = hop_pp; out.prefill_bound = perf_bound::link; }
     }
+    // the network: every split on a worker waits for its round trips, per token in decoding and per ubatch in
+    // prefill, and moves the activations (n_embd floats per token) over the link both ways
+    if (in.network_hops > 0) {
+        const double bw = in.network_bytes_per_s > 0 ? in.network_bytes_per_s : default_link_bytes_per_s;
+        const double net_dec = in.network_latency_s + 2.0 * in.network_hops * double(in.hop_bytes) / bw;
+        const double net_pp = in.network_latency_s * nub + 2.0 * in.network_hops * double(in.hop_bytes) * n_prompt / bw;
+        dec_total += net_dec;
+        pp_total += net_pp;
+        if (net_dec > dec_worst) { dec_worst = net_dec; out.decode_bound = perf_bound::link; }
+        if (net_pp > pp_worst) { pp_worst = net_pp; out.prefill_bound = perf_bound::link; }
+    }
     // large-batch prefill with host weights: each ubatch copies them to the GPU
     if (offload) {
         const double link = detail::pcie_bytes_per_s(hw.devices[0]) * c.link_efficiency;
@@ -7866,7 +7892,19 @@ struct phase_time {
         const std::int32_t dev = est.layers.of(il);
         acc[slot(dev)].layers += 1;
         used[slot(dev)] = true;
-        if (dev != prev) ++hops;
+        if (dev != prev) {
+            ++hops;
+            // a split on a worker waits for its round trips (llama.cpp's RPC backend is synchronous)
+            const auto remote = [&](std::int32_t d) { return d >= 0 && static_cast<std::size_t>(d) < n_dev && hw.devices[static_cast<std::size_t>(d)].remote(); };
+            if (remote(dev)) {
+                const device& w = hw.devices[static_cast<std::size_t>(dev)];
+                const double rtt = w.link_latency_us != 0 ? double(w.link_latency_us) * 1e-6 : default_link_rtt_s;
+                const double bw = w.link_bandwidth != 0 ? double(w.link_bandwidth) : default_link_bytes_per_s;
+                ++in.network_hops;
+                in.network_latency_s += rpc_round_trips_per_split * rtt;
+                if (in.network_bytes_per_s == 0 || bw < in.network_bytes_per_s) in.network_bytes_per_s = bw;
+            }
+        }
         prev = dev;
     }
     for (const std::int32_t dev : moe_layer_dev)
@@ -9603,6 +9641,36 @@ constexpr bool emit_layer_flags(const placement& pl, const launch_params& p, con
 }
 }  // namespace detail
 
+/// The command each rpc-server of the machine runs, one argument per call of `out` and `end_line()` after each
+/// command: `rpc-server -H HOST -p PORT` with its defaults (it exposes its GPUs, or its CPU; tools/rpc/rpc-server.cpp
+/// get_devices), `-t THREADS` for a CPU device (the worker's physical cores are not known here: `threads` when
+/// non-zero), and `-c` (its local tensor cache, which saves re-sending the weights on every reload) when `cache` is
+/// set. rpc-server has no authentication: HOST must be an address of a private network. Returns false if an
+/// argument overflows.
+template <class Out, class End>
+constexpr bool emit_rpc_servers(const machine& hw, Out&& out, End&& end_line, bool cache = true,
+                                std::uint32_t threads = 0, std::string_view program = "rpc-server") noexcept {
+    bool ok = true;
+    for (std::size_t d = 0; d < hw.devices.size(); ++d) {
+        const device& dev = hw.devices[d];
+        if (!dev.remote() || (d > 0 && hw.devices[d - 1].endpoint == dev.endpoint)) continue;
+        const auto colon = dev.endpoint.rfind(':');
+        if (colon == std::string_view::npos) return false;
+        out(program);
+        out("-H"); out(dev.endpoint.substr(0, colon));
+        out("-p"); out(dev.endpoint.substr(colon + 1));
+        if (dev.kind == backend::cpu && threads != 0) {
+            detail::text<16> t;
+            t.put(std::uint64_t(threads));
+            out("-t"); out(t.view());
+            ok = ok && !t.overflow;
+        }
+        if (cache) out("-c");
+        end_line();
+    }
+    return ok;
+}
+
 /// Emits the placement as llama-server flags (`-ngl`, `-sm`/`-mg`/`-ts`, `-ot`, `--n-cpu-moe`/`--cpu-moe`), one
 /// argument per call of `out`. Returns false if an argument would exceed the internal buffer (8 KiB).
 template <class Out>
@@ -9782,6 +9850,16 @@ constexpr bool emit_argv(const plan& pl, const model& m, const model_summary& s,
     auto num = [&](std::string_view flag, std::uint64_t v) { out(flag); a.clear(); a.put(v); out(a.view()); };
     out(program);
     out("-m"); out(model_path);
+    {  // the rpc-servers whose devices the machine lists first, in that order (--rpc; see with_rpc_devices)
+        detail::text<(max_endpoint_length + 1) * LLAMAPLAN_MAX_DEVICES> rpc;
+        for (std::size_t d = 0; d < hw.devices.size(); ++d) {
+            if (!hw.devices[d].remote() || (d > 0 && hw.devices[d - 1].endpoint == hw.devices[d].endpoint)) continue;
+            if (!rpc.view().empty()) rpc.put(",");
+            rpc.put(hw.devices[d].endpoint);
+        }
+        if (!rpc.view().empty()) { out("--rpc"); out(rpc.view()); }
+        ok = ok && !rpc.overflow;
+    }
     num("-c", p.n_ctx);
     num("-np", p.n_seq_max);
     if (p.kv_unified) out("-kvu");

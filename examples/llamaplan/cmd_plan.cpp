@@ -90,6 +90,12 @@ void print_plan(const llamaplan::plan& plan, const llamaplan::model& m, const ll
                     std::string(llamaplan::to_string(preset)).c_str(), device_name(hw, pl->short_device).c_str(),
                     cli::human(pl->short_bytes).c_str());
     }
+    std::string workers;
+    (void)llamaplan::emit_rpc_servers(hw, [&](std::string_view s) { workers += (workers.empty() || workers.back() == '\n' ? "  " : " ") + std::string(s); },
+                                      [&] { workers += "\n"; });
+    if (!workers.empty())
+        std::printf("on each worker first (rpc-server has no authentication: bind it to a private network):\n%s\n",
+                    workers.c_str());
     std::printf("%s%s\n%s\n", pl->fits ? "" : "closest: ", line.c_str(),
                 expressible ? "" : "(a pinned setting has no flag in the targeted llama.cpp build)\n");
     const auto& e = pl->memory;
@@ -231,7 +237,7 @@ int cmd_plan(int argc, char** argv) {
     }
     const llamaplan::model m = mf->view();
     llamaplan::machine hw;
-    if (std::string err; !machine_opts.build(hw, err)) return cli::fail("plan: " + err);
+    if (std::string err; !machine_opts.build(hw, err, args->rpc)) return cli::fail("plan: " + err);
     std::optional<llamaplan::logs::adjusted_machine> adjusted;  // calibration and --after LOG budgets (after_arg.hpp)
     if (std::string err; !cli::adjust_budgets(after_log, machine_opts, margin, adjusted, hw, err)) return cli::fail("plan: " + err);
 

@@ -154,6 +154,36 @@ constexpr bool emit_layer_flags(const placement& pl, const launch_params& p, con
 }
 }  // namespace detail
 
+/// The command each rpc-server of the machine runs, one argument per call of `out` and `end_line()` after each
+/// command: `rpc-server -H HOST -p PORT` with its defaults (it exposes its GPUs, or its CPU; tools/rpc/rpc-server.cpp
+/// get_devices), `-t THREADS` for a CPU device (the worker's physical cores are not known here: `threads` when
+/// non-zero), and `-c` (its local tensor cache, which saves re-sending the weights on every reload) when `cache` is
+/// set. rpc-server has no authentication: HOST must be an address of a private network. Returns false if an
+/// argument overflows.
+template <class Out, class End>
+constexpr bool emit_rpc_servers(const machine& hw, Out&& out, End&& end_line, bool cache = true,
+                                std::uint32_t threads = 0, std::string_view program = "rpc-server") noexcept {
+    bool ok = true;
+    for (std::size_t d = 0; d < hw.devices.size(); ++d) {
+        const device& dev = hw.devices[d];
+        if (!dev.remote() || (d > 0 && hw.devices[d - 1].endpoint == dev.endpoint)) continue;
+        const auto colon = dev.endpoint.rfind(':');
+        if (colon == std::string_view::npos) return false;
+        out(program);
+        out("-H"); out(dev.endpoint.substr(0, colon));
+        out("-p"); out(dev.endpoint.substr(colon + 1));
+        if (dev.kind == backend::cpu && threads != 0) {
+            detail::text<16> t;
+            t.put(std::uint64_t(threads));
+            out("-t"); out(t.view());
+            ok = ok && !t.overflow;
+        }
+        if (cache) out("-c");
+        end_line();
+    }
+    return ok;
+}
+
 /// Emits the placement as llama-server flags (`-ngl`, `-sm`/`-mg`/`-ts`, `-ot`, `--n-cpu-moe`/`--cpu-moe`), one
 /// argument per call of `out`. Returns false if an argument would exceed the internal buffer (8 KiB).
 template <class Out>
@@ -333,6 +363,16 @@ constexpr bool emit_argv(const plan& pl, const model& m, const model_summary& s,
     auto num = [&](std::string_view flag, std::uint64_t v) { out(flag); a.clear(); a.put(v); out(a.view()); };
     out(program);
     out("-m"); out(model_path);
+    {  // the rpc-servers whose devices the machine lists first, in that order (--rpc; see with_rpc_devices)
+        detail::text<(max_endpoint_length + 1) * LLAMAPLAN_MAX_DEVICES> rpc;
+        for (std::size_t d = 0; d < hw.devices.size(); ++d) {
+            if (!hw.devices[d].remote() || (d > 0 && hw.devices[d - 1].endpoint == hw.devices[d].endpoint)) continue;
+            if (!rpc.view().empty()) rpc.put(",");
+            rpc.put(hw.devices[d].endpoint);
+        }
+        if (!rpc.view().empty()) { out("--rpc"); out(rpc.view()); }
+        ok = ok && !rpc.overflow;
+    }
     num("-c", p.n_ctx);
     num("-np", p.n_seq_max);
     if (p.kv_unified) out("-kvu");

@@ -74,7 +74,19 @@ struct perf_inputs {
     std::uint32_t n_batch = 2048;             ///< logical batch (tokens): the unit pipeline parallelism overlaps ubatches within
     bool pipeline_parallel = false;           ///< several GPUs hold every layer in layer split: ubatches overlap across devices
     bool row_split = false;                   ///< `-sm row` / `-sm tensor` over several GPUs: every GPU runs a share of every layer
+    std::uint32_t network_hops = 0;           ///< device boundaries with a device behind an rpc-server on either side
+    double network_latency_s = 0;             ///< the network round trips one token's forward pass waits for (s)
+    double network_bytes_per_s = 0;           ///< the slowest link to a worker (bytes/s)
 };
+
+/// A link's figures when a worker's are unknown: gigabit Ethernet, 0.2 ms round trip (the home-lab case of the public
+/// RPC reports, e.g. llama.cpp PR #16276 over 1 GbE).
+inline constexpr double default_link_bytes_per_s = 125e6;
+/// See default_link_bytes_per_s (s).
+inline constexpr double default_link_rtt_s = 200e-6;
+/// Round trips an RPC device costs per graph split it runs (ggml-rpc.cpp: RPC_CMD_SET_TENSOR of its inputs,
+/// RPC_CMD_GRAPH_COMPUTE / GRAPH_RECOMPUTE, RPC_CMD_GET_TENSOR of its output; each send_rpc_cmd waits for the reply).
+inline constexpr double rpc_round_trips_per_split = 3;
 
 /// The workload, as llama-bench's -p / -d.
 struct workload {
@@ -230,7 +242,8 @@ struct peak {
 }  // namespace detail
 
 /// A device with the peak figures the caller left 0 taken from the device table (bandwidth, FP16 and INT8
-/// throughput, by name), and, for a GPU the table does not know, a mid-range card's (300 GB/s, 30 TFLOP/s). The
+/// throughput, by name), and, for a GPU the table does not know, a mid-range card's (300 GB/s, 30 TFLOP/s; a
+/// worker's CPU device: 76.8 GB/s, 2 TFLOP/s). The
 /// throughput model prices every device this way; a planner resolves its machine once (no table lookups after).
 [[nodiscard]] constexpr device with_table_figures(const device& d) noexcept {
     device r = d;
@@ -241,8 +254,10 @@ struct peak {
             if (r.int8_ops == 0) r.int8_ops = static_cast<std::uint64_t>(s->int8_tops * 1e12);
         }
     }
-    if (r.bandwidth == 0) r.bandwidth = 300'000'000'000;
-    if (r.flops == 0) r.flops = 30'000'000'000'000;
+    // a worker's CPU over RPC: a host's figures (default_host_bandwidth; a CPU's matrix rate is a small fraction
+    // of a GPU's), not a GPU's
+    if (r.bandwidth == 0) r.bandwidth = d.kind == backend::cpu ? 76'800'000'000 : 300'000'000'000;
+    if (r.flops == 0) r.flops = d.kind == backend::cpu ? 2'000'000'000'000 : 30'000'000'000'000;
     return r;
 }
 
@@ -437,6 +452,17 @@ struct phase_time {
         if (hop_dec > dec_worst) { dec_worst = hop_dec; out.decode_bound = perf_bound::link; }
         if (hop_pp > pp_worst) { pp_worst = hop_pp; out.prefill_bound = perf_bound::link; }
     }
+    // the network: every split on a worker waits for its round trips, per token in decoding and per ubatch in
+    // prefill, and moves the activations (n_embd floats per token) over the link both ways
+    if (in.network_hops > 0) {
+        const double bw = in.network_bytes_per_s > 0 ? in.network_bytes_per_s : default_link_bytes_per_s;
+        const double net_dec = in.network_latency_s + 2.0 * in.network_hops * double(in.hop_bytes) / bw;
+        const double net_pp = in.network_latency_s * nub + 2.0 * in.network_hops * double(in.hop_bytes) * n_prompt / bw;
+        dec_total += net_dec;
+        pp_total += net_pp;
+        if (net_dec > dec_worst) { dec_worst = net_dec; out.decode_bound = perf_bound::link; }
+        if (net_pp > pp_worst) { pp_worst = net_pp; out.prefill_bound = perf_bound::link; }
+    }
     // large-batch prefill with host weights: each ubatch copies them to the GPU
     if (offload) {
         const double link = detail::pcie_bytes_per_s(hw.devices[0]) * c.link_efficiency;
@@ -538,7 +564,19 @@ struct phase_time {
         const std::int32_t dev = est.layers.of(il);
         acc[slot(dev)].layers += 1;
         used[slot(dev)] = true;
-        if (dev != prev) ++hops;
+        if (dev != prev) {
+            ++hops;
+            // a split on a worker waits for its round trips (llama.cpp's RPC backend is synchronous)
+            const auto remote = [&](std::int32_t d) { return d >= 0 && static_cast<std::size_t>(d) < n_dev && hw.devices[static_cast<std::size_t>(d)].remote(); };
+            if (remote(dev)) {
+                const device& w = hw.devices[static_cast<std::size_t>(dev)];
+                const double rtt = w.link_latency_us != 0 ? double(w.link_latency_us) * 1e-6 : default_link_rtt_s;
+                const double bw = w.link_bandwidth != 0 ? double(w.link_bandwidth) : default_link_bytes_per_s;
+                ++in.network_hops;
+                in.network_latency_s += rpc_round_trips_per_split * rtt;
+                if (in.network_bytes_per_s == 0 || bw < in.network_bytes_per_s) in.network_bytes_per_s = bw;
+            }
+        }
         prev = dev;
     }
     for (const std::int32_t dev : moe_layer_dev)
