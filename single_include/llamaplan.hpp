@@ -1210,6 +1210,7 @@ struct device {
     std::uint64_t max_buffer = 0;       ///< largest buffer the device allocates at once (bytes; 0 = unknown)
     std::uint64_t link_bandwidth = 0;   ///< network bandwidth to its worker (bytes/s; RPC devices; 0 = unknown)
     std::uint32_t link_latency_us = 0;  ///< network round trip to its worker (microseconds; RPC devices; 0 = unknown)
+    std::uint32_t cpu_cores = 0;        ///< a worker's CPU device: the physical cores its threads run on (0 = unknown)
 
     /// True if llama.cpp reaches this device over its RPC backend.
     [[nodiscard]] constexpr bool remote() const noexcept { return !endpoint.empty(); }
@@ -1309,7 +1310,8 @@ struct machine_storage {
         cpu.memory_free = worker.host.memory_available;
         cpu.bandwidth = worker.host.bandwidth;
         cpu.flops = worker.host.flops;
-        cpu.unified_memory = true;
+        cpu.unified_memory = false;  // it shares the worker's RAM, which memory_total already is, not this host's
+        cpu.cpu_cores = worker.host.cpus_performance != 0 ? worker.host.cpus_performance : worker.host.cpus_physical;
         cpu.alignment = 32;  // ggml-impl.h TENSOR_ALIGNMENT, the CPU buffer type's
         cpu.endpoint = endpoint;
         out[n++] = cpu;
@@ -5940,6 +5942,33 @@ struct draft_devices {
 /// are numbered per backend (machine::backend_ordinal): the first Vulkan device after a CUDA one is "Vulkan0"; devices
 /// behind an rpc-server per server. Writes into `out` (buffer_name_capacity chars hold every name) and returns the
 /// used part.
+/// How llama.cpp's memory breakdown names a row (llama_memory_breakdown_print): "CPU" for the host, "RPC<n>
+/// (host:port)" for a device behind an rpc-server (n counted over every server, machine::rpc_ordinal), else the
+/// device's name. Writes into `out` (buffer_name_capacity chars hold every such label) and returns the used part.
+[[nodiscard]] constexpr std::string_view device_label(const machine& hw, std::int32_t device, std::span<char> out) noexcept {
+    std::size_t n = 0;
+    auto put = [&](std::string_view s) { for (std::size_t i = 0; i < s.size() && n < out.size(); ++i) out[n++] = s[i]; };
+    if (device < 0 || static_cast<std::size_t>(device) >= hw.devices.size()) {
+        put("CPU");
+        return {out.data(), n};
+    }
+    const auto& d = hw.devices[static_cast<std::size_t>(device)];
+    if (!d.remote()) {
+        put(d.name);
+        return {out.data(), n};
+    }
+    put("RPC");
+    char digits[12]{};
+    std::size_t nd = 0;
+    std::uint32_t v = hw.rpc_ordinal(static_cast<std::size_t>(device));
+    do { digits[nd++] = char('0' + v % 10); v /= 10; } while (v != 0 && nd < sizeof digits);
+    while (nd > 0) put(std::string_view(&digits[--nd], 1));
+    put(" (");
+    put(d.endpoint);
+    put(")");
+    return {out.data(), n};
+}
+
 /// Characters buffer_name needs at most: "RPC15[" + an endpoint of max_endpoint_length + "]".
 inline constexpr std::size_t buffer_name_capacity = 8 + max_endpoint_length;
 
@@ -7571,7 +7600,7 @@ struct peak {
 
 /// A device with the peak figures the caller left 0 taken from the device table (bandwidth, FP16 and INT8
 /// throughput, by name), and, for a GPU the table does not know, a mid-range card's (300 GB/s, 30 TFLOP/s; a
-/// worker's CPU device: 76.8 GB/s, 2 TFLOP/s). The
+/// worker's CPU device: what its cores reach). The
 /// throughput model prices every device this way; a planner resolves its machine once (no table lookups after).
 [[nodiscard]] constexpr device with_table_figures(const device& d) noexcept {
     device r = d;
@@ -7582,10 +7611,17 @@ struct peak {
             if (r.int8_ops == 0) r.int8_ops = static_cast<std::uint64_t>(s->int8_tops * 1e12);
         }
     }
-    // a worker's CPU over RPC: a host's figures (default_host_bandwidth; a CPU's matrix rate is a small fraction
-    // of a GPU's), not a GPU's
-    if (r.bandwidth == 0) r.bandwidth = d.kind == backend::cpu ? 76'800'000'000 : 300'000'000'000;
-    if (r.flops == 0) r.flops = d.kind == backend::cpu ? 2'000'000'000'000 : 30'000'000'000'000;
+    if (d.kind == backend::cpu) {
+        // a worker's CPU over RPC runs as a host does: each core streams and computes at a core's rate, all of them at
+        // most the memory's (detail::cpu_bandwidth and default_core_flops' figures; 8 cores when unknown)
+        const double cores = d.cpu_cores != 0 ? double(d.cpu_cores) : 8.0;
+        const double peak = (r.bandwidth != 0 ? double(r.bandwidth) : 76.8e9) * 0.728;
+        r.bandwidth = static_cast<std::uint64_t>(std::min(peak, cores * 2.408e10));
+        if (r.flops == 0) r.flops = static_cast<std::uint64_t>(cores * 3.5e9 * 32);
+        return r;
+    }
+    if (r.bandwidth == 0) r.bandwidth = 300'000'000'000;
+    if (r.flops == 0) r.flops = 30'000'000'000'000;
     return r;
 }
 
@@ -8335,7 +8371,8 @@ enum class expert_layout : std::uint8_t {
     with_blocks,   ///< experts stay with their blocks (`-ngl` alone), the most whole blocks on the GPUs
 };
 
-/// The GPUs from the fastest (memory bandwidth, then free memory, then index): fewer GPUs means the first of these.
+/// The GPUs from the fastest: this host's before those behind rpc-servers (every split on a worker waits for the
+/// network), then memory bandwidth, then free memory, then index. Fewer GPUs means the first of these.
 [[nodiscard]] constexpr std::array<std::size_t, LLAMAPLAN_MAX_DEVICES> device_rank(const machine& hw) noexcept {
     std::array<std::size_t, LLAMAPLAN_MAX_DEVICES> order{};
     const std::size_t n = std::min<std::size_t>(hw.devices.size(), LLAMAPLAN_MAX_DEVICES);
@@ -8344,7 +8381,10 @@ enum class expert_layout : std::uint8_t {
         for (std::size_t j = i; j > 0; --j) {
             const auto& a = hw.devices[order[j]];
             const auto& b = hw.devices[order[j - 1]];
-            if (!(a.bandwidth > b.bandwidth || (a.bandwidth == b.bandwidth && a.memory_free > b.memory_free))) break;
+            const bool before = a.remote() != b.remote()
+                                    ? !a.remote()
+                                    : a.bandwidth > b.bandwidth || (a.bandwidth == b.bandwidth && a.memory_free > b.memory_free);
+            if (!before) break;
             std::swap(order[j], order[j - 1]);
         }
     return order;
@@ -8450,7 +8490,7 @@ struct search {
         ev.budgets.clear();
         std::uint64_t unified = 0;
         for (std::size_t d = 0; d < hw.devices.size(); ++d)
-            if (rule_of(hw.devices[d].kind).shares_host_memory || hw.devices[d].unified_memory)
+            if (!hw.devices[d].remote() && (rule_of(hw.devices[d].kind).shares_host_memory || hw.devices[d].unified_memory))
                 unified += ev.memory.devices[d + 1].total();
         // the host keeps resident what the run reads: mapped ranges of tensors copied to a GPU or repacked at load
         // are page cache after loading (memory_estimate::mapped_reclaimable), not a second copy of the weights
@@ -9098,6 +9138,29 @@ struct search {
             if (pick != n_dev) {
                 best.ev = st.place(best.ev.params, pick);
                 best.score = score_of[pick];
+            }
+        }
+        // no GPU at all when the host is as fast: with rpc-servers in the machine, a model the host runs alone need
+        // not cross the network (each split on a worker waits for its round trips)
+        bool any_remote = false;
+        for (const auto& d : hw.devices) any_remote = any_remote || d.remote();
+        if (any_remote && !st.placement_pinned) {
+            launch_params q = best.ev.params;
+            q.n_gpu_layers = 0;
+            q.cpu_moe = false;
+            q.n_cpu_moe = 0;
+            q.overrides.clear();
+            auto pl = resolve_placement(m, hw, q);
+            auto cx = resolve_context(hp, q);
+            if (pl && cx) {
+                evaluation e0;
+                e0.place = *pl;
+                st.price(e0, q, st.memo.get(m, compute_shape_of(*cx, q)));
+                const double s0 = e0.valid && e0.fits && e0.memory.n_ctx >= best.ev.memory.n_ctx ? objective(st, e0) : 0;
+                if (s0 > 0 && s0 >= (1 - tol / 2) * best.score) {
+                    best.ev = e0;
+                    best.score = s0;
+                }
             }
         }
         chosen = best.ev;

@@ -49,7 +49,8 @@ int estimate_usage(std::FILE* out) {
 }
 
 std::string device_label(const llamaplan::machine& hw, std::int32_t d) {
-    return d == llamaplan::host_device ? std::string("CPU") : std::string(hw.devices[static_cast<std::size_t>(d)].name);
+    char buf[llamaplan::buffer_name_capacity];
+    return std::string(llamaplan::device_label(hw, d, buf));
 }
 }  // namespace
 

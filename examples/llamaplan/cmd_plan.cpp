@@ -75,7 +75,8 @@ std::string builtin_model(std::string& err) {
 }
 
 std::string device_name(const llamaplan::machine& hw, std::int32_t d) {
-    return d == llamaplan::host_device ? std::string("CPU") : std::string(hw.devices[static_cast<std::size_t>(d)].name);
+    char buf[llamaplan::buffer_name_capacity];
+    return std::string(llamaplan::device_label(hw, d, buf));
 }
 
 

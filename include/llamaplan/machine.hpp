@@ -70,6 +70,7 @@ struct device {
     std::uint64_t max_buffer = 0;       ///< largest buffer the device allocates at once (bytes; 0 = unknown)
     std::uint64_t link_bandwidth = 0;   ///< network bandwidth to its worker (bytes/s; RPC devices; 0 = unknown)
     std::uint32_t link_latency_us = 0;  ///< network round trip to its worker (microseconds; RPC devices; 0 = unknown)
+    std::uint32_t cpu_cores = 0;        ///< a worker's CPU device: the physical cores its threads run on (0 = unknown)
 
     /// True if llama.cpp reaches this device over its RPC backend.
     [[nodiscard]] constexpr bool remote() const noexcept { return !endpoint.empty(); }
@@ -169,7 +170,8 @@ struct machine_storage {
         cpu.memory_free = worker.host.memory_available;
         cpu.bandwidth = worker.host.bandwidth;
         cpu.flops = worker.host.flops;
-        cpu.unified_memory = true;
+        cpu.unified_memory = false;  // it shares the worker's RAM, which memory_total already is, not this host's
+        cpu.cpu_cores = worker.host.cpus_performance != 0 ? worker.host.cpus_performance : worker.host.cpus_physical;
         cpu.alignment = 32;  // ggml-impl.h TENSOR_ALIGNMENT, the CPU buffer type's
         cpu.endpoint = endpoint;
         out[n++] = cpu;

@@ -804,6 +804,33 @@ struct draft_devices {
 /// are numbered per backend (machine::backend_ordinal): the first Vulkan device after a CUDA one is "Vulkan0"; devices
 /// behind an rpc-server per server. Writes into `out` (buffer_name_capacity chars hold every name) and returns the
 /// used part.
+/// How llama.cpp's memory breakdown names a row (llama_memory_breakdown_print): "CPU" for the host, "RPC<n>
+/// (host:port)" for a device behind an rpc-server (n counted over every server, machine::rpc_ordinal), else the
+/// device's name. Writes into `out` (buffer_name_capacity chars hold every such label) and returns the used part.
+[[nodiscard]] constexpr std::string_view device_label(const machine& hw, std::int32_t device, std::span<char> out) noexcept {
+    std::size_t n = 0;
+    auto put = [&](std::string_view s) { for (std::size_t i = 0; i < s.size() && n < out.size(); ++i) out[n++] = s[i]; };
+    if (device < 0 || static_cast<std::size_t>(device) >= hw.devices.size()) {
+        put("CPU");
+        return {out.data(), n};
+    }
+    const auto& d = hw.devices[static_cast<std::size_t>(device)];
+    if (!d.remote()) {
+        put(d.name);
+        return {out.data(), n};
+    }
+    put("RPC");
+    char digits[12]{};
+    std::size_t nd = 0;
+    std::uint32_t v = hw.rpc_ordinal(static_cast<std::size_t>(device));
+    do { digits[nd++] = char('0' + v % 10); v /= 10; } while (v != 0 && nd < sizeof digits);
+    while (nd > 0) put(std::string_view(&digits[--nd], 1));
+    put(" (");
+    put(d.endpoint);
+    put(")");
+    return {out.data(), n};
+}
+
 /// Characters buffer_name needs at most: "RPC15[" + an endpoint of max_endpoint_length + "]".
 inline constexpr std::size_t buffer_name_capacity = 8 + max_endpoint_length;
 

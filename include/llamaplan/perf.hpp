@@ -243,7 +243,7 @@ struct peak {
 
 /// A device with the peak figures the caller left 0 taken from the device table (bandwidth, FP16 and INT8
 /// throughput, by name), and, for a GPU the table does not know, a mid-range card's (300 GB/s, 30 TFLOP/s; a
-/// worker's CPU device: 76.8 GB/s, 2 TFLOP/s). The
+/// worker's CPU device: what its cores reach). The
 /// throughput model prices every device this way; a planner resolves its machine once (no table lookups after).
 [[nodiscard]] constexpr device with_table_figures(const device& d) noexcept {
     device r = d;
@@ -254,10 +254,17 @@ struct peak {
             if (r.int8_ops == 0) r.int8_ops = static_cast<std::uint64_t>(s->int8_tops * 1e12);
         }
     }
-    // a worker's CPU over RPC: a host's figures (default_host_bandwidth; a CPU's matrix rate is a small fraction
-    // of a GPU's), not a GPU's
-    if (r.bandwidth == 0) r.bandwidth = d.kind == backend::cpu ? 76'800'000'000 : 300'000'000'000;
-    if (r.flops == 0) r.flops = d.kind == backend::cpu ? 2'000'000'000'000 : 30'000'000'000'000;
+    if (d.kind == backend::cpu) {
+        // a worker's CPU over RPC runs as a host does: each core streams and computes at a core's rate, all of them at
+        // most the memory's (detail::cpu_bandwidth and default_core_flops' figures; 8 cores when unknown)
+        const double cores = d.cpu_cores != 0 ? double(d.cpu_cores) : 8.0;
+        const double peak = (r.bandwidth != 0 ? double(r.bandwidth) : 76.8e9) * 0.728;
+        r.bandwidth = static_cast<std::uint64_t>(std::min(peak, cores * 2.408e10));
+        if (r.flops == 0) r.flops = static_cast<std::uint64_t>(cores * 3.5e9 * 32);
+        return r;
+    }
+    if (r.bandwidth == 0) r.bandwidth = 300'000'000'000;
+    if (r.flops == 0) r.flops = 30'000'000'000'000;
     return r;
 }
 

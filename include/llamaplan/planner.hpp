@@ -238,7 +238,8 @@ enum class expert_layout : std::uint8_t {
     with_blocks,   ///< experts stay with their blocks (`-ngl` alone), the most whole blocks on the GPUs
 };
 
-/// The GPUs from the fastest (memory bandwidth, then free memory, then index): fewer GPUs means the first of these.
+/// The GPUs from the fastest: this host's before those behind rpc-servers (every split on a worker waits for the
+/// network), then memory bandwidth, then free memory, then index. Fewer GPUs means the first of these.
 [[nodiscard]] constexpr std::array<std::size_t, LLAMAPLAN_MAX_DEVICES> device_rank(const machine& hw) noexcept {
     std::array<std::size_t, LLAMAPLAN_MAX_DEVICES> order{};
     const std::size_t n = std::min<std::size_t>(hw.devices.size(), LLAMAPLAN_MAX_DEVICES);
@@ -247,7 +248,10 @@ enum class expert_layout : std::uint8_t {
         for (std::size_t j = i; j > 0; --j) {
             const auto& a = hw.devices[order[j]];
             const auto& b = hw.devices[order[j - 1]];
-            if (!(a.bandwidth > b.bandwidth || (a.bandwidth == b.bandwidth && a.memory_free > b.memory_free))) break;
+            const bool before = a.remote() != b.remote()
+                                    ? !a.remote()
+                                    : a.bandwidth > b.bandwidth || (a.bandwidth == b.bandwidth && a.memory_free > b.memory_free);
+            if (!before) break;
             std::swap(order[j], order[j - 1]);
         }
     return order;
@@ -353,7 +357,7 @@ struct search {
         ev.budgets.clear();
         std::uint64_t unified = 0;
         for (std::size_t d = 0; d < hw.devices.size(); ++d)
-            if (rule_of(hw.devices[d].kind).shares_host_memory || hw.devices[d].unified_memory)
+            if (!hw.devices[d].remote() && (rule_of(hw.devices[d].kind).shares_host_memory || hw.devices[d].unified_memory))
                 unified += ev.memory.devices[d + 1].total();
         // the host keeps resident what the run reads: mapped ranges of tensors copied to a GPU or repacked at load
         // are page cache after loading (memory_estimate::mapped_reclaimable), not a second copy of the weights
@@ -1001,6 +1005,29 @@ struct search {
             if (pick != n_dev) {
                 best.ev = st.place(best.ev.params, pick);
                 best.score = score_of[pick];
+            }
+        }
+        // no GPU at all when the host is as fast: with rpc-servers in the machine, a model the host runs alone need
+        // not cross the network (each split on a worker waits for its round trips)
+        bool any_remote = false;
+        for (const auto& d : hw.devices) any_remote = any_remote || d.remote();
+        if (any_remote && !st.placement_pinned) {
+            launch_params q = best.ev.params;
+            q.n_gpu_layers = 0;
+            q.cpu_moe = false;
+            q.n_cpu_moe = 0;
+            q.overrides.clear();
+            auto pl = resolve_placement(m, hw, q);
+            auto cx = resolve_context(hp, q);
+            if (pl && cx) {
+                evaluation e0;
+                e0.place = *pl;
+                st.price(e0, q, st.memo.get(m, compute_shape_of(*cx, q)));
+                const double s0 = e0.valid && e0.fits && e0.memory.n_ctx >= best.ev.memory.n_ctx ? objective(st, e0) : 0;
+                if (s0 > 0 && s0 >= (1 - tol / 2) * best.score) {
+                    best.ev = e0;
+                    best.score = s0;
+                }
             }
         }
         chosen = best.ev;

@@ -67,6 +67,9 @@ TEST_CASE("rpc: the workers' devices come first, named as llama.cpp names them")
     CHECK(buffer_name(hw, {buffer_kind::gpu, 2}, buf) == "RPC1[10.0.0.3:50052]");
     CHECK(buffer_name(hw, {buffer_kind::gpu, 3}, buf) == "CUDA0");  // the remote CUDA devices do not count
     CHECK(hw.rpc_ordinal(2) == 2);                                 // its device name is "RPC2"
+    CHECK(device_label(hw, 2, buf) == "RPC2 (10.0.0.3:50052)");   // as llama_memory_breakdown_print names it
+    CHECK(device_label(hw, 3, buf) == "NVIDIA GeForce RTX 4090");
+    CHECK(device_label(hw, host_device, buf) == "CPU");
     CHECK(buffer_name(hw, {buffer_kind::host_pinned, host_device}, buf) == "CUDA_Host");
     CHECK(gpu_class_of(hw.devices[0]) == gpu_class::metal);      // a CPU worker allocates with 32-byte alignment
     CHECK(gpu_class_of(hw.devices[1]) == gpu_class::cuda_like);  // a CUDA worker pads rows as CUDA does
@@ -94,4 +97,60 @@ TEST_CASE("rpc: the workers' devices come first, named as llama.cpp names them")
     CHECK(lines[0] == "rpc-server -H 10.0.0.2 -p 50052 -t 8 -c");
     CHECK(lines[1] == "rpc-server -H 10.0.0.3 -p 50052 -c");
     CHECK(lines.size() == 3);
+}
+
+#include "../support/llama_shape.hpp"
+#include "../support/planner_checks.hpp"
+
+#include <llamaplan/planner.hpp>
+
+TEST_CASE("rpc: a plan crosses the network only when the host cannot run the model alone as fast") {
+    // a 32-block, 4096-wide dense model in Q8_0 (about 7 GiB), two workers with 16 GiB of RAM each (their CPUs)
+    hparams hp{};
+    hp.architecture = "llama";
+    hp.n_layer = 32;
+    hp.n_embd = 4096;
+    hp.n_head = 32;
+    hp.n_head_kv = 8;
+    hp.n_embd_head_k = hp.n_embd_head_v = 128;
+    hp.n_ff = 14336;
+    hp.n_vocab = 32000;
+    hp.n_ctx_train = 8192;
+    test_support::llama_shape shape;
+    shape.build(hp, ggml_type::q8_0, 128, false);
+    REQUIRE(shape.ok);
+    const model m{hp, shape.tensors};
+
+    host worker_host{};
+    worker_host.cpus_physical = worker_host.cpus_logical = 8;
+    worker_host.memory_total = worker_host.memory_available = 16ull << 30;
+    std::array<device, 2> remote{};
+    REQUIRE(rpc_worker_devices(machine{worker_host, {}}, "10.0.0.2:50052", std::span<device>(remote.data(), 1)) == 1);
+    REQUIRE(rpc_worker_devices(machine{worker_host, {}}, "10.0.0.3:50052", std::span<device>(remote.data() + 1, 1)) == 1);
+
+    for (const std::uint64_t ram_gib : {4ull, 64ull}) {
+        CAPTURE(ram_gib);
+        host h{};
+        h.cpus_physical = h.cpus_logical = 8;
+        h.memory_total = h.memory_available = ram_gib << 30;
+        machine_storage st;
+        REQUIRE(with_rpc_devices(machine{h, {}}, remote, st));
+        const machine hw = st.view();
+        const auto s = planner_checks::summary_of(m, hw);
+        auto p = plan_model(m, *s, hw, goal{});
+        REQUIRE(p.has_value());
+        CHECK(p->fits);
+        const auto argv = planner_checks::argv_of(*p, m, *s, hw);
+        REQUIRE(argv.size() > 4);
+        CHECK(argv[3] == "--rpc");
+        CHECK(argv[4] == "10.0.0.2:50052,10.0.0.3:50052");
+        if (ram_gib == 4) {
+            // the host's 4 GiB cannot hold 7 GiB of weights: the blocks go to the workers
+            CHECK(p->place.layers.n_gpu_layers == hp.n_layer + 1);
+        } else {
+            // the host alone is as fast as the workers once the network's round trips are counted
+            CHECK(p->place.layers.n_gpu_layers == 0);
+        }
+        planner_checks::check_reproduces(*p, m, *s, hw);
+    }
 }
