@@ -2840,6 +2840,17 @@ struct compute_breakdown {
 
 namespace detail::compute {
 
+/// One device's share of a layer split, for replaying what it allocates in its own compute buffer: blocks
+/// [first, last), the output layer when `output`, whether the block before `first` ran on another device (not the
+/// host) and whether the block at `last` runs on another device (not the host).
+struct device_window {
+    std::uint32_t first = 0;     ///< its first block
+    std::uint32_t last = 0;      ///< one past its last block
+    bool output = false;         ///< it holds the output layer (and the last block)
+    bool after_device = false;   ///< block first - 1 ran on another device; false: the host's embeddings come in
+    bool before_device = false;  ///< block `last` runs on another device (it runs that block's rms_norm here)
+};
+
 [[nodiscard]] constexpr bool is_quantized_kv(ggml_type t) noexcept { return type_traits(t).quantized; }
 
 /// The tensor "blk.<il>.<suffix>" of `m`, or nullptr.
@@ -3061,8 +3072,13 @@ namespace llamaplan::inline LLAMAPLAN_ABI_TAG::detail::compute {
 /// down, or MoE) -> residual; after the last block (gpt-oss: the output rows taken here) output_norm and the LM head.
 /// `skip_repeats`: the alike blocks before the last are replayed only until the allocator reaches a steady state
 /// (block_skipper; the figures are the same; false replays every block, for the test that says so).
+/// `win`, when set, replays only what one device of a layer split runs and allocates in its own compute buffer
+/// (see device_window): its blocks, the split inputs copied in at the start of its split
+/// (ggml_backend_sched_split_graph: copies of tensors of other backends, allocated first, in the order the split's
+/// nodes first read them), and the next block's rms_norm when the next device is not the host (the scheduler's
+/// "expand gpu down" pass gives a weight-free op the backend of the node before it).
 [[nodiscard]] constexpr compute_breakdown decoder_graph(const model& m, const compute_shape& s, const arch_traits& at,
-                                                        bool skip_repeats = true) noexcept {
+                                                        bool skip_repeats = true, const device_window* win = nullptr) noexcept {
     const hparams& hp = m.hp;
     compute_breakdown bd{};
     bd.graph = at.graph == graph_family::decoder ? graph_family::decoder : graph_family::approximate;
@@ -3103,12 +3119,34 @@ namespace llamaplan::inline LLAMAPLAN_ABI_TAG::detail::compute {
         if (hp.n_embd_v_gqa(il) > max_kv_gqa_v) max_kv_gqa_v = hp.n_embd_v_gqa(il);
     }
 
+    // the blocks replayed: all, or a device's window
+    const std::uint32_t first = win != nullptr ? win->first : 0;
+    const std::uint32_t end = win != nullptr ? std::min(win->last, hp.n_layer) : hp.n_layer;
+    const bool with_output = win == nullptr || (win->output && end == hp.n_layer);
+    if (win != nullptr) {  // the blocks of each attention kind in the window read that kind's inputs
+        n_full = n_swa = 0;
+        for (std::uint32_t il = first; il < end; ++il) (hp.is_swa(il) ? n_swa : n_full) += 1;
+    }
+
     graph_sim g{};
-    // ---- graph inputs, allocated first in the order the graph visits them (ggml_gallocr_alloc_graph_impl leafs)
-    // build_inp_embd: inp_tokens (I32 n_tokens), then the unused inp_embd (F32 n_embd x n_tokens), which is an
-    // input leaf of the graph (ggml_build_forward_select) with no consumer, so it is never freed
-    const int tokens = g.fresh(T * 4, 1);
-    g.fresh(E * T * f32, 0);
+    int tokens = -1, inpL = -1, normed_in = -1;
+    if (win == nullptr) {
+        // ---- graph inputs, allocated first in the order the graph visits them (ggml_gallocr_alloc_graph_impl
+        // leafs). build_inp_embd: inp_tokens (I32 n_tokens), then the unused inp_embd (F32 n_embd x n_tokens), which
+        // is an input leaf of the graph (ggml_build_forward_select) with no consumer, so it is never freed
+        tokens = g.fresh(T * 4, 1);
+        g.fresh(E * T * f32, 0);
+    } else if (first >= end) {
+        // the output layer alone: the copy of the last block's rows, normed by the device before it
+        inpL = g.fresh(E * n_out * f32, 1);
+    } else if (win->after_device) {
+        // a device after another: the split starts with the copy of the normed activation (the previous device ran
+        // this block's rms_norm); the residual's copy comes after the first block's attention inputs
+        normed_in = g.fresh(E * T * f32, 1);
+    } else {
+        // the first device: the split starts with the copy of the host's token embeddings (GET_ROWS on the CPU)
+        inpL = g.fresh(E * T * f32, 1);
+    }
     struct cache_inputs {
         int rot_k = -1, rot_v = -1, k_idxs = -1, v_idxs = -1, mask = -1;
     };
@@ -3122,7 +3160,7 @@ namespace llamaplan::inline LLAMAPLAN_ABI_TAG::detail::compute {
     auto make_cache_inputs = [&](int c, std::uint32_t layers_of_kind, std::uint64_t n_kv) {
         cache_inputs& x = ci[c];
         if (rot_k) { x.rot_k = g.fresh(rot_k_bytes, 2 * layers_of_kind); inputs += rot_k_bytes; }
-        if (pos < 0) { pos = g.fresh(T * 4, 2 * hp.n_layer); inputs += T * 4; }
+        if (pos < 0) { pos = g.fresh(T * 4, 2 * (end - first)); inputs += T * 4; }
         if (rot_v) { x.rot_v = g.fresh(rot_v_bytes, 2 * layers_of_kind); inputs += rot_v_bytes; }
         // llama-kv-cache.cpp build_input_k_idxs / build_input_v_idxs: I64 per token (per element with a
         // transposed V cache, i.e. without flash attention)
@@ -3135,19 +3173,22 @@ namespace llamaplan::inline LLAMAPLAN_ABI_TAG::detail::compute {
         bd.kq_mask += mb;
     };
 
-    {
-        const int first = hp.is_swa(0) ? 1 : 0;
-        make_cache_inputs(first, first ? n_swa : n_full, first ? s.n_kv_swa : s.n_kv);
-        if ((first ? n_full : n_swa) > 0) make_cache_inputs(1 - first, first ? n_full : n_swa, first ? s.n_kv : s.n_kv_swa);
+    if (first < end) {
+        const int kind = hp.is_swa(first) ? 1 : 0;
+        make_cache_inputs(kind, kind ? n_swa : n_full, kind ? s.n_kv_swa : s.n_kv);
+        if (win != nullptr && win->after_device) inpL = g.fresh(E * T * f32, 1);  // the residual's copy
+        if ((kind ? n_full : n_swa) > 0) make_cache_inputs(1 - kind, kind ? n_full : n_swa, kind ? s.n_kv : s.n_kv_swa);
         // build_inp_out_ids: I32 n_outputs, read by the two get_rows of the last block (one after it)
-        out_ids = g.fresh(n_out * 4, at.out_rows_after_blocks ? 1 : 2);
-        inputs += n_out * 4;
+        if (end == hp.n_layer) {  // in a window, only when its blocks include the last
+            out_ids = g.fresh(n_out * 4, at.out_rows_after_blocks ? 1 : 2);
+            inputs += n_out * 4;
+        }
     }
 
     // ---- nodes
-    // embeddings (+ gemma scale, in place)
-    int inpL = g.node(E * T * f32, 1, {tokens});
-    if (embd_scale) inpL = g.node(E * T * f32, 1, {inpL}, true);
+    // embeddings (+ gemma scale, in place; on the first device when the GET_ROWS is the host's: "expand gpu up")
+    if (win == nullptr) inpL = g.node(E * T * f32, 1, {tokens});
+    if (embd_scale && (win == nullptr || first == 0)) inpL = g.node(E * T * f32, 1, {inpL}, true);
     std::uint64_t last_max = 0;
 
     // steady state: the blocks before the last that have the last-but-one's attention kind, head counts and sizes,
@@ -3160,13 +3201,13 @@ namespace llamaplan::inline LLAMAPLAN_ABI_TAG::detail::compute {
     };
     block_skipper skip{hp.n_layer - 1, hp.n_layer - 1};
     const int run_kind = hp.n_layer >= 2 && hp.is_swa(hp.n_layer - 2) ? 1 : 0;
-    if (skip_repeats && hp.n_layer > 3) {
+    if (skip_repeats && win == nullptr && hp.n_layer > 3) {
         skip.from = hp.n_layer - 2;
         while (skip.from > 0 && alike(skip.from - 1, hp.n_layer - 2)) --skip.from;
     }
     const cache_inputs& run_inputs = ci[run_kind];
 
-    for (std::uint32_t il = 0; il < hp.n_layer; ++il) {
+    for (std::uint32_t il = first; il < end; ++il) {
         il = skip.at(g, il, inpL, {pos, run_inputs.rot_k, run_inputs.rot_v, run_inputs.k_idxs, run_inputs.v_idxs, run_inputs.mask});
         const bool last = il + 1 == hp.n_layer;
         const int c = hp.is_swa(il) ? 1 : 0;
@@ -3177,8 +3218,11 @@ namespace llamaplan::inline LLAMAPLAN_ABI_TAG::detail::compute {
         const std::uint64_t q_bytes = hdk * H * T * f32, k_bytes = hdk * Hkv * T * f32, v_bytes = hdv * Hkv * T * f32;
 
         // attn_norm: rms_norm (inpL is also the residual) then mul by the weight in place; 3 consumers (Q, V, K)
-        g.t[inpL].refs = 2;
-        int cur = g.node(E * T * f32, 1, {inpL}, true);
+        int cur = normed_in;
+        if (il != first || normed_in < 0) {
+            g.t[inpL].refs = 2;
+            cur = g.node(E * T * f32, 1, {inpL}, true);
+        }
         cur = g.node(E * T * f32, fused_qkv ? 1 : 3, {cur}, true);
         int qcur = -1;
         if (fused_qkv) {
@@ -3285,6 +3329,33 @@ namespace llamaplan::inline LLAMAPLAN_ABI_TAG::detail::compute {
         else cur = g.node(E * To * f32, 1, {cur, ffn_inp}, true);
         inpL = cur;
         track_peak(g, last_max, il, bd);
+    }
+    if (!with_output) {
+        // the next device's first block (or the output norm): its rms_norm runs here when that device does not pin
+        // it (the residual it also reads has a second reader, so the norm gets fresh memory)
+        std::uint64_t rows = T;
+        if (end == hp.n_layer) {
+            rows = n_out;
+            if (at.out_rows_after_blocks) inpL = g.node(E * n_out * f32, 1, {inpL, out_ids});
+        }
+        if (win->before_device) (void)g.node(E * rows * f32, 1, {inpL});
+        bd.inputs = inputs;
+        bd.total = g.a.max_size;
+        bd.ok = g.ok && g.a.ok;
+        if (!bd.ok) bd.status = compute_status::capacity_exceeded;
+        return bd;
+    }
+    if (win != nullptr && first >= end) {
+        // the output layer alone: the previous device ran output_norm's rms_norm (llm_graph's "result_norm" has no
+        // layer, so nothing pins it), this one multiplies by the weight in place of the copy, then the LM head
+        const int norm = g.node(E * n_out * f32, 1, {inpL}, true);
+        g.t[norm].output = true;
+        const int lg = g.node(std::uint64_t(hp.n_vocab) * n_out * f32, 1, {norm});
+        g.t[lg].output = true;
+        bd.total = g.a.max_size;
+        bd.ok = g.ok && g.a.ok;
+        if (!bd.ok) bd.status = compute_status::capacity_exceeded;
+        return bd;
     }
     // openai-moe.cpp & co.: the rows are taken after the last block, ggml_get_rows(cur, inp_out_ids)
     if (at.out_rows_after_blocks) inpL = g.node(E * n_out * f32, 1, {inpL, out_ids});
@@ -4868,6 +4939,20 @@ namespace llamaplan::inline LLAMAPLAN_ABI_TAG {
     return detail::compute::decoder_graph(m, s, at);
 }
 
+/// The compute buffer of one device of a layer split when llama.cpp's scheduler gives it nothing but its own blocks
+/// (and the output layer), from a replay of just that device's split (detail::compute::device_window): true for the
+/// standard decoder graph (graph_family::decoder) with no pipeline copies and no op offload -- measured over RPC
+/// workers (tests/accuracy/test_rpc_real.cpp). Returns false for other graphs (the caller keeps its bound).
+[[nodiscard]] constexpr bool compute_buffer_device(const model& m, const compute_shape& s,
+                                                   const detail::compute::device_window& w, compute_breakdown& out) noexcept {
+    const arch a = arch_of(m.hp);
+    if (a == arch::unknown || m.hp.is_mla() || m.hp.n_layer == 0 || s.n_tokens == 0) return false;
+    const arch_traits at = traits(a);
+    if (at.graph != graph_family::decoder) return false;
+    out = detail::compute::decoder_graph(m, s, at, false, &w);
+    return out.ok;
+}
+
 /// Bytes of the CPU backend's compute buffer when the whole model runs on the CPU.
 [[nodiscard]] constexpr std::uint64_t compute_buffer_cpu(const model& m, const compute_shape& s) noexcept {
     return compute_buffer_cpu_breakdown(m, s).total;
@@ -5567,9 +5652,10 @@ constexpr void add_output_buffer(memory_estimate& e, const hparams& hp, const ma
 /// Adds the compute buffers (llama_context::sched_reserve) given the graph's CPU figure, which does not depend on
 /// the placement (so a planner computes it once per shape). A graph the replay could not build is an error, never a
 /// silent underestimate.
-[[nodiscard]] constexpr result<bool> add_compute_buffers(memory_estimate& e, const hparams& hp, const machine& hw,
+[[nodiscard]] constexpr result<bool> add_compute_buffers(memory_estimate& e, const model& m, const machine& hw,
                                                          const launch_params& p, const placement& pl,
                                                          const compute_breakdown& graph_cpu) noexcept {
+    const hparams& hp = m.hp;
     e.compute_detail = graph_cpu;
     // the graph replay has fixed capacities (live tensors, free blocks as ggml-alloc.c MAX_FREE_BLOCKS); running out
     // would make the figure a lower bound
@@ -5607,16 +5693,61 @@ constexpr void add_output_buffer(memory_estimate& e, const hparams& hp, const ma
     // (-ot to CPU, --cpu-moe): it is then charged the whole graph, and each device the graph plus copies of the
     // activations the host's work sends it (split inputs, allocated in the device's compute buffer). Upper bounds, measured
     // over RPC (tests/accuracy/test_rpc_real.cpp); the scheduler replay that makes them exact is issue 19's.
-    bool host_work = e.layers.n_gpu_layers < e.layers.n_layer_all + 1 || !p.offload_kqv;
-    for (std::uint32_t il = 0; il < e.layers.n_layer_all && !host_work; ++il)
+    // parts of the devices' blocks run on the host: attention with -nkvo, weights moved there by -ot / --cpu-moe
+    bool host_parts = !p.offload_kqv;
+    for (std::uint32_t il = 0; il < e.layers.n_layer_all && !host_parts; ++il)
         for (std::size_t part = 0; part < layer_part_count; ++part)
-            host_work = host_work || (pl.parts[il][part] == host_device && e.layers.of(il) != host_device);
-    for (const auto& x : pl.exceptions) host_work = host_work || x.device == host_device;
+            host_parts = host_parts || (pl.parts[il][part] == host_device && e.layers.of(il) != host_device);
+    for (const auto& x : pl.exceptions) host_parts = host_parts || x.device == host_device;
+    const bool host_work = host_parts || e.layers.n_gpu_layers < e.layers.n_layer_all + 1;
     const std::uint64_t embd_rows = detail::compute::align_up(std::uint64_t(e.n_ubatch) * hp.n_embd * 4, detail::compute::cpu_alignment);
     const std::uint64_t host_inputs = graph_cpu.inputs * (pipeline ? 4 : 1) + embd_rows;
     if (host_work)  // the activations the host's work sends back (a routed expert's output per chosen expert),
                     // copied in as split inputs
         for (auto& b : e.compute_buffers) b.bytes += std::max<std::uint64_t>(2, hp.n_expert_used) * embd_rows;
+    // A device behind an rpc-server that runs only its own contiguous blocks (and perhaps the output layer) gets
+    // the replay of its split (compute_buffer_device): the RPC backend has no op offload and no pipeline copies,
+    // so the scheduler's split inputs are all it adds. Measured exact over RPC (tests/accuracy/test_rpc_real.cpp).
+    // Where a block's rms_norm runs: llama_context::graph_get_cb pins a layer's "norm" to the layer's device when
+    // the model is fully offloaded or the ubatch has fewer than 32 tokens; otherwise the scheduler's "expand gpu
+    // down" pass leaves it on the device before (not the host, which is never expanded). The output norm has no
+    // layer and is never pinned.
+    bool parts_apart = false;  // a part of a block on another device than the block's (-ot to a device)
+    for (std::uint32_t il = 0; il < e.layers.n_layer_all; ++il)
+        for (std::size_t part = 0; part < layer_part_count; ++part)
+            parts_apart = parts_apart || pl.parts[il][part] != e.layers.of(il);
+    for (const auto& x : pl.exceptions) parts_apart = true;
+    if (!host_parts && !parts_apart && !pipeline && p.split_mode == split_mode::layer && e.layers.n_layer_all == hp.n_layer) {
+        const compute_shape shape = compute_shape_of(e, p);
+        const bool norm_pinned = e.layers.n_gpu_layers > e.layers.n_layer_all || e.n_ubatch < 32;
+        const std::int32_t out_dev = e.layers.output();
+        for (auto& b : e.compute_buffers) {
+            const auto d = static_cast<std::size_t>(b.buffer.device);
+            if (b.buffer.kind != buffer_kind::gpu || d >= hw.devices.size() || !hw.devices[d].remote()) continue;
+            detail::compute::device_window w{};
+            std::uint32_t n = 0;
+            bool contiguous = true;
+            for (std::uint32_t il = 0; il < hp.n_layer; ++il) {
+                if (e.layers.of(il) != b.buffer.device) continue;
+                if (n == 0) w.first = il;
+                else if (il != w.last) contiguous = false;
+                w.last = il + 1;
+                ++n;
+            }
+            w.output = out_dev == b.buffer.device;
+            if (n == 0) {
+                if (!w.output) continue;
+                w.first = w.last = hp.n_layer;  // the output layer alone
+            }
+            if (!contiguous || (w.output && w.last != hp.n_layer)) continue;
+            const std::int32_t before = w.first > 0 ? e.layers.of(w.first - 1) : host_device;
+            const std::int32_t after = w.last < hp.n_layer ? e.layers.of(w.last) : out_dev;
+            w.after_device = before != host_device && (n == 0 || !norm_pinned);
+            w.before_device = after != host_device && after != b.buffer.device && (w.last == hp.n_layer || !norm_pinned);
+            compute_breakdown one{};
+            if (compute_buffer_device(m, shape, w, one)) b.bytes = one.total;
+        }
+    }
     detail::add_to(e.compute_buffers,
                    {detail::has_host_buffer(hw) ? buffer_kind::host_pinned : buffer_kind::cpu, host_device},
                    host_work ? std::max(graph, host_inputs) : host_inputs);
@@ -5678,7 +5809,7 @@ constexpr void add_output_buffer(memory_estimate& e, const hparams& hp, const ma
     if (auto ok = add_kv_buffers(e, m.hp, hw, p); !ok) return ok.error();
     add_recurrent_buffers(e, m.hp, hw, p);
     add_output_buffer(e, m.hp, hw, p);
-    if (auto ok = add_compute_buffers(e, m.hp, hw, p, pl, graph_cpu ? *graph_cpu : compute_buffer_cpu_breakdown(m, compute_shape_of(e, p))); !ok)
+    if (auto ok = add_compute_buffers(e, m, hw, p, pl, graph_cpu ? *graph_cpu : compute_buffer_cpu_breakdown(m, compute_shape_of(e, p))); !ok)
         return ok.error();
     if (auto ok = add_breakdown(e, hw, extra); !ok) return ok.error();
     return e;

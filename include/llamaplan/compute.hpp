@@ -78,6 +78,20 @@ namespace llamaplan::inline LLAMAPLAN_ABI_TAG {
     return detail::compute::decoder_graph(m, s, at);
 }
 
+/// The compute buffer of one device of a layer split when llama.cpp's scheduler gives it nothing but its own blocks
+/// (and the output layer), from a replay of just that device's split (detail::compute::device_window): true for the
+/// standard decoder graph (graph_family::decoder) with no pipeline copies and no op offload -- measured over RPC
+/// workers (tests/accuracy/test_rpc_real.cpp). Returns false for other graphs (the caller keeps its bound).
+[[nodiscard]] constexpr bool compute_buffer_device(const model& m, const compute_shape& s,
+                                                   const detail::compute::device_window& w, compute_breakdown& out) noexcept {
+    const arch a = arch_of(m.hp);
+    if (a == arch::unknown || m.hp.is_mla() || m.hp.n_layer == 0 || s.n_tokens == 0) return false;
+    const arch_traits at = traits(a);
+    if (at.graph != graph_family::decoder) return false;
+    out = detail::compute::decoder_graph(m, s, at, false, &w);
+    return out.ok;
+}
+
 /// Bytes of the CPU backend's compute buffer when the whole model runs on the CPU.
 [[nodiscard]] constexpr std::uint64_t compute_buffer_cpu(const model& m, const compute_shape& s) noexcept {
     return compute_buffer_cpu_breakdown(m, s).total;

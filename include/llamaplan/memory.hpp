@@ -429,9 +429,10 @@ constexpr void add_output_buffer(memory_estimate& e, const hparams& hp, const ma
 /// Adds the compute buffers (llama_context::sched_reserve) given the graph's CPU figure, which does not depend on
 /// the placement (so a planner computes it once per shape). A graph the replay could not build is an error, never a
 /// silent underestimate.
-[[nodiscard]] constexpr result<bool> add_compute_buffers(memory_estimate& e, const hparams& hp, const machine& hw,
+[[nodiscard]] constexpr result<bool> add_compute_buffers(memory_estimate& e, const model& m, const machine& hw,
                                                          const launch_params& p, const placement& pl,
                                                          const compute_breakdown& graph_cpu) noexcept {
+    const hparams& hp = m.hp;
     e.compute_detail = graph_cpu;
     // the graph replay has fixed capacities (live tensors, free blocks as ggml-alloc.c MAX_FREE_BLOCKS); running out
     // would make the figure a lower bound
@@ -469,16 +470,61 @@ constexpr void add_output_buffer(memory_estimate& e, const hparams& hp, const ma
     // (-ot to CPU, --cpu-moe): it is then charged the whole graph, and each device the graph plus copies of the
     // activations the host's work sends it (split inputs, allocated in the device's compute buffer). Upper bounds, measured
     // over RPC (tests/accuracy/test_rpc_real.cpp); the scheduler replay that makes them exact is issue 19's.
-    bool host_work = e.layers.n_gpu_layers < e.layers.n_layer_all + 1 || !p.offload_kqv;
-    for (std::uint32_t il = 0; il < e.layers.n_layer_all && !host_work; ++il)
+    // parts of the devices' blocks run on the host: attention with -nkvo, weights moved there by -ot / --cpu-moe
+    bool host_parts = !p.offload_kqv;
+    for (std::uint32_t il = 0; il < e.layers.n_layer_all && !host_parts; ++il)
         for (std::size_t part = 0; part < layer_part_count; ++part)
-            host_work = host_work || (pl.parts[il][part] == host_device && e.layers.of(il) != host_device);
-    for (const auto& x : pl.exceptions) host_work = host_work || x.device == host_device;
+            host_parts = host_parts || (pl.parts[il][part] == host_device && e.layers.of(il) != host_device);
+    for (const auto& x : pl.exceptions) host_parts = host_parts || x.device == host_device;
+    const bool host_work = host_parts || e.layers.n_gpu_layers < e.layers.n_layer_all + 1;
     const std::uint64_t embd_rows = detail::compute::align_up(std::uint64_t(e.n_ubatch) * hp.n_embd * 4, detail::compute::cpu_alignment);
     const std::uint64_t host_inputs = graph_cpu.inputs * (pipeline ? 4 : 1) + embd_rows;
     if (host_work)  // the activations the host's work sends back (a routed expert's output per chosen expert),
                     // copied in as split inputs
         for (auto& b : e.compute_buffers) b.bytes += std::max<std::uint64_t>(2, hp.n_expert_used) * embd_rows;
+    // A device behind an rpc-server that runs only its own contiguous blocks (and perhaps the output layer) gets
+    // the replay of its split (compute_buffer_device): the RPC backend has no op offload and no pipeline copies,
+    // so the scheduler's split inputs are all it adds. Measured exact over RPC (tests/accuracy/test_rpc_real.cpp).
+    // Where a block's rms_norm runs: llama_context::graph_get_cb pins a layer's "norm" to the layer's device when
+    // the model is fully offloaded or the ubatch has fewer than 32 tokens; otherwise the scheduler's "expand gpu
+    // down" pass leaves it on the device before (not the host, which is never expanded). The output norm has no
+    // layer and is never pinned.
+    bool parts_apart = false;  // a part of a block on another device than the block's (-ot to a device)
+    for (std::uint32_t il = 0; il < e.layers.n_layer_all; ++il)
+        for (std::size_t part = 0; part < layer_part_count; ++part)
+            parts_apart = parts_apart || pl.parts[il][part] != e.layers.of(il);
+    for (const auto& x : pl.exceptions) parts_apart = true;
+    if (!host_parts && !parts_apart && !pipeline && p.split_mode == split_mode::layer && e.layers.n_layer_all == hp.n_layer) {
+        const compute_shape shape = compute_shape_of(e, p);
+        const bool norm_pinned = e.layers.n_gpu_layers > e.layers.n_layer_all || e.n_ubatch < 32;
+        const std::int32_t out_dev = e.layers.output();
+        for (auto& b : e.compute_buffers) {
+            const auto d = static_cast<std::size_t>(b.buffer.device);
+            if (b.buffer.kind != buffer_kind::gpu || d >= hw.devices.size() || !hw.devices[d].remote()) continue;
+            detail::compute::device_window w{};
+            std::uint32_t n = 0;
+            bool contiguous = true;
+            for (std::uint32_t il = 0; il < hp.n_layer; ++il) {
+                if (e.layers.of(il) != b.buffer.device) continue;
+                if (n == 0) w.first = il;
+                else if (il != w.last) contiguous = false;
+                w.last = il + 1;
+                ++n;
+            }
+            w.output = out_dev == b.buffer.device;
+            if (n == 0) {
+                if (!w.output) continue;
+                w.first = w.last = hp.n_layer;  // the output layer alone
+            }
+            if (!contiguous || (w.output && w.last != hp.n_layer)) continue;
+            const std::int32_t before = w.first > 0 ? e.layers.of(w.first - 1) : host_device;
+            const std::int32_t after = w.last < hp.n_layer ? e.layers.of(w.last) : out_dev;
+            w.after_device = before != host_device && (n == 0 || !norm_pinned);
+            w.before_device = after != host_device && after != b.buffer.device && (w.last == hp.n_layer || !norm_pinned);
+            compute_breakdown one{};
+            if (compute_buffer_device(m, shape, w, one)) b.bytes = one.total;
+        }
+    }
     detail::add_to(e.compute_buffers,
                    {detail::has_host_buffer(hw) ? buffer_kind::host_pinned : buffer_kind::cpu, host_device},
                    host_work ? std::max(graph, host_inputs) : host_inputs);
@@ -540,7 +586,7 @@ constexpr void add_output_buffer(memory_estimate& e, const hparams& hp, const ma
     if (auto ok = add_kv_buffers(e, m.hp, hw, p); !ok) return ok.error();
     add_recurrent_buffers(e, m.hp, hw, p);
     add_output_buffer(e, m.hp, hw, p);
-    if (auto ok = add_compute_buffers(e, m.hp, hw, p, pl, graph_cpu ? *graph_cpu : compute_buffer_cpu_breakdown(m, compute_shape_of(e, p))); !ok)
+    if (auto ok = add_compute_buffers(e, m, hw, p, pl, graph_cpu ? *graph_cpu : compute_buffer_cpu_breakdown(m, compute_shape_of(e, p))); !ok)
         return ok.error();
     if (auto ok = add_breakdown(e, hw, extra); !ok) return ok.error();
     return e;

@@ -53,6 +53,17 @@ struct compute_breakdown {
 
 namespace detail::compute {
 
+/// One device's share of a layer split, for replaying what it allocates in its own compute buffer: blocks
+/// [first, last), the output layer when `output`, whether the block before `first` ran on another device (not the
+/// host) and whether the block at `last` runs on another device (not the host).
+struct device_window {
+    std::uint32_t first = 0;     ///< its first block
+    std::uint32_t last = 0;      ///< one past its last block
+    bool output = false;         ///< it holds the output layer (and the last block)
+    bool after_device = false;   ///< block first - 1 ran on another device; false: the host's embeddings come in
+    bool before_device = false;  ///< block `last` runs on another device (it runs that block's rms_norm here)
+};
+
 [[nodiscard]] constexpr bool is_quantized_kv(ggml_type t) noexcept { return type_traits(t).quantized; }
 
 /// The tensor "blk.<il>.<suffix>" of `m`, or nullptr.
