@@ -5716,7 +5716,7 @@ constexpr void add_output_buffer(memory_estimate& e, const hparams& hp, const ma
     for (std::uint32_t il = 0; il < e.layers.n_layer_all; ++il)
         for (std::size_t part = 0; part < layer_part_count; ++part)
             parts_apart = parts_apart || pl.parts[il][part] != e.layers.of(il);
-    for (const auto& x : pl.exceptions) parts_apart = true;
+    if (!pl.exceptions.empty()) parts_apart = true;
     if (!host_parts && !parts_apart && !pipeline && p.split_mode == split_mode::layer && e.layers.n_layer_all == hp.n_layer) {
         const compute_shape shape = compute_shape_of(e, p);
         const bool norm_pinned = e.layers.n_gpu_layers > e.layers.n_layer_all || e.n_ubatch < 32;
@@ -7563,6 +7563,8 @@ struct perf_inputs {
     bool pipeline_parallel = false;           ///< several GPUs hold every layer in layer split: ubatches overlap across devices
     bool row_split = false;                   ///< `-sm row` / `-sm tensor` over several GPUs: every GPU runs a share of every layer
     std::uint32_t network_hops = 0;           ///< device boundaries with a device behind an rpc-server on either side
+    std::uint64_t network_logits_bytes = 0;   ///< logits a worker holding the output layer returns per decoded token
+                                              ///< (n_vocab x 4: ggml-rpc.cpp RPC_CMD_GET_TENSOR of the output)
     double network_latency_s = 0;             ///< the network round trips one token's forward pass waits for (s)
     double network_bytes_per_s = 0;           ///< the slowest link to a worker (bytes/s)
 };
@@ -7948,10 +7950,11 @@ struct phase_time {
         if (hop_pp > pp_worst) { pp_worst = hop_pp; out.prefill_bound = perf_bound::link; }
     }
     // the network: every split on a worker waits for its round trips, per token in decoding and per ubatch in
-    // prefill, and moves the activations (n_embd floats per token) over the link both ways
+    // prefill, and moves the activations (n_embd floats per token) over the link both ways; a worker holding the
+    // output layer sends every decoded token's logits back
     if (in.network_hops > 0) {
         const double bw = in.network_bytes_per_s > 0 ? in.network_bytes_per_s : default_link_bytes_per_s;
-        const double net_dec = in.network_latency_s + 2.0 * in.network_hops * double(in.hop_bytes) / bw;
+        const double net_dec = in.network_latency_s + (2.0 * in.network_hops * double(in.hop_bytes) + double(in.network_logits_bytes)) / bw;
         const double net_pp = in.network_latency_s * nub + 2.0 * in.network_hops * double(in.hop_bytes) * n_prompt / bw;
         dec_total += net_dec;
         pp_total += net_pp;
@@ -8073,6 +8076,11 @@ struct phase_time {
             }
         }
         prev = dev;
+    }
+    {
+        const std::int32_t out = est.layers.output();
+        if (out >= 0 && static_cast<std::size_t>(out) < n_dev && hw.devices[static_cast<std::size_t>(out)].remote())
+            in.network_logits_bytes = std::uint64_t(hp.n_vocab) * 4;
     }
     for (const std::int32_t dev : moe_layer_dev)
         if (dev != -2) acc[slot(dev)].moe_layers += 1;

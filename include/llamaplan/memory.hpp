@@ -493,7 +493,7 @@ constexpr void add_output_buffer(memory_estimate& e, const hparams& hp, const ma
     for (std::uint32_t il = 0; il < e.layers.n_layer_all; ++il)
         for (std::size_t part = 0; part < layer_part_count; ++part)
             parts_apart = parts_apart || pl.parts[il][part] != e.layers.of(il);
-    for (const auto& x : pl.exceptions) parts_apart = true;
+    if (!pl.exceptions.empty()) parts_apart = true;
     if (!host_parts && !parts_apart && !pipeline && p.split_mode == split_mode::layer && e.layers.n_layer_all == hp.n_layer) {
         const compute_shape shape = compute_shape_of(e, p);
         const bool norm_pinned = e.layers.n_gpu_layers > e.layers.n_layer_all || e.n_ubatch < 32;

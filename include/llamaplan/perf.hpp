@@ -75,6 +75,8 @@ struct perf_inputs {
     bool pipeline_parallel = false;           ///< several GPUs hold every layer in layer split: ubatches overlap across devices
     bool row_split = false;                   ///< `-sm row` / `-sm tensor` over several GPUs: every GPU runs a share of every layer
     std::uint32_t network_hops = 0;           ///< device boundaries with a device behind an rpc-server on either side
+    std::uint64_t network_logits_bytes = 0;   ///< logits a worker holding the output layer returns per decoded token
+                                              ///< (n_vocab x 4: ggml-rpc.cpp RPC_CMD_GET_TENSOR of the output)
     double network_latency_s = 0;             ///< the network round trips one token's forward pass waits for (s)
     double network_bytes_per_s = 0;           ///< the slowest link to a worker (bytes/s)
 };
@@ -460,10 +462,11 @@ struct phase_time {
         if (hop_pp > pp_worst) { pp_worst = hop_pp; out.prefill_bound = perf_bound::link; }
     }
     // the network: every split on a worker waits for its round trips, per token in decoding and per ubatch in
-    // prefill, and moves the activations (n_embd floats per token) over the link both ways
+    // prefill, and moves the activations (n_embd floats per token) over the link both ways; a worker holding the
+    // output layer sends every decoded token's logits back
     if (in.network_hops > 0) {
         const double bw = in.network_bytes_per_s > 0 ? in.network_bytes_per_s : default_link_bytes_per_s;
-        const double net_dec = in.network_latency_s + 2.0 * in.network_hops * double(in.hop_bytes) / bw;
+        const double net_dec = in.network_latency_s + (2.0 * in.network_hops * double(in.hop_bytes) + double(in.network_logits_bytes)) / bw;
         const double net_pp = in.network_latency_s * nub + 2.0 * in.network_hops * double(in.hop_bytes) * n_prompt / bw;
         dec_total += net_dec;
         pp_total += net_pp;
@@ -585,6 +588,11 @@ struct phase_time {
             }
         }
         prev = dev;
+    }
+    {
+        const std::int32_t out = est.layers.output();
+        if (out >= 0 && static_cast<std::size_t>(out) < n_dev && hw.devices[static_cast<std::size_t>(out)].remote())
+            in.network_logits_bytes = std::uint64_t(hp.n_vocab) * 4;
     }
     for (const std::int32_t dev : moe_layer_dev)
         if (dev != -2) acc[slot(dev)].moe_layers += 1;

@@ -134,7 +134,9 @@ TEST_CASE("llama-server over RPC workers: every buffer on every worker and on th
             measured[key].first += std::stod(item.substr(eq + 1));
             measured[key].second += 1;
         }
-        for (const auto& [key, line] : measured) {
+        for (const auto& entry : measured) {  // no structured bindings: doctest's messages capture them in lambdas
+            const std::string& key = entry.first;
+            const auto& line = entry.second;
             const double mib = line.first;
             const std::string kind = key.substr(0, key.find(':'));
             REQUIRE_MESSAGE(ours.count(key) == 1, "llama-server logged " << key << ", the estimate has no such buffer");
@@ -169,7 +171,7 @@ TEST_CASE("llama-server over RPC workers: every buffer on every worker and on th
             CHECK_MESSAGE(exact, key << ": estimated " << est_mib << " MiB, llama-server " << mib << " MiB");
         }
         std::size_t nonzero = 0;
-        for (const auto& [key, bytes] : ours) nonzero += bytes != 0 && measured.count(key) == 0 ? 1 : 0;
+        for (const auto& entry : ours) nonzero += entry.second != 0 && measured.count(entry.first) == 0 ? 1 : 0;
         CHECK_MESSAGE(nonzero == 0, "the estimate has buffers llama-server did not log");
         const std::size_t logged = measured.size();
         CHECK(logged > 0);
