@@ -9,11 +9,12 @@ writes one row: the flags, the endpoints, the context it printed and every `... 
 llama.cpp's own buffer names (`RPC0[127.0.0.1:61150]`). tests/accuracy/test_rpc_real.cpp estimates every row with
 `--rpc` and the workers' machine files and compares buffer by buffer.
 
-usage: check_rpc_real.py --write-models BIN --llama-server BIN --rpc-server BIN --llama-quantize BIN
+usage: check_rpc_real.py --llamaplan BIN --write-models BIN --llama-server BIN --rpc-server BIN --llama-quantize BIN
                          [--data tests/data/rpc_real] [--work DIR] [--port 61150]
-Every case passes -ts, so the split does not depend on the free memory the workers report at that moment.
+Every hand-written case passes -ts, so the split does not depend on the free memory the workers report at that
+moment; the planned cases (PLANNED: `preset` set) run the plan's own argv, which always has -ts.
 """
-import argparse, csv, os, shutil, subprocess, sys, tempfile, time
+import argparse, csv, json, os, shutil, subprocess, sys, tempfile, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from check_plans_real import QUANTIZED, parse_log, run_server  # noqa: E402
@@ -49,6 +50,18 @@ for model in ("llama-4L-512", "gemma3-6L-swa160"):
     ]
 
 
+# Plans over workers: `llamaplan plan MODEL --machine ../real_plans/machines/tight.json --host-ram 64MiB --host-margin
+# 8MiB --worker EP=../real_plans/machines/cpu.json ... --preset P -- --rpc EP,...`: a host too small for the model, so
+# the plan must use the workers; the row's flags are the plan's own argv (after --rpc).
+PLANNED = []
+for model in ("llama-4L-512", "qwen3moe-e8u2", "gemma3-6L-swa160", "phi3-4L-384", "llama-4L-512-Q4_0",
+              "deepseek2-mla-3L", "qwen3moe-e32u6"):
+    for n_workers, preset in ((2, "balanced"), (3, "balanced"), (2, "high_speed"), (2, "more_context")):
+        PLANNED.append((model, n_workers, preset))
+for model in ("qwen3moe-e8u2", "qwen3moe-e32u6"):
+    PLANNED.append((model, 2, "moe_optimized"))
+
+
 def start_workers(rpc_server, ports):
     env = dict(os.environ, LD_LIBRARY_PATH=os.path.dirname(os.path.abspath(rpc_server)))
     procs = []
@@ -73,7 +86,7 @@ def stop(procs):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    for a in ("--write-models", "--llama-server", "--rpc-server", "--llama-quantize"):
+    for a in ("--llamaplan", "--write-models", "--llama-server", "--rpc-server", "--llama-quantize"):
         ap.add_argument(a, required=True)
     ap.add_argument("--data", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "data", "rpc_real"))
     ap.add_argument("--work", help="directory for the models (default: a temporary one, removed after)")
@@ -88,12 +101,28 @@ def main():
         if not os.path.exists(out):
             subprocess.check_call([a.llama_quantize, os.path.join(work, base + ".gguf"), out, qtype, "2"],
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    machines = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "data", "real_plans", "machines")
+    cases = [(model, n, flags, "") for model, n, flags in CASES]
+    for model, n_workers, preset in PLANNED:
+        endpoints = [f"127.0.0.1:{a.port + k}" for k in range(n_workers)]
+        cmd = [a.llamaplan, "plan", os.path.join(work, model + ".gguf"), "--machine", os.path.join(machines, "tight.json"),
+               "--host-ram", "64MiB", "--host-margin", "8MiB", "--preset", preset, "--json"]
+        for ep in endpoints:
+            cmd += ["--worker", f"{ep}={os.path.join(machines, 'cpu.json')}"]
+        r = subprocess.run(cmd + ["--", "--rpc", ",".join(endpoints)], capture_output=True, text=True)
+        if r.returncode != 0:
+            sys.exit(f"{' '.join(cmd)}: {r.stderr.strip()}")
+        argv = json.loads(r.stdout)["argv"]
+        assert argv[3:5] == ["--rpc", ",".join(endpoints)], argv
+        cases.append((model, n_workers, " ".join(argv[5:]), preset))
     rows = []
-    for model, n_workers, flags in CASES:
+    for model, n_workers, flags, preset in cases:
         ports = [a.port + k for k in range(n_workers)]
         endpoints = [f"127.0.0.1:{p}" for p in ports]
-        flags = flags.format(w0=endpoints[0], w1=endpoints[1])
-        argv = ["-m", os.path.join(work, model + ".gguf"), "--rpc", ",".join(endpoints)] + flags.split() + ["--fit", "off"]
+        flags = flags.format(w0=endpoints[0], w1=endpoints[1]) if not preset else flags
+        argv = ["-m", os.path.join(work, model + ".gguf"), "--rpc", ",".join(endpoints)] + flags.split()
+        if not preset:
+            argv += ["--fit", "off"]
         procs = start_workers(a.rpc_server, ports)
         t0 = time.time()
         try:
@@ -102,7 +131,8 @@ def main():
             stop(procs)
         buffers, ctx, slots = parse_log(log)
         rows.append({
-            "model": model, "workers": n_workers, "rpc": ",".join(endpoints), "flags": flags, "loaded": int(loaded),
+            "model": model, "workers": n_workers, "rpc": ",".join(endpoints), "preset": preset, "flags": flags,
+            "loaded": int(loaded),
             "rc": rc, "n_ctx": ctx.get("n_ctx", ""), "n_ubatch": ctx.get("n_ubatch", ""),
             "flash_attn": ctx.get("flash_attn", ""), "buffers": ";".join(buffers),
         })

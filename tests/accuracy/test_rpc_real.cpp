@@ -12,7 +12,9 @@
 #include "extra_loader.hpp"
 #include "extra_models.hpp"
 
+#include <llamaplan/emit.hpp>
 #include <llamaplan/memory.hpp>
+#include <llamaplan/planner.hpp>
 #include <llamaplan/probe/machine_file.hpp>
 #include <llamaplan/server_args.hpp>
 
@@ -52,12 +54,17 @@ TEST_CASE("llama-server over RPC workers: every buffer on every worker and on th
     const std::string dir = std::string(LLAMAPLAN_TEST_DATA) + "/rpc_real";
     const auto table = groundtruth::read_csv(dir + "/measured.csv");
     REQUIRE(table.has_value());
-    REQUIRE(table->rows.size() == 84);
+    REQUIRE(table->rows.size() == 114);
 
     std::string message;
     auto cpu = probe::load_machine_file(std::string(LLAMAPLAN_TEST_DATA) + "/real_plans/machines/cpu.json", &message);
     REQUIRE_MESSAGE(cpu.has_value(), message);
     const machine host_only = cpu->view();  // the main host: this CPU, no GPU
+    // the planned rows' host: tight.json with 64 MiB of RAM, all available (llamaplan plan --host-ram 64MiB)
+    auto tight = probe::load_machine_file(std::string(LLAMAPLAN_TEST_DATA) + "/real_plans/machines/tight.json", &message);
+    REQUIRE_MESSAGE(tight.has_value(), message);
+    machine small_host = tight->view();
+    small_host.host.memory_total = small_host.host.memory_available = 64ull << 20;
     const auto defs = extra::models();
     std::map<std::string, std::unique_ptr<extra::loaded_model>> models;
     for (const auto& d : defs) {
@@ -70,7 +77,7 @@ TEST_CASE("llama-server over RPC workers: every buffer on every worker and on th
     std::map<std::string, std::size_t> exact_by_kind, by_kind;
     double worst_over = 0;       // the largest device compute over-estimate (MiB)
     double worst_host_over = 0;  // the same for a host that runs blocks, attention or experts
-    std::size_t rows = 0, aborted = 0;
+    std::size_t rows = 0, aborted = 0, planned_rows = 0, planned_on_workers = 0;
     for (std::size_t r = 0; r < table->rows.size(); ++r) {
         const std::string id = table->get(r, "model");
         const std::string rpc = table->get(r, "rpc");
@@ -88,19 +95,49 @@ TEST_CASE("llama-server over RPC workers: every buffer on every worker and on th
             CHECK(devs[0].kind == backend::cpu);
             remote.push_back(devs[0]);
         }
+        const std::string preset_name = table->get(r, "preset");
         machine_storage storage;
-        REQUIRE(with_rpc_devices(host_only, remote, storage));
+        REQUIRE(with_rpc_devices(preset_name.empty() ? host_only : small_host, remote, storage));
         const machine hw = storage.view();
         REQUIRE(hw.devices.size() == endpoints.size());
 
         std::vector<std::string> argv = {"llama-server", "-m", "MODEL", "--rpc", rpc};
         for (const auto& f : groundtruth::split(table->get(r, "flags"), ' '))
             if (!f.empty()) argv.push_back(f);
-        argv.push_back("--fit");
-        argv.push_back("off");
+        if (preset_name.empty()) {
+            argv.push_back("--fit");
+            argv.push_back("off");
+        }
         const std::vector<std::string_view> views(argv.begin(), argv.end());
         auto args = parse_server_args(views);
         REQUIRE_MESSAGE(args.has_value(), args.error().what);
+        if (!preset_name.empty()) {
+            // a plan over the workers: `llamaplan plan MODEL --machine tight.json --host-ram 64MiB --host-margin
+            // 8MiB --worker ... --preset P -- --rpc ...` plans the argv llama-server ran
+            const std::vector<std::string_view> asked = {"llama-server", "-m", "MODEL", "--rpc", rpc};
+            auto pinned = parse_server_args(asked);
+            REQUIRE(pinned.has_value());
+            preset_id preset{};
+            REQUIRE(parse_preset(preset_name, preset));
+            goal g = goal_from_args(*pinned, preset);
+            g.host_margin = 8ull << 20;
+            auto summary = std::make_unique<model_summary>();
+            REQUIRE(summarize(m, hw, true, true, *summary).has_value());
+            const model_request req{&m, summary.get(), g};
+            std::vector<plan> plans(1);
+            REQUIRE(plan_models(std::span<const model_request>(&req, 1), hw, plans).has_value());
+            CHECK(plans[0].fits);
+            std::vector<std::string> emitted;
+            REQUIRE(emit_argv(plans[0], m, *summary, hw, "MODEL", [&](std::string_view a) { emitted.emplace_back(a); }));
+            std::string planned;
+            for (std::size_t i = 5; i < emitted.size(); ++i) planned += (i > 5 ? " " : "") + emitted[i];
+            CHECK(planned == table->get(r, "flags"));
+            ++planned_rows;
+            bool uses_worker = false;
+            for (std::uint32_t il = 0; il <= plans[0].memory.layers.n_layer_all; ++il)
+                uses_worker = uses_worker || plans[0].memory.layers.of(il) != host_device;
+            planned_on_workers += uses_worker ? 1 : 0;  // the small models fit the 64 MiB host alone
+        }
         CHECK(args->rpc == rpc);
         auto est = estimate_memory(m, hw, args->params);
         REQUIRE_MESSAGE(est.has_value(), est.error().what);
@@ -177,20 +214,23 @@ TEST_CASE("llama-server over RPC workers: every buffer on every worker and on th
         CHECK(logged > 0);
         ++rows;
     }
-    MESSAGE("RPC runs: " << rows << " (" << aborted << " aborted by llama.cpp after allocating); exact: model "
+    MESSAGE("RPC runs: " << rows << " (" << aborted << " aborted by llama.cpp after allocating; " << planned_rows
+            << " planned, " << planned_on_workers << " of them on the workers); exact: model "
             << exact_by_kind["model"] << "/" << by_kind["model"] << ", KV " << exact_by_kind["KV"] << "/" << by_kind["KV"]
             << ", RS " << exact_by_kind["RS"] << "/" << by_kind["RS"] << ", output " << exact_by_kind["output"] << "/"
             << by_kind["output"] << ", host compute " << exact_by_kind["compute:host"] << "/" << by_kind["compute:host"]
             << ", device compute " << exact_by_kind["compute:device"] << "/" << by_kind["compute:device"]
             << "; upper bounds: device compute " << by_kind["compute:device_bound"] << " (at most " << worst_over
             << " MiB over), busy host compute " << by_kind["compute:busy_host"] << " (at most " << worst_host_over << " MiB over)");
-    CHECK(rows == 84);
+    CHECK(rows == 114);
     CHECK(aborted == 7);
-    CHECK(by_kind["model"] == 267);
-    CHECK(by_kind["KV"] == 132);
+    CHECK(by_kind["model"] == 346);
+    CHECK(by_kind["KV"] == 186);
     CHECK(by_kind["RS"] == 22);
-    CHECK(by_kind["output"] == 84);
-    CHECK(by_kind["compute:host"] == 57);
-    CHECK(by_kind["compute:device"] == 83);
-    CHECK(by_kind["compute:device_bound"] == 96);
+    CHECK(by_kind["output"] == 114);
+    CHECK(by_kind["compute:host"] == 80);
+    CHECK(by_kind["compute:device"] == 125);
+    CHECK(by_kind["compute:device_bound"] == 103);
+    CHECK(planned_rows == 30);
+    CHECK(planned_on_workers == 23);
 }
