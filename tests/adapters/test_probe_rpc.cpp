@@ -8,6 +8,7 @@
 
 #include <array>
 #include <atomic>
+#include <cerrno>
 #include <cstdint>
 #include <cstring>
 #include <functional>
@@ -393,11 +394,14 @@ TEST_CASE("rpc probe: a CPU-only worker with its machine file is one CPU device"
 
 TEST_CASE("rpc probe: a busy worker (accepts, never answers HELLO) times out with a clear message") {
     std::atomic<bool> got_hello{false};
+    std::atomic<int> after_give_up{0};  // what the worker's next read returns once the probe gave up
     fake_worker w([&](int c, std::vector<received>&) {
         received r;
         if (read_request(c, r) && r.cmd == 14) got_hello = true;
+        pollfd q{c, POLLIN, 0};
+        if (::poll(&q, 1, 5000) <= 0) return;
         std::uint8_t b;
-        (void)read_exact(c, &b, 1);  // until the client gives up and closes
+        after_give_up = ::recv(c, &b, 1, 0) < 0 ? -errno : 0;
     });
     REQUIRE(w.ok());
     std::string msg;
@@ -406,6 +410,25 @@ TEST_CASE("rpc probe: a busy worker (accepts, never answers HELLO) times out wit
     CHECK(msg == local(w) + ": no reply to HELLO within 150 ms: worker busy (serving another client) or not an rpc-server");
     w.join();
     CHECK(got_hello);
+    // the probe resets the connection it gave up on: a real rpc-server that answers the HELLO later gets
+    // ECONNRESET, not the SIGPIPE a normally closed connection would raise in it (rpc.hpp rpc_socket)
+    CHECK(after_give_up == -ECONNRESET);
+}
+
+TEST_CASE("rpc probe: an answered probe closes normally") {
+    std::atomic<int> at_end{1};
+    fake_worker w([&](int c, std::vector<received>& log) {
+        protocol_worker(hello_reply(5, 1, 0), {{{1, 2, 32, 64}}}, 5)(c, log);  // request 5 would be the next one
+        pollfd q{c, POLLIN, 0};
+        if (::poll(&q, 1, 5000) <= 0) return;
+        std::uint8_t b;
+        at_end = static_cast<int>(::recv(c, &b, 1, 0));
+    });
+    REQUIRE(w.ok());
+    std::string msg;
+    REQUIRE_MESSAGE(probe::probe_rpc_worker(local(w), quick(), &msg), msg);
+    w.join();
+    CHECK(at_end == 0);  // end of stream: rpc_serve_client returns and accepts the next client
 }
 
 TEST_CASE("rpc probe: refused port, unknown host, bad address") {

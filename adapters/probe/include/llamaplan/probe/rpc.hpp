@@ -88,14 +88,27 @@ using rpc_clock = std::chrono::steady_clock;
     return left <= 0 ? 0 : static_cast<int>(std::min<long long>(left, INT_MAX));
 }
 
-/// Closes a socket when it goes out of scope.
+/// Closes a socket when it goes out of scope: with a reset (SO_LINGER 0) unless every request was answered.
+/// rpc-server writes without MSG_NOSIGNAL and does not ignore SIGPIPE (transport.cpp socket_t::impl::send_data),
+/// so when it later answers a request of a client that closed normally, its second write raises SIGPIPE and kills
+/// it (measured: exit status 141 with llama.cpp 3f545bec). That is what a busy worker would do with a HELLO the
+/// probe gave up on. After a reset the kernel holds ECONNRESET for the socket, and its first write fails with that
+/// error instead of a signal.
 struct rpc_socket {
     int fd = -1;
+    bool answered = false;  ///< every request sent was answered: a normal close is safe
     rpc_socket() = default;
     rpc_socket(const rpc_socket&) = delete;
     rpc_socket& operator=(const rpc_socket&) = delete;
     ~rpc_socket() {
-        if (fd >= 0) ::close(fd);
+        if (fd < 0) return;
+        if (!answered) {
+            linger l{};
+            l.l_onoff = 1;
+            l.l_linger = 0;
+            (void)::setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+        }
+        ::close(fd);
     }
 };
 
@@ -361,6 +374,7 @@ enum class rpc_io { ok, timeout, closed, failed };
         d.max_size = *max;
         w.devices.push_back(d);
     }
+    sock.answered = true;
     w.elapsed = std::chrono::duration_cast<std::chrono::microseconds>(rpc_clock::now() - start);
     return w;
 #else
