@@ -530,6 +530,31 @@ TEST_CASE("rpc probe: garbage, refusals and hostile counts") {
     }
 }
 
+TEST_CASE("rpc probe: a worker that answers each question slowly is bounded by the total budget") {
+    // every reply is sent 60 ms late: within the 150 ms reply timeout, but 5 round trips exceed a 200 ms budget
+    fake_worker w([](int c, std::vector<received>& log) {
+        received r;
+        while (read_request(c, r)) {
+            log.push_back(r);
+            std::this_thread::sleep_for(std::chrono::milliseconds(60));
+            if (r.cmd == 14) write_all(c, hello_reply(5, 1, 0));
+            else if (r.cmd == 15) write_all(c, u32_reply(1));
+            else if (r.cmd == 11) write_all(c, memory_reply(1, 2));
+            else if (r.cmd == 1) write_all(c, u64_reply(32));
+            else write_all(c, u64_reply(64));
+        }
+    });
+    REQUIRE(w.ok());
+    auto t = quick();
+    t.total = std::chrono::milliseconds(200);
+    std::string msg;
+    auto r = probe::probe_rpc_worker(local(w), t, &msg);
+    REQUIRE_FALSE(r);
+    CHECK(msg.find("before the probe's total time budget ran out") != std::string::npos);
+    w.join();
+    CHECK(w.log().size() < 5);
+}
+
 TEST_CASE("rpc probe: names and IPv6 literals") {
     {  // localhost may resolve to ::1 first; the probe goes on to 127.0.0.1
         fake_worker w(protocol_worker(hello_reply(5, 1, 0), {{{1, 2, 32, 64}}}));

@@ -41,6 +41,7 @@ namespace llamaplan::inline LLAMAPLAN_ABI_TAG::probe {
 struct rpc_timeouts {
     std::chrono::milliseconds connect{2000};  ///< for the TCP connection, per address tried
     std::chrono::milliseconds reply{2000};    ///< for each reply, from sending the request to its last byte
+    std::chrono::milliseconds total{10000};   ///< for the whole probe after connecting (up to 50 questions)
 };
 
 /// What a worker reports for one of its devices (all in bytes).
@@ -169,11 +170,17 @@ enum class rpc_io { ok, timeout, closed, failed };
 
 /// One question: sends `rq`, reads the reply to `c` into `reply` (size field checked before the payload is read).
 /// On failure returns false and sets `what` to the reason (without the endpoint).
+/// The reply waits at most `timeout`, and never past `budget_end` (the whole probe's deadline).
 [[nodiscard]] inline bool rpc_exchange(int fd, const rpc::request& rq, rpc::command c, std::array<std::uint8_t, 64>& reply,
-                                       std::chrono::milliseconds timeout, std::string_view subject, std::string& what) {
-    const auto deadline = rpc_clock::now() + timeout;
+                                       std::chrono::milliseconds timeout, rpc_clock::time_point budget_end,
+                                       std::string_view subject, std::string& what) {
+    const auto own = rpc_clock::now() + timeout;
+    const bool budget_first = budget_end < own;
+    const auto deadline = budget_first ? budget_end : own;
     const std::string name = std::string(rpc_command_name(c)) + std::string(subject);
     const auto describe = [&](rpc_io r, std::string_view stage) {
+        if (r == rpc_io::timeout && budget_first && c != rpc::command::hello)
+            return "no reply to " + name + " before the probe's total time budget ran out (the worker answers too slowly)";
         const std::string ms = std::to_string(timeout.count()) + " ms";
         if (c == rpc::command::hello) {
             if (r == rpc_io::timeout)
@@ -260,7 +267,7 @@ enum class rpc_io { ok, timeout, closed, failed };
 /// Asks the rpc-server at `endpoint` ("HOST:PORT", "[IPV6]:PORT") for its protocol version and, per device, its
 /// free and total memory, alignment and maximum buffer size: one connection, one round trip per question (HELLO,
 /// DEVICE_COUNT, then GET_DEVICE_MEMORY, GET_ALIGNMENT, GET_MAX_SIZE per device), as llama.cpp's client asks them.
-/// Every wait is bounded by `t`; memory is bounded (at most LLAMAPLAN_MAX_DEVICES devices, fixed-size replies).
+/// Every wait is bounded by `t` (at most t.connect per address tried, at most 8 addresses, then t.total); memory is bounded (at most LLAMAPLAN_MAX_DEVICES devices, fixed-size replies).
 /// An rpc-server serves one client at a time: while it serves another, it accepts the connection but does not
 /// answer HELLO, which is reported as such. On error, `message` (when given) receives "ENDPOINT: what".
 [[nodiscard]] inline result<rpc_worker> probe_rpc_worker(std::string_view endpoint, const rpc_timeouts& t = {},
@@ -313,8 +320,9 @@ enum class rpc_io { ok, timeout, closed, failed };
         detail::rpc_message(message, endpoint, what);
         return make_error(code, short_what, w.round_trips);
     };
+    const auto budget_end = rpc_clock::now() + t.total;
     const auto ask = [&](const rpc::request& rq, rpc::command c, std::string_view subject) {
-        const bool ok = detail::rpc_exchange(sock.fd, rq, c, reply, t.reply, subject, what);
+        const bool ok = detail::rpc_exchange(sock.fd, rq, c, reply, t.reply, budget_end, subject, what);
         if (ok) ++w.round_trips;
         return ok;
     };
