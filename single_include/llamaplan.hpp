@@ -1199,6 +1199,16 @@ struct device {
     std::uint32_t pcie_width = 0;       ///< current PCIe link width (lanes; 0 = unknown)
     bool unified_memory = false;        ///< shares host RAM (Apple silicon, iGPU/APU)
     std::uint64_t int8_ops = 0;         ///< dense INT8 matrix throughput (op/s); 0 = unknown or none
+    /// "host:port" of the rpc-server this device is reached through (llama.cpp's RPC backend, `--rpc`); empty for a
+    /// device of this host. `kind` is then the backend the worker drives it with (backend::cpu for a worker's CPU).
+    std::string_view endpoint{};
+    std::uint64_t alignment = 0;        ///< buffer alignment the device reports (bytes; 0 = its backend's rule)
+    std::uint64_t max_buffer = 0;       ///< largest buffer the device allocates at once (bytes; 0 = unknown)
+    std::uint64_t link_bandwidth = 0;   ///< network bandwidth to its worker (bytes/s; RPC devices; 0 = unknown)
+    std::uint32_t link_latency_us = 0;  ///< network round trip to its worker (microseconds; RPC devices; 0 = unknown)
+
+    /// True if llama.cpp reaches this device over its RPC backend.
+    [[nodiscard]] constexpr bool remote() const noexcept { return !endpoint.empty(); }
 };
 
 /// The host: CPU cores and system memory, with container limits already applied.
