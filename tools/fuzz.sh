@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer harnesses (clang, ASan + UBSan) and runs each for a bounded time.
-#   tools/fuzz.sh [SECONDS_PER_HARNESS=60] [HARNESS...]     (harnesses: gguf machine_file server_args probe planner logs)
+#   tools/fuzz.sh [SECONDS_PER_HARNESS=60] [HARNESS...]     (harnesses: gguf machine_file server_args probe planner logs rpc)
 # Seeds come from tests/fuzz/make_seeds (the project's GGUF writer and tests/fixtures/probe); what a run finds is
 # kept in build/fuzz/corpus/<harness> (and crash-*/timeout-* files in build/fuzz/findings) for later runs.
 # Prints one "fuzz <harness> executions N" line per harness and fails if any harness found a crash or a timeout.
@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 secs=${1:-60}
 shift || true
 harnesses=("$@")
-[ ${#harnesses[@]} -gt 0 ] || harnesses=(gguf machine_file server_args probe planner logs)
+[ ${#harnesses[@]} -gt 0 ] || harnesses=(gguf machine_file server_args probe planner logs rpc)
 jobs=$(nproc 2>/dev/null || echo 2)
 out=build/fuzz
 cmake -S . -B $out -G Ninja -DCMAKE_BUILD_TYPE= -DCMAKE_CXX_COMPILER=clang++ -DLLAMAPLAN_BUILD_FUZZ=ON \

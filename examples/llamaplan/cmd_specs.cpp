@@ -4,7 +4,10 @@
 
 #include <llamaplan/probe/probe.hpp>
 
+#include <chrono>
+#include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <string_view>
 
@@ -14,14 +17,19 @@ namespace probe = llamaplan::probe;
 
 constexpr const char* specs_usage =
     "usage: llamaplan specs [--json] [--save FILE] [--root DIR] [--measure] [--help]\n"
+    "       llamaplan specs --rpc HOST:PORT[,HOST:PORT...] [--timeout MS] [--json]\n"
     "\n"
     "Probes CPUs, RAM (container limits applied) and GPUs (NVML, nvidia-smi, amdgpu sysfs, Vulkan, Metal)\n"
     "and shows each fact with the source it came from, plus what could not be detected.\n"
+    "With --rpc, asks each llama.cpp rpc-server worker instead, over its own protocol (5.x): its protocol\n"
+    "version and, per device, free and total memory, buffer alignment and largest buffer.\n"
     "\n"
     "  --json        print the machine as JSON (the machine file format) instead of a table\n"
     "  --save FILE   also write a machine file (atomically: temporary file, then rename)\n"
     "  --root DIR    read /proc and /sys under DIR instead of / (no driver queries)\n"
     "  --measure     measure host memory bandwidth (about 0.5 s)\n"
+    "  --rpc LIST    probe rpc-server workers (llama-server's --rpc list; [IPV6]:PORT for IPv6 literals)\n"
+    "  --timeout MS  with --rpc: connect and per-reply timeout (default 2000)\n"
     "  --help        show this help\n";
 
 std::string or_unknown(std::uint64_t v, bool bytes) {
@@ -94,11 +102,58 @@ void print_table(const probe::probe_result& r) {
     }
 }
 
+std::string max_size_text(std::uint64_t v) {
+    return v == ~std::uint64_t{0} ? std::string("no limit") : probe::format_bytes(v);
+}
+
+/// `specs --rpc`: every worker in turn; a worker that fails is reported and the others still probed (exit 1).
+int specs_rpc(std::string_view list, std::chrono::milliseconds timeout, bool as_json) {
+    auto endpoints = probe::split_rpc_list(list);
+    if (!endpoints) {
+        std::fprintf(stderr, "llamaplan specs: --rpc: %s\n", std::string(endpoints.error().what).c_str());
+        return 2;
+    }
+    probe::rpc_timeouts t;
+    t.connect = t.reply = timeout;
+    auto all = probe::json::value::make_array();
+    int rc = 0;
+    for (const auto& e : *endpoints) {
+        std::string message;
+        auto w = probe::probe_rpc_worker(e, t, &message);
+        if (!w) {
+            rc = 1;
+            std::fprintf(stderr, "llamaplan specs: %s\n", message.c_str());
+            if (as_json) all.push(probe::rpc_failure_to_json_value(e, message));
+            continue;
+        }
+        if (as_json) {
+            all.push(probe::rpc_worker_to_json_value(*w));
+            continue;
+        }
+        std::printf("Worker %s: RPC protocol %u.%u.%u, %zu device(s), %u round trips in %.2f ms\n", w->endpoint.c_str(),
+                    unsigned{w->version.major}, unsigned{w->version.minor}, unsigned{w->version.patch}, w->devices.size(),
+                    w->round_trips, static_cast<double>(w->elapsed.count()) / 1000.0);
+        for (std::size_t i = 0; i < w->devices.size(); ++i) {
+            const auto& d = w->devices[i];
+            std::printf("  [%zu] memory %llu MiB total, %llu MiB free; alignment %llu B; max buffer %s\n", i,
+                        static_cast<unsigned long long>(d.memory_total >> 20), static_cast<unsigned long long>(d.memory_free >> 20),
+                        static_cast<unsigned long long>(d.alignment), max_size_text(d.max_size).c_str());
+        }
+    }
+    if (as_json) {
+        auto root = probe::json::value::make_object();
+        root.set("workers", std::move(all));
+        std::fputs((probe::json::dump(root, 2) + "\n").c_str(), stdout);
+    }
+    return std::fflush(stdout) == 0 ? rc : 1;
+}
+
 }  // namespace
 
 int cmd_specs(int argc, char** argv) {
     bool as_json = false, measure = false;
-    std::string save, root = "/";
+    std::string save, root = "/", rpc;
+    long timeout_ms = 2000;
     for (int i = 0; i < argc; ++i) {
         const std::string_view a = argv[i];
         if (a == "--help" || a == "-h") {
@@ -109,6 +164,22 @@ int cmd_specs(int argc, char** argv) {
             as_json = true;
         } else if (a == "--measure") {
             measure = true;
+        } else if (a == "--rpc" || a == "--timeout") {
+            if (i + 1 >= argc || argv[i + 1][0] == '\0') {
+                std::fprintf(stderr, "llamaplan specs: %s needs a value\n", argv[i]);
+                return 2;
+            }
+            const std::string_view v = argv[++i];
+            if (a == "--rpc") {
+                rpc = v;
+            } else {
+                char* end = nullptr;
+                timeout_ms = std::strtol(argv[i], &end, 10);
+                if (*end != '\0' || timeout_ms < 1 || timeout_ms > 600000) {
+                    std::fprintf(stderr, "llamaplan specs: --timeout wants milliseconds in 1..600000, not '%s'\n", argv[i]);
+                    return 2;
+                }
+            }
         } else if (a == "--save" || a == "--root") {
             if (i + 1 >= argc || argv[i + 1][0] == '\0') {
                 std::fprintf(stderr, "llamaplan specs: %s needs a value\n", argv[i]);
@@ -119,6 +190,13 @@ int cmd_specs(int argc, char** argv) {
             std::fprintf(stderr, "llamaplan specs: unknown argument '%s' (see --help)\n", argv[i]);
             return 2;
         }
+    }
+    if (!rpc.empty()) {
+        if (!save.empty() || measure || root != "/") {
+            std::fprintf(stderr, "llamaplan specs: --rpc goes with --json and --timeout only\n");
+            return 2;
+        }
+        return specs_rpc(rpc, std::chrono::milliseconds(timeout_ms), as_json);
     }
     probe::probe_options opt;
     opt.root = root;

@@ -4,7 +4,7 @@
 
 int cmd_inspect(int argc, char** argv);   // llamaplan inspect MODEL.gguf [--json]
 int cmd_estimate(int argc, char** argv);  // llamaplan estimate MODEL.gguf [llama-server flags] [--json]
-int cmd_specs(int argc, char** argv);     // llamaplan specs [--json] [--save FILE] [--root DIR]
+int cmd_specs(int argc, char** argv);     // llamaplan specs [--json] [--save FILE] [--root DIR] | --rpc LIST
 int cmd_demo(int argc, char** argv);      // llamaplan demo: the built-in model and machine
 int cmd_plan(int argc, char** argv);      // llamaplan plan [MODEL.gguf] [llama-server flags] [--preset NAME] [--json]
 int cmd_swap(int argc, char** argv);      // llamaplan swap CONFIG.yaml: re-plan a llama-swap config in place

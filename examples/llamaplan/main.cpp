@@ -18,6 +18,7 @@ void usage(std::FILE* out) {
         "  inspect MODEL.gguf [--json]        architecture, hyper-parameters and tensors by role, layer and type\n"
         "  estimate MODEL.gguf [FLAGS]        the buffers llama.cpp allocates, from llama-server's own flags\n"
         "  specs [--json] [--save FILE]       the GPUs, CPU and memory this machine has\n"
+        "  specs --rpc HOST:PORT[,...]        the devices llama.cpp rpc-server workers report\n"
         "  demo                               inspect and estimate a built-in model on built-in machines\n"
         "  catalog [--json]                   models that can be planned by NAME:QUANT before downloading\n"
         "  calibrate LOG [-m MODEL]           predicted vs logged buffers of a real run; learn into a machine file\n"

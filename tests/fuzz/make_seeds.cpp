@@ -3,7 +3,7 @@
 // projector of mmproj_models.hpp once), a canonical machine file, llama-server command lines, the
 // recorded probe fixtures (tests/fixtures/probe) prefixed with the byte that selects their parser, and planner cases
 // in fuzz_planner.cpp's encoding.
-//   make_seeds FIXTURES_DIR OUT_DIR      -> OUT_DIR/{gguf,machine_file,server_args,probe,planner,logs}/seed-N
+//   make_seeds FIXTURES_DIR OUT_DIR      -> OUT_DIR/{gguf,machine_file,server_args,probe,planner,logs,rpc}/seed-N
 // (the logs seeds: every file of tests/data/logs, FIXTURES_DIR/../data/logs)
 #include "../accuracy/extra_models.hpp"
 #include "../accuracy/mmproj_models.hpp"
@@ -207,6 +207,28 @@ int main(int argc, char** argv) {
     put(out / "machine_file", text("", hand));
     if (auto m = probe::machine_from_json(hand)) put(out / "machine_file", text("", probe::machine_to_json(*m)));
     else std::fprintf(stderr, "make_seeds: the hand-written machine file is refused: %s\n", std::string(m.error().what).c_str());
+
+    // rpc-server replies, prefixed with fuzz_rpc.cpp's command selector (0 HELLO, 1 DEVICE_COUNT, 2 GET_DEVICE_MEMORY,
+    // 3 GET_ALIGNMENT, 4 GET_MAX_SIZE): | size (8, little-endian) | payload |, as ggml-rpc.cpp send_msg writes them
+    {
+        const auto reply = [](unsigned char sel, std::vector<std::uint64_t> fields, unsigned width) {
+            std::vector<std::byte> b{std::byte(sel)};
+            const std::uint64_t n = fields.size() * width;
+            for (unsigned i = 0; i < 8; ++i) b.push_back(std::byte((n >> (8 * i)) & 0xff));
+            for (auto f : fields)
+                for (unsigned i = 0; i < width; ++i) b.push_back(std::byte((f >> (8 * i)) & 0xff));
+            return b;
+        };
+        std::vector<std::uint64_t> hello(28, 0);
+        hello[0] = 5, hello[1] = 1;
+        put(out / "rpc", reply(0, hello, 1));
+        put(out / "rpc", reply(1, {2}, 4));
+        put(out / "rpc", reply(2, {22ull << 30, 24ull << 30}, 8));
+        put(out / "rpc", reply(3, {256}, 8));
+        put(out / "rpc", reply(4, {~0ull}, 8));
+        put(out / "rpc", text("\x01", "[::1]:50052"));
+        put(out / "rpc", text("\x01", "192.168.1.20:50052"));
+    }
 
     // llama-server command lines, one argument per line
     for (const char* cl : {"-m\nmodel.gguf\n-c\n8192\n-np\n4\n-ngl\n99\n-fa\non\n-ctk\nq8_0\n-ctv\nq8_0",

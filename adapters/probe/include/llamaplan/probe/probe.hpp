@@ -14,6 +14,8 @@
 #include <llamaplan/probe/machine_file.hpp>
 #include <llamaplan/probe/nvidia.hpp>
 #include <llamaplan/probe/probe_result.hpp>
+#include <llamaplan/probe/rpc.hpp>
+#include <llamaplan/probe/rpc_protocol.hpp>
 #include <llamaplan/probe/text.hpp>
 #include <llamaplan/probe/vulkan.hpp>
 #include <llamaplan/result.hpp>
