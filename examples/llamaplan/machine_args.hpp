@@ -10,6 +10,7 @@
 #include <llamaplan/server_args.hpp>
 #include <llamaplan/probe/machine_file.hpp>
 #include <llamaplan/probe/probe.hpp>
+#include <llamaplan/probe/rpc.hpp>
 
 #include <array>
 #include <cstdlib>
@@ -44,7 +45,8 @@ public:
                "  --cpu-amx                   llama.cpp was built with AMX for an AMX CPU (weights go to an AMX buffer)\n"
                "  --gpu-overhead SIZE         driver/context memory per CUDA/ROCm GPU (default 400; a bare number is MiB)\n"
                "  --worker HOST:PORT=FILE     the machine behind an rpc-server of --rpc, from its 'llamaplan specs --save'\n"
-               "                              file (the server exposes its GPUs, or its CPU when it has none); repeatable\n";
+               "                              file (the server exposes its GPUs, or its CPU when it has none); repeatable;\n"
+               "                              an --rpc server without one is probed live (its backend stays unknown)\n";
     }
 
     /// If argv[i] is a machine option, consumes it (and its value, advancing i) and returns 1; returns 0 if it is
@@ -174,9 +176,22 @@ public:
                 for (const auto& x : workers_)
                     if (x.endpoint == endpoint) w = &x;
                 if (!w) {
-                    err = "--rpc " + std::string(endpoint) + ": what does this rpc-server have? give --worker " +
-                          std::string(endpoint) + "=FILE (its 'llamaplan specs --save FILE')";
-                    return false;
+                    // no machine file: ask the live worker over its own protocol; its backend stays unknown
+                    std::string message;
+                    auto probed = llamaplan::probe::probe_rpc_worker(endpoint, {}, &message);
+                    if (!probed) {
+                        err = "--rpc " + message + " (or give --worker " + std::string(endpoint) +
+                              "=FILE, its 'llamaplan specs --save FILE')";
+                        return false;
+                    }
+                    probed_.push_back(std::move(*probed));
+                    auto devs = llamaplan::probe::rpc_worker_devices(probed_.back(), nullptr, &message);
+                    if (!devs) { err = "--rpc " + message; return false; }
+                    std::fprintf(stderr, "llamaplan: note: rpc-server %s probed: %zu device(s) of unknown backend, priced "
+                                 "with generic rules (--worker %s=FILE gives its backend)\n", std::string(endpoint).c_str(),
+                                 devs->size(), std::string(endpoint).c_str());
+                    remote.insert(remote.end(), devs->begin(), devs->end());
+                    continue;
                 }
                 std::array<llamaplan::device, LLAMAPLAN_MAX_DEVICES> devs{};
                 const std::size_t n = llamaplan::rpc_worker_devices(w->machine.view(), w->endpoint, devs);
@@ -244,6 +259,7 @@ private:
         llamaplan::probe::probe_result machine;  // its machine file
     };
     std::deque<worker> workers_;                 // --worker (stable: devices view their endpoints)
+    std::deque<llamaplan::probe::rpc_worker> probed_;  // --rpc workers without a file, as probed (devices view them)
     std::unique_ptr<llamaplan::machine_storage> with_workers_;  // the machine with the workers' devices first
 };
 
