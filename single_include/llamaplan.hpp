@@ -3075,8 +3075,9 @@ namespace llamaplan::inline LLAMAPLAN_ABI_TAG::detail::compute {
 /// `win`, when set, replays only what one device of a layer split runs and allocates in its own compute buffer
 /// (see device_window): its blocks, the split inputs copied in at the start of its split
 /// (ggml_backend_sched_split_graph: copies of tensors of other backends, allocated first, in the order the split's
-/// nodes first read them), and the next block's rms_norm when the next device is not the host (the scheduler's
-/// "expand gpu down" pass gives a weight-free op the backend of the node before it).
+/// nodes first read them), and the next block's rms_norm when the next device leaves it here (the scheduler's
+/// "expand gpu down" pass gives a weight-free op the backend of the node before it, unless llama_context pins the
+/// layer's "norm" to its own device: memory.hpp add_compute_buffers decides which).
 [[nodiscard]] constexpr compute_breakdown decoder_graph(const model& m, const compute_shape& s, const arch_traits& at,
                                                         bool skip_repeats = true, const device_window* win = nullptr) noexcept {
     const hparams& hp = m.hp;
@@ -3144,7 +3145,8 @@ namespace llamaplan::inline LLAMAPLAN_ABI_TAG::detail::compute {
         // this block's rms_norm); the residual's copy comes after the first block's attention inputs
         normed_in = g.fresh(E * T * f32, 1);
     } else {
-        // the first device: the split starts with the copy of the host's token embeddings (GET_ROWS on the CPU)
+        // the block before ran on the host (for block 0: the token embeddings' GET_ROWS), or this device runs its
+        // first block's norm itself: the split starts with the copy of the residual
         inpL = g.fresh(E * T * f32, 1);
     }
     struct cache_inputs {
