@@ -2841,14 +2841,15 @@ struct compute_breakdown {
 namespace detail::compute {
 
 /// One device's share of a layer split, for replaying what it allocates in its own compute buffer: blocks
-/// [first, last), the output layer when `output`, whether the block before `first` ran on another device (not the
-/// host) and whether the block at `last` runs on another device (not the host).
+/// [first, last) (first == last: the output layer alone), the output layer when `output`, and where the norms at
+/// its two ends run.
 struct device_window {
     std::uint32_t first = 0;     ///< its first block
     std::uint32_t last = 0;      ///< one past its last block
     bool output = false;         ///< it holds the output layer (and the last block)
-    bool after_device = false;   ///< block first - 1 ran on another device; false: the host's embeddings come in
-    bool before_device = false;  ///< block `last` runs on another device (it runs that block's rms_norm here)
+    bool after_device = false;   ///< the device before ran this window's first rms_norm: its normed activation and
+                                 ///< the residual come in; false: the residual comes in (from the host, or normed here)
+    bool before_device = false;  ///< the next block's (or the output layer's) rms_norm runs here, for another device
 };
 
 [[nodiscard]] constexpr bool is_quantized_kv(ggml_type t) noexcept { return type_traits(t).quantized; }
