@@ -3024,6 +3024,13 @@ constexpr int moe_ffn(graph_sim& g, int cur, std::uint64_t E, std::uint64_t To, 
     return moe;
 }
 
+/// Records the replay's result in `bd`: the allocator's high-water mark, and whether a fixed capacity ran out.
+constexpr void settle(const graph_sim& g, compute_breakdown& bd) noexcept {
+    bd.total = g.a.max_size;
+    bd.ok = g.ok && g.a.ok;
+    if (!bd.ok) bd.status = compute_status::capacity_exceeded;
+}
+
 /// After the last block: output_norm (rms_norm, * weight in place; result_norm is a graph output) and the LM head
 /// (result_output, a graph output). Fills total, logits, status and the peak layer. With `out_ids` (>= 0) the norm
 /// runs over every token (a graph output, nemotron-h's t_h_nextn) and the output rows are taken after it (get_rows,
@@ -3043,10 +3050,8 @@ constexpr void output_head(graph_sim& g, int inpL, const hparams& hp, const grap
     const int lg = g.node(logits, 1, {cur});
     g.t[lg].output = true;
     if (g.a.max_size > last_max) bd.peak_layer = hp.n_layer;
-    bd.total = g.a.max_size;
     bd.logits = logits;
-    bd.ok = g.ok && g.a.ok;
-    if (!bd.ok) bd.status = compute_status::capacity_exceeded;
+    settle(g, bd);
 }
 
 }  // namespace detail::compute
@@ -3343,9 +3348,7 @@ namespace llamaplan::inline LLAMAPLAN_ABI_TAG::detail::compute {
         }
         if (win->before_device) (void)g.node(E * rows * f32, 1, {inpL});
         bd.inputs = inputs;
-        bd.total = g.a.max_size;
-        bd.ok = g.ok && g.a.ok;
-        if (!bd.ok) bd.status = compute_status::capacity_exceeded;
+        settle(g, bd);
         return bd;
     }
     if (win != nullptr && first >= end) {
@@ -3355,9 +3358,7 @@ namespace llamaplan::inline LLAMAPLAN_ABI_TAG::detail::compute {
         g.t[norm].output = true;
         const int lg = g.node(std::uint64_t(hp.n_vocab) * n_out * f32, 1, {norm});
         g.t[lg].output = true;
-        bd.total = g.a.max_size;
-        bd.ok = g.ok && g.a.ok;
-        if (!bd.ok) bd.status = compute_status::capacity_exceeded;
+        settle(g, bd);
         return bd;
     }
     // openai-moe.cpp & co.: the rows are taken after the last block, ggml_get_rows(cur, inp_out_ids)

@@ -237,6 +237,13 @@ constexpr int moe_ffn(graph_sim& g, int cur, std::uint64_t E, std::uint64_t To, 
     return moe;
 }
 
+/// Records the replay's result in `bd`: the allocator's high-water mark, and whether a fixed capacity ran out.
+constexpr void settle(const graph_sim& g, compute_breakdown& bd) noexcept {
+    bd.total = g.a.max_size;
+    bd.ok = g.ok && g.a.ok;
+    if (!bd.ok) bd.status = compute_status::capacity_exceeded;
+}
+
 /// After the last block: output_norm (rms_norm, * weight in place; result_norm is a graph output) and the LM head
 /// (result_output, a graph output). Fills total, logits, status and the peak layer. With `out_ids` (>= 0) the norm
 /// runs over every token (a graph output, nemotron-h's t_h_nextn) and the output rows are taken after it (get_rows,
@@ -256,10 +263,8 @@ constexpr void output_head(graph_sim& g, int inpL, const hparams& hp, const grap
     const int lg = g.node(logits, 1, {cur});
     g.t[lg].output = true;
     if (g.a.max_size > last_max) bd.peak_layer = hp.n_layer;
-    bd.total = g.a.max_size;
     bd.logits = logits;
-    bd.ok = g.ok && g.a.ok;
-    if (!bd.ok) bd.status = compute_status::capacity_exceeded;
+    settle(g, bd);
 }
 
 }  // namespace detail::compute

@@ -289,9 +289,7 @@ namespace llamaplan::inline LLAMAPLAN_ABI_TAG::detail::compute {
         }
         if (win->before_device) (void)g.node(E * rows * f32, 1, {inpL});
         bd.inputs = inputs;
-        bd.total = g.a.max_size;
-        bd.ok = g.ok && g.a.ok;
-        if (!bd.ok) bd.status = compute_status::capacity_exceeded;
+        settle(g, bd);
         return bd;
     }
     if (win != nullptr && first >= end) {
@@ -301,9 +299,7 @@ namespace llamaplan::inline LLAMAPLAN_ABI_TAG::detail::compute {
         g.t[norm].output = true;
         const int lg = g.node(std::uint64_t(hp.n_vocab) * n_out * f32, 1, {norm});
         g.t[lg].output = true;
-        bd.total = g.a.max_size;
-        bd.ok = g.ok && g.a.ok;
-        if (!bd.ok) bd.status = compute_status::capacity_exceeded;
+        settle(g, bd);
         return bd;
     }
     // openai-moe.cpp & co.: the rows are taken after the last block, ggml_get_rows(cur, inp_out_ids)
