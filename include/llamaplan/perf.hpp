@@ -243,6 +243,10 @@ struct peak {
 
 }  // namespace detail
 
+namespace detail {
+[[nodiscard]] constexpr double cpu_bandwidth(const host& h, double threads, const perf_constants& c) noexcept;
+}  // namespace detail
+
 /// A device with the peak figures the caller left 0 taken from the device table (bandwidth, FP16 and INT8
 /// throughput, by name), and, for a GPU the table does not know, a mid-range card's (300 GB/s, 30 TFLOP/s; a
 /// worker's CPU device: what its cores reach). The
@@ -257,12 +261,13 @@ struct peak {
         }
     }
     if (d.kind == backend::cpu) {
-        // a worker's CPU over RPC runs as a host does: each core streams and computes at a core's rate, all of them at
-        // most the memory's (detail::cpu_bandwidth and default_core_flops' figures; 8 cores when unknown)
+        // a worker's CPU over RPC runs as a host does (detail::cpu_bandwidth with every core busy, and
+        // default_core_flops per core; 8 cores when unknown)
         const double cores = d.cpu_cores != 0 ? double(d.cpu_cores) : 8.0;
-        const double peak = (r.bandwidth != 0 ? double(r.bandwidth) : 76.8e9) * 0.728;
-        r.bandwidth = static_cast<std::uint64_t>(std::min(peak, cores * 2.408e10));
-        if (r.flops == 0) r.flops = static_cast<std::uint64_t>(cores * 3.5e9 * 32);
+        host h{};
+        h.bandwidth = r.bandwidth;
+        r.bandwidth = static_cast<std::uint64_t>(detail::cpu_bandwidth(h, cores, perf_constants{}));
+        if (r.flops == 0) r.flops = static_cast<std::uint64_t>(cores * detail::default_core_flops);
         return r;
     }
     if (r.bandwidth == 0) r.bandwidth = 300'000'000'000;

@@ -154,8 +154,7 @@ TEST_CASE("llama-server over RPC workers: every buffer on every worker and on th
         // the devices' compute buffers are replayed for the standard decoder graph when no part of a block runs
         // elsewhere (-nkvo, --cpu-moe, -ot): llama, qwen3moe, gemma3 and phi3 here; MLA, Mamba and the hybrid keep
         // the bound
-        const std::string arch(m.hp.architecture);
-        const bool replayed = (arch == "llama" || arch == "qwen3moe" || arch == "gemma3" || arch == "phi3") &&
+        const bool replayed = traits(arch_of(m.hp)).graph == graph_family::decoder && !m.hp.is_mla() &&
                               flags.find("-nkvo") == std::string::npos && flags.find("cpu-moe") == std::string::npos &&
                               flags.find("-ot") == std::string::npos;
         const bool host_idle = est->layers.n_gpu_layers == est->layers.n_layer_all + 1 &&
